@@ -1,0 +1,126 @@
+//! Rustdoc text written from spec facts (and from upstream prose when the spec carries it).
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::ir::{Field, Operation, Param, ParamLocation, TypeRef};
+
+/// `#[doc = ...]` attributes, one per line.
+pub fn attrs(lines: &[String]) -> TokenStream {
+    let lines = lines.iter().map(|l| if l.is_empty() { String::new() } else { format!(" {l}") });
+    quote!(#( #[doc = #lines] )*)
+}
+
+/// Upstream prose, when present, as doc lines (facts-only specs have none).
+pub fn prose(text: Option<&str>) -> Vec<String> {
+    match text {
+        Some(t) if !t.trim().is_empty() => t.trim().lines().map(|l| escape(l.trim_end())).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Keeps rustdoc from reading spec text as markup or links.
+pub fn escape(text: &str) -> String {
+    text.replace('[', "\\[").replace(']', "\\]").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+pub fn type_text(ty: &TypeRef) -> String {
+    match ty {
+        TypeRef::String => "string".into(),
+        TypeRef::Int => "int".into(),
+        TypeRef::Long => "long".into(),
+        TypeRef::Double => "double".into(),
+        TypeRef::Boolean => "boolean".into(),
+        TypeRef::Date => "Date".into(),
+        TypeRef::Object => "object".into(),
+        TypeRef::Containers => "containers".into(),
+        TypeRef::Binary => "binary".into(),
+        TypeRef::Void => "void".into(),
+        TypeRef::List(inner) => format!("List[{}]", type_text(inner)),
+        TypeRef::Model(m) => m.clone(),
+        TypeRef::Enum(e) => format!("string, see [`{e}`](super::models::{e})"),
+    }
+}
+
+fn since_text(since: &[String]) -> String {
+    if since.is_empty() { "not stated".to_owned() } else { since.join(", ") }
+}
+
+pub fn operation(op: &Operation) -> Vec<String> {
+    let mut lines = Vec::new();
+    let summary = prose(op.summary.as_deref());
+    if summary.is_empty() {
+        lines.push(format!("`{} {}` (`{}`).", op.method.as_str(), op.path, op.nickname));
+    } else {
+        lines.extend(summary);
+        lines.push(String::new());
+        lines.push(format!("`{} {}` (`{}`).", op.method.as_str(), op.path, op.nickname));
+    }
+    let notes = prose(op.notes.as_deref());
+    if !notes.is_empty() {
+        lines.push(String::new());
+        lines.extend(notes);
+    }
+    lines.push(String::new());
+    lines.push(format!("- Since: {}", since_text(&op.since)));
+    lines.push(format!("- Response: {}", type_text(&op.response)));
+    if !op.error_statuses.is_empty() {
+        let statuses: Vec<String> = op.error_statuses.iter().map(u16::to_string).collect();
+        lines.push(format!("- Error statuses: {}", statuses.join(", ")));
+    }
+    if op.websocket {
+        lines.push("- Upgrades to a WebSocket.".to_owned());
+    }
+    if !op.params.is_empty() {
+        lines.push(String::new());
+        lines.push("Parameters:".to_owned());
+        for p in &op.params {
+            lines.push(format!("- {}", param(p)));
+        }
+    }
+    lines
+}
+
+pub fn param(p: &Param) -> String {
+    let place = match p.location {
+        ParamLocation::Path => "path",
+        ParamLocation::Query => "query",
+        ParamLocation::Body => "body",
+    };
+    let mut text = format!(
+        "`{}` ({place}, {}{}{})",
+        p.name,
+        type_text(&p.ty),
+        if p.required { ", required" } else { "" },
+        if p.multiple { ", comma-joined list" } else { "" }
+    );
+    if let Some(d) = &p.default {
+        text.push_str(&format!("; default `{}`", escape(d)));
+    }
+    if let Some(values) = &p.allowed {
+        let v: Vec<String> = values.iter().map(|v| format!("`{}`", escape(v))).collect();
+        text.push_str(&format!("; one of {}", v.join(", ")));
+    }
+    if let Some(r) = &p.range {
+        let bound = |b: Option<f64>| b.map_or("unbounded".to_owned(), |b| b.to_string());
+        text.push_str(&format!("; range {} to {}", bound(r.min), bound(r.max)));
+    }
+    if let Some(d) = p.description.as_deref().filter(|d| !d.trim().is_empty()) {
+        text.push_str(&format!(": {}", escape(d.trim().lines().next().unwrap_or(""))));
+    }
+    text
+}
+
+pub fn field(f: &Field) -> Vec<String> {
+    let mut lines = prose(f.description.as_deref());
+    if !lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines.push(format!(
+        "JSON `{}`: {}, {}.",
+        f.name,
+        type_text(&f.ty),
+        if f.required { "required by the spec" } else { "optional" }
+    ));
+    lines
+}

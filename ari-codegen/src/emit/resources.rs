@@ -1,0 +1,203 @@
+//! One module per resource: an accessor with a method per operation, and a request
+//! builder per operation.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use super::docs;
+use super::operations::index_of;
+use super::types::{arg_shape, ident, snake, value_type};
+use crate::ir::{Api, Operation, ParamLocation, Resource, Segment, TypeRef};
+use crate::names;
+
+/// Modules the generator always emits; a resource of the same name gets `_resource`.
+const FIXED_MODULES: &[&str] = &["models", "events", "operations", "handles", "mod"];
+
+pub fn module_name(resource: &Resource) -> String {
+    let name = names::snake_ident(&resource.name).expect("validated").trim_start_matches("r#").to_owned();
+    if FIXED_MODULES.contains(&name.as_str()) { format!("{name}_resource") } else { name }
+}
+
+pub fn accessor_type(resource: &Resource) -> Ident {
+    format_ident!("{}", names::upper_camel(&resource.name))
+}
+
+pub fn builder_name(resource: &Resource, op: &Operation) -> Ident {
+    let name = names::upper_camel(&op.nickname);
+    if name == names::upper_camel(&resource.name) {
+        format_ident!("{name}Request")
+    } else {
+        format_ident!("{name}")
+    }
+}
+
+/// Methods of a builder that a parameter setter must not shadow.
+const BUILDER_METHODS: &[&str] = &["new", "send", "send_full", "into_future"];
+
+pub fn setter_ident(param: &str) -> Ident {
+    let text = names::snake_ident(param).expect("validated");
+    if BUILDER_METHODS.contains(&text.as_str()) { format_ident!("{text}_param") } else { ident(&text) }
+}
+
+/// Operations that a builder can send (the event WebSocket has its own connection type).
+pub fn callable(op: &Operation) -> bool {
+    !op.websocket
+}
+
+pub fn emit(api: &Api, resource: &Resource) -> TokenStream {
+    let accessor = accessor_type(resource);
+    let accessor_doc = docs::attrs(&[
+        format!("Operations of the `{}` resource ({}).", resource.name, resource.file),
+        String::new(),
+        "Each method returns a request builder: set optional parameters, then `.await` it.".to_owned(),
+    ]);
+    let methods = resource.operations.iter().filter(|op| callable(op)).map(|op| {
+        let builder = builder_name(resource, op);
+        let method = snake(&op.nickname);
+        let required = required_args(op, 0);
+        let (args, names) = (&required.args, &required.names);
+        let doc = docs::attrs(&[
+            format!("`{} {}`: returns a [`{builder}`] request builder.", op.method.as_str(), op.path),
+        ]);
+        quote! {
+            #doc
+            pub fn #method(&self, #(#args),*) -> #builder {
+                #builder::new(&self.client, #(#names),*)
+            }
+        }
+    });
+    let builders = resource.operations.iter().filter(|op| callable(op)).map(|op| builder(api, resource, op));
+    quote! {
+        #accessor_doc
+        #[derive(Debug, Clone)]
+        pub struct #accessor {
+            client: crate::Client,
+        }
+        impl #accessor {
+            pub(crate) fn new(client: crate::Client) -> Self {
+                #accessor { client }
+            }
+            #(#methods)*
+        }
+        #(#builders)*
+    }
+}
+
+/// Positional arguments of an operation: every required parameter, path ones first;
+/// the first `skip` path parameters are held by a handle instead.
+pub struct RequiredArgs {
+    pub args: Vec<TokenStream>,
+    pub names: Vec<Ident>,
+}
+
+pub fn required_args(op: &Operation, skip: usize) -> RequiredArgs {
+    let mut args = Vec::new();
+    let mut names = Vec::new();
+    for (i, p) in op.params.iter().filter(|p| p.required).enumerate() {
+        if i < skip {
+            continue;
+        }
+        let name = snake(&p.name);
+        let ty = if p.location == ParamLocation::Path {
+            quote!(impl Into<String>)
+        } else {
+            arg_shape(p, &name).arg
+        };
+        args.push(quote!(#name: #ty));
+        names.push(name);
+    }
+    RequiredArgs { args, names }
+}
+
+fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
+    let name = builder_name(resource, op);
+    let index = index_of(api, &op.resource, &op.nickname);
+    let output = value_type(&op.response);
+    let decoder = match op.response {
+        TypeRef::Void => quote!(crate::runtime::decode_void),
+        TypeRef::Binary => quote!(crate::runtime::decode_binary),
+        _ => quote!(crate::runtime::decode_json::<#output>),
+    };
+    let required = required_args(op, 0);
+    let args = &required.args;
+
+    let path_ids: Vec<Ident> = op.path_params().map(|p| snake(&p.name)).collect();
+    let segments = op.segments.iter().map(|s| match s {
+        Segment::Literal(l) => quote!(crate::runtime::Seg::Lit(#l)),
+        Segment::Param(p) => {
+            let id = snake(p);
+            quote!(crate::runtime::Seg::Id(#p, &#id))
+        }
+    });
+    let stores = op.params.iter().filter(|p| p.required && p.location != ParamLocation::Path).map(|p| {
+        let arg = snake(&p.name);
+        arg_shape(p, &arg).store
+    });
+    let stores: Vec<TokenStream> = stores.collect();
+    let new_call = quote! {
+        crate::runtime::Call::new(
+            client,
+            &super::operations::OPERATIONS[#index],
+            &[#(#segments),*],
+            #decoder,
+        )
+    };
+    let make_call = if stores.is_empty() {
+        quote!(let call = #new_call;)
+    } else {
+        quote! {
+            let mut call = #new_call;
+            {
+                let call = &mut call;
+                #(#stores)*
+            }
+        }
+    };
+    let setters = op.params.iter().filter(|p| !p.required).map(|p| {
+        let setter = setter_ident(&p.name);
+        let arg = snake(&p.name);
+        let shape = arg_shape(p, &arg);
+        let (ty, store) = (shape.arg, shape.store);
+        let doc = docs::attrs(&[format!("Sets {}.", docs::param(p))]);
+        quote! {
+            #doc
+            pub fn #setter(mut self, #arg: #ty) -> Self {
+                let call = &mut self.call;
+                #store
+                self
+            }
+        }
+    });
+    let doc = docs::attrs(&docs::operation(op));
+    quote! {
+        #doc
+        #[must_use = "a request builder does nothing until it is awaited"]
+        #[derive(Debug)]
+        pub struct #name {
+            call: crate::runtime::Call<#output>,
+        }
+        impl #name {
+            pub(crate) fn new(client: &crate::Client, #(#args),*) -> Self {
+                #( let #path_ids: String = #path_ids.into(); )*
+                #make_call
+                #name { call }
+            }
+            #(#setters)*
+            /// Sends the request (the same as `.await`).
+            pub async fn send(self) -> crate::Result<#output> {
+                self.call.send().await
+            }
+            /// Sends the request and returns the status and `Location` header with the value.
+            pub async fn send_full(self) -> crate::Result<crate::Response<#output>> {
+                self.call.send_full().await
+            }
+        }
+        impl std::future::IntoFuture for #name {
+            type Output = crate::Result<#output>;
+            type IntoFuture = crate::runtime::Pending<#output>;
+            fn into_future(self) -> Self::IntoFuture {
+                self.call.into_future()
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! The generated `mod.rs`: module wiring and the `Client` accessors.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::handles;
+use super::resources::{accessor_type, module_name};
+use super::types::snake;
+use crate::ir::Api;
+use crate::names;
+
+/// Names on `Client` that generated accessors must not take.
+const RESERVED: &[&str] = &["events", "raw", "builder", "new", "clone", "fmt", "base_url", "server_version"];
+
+pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
+    let subdir = &settings.out_subdir;
+    let module_items = modules.iter().map(|m| {
+        let ident = format_ident!("{m}");
+        let file = format!("/{subdir}/{m}.rs");
+        let doc = match m.as_str() {
+            "models" => " ARI models and the enums of their allowed values.".to_owned(),
+            "events" => " ARI events: the [`Event`](events::Event) enum and one struct per event type.".to_owned(),
+            "operations" => " The table of every operation of the spec.".to_owned(),
+            "handles" => " Handles: resources addressed by id.".to_owned(),
+            other => format!(" The `{other}` resource: accessor and request builders."),
+        };
+        quote! {
+            #[doc = #doc]
+            #[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+            pub mod #ident {
+                include!(concat!(env!("OUT_DIR"), #file));
+            }
+        }
+    });
+
+    let mut taken: Vec<String> = RESERVED.iter().map(|s| s.to_string()).collect();
+    let mut claim = |wanted: String, suffix: &str| -> proc_macro2::Ident {
+        let mut name = wanted;
+        while taken.contains(&name) {
+            name.push_str(suffix);
+        }
+        taken.push(name.clone());
+        super::types::ident(&name)
+    };
+    let accessors: Vec<TokenStream> = if settings.client_accessors {
+        let mut out = Vec::new();
+        for resource in &api.resources {
+            if resource.operations.iter().all(|o| o.websocket) && resource.operations.is_empty() {
+                continue;
+            }
+            let module = format_ident!("{}", module_name(resource));
+            let ty = accessor_type(resource);
+            let method = claim(names::snake_ident(&resource.name).expect("validated"), "_resource");
+            let doc = format!(" Operations of the `{}` resource.", resource.name);
+            out.push(quote! {
+                #[doc = #doc]
+                pub fn #method(&self) -> #module::#ty {
+                    #module::#ty::new(self.clone())
+                }
+            });
+        }
+        for handle in &api.handles {
+            let ty = handles::type_name(handle);
+            let method = claim(names::snake_ident(&handle.name).expect("validated"), "_handle");
+            let ids: Vec<_> = handle.id_params.iter().map(|p| snake(p)).collect();
+            let doc = format!(" A handle on the {} addressed by `{}`.", handle.name, handle.prefix);
+            out.push(quote! {
+                #[doc = #doc]
+                pub fn #method(&self, #(#ids: impl Into<String>),*) -> handles::#ty {
+                    handles::#ty::new(self.clone(), #(#ids),*)
+                }
+            });
+        }
+        out
+    } else {
+        Vec::new()
+    };
+    let client_impl = settings.client_accessors.then(|| {
+        quote! {
+            impl crate::Client {
+                #(#accessors)*
+            }
+        }
+    });
+    let label = &settings.label;
+    quote! {
+        /// The spec this code was generated from.
+        pub const SPEC_LABEL: &str = #label;
+        #(#module_items)*
+        #client_impl
+    }
+}
+
+use super::Settings;

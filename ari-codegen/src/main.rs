@@ -1,0 +1,168 @@
+//! `ari-codegen`: import api-docs, list operations, generate code, check a snapshot.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use ari_codegen::{Settings, SpecError, import, ir};
+
+const USAGE: &str = "\
+ari-codegen: generate the ari-sdk client from Asterisk's ARI api-docs
+
+USAGE:
+  ari-codegen list     --api-docs DIR
+      Print every operation: method, path, resource.nickname, since.
+  ari-codegen generate --api-docs DIR --out DIR [--subdir NAME] [--label TEXT]
+      Write the generated Rust files into DIR (the committed snapshot, or your own copy).
+  ari-codegen check    --api-docs DIR --against DIR [--subdir NAME] [--label TEXT]
+      Exit 1, with a diff, when DIR no longer matches what DIR of api-docs generates.
+  ari-codegen import   --from DIR_OR_URL [--user U --password P] --out DIR
+      Read a real Asterisk's api-docs (a folder such as /var/lib/asterisk/rest-api, or a
+      live server's ARI root URL) and write the facts-only normalized copy.
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+struct Flags {
+    values: Vec<(String, String)>,
+}
+
+impl Flags {
+    fn parse(args: &[String], allowed: &[&str]) -> Result<Flags, String> {
+        let mut values = Vec::new();
+        let mut iter = args.iter();
+        while let Some(flag) = iter.next() {
+            let name = flag.strip_prefix("--").ok_or_else(|| format!("unexpected argument `{flag}`\n\n{USAGE}"))?;
+            if !allowed.contains(&name) {
+                return Err(format!("unknown flag `--{name}`\n\n{USAGE}"));
+            }
+            let value = iter.next().ok_or_else(|| format!("`--{name}` needs a value"))?;
+            values.push((name.to_owned(), value.clone()));
+        }
+        Ok(Flags { values })
+    }
+    fn get(&self, name: &str) -> Option<&str> {
+        self.values.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+    fn require(&self, name: &str) -> Result<&str, String> {
+        self.get(name).ok_or_else(|| format!("`--{name}` is required\n\n{USAGE}"))
+    }
+}
+
+fn settings(flags: &Flags, api: &Path) -> Settings {
+    let default_subdir = api.file_name().and_then(|n| n.to_str()).map_or("generated".to_owned(), |n| {
+        if n.chars().all(|c| c.is_ascii_digit()) { format!("asterisk_{n}") } else { "generated".to_owned() }
+    });
+    Settings {
+        out_subdir: flags.get("subdir").map_or(default_subdir, str::to_owned),
+        client_accessors: true,
+        label: flags.get("label").map_or_else(|| format!("api-docs {}", api.display()), str::to_owned),
+    }
+}
+
+fn spec_error(e: SpecError) -> String {
+    format!("invalid spec: {e}")
+}
+
+fn run(args: &[String]) -> Result<ExitCode, String> {
+    let Some((command, rest)) = args.split_first() else {
+        print!("{USAGE}");
+        return Ok(ExitCode::from(2));
+    };
+    match command.as_str() {
+        "list" => {
+            let flags = Flags::parse(rest, &["api-docs"])?;
+            let api = ari_codegen::load_api(Path::new(flags.require("api-docs")?)).map_err(spec_error)?;
+            print!("{}", operation_table(&api));
+            Ok(ExitCode::SUCCESS)
+        }
+        "generate" => {
+            let flags = Flags::parse(rest, &["api-docs", "out", "subdir", "label"])?;
+            let dir = PathBuf::from(flags.require("api-docs")?);
+            let out = PathBuf::from(flags.require("out")?);
+            let files = ari_codegen::generate_from_dir(&dir, &settings(&flags, &dir)).map_err(spec_error)?;
+            ari_codegen::write_files(&files, &out).map_err(|e| format!("writing {}: {e}", out.display()))?;
+            eprintln!("wrote {} files to {}", files.len(), out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        "check" => {
+            let flags = Flags::parse(rest, &["api-docs", "against", "subdir", "label"])?;
+            let dir = PathBuf::from(flags.require("api-docs")?);
+            let against = PathBuf::from(flags.require("against")?);
+            let files = ari_codegen::generate_from_dir(&dir, &settings(&flags, &dir)).map_err(spec_error)?;
+            match ari_codegen::compare_with_dir(&files, &against) {
+                None => {
+                    eprintln!("{} matches {}", against.display(), dir.display());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(report) => {
+                    eprintln!("{report}");
+                    eprintln!(
+                        "{} is out of date; run: ari-codegen generate --api-docs {} --out {}",
+                        against.display(),
+                        dir.display(),
+                        against.display()
+                    );
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        "import" => {
+            let flags = Flags::parse(rest, &["from", "out", "user", "password"])?;
+            let from = flags.require("from")?;
+            let out = PathBuf::from(flags.require("out")?);
+            let spec = if from.starts_with("http://") || from.starts_with("https://") {
+                let credentials = match (flags.get("user"), flags.get("password")) {
+                    (Some(u), Some(p)) => Some((u, p)),
+                    (None, None) => None,
+                    _ => return Err("`--user` and `--password` go together".to_owned()),
+                };
+                import::fetch(from, credentials).map_err(spec_error)?
+            } else {
+                ari_codegen::Spec::load_dir(Path::new(from)).map_err(spec_error)?
+            };
+            let docs = import::normalize(&spec).map_err(spec_error)?;
+            import::write(&docs, &out).map_err(|e| format!("writing {}: {e}", out.display()))?;
+            eprintln!("imported {} files into {}", docs.len(), out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    }
+}
+
+fn operation_table(api: &ir::Api) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    for op in api.operations() {
+        count += 1;
+        let since = if op.since.is_empty() { "-".to_owned() } else { op.since.join(",") };
+        out.push_str(&format!(
+            "{:<7} {:<58} {:<40} {}{}\n",
+            op.method.as_str(),
+            op.path,
+            op.qualified_name(),
+            since,
+            if op.websocket { "  (websocket)" } else { "" }
+        ));
+    }
+    out.push_str(&format!(
+        "{count} operations, {} models, {} events, {} enums, {} handles\n",
+        api.models.len(),
+        api.events.len(),
+        api.enums.len(),
+        api.handles.len()
+    ));
+    out
+}

@@ -1,0 +1,151 @@
+//! The client: base URL, credentials, HTTP connection pool.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// How requests authenticate. Never printed: `Debug` shows only the kind.
+#[derive(Clone)]
+pub(crate) enum Auth {
+    /// HTTP Basic, the `Authorization` header.
+    Basic { user: String, password: String },
+    /// `?api_key=user:password` on every request.
+    ApiKey { user: String, password: String },
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::Basic { .. } => f.write_str("Basic(<redacted>)"),
+            Auth::ApiKey { .. } => f.write_str("ApiKey(<redacted>)"),
+        }
+    }
+}
+
+/// A connection to one Asterisk's ARI. Cheap to clone: clones share the connection pool.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    /// The ARI root without a trailing slash, e.g. `http://127.0.0.1:8088/ari`.
+    pub(crate) base: url::Url,
+    pub(crate) auth: Option<Auth>,
+    pub(crate) timeout: Duration,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base.as_str())
+            .field("auth", &self.inner.auth)
+            .field("timeout", &self.inner.timeout)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Starts configuring a client for the ARI root, e.g. `http://127.0.0.1:8088/ari`.
+    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            base_url: base_url.into(),
+            auth: None,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            user_agent: concat!("ari-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+            accept_invalid_certs: false,
+        }
+    }
+
+    /// The ARI root this client talks to.
+    pub fn base_url(&self) -> &str {
+        self.inner.base.as_str()
+    }
+}
+
+/// Configures a [`Client`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    base_url: String,
+    auth: Option<Auth>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: String,
+    accept_invalid_certs: bool,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &crate::runtime::redact_url(&self.base_url))
+            .field("auth", &self.auth)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// HTTP Basic authentication (an `ari.conf` user).
+    pub fn basic_auth(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.auth = Some(Auth::Basic { user: user.into(), password: password.into() });
+        self
+    }
+    /// `?api_key=user:password` authentication, for setups that cannot send headers.
+    pub fn api_key(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.auth = Some(Auth::ApiKey { user: user.into(), password: password.into() });
+        self
+    }
+    /// Time allowed for a whole request, answer included (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+    /// Time allowed to open a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+    /// Turns TLS certificate verification off. For a lab Asterisk with a self-signed
+    /// certificate only: anyone on the path can then read the credentials.
+    pub fn danger_accept_invalid_certificates(mut self, accept: bool) -> Self {
+        self.accept_invalid_certs = accept;
+        self
+    }
+
+    pub fn build(self) -> Result<Client> {
+        let invalid = |reason: String| Error::InvalidArgument {
+            operation: "Client::builder".to_owned(),
+            argument: "base_url".to_owned(),
+            reason,
+        };
+        let mut base = url::Url::parse(self.base_url.trim())
+            .map_err(|e| invalid(format!("`{}` is not a URL: {e}", crate::runtime::redact_url(&self.base_url))))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(invalid(format!("scheme `{}` is not http or https", base.scheme())));
+        }
+        if !base.username().is_empty() || base.password().is_some() {
+            return Err(invalid("credentials in the URL: use basic_auth() or api_key() instead".to_owned()));
+        }
+        if base.query().is_some() || base.fragment().is_some() {
+            return Err(invalid("the ARI root must not have a query or fragment".to_owned()));
+        }
+        let path = base.path().trim_end_matches('/').to_owned();
+        base.set_path(&path);
+        let http = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .user_agent(self.user_agent)
+            .danger_accept_invalid_certs(self.accept_invalid_certs)
+            .build()
+            .map_err(|e| invalid(format!("cannot set up HTTP: {}", e.without_url())))?;
+        Ok(Client { inner: Arc::new(Inner { http, base, auth: self.auth, timeout: self.timeout }) })
+    }
+}

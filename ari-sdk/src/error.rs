@@ -1,0 +1,153 @@
+//! The SDK's one error type.
+
+use std::time::Duration;
+
+/// Result of every SDK call.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Bodies quoted in errors are cut to this many bytes.
+pub(crate) const QUOTE_LIMIT: usize = 1024;
+
+/// Everything that can go wrong talking to Asterisk. Never carries credentials.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Asterisk answered with a non-success HTTP status.
+    #[error(transparent)]
+    Status(Box<StatusError>),
+    /// The request never got an answer: connection refused or reset, TLS, DNS, ...
+    #[error("{operation}: transport failure: {message}")]
+    Transport {
+        operation: String,
+        message: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// No answer within the configured time.
+    #[error("{operation}: no answer within {timeout:?}")]
+    Timeout { operation: String, timeout: Duration },
+    /// The answer arrived but does not match the expected type.
+    #[error("{operation}: cannot decode the response{}: {reason}; body: {body}", at_path(path))]
+    Decode {
+        operation: String,
+        /// Where in the JSON the mismatch is, e.g. `dialplan.priority`; empty for the root.
+        path: String,
+        reason: String,
+        /// The offending body, cut to 1 KiB.
+        body: String,
+    },
+    /// A WebSocket frame that is not a valid event.
+    #[error(transparent)]
+    Event(Box<EventDecodeError>),
+    /// A bad argument, caught before any request was sent.
+    #[error("{operation}: invalid argument `{argument}`: {reason}")]
+    InvalidArgument { operation: String, argument: String, reason: String },
+}
+
+fn at_path(path: &str) -> String {
+    if path.is_empty() { String::new() } else { format!(" at `{path}`") }
+}
+
+/// A non-success HTTP answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{operation} ({method} {path}): HTTP {status}{}{}", message_text(message), undocumented(*documented))]
+pub struct StatusError {
+    /// e.g. `channels.answer`, or `raw` for [`crate::Client::raw`] requests.
+    pub operation: String,
+    pub method: String,
+    /// The request path, without the query string.
+    pub path: String,
+    pub status: u16,
+    /// Asterisk's explanation: the `message` member of the body (or `error`, which some
+    /// 500 answers use instead).
+    pub message: Option<String>,
+    /// The body as received, cut to 1 KiB.
+    pub body: String,
+    /// Whether the spec lists this status for the operation.
+    pub documented: bool,
+}
+
+fn message_text(message: &Option<String>) -> String {
+    message.as_deref().map_or(String::new(), |m| format!(": {m}"))
+}
+
+fn undocumented(documented: bool) -> &'static str {
+    if documented { "" } else { " (a status the spec does not list for this operation)" }
+}
+
+/// A WebSocket frame that could not be decoded into an event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot decode event{}{}: {message}; frame: {frame}", type_text(event_type), at_path(field))]
+pub struct EventDecodeError {
+    /// The frame's `type`, when it has one.
+    pub event_type: Option<String>,
+    /// Where in the JSON the mismatch is, e.g. `channel.state`; empty when unknown.
+    pub field: String,
+    pub message: String,
+    /// The frame text, cut to 1 KiB.
+    pub frame: String,
+}
+
+fn type_text(t: &Option<String>) -> String {
+    t.as_deref().map_or(String::new(), |t| format!(" `{t}`"))
+}
+
+impl Error {
+    /// The HTTP status, when Asterisk answered with an error status.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Status(e) => Some(e.status),
+            _ => None,
+        }
+    }
+    /// Asterisk's own explanation of an error status.
+    pub fn asterisk_message(&self) -> Option<&str> {
+        match self {
+            Error::Status(e) => e.message.as_deref(),
+            _ => None,
+        }
+    }
+    /// 404: the channel, bridge, playback, ... does not exist (any more).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+    /// 409: the resource is in the wrong state (e.g. a channel not in a Stasis application).
+    pub fn is_conflict(&self) -> bool {
+        self.status() == Some(409)
+    }
+    /// 400: Asterisk rejected a parameter.
+    pub fn is_bad_request(&self) -> bool {
+        self.status() == Some(400)
+    }
+    /// 401 or 403: wrong credentials, or a read-only user writing.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self.status(), Some(401 | 403))
+    }
+    /// 5xx: Asterisk failed.
+    pub fn is_server_error(&self) -> bool {
+        self.status().is_some_and(|s| s >= 500)
+    }
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
+    }
+    /// Whether the spec lists this error status for the operation (`None` when not a status).
+    pub fn is_documented_status(&self) -> Option<bool> {
+        match self {
+            Error::Status(e) => Some(e.documented),
+            _ => None,
+        }
+    }
+}
+
+/// Cuts text to at most [`QUOTE_LIMIT`] bytes on a character boundary.
+pub(crate) fn quote_body(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if text.len() <= QUOTE_LIMIT {
+        return text.into_owned();
+    }
+    let mut end = QUOTE_LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes in all)", &text[..end], bytes.len())
+}

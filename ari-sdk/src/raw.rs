@@ -1,0 +1,74 @@
+//! The escape hatch: any path under `/ari`, JSON in and out, same auth and errors.
+
+use std::future::IntoFuture;
+
+use crate::runtime::{Call, Method, Pending, decode_json_or_null};
+use crate::{Client, Result};
+
+/// Requests the generated API does not (yet) describe, e.g. an operation a newer
+/// Asterisk has: `client.raw().get("channels").await?`.
+#[derive(Debug, Clone)]
+pub struct Raw {
+    client: Client,
+}
+
+impl Client {
+    /// Untyped requests; see [`Raw`].
+    pub fn raw(&self) -> Raw {
+        Raw { client: self.clone() }
+    }
+}
+
+impl Raw {
+    /// `path` is relative to the ARI root (`channels/123/answer`); each `/`-separated
+    /// segment is percent-encoded, so put parameters in [`RawRequest::query`], not the path.
+    pub fn get(&self, path: &str) -> RawRequest {
+        self.request(Method::Get, path)
+    }
+    pub fn post(&self, path: &str) -> RawRequest {
+        self.request(Method::Post, path)
+    }
+    pub fn put(&self, path: &str) -> RawRequest {
+        self.request(Method::Put, path)
+    }
+    pub fn delete(&self, path: &str) -> RawRequest {
+        self.request(Method::Delete, path)
+    }
+    pub fn request(&self, method: Method, path: &str) -> RawRequest {
+        RawRequest { call: Call::raw(&self.client, method, path, decode_json_or_null) }
+    }
+}
+
+/// An untyped request; `.await` gives the JSON answer (`Null` for an empty body).
+#[must_use = "a request builder does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct RawRequest {
+    call: Call<serde_json::Value>,
+}
+
+impl RawRequest {
+    /// Adds a query parameter.
+    pub fn query(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.call.query_owned(name, value.into());
+        self
+    }
+    /// Adds a member to the JSON body object.
+    pub fn body_field(mut self, name: &str, value: serde_json::Value) -> Self {
+        self.call.body_owned(name, value);
+        self
+    }
+    pub async fn send(self) -> Result<serde_json::Value> {
+        self.call.send().await
+    }
+    pub async fn send_full(self) -> Result<crate::Response<serde_json::Value>> {
+        self.call.send_full().await
+    }
+}
+
+impl IntoFuture for RawRequest {
+    type Output = Result<serde_json::Value>;
+    type IntoFuture = Pending<serde_json::Value>;
+    fn into_future(self) -> Self::IntoFuture {
+        self.call.into_future()
+    }
+}

@@ -1,0 +1,336 @@
+//! One request: built by generated code, sent by [`Call::send_full`], the single place
+//! that talks HTTP.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::time::Instant;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use super::encode::{encode_query, encode_segment};
+use super::{Method, OperationInfo, Seg};
+use crate::client::Auth;
+use crate::error::{Error, Result, StatusError, quote_body};
+use crate::{Client, Response};
+
+/// The future of a request builder.
+pub type Pending<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
+
+/// Turns a success body into the operation's value: (operation name, body).
+pub type Decoder<T> = fn(&str, Bytes) -> Result<T>;
+
+/// A request being built.
+pub struct Call<T> {
+    client: Client,
+    operation: Cow<'static, str>,
+    method: Method,
+    documented_errors: &'static [u16],
+    path: String,
+    query: Vec<(Cow<'static, str>, String)>,
+    body: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The first bad argument; reported when sent, before any I/O.
+    invalid: Option<Error>,
+    decode: Decoder<T>,
+}
+
+impl<T> fmt::Debug for Call<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("operation", &self.operation)
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("body", &self.body)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Send + 'static> Call<T> {
+    /// A call of a generated operation.
+    pub fn new(client: &Client, op: &'static OperationInfo, segments: &[Seg<'_>], decode: Decoder<T>) -> Self {
+        let mut call = Call {
+            client: client.clone(),
+            operation: Cow::Borrowed(op.name),
+            method: op.method,
+            documented_errors: op.error_statuses,
+            path: String::new(),
+            query: Vec::new(),
+            body: None,
+            invalid: None,
+            decode,
+        };
+        for segment in segments {
+            call.path.push('/');
+            match segment {
+                Seg::Lit(text) => call.path.push_str(text),
+                Seg::Id(name, value) => match encode_segment(value) {
+                    Ok(encoded) => call.path.push_str(&encoded),
+                    Err(reason) => call.reject(name, reason.to_owned()),
+                },
+            }
+        }
+        call
+    }
+
+    /// A call of [`crate::Raw`]: the path is split on `/` and each segment encoded.
+    pub(crate) fn raw(client: &Client, method: Method, path: &str, decode: Decoder<T>) -> Self {
+        let mut call = Call {
+            client: client.clone(),
+            operation: Cow::Owned(format!("raw {} {}", method.as_str(), path.chars().take(200).collect::<String>())),
+            method,
+            documented_errors: &[],
+            path: String::new(),
+            query: Vec::new(),
+            body: None,
+            invalid: None,
+            decode,
+        };
+        for segment in path.split('/').filter(|s| !s.is_empty()) {
+            call.path.push('/');
+            match encode_segment(segment) {
+                Ok(encoded) => call.path.push_str(&encoded),
+                Err(reason) => call.reject("path", reason.to_owned()),
+            }
+        }
+        call
+    }
+
+    fn reject(&mut self, argument: &str, reason: String) {
+        if self.invalid.is_none() {
+            self.invalid = Some(Error::InvalidArgument {
+                operation: self.operation.to_string(),
+                argument: argument.to_owned(),
+                reason,
+            });
+        }
+    }
+
+    pub fn query(&mut self, name: &'static str, value: impl super::QueryValue) {
+        self.query.push((Cow::Borrowed(name), value.to_query()));
+    }
+
+    pub(crate) fn query_owned(&mut self, name: &str, value: String) {
+        self.query.push((Cow::Owned(name.to_owned()), value));
+    }
+
+    /// `allowMultiple`: one comma-joined value; an empty list sends nothing.
+    pub fn query_list<V: super::QueryValue>(&mut self, name: &'static str, values: impl IntoIterator<Item = V>) {
+        let joined: Vec<String> = values.into_iter().map(|v| v.to_query()).collect();
+        if !joined.is_empty() {
+            self.query.push((Cow::Borrowed(name), joined.join(",")));
+        }
+    }
+
+    /// A structured value in the query string, as JSON text.
+    pub fn query_json(&mut self, name: &'static str, value: impl serde::Serialize) {
+        match serde_json::to_string(&value) {
+            Ok(text) => self.query.push((Cow::Borrowed(name), text)),
+            Err(e) => self.reject(name, e.to_string()),
+        }
+    }
+
+    /// A string map in the query string, as JSON text.
+    pub fn query_map(
+        &mut self,
+        name: &'static str,
+        entries: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
+    ) {
+        let map: serde_json::Map<String, serde_json::Value> =
+            entries.into_iter().map(|(k, v)| (k.into(), serde_json::Value::String(v.into()))).collect();
+        self.query_json(name, map);
+    }
+
+    /// A member of the JSON body object.
+    pub fn body(&mut self, name: &'static str, value: impl serde::Serialize) {
+        match serde_json::to_value(&value) {
+            Ok(value) => self.body_owned(name, value),
+            Err(e) => self.reject(name, e.to_string()),
+        }
+    }
+
+    pub(crate) fn body_owned(&mut self, name: &str, value: serde_json::Value) {
+        self.body.get_or_insert_with(Default::default).insert(name.to_owned(), value);
+    }
+
+    /// A string map in the body: `variables` -> `{"variables": {"k": "v"}}`.
+    pub fn body_map(&mut self, name: &'static str, entries: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>) {
+        let map: serde_json::Map<String, serde_json::Value> =
+            entries.into_iter().map(|(k, v)| (k.into(), serde_json::Value::String(v.into()))).collect();
+        self.body_owned(name, serde_json::Value::Object(map));
+    }
+
+    /// Rejects a number outside the spec's range before sending.
+    pub fn check_range(&mut self, name: &'static str, value: f64, min: Option<f64>, max: Option<f64>) {
+        if min.is_some_and(|min| value < min) || max.is_some_and(|max| value > max) {
+            let bound = |b: Option<f64>| b.map_or("unbounded".to_owned(), |b| b.to_string());
+            self.reject(name, format!("{value} is outside the allowed range {} to {}", bound(min), bound(max)));
+        }
+    }
+
+    /// Sends and decodes.
+    pub async fn send(self) -> Result<T> {
+        self.send_full().await.map(|r| r.value)
+    }
+
+    /// Sends and decodes, keeping the status and `Location` header.
+    pub async fn send_full(self) -> Result<Response<T>> {
+        if let Some(error) = self.invalid {
+            return Err(error);
+        }
+        let span = tracing::debug_span!(
+            "ari.request",
+            operation = %self.operation,
+            method = self.method.as_str(),
+            path = %self.path,
+        );
+        async move {
+            let started = Instant::now();
+            let answer = execute(&self.client, &self.operation, self.method, &self.path, &self.query, self.body.as_ref()).await;
+            let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let answer = match answer {
+                Ok(answer) => answer,
+                Err(error) => {
+                    tracing::debug!(elapsed_ms, error = %error, "request failed");
+                    return Err(error);
+                }
+            };
+            tracing::debug!(status = answer.status, elapsed_ms, "response");
+            if !(200..300).contains(&answer.status) {
+                return Err(status_error(
+                    &self.operation,
+                    self.method,
+                    &self.path,
+                    answer.status,
+                    &answer.body,
+                    self.documented_errors,
+                ));
+            }
+            let value = (self.decode)(&self.operation, answer.body)?;
+            Ok(Response { value, status: answer.status, location: answer.location })
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+impl<T: Send + 'static> IntoFuture for Call<T> {
+    type Output = Result<T>;
+    type IntoFuture = Pending<T>;
+    fn into_future(self) -> Pending<T> {
+        Box::pin(self.send())
+    }
+}
+
+struct Answer {
+    status: u16,
+    location: Option<String>,
+    body: Bytes,
+}
+
+async fn execute(
+    client: &Client,
+    operation: &str,
+    method: Method,
+    path: &str,
+    query: &[(Cow<'static, str>, String)],
+    body: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Result<Answer> {
+    let inner = &client.inner;
+    let mut url = inner.base.clone();
+    url.set_path(&format!("{}{}", inner.base.path(), path));
+    let mut pairs: Vec<(&str, Cow<'_, str>)> = query.iter().map(|(k, v)| (k.as_ref(), Cow::Borrowed(v.as_str()))).collect();
+    if let Some(Auth::ApiKey { user, password }) = &inner.auth {
+        pairs.push(("api_key", Cow::Owned(format!("{user}:{password}"))));
+    }
+    if !pairs.is_empty() {
+        let text: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", encode_query(k), encode_query(v))).collect();
+        url.set_query(Some(&text.join("&")));
+    }
+    let mut request = inner.http.request(method.to_reqwest(), url);
+    if let Some(Auth::Basic { user, password }) = &inner.auth {
+        request = request.basic_auth(user, Some(password));
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let transport = |e: reqwest::Error| -> Error {
+        if e.is_timeout() {
+            return Error::Timeout { operation: operation.to_owned(), timeout: inner.timeout };
+        }
+        let e = e.without_url();
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        Error::Transport { operation: operation.to_owned(), message, source: Some(Box::new(e)) }
+    };
+    let response = request.send().await.map_err(transport)?;
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = response.bytes().await.map_err(transport)?;
+    Ok(Answer { status, location, body })
+}
+
+fn status_error(operation: &str, method: Method, path: &str, status: u16, body: &[u8], documented: &[u16]) -> Error {
+    // Asterisk says why in `message`; some 500s use `error` instead.
+    let message = serde_json::from_slice::<serde_json::Value>(body).ok().and_then(|v| {
+        ["message", "error"]
+            .iter()
+            .find_map(|k| v.get(k).and_then(|m| m.as_str()).map(str::to_owned))
+    });
+    Error::Status(Box::new(StatusError {
+        operation: operation.to_owned(),
+        method: method.as_str().to_owned(),
+        path: path.to_owned(),
+        status,
+        message,
+        body: quote_body(body),
+        documented: documented.contains(&status),
+    }))
+}
+
+/// JSON body -> `T`, naming the JSON path of a mismatch.
+pub fn decode_json<T: DeserializeOwned>(operation: &str, body: Bytes) -> Result<T> {
+    let fail = |path: String, reason: String| Error::Decode {
+        operation: operation.to_owned(),
+        path: if path == "." { String::new() } else { path },
+        reason,
+        body: quote_body(&body),
+    };
+    let mut de = serde_json::Deserializer::from_slice(&body);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        fail(path, e.into_inner().to_string())
+    })?;
+    de.end().map_err(|e| fail(String::new(), e.to_string()))?;
+    Ok(value)
+}
+
+/// Like [`decode_json`], but an empty body is `null` (raw requests answered `204`).
+pub fn decode_json_or_null(operation: &str, body: Bytes) -> Result<serde_json::Value> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Value::Null);
+    }
+    decode_json(operation, body)
+}
+
+/// `void` operations: whatever the body, there is no value.
+pub fn decode_void(_operation: &str, _body: Bytes) -> Result<()> {
+    Ok(())
+}
+
+/// `binary` operations (a recording's file): the bytes as received.
+pub fn decode_binary(_operation: &str, body: Bytes) -> Result<Bytes> {
+    Ok(body)
+}

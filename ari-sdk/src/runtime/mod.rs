@@ -1,0 +1,68 @@
+//! The hand-written runtime the generated code calls. Not a stable API: generated code
+//! only describes requests (method, path, parameters, response type) and hands them here.
+
+mod call;
+mod encode;
+mod enums;
+mod event_decode;
+
+pub use bytes::Bytes;
+pub use call::{Call, Decoder, Pending, decode_binary, decode_json, decode_json_or_null, decode_void};
+pub use encode::{QueryValue, Seg, redact_url};
+pub(crate) use enums::wire_enum_impls;
+pub use enums::deserialize_wire_str;
+pub use event_decode::{EventSet, PayloadError, UnknownEvent, decode_event, decode_payload, deserialize_event, serialize_tagged};
+
+/// One row of the generated operation table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperationInfo {
+    /// Declaration name, e.g. `channels`.
+    pub resource: &'static str,
+    /// The spec's nickname, e.g. `originate`.
+    pub nickname: &'static str,
+    /// `channels.originate`: how errors and logs name the operation.
+    pub name: &'static str,
+    pub method: Method,
+    /// Path template, e.g. `/channels/{channelId}/play`.
+    pub path: &'static str,
+    /// Asterisk versions that introduced it, one per release line.
+    pub since: &'static [&'static str],
+    /// Error statuses the spec lists.
+    pub error_statuses: &'static [u16],
+    /// The event WebSocket rather than a REST call.
+    pub websocket: bool,
+}
+
+/// HTTP methods ARI uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Delete,
+    Patch,
+    Head,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Patch => "PATCH",
+            Method::Head => "HEAD",
+        }
+    }
+    pub(crate) fn to_reqwest(self) -> reqwest::Method {
+        match self {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Delete => reqwest::Method::DELETE,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Head => reqwest::Method::HEAD,
+        }
+    }
+}
