@@ -8,20 +8,16 @@ use std::path::PathBuf;
 fn main() {
     println!("cargo::rerun-if-env-changed=ARI_API_DOCS");
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let (dir, label) = match std::env::var_os("ARI_API_DOCS") {
+    let mut settings = ari_codegen::Settings::asterisk_line("22");
+    let dir = match std::env::var_os("ARI_API_DOCS") {
         Some(custom) => {
             let dir = PathBuf::from(custom);
-            let label = format!("the api-docs in {} (ARI_API_DOCS)", dir.display());
-            (dir, label)
+            settings.label = format!("the api-docs in {} (ARI_API_DOCS)", dir.display());
+            dir
         }
-        None => (manifest.join("api-docs").join("22"), "Asterisk 22 api-docs (api-docs/22)".to_owned()),
+        None => manifest.join("api-docs").join("22"),
     };
     println!("cargo::rerun-if-changed={}", dir.display());
-    let settings = ari_codegen::Settings {
-        out_subdir: "asterisk_22".to_owned(),
-        client_accessors: true,
-        label,
-    };
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("asterisk_22");
     let files = match ari_codegen::generate_from_dir(&dir, &settings) {
         Ok(files) => files,

@@ -305,8 +305,11 @@ impl Builder {
             if hierarchy.bases.contains(&model.id) {
                 continue;
             }
-            let fields = self.fields(&loc, &model.id, model, &hierarchy.discriminator)?;
-            if hierarchy.events.contains(&model.id) {
+            // The discriminator is the enum tag of events; elsewhere `type` is a plain field.
+            let is_event = hierarchy.events.contains(&model.id);
+            let skip = if is_event { hierarchy.discriminator.as_str() } else { "" };
+            let fields = self.fields(&loc, &model.id, model, skip)?;
+            if is_event {
                 events.push(EventType {
                     name: model.id.clone(),
                     file: file.to_string(),
@@ -564,7 +567,7 @@ impl Builder {
     fn fields(&mut self, loc: &Loc, model: &str, spec_model: &spec::Model, skip: &str) -> Result<Vec<Field>, SpecError> {
         let mut fields = Vec::new();
         for (name, prop) in spec_model.properties.iter() {
-            if name == skip {
+            if !skip.is_empty() && name == skip {
                 continue;
             }
             let ploc = loc.at(&format!(".properties.{name}"));

@@ -57,15 +57,21 @@ impl Flags {
     }
 }
 
+/// A folder named for a release line (`api-docs/22`) gets ari-sdk's own settings, so
+/// `generate` reproduces exactly what build.rs writes; flags override.
 fn settings(flags: &Flags, api: &Path) -> Settings {
-    let default_subdir = api.file_name().and_then(|n| n.to_str()).map_or("generated".to_owned(), |n| {
-        if n.chars().all(|c| c.is_ascii_digit()) { format!("asterisk_{n}") } else { "generated".to_owned() }
-    });
-    Settings {
-        out_subdir: flags.get("subdir").map_or(default_subdir, str::to_owned),
-        client_accessors: true,
-        label: flags.get("label").map_or_else(|| format!("api-docs {}", api.display()), str::to_owned),
+    let line = api.file_name().and_then(|n| n.to_str()).filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    let mut settings = match line {
+        Some(line) => Settings::asterisk_line(line),
+        None => Settings { label: format!("the api-docs in {}", api.display()), ..Settings::default() },
+    };
+    if let Some(subdir) = flags.get("subdir") {
+        settings.out_subdir = subdir.to_owned();
     }
+    if let Some(label) = flags.get("label") {
+        settings.label = label.to_owned();
+    }
+    settings
 }
 
 fn spec_error(e: SpecError) -> String {

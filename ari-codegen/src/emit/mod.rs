@@ -30,6 +30,18 @@ pub struct Settings {
     pub label: String,
 }
 
+impl Settings {
+    /// The settings ari-sdk uses for a release line's api-docs folder (`api-docs/22`):
+    /// files under `asterisk_22/`, labelled for docs. The committed snapshot uses them too.
+    pub fn asterisk_line(line: &str) -> Settings {
+        Settings {
+            out_subdir: format!("asterisk_{line}"),
+            client_accessors: true,
+            label: format!("Asterisk {line} api-docs (api-docs/{line})"),
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings { out_subdir: "generated".to_owned(), client_accessors: true, label: "ARI".to_owned() }

@@ -3,7 +3,8 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::ir::Api;
+use super::types::value_type;
+use crate::ir::{Api, Param, ParamLocation, TypeRef};
 
 /// Index of an operation in the emitted `OPERATIONS` table.
 pub fn index_of(api: &Api, resource: &str, nickname: &str) -> usize {
@@ -29,6 +30,11 @@ pub fn emit(api: &Api) -> TokenStream {
         let since = &op.since;
         let errors = &op.error_statuses;
         let websocket = op.websocket;
+        let response = super::docs::type_text(&op.response);
+        let response = match &op.response {
+            crate::ir::TypeRef::Enum(_) => "string".to_owned(),
+            _ => response,
+        };
         quote! {
             crate::runtime::OperationInfo {
                 resource: #resource,
@@ -39,11 +45,117 @@ pub fn emit(api: &Api) -> TokenStream {
                 since: &[#(#since),*],
                 error_statuses: &[#(#errors),*],
                 websocket: #websocket,
+                response: #response,
             }
         }
     });
+    let checks = response_checks(api);
+    let every = every_operation(api);
     quote! {
         /// Every operation of the spec, in spec order.
         pub static OPERATIONS: &[crate::runtime::OperationInfo] = &[#(#rows),*];
+        #checks
+        #every
+    }
+}
+
+/// `check_response(type, body)`: decodes a body as an operation's response type, for
+/// tools and tests that hold an operation row rather than a typed builder.
+fn response_checks(api: &Api) -> TokenStream {
+    let mut seen: Vec<String> = Vec::new();
+    let mut arms = Vec::new();
+    for op in api.operations() {
+        if matches!(op.response, TypeRef::Void | TypeRef::Binary) || op.websocket {
+            continue;
+        }
+        let text = super::docs::type_text(&op.response);
+        if seen.contains(&text) {
+            continue;
+        }
+        seen.push(text.clone());
+        let ty = value_type(&op.response);
+        arms.push(quote! {
+            #text => crate::runtime::decode_json::<#ty>(#text, crate::runtime::Bytes::copy_from_slice(body)).map(|_| ()),
+        });
+    }
+    quote! {
+        /// Decodes `body` as the response type named like [`OperationInfo::response`]
+        /// (`Channel`, `List[Bridge]`, ...); `None` for `void`, `binary` and unknown names.
+        ///
+        /// [`OperationInfo::response`]: crate::runtime::OperationInfo::response
+        pub fn check_response(response: &str, body: &[u8]) -> Option<crate::Result<()>> {
+            Some(match response {
+                #(#arms)*
+                _ => return None,
+            })
+        }
+    }
+}
+
+/// `every_operation(client)`: one request per callable operation, made through the
+/// resource accessors with placeholder arguments. The coverage test sends them all.
+fn every_operation(api: &Api) -> TokenStream {
+    let mut calls = Vec::new();
+    for resource in &api.resources {
+        let accessor = super::root::accessor_method(api, resource);
+        for op in resource.operations.iter().filter(|o| super::resources::callable(o)) {
+            let method = super::types::snake(&op.nickname);
+            let name = op.qualified_name();
+            let args: Vec<TokenStream> = op.params.iter().filter(|p| p.required).map(placeholder).collect();
+            calls.push(quote! {
+                (#name, {
+                    let client = client.clone();
+                    Box::pin(async move { client.#accessor().#method(#(#args),*).send().await.map(|_| ()) })
+                }),
+            });
+        }
+    }
+    quote! {
+        /// One request per callable operation, through the resource accessors, with
+        /// placeholder arguments: `(operation name, request)`. For coverage tests.
+        #[doc(hidden)]
+        pub fn every_operation(client: &crate::Client) -> Vec<(&'static str, crate::runtime::Pending<()>)> {
+            vec![#(#calls)*]
+        }
+    }
+}
+
+fn placeholder(param: &Param) -> TokenStream {
+    let one = |ty: &TypeRef| -> TokenStream {
+        match ty {
+            TypeRef::String | TypeRef::Enum(_) => {
+                let value = param.allowed.as_ref().and_then(|v| v.first().cloned()).unwrap_or_else(|| format!("{}-1", param.name));
+                quote!(#value)
+            }
+            TypeRef::Int | TypeRef::Long => {
+                let v = param.range.as_ref().and_then(|r| r.min).map_or(1i64, |m| m as i64);
+                quote!(#v)
+            }
+            TypeRef::Double => quote!(1.0),
+            TypeRef::Boolean => quote!(true),
+            TypeRef::Date => quote!(crate::Timestamp::parse("2020-01-01T00:00:00.000+0000").expect("valid")),
+            TypeRef::Object => quote!(serde_json::Value::Null),
+            TypeRef::Containers => quote!([("key", "value")]),
+            other => {
+                let ty = value_type(other);
+                quote!(serde_json::from_value::<#ty>(serde_json::json!({})).expect("placeholder model"))
+            }
+        }
+    };
+    if param.location == ParamLocation::Path {
+        let value = format!("{}-1", param.name);
+        return quote!(#value);
+    }
+    match (&param.ty, param.multiple) {
+        (TypeRef::List(inner), _) => {
+            let v = one(inner);
+            quote!([#v])
+        }
+        (TypeRef::Containers, _) => one(&param.ty),
+        (ty, true) => {
+            let v = one(ty);
+            quote!([#v])
+        }
+        (ty, false) => one(ty),
     }
 }

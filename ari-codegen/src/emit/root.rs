@@ -33,15 +33,7 @@ pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
         }
     });
 
-    let mut taken: Vec<String> = RESERVED.iter().map(|s| s.to_string()).collect();
-    let mut claim = |wanted: String, suffix: &str| -> proc_macro2::Ident {
-        let mut name = wanted;
-        while taken.contains(&name) {
-            name.push_str(suffix);
-        }
-        taken.push(name.clone());
-        super::types::ident(&name)
-    };
+    let names = accessor_names(api);
     let accessors: Vec<TokenStream> = if settings.client_accessors {
         let mut out = Vec::new();
         for resource in &api.resources {
@@ -50,7 +42,7 @@ pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
             }
             let module = format_ident!("{}", module_name(resource));
             let ty = accessor_type(resource);
-            let method = claim(names::snake_ident(&resource.name).expect("validated"), "_resource");
+            let method = super::types::ident(&names.resources[&resource.name]);
             let doc = format!(" Operations of the `{}` resource.", resource.name);
             out.push(quote! {
                 #[doc = #doc]
@@ -61,7 +53,7 @@ pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
         }
         for handle in &api.handles {
             let ty = handles::type_name(handle);
-            let method = claim(names::snake_ident(&handle.name).expect("validated"), "_handle");
+            let method = super::types::ident(&names.handles[&handle.name]);
             let ids: Vec<_> = handle.id_params.iter().map(|p| snake(p)).collect();
             let doc = format!(" A handle on the {} addressed by `{}`.", handle.name, handle.prefix);
             out.push(quote! {
@@ -92,3 +84,36 @@ pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
 }
 
 use super::Settings;
+
+/// Method names on `Client`: resource name -> accessor, handle name -> accessor.
+pub struct AccessorNames {
+    pub resources: std::collections::BTreeMap<String, String>,
+    pub handles: std::collections::BTreeMap<String, String>,
+}
+
+pub fn accessor_names(api: &Api) -> AccessorNames {
+    let mut taken: Vec<String> = RESERVED.iter().map(|s| s.to_string()).collect();
+    let mut claim = |wanted: String, suffix: &str| -> String {
+        let mut name = wanted;
+        while taken.contains(&name) {
+            name.push_str(suffix);
+        }
+        taken.push(name.clone());
+        name
+    };
+    let mut out = AccessorNames { resources: Default::default(), handles: Default::default() };
+    for resource in &api.resources {
+        let name = claim(names::snake_ident(&resource.name).expect("validated"), "_resource");
+        out.resources.insert(resource.name.clone(), name);
+    }
+    for handle in &api.handles {
+        let name = claim(names::snake_ident(&handle.name).expect("validated"), "_handle");
+        out.handles.insert(handle.name.clone(), name);
+    }
+    out
+}
+
+/// The `Client` method returning a resource's accessor.
+pub fn accessor_method(api: &Api, resource: &crate::ir::Resource) -> proc_macro2::Ident {
+    super::types::ident(&accessor_names(api).resources[&resource.name])
+}

@@ -31,6 +31,8 @@ pub struct OperationInfo {
     pub error_statuses: &'static [u16],
     /// The event WebSocket rather than a REST call.
     pub websocket: bool,
+    /// The response type as the spec names it: `Channel`, `List[Bridge]`, `void`, `binary`.
+    pub response: &'static str,
 }
 
 /// HTTP methods ARI uses.
