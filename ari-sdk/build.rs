@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 fn main() {
     println!("cargo::rerun-if-env-changed=ARI_API_DOCS");
-    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    );
     let mut settings = ari_codegen::Settings::asterisk_line("22");
     let dir = match std::env::var_os("ARI_API_DOCS") {
         Some(custom) => {
@@ -18,13 +20,20 @@ fn main() {
         None => manifest.join("api-docs").join("22"),
     };
     println!("cargo::rerun-if-changed={}", dir.display());
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("asterisk_22");
+    let out =
+        PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("asterisk_22");
     let files = match ari_codegen::generate_from_dir(&dir, &settings) {
         Ok(files) => files,
-        Err(error) => fail(&format!("cannot generate the ARI client from {}: {error}", dir.display())),
+        Err(error) => fail(&format!(
+            "cannot generate the ARI client from {}: {error}",
+            dir.display()
+        )),
     };
     if let Err(error) = ari_codegen::write_files(&files, &out) {
-        fail(&format!("cannot write generated code to {}: {error}", out.display()));
+        fail(&format!(
+            "cannot write generated code to {}: {error}",
+            out.display()
+        ));
     }
 }
 

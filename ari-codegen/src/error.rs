@@ -15,7 +15,11 @@ pub struct SpecError {
 
 impl SpecError {
     pub fn new(file: &str, location: impl Into<String>, message: impl Into<String>) -> Self {
-        SpecError { file: file.to_owned(), location: location.into(), message: message.into() }
+        SpecError {
+            file: file.to_owned(),
+            location: location.into(),
+            message: message.into(),
+        }
     }
 }
 

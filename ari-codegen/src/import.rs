@@ -76,7 +76,11 @@ pub fn write(docs: &Documents, out: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(out)?;
     for entry in std::fs::read_dir(out)? {
         let path = entry?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_owned();
         if name.ends_with(".json") && !docs.contains_key(&name) {
             std::fs::remove_file(&path)?;
         }
@@ -94,7 +98,11 @@ pub fn prose_keys(value: &serde_json::Value) -> Vec<String> {
         match value {
             serde_json::Value::Object(map) => {
                 for (k, v) in map {
-                    let here = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+                    let here = if at.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{at}.{k}")
+                    };
                     // `properties` and `models` are maps keyed by wire names, which may be
                     // any word (a property called `description` is a fact).
                     let is_name_map = at.ends_with("properties") || at == "models";
@@ -129,7 +137,10 @@ pub fn fetch(base: &str, credentials: Option<(&str, &str)>) -> Result<Spec, Spec
         .to_owned();
     let auth = credentials.map(|(user, password)| {
         use base64::Engine;
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        )
     });
     let get = |file: &str| -> Result<String, SpecError> {
         let url = format!("{root}/api-docs/{file}");
@@ -141,13 +152,18 @@ pub fn fetch(base: &str, credentials: Option<(&str, &str)>) -> Result<Spec, Spec
             Ok(response) => response
                 .into_string()
                 .map_err(|e| SpecError::new(file, "", format!("reading {url}: {e}"))),
-            Err(ureq::Error::Status(code, _)) => {
-                Err(SpecError::new(file, "", format!("GET {url} answered HTTP {code}")))
-            }
-            Err(e) => Err(SpecError::new(file, "", format!("GET {url} failed: {}", e.kind()))),
+            Err(ureq::Error::Status(code, _)) => Err(SpecError::new(
+                file,
+                "",
+                format!("GET {url} answered HTTP {code}"),
+            )),
+            Err(e) => Err(SpecError::new(
+                file,
+                "",
+                format!("GET {url} failed: {}", e.kind()),
+            )),
         }
     };
     let listing = get("resources.json")?;
     Spec::from_documents(&listing, get)
 }
-

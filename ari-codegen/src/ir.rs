@@ -106,7 +106,9 @@ impl Operation {
         format!("{}.{}", self.resource, self.nickname)
     }
     pub fn path_params(&self) -> impl Iterator<Item = &Param> {
-        self.params.iter().filter(|p| p.location == ParamLocation::Path)
+        self.params
+            .iter()
+            .filter(|p| p.location == ParamLocation::Path)
     }
 }
 
@@ -236,7 +238,8 @@ impl Api {
         self.enums.iter().find(|e| e.name == name)
     }
     pub fn operation(&self, resource: &str, nickname: &str) -> Option<&Operation> {
-        self.operations().find(|o| o.resource == resource && o.nickname == nickname)
+        self.operations()
+            .find(|o| o.resource == resource && o.nickname == nickname)
     }
 }
 
@@ -264,7 +267,10 @@ impl Loc<'_> {
         SpecError::new(self.file, self.path.clone(), message)
     }
     fn at(&self, suffix: &str) -> Loc<'_> {
-        Loc { file: self.file, path: format!("{}{suffix}", self.path) }
+        Loc {
+            file: self.file,
+            path: format!("{}{suffix}", self.path),
+        }
     }
 }
 
@@ -274,9 +280,15 @@ impl Builder {
         let mut all_models: Vec<(&str, &spec::Model)> = Vec::new();
         for (d, decl) in spec.declarations.iter().enumerate() {
             for (name, model) in decl.api.models.iter() {
-                let loc = Loc { file: &decl.file, path: format!("models.{name}") };
+                let loc = Loc {
+                    file: &decl.file,
+                    path: format!("models.{name}"),
+                };
                 if model.id != name {
-                    return Err(loc.at(".id").err(format!("model id `{}` differs from its key `{name}`", model.id)));
+                    return Err(loc.at(".id").err(format!(
+                        "model id `{}` differs from its key `{name}`",
+                        model.id
+                    )));
                 }
                 if let Some((other, _)) = self.model_index.get(name) {
                     return Err(loc.err(format!("model `{name}` is also defined in {other}")));
@@ -284,7 +296,8 @@ impl Builder {
                 if names::type_ident_of(name).is_none() {
                     return Err(loc.err(format!("model name `{name}` cannot be a Rust type name")));
                 }
-                self.model_index.insert(name.to_owned(), (decl.file.clone(), d));
+                self.model_index
+                    .insert(name.to_owned(), (decl.file.clone(), d));
                 all_models.push((decl.file.as_str(), model));
             }
         }
@@ -301,13 +314,20 @@ impl Builder {
         let mut models = Vec::new();
         let mut events = Vec::new();
         for (file, model) in &all_models {
-            let loc = Loc { file, path: format!("models.{}", model.id) };
+            let loc = Loc {
+                file,
+                path: format!("models.{}", model.id),
+            };
             if hierarchy.bases.contains(&model.id) {
                 continue;
             }
             // The discriminator is the enum tag of events; elsewhere `type` is a plain field.
             let is_event = hierarchy.events.contains(&model.id);
-            let skip = if is_event { hierarchy.discriminator.as_str() } else { "" };
+            let skip = if is_event {
+                hierarchy.discriminator.as_str()
+            } else {
+                ""
+            };
             let fields = self.fields(&loc, &model.id, model, skip)?;
             if is_event {
                 events.push(EventType {
@@ -330,17 +350,29 @@ impl Builder {
         let mut event_base_fields = Vec::new();
         for base in &hierarchy.chain {
             let file = self.model_index[base].0.clone();
-            let model = all_models.iter().find(|(_, m)| &m.id == base).map(|(_, m)| *m).expect("indexed");
-            let loc = Loc { file: &file, path: format!("models.{base}") };
+            let model = all_models
+                .iter()
+                .find(|(_, m)| &m.id == base)
+                .map(|(_, m)| *m)
+                .expect("indexed");
+            let loc = Loc {
+                file: &file,
+                path: format!("models.{base}"),
+            };
             for field in self.fields(&loc, base, model, &hierarchy.discriminator)? {
-                if !event_base_fields.iter().any(|f: &Field| f.name == field.name) {
+                if !event_base_fields
+                    .iter()
+                    .any(|f: &Field| f.name == field.name)
+                {
                     event_base_fields.push(field);
                 }
             }
         }
         // A leaf may repeat an inherited property; the inherited one is kept once.
         for event in &mut events {
-            event.fields.retain(|f| !event_base_fields.iter().any(|b| b.name == f.name));
+            event
+                .fields
+                .retain(|f| !event_base_fields.iter().any(|b| b.name == f.name));
         }
 
         let handles = handles(&mut resources)?;
@@ -392,8 +424,11 @@ impl Builder {
                 }
             }
         }
-        let mut roots: Vec<&str> =
-            models.iter().filter(|(_, (_, m))| m.discriminator.is_some()).map(|(n, _)| *n).collect();
+        let mut roots: Vec<&str> = models
+            .iter()
+            .filter(|(_, (_, m))| m.discriminator.is_some())
+            .map(|(n, _)| *n)
+            .collect();
         roots.sort();
         let Some(root) = roots.first().copied() else {
             // A spec without events (a partial folder) still generates resources and models.
@@ -440,14 +475,22 @@ impl Builder {
                 stack.push((kid, next));
             }
         }
-        Ok(Hierarchy { discriminator, events, bases, chain })
+        Ok(Hierarchy {
+            discriminator,
+            events,
+            bases,
+            chain,
+        })
     }
 
     fn resource(&mut self, decl: &spec::Declaration) -> Result<Resource, SpecError> {
         let name = decl.file.trim_end_matches(".json").to_owned();
         let mut operations: Vec<Operation> = Vec::new();
         for (a, api) in decl.api.apis.iter().enumerate() {
-            let loc = Loc { file: &decl.file, path: format!("apis[{a}]") };
+            let loc = Loc {
+                file: &decl.file,
+                path: format!("apis[{a}]"),
+            };
             let segments = parse_path(&loc.at(".path"), &api.path)?;
             for (o, op) in api.operations.iter().enumerate() {
                 let loc = loc.at(&format!(".operations[{o}]"));
@@ -461,7 +504,12 @@ impl Builder {
                 operations.push(operation);
             }
         }
-        Ok(Resource { name, file: decl.file.clone(), since: decl.api.since.clone(), operations })
+        Ok(Resource {
+            name,
+            file: decl.file.clone(),
+            since: decl.api.since.clone(),
+            operations,
+        })
     }
 
     fn operation(
@@ -472,10 +520,14 @@ impl Builder {
         segments: &[Segment],
         op: &spec::Operation,
     ) -> Result<Operation, SpecError> {
-        let method = HttpMethod::parse(&op.http_method)
-            .ok_or_else(|| loc.at(".httpMethod").err(format!("unsupported HTTP method `{}`", op.http_method)))?;
+        let method = HttpMethod::parse(&op.http_method).ok_or_else(|| {
+            loc.at(".httpMethod")
+                .err(format!("unsupported HTTP method `{}`", op.http_method))
+        })?;
         if names::snake_ident(&op.nickname).is_none() {
-            return Err(loc.at(".nickname").err(format!("nickname `{}` cannot be a Rust name", op.nickname)));
+            return Err(loc
+                .at(".nickname")
+                .err(format!("nickname `{}` cannot be a Rust name", op.nickname)));
         }
         let mut params: Vec<Param> = Vec::new();
         for (p, param) in op.parameters.iter().enumerate() {
@@ -484,24 +536,43 @@ impl Builder {
                 "path" => ParamLocation::Path,
                 "query" => ParamLocation::Query,
                 "body" => ParamLocation::Body,
-                other => return Err(ploc.at(".paramType").err(format!("unsupported paramType `{other}`"))),
+                other => {
+                    return Err(ploc
+                        .at(".paramType")
+                        .err(format!("unsupported paramType `{other}`")));
+                }
             };
             if names::snake_ident(&param.name).is_none() {
-                return Err(ploc.at(".name").err(format!("parameter name `{}` cannot be a Rust name", param.name)));
+                return Err(ploc.at(".name").err(format!(
+                    "parameter name `{}` cannot be a Rust name",
+                    param.name
+                )));
             }
             if params.iter().any(|x| x.name == param.name) {
-                return Err(ploc.at(".name").err(format!("duplicate parameter `{}`", param.name)));
+                return Err(ploc
+                    .at(".name")
+                    .err(format!("duplicate parameter `{}`", param.name)));
             }
             if location == ParamLocation::Path
-                && !segments.iter().any(|s| *s == Segment::Param(param.name.clone()))
+                && !segments
+                    .iter()
+                    .any(|s| *s == Segment::Param(param.name.clone()))
             {
-                return Err(ploc.err(format!("path parameter `{}` is not in the path `{path}`", param.name)));
+                return Err(ploc.err(format!(
+                    "path parameter `{}` is not in the path `{path}`",
+                    param.name
+                )));
             }
             let mut ty = self.type_ref(&ploc.at(".dataType"), &param.data_type)?;
             if matches!(ty, TypeRef::Void | TypeRef::Binary) {
-                return Err(ploc.at(".dataType").err(format!("`{}` is not a parameter type", param.data_type)));
+                return Err(ploc
+                    .at(".dataType")
+                    .err(format!("`{}` is not a parameter type", param.data_type)));
             }
-            let (allowed, range) = allowable(&ploc.at(".allowableValues"), param.allowable_values.as_ref())?;
+            let (allowed, range) = allowable(
+                &ploc.at(".allowableValues"),
+                param.allowable_values.as_ref(),
+            )?;
             if let (Some(values), TypeRef::String) = (&allowed, &ty) {
                 ty = TypeRef::Enum(self.param_enum(resource, &op.nickname, &param.name, values));
             }
@@ -519,8 +590,13 @@ impl Builder {
         }
         for segment in segments {
             if let Segment::Param(name) = segment {
-                if !params.iter().any(|p| p.location == ParamLocation::Path && &p.name == name) {
-                    return Err(loc.err(format!("`{{{name}}}` in path `{path}` has no path parameter")));
+                if !params
+                    .iter()
+                    .any(|p| p.location == ParamLocation::Path && &p.name == name)
+                {
+                    return Err(loc.err(format!(
+                        "`{{{name}}}` in path `{path}` has no path parameter"
+                    )));
                 }
             }
         }
@@ -557,14 +633,23 @@ impl Builder {
             response,
             error_statuses,
             since: op.since.clone(),
-            websocket: op.upgrade.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("websocket")),
+            websocket: op
+                .upgrade
+                .as_deref()
+                .is_some_and(|u| u.eq_ignore_ascii_case("websocket")),
             summary: op.summary.clone(),
             notes: op.notes.clone(),
             handle: None,
         })
     }
 
-    fn fields(&mut self, loc: &Loc, model: &str, spec_model: &spec::Model, skip: &str) -> Result<Vec<Field>, SpecError> {
+    fn fields(
+        &mut self,
+        loc: &Loc,
+        model: &str,
+        spec_model: &spec::Model,
+        skip: &str,
+    ) -> Result<Vec<Field>, SpecError> {
         let mut fields = Vec::new();
         for (name, prop) in spec_model.properties.iter() {
             if !skip.is_empty() && name == skip {
@@ -576,9 +661,12 @@ impl Builder {
             }
             let mut ty = self.type_ref(&ploc.at(".type"), &prop.ty)?;
             if matches!(ty, TypeRef::Void | TypeRef::Binary) {
-                return Err(ploc.at(".type").err(format!("`{}` is not a property type", prop.ty)));
+                return Err(ploc
+                    .at(".type")
+                    .err(format!("`{}` is not a property type", prop.ty)));
             }
-            let (allowed, _range) = allowable(&ploc.at(".allowableValues"), prop.allowable_values.as_ref())?;
+            let (allowed, _range) =
+                allowable(&ploc.at(".allowableValues"), prop.allowable_values.as_ref())?;
             if let (Some(values), TypeRef::String) = (&allowed, &ty) {
                 ty = TypeRef::Enum(self.property_enum(model, name, values));
             }
@@ -614,7 +702,11 @@ impl Builder {
             "binary" => TypeRef::Binary,
             "void" => TypeRef::Void,
             name if self.model_index.contains_key(name) => TypeRef::Model(name.to_owned()),
-            other => return Err(loc.err(format!("unknown type `{other}` (neither a Swagger type nor a model)"))),
+            other => {
+                return Err(loc.err(format!(
+                    "unknown type `{other}` (neither a Swagger type nor a model)"
+                )));
+            }
         })
     }
 
@@ -625,18 +717,37 @@ impl Builder {
             Some(rest) => format!("{model}{}", names::upper_camel(rest)),
             None => format!("{model}{}", names::upper_camel(field)),
         };
-        self.claim_enum(&[base.clone(), format!("{base}Value")], values, format!("{model}.{field}"))
+        self.claim_enum(
+            &[base.clone(), format!("{base}Value")],
+            values,
+            format!("{model}.{field}"),
+        )
     }
 
-    fn param_enum(&mut self, resource: &str, nickname: &str, param: &str, values: &[String]) -> String {
+    fn param_enum(
+        &mut self,
+        resource: &str,
+        nickname: &str,
+        param: &str,
+        values: &[String],
+    ) -> String {
         // One enum per parameter name and value list: `mute`/`unmute` share `MuteDirection`.
         if let Some(name) = self.param_enums.get(&(param.to_owned(), values.to_vec())) {
             return name.clone();
         }
-        let op = format!("{}{}", names::upper_camel(nickname), names::upper_camel(param));
+        let op = format!(
+            "{}{}",
+            names::upper_camel(nickname),
+            names::upper_camel(param)
+        );
         let long = format!("{}{op}", names::upper_camel(resource));
-        let name = self.claim_enum(&[op, long], values, format!("{resource}.{nickname}({param})"));
-        self.param_enums.insert((param.to_owned(), values.to_vec()), name.clone());
+        let name = self.claim_enum(
+            &[op, long],
+            values,
+            format!("{resource}.{nickname}({param})"),
+        );
+        self.param_enums
+            .insert((param.to_owned(), values.to_vec()), name.clone());
         name
     }
 
@@ -650,7 +761,11 @@ impl Builder {
                 Some(existing) if existing.values == values => return name.clone(),
                 Some(_) => continue,
                 None => {
-                    self.enums.push(EnumDef { name: name.clone(), values: values.to_vec(), origin });
+                    self.enums.push(EnumDef {
+                        name: name.clone(),
+                        values: values.to_vec(),
+                        origin,
+                    });
                     return name.clone();
                 }
             }
@@ -661,7 +776,11 @@ impl Builder {
         loop {
             let name = format!("{last}{n}");
             if !self.model_index.contains_key(&name) && !self.enums.iter().any(|e| e.name == name) {
-                self.enums.push(EnumDef { name: name.clone(), values: values.to_vec(), origin });
+                self.enums.push(EnumDef {
+                    name: name.clone(),
+                    values: values.to_vec(),
+                    origin,
+                });
                 return name;
             }
             n += 1;
@@ -697,7 +816,9 @@ fn parse_path(loc: &Loc, path: &str) -> Result<Vec<Segment>, SpecError> {
             }
             segments.push(Segment::Param(name.to_owned()));
         } else if part.contains(['{', '}', '?', '#', '%']) {
-            return Err(loc.err(format!("path segment `{part}` of `{path}` is not a literal or `{{param}}`")));
+            return Err(loc.err(format!(
+                "path segment `{part}` of `{path}` is not a literal or `{{param}}`"
+            )));
         } else {
             segments.push(Segment::Literal(part.to_owned()));
         }
@@ -705,11 +826,19 @@ fn parse_path(loc: &Loc, path: &str) -> Result<Vec<Segment>, SpecError> {
     Ok(segments)
 }
 
-fn allowable(loc: &Loc, values: Option<&spec::AllowableValues>) -> Result<(Option<Vec<String>>, Option<Range>), SpecError> {
-    let Some(values) = values else { return Ok((None, None)) };
+fn allowable(
+    loc: &Loc,
+    values: Option<&spec::AllowableValues>,
+) -> Result<(Option<Vec<String>>, Option<Range>), SpecError> {
+    let Some(values) = values else {
+        return Ok((None, None));
+    };
     match values.value_type.to_ascii_uppercase().as_str() {
         "LIST" => {
-            let list = values.values.as_ref().ok_or_else(|| loc.err("LIST without `values`"))?;
+            let list = values
+                .values
+                .as_ref()
+                .ok_or_else(|| loc.err("LIST without `values`"))?;
             let mut out: Vec<String> = Vec::new();
             for v in list {
                 let text = value_text(v);
@@ -723,19 +852,30 @@ fn allowable(loc: &Loc, values: Option<&spec::AllowableValues>) -> Result<(Optio
             Ok((Some(out), None))
         }
         "RANGE" => {
-            let number = |v: &Option<serde_json::Value>, key: &str| -> Result<Option<f64>, SpecError> {
-                match v {
-                    None => Ok(None),
-                    Some(serde_json::Value::Number(n)) => Ok(n.as_f64()),
-                    Some(serde_json::Value::String(s)) => {
-                        s.trim().parse().map(Some).map_err(|_| loc.at(key).err(format!("`{s}` is not a number")))
+            let number =
+                |v: &Option<serde_json::Value>, key: &str| -> Result<Option<f64>, SpecError> {
+                    match v {
+                        None => Ok(None),
+                        Some(serde_json::Value::Number(n)) => Ok(n.as_f64()),
+                        Some(serde_json::Value::String(s)) => s
+                            .trim()
+                            .parse()
+                            .map(Some)
+                            .map_err(|_| loc.at(key).err(format!("`{s}` is not a number"))),
+                        Some(other) => Err(loc.at(key).err(format!("`{other}` is not a number"))),
                     }
-                    Some(other) => Err(loc.at(key).err(format!("`{other}` is not a number"))),
-                }
-            };
-            Ok((None, Some(Range { min: number(&values.min, ".min")?, max: number(&values.max, ".max")? })))
+                };
+            Ok((
+                None,
+                Some(Range {
+                    min: number(&values.min, ".min")?,
+                    max: number(&values.max, ".max")?,
+                }),
+            ))
         }
-        other => Err(loc.at(".valueType").err(format!("unsupported valueType `{other}`"))),
+        other => Err(loc
+            .at(".valueType")
+            .err(format!("unsupported valueType `{other}`"))),
     }
 }
 
@@ -751,7 +891,11 @@ fn handles(resources: &mut [Resource]) -> Result<Vec<Handle>, SpecError> {
     let mut handles: Vec<Handle> = Vec::new();
     for resource in resources.iter_mut() {
         for op in resource.operations.iter_mut() {
-            let Some(start) = op.segments.iter().position(|s| matches!(s, Segment::Param(_))) else {
+            let Some(start) = op
+                .segments
+                .iter()
+                .position(|s| matches!(s, Segment::Param(_)))
+            else {
                 continue;
             };
             let end = op.segments[start..]
@@ -778,7 +922,9 @@ fn handles(resources: &mut [Resource]) -> Result<Vec<Handle>, SpecError> {
                     handles.len() - 1
                 }
             };
-            handles[index].operations.push((op.resource.clone(), op.nickname.clone()));
+            handles[index]
+                .operations
+                .push((op.resource.clone(), op.nickname.clone()));
         }
     }
     for handle in &mut handles {
@@ -788,8 +934,15 @@ fn handles(resources: &mut [Resource]) -> Result<Vec<Handle>, SpecError> {
     // the one with fewer ids says what it is addressed by.
     for i in 0..handles.len() {
         for j in 0..handles.len() {
-            if i != j && handles[i].name == handles[j].name && handles[i].id_params.len() < handles[j].id_params.len() {
-                let by: Vec<String> = handles[i].id_params.iter().map(|p| names::upper_camel(p)).collect();
+            if i != j
+                && handles[i].name == handles[j].name
+                && handles[i].id_params.len() < handles[j].id_params.len()
+            {
+                let by: Vec<String> = handles[i]
+                    .id_params
+                    .iter()
+                    .map(|p| names::upper_camel(p))
+                    .collect();
                 handles[i].name = format!("{}By{}", handles[i].name, by.join("And"));
             }
         }
@@ -800,7 +953,10 @@ fn handles(resources: &mut [Resource]) -> Result<Vec<Handle>, SpecError> {
             return Err(SpecError::new(
                 "resources.json",
                 "",
-                format!("two id prefixes give the handle name `{}` (one is `{}`)", h.name, h.prefix),
+                format!(
+                    "two id prefixes give the handle name `{}` (one is `{}`)",
+                    h.name, h.prefix
+                ),
             ));
         }
     }
@@ -808,7 +964,11 @@ fn handles(resources: &mut [Resource]) -> Result<Vec<Handle>, SpecError> {
         for op in resource.operations.iter_mut() {
             op.handle = handles
                 .iter()
-                .find(|h| h.operations.iter().any(|(r, n)| *r == op.resource && *n == op.nickname))
+                .find(|h| {
+                    h.operations
+                        .iter()
+                        .any(|(r, n)| *r == op.resource && *n == op.nickname)
+                })
                 .map(|h| h.name.clone());
         }
     }
@@ -832,9 +992,21 @@ pub(crate) fn render_path(segments: &[Segment]) -> String {
 }
 
 /// Models, events and enums share the crate root, so their Rust names must not collide.
-fn check_rust_names(models: &[Model], events: &[EventType], enums: &[EnumDef]) -> Result<(), SpecError> {
+fn check_rust_names(
+    models: &[Model],
+    events: &[EventType],
+    enums: &[EnumDef],
+) -> Result<(), SpecError> {
     let mut seen: HashMap<String, String> = HashMap::new();
-    let reserved = ["Event", "Client", "Error", "Result", "Timestamp", "Response", "Other"];
+    let reserved = [
+        "Event",
+        "Client",
+        "Error",
+        "Result",
+        "Timestamp",
+        "Response",
+        "Other",
+    ];
     for name in reserved {
         seen.insert(name.to_owned(), "ari-sdk itself".to_owned());
     }
@@ -842,7 +1014,11 @@ fn check_rust_names(models: &[Model], events: &[EventType], enums: &[EnumDef]) -
         .iter()
         .map(|m| (m.name.clone(), m.file.clone()))
         .chain(events.iter().map(|e| (e.name.clone(), e.file.clone())))
-        .chain(enums.iter().map(|e| (e.name.clone(), format!("enum for {}", e.origin))));
+        .chain(
+            enums
+                .iter()
+                .map(|e| (e.name.clone(), format!("enum for {}", e.origin))),
+        );
     for (name, origin) in items {
         let ident = names::type_ident_of(&name).unwrap_or(name.clone());
         if let Some(other) = seen.insert(ident.clone(), origin.clone()) {

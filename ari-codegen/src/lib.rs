@@ -39,7 +39,10 @@ pub fn write_files(files: &Files, dir: &Path) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let stale = path.extension().is_some_and(|e| e == "rs")
-            && path.file_name().and_then(|n| n.to_str()).is_some_and(|n| !files.contains_key(n));
+            && path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !files.contains_key(n));
         if stale {
             std::fs::remove_file(&path)?;
         }

@@ -40,30 +40,45 @@ impl Flags {
         let mut values = Vec::new();
         let mut iter = args.iter();
         while let Some(flag) = iter.next() {
-            let name = flag.strip_prefix("--").ok_or_else(|| format!("unexpected argument `{flag}`\n\n{USAGE}"))?;
+            let name = flag
+                .strip_prefix("--")
+                .ok_or_else(|| format!("unexpected argument `{flag}`\n\n{USAGE}"))?;
             if !allowed.contains(&name) {
                 return Err(format!("unknown flag `--{name}`\n\n{USAGE}"));
             }
-            let value = iter.next().ok_or_else(|| format!("`--{name}` needs a value"))?;
+            let value = iter
+                .next()
+                .ok_or_else(|| format!("`--{name}` needs a value"))?;
             values.push((name.to_owned(), value.clone()));
         }
         Ok(Flags { values })
     }
     fn get(&self, name: &str) -> Option<&str> {
-        self.values.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.values
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
     fn require(&self, name: &str) -> Result<&str, String> {
-        self.get(name).ok_or_else(|| format!("`--{name}` is required\n\n{USAGE}"))
+        self.get(name)
+            .ok_or_else(|| format!("`--{name}` is required\n\n{USAGE}"))
     }
 }
 
 /// A folder named for a release line (`api-docs/22`) gets ari-sdk's own settings, so
 /// `generate` reproduces exactly what build.rs writes; flags override.
 fn settings(flags: &Flags, api: &Path) -> Settings {
-    let line = api.file_name().and_then(|n| n.to_str()).filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    let line = api
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
     let mut settings = match line {
         Some(line) => Settings::asterisk_line(line),
-        None => Settings { label: format!("the api-docs in {}", api.display()), ..Settings::default() },
+        None => Settings {
+            label: format!("the api-docs in {}", api.display()),
+            ..Settings::default()
+        },
     };
     if let Some(subdir) = flags.get("subdir") {
         settings.out_subdir = subdir.to_owned();
@@ -86,7 +101,8 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     match command.as_str() {
         "list" => {
             let flags = Flags::parse(rest, &["api-docs"])?;
-            let api = ari_codegen::load_api(Path::new(flags.require("api-docs")?)).map_err(spec_error)?;
+            let api =
+                ari_codegen::load_api(Path::new(flags.require("api-docs")?)).map_err(spec_error)?;
             print!("{}", operation_table(&api));
             Ok(ExitCode::SUCCESS)
         }
@@ -94,8 +110,10 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             let flags = Flags::parse(rest, &["api-docs", "out", "subdir", "label"])?;
             let dir = PathBuf::from(flags.require("api-docs")?);
             let out = PathBuf::from(flags.require("out")?);
-            let files = ari_codegen::generate_from_dir(&dir, &settings(&flags, &dir)).map_err(spec_error)?;
-            ari_codegen::write_files(&files, &out).map_err(|e| format!("writing {}: {e}", out.display()))?;
+            let files = ari_codegen::generate_from_dir(&dir, &settings(&flags, &dir))
+                .map_err(spec_error)?;
+            ari_codegen::write_files(&files, &out)
+                .map_err(|e| format!("writing {}: {e}", out.display()))?;
             eprintln!("wrote {} files to {}", files.len(), out.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -103,7 +121,8 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             let flags = Flags::parse(rest, &["api-docs", "against", "subdir", "label"])?;
             let dir = PathBuf::from(flags.require("api-docs")?);
             let against = PathBuf::from(flags.require("against")?);
-            let files = ari_codegen::generate_from_dir(&dir, &settings(&flags, &dir)).map_err(spec_error)?;
+            let files = ari_codegen::generate_from_dir(&dir, &settings(&flags, &dir))
+                .map_err(spec_error)?;
             match ari_codegen::compare_with_dir(&files, &against) {
                 None => {
                     eprintln!("{} matches {}", against.display(), dir.display());
@@ -153,7 +172,11 @@ fn operation_table(api: &ir::Api) -> String {
     let mut count = 0;
     for op in api.operations() {
         count += 1;
-        let since = if op.since.is_empty() { "-".to_owned() } else { op.since.join(",") };
+        let since = if op.since.is_empty() {
+            "-".to_owned()
+        } else {
+            op.since.join(",")
+        };
         out.push_str(&format!(
             "{:<7} {:<58} {:<40} {}{}\n",
             op.method.as_str(),

@@ -3,11 +3,11 @@
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
 const KEYWORDS: &[&str] = &[
-    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for", "if", "impl", "in",
-    "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self", "static", "struct",
-    "super", "trait", "true", "type", "unsafe", "use", "where", "while", "async", "await", "dyn", "abstract",
-    "become", "box", "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
-    "gen",
+    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for",
+    "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
+    "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
+    "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
 ];
 
 /// Keywords that cannot be raw identifiers.
@@ -53,7 +53,11 @@ pub fn upper_camel(wire: &str) -> String {
 pub fn type_ident_of(name: &str) -> Option<String> {
     let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if ok && !is_keyword(name) { Some(name.to_owned()) } else { None }
+    if ok && !is_keyword(name) {
+        Some(name.to_owned())
+    } else {
+        None
+    }
 }
 
 /// A readable variant name for an allowed value: `Dialing Offhook` -> `DialingOffhook`,
@@ -76,7 +80,11 @@ pub fn variant_name(value: &str) -> String {
         }
     }
     // All-caps words read better as words: NOT_INUSE -> NotInuse.
-    let lowered = if words.chars().any(|c| c.is_ascii_lowercase()) { words } else { words.to_ascii_lowercase() };
+    let lowered = if words.chars().any(|c| c.is_ascii_lowercase()) {
+        words
+    } else {
+        words.to_ascii_lowercase()
+    };
     let mut name = upper_camel(&lowered);
     if name.is_empty() {
         name = "Empty".to_owned();
@@ -128,7 +136,9 @@ pub fn handle_name(prefix: &str) -> String {
     // Where the general rule reads badly, ARI's own terms win.
     match prefix {
         "/asterisk/logging/{logChannelName}" => return "LogChannel".to_owned(),
-        "/asterisk/config/dynamic/{configClass}/{objectType}/{id}" => return "ConfigObject".to_owned(),
+        "/asterisk/config/dynamic/{configClass}/{objectType}/{id}" => {
+            return "ConfigObject".to_owned();
+        }
         _ => {}
     }
     let literals: Vec<&str> = prefix
@@ -143,7 +153,10 @@ pub fn handle_name(prefix: &str) -> String {
     }
     // `live` of `recordings` -> LiveRecording.
     match literals.len().checked_sub(2).map(|i| literals[i]) {
-        Some(outer) => upper_camel(&format!("{last}_{}", singular(outer).unwrap_or(outer.to_owned()))),
+        Some(outer) => upper_camel(&format!(
+            "{last}_{}",
+            singular(outer).unwrap_or(outer.to_owned())
+        )),
         None => upper_camel(last),
     }
 }
@@ -175,7 +188,10 @@ mod tests {
         assert_eq!(variant_name("3"), "V3");
         assert_eq!(variant_name(""), "Empty");
         assert_eq!(variant_name("Other"), "OtherValue");
-        assert_eq!(variant_names(&["up".into(), "Up".into()]), vec!["Up", "Up2"]);
+        assert_eq!(
+            variant_names(&["up".into(), "Up".into()]),
+            vec!["Up", "Up2"]
+        );
     }
 
     #[test]
@@ -193,10 +209,19 @@ mod tests {
         assert_eq!(handle_name("/channels/{channelId}"), "Channel");
         assert_eq!(handle_name("/deviceStates/{deviceName}"), "DeviceState");
         assert_eq!(handle_name("/mailboxes/{mailboxName}"), "Mailbox");
-        assert_eq!(handle_name("/recordings/live/{recordingName}"), "LiveRecording");
-        assert_eq!(handle_name("/recordings/stored/{recordingName}"), "StoredRecording");
+        assert_eq!(
+            handle_name("/recordings/live/{recordingName}"),
+            "LiveRecording"
+        );
+        assert_eq!(
+            handle_name("/recordings/stored/{recordingName}"),
+            "StoredRecording"
+        );
         assert_eq!(handle_name("/asterisk/modules/{moduleName}"), "Module");
-        assert_eq!(handle_name("/asterisk/logging/{logChannelName}"), "LogChannel");
+        assert_eq!(
+            handle_name("/asterisk/logging/{logChannelName}"),
+            "LogChannel"
+        );
         assert_eq!(handle_name("/events/user/{eventName}"), "UserEvent");
         assert_eq!(handle_name("/endpoints/{tech}/{resource}"), "Endpoint");
     }

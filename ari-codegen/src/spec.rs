@@ -52,7 +52,9 @@ impl ResourceRef {
     /// The declaration file this entry points at: `/api-docs/channels.{format}` -> `channels.json`.
     pub fn file_name(&self) -> Option<String> {
         let last = self.path.rsplit('/').next()?;
-        let stem = last.strip_suffix(".{format}").or_else(|| last.strip_suffix(".json"))?;
+        let stem = last
+            .strip_suffix(".{format}")
+            .or_else(|| last.strip_suffix(".json"))?;
         if stem.is_empty() || stem.contains(['.', '\\']) {
             return None;
         }
@@ -123,7 +125,11 @@ pub struct Parameter {
     #[serde(default)]
     pub allow_multiple: bool,
     /// Asterisk up to 16 spells this key `defalutValue` once.
-    #[serde(default, alias = "defalutValue", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "defalutValue",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub default_value: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowable_values: Option<AllowableValues>,
@@ -259,14 +265,18 @@ impl<T: Serialize> Serialize for Ordered<T> {
 }
 
 /// Parses one JSON document, reporting the JSON location of a mismatch.
-pub fn parse_document<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, SpecError> {
+pub fn parse_document<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+) -> Result<T, SpecError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let location = e.path().to_string();
         let inner = e.into_inner();
         SpecError::new(file, location, format!("{inner}"))
     })?;
-    de.end().map_err(|e| SpecError::new(file, "", e.to_string()))?;
+    de.end()
+        .map_err(|e| SpecError::new(file, "", e.to_string()))?;
     Ok(value)
 }
 
@@ -298,15 +308,19 @@ impl Spec {
             let api: ApiDeclaration = parse_document(&file, &text)?;
             declarations.push(Declaration { file, api });
         }
-        Ok(Spec { listing, declarations })
+        Ok(Spec {
+            listing,
+            declarations,
+        })
     }
 
     /// Loads `resources.json` and every declaration it lists from a folder.
     pub fn load_dir(dir: &Path) -> Result<Spec, SpecError> {
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read_to_string(&path)
-                .map_err(|e| SpecError::new(&path.display().to_string(), "", format!("cannot read: {e}")))
+            std::fs::read_to_string(&path).map_err(|e| {
+                SpecError::new(&path.display().to_string(), "", format!("cannot read: {e}"))
+            })
         };
         let listing = read("resources.json")?;
         Spec::from_documents(&listing, read)

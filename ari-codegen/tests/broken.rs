@@ -19,15 +19,26 @@ fn documents() -> BTreeMap<String, Value> {
 }
 
 fn build(docs: &BTreeMap<String, Value>) -> Result<ari_codegen::Files, SpecError> {
-    let texts: BTreeMap<String, String> = docs.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+    let texts: BTreeMap<String, String> = docs
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_string()))
+        .collect();
     let spec = Spec::from_documents(&texts["resources.json"], |name| {
-        texts.get(name).cloned().ok_or_else(|| SpecError::new(name, "", "no such file"))
+        texts
+            .get(name)
+            .cloned()
+            .ok_or_else(|| SpecError::new(name, "", "no such file"))
     })?;
     generate(&spec, &Settings::default())
 }
 
 /// Applies a mutation and expects an error in `file` at `location` mentioning `needle`.
-fn expect_error(mutate: impl FnOnce(&mut BTreeMap<String, Value>), file: &str, location: &str, needle: &str) {
+fn expect_error(
+    mutate: impl FnOnce(&mut BTreeMap<String, Value>),
+    file: &str,
+    location: &str,
+    needle: &str,
+) {
     let mut docs = documents();
     mutate(&mut docs);
     let error = build(&docs).expect_err("the broken spec must be rejected");
@@ -46,7 +57,10 @@ fn the_unmutated_spec_builds() {
 #[test]
 fn unknown_parameter_type() {
     expect_error(
-        |d| d.get_mut("things.json").unwrap()["apis"][0]["operations"][1]["parameters"][1]["dataType"] = json!("integer64"),
+        |d| {
+            d.get_mut("things.json").unwrap()["apis"][0]["operations"][1]["parameters"][1]["dataType"] =
+                json!("integer64")
+        },
         "things.json",
         "apis[0].operations[1].parameters[1].dataType",
         "unknown type `integer64`",
@@ -56,13 +70,19 @@ fn unknown_parameter_type() {
 #[test]
 fn model_reference_that_does_not_exist() {
     expect_error(
-        |d| d.get_mut("things.json").unwrap()["models"]["Thing"]["properties"]["parent"]["type"] = json!("Nope"),
+        |d| {
+            d.get_mut("things.json").unwrap()["models"]["Thing"]["properties"]["parent"]["type"] =
+                json!("Nope")
+        },
         "things.json",
         "models.Thing.properties.parent.type",
         "`Nope`",
     );
     expect_error(
-        |d| d.get_mut("things.json").unwrap()["apis"][0]["operations"][0]["responseClass"] = json!("List[Nope]"),
+        |d| {
+            d.get_mut("things.json").unwrap()["apis"][0]["operations"][0]["responseClass"] =
+                json!("List[Nope]")
+        },
         "things.json",
         "apis[0].operations[0].responseClass",
         "`Nope`",
@@ -82,7 +102,10 @@ fn path_parameter_missing_from_the_template() {
 #[test]
 fn template_parameter_without_a_path_parameter() {
     expect_error(
-        |d| d.get_mut("things.json").unwrap()["apis"][1]["operations"][0]["parameters"][0]["paramType"] = json!("query"),
+        |d| {
+            d.get_mut("things.json").unwrap()["apis"][1]["operations"][0]["parameters"][0]["paramType"] =
+                json!("query")
+        },
         "things.json",
         "apis[1].operations[0]",
         "has no path parameter",
@@ -92,7 +115,10 @@ fn template_parameter_without_a_path_parameter() {
 #[test]
 fn duplicate_nicknames_in_one_resource() {
     expect_error(
-        |d| d.get_mut("things.json").unwrap()["apis"][0]["operations"][1]["nickname"] = json!("list"),
+        |d| {
+            d.get_mut("things.json").unwrap()["apis"][0]["operations"][1]["nickname"] =
+                json!("list")
+        },
         "things.json",
         "apis[0].operations[1].nickname",
         "duplicate nickname `list`",
@@ -102,7 +128,10 @@ fn duplicate_nicknames_in_one_resource() {
 #[test]
 fn sub_type_cycle() {
     expect_error(
-        |d| d.get_mut("events.json").unwrap()["models"]["ThingCreated"]["subTypes"] = json!(["Event"]),
+        |d| {
+            d.get_mut("events.json").unwrap()["models"]["ThingCreated"]["subTypes"] =
+                json!(["Event"])
+        },
         "events.json",
         "models.ThingCreated.subTypes",
         "cycle",
@@ -112,7 +141,10 @@ fn sub_type_cycle() {
 #[test]
 fn sub_type_that_is_not_a_model() {
     expect_error(
-        |d| d.get_mut("events.json").unwrap()["models"]["Event"]["subTypes"] = json!(["ThingCreated", "Ghost"]),
+        |d| {
+            d.get_mut("events.json").unwrap()["models"]["Event"]["subTypes"] =
+                json!(["ThingCreated", "Ghost"])
+        },
         "events.json",
         "models.Event.subTypes[1]",
         "`Ghost`",
@@ -122,19 +154,28 @@ fn sub_type_that_is_not_a_model() {
 #[test]
 fn bad_values_in_known_keys() {
     expect_error(
-        |d| d.get_mut("things.json").unwrap()["apis"][0]["operations"][1]["errorResponses"][0]["code"] = json!("oops"),
+        |d| {
+            d.get_mut("things.json").unwrap()["apis"][0]["operations"][1]["errorResponses"][0]["code"] =
+                json!("oops")
+        },
         "things.json",
         "apis[0].operations[1].errorResponses[0].code",
         "not an HTTP status",
     );
     expect_error(
-        |d| d.get_mut("things.json").unwrap()["apis"][0]["operations"][0]["parameters"][0]["paramType"] = json!("header"),
+        |d| {
+            d.get_mut("things.json").unwrap()["apis"][0]["operations"][0]["parameters"][0]["paramType"] =
+                json!("header")
+        },
         "things.json",
         "apis[0].operations[0].parameters[0].paramType",
         "unsupported paramType",
     );
     expect_error(
-        |d| d.get_mut("things.json").unwrap()["apis"][0]["operations"][0]["httpMethod"] = json!("BREW"),
+        |d| {
+            d.get_mut("things.json").unwrap()["apis"][0]["operations"][0]["httpMethod"] =
+                json!("BREW")
+        },
         "things.json",
         "apis[0].operations[0].httpMethod",
         "BREW",
@@ -150,14 +191,20 @@ fn bad_values_in_known_keys() {
 #[test]
 fn wrong_json_shapes_name_their_location() {
     expect_error(
-        |d| d.get_mut("things.json").unwrap()["apis"][0]["operations"][0]["parameters"] = json!({"not": "a list"}),
+        |d| {
+            d.get_mut("things.json").unwrap()["apis"][0]["operations"][0]["parameters"] =
+                json!({"not": "a list"})
+        },
         "things.json",
         "apis[0].operations[0].parameters",
         "expected a sequence",
     );
     expect_error(
         |d| {
-            d.get_mut("things.json").unwrap()["apis"][0]["operations"][0].as_object_mut().unwrap().remove("nickname");
+            d.get_mut("things.json").unwrap()["apis"][0]["operations"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("nickname");
         },
         "things.json",
         "apis[0].operations[0]",

@@ -6,11 +6,17 @@ use std::path::{Path, PathBuf};
 use ari_codegen::{Settings, Spec, generate, ir};
 
 fn case(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
 }
 
 fn settings() -> Settings {
-    Settings { out_subdir: "golden".to_owned(), client_accessors: true, label: "golden test spec".to_owned() }
+    Settings {
+        out_subdir: "golden".to_owned(),
+        client_accessors: true,
+        label: "golden test spec".to_owned(),
+    }
 }
 
 #[test]
@@ -23,14 +29,20 @@ fn quirks_spec_matches_golden_output() {
         ari_codegen::write_files(&files, &expected).unwrap();
     }
     if let Some(report) = ari_codegen::compare_with_dir(&files, &expected) {
-        panic!("generated code differs from {}:\n{report}\nrun UPDATE_GOLDEN=1 cargo test -p ari-codegen", expected.display());
+        panic!(
+            "generated code differs from {}:\n{report}\nrun UPDATE_GOLDEN=1 cargo test -p ari-codegen",
+            expected.display()
+        );
     }
 }
 
 #[test]
 fn generating_twice_gives_the_same_bytes() {
     let spec = Spec::load_dir(&case("quirks").join("spec")).unwrap();
-    assert_eq!(generate(&spec, &settings()).unwrap(), generate(&spec, &settings()).unwrap());
+    assert_eq!(
+        generate(&spec, &settings()).unwrap(),
+        generate(&spec, &settings()).unwrap()
+    );
 }
 
 #[test]
@@ -46,8 +58,15 @@ fn quirks_resolve_as_documented() {
     assert_eq!(timeout.range.as_ref().unwrap().min, Some(0.0));
     let ty = create.params.iter().find(|p| p.name == "type").unwrap();
     assert_eq!(ty.ty, ir::TypeRef::Enum("CreateType".to_owned()));
-    let variables = create.params.iter().find(|p| p.name == "variables").unwrap();
-    assert_eq!((variables.location, &variables.ty), (ir::ParamLocation::Body, &ir::TypeRef::Containers));
+    let variables = create
+        .params
+        .iter()
+        .find(|p| p.name == "variables")
+        .unwrap();
+    assert_eq!(
+        (variables.location, &variables.ty),
+        (ir::ParamLocation::Body, &ir::TypeRef::Containers)
+    );
 
     let file = api.operation("things", "getFile").unwrap();
     assert_eq!(file.response, ir::TypeRef::Binary);
@@ -57,12 +76,20 @@ fn quirks_resolve_as_documented() {
     // `extends` (Asterisk 12.0) and `subTypes` both make events.
     let events: Vec<&str> = api.events.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(events, vec!["ThingCreated", "ThingGone"]);
-    let base: Vec<&str> = api.event_base_fields.iter().map(|f| f.name.as_str()).collect();
+    let base: Vec<&str> = api
+        .event_base_fields
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
     assert_eq!(base, vec!["asterisk_id", "application", "timestamp"]);
 
     // Handles: one per id prefix, the deeper path keeps its extra id positional.
     let handle = api.handles.iter().find(|h| h.name == "Thing").unwrap();
     assert_eq!(handle.id_params, vec!["thingId"]);
-    assert!(handle.operations.contains(&("things".to_owned(), "getFile".to_owned())));
+    assert!(
+        handle
+            .operations
+            .contains(&("things".to_owned(), "getFile".to_owned()))
+    );
     assert_eq!(api.handles.len(), 1);
 }

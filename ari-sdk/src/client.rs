@@ -91,12 +91,18 @@ impl fmt::Debug for ClientBuilder {
 impl ClientBuilder {
     /// HTTP Basic authentication (an `ari.conf` user).
     pub fn basic_auth(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
-        self.auth = Some(Auth::Basic { user: user.into(), password: password.into() });
+        self.auth = Some(Auth::Basic {
+            user: user.into(),
+            password: password.into(),
+        });
         self
     }
     /// `?api_key=user:password` authentication, for setups that cannot send headers.
     pub fn api_key(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
-        self.auth = Some(Auth::ApiKey { user: user.into(), password: password.into() });
+        self.auth = Some(Auth::ApiKey {
+            user: user.into(),
+            password: password.into(),
+        });
         self
     }
     /// Time allowed for a whole request, answer included (default 30 s).
@@ -126,16 +132,27 @@ impl ClientBuilder {
             argument: "base_url".to_owned(),
             reason,
         };
-        let mut base = url::Url::parse(self.base_url.trim())
-            .map_err(|e| invalid(format!("`{}` is not a URL: {e}", crate::runtime::redact_url(&self.base_url))))?;
+        let mut base = url::Url::parse(self.base_url.trim()).map_err(|e| {
+            invalid(format!(
+                "`{}` is not a URL: {e}",
+                crate::runtime::redact_url(&self.base_url)
+            ))
+        })?;
         if !matches!(base.scheme(), "http" | "https") {
-            return Err(invalid(format!("scheme `{}` is not http or https", base.scheme())));
+            return Err(invalid(format!(
+                "scheme `{}` is not http or https",
+                base.scheme()
+            )));
         }
         if !base.username().is_empty() || base.password().is_some() {
-            return Err(invalid("credentials in the URL: use basic_auth() or api_key() instead".to_owned()));
+            return Err(invalid(
+                "credentials in the URL: use basic_auth() or api_key() instead".to_owned(),
+            ));
         }
         if base.query().is_some() || base.fragment().is_some() {
-            return Err(invalid("the ARI root must not have a query or fragment".to_owned()));
+            return Err(invalid(
+                "the ARI root must not have a query or fragment".to_owned(),
+            ));
         }
         let path = base.path().trim_end_matches('/').to_owned();
         base.set_path(&path);
@@ -146,6 +163,13 @@ impl ClientBuilder {
             .danger_accept_invalid_certs(self.accept_invalid_certs)
             .build()
             .map_err(|e| invalid(format!("cannot set up HTTP: {}", e.without_url())))?;
-        Ok(Client { inner: Arc::new(Inner { http, base, auth: self.auth, timeout: self.timeout }) })
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                auth: self.auth,
+                timeout: self.timeout,
+            }),
+        })
     }
 }

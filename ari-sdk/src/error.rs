@@ -25,9 +25,15 @@ pub enum Error {
     },
     /// No answer within the configured time.
     #[error("{operation}: no answer within {timeout:?}")]
-    Timeout { operation: String, timeout: Duration },
+    Timeout {
+        operation: String,
+        timeout: Duration,
+    },
     /// The answer arrived but does not match the expected type.
-    #[error("{operation}: cannot decode the response{}: {reason}; body: {body}", at_path(path))]
+    #[error(
+        "{operation}: cannot decode the response{}: {reason}; body: {body}",
+        at_path(path)
+    )]
     Decode {
         operation: String,
         /// Where in the JSON the mismatch is, e.g. `dialplan.priority`; empty for the root.
@@ -41,11 +47,19 @@ pub enum Error {
     Event(Box<EventDecodeError>),
     /// A bad argument, caught before any request was sent.
     #[error("{operation}: invalid argument `{argument}`: {reason}")]
-    InvalidArgument { operation: String, argument: String, reason: String },
+    InvalidArgument {
+        operation: String,
+        argument: String,
+        reason: String,
+    },
 }
 
 fn at_path(path: &str) -> String {
-    if path.is_empty() { String::new() } else { format!(" at `{path}`") }
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!(" at `{path}`")
+    }
 }
 
 /// A non-success HTTP answer.
@@ -68,16 +82,26 @@ pub struct StatusError {
 }
 
 fn message_text(message: &Option<String>) -> String {
-    message.as_deref().map_or(String::new(), |m| format!(": {m}"))
+    message
+        .as_deref()
+        .map_or(String::new(), |m| format!(": {m}"))
 }
 
 fn undocumented(documented: bool) -> &'static str {
-    if documented { "" } else { " (a status the spec does not list for this operation)" }
+    if documented {
+        ""
+    } else {
+        " (a status the spec does not list for this operation)"
+    }
 }
 
 /// A WebSocket frame that could not be decoded into an event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot decode event{}{}: {message}; frame: {frame}", type_text(event_type), at_path(field))]
+#[error(
+    "cannot decode event{}{}: {message}; frame: {frame}",
+    type_text(event_type),
+    at_path(field)
+)]
 pub struct EventDecodeError {
     /// The frame's `type`, when it has one.
     pub event_type: Option<String>,

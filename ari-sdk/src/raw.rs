@@ -15,7 +15,9 @@ pub struct Raw {
 impl Client {
     /// Untyped requests; see [`Raw`].
     pub fn raw(&self) -> Raw {
-        Raw { client: self.clone() }
+        Raw {
+            client: self.clone(),
+        }
     }
 }
 
@@ -35,7 +37,9 @@ impl Raw {
         self.request(Method::Delete, path)
     }
     pub fn request(&self, method: Method, path: &str) -> RawRequest {
-        RawRequest { call: Call::raw(&self.client, method, path, decode_json_or_null) }
+        RawRequest {
+            call: Call::raw(&self.client, method, path, decode_json_or_null),
+        }
     }
 }
 

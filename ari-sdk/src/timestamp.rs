@@ -28,12 +28,17 @@ impl Timestamp {
     }
     /// Parses Asterisk's format; also accepts `Z` and `+05:00` offsets, and any fraction.
     pub fn parse(text: &str) -> Result<Timestamp, TimestampError> {
-        let error = || TimestampError { text: text.chars().take(64).collect() };
+        let error = || TimestampError {
+            text: text.chars().take(64).collect(),
+        };
         let t = text.find('T').ok_or_else(error)?;
         let (offset_at, offset) = match text.strip_suffix('Z') {
             Some(rest) => (rest.len(), FixedOffset::east_opt(0).ok_or_else(error)?),
             None => {
-                let at = text[t..].rfind(['+', '-']).map(|i| t + i).ok_or_else(error)?;
+                let at = text[t..]
+                    .rfind(['+', '-'])
+                    .map(|i| t + i)
+                    .ok_or_else(error)?;
                 (at, parse_offset(&text[at..]).ok_or_else(error)?)
             }
         };
@@ -41,16 +46,26 @@ impl Timestamp {
         let fraction_digits = match local.find('.') {
             Some(dot) => {
                 let digits = &local[dot + 1..];
-                if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                if digits.is_empty()
+                    || digits.len() > 9
+                    || !digits.bytes().all(|b| b.is_ascii_digit())
+                {
                     return Err(error());
                 }
                 digits.len() as u8
             }
             None => 0,
         };
-        let naive = NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| error())?;
-        let time = naive.and_local_timezone(offset).single().ok_or_else(error)?;
-        Ok(Timestamp { time, fraction_digits })
+        let naive =
+            NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| error())?;
+        let time = naive
+            .and_local_timezone(offset)
+            .single()
+            .ok_or_else(error)?;
+        Ok(Timestamp {
+            time,
+            fraction_digits,
+        })
     }
 }
 
@@ -69,7 +84,11 @@ fn parse_offset(text: &str) -> Option<FixedOffset> {
         return None;
     }
     let hours: i32 = digits[..2].parse().ok()?;
-    let minutes: i32 = if digits.len() == 4 { digits[2..].parse().ok()? } else { 0 };
+    let minutes: i32 = if digits.len() == 4 {
+        digits[2..].parse().ok()?
+    } else {
+        0
+    };
     if minutes >= 60 {
         return None;
     }
@@ -78,7 +97,10 @@ fn parse_offset(text: &str) -> Option<FixedOffset> {
 
 impl From<DateTime<FixedOffset>> for Timestamp {
     fn from(time: DateTime<FixedOffset>) -> Self {
-        Timestamp { time, fraction_digits: 3 }
+        Timestamp {
+            time,
+            fraction_digits: 3,
+        }
     }
 }
 
@@ -141,7 +163,10 @@ mod tests {
             assert_eq!(t.to_string(), text);
         }
         let t = Timestamp::parse("2013-10-15T15:54:12.626-0500").unwrap();
-        assert_eq!(t.as_datetime().to_rfc3339(), "2013-10-15T15:54:12.626-05:00");
+        assert_eq!(
+            t.as_datetime().to_rfc3339(),
+            "2013-10-15T15:54:12.626-05:00"
+        );
     }
 
     #[test]
@@ -153,7 +178,17 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for text in ["", "T", "2013-10-15", "2013-10-15T15:54:12.-0500", "2013-10-15T15:54:12+05000", "x-", "ü+0000", "2013-10-15T25:00:00+0000", "2013-10-15T15:54:12+05:0"] {
+        for text in [
+            "",
+            "T",
+            "2013-10-15",
+            "2013-10-15T15:54:12.-0500",
+            "2013-10-15T15:54:12+05000",
+            "x-",
+            "ü+0000",
+            "2013-10-15T25:00:00+0000",
+            "2013-10-15T15:54:12+05:0",
+        ] {
             assert!(Timestamp::parse(text).is_err(), "{text}");
         }
     }

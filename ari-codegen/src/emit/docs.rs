@@ -7,7 +7,13 @@ use crate::ir::{Field, Operation, Param, ParamLocation, TypeRef};
 
 /// `#[doc = ...]` attributes, one per line.
 pub fn attrs(lines: &[String]) -> TokenStream {
-    let lines = lines.iter().map(|l| if l.is_empty() { String::new() } else { format!(" {l}") });
+    let lines = lines.iter().map(|l| {
+        if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        }
+    });
     quote!(#( #[doc = #lines] )*)
 }
 
@@ -21,7 +27,10 @@ pub fn prose(text: Option<&str>) -> Vec<String> {
 
 /// Keeps rustdoc from reading spec text as markup or links.
 pub fn escape(text: &str) -> String {
-    text.replace('[', "\\[").replace(']', "\\]").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('[', "\\[")
+        .replace(']', "\\]")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 pub fn type_text(ty: &TypeRef) -> String {
@@ -38,23 +47,49 @@ pub fn type_text(ty: &TypeRef) -> String {
         TypeRef::Void => "void".into(),
         TypeRef::List(inner) => format!("List[{}]", type_text(inner)),
         TypeRef::Model(m) => m.clone(),
-        TypeRef::Enum(e) => format!("string, see [`{e}`](super::models::{e})"),
+        TypeRef::Enum(_) => "string".into(),
+    }
+}
+
+/// The type for rustdoc: code-formatted, with a link to the Rust type where there is one.
+pub fn type_doc(ty: &TypeRef) -> String {
+    match ty {
+        TypeRef::Model(m) => format!("[`{m}`](super::models::{m})"),
+        TypeRef::Enum(e) => format!("`string`, see [`{e}`](super::models::{e})"),
+        TypeRef::List(inner) if matches!(inner.as_ref(), TypeRef::Model(_) | TypeRef::Enum(_)) => {
+            format!("list of {}", type_doc(inner))
+        }
+        other => format!("`{}`", type_text(other)),
     }
 }
 
 fn since_text(since: &[String]) -> String {
-    if since.is_empty() { "not stated".to_owned() } else { since.join(", ") }
+    if since.is_empty() {
+        "not stated".to_owned()
+    } else {
+        since.join(", ")
+    }
 }
 
 pub fn operation(op: &Operation) -> Vec<String> {
     let mut lines = Vec::new();
     let summary = prose(op.summary.as_deref());
     if summary.is_empty() {
-        lines.push(format!("`{} {}` (`{}`).", op.method.as_str(), op.path, op.nickname));
+        lines.push(format!(
+            "`{} {}` (`{}`).",
+            op.method.as_str(),
+            op.path,
+            op.nickname
+        ));
     } else {
         lines.extend(summary);
         lines.push(String::new());
-        lines.push(format!("`{} {}` (`{}`).", op.method.as_str(), op.path, op.nickname));
+        lines.push(format!(
+            "`{} {}` (`{}`).",
+            op.method.as_str(),
+            op.path,
+            op.nickname
+        ));
     }
     let notes = prose(op.notes.as_deref());
     if !notes.is_empty() {
@@ -63,7 +98,7 @@ pub fn operation(op: &Operation) -> Vec<String> {
     }
     lines.push(String::new());
     lines.push(format!("- Since: {}", since_text(&op.since)));
-    lines.push(format!("- Response: {}", type_text(&op.response)));
+    lines.push(format!("- Response: {}", type_doc(&op.response)));
     if !op.error_statuses.is_empty() {
         let statuses: Vec<String> = op.error_statuses.iter().map(u16::to_string).collect();
         lines.push(format!("- Error statuses: {}", statuses.join(", ")));
@@ -90,9 +125,13 @@ pub fn param(p: &Param) -> String {
     let mut text = format!(
         "`{}` ({place}, {}{}{})",
         p.name,
-        type_text(&p.ty),
+        type_doc(&p.ty),
         if p.required { ", required" } else { "" },
-        if p.multiple { ", comma-joined list" } else { "" }
+        if p.multiple {
+            ", comma-joined list"
+        } else {
+            ""
+        }
     );
     if let Some(d) = &p.default {
         text.push_str(&format!("; default `{}`", escape(d)));
@@ -106,7 +145,10 @@ pub fn param(p: &Param) -> String {
         text.push_str(&format!("; range {} to {}", bound(r.min), bound(r.max)));
     }
     if let Some(d) = p.description.as_deref().filter(|d| !d.trim().is_empty()) {
-        text.push_str(&format!(": {}", escape(d.trim().lines().next().unwrap_or(""))));
+        text.push_str(&format!(
+            ": {}",
+            escape(d.trim().lines().next().unwrap_or(""))
+        ));
     }
     text
 }
@@ -119,8 +161,12 @@ pub fn field(f: &Field) -> Vec<String> {
     lines.push(format!(
         "JSON `{}`: {}, {}.",
         f.name,
-        type_text(&f.ty),
-        if f.required { "required by the spec" } else { "optional" }
+        type_doc(&f.ty),
+        if f.required {
+            "required by the spec"
+        } else {
+            "optional"
+        }
     ));
     lines
 }

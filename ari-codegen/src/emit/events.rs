@@ -15,7 +15,10 @@ pub fn emit(api: &Api) -> TokenStream {
         if !lines.is_empty() {
             lines.push(String::new());
         }
-        lines.push(format!("Event `{}` ({}), a variant of [`Event`].", e.name, e.file));
+        lines.push(format!(
+            "Event `{}` ({}), a variant of [`Event`].",
+            e.name, e.file
+        ));
         let doc = docs::attrs(&lines);
         let name = type_ident(&e.name);
         let mut fields = base.clone();
@@ -33,7 +36,8 @@ pub fn emit(api: &Api) -> TokenStream {
     let variant_docs = wire.iter().map(|w| format!(" `{w}`"));
 
     let has = |name: &str, ty: &TypeRef, required: bool| {
-        base.iter().any(|f| f.name == name && &f.ty == ty && f.required == required)
+        base.iter()
+            .any(|f| f.name == name && &f.ty == ty && f.required == required)
     };
     let application = has("application", &TypeRef::String, true).then(|| {
         quote! {

@@ -21,7 +21,10 @@ pub fn emit(api: &Api) -> TokenStream {
 fn handle(api: &Api, handle: &Handle) -> TokenStream {
     let name = type_name(handle);
     let ids: Vec<Ident> = handle.id_params.iter().map(|p| snake(p)).collect();
-    let id_docs = handle.id_params.iter().map(|p| format!(" The `{p}` this handle addresses."));
+    let id_docs = handle
+        .id_params
+        .iter()
+        .map(|p| format!(" The `{p}` this handle addresses."));
     let doc = docs::attrs(&[format!(
         "A {} addressed by id (`{}`): its operations without the id.",
         handle.name, handle.prefix
@@ -35,29 +38,35 @@ fn handle(api: &Api, handle: &Handle) -> TokenStream {
             }
         }
     });
-    let methods = handle.operations.iter().filter_map(|(resource_name, nickname)| {
-        let resource = api.resources.iter().find(|r| &r.name == resource_name)?;
-        let op = resource.operations.iter().find(|o| &o.nickname == nickname)?;
-        if !callable(op) {
-            return None;
-        }
-        let module = format_ident!("{}", module_name(resource));
-        let builder = builder_name(resource, op);
-        let method = snake(&op.nickname);
-        let rest = required_args(op, ids.len());
-        let (args, names) = (&rest.args, &rest.names);
-        let doc = docs::attrs(&[format!(
-            "`{} {}`: returns a [`{builder}`](super::{module}::{builder}) request builder.",
-            op.method.as_str(),
-            op.path
-        )]);
-        Some(quote! {
-            #doc
-            pub fn #method(&self, #(#args),*) -> super::#module::#builder {
-                super::#module::#builder::new(&self.client, #(self.#ids.clone(),)* #(#names),*)
+    let methods = handle
+        .operations
+        .iter()
+        .filter_map(|(resource_name, nickname)| {
+            let resource = api.resources.iter().find(|r| &r.name == resource_name)?;
+            let op = resource
+                .operations
+                .iter()
+                .find(|o| &o.nickname == nickname)?;
+            if !callable(op) {
+                return None;
             }
-        })
-    });
+            let module = format_ident!("{}", module_name(resource));
+            let builder = builder_name(resource, op);
+            let method = snake(&op.nickname);
+            let rest = required_args(op, ids.len());
+            let (args, names) = (&rest.args, &rest.names);
+            let doc = docs::attrs(&[format!(
+                "`{} {}`: returns a [`{builder}`](super::{module}::{builder}) request builder.",
+                op.method.as_str(),
+                op.path
+            )]);
+            Some(quote! {
+                #doc
+                pub fn #method(&self, #(#args),*) -> super::#module::#builder {
+                    super::#module::#builder::new(&self.client, #(self.#ids.clone(),)* #(#names),*)
+                }
+            })
+        });
     quote! {
         #doc
         #[derive(Debug, Clone)]

@@ -50,7 +50,11 @@ pub fn struct_fields(owner: &str, fields: &[Field]) -> TokenStream {
         }
         let bare = ident_text.trim_start_matches("r#");
         let wire = f.name.as_str();
-        let rename = if bare != wire { quote!(#[serde(rename = #wire)]) } else { quote!() };
+        let rename = if bare != wire {
+            quote!(#[serde(rename = #wire)])
+        } else {
+            quote!()
+        };
         if !f.required {
             quote! {
                 #doc
@@ -79,13 +83,17 @@ pub fn struct_fields(owner: &str, fields: &[Field]) -> TokenStream {
 fn enum_def(e: &EnumDef) -> TokenStream {
     let name = type_ident(&e.name);
     let variants = names::variant_names(&e.values);
-    let idents: Vec<_> = variants.iter().map(|v| quote::format_ident!("{}", v)).collect();
+    let idents: Vec<_> = variants
+        .iter()
+        .map(|v| quote::format_ident!("{}", v))
+        .collect();
     let values = &e.values;
     let variant_docs = values.iter().map(|v| format!(" `{}`", docs::escape(v)));
     let doc = docs::attrs(&[
         format!("Allowed values of {}.", e.origin),
         String::new(),
-        "`Other` keeps any value a newer Asterisk sends; conversions from `&str` never fail.".to_owned(),
+        "`Other` keeps any value a newer Asterisk sends; conversions from `&str` never fail."
+            .to_owned(),
     ]);
     quote! {
         #doc

@@ -18,14 +18,17 @@ pub fn emit(api: &Api) -> TokenStream {
         let resource = &op.resource;
         let nickname = &op.nickname;
         let name = op.qualified_name();
-        let method = format_ident!("{}", match op.method.as_str() {
-            "GET" => "Get",
-            "POST" => "Post",
-            "PUT" => "Put",
-            "DELETE" => "Delete",
-            "PATCH" => "Patch",
-            _ => "Head",
-        });
+        let method = format_ident!(
+            "{}",
+            match op.method.as_str() {
+                "GET" => "Get",
+                "POST" => "Post",
+                "PUT" => "Put",
+                "DELETE" => "Delete",
+                "PATCH" => "Patch",
+                _ => "Head",
+            }
+        );
         let path = &op.path;
         let since = &op.since;
         let errors = &op.error_statuses;
@@ -98,10 +101,19 @@ fn every_operation(api: &Api) -> TokenStream {
     let mut calls = Vec::new();
     for resource in &api.resources {
         let accessor = super::root::accessor_method(api, resource);
-        for op in resource.operations.iter().filter(|o| super::resources::callable(o)) {
+        for op in resource
+            .operations
+            .iter()
+            .filter(|o| super::resources::callable(o))
+        {
             let method = super::types::snake(&op.nickname);
             let name = op.qualified_name();
-            let args: Vec<TokenStream> = op.params.iter().filter(|p| p.required).map(placeholder).collect();
+            let args: Vec<TokenStream> = op
+                .params
+                .iter()
+                .filter(|p| p.required)
+                .map(placeholder)
+                .collect();
             calls.push(quote! {
                 (#name, {
                     let client = client.clone();
@@ -124,16 +136,26 @@ fn placeholder(param: &Param) -> TokenStream {
     let one = |ty: &TypeRef| -> TokenStream {
         match ty {
             TypeRef::String | TypeRef::Enum(_) => {
-                let value = param.allowed.as_ref().and_then(|v| v.first().cloned()).unwrap_or_else(|| format!("{}-1", param.name));
+                let value = param
+                    .allowed
+                    .as_ref()
+                    .and_then(|v| v.first().cloned())
+                    .unwrap_or_else(|| format!("{}-1", param.name));
                 quote!(#value)
             }
             TypeRef::Int | TypeRef::Long => {
-                let v = param.range.as_ref().and_then(|r| r.min).map_or(1i64, |m| m as i64);
+                let v = param
+                    .range
+                    .as_ref()
+                    .and_then(|r| r.min)
+                    .map_or(1i64, |m| m as i64);
                 quote!(#v)
             }
             TypeRef::Double => quote!(1.0),
             TypeRef::Boolean => quote!(true),
-            TypeRef::Date => quote!(crate::Timestamp::parse("2020-01-01T00:00:00.000+0000").expect("valid")),
+            TypeRef::Date => {
+                quote!(crate::Timestamp::parse("2020-01-01T00:00:00.000+0000").expect("valid"))
+            }
             TypeRef::Object => quote!(serde_json::Value::Null),
             TypeRef::Containers => quote!([("key", "value")]),
             other => {

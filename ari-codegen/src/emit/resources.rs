@@ -14,8 +14,15 @@ use crate::names;
 const FIXED_MODULES: &[&str] = &["models", "events", "operations", "handles", "mod"];
 
 pub fn module_name(resource: &Resource) -> String {
-    let name = names::snake_ident(&resource.name).expect("validated").trim_start_matches("r#").to_owned();
-    if FIXED_MODULES.contains(&name.as_str()) { format!("{name}_resource") } else { name }
+    let name = names::snake_ident(&resource.name)
+        .expect("validated")
+        .trim_start_matches("r#")
+        .to_owned();
+    if FIXED_MODULES.contains(&name.as_str()) {
+        format!("{name}_resource")
+    } else {
+        name
+    }
 }
 
 pub fn accessor_type(resource: &Resource) -> Ident {
@@ -36,7 +43,11 @@ const BUILDER_METHODS: &[&str] = &["new", "send", "send_full", "into_future"];
 
 pub fn setter_ident(param: &str) -> Ident {
     let text = names::snake_ident(param).expect("validated");
-    if BUILDER_METHODS.contains(&text.as_str()) { format_ident!("{text}_param") } else { ident(&text) }
+    if BUILDER_METHODS.contains(&text.as_str()) {
+        format_ident!("{text}_param")
+    } else {
+        ident(&text)
+    }
 }
 
 /// Operations that a builder can send (the event WebSocket has its own connection type).
@@ -47,26 +58,40 @@ pub fn callable(op: &Operation) -> bool {
 pub fn emit(api: &Api, resource: &Resource) -> TokenStream {
     let accessor = accessor_type(resource);
     let accessor_doc = docs::attrs(&[
-        format!("Operations of the `{}` resource ({}).", resource.name, resource.file),
+        format!(
+            "Operations of the `{}` resource ({}).",
+            resource.name, resource.file
+        ),
         String::new(),
-        "Each method returns a request builder: set optional parameters, then `.await` it.".to_owned(),
+        "Each method returns a request builder: set optional parameters, then `.await` it."
+            .to_owned(),
     ]);
-    let methods = resource.operations.iter().filter(|op| callable(op)).map(|op| {
-        let builder = builder_name(resource, op);
-        let method = snake(&op.nickname);
-        let required = required_args(op, 0);
-        let (args, names) = (&required.args, &required.names);
-        let doc = docs::attrs(&[
-            format!("`{} {}`: returns a [`{builder}`] request builder.", op.method.as_str(), op.path),
-        ]);
-        quote! {
-            #doc
-            pub fn #method(&self, #(#args),*) -> #builder {
-                #builder::new(&self.client, #(#names),*)
+    let methods = resource
+        .operations
+        .iter()
+        .filter(|op| callable(op))
+        .map(|op| {
+            let builder = builder_name(resource, op);
+            let method = snake(&op.nickname);
+            let required = required_args(op, 0);
+            let (args, names) = (&required.args, &required.names);
+            let doc = docs::attrs(&[format!(
+                "`{} {}`: returns a [`{builder}`] request builder.",
+                op.method.as_str(),
+                op.path
+            )]);
+            quote! {
+                #doc
+                pub fn #method(&self, #(#args),*) -> #builder {
+                    #builder::new(&self.client, #(#names),*)
+                }
             }
-        }
-    });
-    let builders = resource.operations.iter().filter(|op| callable(op)).map(|op| builder(api, resource, op));
+        });
+    let builders = resource
+        .operations
+        .iter()
+        .filter(|op| callable(op))
+        .map(|op| builder(api, resource, op));
     quote! {
         #accessor_doc
         #[derive(Debug, Clone)]
@@ -129,10 +154,14 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
             quote!(crate::runtime::Seg::Id(#p, &#id))
         }
     });
-    let stores = op.params.iter().filter(|p| p.required && p.location != ParamLocation::Path).map(|p| {
-        let arg = snake(&p.name);
-        arg_shape(p, &arg).store
-    });
+    let stores = op
+        .params
+        .iter()
+        .filter(|p| p.required && p.location != ParamLocation::Path)
+        .map(|p| {
+            let arg = snake(&p.name);
+            arg_shape(p, &arg).store
+        });
     let stores: Vec<TokenStream> = stores.collect();
     let new_call = quote! {
         crate::runtime::Call::new(

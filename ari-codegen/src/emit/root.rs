@@ -10,7 +10,16 @@ use crate::ir::Api;
 use crate::names;
 
 /// Names on `Client` that generated accessors must not take.
-const RESERVED: &[&str] = &["events", "raw", "builder", "new", "clone", "fmt", "base_url", "server_version"];
+const RESERVED: &[&str] = &[
+    "events",
+    "raw",
+    "builder",
+    "new",
+    "clone",
+    "fmt",
+    "base_url",
+    "server_version",
+];
 
 pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
     let subdir = &settings.out_subdir;
@@ -19,14 +28,17 @@ pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
         let file = format!("/{subdir}/{m}.rs");
         let doc = match m.as_str() {
             "models" => " ARI models and the enums of their allowed values.".to_owned(),
-            "events" => " ARI events: the [`Event`](events::Event) enum and one struct per event type.".to_owned(),
+            "events" => {
+                " ARI events: the [`Event`](events::Event) enum and one struct per event type."
+                    .to_owned()
+            }
             "operations" => " The table of every operation of the spec.".to_owned(),
             "handles" => " Handles: resources addressed by id.".to_owned(),
             other => format!(" The `{other}` resource: accessor and request builders."),
         };
         quote! {
             #[doc = #doc]
-            #[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+            #[allow(clippy::large_enum_variant, clippy::too_many_arguments, rustdoc::redundant_explicit_links)]
             pub mod #ident {
                 include!(concat!(env!("OUT_DIR"), #file));
             }
@@ -55,7 +67,10 @@ pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
             let ty = handles::type_name(handle);
             let method = super::types::ident(&names.handles[&handle.name]);
             let ids: Vec<_> = handle.id_params.iter().map(|p| snake(p)).collect();
-            let doc = format!(" A handle on the {} addressed by `{}`.", handle.name, handle.prefix);
+            let doc = format!(
+                " A handle on the {} addressed by `{}`.",
+                handle.name, handle.prefix
+            );
             out.push(quote! {
                 #[doc = #doc]
                 pub fn #method(&self, #(#ids: impl Into<String>),*) -> handles::#ty {
@@ -101,13 +116,22 @@ pub fn accessor_names(api: &Api) -> AccessorNames {
         taken.push(name.clone());
         name
     };
-    let mut out = AccessorNames { resources: Default::default(), handles: Default::default() };
+    let mut out = AccessorNames {
+        resources: Default::default(),
+        handles: Default::default(),
+    };
     for resource in &api.resources {
-        let name = claim(names::snake_ident(&resource.name).expect("validated"), "_resource");
+        let name = claim(
+            names::snake_ident(&resource.name).expect("validated"),
+            "_resource",
+        );
         out.resources.insert(resource.name.clone(), name);
     }
     for handle in &api.handles {
-        let name = claim(names::snake_ident(&handle.name).expect("validated"), "_handle");
+        let name = claim(
+            names::snake_ident(&handle.name).expect("validated"),
+            "_handle",
+        );
         out.handles.insert(handle.name.clone(), name);
     }
     out

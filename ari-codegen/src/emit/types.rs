@@ -20,7 +20,10 @@ pub fn snake(wire: &str) -> Ident {
 }
 
 pub fn type_ident(name: &str) -> Ident {
-    format_ident!("{}", names::type_ident_of(name).unwrap_or_else(|| names::upper_camel(name)))
+    format_ident!(
+        "{}",
+        names::type_ident_of(name).unwrap_or_else(|| names::upper_camel(name))
+    )
 }
 
 /// The Rust type of a value of this type, as seen from a sibling module of `models`.
@@ -57,7 +60,10 @@ pub struct ArgShape {
 /// Argument type of one element (not a list), and the conversion of `input` to the stored type.
 fn element(ty: &TypeRef, input: TokenStream) -> (TokenStream, TokenStream) {
     match ty {
-        TypeRef::String => (quote!(impl Into<String>), quote!(Into::<String>::into(#input))),
+        TypeRef::String => (
+            quote!(impl Into<String>),
+            quote!(Into::<String>::into(#input)),
+        ),
         TypeRef::Enum(_) => {
             let t = value_type(ty);
             (quote!(impl Into<#t>), quote!(Into::<#t>::into(#input)))
@@ -69,7 +75,13 @@ fn element(ty: &TypeRef, input: TokenStream) -> (TokenStream, TokenStream) {
 fn is_scalar(ty: &TypeRef) -> bool {
     matches!(
         ty,
-        TypeRef::String | TypeRef::Int | TypeRef::Long | TypeRef::Double | TypeRef::Boolean | TypeRef::Date | TypeRef::Enum(_)
+        TypeRef::String
+            | TypeRef::Int
+            | TypeRef::Long
+            | TypeRef::Double
+            | TypeRef::Boolean
+            | TypeRef::Date
+            | TypeRef::Enum(_)
     )
 }
 
@@ -85,7 +97,11 @@ pub fn arg_shape(param: &Param, arg: &Ident) -> ArgShape {
     match (list_inner, &param.ty) {
         (None, TypeRef::Containers) => ArgShape {
             arg: quote!(impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>),
-            store: if body { quote!(call.body_map(#name, #arg);) } else { quote!(call.query_map(#name, #arg);) },
+            store: if body {
+                quote!(call.body_map(#name, #arg);)
+            } else {
+                quote!(call.query_map(#name, #arg);)
+            },
         },
         (Some(inner), _) => {
             let (elem, conv) = element(&inner, quote!(v));
@@ -97,7 +113,10 @@ pub fn arg_shape(param: &Param, arg: &Ident) -> ArgShape {
             } else {
                 quote!(call.query_json(#name, #iter.collect::<Vec<_>>());)
             };
-            ArgShape { arg: quote!(impl IntoIterator<Item = #elem>), store }
+            ArgShape {
+                arg: quote!(impl IntoIterator<Item = #elem>),
+                store,
+            }
         }
         (None, ty) => {
             let (arg_ty, conv) = element(ty, quote!(#arg));
@@ -108,7 +127,9 @@ pub fn arg_shape(param: &Param, arg: &Ident) -> ArgShape {
             } else {
                 quote!(call.query_json(#name, #conv);)
             };
-            if let (Some(range), TypeRef::Int | TypeRef::Long | TypeRef::Double) = (&param.range, ty) {
+            if let (Some(range), TypeRef::Int | TypeRef::Long | TypeRef::Double) =
+                (&param.range, ty)
+            {
                 let min = option_f64(range.min);
                 let max = option_f64(range.max);
                 store = quote!(call.check_range(#name, #arg as f64, #min, #max); #store);

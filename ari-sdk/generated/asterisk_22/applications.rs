@@ -43,7 +43,7 @@ impl Applications {
 /// `GET /applications` (`list`).
 ///
 /// - Since: 13.0.0
-/// - Response: List[Application]
+/// - Response: list of [`Application`](super::models::Application)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct List {
@@ -80,11 +80,11 @@ impl std::future::IntoFuture for List {
 /// `GET /applications/{applicationName}` (`get`).
 ///
 /// - Since: 13.0.0
-/// - Response: Application
+/// - Response: [`Application`](super::models::Application)
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `applicationName` (path, string, required)
+/// - `applicationName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Get {
@@ -128,12 +128,12 @@ impl std::future::IntoFuture for Get {
 /// `POST /applications/{applicationName}/subscription` (`subscribe`).
 ///
 /// - Since: 13.0.0
-/// - Response: Application
+/// - Response: [`Application`](super::models::Application)
 /// - Error statuses: 400, 404, 422
 ///
 /// Parameters:
-/// - `applicationName` (path, string, required)
-/// - `eventSource` (query, string, required, comma-joined list)
+/// - `applicationName` (path, `string`, required)
+/// - `eventSource` (query, `string`, required, comma-joined list)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Subscribe {
@@ -186,12 +186,12 @@ impl std::future::IntoFuture for Subscribe {
 /// `DELETE /applications/{applicationName}/subscription` (`unsubscribe`).
 ///
 /// - Since: 13.0.0
-/// - Response: Application
+/// - Response: [`Application`](super::models::Application)
 /// - Error statuses: 400, 404, 409, 422
 ///
 /// Parameters:
-/// - `applicationName` (path, string, required)
-/// - `eventSource` (query, string, required, comma-joined list)
+/// - `applicationName` (path, `string`, required)
+/// - `eventSource` (query, `string`, required, comma-joined list)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Unsubscribe {
@@ -244,12 +244,12 @@ impl std::future::IntoFuture for Unsubscribe {
 /// `PUT /applications/{applicationName}/eventFilter` (`filter`).
 ///
 /// - Since: 13.26.0, 16.3.0
-/// - Response: Application
+/// - Response: [`Application`](super::models::Application)
 /// - Error statuses: 400, 404
 ///
 /// Parameters:
-/// - `applicationName` (path, string, required)
-/// - `filter` (body, object)
+/// - `applicationName` (path, `string`, required)
+/// - `filter` (body, `object`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Filter {
@@ -273,7 +273,7 @@ impl Filter {
         );
         Filter { call }
     }
-    /// Sets `filter` (body, object).
+    /// Sets `filter` (body, `object`).
     pub fn filter(mut self, filter: serde_json::Value) -> Self {
         let call = &mut self.call;
         call.body("filter", filter);

@@ -98,13 +98,13 @@ impl Asterisk {
 /// `GET /asterisk/config/dynamic/{configClass}/{objectType}/{id}` (`getObject`).
 ///
 /// - Since: 13.5.0
-/// - Response: List[ConfigTuple]
+/// - Response: list of [`ConfigTuple`](super::models::ConfigTuple)
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `configClass` (path, string, required)
-/// - `objectType` (path, string, required)
-/// - `id` (path, string, required)
+/// - `configClass` (path, `string`, required)
+/// - `objectType` (path, `string`, required)
+/// - `id` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetObject {
@@ -156,14 +156,14 @@ impl std::future::IntoFuture for GetObject {
 /// `PUT /asterisk/config/dynamic/{configClass}/{objectType}/{id}` (`updateObject`).
 ///
 /// - Since: 13.5.0
-/// - Response: List[ConfigTuple]
+/// - Response: list of [`ConfigTuple`](super::models::ConfigTuple)
 /// - Error statuses: 400, 403, 404
 ///
 /// Parameters:
-/// - `configClass` (path, string, required)
-/// - `objectType` (path, string, required)
-/// - `id` (path, string, required)
-/// - `fields` (body, containers)
+/// - `configClass` (path, `string`, required)
+/// - `objectType` (path, `string`, required)
+/// - `id` (path, `string`, required)
+/// - `fields` (body, `containers`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct UpdateObject {
@@ -194,7 +194,7 @@ impl UpdateObject {
         );
         UpdateObject { call }
     }
-    /// Sets `fields` (body, containers).
+    /// Sets `fields` (body, `containers`).
     pub fn fields(
         mut self,
         fields: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -224,13 +224,13 @@ impl std::future::IntoFuture for UpdateObject {
 /// `DELETE /asterisk/config/dynamic/{configClass}/{objectType}/{id}` (`deleteObject`).
 ///
 /// - Since: 13.5.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 403, 404
 ///
 /// Parameters:
-/// - `configClass` (path, string, required)
-/// - `objectType` (path, string, required)
-/// - `id` (path, string, required)
+/// - `configClass` (path, `string`, required)
+/// - `objectType` (path, `string`, required)
+/// - `id` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct DeleteObject {
@@ -280,10 +280,10 @@ impl std::future::IntoFuture for DeleteObject {
 /// `GET /asterisk/info` (`getInfo`).
 ///
 /// - Since: 12.0.0
-/// - Response: AsteriskInfo
+/// - Response: [`AsteriskInfo`](super::models::AsteriskInfo)
 ///
 /// Parameters:
-/// - `only` (query, string, see [`GetInfoOnly`](super::models::GetInfoOnly), comma-joined list); one of `build`, `system`, `config`, `status`
+/// - `only` (query, `string`, see [`GetInfoOnly`](super::models::GetInfoOnly), comma-joined list); one of `build`, `system`, `config`, `status`
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetInfo {
@@ -299,7 +299,7 @@ impl GetInfo {
         );
         GetInfo { call }
     }
-    /// Sets `only` (query, string, see [`GetInfoOnly`](super::models::GetInfoOnly), comma-joined list); one of `build`, `system`, `config`, `status`.
+    /// Sets `only` (query, `string`, see [`GetInfoOnly`](super::models::GetInfoOnly), comma-joined list); one of `build`, `system`, `config`, `status`.
     pub fn only(
         mut self,
         only: impl IntoIterator<Item = impl Into<super::models::GetInfoOnly>>,
@@ -332,7 +332,7 @@ impl std::future::IntoFuture for GetInfo {
 /// `GET /asterisk/ping` (`ping`).
 ///
 /// - Since: 13.25.0, 16.2.0
-/// - Response: AsteriskPing
+/// - Response: [`AsteriskPing`](super::models::AsteriskPing)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Ping {
@@ -369,7 +369,7 @@ impl std::future::IntoFuture for Ping {
 /// `GET /asterisk/modules` (`listModules`).
 ///
 /// - Since: 13.5.0
-/// - Response: List[Module]
+/// - Response: list of [`Module`](super::models::Module)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct ListModules {
@@ -406,11 +406,11 @@ impl std::future::IntoFuture for ListModules {
 /// `GET /asterisk/modules/{moduleName}` (`getModule`).
 ///
 /// - Since: 13.5.0
-/// - Response: Module
+/// - Response: [`Module`](super::models::Module)
 /// - Error statuses: 404, 409
 ///
 /// Parameters:
-/// - `moduleName` (path, string, required)
+/// - `moduleName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetModule {
@@ -452,11 +452,11 @@ impl std::future::IntoFuture for GetModule {
 /// `POST /asterisk/modules/{moduleName}` (`loadModule`).
 ///
 /// - Since: 13.5.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 409
 ///
 /// Parameters:
-/// - `moduleName` (path, string, required)
+/// - `moduleName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct LoadModule {
@@ -496,11 +496,11 @@ impl std::future::IntoFuture for LoadModule {
 /// `DELETE /asterisk/modules/{moduleName}` (`unloadModule`).
 ///
 /// - Since: 13.5.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409
 ///
 /// Parameters:
-/// - `moduleName` (path, string, required)
+/// - `moduleName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct UnloadModule {
@@ -540,11 +540,11 @@ impl std::future::IntoFuture for UnloadModule {
 /// `PUT /asterisk/modules/{moduleName}` (`reloadModule`).
 ///
 /// - Since: 13.5.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409
 ///
 /// Parameters:
-/// - `moduleName` (path, string, required)
+/// - `moduleName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct ReloadModule {
@@ -584,7 +584,7 @@ impl std::future::IntoFuture for ReloadModule {
 /// `GET /asterisk/logging` (`listLogChannels`).
 ///
 /// - Since: 13.6.0
-/// - Response: List[LogChannel]
+/// - Response: list of [`LogChannel`](super::models::LogChannel)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct ListLogChannels {
@@ -621,12 +621,12 @@ impl std::future::IntoFuture for ListLogChannels {
 /// `POST /asterisk/logging/{logChannelName}` (`addLog`).
 ///
 /// - Since: 13.6.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 400, 409
 ///
 /// Parameters:
-/// - `logChannelName` (path, string, required)
-/// - `configuration` (query, string, required)
+/// - `logChannelName` (path, `string`, required)
+/// - `configuration` (query, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct AddLog {
@@ -674,11 +674,11 @@ impl std::future::IntoFuture for AddLog {
 /// `DELETE /asterisk/logging/{logChannelName}` (`deleteLog`).
 ///
 /// - Since: 13.6.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `logChannelName` (path, string, required)
+/// - `logChannelName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct DeleteLog {
@@ -721,11 +721,11 @@ impl std::future::IntoFuture for DeleteLog {
 /// `PUT /asterisk/logging/{logChannelName}/rotate` (`rotateLog`).
 ///
 /// - Since: 13.6.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `logChannelName` (path, string, required)
+/// - `logChannelName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct RotateLog {
@@ -769,11 +769,11 @@ impl std::future::IntoFuture for RotateLog {
 /// `GET /asterisk/variable` (`getGlobalVar`).
 ///
 /// - Since: 12.0.0
-/// - Response: Variable
+/// - Response: [`Variable`](super::models::Variable)
 /// - Error statuses: 400
 ///
 /// Parameters:
-/// - `variable` (query, string, required)
+/// - `variable` (query, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetGlobalVar {
@@ -817,12 +817,12 @@ impl std::future::IntoFuture for GetGlobalVar {
 /// `POST /asterisk/variable` (`setGlobalVar`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 400
 ///
 /// Parameters:
-/// - `variable` (query, string, required)
-/// - `value` (query, string)
+/// - `variable` (query, `string`, required)
+/// - `value` (query, `string`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SetGlobalVar {
@@ -845,7 +845,7 @@ impl SetGlobalVar {
         }
         SetGlobalVar { call }
     }
-    /// Sets `value` (query, string).
+    /// Sets `value` (query, `string`).
     pub fn value(mut self, value: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("value", Into::<String>::into(value));

@@ -129,7 +129,7 @@ impl Bridges {
 /// `GET /bridges` (`list`).
 ///
 /// - Since: 12.0.0
-/// - Response: List[Bridge]
+/// - Response: list of [`Bridge`](super::models::Bridge)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct List {
@@ -166,14 +166,14 @@ impl std::future::IntoFuture for List {
 /// `POST /bridges` (`create`).
 ///
 /// - Since: 12.0.0
-/// - Response: Bridge
+/// - Response: [`Bridge`](super::models::Bridge)
 /// - Error statuses: 409
 ///
 /// Parameters:
-/// - `type` (query, string)
-/// - `bridgeId` (query, string)
-/// - `name` (query, string)
-/// - `variables` (body, containers)
+/// - `type` (query, `string`)
+/// - `bridgeId` (query, `string`)
+/// - `name` (query, `string`)
+/// - `variables` (body, `containers`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Create {
@@ -189,25 +189,25 @@ impl Create {
         );
         Create { call }
     }
-    /// Sets `type` (query, string).
+    /// Sets `type` (query, `string`).
     pub fn r#type(mut self, r#type: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("type", Into::<String>::into(r#type));
         self
     }
-    /// Sets `bridgeId` (query, string).
+    /// Sets `bridgeId` (query, `string`).
     pub fn bridge_id(mut self, bridge_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("bridgeId", Into::<String>::into(bridge_id));
         self
     }
-    /// Sets `name` (query, string).
+    /// Sets `name` (query, `string`).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("name", Into::<String>::into(name));
         self
     }
-    /// Sets `variables` (body, containers).
+    /// Sets `variables` (body, `containers`).
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -237,14 +237,14 @@ impl std::future::IntoFuture for Create {
 /// `POST /bridges/{bridgeId}` (`createWithId`).
 ///
 /// - Since: 12.2.0
-/// - Response: Bridge
+/// - Response: [`Bridge`](super::models::Bridge)
 /// - Error statuses: 409
 ///
 /// Parameters:
-/// - `bridgeId` (path, string, required)
-/// - `type` (query, string)
-/// - `name` (query, string)
-/// - `variables` (body, containers)
+/// - `bridgeId` (path, `string`, required)
+/// - `type` (query, `string`)
+/// - `name` (query, `string`)
+/// - `variables` (body, `containers`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct CreateWithId {
@@ -264,19 +264,19 @@ impl CreateWithId {
         );
         CreateWithId { call }
     }
-    /// Sets `type` (query, string).
+    /// Sets `type` (query, `string`).
     pub fn r#type(mut self, r#type: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("type", Into::<String>::into(r#type));
         self
     }
-    /// Sets `name` (query, string).
+    /// Sets `name` (query, `string`).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("name", Into::<String>::into(name));
         self
     }
-    /// Sets `variables` (body, containers).
+    /// Sets `variables` (body, `containers`).
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -306,11 +306,11 @@ impl std::future::IntoFuture for CreateWithId {
 /// `GET /bridges/{bridgeId}` (`get`).
 ///
 /// - Since: 12.0.0
-/// - Response: Bridge
+/// - Response: [`Bridge`](super::models::Bridge)
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `bridgeId` (path, string, required)
+/// - `bridgeId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Get {
@@ -351,11 +351,11 @@ impl std::future::IntoFuture for Get {
 /// `DELETE /bridges/{bridgeId}` (`destroy`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `bridgeId` (path, string, required)
+/// - `bridgeId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Destroy {
@@ -394,12 +394,12 @@ impl std::future::IntoFuture for Destroy {
 /// `GET /bridges/{bridgeId}/variable` (`getBridgeVar`).
 ///
 /// - Since: 20.20.0, 22.10.0, 23.4.0
-/// - Response: Variable
+/// - Response: [`Variable`](super::models::Variable)
 /// - Error statuses: 400, 404, 409
 ///
 /// Parameters:
-/// - `bridgeId` (path, string, required)
-/// - `variable` (query, string, required)
+/// - `bridgeId` (path, `string`, required)
+/// - `variable` (query, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetBridgeVar {
@@ -449,14 +449,14 @@ impl std::future::IntoFuture for GetBridgeVar {
 /// `POST /bridges/{bridgeId}/variable` (`setBridgeVar`).
 ///
 /// - Since: 20.20.0, 22.10.0, 23.4.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 400, 404, 409
 ///
 /// Parameters:
-/// - `bridgeId` (path, string, required)
-/// - `variable` (query, string, required)
-/// - `value` (query, string)
-/// - `report_events` (query, boolean); default `false`
+/// - `bridgeId` (path, `string`, required)
+/// - `variable` (query, `string`, required)
+/// - `value` (query, `string`)
+/// - `report_events` (query, `boolean`); default `false`
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SetBridgeVar {
@@ -485,13 +485,13 @@ impl SetBridgeVar {
         }
         SetBridgeVar { call }
     }
-    /// Sets `value` (query, string).
+    /// Sets `value` (query, `string`).
     pub fn value(mut self, value: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("value", Into::<String>::into(value));
         self
     }
-    /// Sets `report_events` (query, boolean); default `false`.
+    /// Sets `report_events` (query, `boolean`); default `false`.
     pub fn report_events(mut self, report_events: bool) -> Self {
         let call = &mut self.call;
         call.query("report_events", report_events);
@@ -516,12 +516,12 @@ impl std::future::IntoFuture for SetBridgeVar {
 /// `GET /bridges/{bridgeId}/variables` (`getBridgeVars`).
 ///
 /// - Since: 20.20.0, 22.10.0, 23.4.0
-/// - Response: Variables
+/// - Response: [`Variables`](super::models::Variables)
 /// - Error statuses: 400, 404, 409
 ///
 /// Parameters:
-/// - `bridgeId` (path, string, required)
-/// - `variables` (query, string, required, comma-joined list)
+/// - `bridgeId` (path, `string`, required)
+/// - `variables` (query, `string`, required, comma-joined list)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetBridgeVars {
@@ -574,12 +574,12 @@ impl std::future::IntoFuture for GetBridgeVars {
 /// `POST /bridges/{bridgeId}/variables` (`setBridgeVars`).
 ///
 /// - Since: 20.20.0, 22.10.0, 23.4.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 400, 404, 409
 ///
 /// Parameters:
-/// - `bridgeId` (path, string, required)
-/// - `variables` (body, containers, required)
+/// - `bridgeId` (path, `string`, required)
+/// - `variables` (body, `containers`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SetBridgeVars {
@@ -627,16 +627,16 @@ impl std::future::IntoFuture for SetBridgeVars {
 /// `POST /bridges/{bridgeId}/addChannel` (`addChannel`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 400, 404, 409, 422
 ///
 /// Parameters:
-/// - `bridgeId` (path, string, required)
-/// - `channel` (query, string, required, comma-joined list)
-/// - `role` (query, string)
-/// - `absorbDTMF` (query, boolean); default `false`
-/// - `mute` (query, boolean); default `false`
-/// - `inhibitConnectedLineUpdates` (query, boolean); default `false`
+/// - `bridgeId` (path, `string`, required)
+/// - `channel` (query, `string`, required, comma-joined list)
+/// - `role` (query, `string`)
+/// - `absorbDTMF` (query, `boolean`); default `false`
+/// - `mute` (query, `boolean`); default `false`
+/// - `inhibitConnectedLineUpdates` (query, `boolean`); default `false`
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct AddChannel {
@@ -668,25 +668,25 @@ impl AddChannel {
         }
         AddChannel { call }
     }
-    /// Sets `role` (query, string).
+    /// Sets `role` (query, `string`).
     pub fn role(mut self, role: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("role", Into::<String>::into(role));
         self
     }
-    /// Sets `absorbDTMF` (query, boolean); default `false`.
+    /// Sets `absorbDTMF` (query, `boolean`); default `false`.
     pub fn absorb_dtmf(mut self, absorb_dtmf: bool) -> Self {
         let call = &mut self.call;
         call.query("absorbDTMF", absorb_dtmf);
         self
     }
-    /// Sets `mute` (query, boolean); default `false`.
+    /// Sets `mute` (query, `boolean`); default `false`.
     pub fn mute(mut self, mute: bool) -> Self {
         let call = &mut self.call;
         call.query("mute", mute);
         self
     }
-    /// Sets `inhibitConnectedLineUpdates` (query, boolean); default `false`.
+    /// Sets `inhibitConnectedLineUpdates` (query, `boolean`); default `false`.
     pub fn inhibit_connected_line_updates(
         mut self,
         inhibit_connected_line_updates: bool,
@@ -714,12 +714,12 @@ impl std::future::IntoFuture for AddChannel {
 /// `POST /bridges/{bridgeId}/removeChannel` (`removeChannel`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 400, 404, 409, 422
 ///
 /// Parameters:
-/// - `bridgeId` (path, string, required)
-/// - `channel` (query, string, required, comma-joined list)
+/// - `bridgeId` (path, `string`, required)
+/// - `channel` (query, `string`, required, comma-joined list)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct RemoveChannel {
@@ -770,12 +770,12 @@ impl std::future::IntoFuture for RemoveChannel {
 /// `POST /bridges/{bridgeId}/videoSource/{channelId}` (`setVideoSource`).
 ///
 /// - Since: 13.13.0, 14.2.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409, 422
 ///
 /// Parameters:
-/// - `bridgeId` (path, string, required)
-/// - `channelId` (path, string, required)
+/// - `bridgeId` (path, `string`, required)
+/// - `channelId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SetVideoSource {
@@ -821,11 +821,11 @@ impl std::future::IntoFuture for SetVideoSource {
 /// `DELETE /bridges/{bridgeId}/videoSource` (`clearVideoSource`).
 ///
 /// - Since: 13.13.0, 14.2.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `bridgeId` (path, string, required)
+/// - `bridgeId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct ClearVideoSource {
@@ -865,12 +865,12 @@ impl std::future::IntoFuture for ClearVideoSource {
 /// `POST /bridges/{bridgeId}/moh` (`startMoh`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409
 ///
 /// Parameters:
-/// - `bridgeId` (path, string, required)
-/// - `mohClass` (query, string)
+/// - `bridgeId` (path, `string`, required)
+/// - `mohClass` (query, `string`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct StartMoh {
@@ -891,7 +891,7 @@ impl StartMoh {
         );
         StartMoh { call }
     }
-    /// Sets `mohClass` (query, string).
+    /// Sets `mohClass` (query, `string`).
     pub fn moh_class(mut self, moh_class: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("mohClass", Into::<String>::into(moh_class));
@@ -916,11 +916,11 @@ impl std::future::IntoFuture for StartMoh {
 /// `DELETE /bridges/{bridgeId}/moh` (`stopMoh`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409
 ///
 /// Parameters:
-/// - `bridgeId` (path, string, required)
+/// - `bridgeId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct StopMoh {
@@ -960,17 +960,17 @@ impl std::future::IntoFuture for StopMoh {
 /// `POST /bridges/{bridgeId}/play` (`play`).
 ///
 /// - Since: 12.0.0
-/// - Response: Playback
+/// - Response: [`Playback`](super::models::Playback)
 /// - Error statuses: 404, 409, 422
 ///
 /// Parameters:
-/// - `bridgeId` (path, string, required)
-/// - `media` (query, string, required, comma-joined list)
-/// - `announcer_format` (query, string)
-/// - `lang` (query, string)
-/// - `offsetms` (query, int); default `0`; range 0 to unbounded
-/// - `skipms` (query, int); default `3000`; range 0 to unbounded
-/// - `playbackId` (query, string)
+/// - `bridgeId` (path, `string`, required)
+/// - `media` (query, `string`, required, comma-joined list)
+/// - `announcer_format` (query, `string`)
+/// - `lang` (query, `string`)
+/// - `offsetms` (query, `int`); default `0`; range 0 to unbounded
+/// - `skipms` (query, `int`); default `3000`; range 0 to unbounded
+/// - `playbackId` (query, `string`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Play {
@@ -999,33 +999,33 @@ impl Play {
         }
         Play { call }
     }
-    /// Sets `announcer_format` (query, string).
+    /// Sets `announcer_format` (query, `string`).
     pub fn announcer_format(mut self, announcer_format: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("announcer_format", Into::<String>::into(announcer_format));
         self
     }
-    /// Sets `lang` (query, string).
+    /// Sets `lang` (query, `string`).
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("lang", Into::<String>::into(lang));
         self
     }
-    /// Sets `offsetms` (query, int); default `0`; range 0 to unbounded.
+    /// Sets `offsetms` (query, `int`); default `0`; range 0 to unbounded.
     pub fn offsetms(mut self, offsetms: i64) -> Self {
         let call = &mut self.call;
         call.check_range("offsetms", offsetms as f64, Some(0f64), None);
         call.query("offsetms", offsetms);
         self
     }
-    /// Sets `skipms` (query, int); default `3000`; range 0 to unbounded.
+    /// Sets `skipms` (query, `int`); default `3000`; range 0 to unbounded.
     pub fn skipms(mut self, skipms: i64) -> Self {
         let call = &mut self.call;
         call.check_range("skipms", skipms as f64, Some(0f64), None);
         call.query("skipms", skipms);
         self
     }
-    /// Sets `playbackId` (query, string).
+    /// Sets `playbackId` (query, `string`).
     pub fn playback_id(mut self, playback_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("playbackId", Into::<String>::into(playback_id));
@@ -1052,17 +1052,17 @@ impl std::future::IntoFuture for Play {
 /// `POST /bridges/{bridgeId}/play/{playbackId}` (`playWithId`).
 ///
 /// - Since: 12.3.0
-/// - Response: Playback
+/// - Response: [`Playback`](super::models::Playback)
 /// - Error statuses: 404, 409, 422
 ///
 /// Parameters:
-/// - `bridgeId` (path, string, required)
-/// - `playbackId` (path, string, required)
-/// - `media` (query, string, required, comma-joined list)
-/// - `announcer_format` (query, string)
-/// - `lang` (query, string)
-/// - `offsetms` (query, int); default `0`; range 0 to unbounded
-/// - `skipms` (query, int); default `3000`; range 0 to unbounded
+/// - `bridgeId` (path, `string`, required)
+/// - `playbackId` (path, `string`, required)
+/// - `media` (query, `string`, required, comma-joined list)
+/// - `announcer_format` (query, `string`)
+/// - `lang` (query, `string`)
+/// - `offsetms` (query, `int`); default `0`; range 0 to unbounded
+/// - `skipms` (query, `int`); default `3000`; range 0 to unbounded
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct PlayWithId {
@@ -1094,26 +1094,26 @@ impl PlayWithId {
         }
         PlayWithId { call }
     }
-    /// Sets `announcer_format` (query, string).
+    /// Sets `announcer_format` (query, `string`).
     pub fn announcer_format(mut self, announcer_format: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("announcer_format", Into::<String>::into(announcer_format));
         self
     }
-    /// Sets `lang` (query, string).
+    /// Sets `lang` (query, `string`).
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("lang", Into::<String>::into(lang));
         self
     }
-    /// Sets `offsetms` (query, int); default `0`; range 0 to unbounded.
+    /// Sets `offsetms` (query, `int`); default `0`; range 0 to unbounded.
     pub fn offsetms(mut self, offsetms: i64) -> Self {
         let call = &mut self.call;
         call.check_range("offsetms", offsetms as f64, Some(0f64), None);
         call.query("offsetms", offsetms);
         self
     }
-    /// Sets `skipms` (query, int); default `3000`; range 0 to unbounded.
+    /// Sets `skipms` (query, `int`); default `3000`; range 0 to unbounded.
     pub fn skipms(mut self, skipms: i64) -> Self {
         let call = &mut self.call;
         call.check_range("skipms", skipms as f64, Some(0f64), None);
@@ -1141,19 +1141,19 @@ impl std::future::IntoFuture for PlayWithId {
 /// `POST /bridges/{bridgeId}/record` (`record`).
 ///
 /// - Since: 12.0.0
-/// - Response: LiveRecording
+/// - Response: [`LiveRecording`](super::models::LiveRecording)
 /// - Error statuses: 400, 404, 409, 422
 ///
 /// Parameters:
-/// - `bridgeId` (path, string, required)
-/// - `name` (query, string, required)
-/// - `format` (query, string, required)
-/// - `recorder_format` (query, string)
-/// - `maxDurationSeconds` (query, int); default `0`; range 0 to unbounded
-/// - `maxSilenceSeconds` (query, int); default `0`; range 0 to unbounded
-/// - `ifExists` (query, string, see [`RecordIfExists`](super::models::RecordIfExists)); default `fail`; one of `fail`, `overwrite`, `append`
-/// - `beep` (query, boolean); default `false`
-/// - `terminateOn` (query, string, see [`RecordTerminateOn`](super::models::RecordTerminateOn)); default `none`; one of `none`, `any`, `*`, `#`
+/// - `bridgeId` (path, `string`, required)
+/// - `name` (query, `string`, required)
+/// - `format` (query, `string`, required)
+/// - `recorder_format` (query, `string`)
+/// - `maxDurationSeconds` (query, `int`); default `0`; range 0 to unbounded
+/// - `maxSilenceSeconds` (query, `int`); default `0`; range 0 to unbounded
+/// - `ifExists` (query, `string`, see [`RecordIfExists`](super::models::RecordIfExists)); default `fail`; one of `fail`, `overwrite`, `append`
+/// - `beep` (query, `boolean`); default `false`
+/// - `terminateOn` (query, `string`, see [`RecordTerminateOn`](super::models::RecordTerminateOn)); default `none`; one of `none`, `any`, `*`, `#`
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Record {
@@ -1184,13 +1184,13 @@ impl Record {
         }
         Record { call }
     }
-    /// Sets `recorder_format` (query, string).
+    /// Sets `recorder_format` (query, `string`).
     pub fn recorder_format(mut self, recorder_format: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("recorder_format", Into::<String>::into(recorder_format));
         self
     }
-    /// Sets `maxDurationSeconds` (query, int); default `0`; range 0 to unbounded.
+    /// Sets `maxDurationSeconds` (query, `int`); default `0`; range 0 to unbounded.
     pub fn max_duration_seconds(mut self, max_duration_seconds: i64) -> Self {
         let call = &mut self.call;
         call.check_range(
@@ -1202,7 +1202,7 @@ impl Record {
         call.query("maxDurationSeconds", max_duration_seconds);
         self
     }
-    /// Sets `maxSilenceSeconds` (query, int); default `0`; range 0 to unbounded.
+    /// Sets `maxSilenceSeconds` (query, `int`); default `0`; range 0 to unbounded.
     pub fn max_silence_seconds(mut self, max_silence_seconds: i64) -> Self {
         let call = &mut self.call;
         call.check_range(
@@ -1214,7 +1214,7 @@ impl Record {
         call.query("maxSilenceSeconds", max_silence_seconds);
         self
     }
-    /// Sets `ifExists` (query, string, see [`RecordIfExists`](super::models::RecordIfExists)); default `fail`; one of `fail`, `overwrite`, `append`.
+    /// Sets `ifExists` (query, `string`, see [`RecordIfExists`](super::models::RecordIfExists)); default `fail`; one of `fail`, `overwrite`, `append`.
     pub fn if_exists(
         mut self,
         if_exists: impl Into<super::models::RecordIfExists>,
@@ -1223,13 +1223,13 @@ impl Record {
         call.query("ifExists", Into::<super::models::RecordIfExists>::into(if_exists));
         self
     }
-    /// Sets `beep` (query, boolean); default `false`.
+    /// Sets `beep` (query, `boolean`); default `false`.
     pub fn beep(mut self, beep: bool) -> Self {
         let call = &mut self.call;
         call.query("beep", beep);
         self
     }
-    /// Sets `terminateOn` (query, string, see [`RecordTerminateOn`](super::models::RecordTerminateOn)); default `none`; one of `none`, `any`, `*`, `#`.
+    /// Sets `terminateOn` (query, `string`, see [`RecordTerminateOn`](super::models::RecordTerminateOn)); default `none`; one of `none`, `any`, `*`, `#`.
     pub fn terminate_on(
         mut self,
         terminate_on: impl Into<super::models::RecordTerminateOn>,

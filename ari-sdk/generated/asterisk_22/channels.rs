@@ -213,7 +213,7 @@ impl Channels {
 /// `GET /channels` (`list`).
 ///
 /// - Since: 12.0.0
-/// - Response: List[Channel]
+/// - Response: list of [`Channel`](super::models::Channel)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct List {
@@ -250,24 +250,24 @@ impl std::future::IntoFuture for List {
 /// `POST /channels` (`originate`).
 ///
 /// - Since: 12.0.0
-/// - Response: Channel
+/// - Response: [`Channel`](super::models::Channel)
 /// - Error statuses: 400, 409
 ///
 /// Parameters:
-/// - `endpoint` (query, string, required)
-/// - `extension` (query, string)
-/// - `context` (query, string)
-/// - `priority` (query, long)
-/// - `label` (query, string)
-/// - `app` (query, string)
-/// - `appArgs` (query, string)
-/// - `callerId` (query, string)
-/// - `timeout` (query, int); default `30`
-/// - `variables` (body, containers)
-/// - `channelId` (query, string)
-/// - `otherChannelId` (query, string)
-/// - `originator` (query, string)
-/// - `formats` (query, string)
+/// - `endpoint` (query, `string`, required)
+/// - `extension` (query, `string`)
+/// - `context` (query, `string`)
+/// - `priority` (query, `long`)
+/// - `label` (query, `string`)
+/// - `app` (query, `string`)
+/// - `appArgs` (query, `string`)
+/// - `callerId` (query, `string`)
+/// - `timeout` (query, `int`); default `30`
+/// - `variables` (body, `containers`)
+/// - `channelId` (query, `string`)
+/// - `otherChannelId` (query, `string`)
+/// - `originator` (query, `string`)
+/// - `formats` (query, `string`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Originate {
@@ -287,55 +287,55 @@ impl Originate {
         }
         Originate { call }
     }
-    /// Sets `extension` (query, string).
+    /// Sets `extension` (query, `string`).
     pub fn extension(mut self, extension: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("extension", Into::<String>::into(extension));
         self
     }
-    /// Sets `context` (query, string).
+    /// Sets `context` (query, `string`).
     pub fn context(mut self, context: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("context", Into::<String>::into(context));
         self
     }
-    /// Sets `priority` (query, long).
+    /// Sets `priority` (query, `long`).
     pub fn priority(mut self, priority: i64) -> Self {
         let call = &mut self.call;
         call.query("priority", priority);
         self
     }
-    /// Sets `label` (query, string).
+    /// Sets `label` (query, `string`).
     pub fn label(mut self, label: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("label", Into::<String>::into(label));
         self
     }
-    /// Sets `app` (query, string).
+    /// Sets `app` (query, `string`).
     pub fn app(mut self, app: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("app", Into::<String>::into(app));
         self
     }
-    /// Sets `appArgs` (query, string).
+    /// Sets `appArgs` (query, `string`).
     pub fn app_args(mut self, app_args: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("appArgs", Into::<String>::into(app_args));
         self
     }
-    /// Sets `callerId` (query, string).
+    /// Sets `callerId` (query, `string`).
     pub fn caller_id(mut self, caller_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("callerId", Into::<String>::into(caller_id));
         self
     }
-    /// Sets `timeout` (query, int); default `30`.
+    /// Sets `timeout` (query, `int`); default `30`.
     pub fn timeout(mut self, timeout: i64) -> Self {
         let call = &mut self.call;
         call.query("timeout", timeout);
         self
     }
-    /// Sets `variables` (body, containers).
+    /// Sets `variables` (body, `containers`).
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -344,25 +344,25 @@ impl Originate {
         call.body_map("variables", variables);
         self
     }
-    /// Sets `channelId` (query, string).
+    /// Sets `channelId` (query, `string`).
     pub fn channel_id(mut self, channel_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("channelId", Into::<String>::into(channel_id));
         self
     }
-    /// Sets `otherChannelId` (query, string).
+    /// Sets `otherChannelId` (query, `string`).
     pub fn other_channel_id(mut self, other_channel_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("otherChannelId", Into::<String>::into(other_channel_id));
         self
     }
-    /// Sets `originator` (query, string).
+    /// Sets `originator` (query, `string`).
     pub fn originator(mut self, originator: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("originator", Into::<String>::into(originator));
         self
     }
-    /// Sets `formats` (query, string).
+    /// Sets `formats` (query, `string`).
     pub fn formats(mut self, formats: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("formats", Into::<String>::into(formats));
@@ -389,18 +389,18 @@ impl std::future::IntoFuture for Originate {
 /// `POST /channels/create` (`create`).
 ///
 /// - Since: 14.0.0
-/// - Response: Channel
+/// - Response: [`Channel`](super::models::Channel)
 /// - Error statuses: 409
 ///
 /// Parameters:
-/// - `endpoint` (query, string, required)
-/// - `app` (query, string, required)
-/// - `appArgs` (query, string)
-/// - `channelId` (query, string)
-/// - `otherChannelId` (query, string)
-/// - `originator` (query, string)
-/// - `formats` (query, string)
-/// - `variables` (body, containers)
+/// - `endpoint` (query, `string`, required)
+/// - `app` (query, `string`, required)
+/// - `appArgs` (query, `string`)
+/// - `channelId` (query, `string`)
+/// - `otherChannelId` (query, `string`)
+/// - `originator` (query, `string`)
+/// - `formats` (query, `string`)
+/// - `variables` (body, `containers`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Create {
@@ -425,37 +425,37 @@ impl Create {
         }
         Create { call }
     }
-    /// Sets `appArgs` (query, string).
+    /// Sets `appArgs` (query, `string`).
     pub fn app_args(mut self, app_args: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("appArgs", Into::<String>::into(app_args));
         self
     }
-    /// Sets `channelId` (query, string).
+    /// Sets `channelId` (query, `string`).
     pub fn channel_id(mut self, channel_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("channelId", Into::<String>::into(channel_id));
         self
     }
-    /// Sets `otherChannelId` (query, string).
+    /// Sets `otherChannelId` (query, `string`).
     pub fn other_channel_id(mut self, other_channel_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("otherChannelId", Into::<String>::into(other_channel_id));
         self
     }
-    /// Sets `originator` (query, string).
+    /// Sets `originator` (query, `string`).
     pub fn originator(mut self, originator: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("originator", Into::<String>::into(originator));
         self
     }
-    /// Sets `formats` (query, string).
+    /// Sets `formats` (query, `string`).
     pub fn formats(mut self, formats: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("formats", Into::<String>::into(formats));
         self
     }
-    /// Sets `variables` (body, containers).
+    /// Sets `variables` (body, `containers`).
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -485,11 +485,11 @@ impl std::future::IntoFuture for Create {
 /// `GET /channels/{channelId}` (`get`).
 ///
 /// - Since: 12.0.0
-/// - Response: Channel
+/// - Response: [`Channel`](super::models::Channel)
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
+/// - `channelId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Get {
@@ -530,24 +530,24 @@ impl std::future::IntoFuture for Get {
 /// `POST /channels/{channelId}` (`originateWithId`).
 ///
 /// - Since: 12.2.0
-/// - Response: Channel
+/// - Response: [`Channel`](super::models::Channel)
 /// - Error statuses: 400, 409
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `endpoint` (query, string, required)
-/// - `extension` (query, string)
-/// - `context` (query, string)
-/// - `priority` (query, long)
-/// - `label` (query, string)
-/// - `app` (query, string)
-/// - `appArgs` (query, string)
-/// - `callerId` (query, string)
-/// - `timeout` (query, int); default `30`
-/// - `variables` (body, containers)
-/// - `otherChannelId` (query, string)
-/// - `originator` (query, string)
-/// - `formats` (query, string)
+/// - `channelId` (path, `string`, required)
+/// - `endpoint` (query, `string`, required)
+/// - `extension` (query, `string`)
+/// - `context` (query, `string`)
+/// - `priority` (query, `long`)
+/// - `label` (query, `string`)
+/// - `app` (query, `string`)
+/// - `appArgs` (query, `string`)
+/// - `callerId` (query, `string`)
+/// - `timeout` (query, `int`); default `30`
+/// - `variables` (body, `containers`)
+/// - `otherChannelId` (query, `string`)
+/// - `originator` (query, `string`)
+/// - `formats` (query, `string`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct OriginateWithId {
@@ -575,55 +575,55 @@ impl OriginateWithId {
         }
         OriginateWithId { call }
     }
-    /// Sets `extension` (query, string).
+    /// Sets `extension` (query, `string`).
     pub fn extension(mut self, extension: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("extension", Into::<String>::into(extension));
         self
     }
-    /// Sets `context` (query, string).
+    /// Sets `context` (query, `string`).
     pub fn context(mut self, context: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("context", Into::<String>::into(context));
         self
     }
-    /// Sets `priority` (query, long).
+    /// Sets `priority` (query, `long`).
     pub fn priority(mut self, priority: i64) -> Self {
         let call = &mut self.call;
         call.query("priority", priority);
         self
     }
-    /// Sets `label` (query, string).
+    /// Sets `label` (query, `string`).
     pub fn label(mut self, label: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("label", Into::<String>::into(label));
         self
     }
-    /// Sets `app` (query, string).
+    /// Sets `app` (query, `string`).
     pub fn app(mut self, app: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("app", Into::<String>::into(app));
         self
     }
-    /// Sets `appArgs` (query, string).
+    /// Sets `appArgs` (query, `string`).
     pub fn app_args(mut self, app_args: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("appArgs", Into::<String>::into(app_args));
         self
     }
-    /// Sets `callerId` (query, string).
+    /// Sets `callerId` (query, `string`).
     pub fn caller_id(mut self, caller_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("callerId", Into::<String>::into(caller_id));
         self
     }
-    /// Sets `timeout` (query, int); default `30`.
+    /// Sets `timeout` (query, `int`); default `30`.
     pub fn timeout(mut self, timeout: i64) -> Self {
         let call = &mut self.call;
         call.query("timeout", timeout);
         self
     }
-    /// Sets `variables` (body, containers).
+    /// Sets `variables` (body, `containers`).
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -632,19 +632,19 @@ impl OriginateWithId {
         call.body_map("variables", variables);
         self
     }
-    /// Sets `otherChannelId` (query, string).
+    /// Sets `otherChannelId` (query, `string`).
     pub fn other_channel_id(mut self, other_channel_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("otherChannelId", Into::<String>::into(other_channel_id));
         self
     }
-    /// Sets `originator` (query, string).
+    /// Sets `originator` (query, `string`).
     pub fn originator(mut self, originator: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("originator", Into::<String>::into(originator));
         self
     }
-    /// Sets `formats` (query, string).
+    /// Sets `formats` (query, `string`).
     pub fn formats(mut self, formats: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("formats", Into::<String>::into(formats));
@@ -671,13 +671,13 @@ impl std::future::IntoFuture for OriginateWithId {
 /// `DELETE /channels/{channelId}` (`hangup`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 400, 404
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `reason_code` (query, string)
-/// - `reason` (query, string, see [`HangupReason`](super::models::HangupReason)); one of `normal`, `busy`, `congestion`, `no_answer`, `timeout`, `rejected`, `unallocated`, `normal_unspecified`, `number_incomplete`, `codec_mismatch`, `interworking`, `failure`, `answered_elsewhere`
+/// - `channelId` (path, `string`, required)
+/// - `reason_code` (query, `string`)
+/// - `reason` (query, `string`, see [`HangupReason`](super::models::HangupReason)); one of `normal`, `busy`, `congestion`, `no_answer`, `timeout`, `rejected`, `unallocated`, `normal_unspecified`, `number_incomplete`, `codec_mismatch`, `interworking`, `failure`, `answered_elsewhere`
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Hangup {
@@ -697,13 +697,13 @@ impl Hangup {
         );
         Hangup { call }
     }
-    /// Sets `reason_code` (query, string).
+    /// Sets `reason_code` (query, `string`).
     pub fn reason_code(mut self, reason_code: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("reason_code", Into::<String>::into(reason_code));
         self
     }
-    /// Sets `reason` (query, string, see [`HangupReason`](super::models::HangupReason)); one of `normal`, `busy`, `congestion`, `no_answer`, `timeout`, `rejected`, `unallocated`, `normal_unspecified`, `number_incomplete`, `codec_mismatch`, `interworking`, `failure`, `answered_elsewhere`.
+    /// Sets `reason` (query, `string`, see [`HangupReason`](super::models::HangupReason)); one of `normal`, `busy`, `congestion`, `no_answer`, `timeout`, `rejected`, `unallocated`, `normal_unspecified`, `number_incomplete`, `codec_mismatch`, `interworking`, `failure`, `answered_elsewhere`.
     pub fn reason(mut self, reason: impl Into<super::models::HangupReason>) -> Self {
         let call = &mut self.call;
         call.query("reason", Into::<super::models::HangupReason>::into(reason));
@@ -728,15 +728,15 @@ impl std::future::IntoFuture for Hangup {
 /// `POST /channels/{channelId}/continue` (`continueInDialplan`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409, 412
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `context` (query, string)
-/// - `extension` (query, string)
-/// - `priority` (query, int)
-/// - `label` (query, string)
+/// - `channelId` (path, `string`, required)
+/// - `context` (query, `string`)
+/// - `extension` (query, `string`)
+/// - `priority` (query, `int`)
+/// - `label` (query, `string`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct ContinueInDialplan {
@@ -757,25 +757,25 @@ impl ContinueInDialplan {
         );
         ContinueInDialplan { call }
     }
-    /// Sets `context` (query, string).
+    /// Sets `context` (query, `string`).
     pub fn context(mut self, context: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("context", Into::<String>::into(context));
         self
     }
-    /// Sets `extension` (query, string).
+    /// Sets `extension` (query, `string`).
     pub fn extension(mut self, extension: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("extension", Into::<String>::into(extension));
         self
     }
-    /// Sets `priority` (query, int).
+    /// Sets `priority` (query, `int`).
     pub fn priority(mut self, priority: i64) -> Self {
         let call = &mut self.call;
         call.query("priority", priority);
         self
     }
-    /// Sets `label` (query, string).
+    /// Sets `label` (query, `string`).
     pub fn label(mut self, label: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("label", Into::<String>::into(label));
@@ -800,13 +800,13 @@ impl std::future::IntoFuture for ContinueInDialplan {
 /// `POST /channels/{channelId}/move` (`move`).
 ///
 /// - Since: 13.26.0, 16.3.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `app` (query, string, required)
-/// - `appArgs` (query, string)
+/// - `channelId` (path, `string`, required)
+/// - `app` (query, `string`, required)
+/// - `appArgs` (query, `string`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Move {
@@ -835,7 +835,7 @@ impl Move {
         }
         Move { call }
     }
-    /// Sets `appArgs` (query, string).
+    /// Sets `appArgs` (query, `string`).
     pub fn app_args(mut self, app_args: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("appArgs", Into::<String>::into(app_args));
@@ -860,12 +860,12 @@ impl std::future::IntoFuture for Move {
 /// `POST /channels/{channelId}/redirect` (`redirect`).
 ///
 /// - Since: 13.3.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 400, 404, 409, 412, 422
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `endpoint` (query, string, required)
+/// - `channelId` (path, `string`, required)
+/// - `endpoint` (query, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Redirect {
@@ -913,11 +913,11 @@ impl std::future::IntoFuture for Redirect {
 /// `POST /channels/{channelId}/answer` (`answer`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409, 412
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
+/// - `channelId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Answer {
@@ -957,11 +957,11 @@ impl std::future::IntoFuture for Answer {
 /// `POST /channels/{channelId}/ring` (`ring`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409, 412
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
+/// - `channelId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Ring {
@@ -1001,11 +1001,11 @@ impl std::future::IntoFuture for Ring {
 /// `DELETE /channels/{channelId}/ring` (`ringStop`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409, 412
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
+/// - `channelId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct RingStop {
@@ -1045,11 +1045,11 @@ impl std::future::IntoFuture for RingStop {
 /// `POST /channels/{channelId}/progress` (`progress`).
 ///
 /// - Since: 22.6.0, 21.11.0, 20.16.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409, 412
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
+/// - `channelId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Progress {
@@ -1089,16 +1089,16 @@ impl std::future::IntoFuture for Progress {
 /// `POST /channels/{channelId}/dtmf` (`sendDTMF`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 400, 404, 409, 412
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `dtmf` (query, string)
-/// - `before` (query, int); default `0`
-/// - `between` (query, int); default `100`
-/// - `duration` (query, int); default `100`
-/// - `after` (query, int); default `0`
+/// - `channelId` (path, `string`, required)
+/// - `dtmf` (query, `string`)
+/// - `before` (query, `int`); default `0`
+/// - `between` (query, `int`); default `100`
+/// - `duration` (query, `int`); default `100`
+/// - `after` (query, `int`); default `0`
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SendDtmf {
@@ -1119,31 +1119,31 @@ impl SendDtmf {
         );
         SendDtmf { call }
     }
-    /// Sets `dtmf` (query, string).
+    /// Sets `dtmf` (query, `string`).
     pub fn dtmf(mut self, dtmf: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("dtmf", Into::<String>::into(dtmf));
         self
     }
-    /// Sets `before` (query, int); default `0`.
+    /// Sets `before` (query, `int`); default `0`.
     pub fn before(mut self, before: i64) -> Self {
         let call = &mut self.call;
         call.query("before", before);
         self
     }
-    /// Sets `between` (query, int); default `100`.
+    /// Sets `between` (query, `int`); default `100`.
     pub fn between(mut self, between: i64) -> Self {
         let call = &mut self.call;
         call.query("between", between);
         self
     }
-    /// Sets `duration` (query, int); default `100`.
+    /// Sets `duration` (query, `int`); default `100`.
     pub fn duration(mut self, duration: i64) -> Self {
         let call = &mut self.call;
         call.query("duration", duration);
         self
     }
-    /// Sets `after` (query, int); default `0`.
+    /// Sets `after` (query, `int`); default `0`.
     pub fn after(mut self, after: i64) -> Self {
         let call = &mut self.call;
         call.query("after", after);
@@ -1168,12 +1168,12 @@ impl std::future::IntoFuture for SendDtmf {
 /// `POST /channels/{channelId}/mute` (`mute`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409, 412
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `direction` (query, string, see [`MuteDirection`](super::models::MuteDirection)); default `both`; one of `both`, `in`, `out`
+/// - `channelId` (path, `string`, required)
+/// - `direction` (query, `string`, see [`MuteDirection`](super::models::MuteDirection)); default `both`; one of `both`, `in`, `out`
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Mute {
@@ -1194,7 +1194,7 @@ impl Mute {
         );
         Mute { call }
     }
-    /// Sets `direction` (query, string, see [`MuteDirection`](super::models::MuteDirection)); default `both`; one of `both`, `in`, `out`.
+    /// Sets `direction` (query, `string`, see [`MuteDirection`](super::models::MuteDirection)); default `both`; one of `both`, `in`, `out`.
     pub fn direction(
         mut self,
         direction: impl Into<super::models::MuteDirection>,
@@ -1222,12 +1222,12 @@ impl std::future::IntoFuture for Mute {
 /// `DELETE /channels/{channelId}/mute` (`unmute`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409, 412
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `direction` (query, string, see [`MuteDirection`](super::models::MuteDirection)); default `both`; one of `both`, `in`, `out`
+/// - `channelId` (path, `string`, required)
+/// - `direction` (query, `string`, see [`MuteDirection`](super::models::MuteDirection)); default `both`; one of `both`, `in`, `out`
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Unmute {
@@ -1248,7 +1248,7 @@ impl Unmute {
         );
         Unmute { call }
     }
-    /// Sets `direction` (query, string, see [`MuteDirection`](super::models::MuteDirection)); default `both`; one of `both`, `in`, `out`.
+    /// Sets `direction` (query, `string`, see [`MuteDirection`](super::models::MuteDirection)); default `both`; one of `both`, `in`, `out`.
     pub fn direction(
         mut self,
         direction: impl Into<super::models::MuteDirection>,
@@ -1276,11 +1276,11 @@ impl std::future::IntoFuture for Unmute {
 /// `POST /channels/{channelId}/hold` (`hold`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409, 412
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
+/// - `channelId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Hold {
@@ -1320,11 +1320,11 @@ impl std::future::IntoFuture for Hold {
 /// `DELETE /channels/{channelId}/hold` (`unhold`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409, 412
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
+/// - `channelId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Unhold {
@@ -1364,12 +1364,12 @@ impl std::future::IntoFuture for Unhold {
 /// `POST /channels/{channelId}/moh` (`startMoh`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409, 412
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `mohClass` (query, string)
+/// - `channelId` (path, `string`, required)
+/// - `mohClass` (query, `string`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct StartMoh {
@@ -1390,7 +1390,7 @@ impl StartMoh {
         );
         StartMoh { call }
     }
-    /// Sets `mohClass` (query, string).
+    /// Sets `mohClass` (query, `string`).
     pub fn moh_class(mut self, moh_class: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("mohClass", Into::<String>::into(moh_class));
@@ -1415,11 +1415,11 @@ impl std::future::IntoFuture for StartMoh {
 /// `DELETE /channels/{channelId}/moh` (`stopMoh`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409, 412
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
+/// - `channelId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct StopMoh {
@@ -1459,11 +1459,11 @@ impl std::future::IntoFuture for StopMoh {
 /// `POST /channels/{channelId}/silence` (`startSilence`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409, 412
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
+/// - `channelId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct StartSilence {
@@ -1503,11 +1503,11 @@ impl std::future::IntoFuture for StartSilence {
 /// `DELETE /channels/{channelId}/silence` (`stopSilence`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409, 412
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
+/// - `channelId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct StopSilence {
@@ -1547,16 +1547,16 @@ impl std::future::IntoFuture for StopSilence {
 /// `POST /channels/{channelId}/play` (`play`).
 ///
 /// - Since: 12.0.0
-/// - Response: Playback
+/// - Response: [`Playback`](super::models::Playback)
 /// - Error statuses: 404, 409, 412
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `media` (query, string, required, comma-joined list)
-/// - `lang` (query, string)
-/// - `offsetms` (query, int)
-/// - `skipms` (query, int); default `3000`
-/// - `playbackId` (query, string)
+/// - `channelId` (path, `string`, required)
+/// - `media` (query, `string`, required, comma-joined list)
+/// - `lang` (query, `string`)
+/// - `offsetms` (query, `int`)
+/// - `skipms` (query, `int`); default `3000`
+/// - `playbackId` (query, `string`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Play {
@@ -1585,25 +1585,25 @@ impl Play {
         }
         Play { call }
     }
-    /// Sets `lang` (query, string).
+    /// Sets `lang` (query, `string`).
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("lang", Into::<String>::into(lang));
         self
     }
-    /// Sets `offsetms` (query, int).
+    /// Sets `offsetms` (query, `int`).
     pub fn offsetms(mut self, offsetms: i64) -> Self {
         let call = &mut self.call;
         call.query("offsetms", offsetms);
         self
     }
-    /// Sets `skipms` (query, int); default `3000`.
+    /// Sets `skipms` (query, `int`); default `3000`.
     pub fn skipms(mut self, skipms: i64) -> Self {
         let call = &mut self.call;
         call.query("skipms", skipms);
         self
     }
-    /// Sets `playbackId` (query, string).
+    /// Sets `playbackId` (query, `string`).
     pub fn playback_id(mut self, playback_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("playbackId", Into::<String>::into(playback_id));
@@ -1630,16 +1630,16 @@ impl std::future::IntoFuture for Play {
 /// `POST /channels/{channelId}/play/{playbackId}` (`playWithId`).
 ///
 /// - Since: 12.2.0
-/// - Response: Playback
+/// - Response: [`Playback`](super::models::Playback)
 /// - Error statuses: 404, 409, 412
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `playbackId` (path, string, required)
-/// - `media` (query, string, required, comma-joined list)
-/// - `lang` (query, string)
-/// - `offsetms` (query, int)
-/// - `skipms` (query, int); default `3000`
+/// - `channelId` (path, `string`, required)
+/// - `playbackId` (path, `string`, required)
+/// - `media` (query, `string`, required, comma-joined list)
+/// - `lang` (query, `string`)
+/// - `offsetms` (query, `int`)
+/// - `skipms` (query, `int`); default `3000`
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct PlayWithId {
@@ -1671,19 +1671,19 @@ impl PlayWithId {
         }
         PlayWithId { call }
     }
-    /// Sets `lang` (query, string).
+    /// Sets `lang` (query, `string`).
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("lang", Into::<String>::into(lang));
         self
     }
-    /// Sets `offsetms` (query, int).
+    /// Sets `offsetms` (query, `int`).
     pub fn offsetms(mut self, offsetms: i64) -> Self {
         let call = &mut self.call;
         call.query("offsetms", offsetms);
         self
     }
-    /// Sets `skipms` (query, int); default `3000`.
+    /// Sets `skipms` (query, `int`); default `3000`.
     pub fn skipms(mut self, skipms: i64) -> Self {
         let call = &mut self.call;
         call.query("skipms", skipms);
@@ -1710,18 +1710,18 @@ impl std::future::IntoFuture for PlayWithId {
 /// `POST /channels/{channelId}/record` (`record`).
 ///
 /// - Since: 12.0.0
-/// - Response: LiveRecording
+/// - Response: [`LiveRecording`](super::models::LiveRecording)
 /// - Error statuses: 400, 404, 409, 422
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `name` (query, string, required)
-/// - `format` (query, string, required)
-/// - `maxDurationSeconds` (query, int); default `0`; range 0 to unbounded
-/// - `maxSilenceSeconds` (query, int); default `0`; range 0 to unbounded
-/// - `ifExists` (query, string, see [`RecordIfExists`](super::models::RecordIfExists)); default `fail`; one of `fail`, `overwrite`, `append`
-/// - `beep` (query, boolean); default `false`
-/// - `terminateOn` (query, string, see [`RecordTerminateOn`](super::models::RecordTerminateOn)); default `none`; one of `none`, `any`, `*`, `#`
+/// - `channelId` (path, `string`, required)
+/// - `name` (query, `string`, required)
+/// - `format` (query, `string`, required)
+/// - `maxDurationSeconds` (query, `int`); default `0`; range 0 to unbounded
+/// - `maxSilenceSeconds` (query, `int`); default `0`; range 0 to unbounded
+/// - `ifExists` (query, `string`, see [`RecordIfExists`](super::models::RecordIfExists)); default `fail`; one of `fail`, `overwrite`, `append`
+/// - `beep` (query, `boolean`); default `false`
+/// - `terminateOn` (query, `string`, see [`RecordTerminateOn`](super::models::RecordTerminateOn)); default `none`; one of `none`, `any`, `*`, `#`
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Record {
@@ -1752,7 +1752,7 @@ impl Record {
         }
         Record { call }
     }
-    /// Sets `maxDurationSeconds` (query, int); default `0`; range 0 to unbounded.
+    /// Sets `maxDurationSeconds` (query, `int`); default `0`; range 0 to unbounded.
     pub fn max_duration_seconds(mut self, max_duration_seconds: i64) -> Self {
         let call = &mut self.call;
         call.check_range(
@@ -1764,7 +1764,7 @@ impl Record {
         call.query("maxDurationSeconds", max_duration_seconds);
         self
     }
-    /// Sets `maxSilenceSeconds` (query, int); default `0`; range 0 to unbounded.
+    /// Sets `maxSilenceSeconds` (query, `int`); default `0`; range 0 to unbounded.
     pub fn max_silence_seconds(mut self, max_silence_seconds: i64) -> Self {
         let call = &mut self.call;
         call.check_range(
@@ -1776,7 +1776,7 @@ impl Record {
         call.query("maxSilenceSeconds", max_silence_seconds);
         self
     }
-    /// Sets `ifExists` (query, string, see [`RecordIfExists`](super::models::RecordIfExists)); default `fail`; one of `fail`, `overwrite`, `append`.
+    /// Sets `ifExists` (query, `string`, see [`RecordIfExists`](super::models::RecordIfExists)); default `fail`; one of `fail`, `overwrite`, `append`.
     pub fn if_exists(
         mut self,
         if_exists: impl Into<super::models::RecordIfExists>,
@@ -1785,13 +1785,13 @@ impl Record {
         call.query("ifExists", Into::<super::models::RecordIfExists>::into(if_exists));
         self
     }
-    /// Sets `beep` (query, boolean); default `false`.
+    /// Sets `beep` (query, `boolean`); default `false`.
     pub fn beep(mut self, beep: bool) -> Self {
         let call = &mut self.call;
         call.query("beep", beep);
         self
     }
-    /// Sets `terminateOn` (query, string, see [`RecordTerminateOn`](super::models::RecordTerminateOn)); default `none`; one of `none`, `any`, `*`, `#`.
+    /// Sets `terminateOn` (query, `string`, see [`RecordTerminateOn`](super::models::RecordTerminateOn)); default `none`; one of `none`, `any`, `*`, `#`.
     pub fn terminate_on(
         mut self,
         terminate_on: impl Into<super::models::RecordTerminateOn>,
@@ -1824,12 +1824,12 @@ impl std::future::IntoFuture for Record {
 /// `GET /channels/{channelId}/variable` (`getChannelVar`).
 ///
 /// - Since: 12.0.0
-/// - Response: Variable
+/// - Response: [`Variable`](super::models::Variable)
 /// - Error statuses: 400, 404, 409
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `variable` (query, string, required)
+/// - `channelId` (path, `string`, required)
+/// - `variable` (query, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetChannelVar {
@@ -1879,14 +1879,14 @@ impl std::future::IntoFuture for GetChannelVar {
 /// `POST /channels/{channelId}/variable` (`setChannelVar`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 400, 404, 409
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `variable` (query, string, required)
-/// - `value` (query, string)
-/// - `report_events` (query, boolean); default `false`
+/// - `channelId` (path, `string`, required)
+/// - `variable` (query, `string`, required)
+/// - `value` (query, `string`)
+/// - `report_events` (query, `boolean`); default `false`
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SetChannelVar {
@@ -1915,13 +1915,13 @@ impl SetChannelVar {
         }
         SetChannelVar { call }
     }
-    /// Sets `value` (query, string).
+    /// Sets `value` (query, `string`).
     pub fn value(mut self, value: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("value", Into::<String>::into(value));
         self
     }
-    /// Sets `report_events` (query, boolean); default `false`.
+    /// Sets `report_events` (query, `boolean`); default `false`.
     pub fn report_events(mut self, report_events: bool) -> Self {
         let call = &mut self.call;
         call.query("report_events", report_events);
@@ -1946,12 +1946,12 @@ impl std::future::IntoFuture for SetChannelVar {
 /// `GET /channels/{channelId}/variables` (`getChannelVars`).
 ///
 /// - Since: 20.20.0, 22.10.0, 23.4.0
-/// - Response: Variables
+/// - Response: [`Variables`](super::models::Variables)
 /// - Error statuses: 400, 404, 409
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `variables` (query, string, required, comma-joined list)
+/// - `channelId` (path, `string`, required)
+/// - `variables` (query, `string`, required, comma-joined list)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetChannelVars {
@@ -2004,12 +2004,12 @@ impl std::future::IntoFuture for GetChannelVars {
 /// `POST /channels/{channelId}/variables` (`setChannelVars`).
 ///
 /// - Since: 20.20.0, 22.10.0, 23.4.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 400, 404, 409
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `variables` (body, containers, required)
+/// - `channelId` (path, `string`, required)
+/// - `variables` (body, `containers`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SetChannelVars {
@@ -2057,16 +2057,16 @@ impl std::future::IntoFuture for SetChannelVars {
 /// `POST /channels/{channelId}/snoop` (`snoopChannel`).
 ///
 /// - Since: 12.0.0
-/// - Response: Channel
+/// - Response: [`Channel`](super::models::Channel)
 /// - Error statuses: 400, 404
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `spy` (query, string, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`
-/// - `whisper` (query, string, see [`SnoopChannelWhisper`](super::models::SnoopChannelWhisper)); default `none`; one of `none`, `both`, `out`, `in`
-/// - `app` (query, string, required)
-/// - `appArgs` (query, string)
-/// - `snoopId` (query, string)
+/// - `channelId` (path, `string`, required)
+/// - `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`
+/// - `whisper` (query, `string`, see [`SnoopChannelWhisper`](super::models::SnoopChannelWhisper)); default `none`; one of `none`, `both`, `out`, `in`
+/// - `app` (query, `string`, required)
+/// - `appArgs` (query, `string`)
+/// - `snoopId` (query, `string`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SnoopChannel {
@@ -2095,13 +2095,13 @@ impl SnoopChannel {
         }
         SnoopChannel { call }
     }
-    /// Sets `spy` (query, string, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`.
+    /// Sets `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`.
     pub fn spy(mut self, spy: impl Into<super::models::SnoopChannelSpy>) -> Self {
         let call = &mut self.call;
         call.query("spy", Into::<super::models::SnoopChannelSpy>::into(spy));
         self
     }
-    /// Sets `whisper` (query, string, see [`SnoopChannelWhisper`](super::models::SnoopChannelWhisper)); default `none`; one of `none`, `both`, `out`, `in`.
+    /// Sets `whisper` (query, `string`, see [`SnoopChannelWhisper`](super::models::SnoopChannelWhisper)); default `none`; one of `none`, `both`, `out`, `in`.
     pub fn whisper(
         mut self,
         whisper: impl Into<super::models::SnoopChannelWhisper>,
@@ -2110,13 +2110,13 @@ impl SnoopChannel {
         call.query("whisper", Into::<super::models::SnoopChannelWhisper>::into(whisper));
         self
     }
-    /// Sets `appArgs` (query, string).
+    /// Sets `appArgs` (query, `string`).
     pub fn app_args(mut self, app_args: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("appArgs", Into::<String>::into(app_args));
         self
     }
-    /// Sets `snoopId` (query, string).
+    /// Sets `snoopId` (query, `string`).
     pub fn snoop_id(mut self, snoop_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("snoopId", Into::<String>::into(snoop_id));
@@ -2143,16 +2143,16 @@ impl std::future::IntoFuture for SnoopChannel {
 /// `POST /channels/{channelId}/snoop/{snoopId}` (`snoopChannelWithId`).
 ///
 /// - Since: 12.2.0
-/// - Response: Channel
+/// - Response: [`Channel`](super::models::Channel)
 /// - Error statuses: 400, 404
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `snoopId` (path, string, required)
-/// - `spy` (query, string, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`
-/// - `whisper` (query, string, see [`SnoopChannelWhisper`](super::models::SnoopChannelWhisper)); default `none`; one of `none`, `both`, `out`, `in`
-/// - `app` (query, string, required)
-/// - `appArgs` (query, string)
+/// - `channelId` (path, `string`, required)
+/// - `snoopId` (path, `string`, required)
+/// - `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`
+/// - `whisper` (query, `string`, see [`SnoopChannelWhisper`](super::models::SnoopChannelWhisper)); default `none`; one of `none`, `both`, `out`, `in`
+/// - `app` (query, `string`, required)
+/// - `appArgs` (query, `string`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SnoopChannelWithId {
@@ -2184,13 +2184,13 @@ impl SnoopChannelWithId {
         }
         SnoopChannelWithId { call }
     }
-    /// Sets `spy` (query, string, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`.
+    /// Sets `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`.
     pub fn spy(mut self, spy: impl Into<super::models::SnoopChannelSpy>) -> Self {
         let call = &mut self.call;
         call.query("spy", Into::<super::models::SnoopChannelSpy>::into(spy));
         self
     }
-    /// Sets `whisper` (query, string, see [`SnoopChannelWhisper`](super::models::SnoopChannelWhisper)); default `none`; one of `none`, `both`, `out`, `in`.
+    /// Sets `whisper` (query, `string`, see [`SnoopChannelWhisper`](super::models::SnoopChannelWhisper)); default `none`; one of `none`, `both`, `out`, `in`.
     pub fn whisper(
         mut self,
         whisper: impl Into<super::models::SnoopChannelWhisper>,
@@ -2199,7 +2199,7 @@ impl SnoopChannelWithId {
         call.query("whisper", Into::<super::models::SnoopChannelWhisper>::into(whisper));
         self
     }
-    /// Sets `appArgs` (query, string).
+    /// Sets `appArgs` (query, `string`).
     pub fn app_args(mut self, app_args: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("appArgs", Into::<String>::into(app_args));
@@ -2226,13 +2226,13 @@ impl std::future::IntoFuture for SnoopChannelWithId {
 /// `POST /channels/{channelId}/dial` (`dial`).
 ///
 /// - Since: 14.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `caller` (query, string)
-/// - `timeout` (query, int); default `0`; range 0 to unbounded
+/// - `channelId` (path, `string`, required)
+/// - `caller` (query, `string`)
+/// - `timeout` (query, `int`); default `0`; range 0 to unbounded
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Dial {
@@ -2253,13 +2253,13 @@ impl Dial {
         );
         Dial { call }
     }
-    /// Sets `caller` (query, string).
+    /// Sets `caller` (query, `string`).
     pub fn caller(mut self, caller: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("caller", Into::<String>::into(caller));
         self
     }
-    /// Sets `timeout` (query, int); default `0`; range 0 to unbounded.
+    /// Sets `timeout` (query, `int`); default `0`; range 0 to unbounded.
     pub fn timeout(mut self, timeout: i64) -> Self {
         let call = &mut self.call;
         call.check_range("timeout", timeout as f64, Some(0f64), None);
@@ -2285,11 +2285,11 @@ impl std::future::IntoFuture for Dial {
 /// `GET /channels/{channelId}/rtp_statistics` (`rtpstatistics`).
 ///
 /// - Since: 13.27.0, 16.4.0
-/// - Response: RTPstat
+/// - Response: [`RTPstat`](super::models::RTPstat)
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
+/// - `channelId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Rtpstatistics {
@@ -2331,21 +2331,21 @@ impl std::future::IntoFuture for Rtpstatistics {
 /// `POST /channels/externalMedia` (`externalMedia`).
 ///
 /// - Since: 16.6.0, 17.1.0
-/// - Response: Channel
+/// - Response: [`Channel`](super::models::Channel)
 /// - Error statuses: 400, 409
 ///
 /// Parameters:
-/// - `channelId` (query, string)
-/// - `app` (query, string, required)
-/// - `variables` (body, containers)
-/// - `external_host` (query, string)
-/// - `encapsulation` (query, string, see [`ExternalMediaEncapsulation`](super::models::ExternalMediaEncapsulation)); default `rtp`; one of `rtp`, `audiosocket`, `none`
-/// - `transport` (query, string, see [`ExternalMediaTransport`](super::models::ExternalMediaTransport)); default `udp`; one of `udp`, `tcp`, `websocket`
-/// - `connection_type` (query, string, see [`ExternalMediaConnectionType`](super::models::ExternalMediaConnectionType)); default `client`; one of `client`, `server`
-/// - `format` (query, string, required)
-/// - `direction` (query, string, see [`ExternalMediaDirection`](super::models::ExternalMediaDirection)); default `both`; one of `both`
-/// - `data` (query, string)
-/// - `transport_data` (query, string)
+/// - `channelId` (query, `string`)
+/// - `app` (query, `string`, required)
+/// - `variables` (body, `containers`)
+/// - `external_host` (query, `string`)
+/// - `encapsulation` (query, `string`, see [`ExternalMediaEncapsulation`](super::models::ExternalMediaEncapsulation)); default `rtp`; one of `rtp`, `audiosocket`, `none`
+/// - `transport` (query, `string`, see [`ExternalMediaTransport`](super::models::ExternalMediaTransport)); default `udp`; one of `udp`, `tcp`, `websocket`
+/// - `connection_type` (query, `string`, see [`ExternalMediaConnectionType`](super::models::ExternalMediaConnectionType)); default `client`; one of `client`, `server`
+/// - `format` (query, `string`, required)
+/// - `direction` (query, `string`, see [`ExternalMediaDirection`](super::models::ExternalMediaDirection)); default `both`; one of `both`
+/// - `data` (query, `string`)
+/// - `transport_data` (query, `string`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct ExternalMedia {
@@ -2373,13 +2373,13 @@ impl ExternalMedia {
         }
         ExternalMedia { call }
     }
-    /// Sets `channelId` (query, string).
+    /// Sets `channelId` (query, `string`).
     pub fn channel_id(mut self, channel_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("channelId", Into::<String>::into(channel_id));
         self
     }
-    /// Sets `variables` (body, containers).
+    /// Sets `variables` (body, `containers`).
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -2388,13 +2388,13 @@ impl ExternalMedia {
         call.body_map("variables", variables);
         self
     }
-    /// Sets `external_host` (query, string).
+    /// Sets `external_host` (query, `string`).
     pub fn external_host(mut self, external_host: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("external_host", Into::<String>::into(external_host));
         self
     }
-    /// Sets `encapsulation` (query, string, see [`ExternalMediaEncapsulation`](super::models::ExternalMediaEncapsulation)); default `rtp`; one of `rtp`, `audiosocket`, `none`.
+    /// Sets `encapsulation` (query, `string`, see [`ExternalMediaEncapsulation`](super::models::ExternalMediaEncapsulation)); default `rtp`; one of `rtp`, `audiosocket`, `none`.
     pub fn encapsulation(
         mut self,
         encapsulation: impl Into<super::models::ExternalMediaEncapsulation>,
@@ -2406,7 +2406,7 @@ impl ExternalMedia {
         );
         self
     }
-    /// Sets `transport` (query, string, see [`ExternalMediaTransport`](super::models::ExternalMediaTransport)); default `udp`; one of `udp`, `tcp`, `websocket`.
+    /// Sets `transport` (query, `string`, see [`ExternalMediaTransport`](super::models::ExternalMediaTransport)); default `udp`; one of `udp`, `tcp`, `websocket`.
     pub fn transport(
         mut self,
         transport: impl Into<super::models::ExternalMediaTransport>,
@@ -2418,7 +2418,7 @@ impl ExternalMedia {
         );
         self
     }
-    /// Sets `connection_type` (query, string, see [`ExternalMediaConnectionType`](super::models::ExternalMediaConnectionType)); default `client`; one of `client`, `server`.
+    /// Sets `connection_type` (query, `string`, see [`ExternalMediaConnectionType`](super::models::ExternalMediaConnectionType)); default `client`; one of `client`, `server`.
     pub fn connection_type(
         mut self,
         connection_type: impl Into<super::models::ExternalMediaConnectionType>,
@@ -2430,7 +2430,7 @@ impl ExternalMedia {
         );
         self
     }
-    /// Sets `direction` (query, string, see [`ExternalMediaDirection`](super::models::ExternalMediaDirection)); default `both`; one of `both`.
+    /// Sets `direction` (query, `string`, see [`ExternalMediaDirection`](super::models::ExternalMediaDirection)); default `both`; one of `both`.
     pub fn direction(
         mut self,
         direction: impl Into<super::models::ExternalMediaDirection>,
@@ -2442,13 +2442,13 @@ impl ExternalMedia {
         );
         self
     }
-    /// Sets `data` (query, string).
+    /// Sets `data` (query, `string`).
     pub fn data(mut self, data: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("data", Into::<String>::into(data));
         self
     }
-    /// Sets `transport_data` (query, string).
+    /// Sets `transport_data` (query, `string`).
     pub fn transport_data(mut self, transport_data: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("transport_data", Into::<String>::into(transport_data));
@@ -2475,12 +2475,12 @@ impl std::future::IntoFuture for ExternalMedia {
 /// `POST /channels/{channelId}/transfer_progress` (`transfer_progress`).
 ///
 /// - Since: 22.3.0, 21.8.0, 20.13.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 400, 404, 409, 412
 ///
 /// Parameters:
-/// - `channelId` (path, string, required)
-/// - `states` (query, string, required)
+/// - `channelId` (path, `string`, required)
+/// - `states` (query, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct TransferProgress {

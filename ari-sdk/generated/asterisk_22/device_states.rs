@@ -35,7 +35,7 @@ impl DeviceStates {
 /// `GET /deviceStates` (`list`).
 ///
 /// - Since: 12.0.0
-/// - Response: List[DeviceState]
+/// - Response: list of [`DeviceState`](super::models::DeviceState)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct List {
@@ -72,10 +72,10 @@ impl std::future::IntoFuture for List {
 /// `GET /deviceStates/{deviceName}` (`get`).
 ///
 /// - Since: 12.0.0
-/// - Response: DeviceState
+/// - Response: [`DeviceState`](super::models::DeviceState)
 ///
 /// Parameters:
-/// - `deviceName` (path, string, required)
+/// - `deviceName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Get {
@@ -116,12 +116,12 @@ impl std::future::IntoFuture for Get {
 /// `PUT /deviceStates/{deviceName}` (`update`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409
 ///
 /// Parameters:
-/// - `deviceName` (path, string, required)
-/// - `deviceState` (query, string, see [`UpdateDeviceState`](super::models::UpdateDeviceState), required); one of `NOT_INUSE`, `INUSE`, `BUSY`, `INVALID`, `UNAVAILABLE`, `RINGING`, `RINGINUSE`, `ONHOLD`
+/// - `deviceName` (path, `string`, required)
+/// - `deviceState` (query, `string`, see [`UpdateDeviceState`](super::models::UpdateDeviceState), required); one of `NOT_INUSE`, `INUSE`, `BUSY`, `INVALID`, `UNAVAILABLE`, `RINGING`, `RINGINUSE`, `ONHOLD`
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Update {
@@ -171,11 +171,11 @@ impl std::future::IntoFuture for Update {
 /// `DELETE /deviceStates/{deviceName}` (`delete`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409
 ///
 /// Parameters:
-/// - `deviceName` (path, string, required)
+/// - `deviceName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Delete {

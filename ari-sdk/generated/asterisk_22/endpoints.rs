@@ -63,7 +63,7 @@ impl Endpoints {
 /// `GET /endpoints` (`list`).
 ///
 /// - Since: 12.0.0
-/// - Response: List[Endpoint]
+/// - Response: list of [`Endpoint`](super::models::Endpoint)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct List {
@@ -100,14 +100,14 @@ impl std::future::IntoFuture for List {
 /// `PUT /endpoints/sendMessage` (`sendMessage`).
 ///
 /// - Since: 13.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 400, 404
 ///
 /// Parameters:
-/// - `to` (query, string, required)
-/// - `from` (query, string, required)
-/// - `body` (query, string)
-/// - `variables` (body, containers)
+/// - `to` (query, `string`, required)
+/// - `from` (query, `string`, required)
+/// - `body` (query, `string`)
+/// - `variables` (body, `containers`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SendMessage {
@@ -135,13 +135,13 @@ impl SendMessage {
         }
         SendMessage { call }
     }
-    /// Sets `body` (query, string).
+    /// Sets `body` (query, `string`).
     pub fn body(mut self, body: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("body", Into::<String>::into(body));
         self
     }
-    /// Sets `variables` (body, containers).
+    /// Sets `variables` (body, `containers`).
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -169,15 +169,15 @@ impl std::future::IntoFuture for SendMessage {
 /// `POST /endpoints/refer` (`refer`).
 ///
 /// - Since: 18.20.0, 20.5.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 400, 404
 ///
 /// Parameters:
-/// - `to` (query, string, required)
-/// - `from` (query, string, required)
-/// - `refer_to` (query, string, required)
-/// - `to_self` (query, boolean); default `false`
-/// - `variables` (body, containers)
+/// - `to` (query, `string`, required)
+/// - `from` (query, `string`, required)
+/// - `refer_to` (query, `string`, required)
+/// - `to_self` (query, `boolean`); default `false`
+/// - `variables` (body, `containers`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Refer {
@@ -204,13 +204,13 @@ impl Refer {
         }
         Refer { call }
     }
-    /// Sets `to_self` (query, boolean); default `false`.
+    /// Sets `to_self` (query, `boolean`); default `false`.
     pub fn to_self(mut self, to_self: bool) -> Self {
         let call = &mut self.call;
         call.query("to_self", to_self);
         self
     }
-    /// Sets `variables` (body, containers).
+    /// Sets `variables` (body, `containers`).
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -238,11 +238,11 @@ impl std::future::IntoFuture for Refer {
 /// `GET /endpoints/{tech}` (`listByTech`).
 ///
 /// - Since: 12.0.0
-/// - Response: List[Endpoint]
+/// - Response: list of [`Endpoint`](super::models::Endpoint)
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `tech` (path, string, required)
+/// - `tech` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct ListByTech {
@@ -283,12 +283,12 @@ impl std::future::IntoFuture for ListByTech {
 /// `GET /endpoints/{tech}/{resource}` (`get`).
 ///
 /// - Since: 12.0.0
-/// - Response: Endpoint
+/// - Response: [`Endpoint`](super::models::Endpoint)
 /// - Error statuses: 400, 404
 ///
 /// Parameters:
-/// - `tech` (path, string, required)
-/// - `resource` (path, string, required)
+/// - `tech` (path, `string`, required)
+/// - `resource` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Get {
@@ -335,15 +335,15 @@ impl std::future::IntoFuture for Get {
 /// `PUT /endpoints/{tech}/{resource}/sendMessage` (`sendMessageToEndpoint`).
 ///
 /// - Since: 13.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 400, 404
 ///
 /// Parameters:
-/// - `tech` (path, string, required)
-/// - `resource` (path, string, required)
-/// - `from` (query, string, required)
-/// - `body` (query, string)
-/// - `variables` (body, containers)
+/// - `tech` (path, `string`, required)
+/// - `resource` (path, `string`, required)
+/// - `from` (query, `string`, required)
+/// - `body` (query, `string`)
+/// - `variables` (body, `containers`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SendMessageToEndpoint {
@@ -375,13 +375,13 @@ impl SendMessageToEndpoint {
         }
         SendMessageToEndpoint { call }
     }
-    /// Sets `body` (query, string).
+    /// Sets `body` (query, `string`).
     pub fn body(mut self, body: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("body", Into::<String>::into(body));
         self
     }
-    /// Sets `variables` (body, containers).
+    /// Sets `variables` (body, `containers`).
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -409,16 +409,16 @@ impl std::future::IntoFuture for SendMessageToEndpoint {
 /// `POST /endpoints/{tech}/{resource}/refer` (`referToEndpoint`).
 ///
 /// - Since: 18.20.0, 20.5.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 400, 404
 ///
 /// Parameters:
-/// - `tech` (path, string, required)
-/// - `resource` (path, string, required)
-/// - `from` (query, string, required)
-/// - `refer_to` (query, string, required)
-/// - `to_self` (query, boolean); default `false`
-/// - `variables` (body, containers)
+/// - `tech` (path, `string`, required)
+/// - `resource` (path, `string`, required)
+/// - `from` (query, `string`, required)
+/// - `refer_to` (query, `string`, required)
+/// - `to_self` (query, `boolean`); default `false`
+/// - `variables` (body, `containers`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct ReferToEndpoint {
@@ -452,13 +452,13 @@ impl ReferToEndpoint {
         }
         ReferToEndpoint { call }
     }
-    /// Sets `to_self` (query, boolean); default `false`.
+    /// Sets `to_self` (query, `boolean`); default `false`.
     pub fn to_self(mut self, to_self: bool) -> Self {
         let call = &mut self.call;
         call.query("to_self", to_self);
         self
     }
-    /// Sets `variables` (body, containers).
+    /// Sets `variables` (body, `containers`).
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,

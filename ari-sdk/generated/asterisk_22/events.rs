@@ -867,828 +867,828 @@ impl<'de> serde::Deserialize<'de> for Event {
 /// Event `ApplicationMoveFailed` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApplicationMoveFailed {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
-    /// JSON `destination`: string, required by the spec.
+    /// JSON `destination`: `string`, required by the spec.
     #[serde(default)]
     pub destination: String,
-    /// JSON `args`: List[string], required by the spec.
+    /// JSON `args`: `List[string]`, required by the spec.
     #[serde(default)]
     pub args: Vec<String>,
 }
 /// Event `ApplicationRegistered` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApplicationRegistered {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
 }
 /// Event `ApplicationReplaced` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApplicationReplaced {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
 }
 /// Event `ApplicationUnregistered` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApplicationUnregistered {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
 }
 /// Event `BridgeAttendedTransfer` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BridgeAttendedTransfer {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `transferer_first_leg`: Channel, required by the spec.
+    /// JSON `transferer_first_leg`: [`Channel`](super::models::Channel), required by the spec.
     pub transferer_first_leg: super::models::Channel,
-    /// JSON `transferer_second_leg`: Channel, required by the spec.
+    /// JSON `transferer_second_leg`: [`Channel`](super::models::Channel), required by the spec.
     pub transferer_second_leg: super::models::Channel,
-    /// JSON `replace_channel`: Channel, optional.
+    /// JSON `replace_channel`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replace_channel: Option<super::models::Channel>,
-    /// JSON `transferee`: Channel, optional.
+    /// JSON `transferee`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transferee: Option<super::models::Channel>,
-    /// JSON `transfer_target`: Channel, optional.
+    /// JSON `transfer_target`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer_target: Option<super::models::Channel>,
-    /// JSON `result`: string, required by the spec.
+    /// JSON `result`: `string`, required by the spec.
     #[serde(default)]
     pub result: String,
-    /// JSON `is_external`: boolean, required by the spec.
+    /// JSON `is_external`: `boolean`, required by the spec.
     #[serde(default)]
     pub is_external: bool,
-    /// JSON `transferer_first_leg_bridge`: Bridge, optional.
+    /// JSON `transferer_first_leg_bridge`: [`Bridge`](super::models::Bridge), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transferer_first_leg_bridge: Option<super::models::Bridge>,
-    /// JSON `transferer_second_leg_bridge`: Bridge, optional.
+    /// JSON `transferer_second_leg_bridge`: [`Bridge`](super::models::Bridge), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transferer_second_leg_bridge: Option<super::models::Bridge>,
-    /// JSON `destination_type`: string, required by the spec.
+    /// JSON `destination_type`: `string`, required by the spec.
     #[serde(default)]
     pub destination_type: String,
-    /// JSON `destination_bridge`: string, optional.
+    /// JSON `destination_bridge`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_bridge: Option<String>,
-    /// JSON `destination_application`: string, optional.
+    /// JSON `destination_application`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_application: Option<String>,
-    /// JSON `destination_link_first_leg`: Channel, optional.
+    /// JSON `destination_link_first_leg`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_link_first_leg: Option<super::models::Channel>,
-    /// JSON `destination_link_second_leg`: Channel, optional.
+    /// JSON `destination_link_second_leg`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_link_second_leg: Option<super::models::Channel>,
-    /// JSON `destination_threeway_channel`: Channel, optional.
+    /// JSON `destination_threeway_channel`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_threeway_channel: Option<super::models::Channel>,
-    /// JSON `destination_threeway_bridge`: Bridge, optional.
+    /// JSON `destination_threeway_bridge`: [`Bridge`](super::models::Bridge), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_threeway_bridge: Option<super::models::Bridge>,
 }
 /// Event `BridgeBlindTransfer` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BridgeBlindTransfer {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
-    /// JSON `replace_channel`: Channel, optional.
+    /// JSON `replace_channel`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replace_channel: Option<super::models::Channel>,
-    /// JSON `transferee`: Channel, optional.
+    /// JSON `transferee`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transferee: Option<super::models::Channel>,
-    /// JSON `exten`: string, required by the spec.
+    /// JSON `exten`: `string`, required by the spec.
     #[serde(default)]
     pub exten: String,
-    /// JSON `context`: string, required by the spec.
+    /// JSON `context`: `string`, required by the spec.
     #[serde(default)]
     pub context: String,
-    /// JSON `result`: string, required by the spec.
+    /// JSON `result`: `string`, required by the spec.
     #[serde(default)]
     pub result: String,
-    /// JSON `is_external`: boolean, required by the spec.
+    /// JSON `is_external`: `boolean`, required by the spec.
     #[serde(default)]
     pub is_external: bool,
-    /// JSON `bridge`: Bridge, optional.
+    /// JSON `bridge`: [`Bridge`](super::models::Bridge), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bridge: Option<super::models::Bridge>,
 }
 /// Event `BridgeCreated` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BridgeCreated {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `bridge`: Bridge, required by the spec.
+    /// JSON `bridge`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge: super::models::Bridge,
 }
 /// Event `BridgeDestroyed` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BridgeDestroyed {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `bridge`: Bridge, required by the spec.
+    /// JSON `bridge`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge: super::models::Bridge,
 }
 /// Event `BridgeMerged` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BridgeMerged {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `bridge`: Bridge, required by the spec.
+    /// JSON `bridge`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge: super::models::Bridge,
-    /// JSON `bridge_from`: Bridge, required by the spec.
+    /// JSON `bridge_from`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge_from: super::models::Bridge,
 }
 /// Event `BridgeVideoSourceChanged` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BridgeVideoSourceChanged {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `bridge`: Bridge, required by the spec.
+    /// JSON `bridge`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge: super::models::Bridge,
-    /// JSON `old_video_source_id`: string, optional.
+    /// JSON `old_video_source_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old_video_source_id: Option<String>,
 }
 /// Event `CallBroadcast` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CallBroadcast {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
-    /// JSON `caller`: string, optional.
+    /// JSON `caller`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller: Option<String>,
-    /// JSON `called`: string, optional.
+    /// JSON `called`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub called: Option<String>,
 }
 /// Event `CallClaimed` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CallClaimed {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
-    /// JSON `winner_app`: string, required by the spec.
+    /// JSON `winner_app`: `string`, required by the spec.
     #[serde(default)]
     pub winner_app: String,
 }
 /// Event `ChannelCallerId` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelCallerId {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `caller_presentation`: int, required by the spec.
+    /// JSON `caller_presentation`: `int`, required by the spec.
     #[serde(default)]
     pub caller_presentation: i64,
-    /// JSON `caller_presentation_txt`: string, required by the spec.
+    /// JSON `caller_presentation_txt`: `string`, required by the spec.
     #[serde(default)]
     pub caller_presentation_txt: String,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
 /// Event `ChannelConnectedLine` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelConnectedLine {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
 /// Event `ChannelCreated` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelCreated {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
 /// Event `ChannelDestroyed` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelDestroyed {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `cause`: int, required by the spec.
+    /// JSON `cause`: `int`, required by the spec.
     #[serde(default)]
     pub cause: i64,
-    /// JSON `cause_txt`: string, required by the spec.
+    /// JSON `cause_txt`: `string`, required by the spec.
     #[serde(default)]
     pub cause_txt: String,
-    /// JSON `tech_cause`: int, optional.
+    /// JSON `tech_cause`: `int`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tech_cause: Option<i64>,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
 /// Event `ChannelDialplan` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelDialplan {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
-    /// JSON `dialplan_app`: string, required by the spec.
+    /// JSON `dialplan_app`: `string`, required by the spec.
     #[serde(default)]
     pub dialplan_app: String,
-    /// JSON `dialplan_app_data`: string, required by the spec.
+    /// JSON `dialplan_app_data`: `string`, required by the spec.
     #[serde(default)]
     pub dialplan_app_data: String,
 }
 /// Event `ChannelDtmfReceived` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelDtmfReceived {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `digit`: string, required by the spec.
+    /// JSON `digit`: `string`, required by the spec.
     #[serde(default)]
     pub digit: String,
-    /// JSON `duration_ms`: int, required by the spec.
+    /// JSON `duration_ms`: `int`, required by the spec.
     #[serde(default)]
     pub duration_ms: i64,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
 /// Event `ChannelEnteredBridge` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelEnteredBridge {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `bridge`: Bridge, required by the spec.
+    /// JSON `bridge`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge: super::models::Bridge,
-    /// JSON `channel`: Channel, optional.
+    /// JSON `channel`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<super::models::Channel>,
 }
 /// Event `ChannelHangupRequest` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelHangupRequest {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `cause`: int, optional.
+    /// JSON `cause`: `int`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<i64>,
-    /// JSON `tech_cause`: int, optional.
+    /// JSON `tech_cause`: `int`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tech_cause: Option<i64>,
-    /// JSON `soft`: boolean, optional.
+    /// JSON `soft`: `boolean`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soft: Option<bool>,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
 /// Event `ChannelHold` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelHold {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
-    /// JSON `musicclass`: string, optional.
+    /// JSON `musicclass`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub musicclass: Option<String>,
 }
 /// Event `ChannelLeftBridge` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelLeftBridge {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `bridge`: Bridge, required by the spec.
+    /// JSON `bridge`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge: super::models::Bridge,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
 /// Event `ChannelStateChange` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelStateChange {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
 /// Event `ChannelTalkingFinished` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelTalkingFinished {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
-    /// JSON `duration`: int, required by the spec.
+    /// JSON `duration`: `int`, required by the spec.
     #[serde(default)]
     pub duration: i64,
 }
 /// Event `ChannelTalkingStarted` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelTalkingStarted {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
 /// Event `ChannelToneDetected` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelToneDetected {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
 /// Event `ChannelTransfer` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelTransfer {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `state`: string, optional.
+    /// JSON `state`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
-    /// JSON `refer_to`: ReferTo, required by the spec.
+    /// JSON `refer_to`: [`ReferTo`](super::models::ReferTo), required by the spec.
     pub refer_to: super::models::ReferTo,
-    /// JSON `referred_by`: ReferredBy, required by the spec.
+    /// JSON `referred_by`: [`ReferredBy`](super::models::ReferredBy), required by the spec.
     pub referred_by: super::models::ReferredBy,
 }
 /// Event `ChannelUnhold` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelUnhold {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
 /// Event `ChannelUserevent` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelUserevent {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `eventname`: string, required by the spec.
+    /// JSON `eventname`: `string`, required by the spec.
     #[serde(default)]
     pub eventname: String,
-    /// JSON `channel`: Channel, optional.
+    /// JSON `channel`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<super::models::Channel>,
-    /// JSON `bridge`: Bridge, optional.
+    /// JSON `bridge`: [`Bridge`](super::models::Bridge), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bridge: Option<super::models::Bridge>,
-    /// JSON `endpoint`: Endpoint, optional.
+    /// JSON `endpoint`: [`Endpoint`](super::models::Endpoint), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<super::models::Endpoint>,
-    /// JSON `userevent`: object, required by the spec.
+    /// JSON `userevent`: `object`, required by the spec.
     #[serde(default)]
     pub userevent: serde_json::Value,
 }
 /// Event `ChannelVarset` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelVarset {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `variable`: string, required by the spec.
+    /// JSON `variable`: `string`, required by the spec.
     #[serde(default)]
     pub variable: String,
-    /// JSON `value`: string, required by the spec.
+    /// JSON `value`: `string`, required by the spec.
     #[serde(default)]
     pub value: String,
-    /// JSON `channel`: Channel, optional.
+    /// JSON `channel`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<super::models::Channel>,
 }
 /// Event `ContactStatusChange` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContactStatusChange {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `endpoint`: Endpoint, required by the spec.
+    /// JSON `endpoint`: [`Endpoint`](super::models::Endpoint), required by the spec.
     pub endpoint: super::models::Endpoint,
-    /// JSON `contact_info`: ContactInfo, required by the spec.
+    /// JSON `contact_info`: [`ContactInfo`](super::models::ContactInfo), required by the spec.
     pub contact_info: super::models::ContactInfo,
 }
 /// Event `DeviceStateChanged` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceStateChanged {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `device_state`: DeviceState, required by the spec.
+    /// JSON `device_state`: [`DeviceState`](super::models::DeviceState), required by the spec.
     pub device_state: super::models::DeviceState,
 }
 /// Event `Dial` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Dial {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `caller`: Channel, optional.
+    /// JSON `caller`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller: Option<super::models::Channel>,
-    /// JSON `peer`: Channel, required by the spec.
+    /// JSON `peer`: [`Channel`](super::models::Channel), required by the spec.
     pub peer: super::models::Channel,
-    /// JSON `forward`: string, optional.
+    /// JSON `forward`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forward: Option<String>,
-    /// JSON `forwarded`: Channel, optional.
+    /// JSON `forwarded`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forwarded: Option<super::models::Channel>,
-    /// JSON `dialstring`: string, optional.
+    /// JSON `dialstring`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dialstring: Option<String>,
-    /// JSON `dialstatus`: string, required by the spec.
+    /// JSON `dialstatus`: `string`, required by the spec.
     #[serde(default)]
     pub dialstatus: String,
 }
 /// Event `EndpointStateChange` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EndpointStateChange {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `endpoint`: Endpoint, required by the spec.
+    /// JSON `endpoint`: [`Endpoint`](super::models::Endpoint), required by the spec.
     pub endpoint: super::models::Endpoint,
 }
 /// Event `PeerStatusChange` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PeerStatusChange {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `endpoint`: Endpoint, required by the spec.
+    /// JSON `endpoint`: [`Endpoint`](super::models::Endpoint), required by the spec.
     pub endpoint: super::models::Endpoint,
-    /// JSON `peer`: Peer, required by the spec.
+    /// JSON `peer`: [`Peer`](super::models::Peer), required by the spec.
     pub peer: super::models::Peer,
 }
 /// Event `PlaybackContinuing` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlaybackContinuing {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `playback`: Playback, required by the spec.
+    /// JSON `playback`: [`Playback`](super::models::Playback), required by the spec.
     pub playback: super::models::Playback,
 }
 /// Event `PlaybackFinished` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlaybackFinished {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `playback`: Playback, required by the spec.
+    /// JSON `playback`: [`Playback`](super::models::Playback), required by the spec.
     pub playback: super::models::Playback,
 }
 /// Event `PlaybackStarted` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlaybackStarted {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `playback`: Playback, required by the spec.
+    /// JSON `playback`: [`Playback`](super::models::Playback), required by the spec.
     pub playback: super::models::Playback,
 }
 /// Event `RESTResponse` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RESTResponse {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `transaction_id`: string, required by the spec.
+    /// JSON `transaction_id`: `string`, required by the spec.
     #[serde(default)]
     pub transaction_id: String,
-    /// JSON `request_id`: string, required by the spec.
+    /// JSON `request_id`: `string`, required by the spec.
     #[serde(default)]
     pub request_id: String,
-    /// JSON `status_code`: int, required by the spec.
+    /// JSON `status_code`: `int`, required by the spec.
     #[serde(default)]
     pub status_code: i64,
-    /// JSON `reason_phrase`: string, required by the spec.
+    /// JSON `reason_phrase`: `string`, required by the spec.
     #[serde(default)]
     pub reason_phrase: String,
-    /// JSON `uri`: string, required by the spec.
+    /// JSON `uri`: `string`, required by the spec.
     #[serde(default)]
     pub uri: String,
-    /// JSON `content_type`: string, optional.
+    /// JSON `content_type`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
-    /// JSON `message_body`: string, optional.
+    /// JSON `message_body`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_body: Option<String>,
 }
 /// Event `RecordingFailed` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RecordingFailed {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `recording`: LiveRecording, required by the spec.
+    /// JSON `recording`: [`LiveRecording`](super::models::LiveRecording), required by the spec.
     pub recording: super::models::LiveRecording,
 }
 /// Event `RecordingFinished` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RecordingFinished {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `recording`: LiveRecording, required by the spec.
+    /// JSON `recording`: [`LiveRecording`](super::models::LiveRecording), required by the spec.
     pub recording: super::models::LiveRecording,
 }
 /// Event `RecordingStarted` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RecordingStarted {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `recording`: LiveRecording, required by the spec.
+    /// JSON `recording`: [`LiveRecording`](super::models::LiveRecording), required by the spec.
     pub recording: super::models::LiveRecording,
 }
 /// Event `StasisEnd` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StasisEnd {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
 /// Event `StasisStart` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StasisStart {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `args`: List[string], required by the spec.
+    /// JSON `args`: `List[string]`, required by the spec.
     #[serde(default)]
     pub args: Vec<String>,
-    /// JSON `channel`: Channel, required by the spec.
+    /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
-    /// JSON `replace_channel`: Channel, optional.
+    /// JSON `replace_channel`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replace_channel: Option<super::models::Channel>,
 }
 /// Event `TextMessageReceived` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TextMessageReceived {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `message`: TextMessage, required by the spec.
+    /// JSON `message`: [`TextMessage`](super::models::TextMessage), required by the spec.
     pub message: super::models::TextMessage,
-    /// JSON `endpoint`: Endpoint, optional.
+    /// JSON `endpoint`: [`Endpoint`](super::models::Endpoint), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<super::models::Endpoint>,
 }

@@ -31,14 +31,14 @@ impl Events {
 /// `POST /events/user/{eventName}` (`userEvent`).
 ///
 /// - Since: 12.3.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 400, 404, 422
 ///
 /// Parameters:
-/// - `eventName` (path, string, required)
-/// - `application` (query, string, required)
-/// - `source` (query, string, comma-joined list)
-/// - `variables` (body, containers)
+/// - `eventName` (path, `string`, required)
+/// - `application` (query, `string`, required)
+/// - `source` (query, `string`, comma-joined list)
+/// - `variables` (body, `containers`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct UserEvent {
@@ -67,7 +67,7 @@ impl UserEvent {
         }
         UserEvent { call }
     }
-    /// Sets `source` (query, string, comma-joined list).
+    /// Sets `source` (query, `string`, comma-joined list).
     pub fn source(
         mut self,
         source: impl IntoIterator<Item = impl Into<String>>,
@@ -76,7 +76,7 @@ impl UserEvent {
         call.query_list("source", source.into_iter().map(|v| Into::<String>::into(v)));
         self
     }
-    /// Sets `variables` (body, containers).
+    /// Sets `variables` (body, `containers`).
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -104,12 +104,12 @@ impl std::future::IntoFuture for UserEvent {
 /// `POST /events/claim` (`claimChannel`).
 ///
 /// - Since: 20.17.0, 22.7.0, 23.1.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409
 ///
 /// Parameters:
-/// - `channelId` (query, string, required)
-/// - `application` (query, string, required)
+/// - `channelId` (query, `string`, required)
+/// - `application` (query, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct ClaimChannel {

@@ -36,7 +36,7 @@ impl Mailboxes {
 /// `GET /mailboxes` (`list`).
 ///
 /// - Since: 12.1.0
-/// - Response: List[Mailbox]
+/// - Response: list of [`Mailbox`](super::models::Mailbox)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct List {
@@ -73,11 +73,11 @@ impl std::future::IntoFuture for List {
 /// `GET /mailboxes/{mailboxName}` (`get`).
 ///
 /// - Since: 12.1.0
-/// - Response: Mailbox
+/// - Response: [`Mailbox`](super::models::Mailbox)
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `mailboxName` (path, string, required)
+/// - `mailboxName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Get {
@@ -118,13 +118,13 @@ impl std::future::IntoFuture for Get {
 /// `PUT /mailboxes/{mailboxName}` (`update`).
 ///
 /// - Since: 12.1.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `mailboxName` (path, string, required)
-/// - `oldMessages` (query, int, required)
-/// - `newMessages` (query, int, required)
+/// - `mailboxName` (path, `string`, required)
+/// - `oldMessages` (query, `int`, required)
+/// - `newMessages` (query, `int`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Update {
@@ -173,11 +173,11 @@ impl std::future::IntoFuture for Update {
 /// `DELETE /mailboxes/{mailboxName}` (`delete`).
 ///
 /// - Since: 12.1.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `mailboxName` (path, string, required)
+/// - `mailboxName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Delete {

@@ -3,77 +3,137 @@
 /// The spec this code was generated from.
 pub const SPEC_LABEL: &str = "Asterisk 22 api-docs (api-docs/22)";
 /// ARI models and the enums of their allowed values.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod models {
     include!(concat!(env!("OUT_DIR"), "/asterisk_22/models.rs"));
 }
 /// ARI events: the [`Event`](events::Event) enum and one struct per event type.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod events {
     include!(concat!(env!("OUT_DIR"), "/asterisk_22/events.rs"));
 }
 /// The table of every operation of the spec.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod operations {
     include!(concat!(env!("OUT_DIR"), "/asterisk_22/operations.rs"));
 }
 /// The `asterisk` resource: accessor and request builders.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod asterisk {
     include!(concat!(env!("OUT_DIR"), "/asterisk_22/asterisk.rs"));
 }
 /// The `endpoints` resource: accessor and request builders.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod endpoints {
     include!(concat!(env!("OUT_DIR"), "/asterisk_22/endpoints.rs"));
 }
 /// The `channels` resource: accessor and request builders.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod channels {
     include!(concat!(env!("OUT_DIR"), "/asterisk_22/channels.rs"));
 }
 /// The `bridges` resource: accessor and request builders.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod bridges {
     include!(concat!(env!("OUT_DIR"), "/asterisk_22/bridges.rs"));
 }
 /// The `recordings` resource: accessor and request builders.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod recordings {
     include!(concat!(env!("OUT_DIR"), "/asterisk_22/recordings.rs"));
 }
 /// The `sounds` resource: accessor and request builders.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod sounds {
     include!(concat!(env!("OUT_DIR"), "/asterisk_22/sounds.rs"));
 }
 /// The `playbacks` resource: accessor and request builders.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod playbacks {
     include!(concat!(env!("OUT_DIR"), "/asterisk_22/playbacks.rs"));
 }
 /// The `device_states` resource: accessor and request builders.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod device_states {
     include!(concat!(env!("OUT_DIR"), "/asterisk_22/device_states.rs"));
 }
 /// The `mailboxes` resource: accessor and request builders.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod mailboxes {
     include!(concat!(env!("OUT_DIR"), "/asterisk_22/mailboxes.rs"));
 }
 /// The `events_resource` resource: accessor and request builders.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod events_resource {
     include!(concat!(env!("OUT_DIR"), "/asterisk_22/events_resource.rs"));
 }
 /// The `applications` resource: accessor and request builders.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod applications {
     include!(concat!(env!("OUT_DIR"), "/asterisk_22/applications.rs"));
 }
 /// Handles: resources addressed by id.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod handles {
     include!(concat!(env!("OUT_DIR"), "/asterisk_22/handles.rs"));
 }

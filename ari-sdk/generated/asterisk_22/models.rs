@@ -3,191 +3,191 @@
 /// ARI model `BuildInfo` (asterisk.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BuildInfo {
-    /// JSON `os`: string, required by the spec.
+    /// JSON `os`: `string`, required by the spec.
     #[serde(default)]
     pub os: String,
-    /// JSON `kernel`: string, required by the spec.
+    /// JSON `kernel`: `string`, required by the spec.
     #[serde(default)]
     pub kernel: String,
-    /// JSON `options`: string, required by the spec.
+    /// JSON `options`: `string`, required by the spec.
     #[serde(default)]
     pub options: String,
-    /// JSON `machine`: string, required by the spec.
+    /// JSON `machine`: `string`, required by the spec.
     #[serde(default)]
     pub machine: String,
-    /// JSON `date`: string, required by the spec.
+    /// JSON `date`: `string`, required by the spec.
     #[serde(default)]
     pub date: String,
-    /// JSON `user`: string, required by the spec.
+    /// JSON `user`: `string`, required by the spec.
     #[serde(default)]
     pub user: String,
 }
 /// ARI model `SystemInfo` (asterisk.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SystemInfo {
-    /// JSON `version`: string, required by the spec.
+    /// JSON `version`: `string`, required by the spec.
     #[serde(default)]
     pub version: String,
-    /// JSON `entity_id`: string, required by the spec.
+    /// JSON `entity_id`: `string`, required by the spec.
     #[serde(default)]
     pub entity_id: String,
 }
 /// ARI model `SetId` (asterisk.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SetId {
-    /// JSON `user`: string, required by the spec.
+    /// JSON `user`: `string`, required by the spec.
     #[serde(default)]
     pub user: String,
-    /// JSON `group`: string, required by the spec.
+    /// JSON `group`: `string`, required by the spec.
     #[serde(default)]
     pub group: String,
 }
 /// ARI model `ConfigInfo` (asterisk.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigInfo {
-    /// JSON `name`: string, required by the spec.
+    /// JSON `name`: `string`, required by the spec.
     #[serde(default)]
     pub name: String,
-    /// JSON `default_language`: string, required by the spec.
+    /// JSON `default_language`: `string`, required by the spec.
     #[serde(default)]
     pub default_language: String,
-    /// JSON `max_channels`: int, optional.
+    /// JSON `max_channels`: `int`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_channels: Option<i64>,
-    /// JSON `max_open_files`: int, optional.
+    /// JSON `max_open_files`: `int`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_open_files: Option<i64>,
-    /// JSON `max_load`: double, optional.
+    /// JSON `max_load`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_load: Option<f64>,
-    /// JSON `setid`: SetId, required by the spec.
+    /// JSON `setid`: [`SetId`](super::models::SetId), required by the spec.
     pub setid: super::models::SetId,
 }
 /// ARI model `StatusInfo` (asterisk.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StatusInfo {
-    /// JSON `startup_time`: Date, required by the spec.
+    /// JSON `startup_time`: `Date`, required by the spec.
     pub startup_time: crate::Timestamp,
-    /// JSON `last_reload_time`: Date, required by the spec.
+    /// JSON `last_reload_time`: `Date`, required by the spec.
     pub last_reload_time: crate::Timestamp,
 }
 /// ARI model `AsteriskInfo` (asterisk.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AsteriskInfo {
-    /// JSON `build`: BuildInfo, optional.
+    /// JSON `build`: [`BuildInfo`](super::models::BuildInfo), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build: Option<super::models::BuildInfo>,
-    /// JSON `system`: SystemInfo, optional.
+    /// JSON `system`: [`SystemInfo`](super::models::SystemInfo), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system: Option<super::models::SystemInfo>,
-    /// JSON `config`: ConfigInfo, optional.
+    /// JSON `config`: [`ConfigInfo`](super::models::ConfigInfo), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<super::models::ConfigInfo>,
-    /// JSON `status`: StatusInfo, optional.
+    /// JSON `status`: [`StatusInfo`](super::models::StatusInfo), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<super::models::StatusInfo>,
 }
 /// ARI model `AsteriskPing` (asterisk.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AsteriskPing {
-    /// JSON `asterisk_id`: string, required by the spec.
+    /// JSON `asterisk_id`: `string`, required by the spec.
     #[serde(default)]
     pub asterisk_id: String,
-    /// JSON `ping`: string, required by the spec.
+    /// JSON `ping`: `string`, required by the spec.
     #[serde(default)]
     pub ping: String,
-    /// JSON `timestamp`: string, required by the spec.
+    /// JSON `timestamp`: `string`, required by the spec.
     #[serde(default)]
     pub timestamp: String,
 }
 /// ARI model `Module` (asterisk.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Module {
-    /// JSON `name`: string, required by the spec.
+    /// JSON `name`: `string`, required by the spec.
     #[serde(default)]
     pub name: String,
-    /// JSON `description`: string, required by the spec.
+    /// JSON `description`: `string`, required by the spec.
     #[serde(default)]
     pub description: String,
-    /// JSON `use_count`: int, required by the spec.
+    /// JSON `use_count`: `int`, required by the spec.
     #[serde(default)]
     pub use_count: i64,
-    /// JSON `status`: string, required by the spec.
+    /// JSON `status`: `string`, required by the spec.
     #[serde(default)]
     pub status: String,
-    /// JSON `support_level`: string, required by the spec.
+    /// JSON `support_level`: `string`, required by the spec.
     #[serde(default)]
     pub support_level: String,
 }
 /// ARI model `LogChannel` (asterisk.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LogChannel {
-    /// JSON `channel`: string, required by the spec.
+    /// JSON `channel`: `string`, required by the spec.
     #[serde(default)]
     pub channel: String,
-    /// JSON `type`: string, required by the spec.
+    /// JSON `type`: `string`, required by the spec.
     #[serde(default)]
     pub r#type: String,
-    /// JSON `status`: string, required by the spec.
+    /// JSON `status`: `string`, required by the spec.
     #[serde(default)]
     pub status: String,
-    /// JSON `configuration`: string, required by the spec.
+    /// JSON `configuration`: `string`, required by the spec.
     #[serde(default)]
     pub configuration: String,
 }
 /// ARI model `Variable` (asterisk.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Variable {
-    /// JSON `value`: string, required by the spec.
+    /// JSON `value`: `string`, required by the spec.
     #[serde(default)]
     pub value: String,
 }
 /// ARI model `Variables` (asterisk.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Variables {
-    /// JSON `variables`: object, required by the spec.
+    /// JSON `variables`: `object`, required by the spec.
     #[serde(default)]
     pub variables: serde_json::Value,
 }
 /// ARI model `ConfigTuple` (asterisk.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigTuple {
-    /// JSON `attribute`: string, required by the spec.
+    /// JSON `attribute`: `string`, required by the spec.
     #[serde(default)]
     pub attribute: String,
-    /// JSON `value`: string, required by the spec.
+    /// JSON `value`: `string`, required by the spec.
     #[serde(default)]
     pub value: String,
 }
 /// ARI model `Endpoint` (endpoints.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Endpoint {
-    /// JSON `technology`: string, required by the spec.
+    /// JSON `technology`: `string`, required by the spec.
     #[serde(default)]
     pub technology: String,
-    /// JSON `resource`: string, required by the spec.
+    /// JSON `resource`: `string`, required by the spec.
     #[serde(default)]
     pub resource: String,
-    /// JSON `state`: string, see [`EndpointState`](super::models::EndpointState), optional.
+    /// JSON `state`: `string`, see [`EndpointState`](super::models::EndpointState), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<super::models::EndpointState>,
-    /// JSON `channel_ids`: List[string], required by the spec.
+    /// JSON `channel_ids`: `List[string]`, required by the spec.
     #[serde(default)]
     pub channel_ids: Vec<String>,
 }
 /// ARI model `TextMessage` (endpoints.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TextMessage {
-    /// JSON `from`: string, required by the spec.
+    /// JSON `from`: `string`, required by the spec.
     #[serde(default)]
     pub from: String,
-    /// JSON `to`: string, required by the spec.
+    /// JSON `to`: `string`, required by the spec.
     #[serde(default)]
     pub to: String,
-    /// JSON `body`: string, required by the spec.
+    /// JSON `body`: `string`, required by the spec.
     #[serde(default)]
     pub body: String,
-    /// JSON `variables`: object, optional.
+    /// JSON `variables`: `object`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variables: Option<serde_json::Value>,
 }
@@ -197,469 +197,469 @@ pub struct Dialed {}
 /// ARI model `DialplanCEP` (channels.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DialplanCEP {
-    /// JSON `context`: string, required by the spec.
+    /// JSON `context`: `string`, required by the spec.
     #[serde(default)]
     pub context: String,
-    /// JSON `exten`: string, required by the spec.
+    /// JSON `exten`: `string`, required by the spec.
     #[serde(default)]
     pub exten: String,
-    /// JSON `priority`: long, required by the spec.
+    /// JSON `priority`: `long`, required by the spec.
     #[serde(default)]
     pub priority: i64,
-    /// JSON `app_name`: string, required by the spec.
+    /// JSON `app_name`: `string`, required by the spec.
     #[serde(default)]
     pub app_name: String,
-    /// JSON `app_data`: string, required by the spec.
+    /// JSON `app_data`: `string`, required by the spec.
     #[serde(default)]
     pub app_data: String,
 }
 /// ARI model `CallerID` (channels.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CallerID {
-    /// JSON `name`: string, required by the spec.
+    /// JSON `name`: `string`, required by the spec.
     #[serde(default)]
     pub name: String,
-    /// JSON `number`: string, required by the spec.
+    /// JSON `number`: `string`, required by the spec.
     #[serde(default)]
     pub number: String,
 }
 /// ARI model `RTPstat` (channels.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RTPstat {
-    /// JSON `txcount`: int, required by the spec.
+    /// JSON `txcount`: `int`, required by the spec.
     #[serde(default)]
     pub txcount: i64,
-    /// JSON `rxcount`: int, required by the spec.
+    /// JSON `rxcount`: `int`, required by the spec.
     #[serde(default)]
     pub rxcount: i64,
-    /// JSON `txjitter`: double, optional.
+    /// JSON `txjitter`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub txjitter: Option<f64>,
-    /// JSON `rxjitter`: double, optional.
+    /// JSON `rxjitter`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rxjitter: Option<f64>,
-    /// JSON `remote_maxjitter`: double, optional.
+    /// JSON `remote_maxjitter`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_maxjitter: Option<f64>,
-    /// JSON `remote_minjitter`: double, optional.
+    /// JSON `remote_minjitter`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_minjitter: Option<f64>,
-    /// JSON `remote_normdevjitter`: double, optional.
+    /// JSON `remote_normdevjitter`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_normdevjitter: Option<f64>,
-    /// JSON `remote_stdevjitter`: double, optional.
+    /// JSON `remote_stdevjitter`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_stdevjitter: Option<f64>,
-    /// JSON `local_maxjitter`: double, optional.
+    /// JSON `local_maxjitter`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_maxjitter: Option<f64>,
-    /// JSON `local_minjitter`: double, optional.
+    /// JSON `local_minjitter`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_minjitter: Option<f64>,
-    /// JSON `local_normdevjitter`: double, optional.
+    /// JSON `local_normdevjitter`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_normdevjitter: Option<f64>,
-    /// JSON `local_stdevjitter`: double, optional.
+    /// JSON `local_stdevjitter`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_stdevjitter: Option<f64>,
-    /// JSON `txploss`: int, required by the spec.
+    /// JSON `txploss`: `int`, required by the spec.
     #[serde(default)]
     pub txploss: i64,
-    /// JSON `rxploss`: int, required by the spec.
+    /// JSON `rxploss`: `int`, required by the spec.
     #[serde(default)]
     pub rxploss: i64,
-    /// JSON `remote_maxrxploss`: double, optional.
+    /// JSON `remote_maxrxploss`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_maxrxploss: Option<f64>,
-    /// JSON `remote_minrxploss`: double, optional.
+    /// JSON `remote_minrxploss`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_minrxploss: Option<f64>,
-    /// JSON `remote_normdevrxploss`: double, optional.
+    /// JSON `remote_normdevrxploss`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_normdevrxploss: Option<f64>,
-    /// JSON `remote_stdevrxploss`: double, optional.
+    /// JSON `remote_stdevrxploss`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_stdevrxploss: Option<f64>,
-    /// JSON `local_maxrxploss`: double, optional.
+    /// JSON `local_maxrxploss`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_maxrxploss: Option<f64>,
-    /// JSON `local_minrxploss`: double, optional.
+    /// JSON `local_minrxploss`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_minrxploss: Option<f64>,
-    /// JSON `local_normdevrxploss`: double, optional.
+    /// JSON `local_normdevrxploss`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_normdevrxploss: Option<f64>,
-    /// JSON `local_stdevrxploss`: double, optional.
+    /// JSON `local_stdevrxploss`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_stdevrxploss: Option<f64>,
-    /// JSON `rtt`: double, optional.
+    /// JSON `rtt`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rtt: Option<f64>,
-    /// JSON `maxrtt`: double, optional.
+    /// JSON `maxrtt`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maxrtt: Option<f64>,
-    /// JSON `minrtt`: double, optional.
+    /// JSON `minrtt`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minrtt: Option<f64>,
-    /// JSON `normdevrtt`: double, optional.
+    /// JSON `normdevrtt`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normdevrtt: Option<f64>,
-    /// JSON `stdevrtt`: double, optional.
+    /// JSON `stdevrtt`: `double`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stdevrtt: Option<f64>,
-    /// JSON `local_ssrc`: int, required by the spec.
+    /// JSON `local_ssrc`: `int`, required by the spec.
     #[serde(default)]
     pub local_ssrc: i64,
-    /// JSON `remote_ssrc`: int, required by the spec.
+    /// JSON `remote_ssrc`: `int`, required by the spec.
     #[serde(default)]
     pub remote_ssrc: i64,
-    /// JSON `txoctetcount`: int, required by the spec.
+    /// JSON `txoctetcount`: `int`, required by the spec.
     #[serde(default)]
     pub txoctetcount: i64,
-    /// JSON `rxoctetcount`: int, required by the spec.
+    /// JSON `rxoctetcount`: `int`, required by the spec.
     #[serde(default)]
     pub rxoctetcount: i64,
-    /// JSON `channel_uniqueid`: string, required by the spec.
+    /// JSON `channel_uniqueid`: `string`, required by the spec.
     #[serde(default)]
     pub channel_uniqueid: String,
 }
 /// ARI model `Channel` (channels.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Channel {
-    /// JSON `id`: string, required by the spec.
+    /// JSON `id`: `string`, required by the spec.
     #[serde(default)]
     pub id: String,
-    /// JSON `protocol_id`: string, required by the spec.
+    /// JSON `protocol_id`: `string`, required by the spec.
     #[serde(default)]
     pub protocol_id: String,
-    /// JSON `name`: string, required by the spec.
+    /// JSON `name`: `string`, required by the spec.
     #[serde(default)]
     pub name: String,
-    /// JSON `state`: string, see [`ChannelState`](super::models::ChannelState), required by the spec.
+    /// JSON `state`: `string`, see [`ChannelState`](super::models::ChannelState), required by the spec.
     pub state: super::models::ChannelState,
-    /// JSON `caller`: CallerID, required by the spec.
+    /// JSON `caller`: [`CallerID`](super::models::CallerID), required by the spec.
     pub caller: super::models::CallerID,
-    /// JSON `connected`: CallerID, required by the spec.
+    /// JSON `connected`: [`CallerID`](super::models::CallerID), required by the spec.
     pub connected: super::models::CallerID,
-    /// JSON `accountcode`: string, required by the spec.
+    /// JSON `accountcode`: `string`, required by the spec.
     #[serde(default)]
     pub accountcode: String,
-    /// JSON `dialplan`: DialplanCEP, required by the spec.
+    /// JSON `dialplan`: [`DialplanCEP`](super::models::DialplanCEP), required by the spec.
     pub dialplan: super::models::DialplanCEP,
-    /// JSON `creationtime`: Date, required by the spec.
+    /// JSON `creationtime`: `Date`, required by the spec.
     pub creationtime: crate::Timestamp,
-    /// JSON `language`: string, required by the spec.
+    /// JSON `language`: `string`, required by the spec.
     #[serde(default)]
     pub language: String,
-    /// JSON `channelvars`: object, optional.
+    /// JSON `channelvars`: `object`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channelvars: Option<serde_json::Value>,
-    /// JSON `caller_rdnis`: string, optional.
+    /// JSON `caller_rdnis`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_rdnis: Option<String>,
-    /// JSON `tenantid`: string, optional.
+    /// JSON `tenantid`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenantid: Option<String>,
 }
 /// ARI model `Bridge` (bridges.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Bridge {
-    /// JSON `id`: string, required by the spec.
+    /// JSON `id`: `string`, required by the spec.
     #[serde(default)]
     pub id: String,
-    /// JSON `technology`: string, required by the spec.
+    /// JSON `technology`: `string`, required by the spec.
     #[serde(default)]
     pub technology: String,
-    /// JSON `bridge_type`: string, see [`BridgeType`](super::models::BridgeType), required by the spec.
+    /// JSON `bridge_type`: `string`, see [`BridgeType`](super::models::BridgeType), required by the spec.
     pub bridge_type: super::models::BridgeType,
-    /// JSON `bridge_class`: string, required by the spec.
+    /// JSON `bridge_class`: `string`, required by the spec.
     #[serde(default)]
     pub bridge_class: String,
-    /// JSON `creator`: string, required by the spec.
+    /// JSON `creator`: `string`, required by the spec.
     #[serde(default)]
     pub creator: String,
-    /// JSON `name`: string, required by the spec.
+    /// JSON `name`: `string`, required by the spec.
     #[serde(default)]
     pub name: String,
-    /// JSON `channels`: List[string], required by the spec.
+    /// JSON `channels`: `List[string]`, required by the spec.
     #[serde(default)]
     pub channels: Vec<String>,
-    /// JSON `video_mode`: string, optional.
+    /// JSON `video_mode`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_mode: Option<String>,
-    /// JSON `video_source_id`: string, optional.
+    /// JSON `video_source_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_source_id: Option<String>,
-    /// JSON `creationtime`: Date, required by the spec.
+    /// JSON `creationtime`: `Date`, required by the spec.
     pub creationtime: crate::Timestamp,
-    /// JSON `bridgevars`: object, optional.
+    /// JSON `bridgevars`: `object`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bridgevars: Option<serde_json::Value>,
 }
 /// ARI model `StoredRecording` (recordings.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StoredRecording {
-    /// JSON `name`: string, required by the spec.
+    /// JSON `name`: `string`, required by the spec.
     #[serde(default)]
     pub name: String,
-    /// JSON `format`: string, required by the spec.
+    /// JSON `format`: `string`, required by the spec.
     #[serde(default)]
     pub format: String,
 }
 /// ARI model `LiveRecording` (recordings.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LiveRecording {
-    /// JSON `name`: string, required by the spec.
+    /// JSON `name`: `string`, required by the spec.
     #[serde(default)]
     pub name: String,
-    /// JSON `format`: string, required by the spec.
+    /// JSON `format`: `string`, required by the spec.
     #[serde(default)]
     pub format: String,
-    /// JSON `target_uri`: string, required by the spec.
+    /// JSON `target_uri`: `string`, required by the spec.
     #[serde(default)]
     pub target_uri: String,
-    /// JSON `state`: string, see [`LiveRecordingState`](super::models::LiveRecordingState), required by the spec.
+    /// JSON `state`: `string`, see [`LiveRecordingState`](super::models::LiveRecordingState), required by the spec.
     pub state: super::models::LiveRecordingState,
-    /// JSON `duration`: int, optional.
+    /// JSON `duration`: `int`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
-    /// JSON `talking_duration`: int, optional.
+    /// JSON `talking_duration`: `int`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub talking_duration: Option<i64>,
-    /// JSON `silence_duration`: int, optional.
+    /// JSON `silence_duration`: `int`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub silence_duration: Option<i64>,
-    /// JSON `cause`: string, optional.
+    /// JSON `cause`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
 }
 /// ARI model `FormatLangPair` (sounds.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FormatLangPair {
-    /// JSON `language`: string, required by the spec.
+    /// JSON `language`: `string`, required by the spec.
     #[serde(default)]
     pub language: String,
-    /// JSON `format`: string, required by the spec.
+    /// JSON `format`: `string`, required by the spec.
     #[serde(default)]
     pub format: String,
 }
 /// ARI model `Sound` (sounds.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sound {
-    /// JSON `id`: string, required by the spec.
+    /// JSON `id`: `string`, required by the spec.
     #[serde(default)]
     pub id: String,
-    /// JSON `text`: string, optional.
+    /// JSON `text`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
-    /// JSON `formats`: List[FormatLangPair], required by the spec.
+    /// JSON `formats`: list of [`FormatLangPair`](super::models::FormatLangPair), required by the spec.
     #[serde(default)]
     pub formats: Vec<super::models::FormatLangPair>,
 }
 /// ARI model `Playback` (playbacks.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Playback {
-    /// JSON `id`: string, required by the spec.
+    /// JSON `id`: `string`, required by the spec.
     #[serde(default)]
     pub id: String,
-    /// JSON `media_uri`: string, required by the spec.
+    /// JSON `media_uri`: `string`, required by the spec.
     #[serde(default)]
     pub media_uri: String,
-    /// JSON `next_media_uri`: string, optional.
+    /// JSON `next_media_uri`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_media_uri: Option<String>,
-    /// JSON `target_uri`: string, required by the spec.
+    /// JSON `target_uri`: `string`, required by the spec.
     #[serde(default)]
     pub target_uri: String,
-    /// JSON `language`: string, optional.
+    /// JSON `language`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
-    /// JSON `state`: string, see [`PlaybackState`](super::models::PlaybackState), required by the spec.
+    /// JSON `state`: `string`, see [`PlaybackState`](super::models::PlaybackState), required by the spec.
     pub state: super::models::PlaybackState,
 }
 /// ARI model `DeviceState` (deviceStates.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceState {
-    /// JSON `name`: string, required by the spec.
+    /// JSON `name`: `string`, required by the spec.
     #[serde(default)]
     pub name: String,
-    /// JSON `state`: string, see [`DeviceStateState`](super::models::DeviceStateState), required by the spec.
+    /// JSON `state`: `string`, see [`DeviceStateState`](super::models::DeviceStateState), required by the spec.
     pub state: super::models::DeviceStateState,
 }
 /// ARI model `Mailbox` (mailboxes.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Mailbox {
-    /// JSON `name`: string, required by the spec.
+    /// JSON `name`: `string`, required by the spec.
     #[serde(default)]
     pub name: String,
-    /// JSON `old_messages`: int, required by the spec.
+    /// JSON `old_messages`: `int`, required by the spec.
     #[serde(default)]
     pub old_messages: i64,
-    /// JSON `new_messages`: int, required by the spec.
+    /// JSON `new_messages`: `int`, required by the spec.
     #[serde(default)]
     pub new_messages: i64,
 }
 /// ARI model `MissingParams` (events.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MissingParams {
-    /// JSON `params`: List[string], required by the spec.
+    /// JSON `params`: `List[string]`, required by the spec.
     #[serde(default)]
     pub params: Vec<String>,
 }
 /// ARI model `ContactInfo` (events.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContactInfo {
-    /// JSON `uri`: string, required by the spec.
+    /// JSON `uri`: `string`, required by the spec.
     #[serde(default)]
     pub uri: String,
-    /// JSON `contact_status`: string, see [`ContactInfoContactStatus`](super::models::ContactInfoContactStatus), required by the spec.
+    /// JSON `contact_status`: `string`, see [`ContactInfoContactStatus`](super::models::ContactInfoContactStatus), required by the spec.
     pub contact_status: super::models::ContactInfoContactStatus,
-    /// JSON `aor`: string, required by the spec.
+    /// JSON `aor`: `string`, required by the spec.
     #[serde(default)]
     pub aor: String,
-    /// JSON `roundtrip_usec`: string, optional.
+    /// JSON `roundtrip_usec`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roundtrip_usec: Option<String>,
 }
 /// ARI model `Peer` (events.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Peer {
-    /// JSON `peer_status`: string, required by the spec.
+    /// JSON `peer_status`: `string`, required by the spec.
     #[serde(default)]
     pub peer_status: String,
-    /// JSON `cause`: string, optional.
+    /// JSON `cause`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
-    /// JSON `address`: string, optional.
+    /// JSON `address`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
-    /// JSON `port`: string, optional.
+    /// JSON `port`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<String>,
-    /// JSON `time`: string, optional.
+    /// JSON `time`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
 }
 /// ARI model `ReferTo` (events.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReferTo {
-    /// JSON `requested_destination`: RequiredDestination, required by the spec.
+    /// JSON `requested_destination`: [`RequiredDestination`](super::models::RequiredDestination), required by the spec.
     pub requested_destination: super::models::RequiredDestination,
-    /// JSON `destination_channel`: Channel, optional.
+    /// JSON `destination_channel`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_channel: Option<super::models::Channel>,
-    /// JSON `connected_channel`: Channel, optional.
+    /// JSON `connected_channel`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_channel: Option<super::models::Channel>,
-    /// JSON `bridge`: Bridge, optional.
+    /// JSON `bridge`: [`Bridge`](super::models::Bridge), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bridge: Option<super::models::Bridge>,
 }
 /// ARI model `ReferredBy` (events.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReferredBy {
-    /// JSON `source_channel`: Channel, required by the spec.
+    /// JSON `source_channel`: [`Channel`](super::models::Channel), required by the spec.
     pub source_channel: super::models::Channel,
-    /// JSON `connected_channel`: Channel, optional.
+    /// JSON `connected_channel`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_channel: Option<super::models::Channel>,
-    /// JSON `bridge`: Bridge, optional.
+    /// JSON `bridge`: [`Bridge`](super::models::Bridge), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bridge: Option<super::models::Bridge>,
 }
 /// ARI model `RequiredDestination` (events.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RequiredDestination {
-    /// JSON `protocol_id`: string, optional.
+    /// JSON `protocol_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol_id: Option<String>,
-    /// JSON `destination`: string, optional.
+    /// JSON `destination`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination: Option<String>,
-    /// JSON `additional_protocol_params`: List[AdditionalParam], optional.
+    /// JSON `additional_protocol_params`: list of [`AdditionalParam`](super::models::AdditionalParam), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_protocol_params: Option<Vec<super::models::AdditionalParam>>,
 }
 /// ARI model `AdditionalParam` (events.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdditionalParam {
-    /// JSON `parameter_name`: string, required by the spec.
+    /// JSON `parameter_name`: `string`, required by the spec.
     #[serde(default)]
     pub parameter_name: String,
-    /// JSON `parameter_value`: string, required by the spec.
+    /// JSON `parameter_value`: `string`, required by the spec.
     #[serde(default)]
     pub parameter_value: String,
 }
 /// ARI model `RESTHeader` (events.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RESTHeader {
-    /// JSON `name`: string, required by the spec.
+    /// JSON `name`: `string`, required by the spec.
     #[serde(default)]
     pub name: String,
-    /// JSON `value`: string, required by the spec.
+    /// JSON `value`: `string`, required by the spec.
     #[serde(default)]
     pub value: String,
 }
 /// ARI model `RESTQueryStringParameter` (events.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RESTQueryStringParameter {
-    /// JSON `name`: string, required by the spec.
+    /// JSON `name`: `string`, required by the spec.
     #[serde(default)]
     pub name: String,
-    /// JSON `value`: string, required by the spec.
+    /// JSON `value`: `string`, required by the spec.
     #[serde(default)]
     pub value: String,
 }
 /// ARI model `RESTRequest` (events.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RESTRequest {
-    /// JSON `type`: string, required by the spec.
+    /// JSON `type`: `string`, required by the spec.
     #[serde(default)]
     pub r#type: String,
-    /// JSON `transaction_id`: string, required by the spec.
+    /// JSON `transaction_id`: `string`, required by the spec.
     #[serde(default)]
     pub transaction_id: String,
-    /// JSON `request_id`: string, required by the spec.
+    /// JSON `request_id`: `string`, required by the spec.
     #[serde(default)]
     pub request_id: String,
-    /// JSON `method`: string, required by the spec.
+    /// JSON `method`: `string`, required by the spec.
     #[serde(default)]
     pub method: String,
-    /// JSON `uri`: string, required by the spec.
+    /// JSON `uri`: `string`, required by the spec.
     #[serde(default)]
     pub uri: String,
-    /// JSON `content_type`: string, optional.
+    /// JSON `content_type`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
-    /// JSON `query_strings`: List[RESTQueryStringParameter], optional.
+    /// JSON `query_strings`: list of [`RESTQueryStringParameter`](super::models::RESTQueryStringParameter), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_strings: Option<Vec<super::models::RESTQueryStringParameter>>,
-    /// JSON `message_body`: string, optional.
+    /// JSON `message_body`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_body: Option<String>,
 }
 /// ARI model `Application` (applications.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Application {
-    /// JSON `name`: string, required by the spec.
+    /// JSON `name`: `string`, required by the spec.
     #[serde(default)]
     pub name: String,
-    /// JSON `channel_ids`: List[string], required by the spec.
+    /// JSON `channel_ids`: `List[string]`, required by the spec.
     #[serde(default)]
     pub channel_ids: Vec<String>,
-    /// JSON `bridge_ids`: List[string], required by the spec.
+    /// JSON `bridge_ids`: `List[string]`, required by the spec.
     #[serde(default)]
     pub bridge_ids: Vec<String>,
-    /// JSON `endpoint_ids`: List[string], required by the spec.
+    /// JSON `endpoint_ids`: `List[string]`, required by the spec.
     #[serde(default)]
     pub endpoint_ids: Vec<String>,
-    /// JSON `device_names`: List[string], required by the spec.
+    /// JSON `device_names`: `List[string]`, required by the spec.
     #[serde(default)]
     pub device_names: Vec<String>,
-    /// JSON `events_allowed`: List[object], required by the spec.
+    /// JSON `events_allowed`: `List[object]`, required by the spec.
     #[serde(default)]
     pub events_allowed: Vec<serde_json::Value>,
-    /// JSON `events_disallowed`: List[object], required by the spec.
+    /// JSON `events_disallowed`: `List[object]`, required by the spec.
     #[serde(default)]
     pub events_disallowed: Vec<serde_json::Value>,
 }

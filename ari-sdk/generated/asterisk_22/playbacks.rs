@@ -31,11 +31,11 @@ impl Playbacks {
 /// `GET /playbacks/{playbackId}` (`get`).
 ///
 /// - Since: 12.0.0
-/// - Response: Playback
+/// - Response: [`Playback`](super::models::Playback)
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `playbackId` (path, string, required)
+/// - `playbackId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Get {
@@ -76,11 +76,11 @@ impl std::future::IntoFuture for Get {
 /// `DELETE /playbacks/{playbackId}` (`stop`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `playbackId` (path, string, required)
+/// - `playbackId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Stop {
@@ -119,12 +119,12 @@ impl std::future::IntoFuture for Stop {
 /// `POST /playbacks/{playbackId}/control` (`control`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 400, 404, 409
 ///
 /// Parameters:
-/// - `playbackId` (path, string, required)
-/// - `operation` (query, string, see [`ControlOperation`](super::models::ControlOperation), required); one of `restart`, `pause`, `unpause`, `reverse`, `forward`
+/// - `playbackId` (path, `string`, required)
+/// - `operation` (query, `string`, see [`ControlOperation`](super::models::ControlOperation), required); one of `restart`, `pause`, `unpause`, `reverse`, `forward`
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Control {

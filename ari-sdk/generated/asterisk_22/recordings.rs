@@ -67,7 +67,7 @@ impl Recordings {
 /// `GET /recordings/stored` (`listStored`).
 ///
 /// - Since: 12.0.0
-/// - Response: List[StoredRecording]
+/// - Response: list of [`StoredRecording`](super::models::StoredRecording)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct ListStored {
@@ -107,11 +107,11 @@ impl std::future::IntoFuture for ListStored {
 /// `GET /recordings/stored/{recordingName}` (`getStored`).
 ///
 /// - Since: 12.0.0
-/// - Response: StoredRecording
+/// - Response: [`StoredRecording`](super::models::StoredRecording)
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `recordingName` (path, string, required)
+/// - `recordingName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetStored {
@@ -156,11 +156,11 @@ impl std::future::IntoFuture for GetStored {
 /// `DELETE /recordings/stored/{recordingName}` (`deleteStored`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `recordingName` (path, string, required)
+/// - `recordingName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct DeleteStored {
@@ -203,11 +203,11 @@ impl std::future::IntoFuture for DeleteStored {
 /// `GET /recordings/stored/{recordingName}/file` (`getStoredFile`).
 ///
 /// - Since: 14.0.0
-/// - Response: binary
+/// - Response: `binary`
 /// - Error statuses: 403, 404
 ///
 /// Parameters:
-/// - `recordingName` (path, string, required)
+/// - `recordingName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetStoredFile {
@@ -253,12 +253,12 @@ impl std::future::IntoFuture for GetStoredFile {
 /// `POST /recordings/stored/{recordingName}/copy` (`copyStored`).
 ///
 /// - Since: 12.5.0
-/// - Response: StoredRecording
+/// - Response: [`StoredRecording`](super::models::StoredRecording)
 /// - Error statuses: 404, 409
 ///
 /// Parameters:
-/// - `recordingName` (path, string, required)
-/// - `destinationRecordingName` (query, string, required)
+/// - `recordingName` (path, `string`, required)
+/// - `destinationRecordingName` (query, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct CopyStored {
@@ -312,11 +312,11 @@ impl std::future::IntoFuture for CopyStored {
 /// `GET /recordings/live/{recordingName}` (`getLive`).
 ///
 /// - Since: 12.0.0
-/// - Response: LiveRecording
+/// - Response: [`LiveRecording`](super::models::LiveRecording)
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `recordingName` (path, string, required)
+/// - `recordingName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetLive {
@@ -361,11 +361,11 @@ impl std::future::IntoFuture for GetLive {
 /// `DELETE /recordings/live/{recordingName}` (`cancel`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `recordingName` (path, string, required)
+/// - `recordingName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Cancel {
@@ -408,11 +408,11 @@ impl std::future::IntoFuture for Cancel {
 /// `POST /recordings/live/{recordingName}/stop` (`stop`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404
 ///
 /// Parameters:
-/// - `recordingName` (path, string, required)
+/// - `recordingName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Stop {
@@ -456,11 +456,11 @@ impl std::future::IntoFuture for Stop {
 /// `POST /recordings/live/{recordingName}/pause` (`pause`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409
 ///
 /// Parameters:
-/// - `recordingName` (path, string, required)
+/// - `recordingName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Pause {
@@ -504,11 +504,11 @@ impl std::future::IntoFuture for Pause {
 /// `DELETE /recordings/live/{recordingName}/pause` (`unpause`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409
 ///
 /// Parameters:
-/// - `recordingName` (path, string, required)
+/// - `recordingName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Unpause {
@@ -552,11 +552,11 @@ impl std::future::IntoFuture for Unpause {
 /// `POST /recordings/live/{recordingName}/mute` (`mute`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409
 ///
 /// Parameters:
-/// - `recordingName` (path, string, required)
+/// - `recordingName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Mute {
@@ -600,11 +600,11 @@ impl std::future::IntoFuture for Mute {
 /// `DELETE /recordings/live/{recordingName}/mute` (`unmute`).
 ///
 /// - Since: 12.0.0
-/// - Response: void
+/// - Response: `void`
 /// - Error statuses: 404, 409
 ///
 /// Parameters:
-/// - `recordingName` (path, string, required)
+/// - `recordingName` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Unmute {

@@ -23,11 +23,11 @@ impl Sounds {
 /// `GET /sounds` (`list`).
 ///
 /// - Since: 12.0.0
-/// - Response: List[Sound]
+/// - Response: list of [`Sound`](super::models::Sound)
 ///
 /// Parameters:
-/// - `lang` (query, string)
-/// - `format` (query, string)
+/// - `lang` (query, `string`)
+/// - `format` (query, `string`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct List {
@@ -43,13 +43,13 @@ impl List {
         );
         List { call }
     }
-    /// Sets `lang` (query, string).
+    /// Sets `lang` (query, `string`).
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("lang", Into::<String>::into(lang));
         self
     }
-    /// Sets `format` (query, string).
+    /// Sets `format` (query, `string`).
     pub fn format(mut self, format: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("format", Into::<String>::into(format));
@@ -76,10 +76,10 @@ impl std::future::IntoFuture for List {
 /// `GET /sounds/{soundId}` (`get`).
 ///
 /// - Since: 12.0.0
-/// - Response: Sound
+/// - Response: [`Sound`](super::models::Sound)
 ///
 /// Parameters:
-/// - `soundId` (path, string, required)
+/// - `soundId` (path, `string`, required)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Get {

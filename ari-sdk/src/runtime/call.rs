@@ -51,7 +51,12 @@ impl<T> fmt::Debug for Call<T> {
 
 impl<T: Send + 'static> Call<T> {
     /// A call of a generated operation.
-    pub fn new(client: &Client, op: &'static OperationInfo, segments: &[Seg<'_>], decode: Decoder<T>) -> Self {
+    pub fn new(
+        client: &Client,
+        op: &'static OperationInfo,
+        segments: &[Seg<'_>],
+        decode: Decoder<T>,
+    ) -> Self {
         let mut call = Call {
             client: client.clone(),
             operation: Cow::Borrowed(op.name),
@@ -80,7 +85,11 @@ impl<T: Send + 'static> Call<T> {
     pub(crate) fn raw(client: &Client, method: Method, path: &str, decode: Decoder<T>) -> Self {
         let mut call = Call {
             client: client.clone(),
-            operation: Cow::Owned(format!("raw {} {}", method.as_str(), path.chars().take(200).collect::<String>())),
+            operation: Cow::Owned(format!(
+                "raw {} {}",
+                method.as_str(),
+                path.chars().take(200).collect::<String>()
+            )),
             method,
             documented_errors: &[],
             path: String::new(),
@@ -118,7 +127,11 @@ impl<T: Send + 'static> Call<T> {
     }
 
     /// `allowMultiple`: one comma-joined value; an empty list sends nothing.
-    pub fn query_list<V: super::QueryValue>(&mut self, name: &'static str, values: impl IntoIterator<Item = V>) {
+    pub fn query_list<V: super::QueryValue>(
+        &mut self,
+        name: &'static str,
+        values: impl IntoIterator<Item = V>,
+    ) {
         let joined: Vec<String> = values.into_iter().map(|v| v.to_query()).collect();
         if !joined.is_empty() {
             self.query.push((Cow::Borrowed(name), joined.join(",")));
@@ -139,8 +152,10 @@ impl<T: Send + 'static> Call<T> {
         name: &'static str,
         entries: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
     ) {
-        let map: serde_json::Map<String, serde_json::Value> =
-            entries.into_iter().map(|(k, v)| (k.into(), serde_json::Value::String(v.into()))).collect();
+        let map: serde_json::Map<String, serde_json::Value> = entries
+            .into_iter()
+            .map(|(k, v)| (k.into(), serde_json::Value::String(v.into())))
+            .collect();
         self.query_json(name, map);
     }
 
@@ -153,21 +168,42 @@ impl<T: Send + 'static> Call<T> {
     }
 
     pub(crate) fn body_owned(&mut self, name: &str, value: serde_json::Value) {
-        self.body.get_or_insert_with(Default::default).insert(name.to_owned(), value);
+        self.body
+            .get_or_insert_with(Default::default)
+            .insert(name.to_owned(), value);
     }
 
     /// A string map in the body: `variables` -> `{"variables": {"k": "v"}}`.
-    pub fn body_map(&mut self, name: &'static str, entries: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>) {
-        let map: serde_json::Map<String, serde_json::Value> =
-            entries.into_iter().map(|(k, v)| (k.into(), serde_json::Value::String(v.into()))).collect();
+    pub fn body_map(
+        &mut self,
+        name: &'static str,
+        entries: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
+    ) {
+        let map: serde_json::Map<String, serde_json::Value> = entries
+            .into_iter()
+            .map(|(k, v)| (k.into(), serde_json::Value::String(v.into())))
+            .collect();
         self.body_owned(name, serde_json::Value::Object(map));
     }
 
     /// Rejects a number outside the spec's range before sending.
-    pub fn check_range(&mut self, name: &'static str, value: f64, min: Option<f64>, max: Option<f64>) {
+    pub fn check_range(
+        &mut self,
+        name: &'static str,
+        value: f64,
+        min: Option<f64>,
+        max: Option<f64>,
+    ) {
         if min.is_some_and(|min| value < min) || max.is_some_and(|max| value > max) {
             let bound = |b: Option<f64>| b.map_or("unbounded".to_owned(), |b| b.to_string());
-            self.reject(name, format!("{value} is outside the allowed range {} to {}", bound(min), bound(max)));
+            self.reject(
+                name,
+                format!(
+                    "{value} is outside the allowed range {} to {}",
+                    bound(min),
+                    bound(max)
+                ),
+            );
         }
     }
 
@@ -189,7 +225,15 @@ impl<T: Send + 'static> Call<T> {
         );
         async move {
             let started = Instant::now();
-            let answer = execute(&self.client, &self.operation, self.method, &self.path, &self.query, self.body.as_ref()).await;
+            let answer = execute(
+                &self.client,
+                &self.operation,
+                self.method,
+                &self.path,
+                &self.query,
+                self.body.as_ref(),
+            )
+            .await;
             let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
             let answer = match answer {
                 Ok(answer) => answer,
@@ -210,7 +254,11 @@ impl<T: Send + 'static> Call<T> {
                 ));
             }
             let value = (self.decode)(&self.operation, answer.body)?;
-            Ok(Response { value, status: answer.status, location: answer.location })
+            Ok(Response {
+                value,
+                status: answer.status,
+                location: answer.location,
+            })
         }
         .instrument(span)
         .await
@@ -242,12 +290,18 @@ async fn execute(
     let inner = &client.inner;
     let mut url = inner.base.clone();
     url.set_path(&format!("{}{}", inner.base.path(), path));
-    let mut pairs: Vec<(&str, Cow<'_, str>)> = query.iter().map(|(k, v)| (k.as_ref(), Cow::Borrowed(v.as_str()))).collect();
+    let mut pairs: Vec<(&str, Cow<'_, str>)> = query
+        .iter()
+        .map(|(k, v)| (k.as_ref(), Cow::Borrowed(v.as_str())))
+        .collect();
     if let Some(Auth::ApiKey { user, password }) = &inner.auth {
         pairs.push(("api_key", Cow::Owned(format!("{user}:{password}"))));
     }
     if !pairs.is_empty() {
-        let text: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", encode_query(k), encode_query(v))).collect();
+        let text: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode_query(k), encode_query(v)))
+            .collect();
         url.set_query(Some(&text.join("&")));
     }
     let mut request = inner.http.request(method.to_reqwest(), url);
@@ -259,7 +313,10 @@ async fn execute(
     }
     let transport = |e: reqwest::Error| -> Error {
         if e.is_timeout() {
-            return Error::Timeout { operation: operation.to_owned(), timeout: inner.timeout };
+            return Error::Timeout {
+                operation: operation.to_owned(),
+                timeout: inner.timeout,
+            };
         }
         let e = e.without_url();
         let mut message = e.to_string();
@@ -269,7 +326,11 @@ async fn execute(
             message.push_str(&s.to_string());
             source = s.source();
         }
-        Error::Transport { operation: operation.to_owned(), message, source: Some(Box::new(e)) }
+        Error::Transport {
+            operation: operation.to_owned(),
+            message,
+            source: Some(Box::new(e)),
+        }
     };
     let response = request.send().await.map_err(transport)?;
     let status = response.status().as_u16();
@@ -279,16 +340,29 @@ async fn execute(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let body = response.bytes().await.map_err(transport)?;
-    Ok(Answer { status, location, body })
+    Ok(Answer {
+        status,
+        location,
+        body,
+    })
 }
 
-fn status_error(operation: &str, method: Method, path: &str, status: u16, body: &[u8], documented: &[u16]) -> Error {
+fn status_error(
+    operation: &str,
+    method: Method,
+    path: &str,
+    status: u16,
+    body: &[u8],
+    documented: &[u16],
+) -> Error {
     // Asterisk says why in `message`; some 500s use `error` instead.
-    let message = serde_json::from_slice::<serde_json::Value>(body).ok().and_then(|v| {
-        ["message", "error"]
-            .iter()
-            .find_map(|k| v.get(k).and_then(|m| m.as_str()).map(str::to_owned))
-    });
+    let message = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            ["message", "error"]
+                .iter()
+                .find_map(|k| v.get(k).and_then(|m| m.as_str()).map(str::to_owned))
+        });
     Error::Status(Box::new(StatusError {
         operation: operation.to_owned(),
         method: method.as_str().to_owned(),

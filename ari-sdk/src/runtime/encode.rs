@@ -6,7 +6,11 @@ use crate::Timestamp;
 
 /// Path segments: everything but RFC 3986 unreserved characters is encoded, so `/`, `?`,
 /// `#` and `%` in an id stay inside its segment.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Query values: as for segments, but `,` (ARI's list separator), `:`, `/` and `@` stay
 /// readable (`media=sound:hello-world`); `+`, `&`, `=`, `#`, `%` and spaces are encoded.
@@ -92,7 +96,11 @@ pub fn redact_url(text: &str) -> String {
         let pairs: Vec<(String, String)> = url
             .query_pairs()
             .map(|(k, v)| {
-                let v = if k.eq_ignore_ascii_case("api_key") { "redacted".to_owned() } else { v.into_owned() };
+                let v = if k.eq_ignore_ascii_case("api_key") {
+                    "redacted".to_owned()
+                } else {
+                    v.into_owned()
+                };
                 (k.into_owned(), v)
             })
             .collect();
@@ -112,12 +120,18 @@ mod tests {
         assert_eq!(encode_segment("a..b").unwrap(), "a..b");
         assert!(encode_segment("..").is_err());
         assert!(encode_segment("").is_err());
-        assert_eq!(encode_segment("x\r\nHost: evil").unwrap(), "x%0D%0AHost%3A%20evil");
+        assert_eq!(
+            encode_segment("x\r\nHost: evil").unwrap(),
+            "x%0D%0AHost%3A%20evil"
+        );
     }
 
     #[test]
     fn query_values_keep_list_commas() {
-        assert_eq!(encode_query("sound:hello-world,sound:demo"), "sound:hello-world,sound:demo");
+        assert_eq!(
+            encode_query("sound:hello-world,sound:demo"),
+            "sound:hello-world,sound:demo"
+        );
         assert_eq!(encode_query("a+b&c=d #%"), "a%2Bb%26c%3Dd%20%23%25");
     }
 

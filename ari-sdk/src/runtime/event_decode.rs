@@ -47,7 +47,10 @@ pub fn decode_payload<T: DeserializeOwned>(json: &str) -> Result<T, PayloadError
         Err(first) => {
             let mut de = serde_json::Deserializer::from_str(json);
             match serde_path_to_error::deserialize::<_, T>(&mut de) {
-                Ok(_) => Err(PayloadError { path: String::new(), message: first.to_string() }),
+                Ok(_) => Err(PayloadError {
+                    path: String::new(),
+                    message: first.to_string(),
+                }),
                 Err(e) => {
                     let path = e.path().to_string();
                     Err(PayloadError {
@@ -63,8 +66,15 @@ pub fn decode_payload<T: DeserializeOwned>(json: &str) -> Result<T, PayloadError
 /// Reads `"type": "Name"` when it is the first member and holds no escapes.
 fn leading_type<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     let rest = text.trim_start().strip_prefix('{')?.trim_start();
-    let rest = rest.strip_prefix('"')?.strip_prefix(key)?.strip_prefix('"')?;
-    let rest = rest.trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
+    let rest = rest
+        .strip_prefix('"')?
+        .strip_prefix(key)?
+        .strip_prefix('"')?;
+    let rest = rest
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start()
+        .strip_prefix('"')?;
     let end = rest.find(['"', '\\'])?;
     (rest.as_bytes()[end] == b'"').then(|| &rest[..end])
 }
@@ -86,15 +96,27 @@ pub fn decode_event<E: EventSet>(text: &str) -> Result<E, Error> {
             None => {}
         }
     }
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| fail(None, String::new(), format!("not JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| fail(None, String::new(), format!("not JSON: {e}")))?;
     let object = value
         .as_object()
         .ok_or_else(|| fail(None, String::new(), "not a JSON object".to_owned()))?;
     let type_name = match object.get(E::DISCRIMINATOR) {
         Some(serde_json::Value::String(t)) => t.clone(),
-        Some(_) => return Err(fail(None, E::DISCRIMINATOR.to_owned(), "not a string".to_owned())),
-        None => return Err(fail(None, E::DISCRIMINATOR.to_owned(), "missing".to_owned())),
+        Some(_) => {
+            return Err(fail(
+                None,
+                E::DISCRIMINATOR.to_owned(),
+                "not a string".to_owned(),
+            ));
+        }
+        None => {
+            return Err(fail(
+                None,
+                E::DISCRIMINATOR.to_owned(),
+                "missing".to_owned(),
+            ));
+        }
     };
     match E::decode_known(&type_name, text) {
         Some(Ok(event)) => Ok(event),
@@ -113,7 +135,9 @@ pub fn decode_event<E: EventSet>(text: &str) -> Result<E, Error> {
 }
 
 /// `Deserialize` for the generated `Event`: the same rules as [`decode_event`].
-pub fn deserialize_event<'de, D: serde::Deserializer<'de>, E: EventSet>(deserializer: D) -> Result<E, D::Error> {
+pub fn deserialize_event<'de, D: serde::Deserializer<'de>, E: EventSet>(
+    deserializer: D,
+) -> Result<E, D::Error> {
     let raw: Box<serde_json::value::RawValue> = serde::Deserialize::deserialize(deserializer)?;
     decode_event(raw.get()).map_err(serde::de::Error::custom)
 }
@@ -146,8 +170,14 @@ mod tests {
 
     #[test]
     fn leading_type_reads_only_a_plain_first_member() {
-        assert_eq!(leading_type(r#"{"type":"StasisStart","x":1}"#, "type"), Some("StasisStart"));
-        assert_eq!(leading_type(" {\n \"type\" : \"Dial\" }", "type"), Some("Dial"));
+        assert_eq!(
+            leading_type(r#"{"type":"StasisStart","x":1}"#, "type"),
+            Some("StasisStart")
+        );
+        assert_eq!(
+            leading_type(" {\n \"type\" : \"Dial\" }", "type"),
+            Some("Dial")
+        );
         assert_eq!(leading_type(r#"{"x":1,"type":"Dial"}"#, "type"), None);
         assert_eq!(leading_type(r#"{"type":"Di\u0061l"}"#, "type"), None);
         assert_eq!(leading_type(r#"{"type":"#, "type"), None);

@@ -7,11 +7,16 @@ mod enums;
 mod event_decode;
 
 pub use bytes::Bytes;
-pub use call::{Call, Decoder, Pending, decode_binary, decode_json, decode_json_or_null, decode_void};
+pub use call::{
+    Call, Decoder, Pending, decode_binary, decode_json, decode_json_or_null, decode_void,
+};
 pub use encode::{QueryValue, Seg, redact_url};
-pub(crate) use enums::wire_enum_impls;
 pub use enums::deserialize_wire_str;
-pub use event_decode::{EventSet, PayloadError, UnknownEvent, decode_event, decode_payload, deserialize_event, serialize_tagged};
+pub(crate) use enums::wire_enum_impls;
+pub use event_decode::{
+    EventSet, PayloadError, UnknownEvent, decode_event, decode_payload, deserialize_event,
+    serialize_tagged,
+};
 
 /// One row of the generated operation table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -100,32 +100,32 @@ impl<'de> serde::Deserialize<'de> for Event {
 /// Event `ThingCreated` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThingCreated {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `thing`: Thing, required by the spec.
+    /// JSON `thing`: [`Thing`](super::models::Thing), required by the spec.
     pub thing: super::models::Thing,
 }
 /// Event `ThingGone` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThingGone {
-    /// JSON `asterisk_id`: string, optional.
+    /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
-    /// JSON `application`: string, required by the spec.
+    /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
-    /// JSON `timestamp`: Date, required by the spec.
+    /// JSON `timestamp`: `Date`, required by the spec.
     pub timestamp: crate::Timestamp,
-    /// JSON `thing_id`: string, required by the spec.
+    /// JSON `thing_id`: `string`, required by the spec.
     #[serde(default)]
     pub thing_id: String,
-    /// JSON `cause`: int, optional.
+    /// JSON `cause`: `int`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<i64>,
 }

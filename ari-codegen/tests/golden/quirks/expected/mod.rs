@@ -3,32 +3,56 @@
 /// The spec this code was generated from.
 pub const SPEC_LABEL: &str = "golden test spec";
 /// ARI models and the enums of their allowed values.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod models {
     include!(concat!(env!("OUT_DIR"), "/golden/models.rs"));
 }
 /// ARI events: the [`Event`](events::Event) enum and one struct per event type.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod events {
     include!(concat!(env!("OUT_DIR"), "/golden/events.rs"));
 }
 /// The table of every operation of the spec.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod operations {
     include!(concat!(env!("OUT_DIR"), "/golden/operations.rs"));
 }
 /// The `things` resource: accessor and request builders.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod things {
     include!(concat!(env!("OUT_DIR"), "/golden/things.rs"));
 }
 /// The `events_resource` resource: accessor and request builders.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod events_resource {
     include!(concat!(env!("OUT_DIR"), "/golden/events_resource.rs"));
 }
 /// Handles: resources addressed by id.
-#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
 pub mod handles {
     include!(concat!(env!("OUT_DIR"), "/golden/handles.rs"));
 }

@@ -5,26 +5,26 @@
 /// ARI model `Thing` (things.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Thing {
-    /// JSON `id`: string, required by the spec.
+    /// JSON `id`: `string`, required by the spec.
     #[serde(default)]
     pub id: String,
-    /// JSON `state`: string, see [`ThingState`](super::models::ThingState), required by the spec.
+    /// JSON `state`: `string`, see [`ThingState`](super::models::ThingState), required by the spec.
     pub state: super::models::ThingState,
-    /// JSON `created`: Date, required by the spec.
+    /// JSON `created`: `Date`, required by the spec.
     pub created: crate::Timestamp,
-    /// JSON `count`: long, optional.
+    /// JSON `count`: `long`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
-    /// JSON `tags`: List[string], required by the spec.
+    /// JSON `tags`: `List[string]`, required by the spec.
     #[serde(default)]
     pub tags: Vec<String>,
-    /// JSON `extra`: object, optional.
+    /// JSON `extra`: `object`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<serde_json::Value>,
-    /// JSON `type`: string, optional.
+    /// JSON `type`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
-    /// JSON `parent`: Thing, optional.
+    /// JSON `parent`: [`Thing`](super::models::Thing), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<Box<super::models::Thing>>,
 }

@@ -35,10 +35,10 @@ impl Things {
 /// `GET /things` (`list`).
 ///
 /// - Since: 12.0.0
-/// - Response: List[Thing]
+/// - Response: list of [`Thing`](super::models::Thing)
 ///
 /// Parameters:
-/// - `only` (query, string, see [`ListOnly`](super::models::ListOnly), comma-joined list); one of `build`, `system`
+/// - `only` (query, `string`, see [`ListOnly`](super::models::ListOnly), comma-joined list); one of `build`, `system`
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct List {
@@ -54,7 +54,7 @@ impl List {
         );
         List { call }
     }
-    /// Sets `only` (query, string, see [`ListOnly`](super::models::ListOnly), comma-joined list); one of `build`, `system`.
+    /// Sets `only` (query, `string`, see [`ListOnly`](super::models::ListOnly), comma-joined list); one of `build`, `system`.
     pub fn only(
         mut self,
         only: impl IntoIterator<Item = impl Into<super::models::ListOnly>>,
@@ -87,14 +87,14 @@ impl std::future::IntoFuture for List {
 /// `POST /things` (`create`).
 ///
 /// - Since: 20.17.0, 22.7.0, 23.1.0
-/// - Response: Thing
+/// - Response: [`Thing`](super::models::Thing)
 /// - Error statuses: 404, 409
 ///
 /// Parameters:
-/// - `type` (query, string, see [`CreateType`](super::models::CreateType), required); one of `Dialing Offhook`, `*`, `#`, `NOT_INUSE`, `Unknown`
-/// - `timeout` (query, int); default `30`; range 0 to unbounded
-/// - `variables` (body, containers)
-/// - `filter` (body, object)
+/// - `type` (query, `string`, see [`CreateType`](super::models::CreateType), required); one of `Dialing Offhook`, `*`, `#`, `NOT_INUSE`, `Unknown`
+/// - `timeout` (query, `int`); default `30`; range 0 to unbounded
+/// - `variables` (body, `containers`)
+/// - `filter` (body, `object`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Create {
@@ -117,14 +117,14 @@ impl Create {
         }
         Create { call }
     }
-    /// Sets `timeout` (query, int); default `30`; range 0 to unbounded.
+    /// Sets `timeout` (query, `int`); default `30`; range 0 to unbounded.
     pub fn timeout(mut self, timeout: i64) -> Self {
         let call = &mut self.call;
         call.check_range("timeout", timeout as f64, Some(0f64), None);
         call.query("timeout", timeout);
         self
     }
-    /// Sets `variables` (body, containers).
+    /// Sets `variables` (body, `containers`).
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -133,7 +133,7 @@ impl Create {
         call.body_map("variables", variables);
         self
     }
-    /// Sets `filter` (body, object).
+    /// Sets `filter` (body, `object`).
     pub fn filter(mut self, filter: serde_json::Value) -> Self {
         let call = &mut self.call;
         call.body("filter", filter);
@@ -160,11 +160,11 @@ impl std::future::IntoFuture for Create {
 /// `DELETE /things/{thingId}` (`move`).
 ///
 /// - Since: not stated
-/// - Response: void
+/// - Response: `void`
 ///
 /// Parameters:
-/// - `thingId` (path, string, required)
-/// - `reason` (query, string); default `normal`
+/// - `thingId` (path, `string`, required)
+/// - `reason` (query, `string`); default `normal`
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Move {
@@ -184,7 +184,7 @@ impl Move {
         );
         Move { call }
     }
-    /// Sets `reason` (query, string); default `normal`.
+    /// Sets `reason` (query, `string`); default `normal`.
     pub fn reason(mut self, reason: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("reason", Into::<String>::into(reason));
@@ -209,12 +209,12 @@ impl std::future::IntoFuture for Move {
 /// `GET /things/{thingId}/sub/{subId}/file` (`getFile`).
 ///
 /// - Since: not stated
-/// - Response: binary
+/// - Response: `binary`
 ///
 /// Parameters:
-/// - `thingId` (path, string, required)
-/// - `subId` (path, string, required)
-/// - `verbose` (query, boolean)
+/// - `thingId` (path, `string`, required)
+/// - `subId` (path, `string`, required)
+/// - `verbose` (query, `boolean`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetFile {
@@ -242,7 +242,7 @@ impl GetFile {
         );
         GetFile { call }
     }
-    /// Sets `verbose` (query, boolean).
+    /// Sets `verbose` (query, `boolean`).
     pub fn verbose(mut self, verbose: bool) -> Self {
         let call = &mut self.call;
         call.query("verbose", verbose);
