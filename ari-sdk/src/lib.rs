@@ -27,8 +27,10 @@
 //! - optional fields are `Option<T>`;
 //! - required strings, numbers, booleans, lists, maps and free JSON default to their empty
 //!   value (`""`, `0`, `false`, `[]`, `{}`, `null`) when absent;
-//! - required models, enums and timestamps must be present: without them the value is
-//!   not meaningful, and decoding fails with an error naming the field.
+//! - required timestamps are `Option<Timestamp>` as well: older servers omit some (a bridge's
+//!   `creationtime`), and no stand-in time would be true;
+//! - required models and enums must be present: without them the value is not meaningful,
+//!   and decoding fails with an error naming the field.
 //!
 //! Unknown fields are ignored; enum values the spec does not list decode as `Other(..)`;
 //! unknown event types decode as [`Event::Other`].

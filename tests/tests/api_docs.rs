@@ -20,9 +20,14 @@ fn upstream() -> Option<PathBuf> {
         Some(root().join("../shared/asterisk-api-docs")),
         Some(PathBuf::from("/work/shared/asterisk-api-docs")),
     ];
-    let found = candidates.into_iter().flatten().find(|p| p.join("22.10.1/resources.json").is_file());
+    let found = candidates
+        .into_iter()
+        .flatten()
+        .find(|p| p.join("22.10.1/resources.json").is_file());
     if found.is_none() {
-        eprintln!("SKIPPED: upstream api-docs not found (set ARI_UPSTREAM_API_DOCS); facts-only tests still ran");
+        eprintln!(
+            "SKIPPED: upstream api-docs not found (set ARI_UPSTREAM_API_DOCS); facts-only tests still ran"
+        );
     }
     found
 }
@@ -46,7 +51,8 @@ fn committed_api_docs_hold_no_prose_or_copyright() {
             if path.extension().is_none_or(|e| e != "json") {
                 continue;
             }
-            let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let value: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
             let found = import::prose_keys(&value);
             assert!(found.is_empty(), "{}: prose keys {found:?}", path.display());
         }
@@ -61,7 +67,14 @@ fn prose_detector_finds_prose() {
         "models": {"description": {"id": "description", "properties": {"description": {"type": "string"}}}}
     });
     let found = import::prose_keys(&value);
-    assert_eq!(found, vec!["_copyright", "apis[0].operations[0].summary", "apis[0].operations[0].parameters[0].description"]);
+    assert_eq!(
+        found,
+        vec![
+            "_copyright",
+            "apis[0].operations[0].summary",
+            "apis[0].operations[0].parameters[0].description"
+        ]
+    );
 }
 
 #[test]
@@ -80,7 +93,10 @@ fn importing_upstream_22_reproduces_the_committed_copy() {
     let docs = import::normalize(&spec).unwrap();
     for (name, text) in &docs {
         let committed = std::fs::read_to_string(root().join("api-docs/22").join(name)).unwrap();
-        assert!(committed == *text, "api-docs/22/{name} differs from a fresh import of 22.10.1");
+        assert!(
+            committed == *text,
+            "api-docs/22/{name} differs from a fresh import of 22.10.1"
+        );
     }
     // Importing keeps every fact: the IR of the import equals the IR of the upstream files
     // once the prose is ignored.
@@ -120,9 +136,15 @@ fn strip_prose(api: &mut ari_codegen::ir::Api) {
 #[test]
 fn every_upstream_spec_generates_code_that_parses() {
     let Some(upstream) = upstream() else { return };
-    let mut versions: Vec<PathBuf> = std::fs::read_dir(&upstream).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut versions: Vec<PathBuf> = std::fs::read_dir(&upstream)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     versions.sort();
-    assert!(versions.len() >= 6, "expected Asterisk 16 to 23, found {versions:?}");
+    assert!(
+        versions.len() >= 6,
+        "expected Asterisk 16 to 23, found {versions:?}"
+    );
     for version in versions {
         let files = ari_codegen::generate_from_dir(&version, &Settings::default())
             .unwrap_or_else(|e| panic!("{}: {e}", version.display()));
@@ -130,16 +152,26 @@ fn every_upstream_spec_generates_code_that_parses() {
         let api = ari_codegen::load_api(&version).unwrap();
         let table = &files["operations.rs"];
         for op in api.operations() {
-            assert!(table.contains(&format!("name: \"{}\"", op.qualified_name())), "{}: {}", version.display(), op.qualified_name());
+            assert!(
+                table.contains(&format!("name: \"{}\"", op.qualified_name())),
+                "{}: {}",
+                version.display(),
+                op.qualified_name()
+            );
         }
         // Upstream prose reaches the docs of a build against a full folder.
-        assert!(files["channels.rs"].contains("originate"), "{}", version.display());
+        assert!(
+            files["channels.rs"].contains("originate"),
+            "{}",
+            version.display()
+        );
     }
 }
 
 #[test]
 fn upstream_prose_reaches_generated_docs() {
     let Some(upstream) = upstream() else { return };
-    let files = ari_codegen::generate_from_dir(&upstream.join("22.10.1"), &Settings::default()).unwrap();
+    let files =
+        ari_codegen::generate_from_dir(&upstream.join("22.10.1"), &Settings::default()).unwrap();
     assert!(files["channels.rs"].contains("/// Create a new channel (originate)."));
 }

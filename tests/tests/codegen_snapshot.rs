@@ -11,23 +11,34 @@ fn root() -> PathBuf {
 
 #[test]
 fn committed_snapshot_matches_api_docs() {
-    let files = ari_codegen::generate_from_dir(&root().join("api-docs/22"), &Settings::asterisk_line("22")).unwrap();
+    let files =
+        ari_codegen::generate_from_dir(&root().join("api-docs/22"), &Settings::asterisk_line("22"))
+            .unwrap();
     let snapshot = root().join("ari-sdk/generated/asterisk_22");
     if let Some(report) = ari_codegen::compare_with_dir(&files, &snapshot) {
-        panic!("ari-sdk/generated/asterisk_22 is out of date:\n{report}\nrefresh it with: cargo regen");
+        panic!(
+            "ari-sdk/generated/asterisk_22 is out of date:\n{report}\nrefresh it with: cargo regen"
+        );
     }
 }
 
 #[test]
 fn check_command_fails_on_drift() {
     let stale = std::env::temp_dir().join(format!("ari-snapshot-drift-{}", std::process::id()));
-    let files = ari_codegen::generate_from_dir(&root().join("api-docs/22"), &Settings::asterisk_line("22")).unwrap();
+    let files =
+        ari_codegen::generate_from_dir(&root().join("api-docs/22"), &Settings::asterisk_line("22"))
+            .unwrap();
     ari_codegen::write_files(&files, &stale).unwrap();
     assert!(ari_codegen::compare_with_dir(&files, &stale).is_none());
     let models = stale.join("models.rs");
-    let text = std::fs::read_to_string(&models).unwrap().replace("pub struct Channel {", "pub struct Chanel {");
+    let text = std::fs::read_to_string(&models)
+        .unwrap()
+        .replace("pub struct Channel {", "pub struct Chanel {");
     std::fs::write(&models, text).unwrap();
     let report = ari_codegen::compare_with_dir(&files, &stale).expect("drift is reported");
-    assert!(report.contains("models.rs") && report.contains("Chanel"), "{report}");
+    assert!(
+        report.contains("models.rs") && report.contains("Chanel"),
+        "{report}"
+    );
     std::fs::remove_dir_all(&stale).unwrap();
 }

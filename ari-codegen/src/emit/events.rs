@@ -52,10 +52,10 @@ pub fn emit(api: &Api) -> TokenStream {
     });
     let timestamp = has("timestamp", &TypeRef::Date, true).then(|| {
         quote! {
-            /// When Asterisk created the event (`None` only for an unknown type without one).
+            /// When Asterisk created the event (`None` when the frame does not say).
             pub fn timestamp(&self) -> Option<&crate::Timestamp> {
                 match self {
-                    #( Event::#names(e) => Some(&e.timestamp), )*
+                    #( Event::#names(e) => e.timestamp.as_ref(), )*
                     Event::Other(e) => e.timestamp.as_ref(),
                 }
             }

@@ -33,7 +33,8 @@ pub fn emit(api: &Api) -> TokenStream {
 
 /// Fields of a struct, with the serde attributes of the decoding rule (see ari-sdk docs):
 /// optional -> `Option`; required with a natural empty value -> default when absent;
-/// required model, enum or date -> must be present.
+/// required date -> `Option` too (older servers omit e.g. `Bridge.creationtime`);
+/// required model or enum -> must be present.
 pub fn struct_fields(owner: &str, fields: &[Field]) -> TokenStream {
     let mut used: Vec<String> = Vec::new();
     let items = fields.iter().map(|f| {
@@ -55,7 +56,7 @@ pub fn struct_fields(owner: &str, fields: &[Field]) -> TokenStream {
         } else {
             quote!()
         };
-        if !f.required {
+        if !f.required || f.ty == TypeRef::Date {
             quote! {
                 #doc
                 #rename

@@ -254,54 +254,54 @@ impl Event {
             Event::Other(e) => &e.application,
         }
     }
-    /// When Asterisk created the event (`None` only for an unknown type without one).
+    /// When Asterisk created the event (`None` when the frame does not say).
     pub fn timestamp(&self) -> Option<&crate::Timestamp> {
         match self {
-            Event::ApplicationMoveFailed(e) => Some(&e.timestamp),
-            Event::ApplicationRegistered(e) => Some(&e.timestamp),
-            Event::ApplicationReplaced(e) => Some(&e.timestamp),
-            Event::ApplicationUnregistered(e) => Some(&e.timestamp),
-            Event::BridgeAttendedTransfer(e) => Some(&e.timestamp),
-            Event::BridgeBlindTransfer(e) => Some(&e.timestamp),
-            Event::BridgeCreated(e) => Some(&e.timestamp),
-            Event::BridgeDestroyed(e) => Some(&e.timestamp),
-            Event::BridgeMerged(e) => Some(&e.timestamp),
-            Event::BridgeVideoSourceChanged(e) => Some(&e.timestamp),
-            Event::CallBroadcast(e) => Some(&e.timestamp),
-            Event::CallClaimed(e) => Some(&e.timestamp),
-            Event::ChannelCallerId(e) => Some(&e.timestamp),
-            Event::ChannelConnectedLine(e) => Some(&e.timestamp),
-            Event::ChannelCreated(e) => Some(&e.timestamp),
-            Event::ChannelDestroyed(e) => Some(&e.timestamp),
-            Event::ChannelDialplan(e) => Some(&e.timestamp),
-            Event::ChannelDtmfReceived(e) => Some(&e.timestamp),
-            Event::ChannelEnteredBridge(e) => Some(&e.timestamp),
-            Event::ChannelHangupRequest(e) => Some(&e.timestamp),
-            Event::ChannelHold(e) => Some(&e.timestamp),
-            Event::ChannelLeftBridge(e) => Some(&e.timestamp),
-            Event::ChannelStateChange(e) => Some(&e.timestamp),
-            Event::ChannelTalkingFinished(e) => Some(&e.timestamp),
-            Event::ChannelTalkingStarted(e) => Some(&e.timestamp),
-            Event::ChannelToneDetected(e) => Some(&e.timestamp),
-            Event::ChannelTransfer(e) => Some(&e.timestamp),
-            Event::ChannelUnhold(e) => Some(&e.timestamp),
-            Event::ChannelUserevent(e) => Some(&e.timestamp),
-            Event::ChannelVarset(e) => Some(&e.timestamp),
-            Event::ContactStatusChange(e) => Some(&e.timestamp),
-            Event::DeviceStateChanged(e) => Some(&e.timestamp),
-            Event::Dial(e) => Some(&e.timestamp),
-            Event::EndpointStateChange(e) => Some(&e.timestamp),
-            Event::PeerStatusChange(e) => Some(&e.timestamp),
-            Event::PlaybackContinuing(e) => Some(&e.timestamp),
-            Event::PlaybackFinished(e) => Some(&e.timestamp),
-            Event::PlaybackStarted(e) => Some(&e.timestamp),
-            Event::RESTResponse(e) => Some(&e.timestamp),
-            Event::RecordingFailed(e) => Some(&e.timestamp),
-            Event::RecordingFinished(e) => Some(&e.timestamp),
-            Event::RecordingStarted(e) => Some(&e.timestamp),
-            Event::StasisEnd(e) => Some(&e.timestamp),
-            Event::StasisStart(e) => Some(&e.timestamp),
-            Event::TextMessageReceived(e) => Some(&e.timestamp),
+            Event::ApplicationMoveFailed(e) => e.timestamp.as_ref(),
+            Event::ApplicationRegistered(e) => e.timestamp.as_ref(),
+            Event::ApplicationReplaced(e) => e.timestamp.as_ref(),
+            Event::ApplicationUnregistered(e) => e.timestamp.as_ref(),
+            Event::BridgeAttendedTransfer(e) => e.timestamp.as_ref(),
+            Event::BridgeBlindTransfer(e) => e.timestamp.as_ref(),
+            Event::BridgeCreated(e) => e.timestamp.as_ref(),
+            Event::BridgeDestroyed(e) => e.timestamp.as_ref(),
+            Event::BridgeMerged(e) => e.timestamp.as_ref(),
+            Event::BridgeVideoSourceChanged(e) => e.timestamp.as_ref(),
+            Event::CallBroadcast(e) => e.timestamp.as_ref(),
+            Event::CallClaimed(e) => e.timestamp.as_ref(),
+            Event::ChannelCallerId(e) => e.timestamp.as_ref(),
+            Event::ChannelConnectedLine(e) => e.timestamp.as_ref(),
+            Event::ChannelCreated(e) => e.timestamp.as_ref(),
+            Event::ChannelDestroyed(e) => e.timestamp.as_ref(),
+            Event::ChannelDialplan(e) => e.timestamp.as_ref(),
+            Event::ChannelDtmfReceived(e) => e.timestamp.as_ref(),
+            Event::ChannelEnteredBridge(e) => e.timestamp.as_ref(),
+            Event::ChannelHangupRequest(e) => e.timestamp.as_ref(),
+            Event::ChannelHold(e) => e.timestamp.as_ref(),
+            Event::ChannelLeftBridge(e) => e.timestamp.as_ref(),
+            Event::ChannelStateChange(e) => e.timestamp.as_ref(),
+            Event::ChannelTalkingFinished(e) => e.timestamp.as_ref(),
+            Event::ChannelTalkingStarted(e) => e.timestamp.as_ref(),
+            Event::ChannelToneDetected(e) => e.timestamp.as_ref(),
+            Event::ChannelTransfer(e) => e.timestamp.as_ref(),
+            Event::ChannelUnhold(e) => e.timestamp.as_ref(),
+            Event::ChannelUserevent(e) => e.timestamp.as_ref(),
+            Event::ChannelVarset(e) => e.timestamp.as_ref(),
+            Event::ContactStatusChange(e) => e.timestamp.as_ref(),
+            Event::DeviceStateChanged(e) => e.timestamp.as_ref(),
+            Event::Dial(e) => e.timestamp.as_ref(),
+            Event::EndpointStateChange(e) => e.timestamp.as_ref(),
+            Event::PeerStatusChange(e) => e.timestamp.as_ref(),
+            Event::PlaybackContinuing(e) => e.timestamp.as_ref(),
+            Event::PlaybackFinished(e) => e.timestamp.as_ref(),
+            Event::PlaybackStarted(e) => e.timestamp.as_ref(),
+            Event::RESTResponse(e) => e.timestamp.as_ref(),
+            Event::RecordingFailed(e) => e.timestamp.as_ref(),
+            Event::RecordingFinished(e) => e.timestamp.as_ref(),
+            Event::RecordingStarted(e) => e.timestamp.as_ref(),
+            Event::StasisEnd(e) => e.timestamp.as_ref(),
+            Event::StasisStart(e) => e.timestamp.as_ref(),
+            Event::TextMessageReceived(e) => e.timestamp.as_ref(),
             Event::Other(e) => e.timestamp.as_ref(),
         }
     }
@@ -874,7 +874,8 @@ pub struct ApplicationMoveFailed {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
     /// JSON `destination`: `string`, required by the spec.
@@ -894,7 +895,8 @@ pub struct ApplicationRegistered {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
 }
 /// Event `ApplicationReplaced` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -906,7 +908,8 @@ pub struct ApplicationReplaced {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
 }
 /// Event `ApplicationUnregistered` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -918,7 +921,8 @@ pub struct ApplicationUnregistered {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
 }
 /// Event `BridgeAttendedTransfer` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -930,7 +934,8 @@ pub struct BridgeAttendedTransfer {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `transferer_first_leg`: [`Channel`](super::models::Channel), required by the spec.
     pub transferer_first_leg: super::models::Channel,
     /// JSON `transferer_second_leg`: [`Channel`](super::models::Channel), required by the spec.
@@ -988,7 +993,8 @@ pub struct BridgeBlindTransfer {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
     /// JSON `replace_channel`: [`Channel`](super::models::Channel), optional.
@@ -1023,7 +1029,8 @@ pub struct BridgeCreated {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `bridge`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge: super::models::Bridge,
 }
@@ -1037,7 +1044,8 @@ pub struct BridgeDestroyed {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `bridge`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge: super::models::Bridge,
 }
@@ -1051,7 +1059,8 @@ pub struct BridgeMerged {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `bridge`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge: super::models::Bridge,
     /// JSON `bridge_from`: [`Bridge`](super::models::Bridge), required by the spec.
@@ -1067,7 +1076,8 @@ pub struct BridgeVideoSourceChanged {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `bridge`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge: super::models::Bridge,
     /// JSON `old_video_source_id`: `string`, optional.
@@ -1084,7 +1094,8 @@ pub struct CallBroadcast {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
     /// JSON `caller`: `string`, optional.
@@ -1104,7 +1115,8 @@ pub struct CallClaimed {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
     /// JSON `winner_app`: `string`, required by the spec.
@@ -1121,7 +1133,8 @@ pub struct ChannelCallerId {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `caller_presentation`: `int`, required by the spec.
     #[serde(default)]
     pub caller_presentation: i64,
@@ -1141,7 +1154,8 @@ pub struct ChannelConnectedLine {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
@@ -1155,7 +1169,8 @@ pub struct ChannelCreated {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
@@ -1169,7 +1184,8 @@ pub struct ChannelDestroyed {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `cause`: `int`, required by the spec.
     #[serde(default)]
     pub cause: i64,
@@ -1192,7 +1208,8 @@ pub struct ChannelDialplan {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
     /// JSON `dialplan_app`: `string`, required by the spec.
@@ -1212,7 +1229,8 @@ pub struct ChannelDtmfReceived {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `digit`: `string`, required by the spec.
     #[serde(default)]
     pub digit: String,
@@ -1232,7 +1250,8 @@ pub struct ChannelEnteredBridge {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `bridge`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge: super::models::Bridge,
     /// JSON `channel`: [`Channel`](super::models::Channel), optional.
@@ -1249,7 +1268,8 @@ pub struct ChannelHangupRequest {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `cause`: `int`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<i64>,
@@ -1272,7 +1292,8 @@ pub struct ChannelHold {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
     /// JSON `musicclass`: `string`, optional.
@@ -1289,7 +1310,8 @@ pub struct ChannelLeftBridge {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `bridge`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge: super::models::Bridge,
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
@@ -1305,7 +1327,8 @@ pub struct ChannelStateChange {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
@@ -1319,7 +1342,8 @@ pub struct ChannelTalkingFinished {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
     /// JSON `duration`: `int`, required by the spec.
@@ -1336,7 +1360,8 @@ pub struct ChannelTalkingStarted {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
@@ -1350,7 +1375,8 @@ pub struct ChannelToneDetected {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
@@ -1364,7 +1390,8 @@ pub struct ChannelTransfer {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `state`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -1383,7 +1410,8 @@ pub struct ChannelUnhold {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
@@ -1397,7 +1425,8 @@ pub struct ChannelUserevent {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `eventname`: `string`, required by the spec.
     #[serde(default)]
     pub eventname: String,
@@ -1424,7 +1453,8 @@ pub struct ChannelVarset {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `variable`: `string`, required by the spec.
     #[serde(default)]
     pub variable: String,
@@ -1445,7 +1475,8 @@ pub struct ContactStatusChange {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `endpoint`: [`Endpoint`](super::models::Endpoint), required by the spec.
     pub endpoint: super::models::Endpoint,
     /// JSON `contact_info`: [`ContactInfo`](super::models::ContactInfo), required by the spec.
@@ -1461,7 +1492,8 @@ pub struct DeviceStateChanged {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `device_state`: [`DeviceState`](super::models::DeviceState), required by the spec.
     pub device_state: super::models::DeviceState,
 }
@@ -1475,7 +1507,8 @@ pub struct Dial {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `caller`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller: Option<super::models::Channel>,
@@ -1504,7 +1537,8 @@ pub struct EndpointStateChange {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `endpoint`: [`Endpoint`](super::models::Endpoint), required by the spec.
     pub endpoint: super::models::Endpoint,
 }
@@ -1518,7 +1552,8 @@ pub struct PeerStatusChange {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `endpoint`: [`Endpoint`](super::models::Endpoint), required by the spec.
     pub endpoint: super::models::Endpoint,
     /// JSON `peer`: [`Peer`](super::models::Peer), required by the spec.
@@ -1534,7 +1569,8 @@ pub struct PlaybackContinuing {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `playback`: [`Playback`](super::models::Playback), required by the spec.
     pub playback: super::models::Playback,
 }
@@ -1548,7 +1584,8 @@ pub struct PlaybackFinished {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `playback`: [`Playback`](super::models::Playback), required by the spec.
     pub playback: super::models::Playback,
 }
@@ -1562,7 +1599,8 @@ pub struct PlaybackStarted {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `playback`: [`Playback`](super::models::Playback), required by the spec.
     pub playback: super::models::Playback,
 }
@@ -1576,7 +1614,8 @@ pub struct RESTResponse {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `transaction_id`: `string`, required by the spec.
     #[serde(default)]
     pub transaction_id: String,
@@ -1609,7 +1648,8 @@ pub struct RecordingFailed {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `recording`: [`LiveRecording`](super::models::LiveRecording), required by the spec.
     pub recording: super::models::LiveRecording,
 }
@@ -1623,7 +1663,8 @@ pub struct RecordingFinished {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `recording`: [`LiveRecording`](super::models::LiveRecording), required by the spec.
     pub recording: super::models::LiveRecording,
 }
@@ -1637,7 +1678,8 @@ pub struct RecordingStarted {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `recording`: [`LiveRecording`](super::models::LiveRecording), required by the spec.
     pub recording: super::models::LiveRecording,
 }
@@ -1651,7 +1693,8 @@ pub struct StasisEnd {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
@@ -1665,7 +1708,8 @@ pub struct StasisStart {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `args`: `List[string]`, required by the spec.
     #[serde(default)]
     pub args: Vec<String>,
@@ -1685,7 +1729,8 @@ pub struct TextMessageReceived {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `message`: [`TextMessage`](super::models::TextMessage), required by the spec.
     pub message: super::models::TextMessage,
     /// JSON `endpoint`: [`Endpoint`](super::models::Endpoint), optional.

@@ -67,9 +67,11 @@ pub struct ConfigInfo {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StatusInfo {
     /// JSON `startup_time`: `Date`, required by the spec.
-    pub startup_time: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_time: Option<crate::Timestamp>,
     /// JSON `last_reload_time`: `Date`, required by the spec.
-    pub last_reload_time: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_reload_time: Option<crate::Timestamp>,
 }
 /// ARI model `AsteriskInfo` (asterisk.json).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -347,7 +349,8 @@ pub struct Channel {
     /// JSON `dialplan`: [`DialplanCEP`](super::models::DialplanCEP), required by the spec.
     pub dialplan: super::models::DialplanCEP,
     /// JSON `creationtime`: `Date`, required by the spec.
-    pub creationtime: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creationtime: Option<crate::Timestamp>,
     /// JSON `language`: `string`, required by the spec.
     #[serde(default)]
     pub language: String,
@@ -391,7 +394,8 @@ pub struct Bridge {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_source_id: Option<String>,
     /// JSON `creationtime`: `Date`, required by the spec.
-    pub creationtime: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creationtime: Option<crate::Timestamp>,
     /// JSON `bridgevars`: `object`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bridgevars: Option<serde_json::Value>,

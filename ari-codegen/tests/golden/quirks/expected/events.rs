@@ -36,11 +36,11 @@ impl Event {
             Event::Other(e) => &e.application,
         }
     }
-    /// When Asterisk created the event (`None` only for an unknown type without one).
+    /// When Asterisk created the event (`None` when the frame does not say).
     pub fn timestamp(&self) -> Option<&crate::Timestamp> {
         match self {
-            Event::ThingCreated(e) => Some(&e.timestamp),
-            Event::ThingGone(e) => Some(&e.timestamp),
+            Event::ThingCreated(e) => e.timestamp.as_ref(),
+            Event::ThingGone(e) => e.timestamp.as_ref(),
             Event::Other(e) => e.timestamp.as_ref(),
         }
     }
@@ -107,7 +107,8 @@ pub struct ThingCreated {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `thing`: [`Thing`](super::models::Thing), required by the spec.
     pub thing: super::models::Thing,
 }
@@ -121,7 +122,8 @@ pub struct ThingGone {
     #[serde(default)]
     pub application: String,
     /// JSON `timestamp`: `Date`, required by the spec.
-    pub timestamp: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::Timestamp>,
     /// JSON `thing_id`: `string`, required by the spec.
     #[serde(default)]
     pub thing_id: String,

@@ -11,7 +11,8 @@ pub struct Thing {
     /// JSON `state`: `string`, see [`ThingState`](super::models::ThingState), required by the spec.
     pub state: super::models::ThingState,
     /// JSON `created`: `Date`, required by the spec.
-    pub created: crate::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<crate::Timestamp>,
     /// JSON `count`: `long`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
