@@ -27,6 +27,50 @@ pub struct Api {
     pub enums: Vec<EnumDef>,
     /// Resources addressed by an id path prefix, in first-use order.
     pub handles: Vec<Handle>,
+    /// Handles that are also models (`Channel`, `Bridge`, ...): what events can concern.
+    pub resource_kinds: Vec<ResourceKind>,
+}
+
+/// A kind of resource that has both a handle and a model, so events can name it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceKind {
+    /// The model and handle name, e.g. `Channel`, `LiveRecording`.
+    pub name: String,
+    /// Model fields that make the id, joined by `/` when several (`technology`, `resource`).
+    pub id_fields: Vec<String>,
+    /// Path parameters of the handle, in the same order as `id_fields`.
+    pub id_params: Vec<String>,
+}
+
+impl ResourceKind {
+    /// The parameter that names a new resource of this kind before it exists
+    /// (`playbackId` for play, `channelId` for originate, `name` for record).
+    pub fn creation_param<'a>(&self, op: &'a Operation) -> Option<&'a Param> {
+        let [field] = self.id_fields.as_slice() else {
+            return None;
+        };
+        let camel = names::upper_camel(&self.name);
+        let lower = format!("{}{}Id", camel[..1].to_ascii_lowercase(), &camel[1..]);
+        if op.method == HttpMethod::Get {
+            return None;
+        }
+        // A path parameter names the new resource only as the path's last segment
+        // (`/channels/{channelId}`), not as its parent (`/channels/{channelId}/snoop`).
+        let last = match op.segments.last() {
+            Some(Segment::Param(p)) => Some(p.as_str()),
+            _ => None,
+        };
+        op.params.iter().find(|p| {
+            let place_ok = match p.location {
+                ParamLocation::Path => last == Some(p.name.as_str()),
+                _ => true,
+            };
+            p.ty == TypeRef::String
+                && !p.multiple
+                && place_ok
+                && (p.name == lower || p.name == *field)
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -377,6 +421,7 @@ impl Builder {
 
         let handles = handles(&mut resources)?;
         check_rust_names(&models, &events, &self.enums)?;
+        let resource_kinds = resource_kinds(&handles, &models);
 
         Ok(Api {
             api_version: spec.listing.api_version.clone(),
@@ -387,6 +432,7 @@ impl Builder {
             discriminator: hierarchy.discriminator,
             enums: self.enums,
             handles,
+            resource_kinds,
         })
     }
 
@@ -973,6 +1019,50 @@ fn handles(resources: &mut [Resource]) -> Result<Vec<Handle>, SpecError> {
         }
     }
     Ok(handles)
+}
+
+/// Handles whose name is a model, and which model fields make their ids: `id`, else
+/// `name` for one id; for several ids, the field each parameter starts (`tech` ->
+/// `technology`).
+fn resource_kinds(handles: &[Handle], models: &[Model]) -> Vec<ResourceKind> {
+    let mut kinds = Vec::new();
+    for handle in handles {
+        let Some(model) = models.iter().find(|m| m.name == handle.name) else {
+            continue;
+        };
+        let has = |name: &str| {
+            model
+                .fields
+                .iter()
+                .any(|f| f.name == name && f.ty == TypeRef::String)
+        };
+        let id_fields: Option<Vec<String>> = if handle.id_params.len() == 1 {
+            ["id", "name"]
+                .iter()
+                .find(|f| has(f))
+                .map(|f| vec![f.to_string()])
+        } else {
+            handle
+                .id_params
+                .iter()
+                .map(|p| {
+                    model
+                        .fields
+                        .iter()
+                        .find(|f| f.ty == TypeRef::String && f.name.starts_with(p.as_str()))
+                        .map(|f| f.name.clone())
+                })
+                .collect()
+        };
+        if let Some(id_fields) = id_fields {
+            kinds.push(ResourceKind {
+                name: handle.name.clone(),
+                id_fields,
+                id_params: handle.id_params.clone(),
+            });
+        }
+    }
+    kinds
 }
 
 pub(crate) fn render_path(segments: &[Segment]) -> String {

@@ -36,6 +36,9 @@ pub(crate) struct Inner {
     pub(crate) base: url::Url,
     pub(crate) auth: Option<Auth>,
     pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    /// Per-resource event subscriptions, fed by this client's event connections.
+    pub(crate) registry: Arc<crate::event_stream::Registry>,
 }
 
 impl fmt::Debug for Client {
@@ -64,6 +67,20 @@ impl Client {
     /// The ARI root this client talks to.
     pub fn base_url(&self) -> &str {
         self.inner.base.as_str()
+    }
+
+    /// Masks the password (and the api_key form of it) in text from other libraries.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        match &self.inner.auth {
+            Some(Auth::Basic { password, .. } | Auth::ApiKey { password, .. })
+                if !password.is_empty() =>
+            {
+                let encoded = crate::runtime::encode_query(password);
+                text.replace(password.as_str(), "<redacted>")
+                    .replace(&encoded, "<redacted>")
+            }
+            _ => text.to_owned(),
+        }
     }
 }
 
@@ -169,6 +186,8 @@ impl ClientBuilder {
                 base,
                 auth: self.auth,
                 timeout: self.timeout,
+                connect_timeout: self.connect_timeout,
+                registry: Arc::default(),
             }),
         })
     }

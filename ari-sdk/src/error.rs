@@ -45,6 +45,18 @@ pub enum Error {
     /// A WebSocket frame that is not a valid event.
     #[error(transparent)]
     Event(Box<EventDecodeError>),
+    /// A slow consumer: this many items were dropped at this point of the stream.
+    #[error("the consumer fell behind: {missed} items were dropped here")]
+    Lagged { missed: u64 },
+    /// A wait or a per-resource stream needs an open event connection (`client.events(..).connect()`).
+    #[error("{what}: no event connection is open on this client")]
+    NoEventConnection { what: String },
+    /// What was waited for cannot happen any more: its resource went away.
+    #[error("{what}: ended by {event}")]
+    Gone { what: String, event: String },
+    /// What was waited for failed (a recording failed, an originated channel was destroyed).
+    #[error("{what}: {reason}")]
+    Failed { what: String, reason: String },
     /// A bad argument, caught before any request was sent.
     #[error("{operation}: invalid argument `{argument}`: {reason}")]
     InvalidArgument {

@@ -37,18 +37,22 @@
 
 mod client;
 mod error;
+mod event_stream;
 mod raw;
 mod response;
 #[doc(hidden)]
 pub mod runtime;
 mod timestamp;
+mod watch;
 
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, EventDecodeError, Result, StatusError};
+pub use event_stream::{EventStream, EventsBuilder, Item, ResourceEvents};
 pub use raw::{Raw, RawRequest};
 pub use response::Response;
 pub use runtime::{Method, OperationInfo, UnknownEvent};
 pub use timestamp::{Timestamp, TimestampError};
+pub use watch::Watched;
 
 /// The client generated from the Asterisk 22 api-docs (or from `ARI_API_DOCS`).
 pub mod asterisk_22 {

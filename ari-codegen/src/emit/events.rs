@@ -6,7 +6,69 @@ use quote::quote;
 use super::docs;
 use super::models::struct_fields;
 use super::types::type_ident;
-use crate::ir::{Api, TypeRef};
+use crate::ir::{Api, Field, TypeRef};
+
+/// Code visiting the resource ids inside one event field, if it holds resources.
+fn resource_visit(api: &Api, field: &Field) -> Option<TokenStream> {
+    let (model, list) = match &field.ty {
+        TypeRef::Model(m) => (m, false),
+        TypeRef::List(inner) => match inner.as_ref() {
+            TypeRef::Model(m) => (m, true),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let kind = api.resource_kinds.iter().find(|k| &k.name == model)?;
+    let model_def = api.model(model)?;
+    let kind_name = kind.name.as_str();
+    let field_ident = super::types::snake(&field.name);
+    let id_required = kind.id_fields.iter().all(|f| {
+        model_def
+            .fields
+            .iter()
+            .any(|mf| &mf.name == f && mf.required)
+    });
+    if !id_required {
+        return None;
+    }
+    let parts: Vec<_> = kind
+        .id_fields
+        .iter()
+        .map(|f| super::types::snake(f))
+        .collect();
+    let one = if parts.len() == 1 {
+        let part = &parts[0];
+        quote!(visit(#kind_name, &v.#part);)
+    } else {
+        let pattern = vec!["{}"; parts.len()].join("/");
+        quote! {
+            let id = format!(#pattern, #(v.#parts),*);
+            visit(#kind_name, &id);
+        }
+    };
+    // A playback or recording also concerns the channel or bridge it plays to or records.
+    let has_target = model_def
+        .fields
+        .iter()
+        .any(|f| f.name == "target_uri" && f.ty == TypeRef::String && f.required);
+    let one = if has_target {
+        quote! {
+            #one
+            if let Some((kind, id)) = crate::runtime::media_target(&v.target_uri) {
+                visit(kind, id);
+            }
+        }
+    } else {
+        one
+    };
+    let optional = !field.required && field.ty != TypeRef::Date;
+    Some(match (list, optional) {
+        (false, false) => quote!({ let v = &e.#field_ident; #one }),
+        (false, true) => quote!(if let Some(v) = &e.#field_ident { #one }),
+        (true, false) => quote!(for v in &e.#field_ident { #one }),
+        (true, true) => quote!(for v in e.#field_ident.iter().flatten() { #one }),
+    })
+}
 
 pub fn emit(api: &Api) -> TokenStream {
     let base = &api.event_base_fields;
@@ -73,11 +135,25 @@ pub fn emit(api: &Api) -> TokenStream {
         }
     });
 
+    let resource_arms = api.events.iter().filter_map(|e| {
+        let name = type_ident(&e.name);
+        let mut fields = base.clone();
+        fields.extend(e.fields.iter().cloned());
+        let visits: Vec<TokenStream> = fields
+            .iter()
+            .filter_map(|f| resource_visit(api, f))
+            .collect();
+        (!visits.is_empty()).then(|| quote!(Event::#name(e) => { #(#visits)* }))
+    });
+
     quote! {
         #[allow(unused_imports)]
         use super::models;
 
         /// Every event type of the spec, decoded by its `type`.
+        ///
+        /// Variants are boxed: event structs hold whole channels and bridges, and an enum
+        /// as large as its largest variant would make every queue slot that large.
         ///
         /// A type this spec does not know becomes [`Event::Other`], with the raw JSON kept,
         /// so a newer Asterisk never breaks decoding. A known type whose payload does not
@@ -85,7 +161,7 @@ pub fn emit(api: &Api) -> TokenStream {
         #[derive(Debug, Clone, PartialEq)]
         #[non_exhaustive]
         pub enum Event {
-            #( #[doc = #variant_docs] #names(#names), )*
+            #( #[doc = #variant_docs] #names(Box<#names>), )*
             /// An event type this spec does not list.
             Other(crate::UnknownEvent),
         }
@@ -104,13 +180,24 @@ pub fn emit(api: &Api) -> TokenStream {
             #application
             #timestamp
             #asterisk_id
+
+            /// Calls `visit(kind, id)` for every resource the event carries: `kind` is the
+            /// model name (`Channel`, `Bridge`, `Playback`, ...), `id` the id a handle takes
+            /// (`technology/resource` for an endpoint). Used by per-resource streams.
+            pub fn for_each_resource(&self, mut visit: impl FnMut(&'static str, &str)) {
+                #[allow(clippy::match_single_binding)]
+                match self {
+                    #(#resource_arms)*
+                    _ => {}
+                }
+            }
         }
 
         impl crate::runtime::EventSet for Event {
             const DISCRIMINATOR: &'static str = #discriminator;
             fn decode_known(type_name: &str, json: &str) -> Option<Result<Self, crate::runtime::PayloadError>> {
                 Some(match type_name {
-                    #( #wire => crate::runtime::decode_payload::<#names>(json).map(Event::#names), )*
+                    #( #wire => crate::runtime::decode_payload::<#names>(json).map(|e| Event::#names(Box::new(e))), )*
                     _ => return None,
                 })
             }

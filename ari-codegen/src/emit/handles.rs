@@ -38,6 +38,27 @@ fn handle(api: &Api, handle: &Handle) -> TokenStream {
             }
         }
     });
+    let events = api
+        .resource_kinds
+        .iter()
+        .find(|k| k.name == handle.name)
+        .map(|kind| {
+            let kind_name = kind.name.as_str();
+            let id = if ids.len() == 1 {
+                let id = &ids[0];
+                quote!(self.#id.clone())
+            } else {
+                let pattern = vec!["{}"; ids.len()].join("/");
+                quote!(format!(#pattern, #(self.#ids),*))
+            };
+            quote! {
+                /// The events that concern this resource, in arrival order, from the client's
+                /// event connection; the stream ends when the resource is gone.
+                pub fn events(&self) -> crate::ResourceEvents {
+                    crate::ResourceEvents::subscribe(&self.client, #kind_name, #id)
+                }
+            }
+        });
     let methods = handle
         .operations
         .iter()
@@ -79,6 +100,11 @@ fn handle(api: &Api, handle: &Handle) -> TokenStream {
                 #name { client, #(#ids: #ids.into()),* }
             }
             #single_id
+            #events
+            /// The client this handle sends with.
+            pub fn client(&self) -> &crate::Client {
+                &self.client
+            }
             #(
                 #[doc = " The id this handle addresses."]
                 pub fn #ids(&self) -> &str {

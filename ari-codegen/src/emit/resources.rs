@@ -108,6 +108,16 @@ pub fn emit(api: &Api, resource: &Resource) -> TokenStream {
     }
 }
 
+/// The resource kind an operation creates and the parameter naming it, when its
+/// response is that kind's model.
+fn watched_kind<'a>(api: &'a Api, op: &'a Operation) -> Option<(&'a str, &'a crate::ir::Param)> {
+    let TypeRef::Model(model) = &op.response else {
+        return None;
+    };
+    let kind = api.resource_kinds.iter().find(|k| &k.name == model)?;
+    Some((kind.name.as_str(), kind.creation_param(op)?))
+}
+
 /// Positional arguments of an operation: every required parameter, path ones first;
 /// the first `skip` path parameters are held by a handle instead.
 pub struct RequiredArgs {
@@ -171,6 +181,7 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
             #decoder,
         )
     };
+    let stores_empty = stores.is_empty();
     let make_call = if stores.is_empty() {
         quote!(let call = #new_call;)
     } else {
@@ -197,6 +208,43 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
             }
         }
     });
+    // Operations that create a resource events can name (play, record, originate) answer
+    // with a `Watched` value, subscribed to that resource's events before the request left.
+    let watch = watched_kind(api, op);
+    let (awaited, send_body, into_future) = match &watch {
+        Some((kind, _)) => (
+            quote!(crate::Watched<#output>),
+            quote!(self.call.send_watched(#kind).await),
+            quote!(Box::pin(self.call.send_watched(#kind))),
+        ),
+        None => (
+            output.clone(),
+            quote!(self.call.send().await),
+            quote!(self.call.into_future()),
+        ),
+    };
+    let watch_setup = watch.as_ref().map(|(_, param)| {
+        let id = if param.location == ParamLocation::Path {
+            let ident = snake(&param.name);
+            quote!(crate::runtime::WatchId::Path(#ident.clone()))
+        } else {
+            let param_name = param.name.as_str();
+            quote!(crate::runtime::WatchId::Query(#param_name))
+        };
+        quote!(call.watch(#id);)
+    });
+    let make_call = match watch_setup {
+        Some(setup) if stores_empty => quote! {
+            let mut call = #new_call;
+            #setup
+        },
+        Some(setup) => quote! {
+            #make_call
+            let mut call = call;
+            #setup
+        },
+        None => make_call,
+    };
     let doc = docs::attrs(&docs::operation(op));
     quote! {
         #doc
@@ -213,8 +261,8 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
             }
             #(#setters)*
             /// Sends the request (the same as `.await`).
-            pub async fn send(self) -> crate::Result<#output> {
-                self.call.send().await
+            pub async fn send(self) -> crate::Result<#awaited> {
+                #send_body
             }
             /// Sends the request and returns the status and `Location` header with the value.
             pub async fn send_full(self) -> crate::Result<crate::Response<#output>> {
@@ -222,10 +270,10 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
             }
         }
         impl std::future::IntoFuture for #name {
-            type Output = crate::Result<#output>;
-            type IntoFuture = crate::runtime::Pending<#output>;
+            type Output = crate::Result<#awaited>;
+            type IntoFuture = crate::runtime::Pending<#awaited>;
             fn into_future(self) -> Self::IntoFuture {
-                self.call.into_future()
+                #into_future
             }
         }
     }

@@ -181,12 +181,13 @@ pub struct Create {
 }
 impl Create {
     pub(crate) fn new(client: &crate::Client) -> Self {
-        let call = crate::runtime::Call::new(
+        let mut call = crate::runtime::Call::new(
             client,
             &super::operations::OPERATIONS[59usize],
             &[crate::runtime::Seg::Lit("bridges")],
             crate::runtime::decode_json::<super::models::Bridge>,
         );
+        call.watch(crate::runtime::WatchId::Query("bridgeId"));
         Create { call }
     }
     /// Sets `type` (query, `string`).
@@ -217,8 +218,8 @@ impl Create {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<super::models::Bridge> {
-        self.call.send().await
+    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Bridge>> {
+        self.call.send_watched("Bridge").await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -228,10 +229,10 @@ impl Create {
     }
 }
 impl std::future::IntoFuture for Create {
-    type Output = crate::Result<super::models::Bridge>;
-    type IntoFuture = crate::runtime::Pending<super::models::Bridge>;
+    type Output = crate::Result<crate::Watched<super::models::Bridge>>;
+    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Bridge>>;
     fn into_future(self) -> Self::IntoFuture {
-        self.call.into_future()
+        Box::pin(self.call.send_watched("Bridge"))
     }
 }
 /// `POST /bridges/{bridgeId}` (`createWithId`).
@@ -253,7 +254,7 @@ pub struct CreateWithId {
 impl CreateWithId {
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
-        let call = crate::runtime::Call::new(
+        let mut call = crate::runtime::Call::new(
             client,
             &super::operations::OPERATIONS[60usize],
             &[
@@ -262,6 +263,7 @@ impl CreateWithId {
             ],
             crate::runtime::decode_json::<super::models::Bridge>,
         );
+        call.watch(crate::runtime::WatchId::Path(bridge_id.clone()));
         CreateWithId { call }
     }
     /// Sets `type` (query, `string`).
@@ -286,8 +288,8 @@ impl CreateWithId {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<super::models::Bridge> {
-        self.call.send().await
+    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Bridge>> {
+        self.call.send_watched("Bridge").await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -297,10 +299,10 @@ impl CreateWithId {
     }
 }
 impl std::future::IntoFuture for CreateWithId {
-    type Output = crate::Result<super::models::Bridge>;
-    type IntoFuture = crate::runtime::Pending<super::models::Bridge>;
+    type Output = crate::Result<crate::Watched<super::models::Bridge>>;
+    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Bridge>>;
     fn into_future(self) -> Self::IntoFuture {
-        self.call.into_future()
+        Box::pin(self.call.send_watched("Bridge"))
     }
 }
 /// `GET /bridges/{bridgeId}` (`get`).
@@ -997,6 +999,8 @@ impl Play {
             let call = &mut call;
             call.query_list("media", media.into_iter().map(|v| Into::<String>::into(v)));
         }
+        let mut call = call;
+        call.watch(crate::runtime::WatchId::Query("playbackId"));
         Play { call }
     }
     /// Sets `announcer_format` (query, `string`).
@@ -1032,8 +1036,8 @@ impl Play {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<super::models::Playback> {
-        self.call.send().await
+    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Playback>> {
+        self.call.send_watched("Playback").await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -1043,10 +1047,10 @@ impl Play {
     }
 }
 impl std::future::IntoFuture for Play {
-    type Output = crate::Result<super::models::Playback>;
-    type IntoFuture = crate::runtime::Pending<super::models::Playback>;
+    type Output = crate::Result<crate::Watched<super::models::Playback>>;
+    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Playback>>;
     fn into_future(self) -> Self::IntoFuture {
-        self.call.into_future()
+        Box::pin(self.call.send_watched("Playback"))
     }
 }
 /// `POST /bridges/{bridgeId}/play/{playbackId}` (`playWithId`).
@@ -1092,6 +1096,8 @@ impl PlayWithId {
             let call = &mut call;
             call.query_list("media", media.into_iter().map(|v| Into::<String>::into(v)));
         }
+        let mut call = call;
+        call.watch(crate::runtime::WatchId::Path(playback_id.clone()));
         PlayWithId { call }
     }
     /// Sets `announcer_format` (query, `string`).
@@ -1121,8 +1127,8 @@ impl PlayWithId {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<super::models::Playback> {
-        self.call.send().await
+    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Playback>> {
+        self.call.send_watched("Playback").await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -1132,10 +1138,10 @@ impl PlayWithId {
     }
 }
 impl std::future::IntoFuture for PlayWithId {
-    type Output = crate::Result<super::models::Playback>;
-    type IntoFuture = crate::runtime::Pending<super::models::Playback>;
+    type Output = crate::Result<crate::Watched<super::models::Playback>>;
+    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Playback>>;
     fn into_future(self) -> Self::IntoFuture {
-        self.call.into_future()
+        Box::pin(self.call.send_watched("Playback"))
     }
 }
 /// `POST /bridges/{bridgeId}/record` (`record`).
@@ -1182,6 +1188,8 @@ impl Record {
             call.query("name", Into::<String>::into(name));
             call.query("format", Into::<String>::into(format));
         }
+        let mut call = call;
+        call.watch(crate::runtime::WatchId::Query("name"));
         Record { call }
     }
     /// Sets `recorder_format` (query, `string`).
@@ -1242,8 +1250,10 @@ impl Record {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<super::models::LiveRecording> {
-        self.call.send().await
+    pub async fn send(
+        self,
+    ) -> crate::Result<crate::Watched<super::models::LiveRecording>> {
+        self.call.send_watched("LiveRecording").await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -1253,9 +1263,11 @@ impl Record {
     }
 }
 impl std::future::IntoFuture for Record {
-    type Output = crate::Result<super::models::LiveRecording>;
-    type IntoFuture = crate::runtime::Pending<super::models::LiveRecording>;
+    type Output = crate::Result<crate::Watched<super::models::LiveRecording>>;
+    type IntoFuture = crate::runtime::Pending<
+        crate::Watched<super::models::LiveRecording>,
+    >;
     fn into_future(self) -> Self::IntoFuture {
-        self.call.into_future()
+        Box::pin(self.call.send_watched("LiveRecording"))
     }
 }

@@ -285,6 +285,8 @@ impl Originate {
             let call = &mut call;
             call.query("endpoint", Into::<String>::into(endpoint));
         }
+        let mut call = call;
+        call.watch(crate::runtime::WatchId::Query("channelId"));
         Originate { call }
     }
     /// Sets `extension` (query, `string`).
@@ -369,8 +371,8 @@ impl Originate {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<super::models::Channel> {
-        self.call.send().await
+    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
+        self.call.send_watched("Channel").await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -380,10 +382,10 @@ impl Originate {
     }
 }
 impl std::future::IntoFuture for Originate {
-    type Output = crate::Result<super::models::Channel>;
-    type IntoFuture = crate::runtime::Pending<super::models::Channel>;
+    type Output = crate::Result<crate::Watched<super::models::Channel>>;
+    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Channel>>;
     fn into_future(self) -> Self::IntoFuture {
-        self.call.into_future()
+        Box::pin(self.call.send_watched("Channel"))
     }
 }
 /// `POST /channels/create` (`create`).
@@ -423,6 +425,8 @@ impl Create {
             call.query("endpoint", Into::<String>::into(endpoint));
             call.query("app", Into::<String>::into(app));
         }
+        let mut call = call;
+        call.watch(crate::runtime::WatchId::Query("channelId"));
         Create { call }
     }
     /// Sets `appArgs` (query, `string`).
@@ -465,8 +469,8 @@ impl Create {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<super::models::Channel> {
-        self.call.send().await
+    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
+        self.call.send_watched("Channel").await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -476,10 +480,10 @@ impl Create {
     }
 }
 impl std::future::IntoFuture for Create {
-    type Output = crate::Result<super::models::Channel>;
-    type IntoFuture = crate::runtime::Pending<super::models::Channel>;
+    type Output = crate::Result<crate::Watched<super::models::Channel>>;
+    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Channel>>;
     fn into_future(self) -> Self::IntoFuture {
-        self.call.into_future()
+        Box::pin(self.call.send_watched("Channel"))
     }
 }
 /// `GET /channels/{channelId}` (`get`).
@@ -573,6 +577,8 @@ impl OriginateWithId {
             let call = &mut call;
             call.query("endpoint", Into::<String>::into(endpoint));
         }
+        let mut call = call;
+        call.watch(crate::runtime::WatchId::Path(channel_id.clone()));
         OriginateWithId { call }
     }
     /// Sets `extension` (query, `string`).
@@ -651,8 +657,8 @@ impl OriginateWithId {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<super::models::Channel> {
-        self.call.send().await
+    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
+        self.call.send_watched("Channel").await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -662,10 +668,10 @@ impl OriginateWithId {
     }
 }
 impl std::future::IntoFuture for OriginateWithId {
-    type Output = crate::Result<super::models::Channel>;
-    type IntoFuture = crate::runtime::Pending<super::models::Channel>;
+    type Output = crate::Result<crate::Watched<super::models::Channel>>;
+    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Channel>>;
     fn into_future(self) -> Self::IntoFuture {
-        self.call.into_future()
+        Box::pin(self.call.send_watched("Channel"))
     }
 }
 /// `DELETE /channels/{channelId}` (`hangup`).
@@ -1583,6 +1589,8 @@ impl Play {
             let call = &mut call;
             call.query_list("media", media.into_iter().map(|v| Into::<String>::into(v)));
         }
+        let mut call = call;
+        call.watch(crate::runtime::WatchId::Query("playbackId"));
         Play { call }
     }
     /// Sets `lang` (query, `string`).
@@ -1610,8 +1618,8 @@ impl Play {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<super::models::Playback> {
-        self.call.send().await
+    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Playback>> {
+        self.call.send_watched("Playback").await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -1621,10 +1629,10 @@ impl Play {
     }
 }
 impl std::future::IntoFuture for Play {
-    type Output = crate::Result<super::models::Playback>;
-    type IntoFuture = crate::runtime::Pending<super::models::Playback>;
+    type Output = crate::Result<crate::Watched<super::models::Playback>>;
+    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Playback>>;
     fn into_future(self) -> Self::IntoFuture {
-        self.call.into_future()
+        Box::pin(self.call.send_watched("Playback"))
     }
 }
 /// `POST /channels/{channelId}/play/{playbackId}` (`playWithId`).
@@ -1669,6 +1677,8 @@ impl PlayWithId {
             let call = &mut call;
             call.query_list("media", media.into_iter().map(|v| Into::<String>::into(v)));
         }
+        let mut call = call;
+        call.watch(crate::runtime::WatchId::Path(playback_id.clone()));
         PlayWithId { call }
     }
     /// Sets `lang` (query, `string`).
@@ -1690,8 +1700,8 @@ impl PlayWithId {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<super::models::Playback> {
-        self.call.send().await
+    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Playback>> {
+        self.call.send_watched("Playback").await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -1701,10 +1711,10 @@ impl PlayWithId {
     }
 }
 impl std::future::IntoFuture for PlayWithId {
-    type Output = crate::Result<super::models::Playback>;
-    type IntoFuture = crate::runtime::Pending<super::models::Playback>;
+    type Output = crate::Result<crate::Watched<super::models::Playback>>;
+    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Playback>>;
     fn into_future(self) -> Self::IntoFuture {
-        self.call.into_future()
+        Box::pin(self.call.send_watched("Playback"))
     }
 }
 /// `POST /channels/{channelId}/record` (`record`).
@@ -1750,6 +1760,8 @@ impl Record {
             call.query("name", Into::<String>::into(name));
             call.query("format", Into::<String>::into(format));
         }
+        let mut call = call;
+        call.watch(crate::runtime::WatchId::Query("name"));
         Record { call }
     }
     /// Sets `maxDurationSeconds` (query, `int`); default `0`; range 0 to unbounded.
@@ -1804,8 +1816,10 @@ impl Record {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<super::models::LiveRecording> {
-        self.call.send().await
+    pub async fn send(
+        self,
+    ) -> crate::Result<crate::Watched<super::models::LiveRecording>> {
+        self.call.send_watched("LiveRecording").await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -1815,10 +1829,12 @@ impl Record {
     }
 }
 impl std::future::IntoFuture for Record {
-    type Output = crate::Result<super::models::LiveRecording>;
-    type IntoFuture = crate::runtime::Pending<super::models::LiveRecording>;
+    type Output = crate::Result<crate::Watched<super::models::LiveRecording>>;
+    type IntoFuture = crate::runtime::Pending<
+        crate::Watched<super::models::LiveRecording>,
+    >;
     fn into_future(self) -> Self::IntoFuture {
-        self.call.into_future()
+        Box::pin(self.call.send_watched("LiveRecording"))
     }
 }
 /// `GET /channels/{channelId}/variable` (`getChannelVar`).
@@ -2371,6 +2387,8 @@ impl ExternalMedia {
             call.query("app", Into::<String>::into(app));
             call.query("format", Into::<String>::into(format));
         }
+        let mut call = call;
+        call.watch(crate::runtime::WatchId::Query("channelId"));
         ExternalMedia { call }
     }
     /// Sets `channelId` (query, `string`).
@@ -2455,8 +2473,8 @@ impl ExternalMedia {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<super::models::Channel> {
-        self.call.send().await
+    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
+        self.call.send_watched("Channel").await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -2466,10 +2484,10 @@ impl ExternalMedia {
     }
 }
 impl std::future::IntoFuture for ExternalMedia {
-    type Output = crate::Result<super::models::Channel>;
-    type IntoFuture = crate::runtime::Pending<super::models::Channel>;
+    type Output = crate::Result<crate::Watched<super::models::Channel>>;
+    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Channel>>;
     fn into_future(self) -> Self::IntoFuture {
-        self.call.into_future()
+        Box::pin(self.call.send_watched("Channel"))
     }
 }
 /// `POST /channels/{channelId}/transfer_progress` (`transfer_progress`).

@@ -4,6 +4,9 @@
 use super::models;
 /// Every event type of the spec, decoded by its `type`.
 ///
+/// Variants are boxed: event structs hold whole channels and bridges, and an enum
+/// as large as its largest variant would make every queue slot that large.
+///
 /// A type this spec does not know becomes [`Event::Other`], with the raw JSON kept,
 /// so a newer Asterisk never breaks decoding. A known type whose payload does not
 /// match its model is a decode error, not `Other`.
@@ -11,95 +14,95 @@ use super::models;
 #[non_exhaustive]
 pub enum Event {
     /// `ApplicationMoveFailed`
-    ApplicationMoveFailed(ApplicationMoveFailed),
+    ApplicationMoveFailed(Box<ApplicationMoveFailed>),
     /// `ApplicationRegistered`
-    ApplicationRegistered(ApplicationRegistered),
+    ApplicationRegistered(Box<ApplicationRegistered>),
     /// `ApplicationReplaced`
-    ApplicationReplaced(ApplicationReplaced),
+    ApplicationReplaced(Box<ApplicationReplaced>),
     /// `ApplicationUnregistered`
-    ApplicationUnregistered(ApplicationUnregistered),
+    ApplicationUnregistered(Box<ApplicationUnregistered>),
     /// `BridgeAttendedTransfer`
-    BridgeAttendedTransfer(BridgeAttendedTransfer),
+    BridgeAttendedTransfer(Box<BridgeAttendedTransfer>),
     /// `BridgeBlindTransfer`
-    BridgeBlindTransfer(BridgeBlindTransfer),
+    BridgeBlindTransfer(Box<BridgeBlindTransfer>),
     /// `BridgeCreated`
-    BridgeCreated(BridgeCreated),
+    BridgeCreated(Box<BridgeCreated>),
     /// `BridgeDestroyed`
-    BridgeDestroyed(BridgeDestroyed),
+    BridgeDestroyed(Box<BridgeDestroyed>),
     /// `BridgeMerged`
-    BridgeMerged(BridgeMerged),
+    BridgeMerged(Box<BridgeMerged>),
     /// `BridgeVideoSourceChanged`
-    BridgeVideoSourceChanged(BridgeVideoSourceChanged),
+    BridgeVideoSourceChanged(Box<BridgeVideoSourceChanged>),
     /// `CallBroadcast`
-    CallBroadcast(CallBroadcast),
+    CallBroadcast(Box<CallBroadcast>),
     /// `CallClaimed`
-    CallClaimed(CallClaimed),
+    CallClaimed(Box<CallClaimed>),
     /// `ChannelCallerId`
-    ChannelCallerId(ChannelCallerId),
+    ChannelCallerId(Box<ChannelCallerId>),
     /// `ChannelConnectedLine`
-    ChannelConnectedLine(ChannelConnectedLine),
+    ChannelConnectedLine(Box<ChannelConnectedLine>),
     /// `ChannelCreated`
-    ChannelCreated(ChannelCreated),
+    ChannelCreated(Box<ChannelCreated>),
     /// `ChannelDestroyed`
-    ChannelDestroyed(ChannelDestroyed),
+    ChannelDestroyed(Box<ChannelDestroyed>),
     /// `ChannelDialplan`
-    ChannelDialplan(ChannelDialplan),
+    ChannelDialplan(Box<ChannelDialplan>),
     /// `ChannelDtmfReceived`
-    ChannelDtmfReceived(ChannelDtmfReceived),
+    ChannelDtmfReceived(Box<ChannelDtmfReceived>),
     /// `ChannelEnteredBridge`
-    ChannelEnteredBridge(ChannelEnteredBridge),
+    ChannelEnteredBridge(Box<ChannelEnteredBridge>),
     /// `ChannelHangupRequest`
-    ChannelHangupRequest(ChannelHangupRequest),
+    ChannelHangupRequest(Box<ChannelHangupRequest>),
     /// `ChannelHold`
-    ChannelHold(ChannelHold),
+    ChannelHold(Box<ChannelHold>),
     /// `ChannelLeftBridge`
-    ChannelLeftBridge(ChannelLeftBridge),
+    ChannelLeftBridge(Box<ChannelLeftBridge>),
     /// `ChannelStateChange`
-    ChannelStateChange(ChannelStateChange),
+    ChannelStateChange(Box<ChannelStateChange>),
     /// `ChannelTalkingFinished`
-    ChannelTalkingFinished(ChannelTalkingFinished),
+    ChannelTalkingFinished(Box<ChannelTalkingFinished>),
     /// `ChannelTalkingStarted`
-    ChannelTalkingStarted(ChannelTalkingStarted),
+    ChannelTalkingStarted(Box<ChannelTalkingStarted>),
     /// `ChannelToneDetected`
-    ChannelToneDetected(ChannelToneDetected),
+    ChannelToneDetected(Box<ChannelToneDetected>),
     /// `ChannelTransfer`
-    ChannelTransfer(ChannelTransfer),
+    ChannelTransfer(Box<ChannelTransfer>),
     /// `ChannelUnhold`
-    ChannelUnhold(ChannelUnhold),
+    ChannelUnhold(Box<ChannelUnhold>),
     /// `ChannelUserevent`
-    ChannelUserevent(ChannelUserevent),
+    ChannelUserevent(Box<ChannelUserevent>),
     /// `ChannelVarset`
-    ChannelVarset(ChannelVarset),
+    ChannelVarset(Box<ChannelVarset>),
     /// `ContactStatusChange`
-    ContactStatusChange(ContactStatusChange),
+    ContactStatusChange(Box<ContactStatusChange>),
     /// `DeviceStateChanged`
-    DeviceStateChanged(DeviceStateChanged),
+    DeviceStateChanged(Box<DeviceStateChanged>),
     /// `Dial`
-    Dial(Dial),
+    Dial(Box<Dial>),
     /// `EndpointStateChange`
-    EndpointStateChange(EndpointStateChange),
+    EndpointStateChange(Box<EndpointStateChange>),
     /// `PeerStatusChange`
-    PeerStatusChange(PeerStatusChange),
+    PeerStatusChange(Box<PeerStatusChange>),
     /// `PlaybackContinuing`
-    PlaybackContinuing(PlaybackContinuing),
+    PlaybackContinuing(Box<PlaybackContinuing>),
     /// `PlaybackFinished`
-    PlaybackFinished(PlaybackFinished),
+    PlaybackFinished(Box<PlaybackFinished>),
     /// `PlaybackStarted`
-    PlaybackStarted(PlaybackStarted),
+    PlaybackStarted(Box<PlaybackStarted>),
     /// `RESTResponse`
-    RESTResponse(RESTResponse),
+    RESTResponse(Box<RESTResponse>),
     /// `RecordingFailed`
-    RecordingFailed(RecordingFailed),
+    RecordingFailed(Box<RecordingFailed>),
     /// `RecordingFinished`
-    RecordingFinished(RecordingFinished),
+    RecordingFinished(Box<RecordingFinished>),
     /// `RecordingStarted`
-    RecordingStarted(RecordingStarted),
+    RecordingStarted(Box<RecordingStarted>),
     /// `StasisEnd`
-    StasisEnd(StasisEnd),
+    StasisEnd(Box<StasisEnd>),
     /// `StasisStart`
-    StasisStart(StasisStart),
+    StasisStart(Box<StasisStart>),
     /// `TextMessageReceived`
-    TextMessageReceived(TextMessageReceived),
+    TextMessageReceived(Box<TextMessageReceived>),
     /// An event type this spec does not list.
     Other(crate::UnknownEvent),
 }
@@ -356,6 +359,281 @@ impl Event {
             Event::Other(e) => e.asterisk_id.as_deref(),
         }
     }
+    /// Calls `visit(kind, id)` for every resource the event carries: `kind` is the
+    /// model name (`Channel`, `Bridge`, `Playback`, ...), `id` the id a handle takes
+    /// (`technology/resource` for an endpoint). Used by per-resource streams.
+    pub fn for_each_resource(&self, mut visit: impl FnMut(&'static str, &str)) {
+        #[allow(clippy::match_single_binding)]
+        match self {
+            Event::ApplicationMoveFailed(e) => {
+                let v = &e.channel;
+                visit("Channel", &v.id);
+            }
+            Event::BridgeAttendedTransfer(e) => {
+                {
+                    let v = &e.transferer_first_leg;
+                    visit("Channel", &v.id);
+                }
+                {
+                    let v = &e.transferer_second_leg;
+                    visit("Channel", &v.id);
+                }
+                if let Some(v) = &e.replace_channel {
+                    visit("Channel", &v.id);
+                }
+                if let Some(v) = &e.transferee {
+                    visit("Channel", &v.id);
+                }
+                if let Some(v) = &e.transfer_target {
+                    visit("Channel", &v.id);
+                }
+                if let Some(v) = &e.transferer_first_leg_bridge {
+                    visit("Bridge", &v.id);
+                }
+                if let Some(v) = &e.transferer_second_leg_bridge {
+                    visit("Bridge", &v.id);
+                }
+                if let Some(v) = &e.destination_link_first_leg {
+                    visit("Channel", &v.id);
+                }
+                if let Some(v) = &e.destination_link_second_leg {
+                    visit("Channel", &v.id);
+                }
+                if let Some(v) = &e.destination_threeway_channel {
+                    visit("Channel", &v.id);
+                }
+                if let Some(v) = &e.destination_threeway_bridge {
+                    visit("Bridge", &v.id);
+                }
+            }
+            Event::BridgeBlindTransfer(e) => {
+                {
+                    let v = &e.channel;
+                    visit("Channel", &v.id);
+                }
+                if let Some(v) = &e.replace_channel {
+                    visit("Channel", &v.id);
+                }
+                if let Some(v) = &e.transferee {
+                    visit("Channel", &v.id);
+                }
+                if let Some(v) = &e.bridge {
+                    visit("Bridge", &v.id);
+                }
+            }
+            Event::BridgeCreated(e) => {
+                let v = &e.bridge;
+                visit("Bridge", &v.id);
+            }
+            Event::BridgeDestroyed(e) => {
+                let v = &e.bridge;
+                visit("Bridge", &v.id);
+            }
+            Event::BridgeMerged(e) => {
+                {
+                    let v = &e.bridge;
+                    visit("Bridge", &v.id);
+                }
+                {
+                    let v = &e.bridge_from;
+                    visit("Bridge", &v.id);
+                }
+            }
+            Event::BridgeVideoSourceChanged(e) => {
+                let v = &e.bridge;
+                visit("Bridge", &v.id);
+            }
+            Event::CallBroadcast(e) => {
+                let v = &e.channel;
+                visit("Channel", &v.id);
+            }
+            Event::CallClaimed(e) => {
+                let v = &e.channel;
+                visit("Channel", &v.id);
+            }
+            Event::ChannelCallerId(e) => {
+                let v = &e.channel;
+                visit("Channel", &v.id);
+            }
+            Event::ChannelConnectedLine(e) => {
+                let v = &e.channel;
+                visit("Channel", &v.id);
+            }
+            Event::ChannelCreated(e) => {
+                let v = &e.channel;
+                visit("Channel", &v.id);
+            }
+            Event::ChannelDestroyed(e) => {
+                let v = &e.channel;
+                visit("Channel", &v.id);
+            }
+            Event::ChannelDialplan(e) => {
+                let v = &e.channel;
+                visit("Channel", &v.id);
+            }
+            Event::ChannelDtmfReceived(e) => {
+                let v = &e.channel;
+                visit("Channel", &v.id);
+            }
+            Event::ChannelEnteredBridge(e) => {
+                {
+                    let v = &e.bridge;
+                    visit("Bridge", &v.id);
+                }
+                if let Some(v) = &e.channel {
+                    visit("Channel", &v.id);
+                }
+            }
+            Event::ChannelHangupRequest(e) => {
+                let v = &e.channel;
+                visit("Channel", &v.id);
+            }
+            Event::ChannelHold(e) => {
+                let v = &e.channel;
+                visit("Channel", &v.id);
+            }
+            Event::ChannelLeftBridge(e) => {
+                {
+                    let v = &e.bridge;
+                    visit("Bridge", &v.id);
+                }
+                {
+                    let v = &e.channel;
+                    visit("Channel", &v.id);
+                }
+            }
+            Event::ChannelStateChange(e) => {
+                let v = &e.channel;
+                visit("Channel", &v.id);
+            }
+            Event::ChannelTalkingFinished(e) => {
+                let v = &e.channel;
+                visit("Channel", &v.id);
+            }
+            Event::ChannelTalkingStarted(e) => {
+                let v = &e.channel;
+                visit("Channel", &v.id);
+            }
+            Event::ChannelToneDetected(e) => {
+                let v = &e.channel;
+                visit("Channel", &v.id);
+            }
+            Event::ChannelUnhold(e) => {
+                let v = &e.channel;
+                visit("Channel", &v.id);
+            }
+            Event::ChannelUserevent(e) => {
+                if let Some(v) = &e.channel {
+                    visit("Channel", &v.id);
+                }
+                if let Some(v) = &e.bridge {
+                    visit("Bridge", &v.id);
+                }
+                if let Some(v) = &e.endpoint {
+                    let id = format!("{}/{}", v.technology, v.resource);
+                    visit("Endpoint", &id);
+                }
+            }
+            Event::ChannelVarset(e) => {
+                if let Some(v) = &e.channel {
+                    visit("Channel", &v.id);
+                }
+            }
+            Event::ContactStatusChange(e) => {
+                let v = &e.endpoint;
+                let id = format!("{}/{}", v.technology, v.resource);
+                visit("Endpoint", &id);
+            }
+            Event::DeviceStateChanged(e) => {
+                let v = &e.device_state;
+                visit("DeviceState", &v.name);
+            }
+            Event::Dial(e) => {
+                if let Some(v) = &e.caller {
+                    visit("Channel", &v.id);
+                }
+                {
+                    let v = &e.peer;
+                    visit("Channel", &v.id);
+                }
+                if let Some(v) = &e.forwarded {
+                    visit("Channel", &v.id);
+                }
+            }
+            Event::EndpointStateChange(e) => {
+                let v = &e.endpoint;
+                let id = format!("{}/{}", v.technology, v.resource);
+                visit("Endpoint", &id);
+            }
+            Event::PeerStatusChange(e) => {
+                let v = &e.endpoint;
+                let id = format!("{}/{}", v.technology, v.resource);
+                visit("Endpoint", &id);
+            }
+            Event::PlaybackContinuing(e) => {
+                let v = &e.playback;
+                visit("Playback", &v.id);
+                if let Some((kind, id)) = crate::runtime::media_target(&v.target_uri) {
+                    visit(kind, id);
+                }
+            }
+            Event::PlaybackFinished(e) => {
+                let v = &e.playback;
+                visit("Playback", &v.id);
+                if let Some((kind, id)) = crate::runtime::media_target(&v.target_uri) {
+                    visit(kind, id);
+                }
+            }
+            Event::PlaybackStarted(e) => {
+                let v = &e.playback;
+                visit("Playback", &v.id);
+                if let Some((kind, id)) = crate::runtime::media_target(&v.target_uri) {
+                    visit(kind, id);
+                }
+            }
+            Event::RecordingFailed(e) => {
+                let v = &e.recording;
+                visit("LiveRecording", &v.name);
+                if let Some((kind, id)) = crate::runtime::media_target(&v.target_uri) {
+                    visit(kind, id);
+                }
+            }
+            Event::RecordingFinished(e) => {
+                let v = &e.recording;
+                visit("LiveRecording", &v.name);
+                if let Some((kind, id)) = crate::runtime::media_target(&v.target_uri) {
+                    visit(kind, id);
+                }
+            }
+            Event::RecordingStarted(e) => {
+                let v = &e.recording;
+                visit("LiveRecording", &v.name);
+                if let Some((kind, id)) = crate::runtime::media_target(&v.target_uri) {
+                    visit(kind, id);
+                }
+            }
+            Event::StasisEnd(e) => {
+                let v = &e.channel;
+                visit("Channel", &v.id);
+            }
+            Event::StasisStart(e) => {
+                {
+                    let v = &e.channel;
+                    visit("Channel", &v.id);
+                }
+                if let Some(v) = &e.replace_channel {
+                    visit("Channel", &v.id);
+                }
+            }
+            Event::TextMessageReceived(e) => {
+                if let Some(v) = &e.endpoint {
+                    let id = format!("{}/{}", v.technology, v.resource);
+                    visit("Endpoint", &id);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 impl crate::runtime::EventSet for Event {
     const DISCRIMINATOR: &'static str = "type";
@@ -367,180 +645,183 @@ impl crate::runtime::EventSet for Event {
             match type_name {
                 "ApplicationMoveFailed" => {
                     crate::runtime::decode_payload::<ApplicationMoveFailed>(json)
-                        .map(Event::ApplicationMoveFailed)
+                        .map(|e| Event::ApplicationMoveFailed(Box::new(e)))
                 }
                 "ApplicationRegistered" => {
                     crate::runtime::decode_payload::<ApplicationRegistered>(json)
-                        .map(Event::ApplicationRegistered)
+                        .map(|e| Event::ApplicationRegistered(Box::new(e)))
                 }
                 "ApplicationReplaced" => {
                     crate::runtime::decode_payload::<ApplicationReplaced>(json)
-                        .map(Event::ApplicationReplaced)
+                        .map(|e| Event::ApplicationReplaced(Box::new(e)))
                 }
                 "ApplicationUnregistered" => {
                     crate::runtime::decode_payload::<ApplicationUnregistered>(json)
-                        .map(Event::ApplicationUnregistered)
+                        .map(|e| Event::ApplicationUnregistered(Box::new(e)))
                 }
                 "BridgeAttendedTransfer" => {
                     crate::runtime::decode_payload::<BridgeAttendedTransfer>(json)
-                        .map(Event::BridgeAttendedTransfer)
+                        .map(|e| Event::BridgeAttendedTransfer(Box::new(e)))
                 }
                 "BridgeBlindTransfer" => {
                     crate::runtime::decode_payload::<BridgeBlindTransfer>(json)
-                        .map(Event::BridgeBlindTransfer)
+                        .map(|e| Event::BridgeBlindTransfer(Box::new(e)))
                 }
                 "BridgeCreated" => {
                     crate::runtime::decode_payload::<BridgeCreated>(json)
-                        .map(Event::BridgeCreated)
+                        .map(|e| Event::BridgeCreated(Box::new(e)))
                 }
                 "BridgeDestroyed" => {
                     crate::runtime::decode_payload::<BridgeDestroyed>(json)
-                        .map(Event::BridgeDestroyed)
+                        .map(|e| Event::BridgeDestroyed(Box::new(e)))
                 }
                 "BridgeMerged" => {
                     crate::runtime::decode_payload::<BridgeMerged>(json)
-                        .map(Event::BridgeMerged)
+                        .map(|e| Event::BridgeMerged(Box::new(e)))
                 }
                 "BridgeVideoSourceChanged" => {
                     crate::runtime::decode_payload::<BridgeVideoSourceChanged>(json)
-                        .map(Event::BridgeVideoSourceChanged)
+                        .map(|e| Event::BridgeVideoSourceChanged(Box::new(e)))
                 }
                 "CallBroadcast" => {
                     crate::runtime::decode_payload::<CallBroadcast>(json)
-                        .map(Event::CallBroadcast)
+                        .map(|e| Event::CallBroadcast(Box::new(e)))
                 }
                 "CallClaimed" => {
                     crate::runtime::decode_payload::<CallClaimed>(json)
-                        .map(Event::CallClaimed)
+                        .map(|e| Event::CallClaimed(Box::new(e)))
                 }
                 "ChannelCallerId" => {
                     crate::runtime::decode_payload::<ChannelCallerId>(json)
-                        .map(Event::ChannelCallerId)
+                        .map(|e| Event::ChannelCallerId(Box::new(e)))
                 }
                 "ChannelConnectedLine" => {
                     crate::runtime::decode_payload::<ChannelConnectedLine>(json)
-                        .map(Event::ChannelConnectedLine)
+                        .map(|e| Event::ChannelConnectedLine(Box::new(e)))
                 }
                 "ChannelCreated" => {
                     crate::runtime::decode_payload::<ChannelCreated>(json)
-                        .map(Event::ChannelCreated)
+                        .map(|e| Event::ChannelCreated(Box::new(e)))
                 }
                 "ChannelDestroyed" => {
                     crate::runtime::decode_payload::<ChannelDestroyed>(json)
-                        .map(Event::ChannelDestroyed)
+                        .map(|e| Event::ChannelDestroyed(Box::new(e)))
                 }
                 "ChannelDialplan" => {
                     crate::runtime::decode_payload::<ChannelDialplan>(json)
-                        .map(Event::ChannelDialplan)
+                        .map(|e| Event::ChannelDialplan(Box::new(e)))
                 }
                 "ChannelDtmfReceived" => {
                     crate::runtime::decode_payload::<ChannelDtmfReceived>(json)
-                        .map(Event::ChannelDtmfReceived)
+                        .map(|e| Event::ChannelDtmfReceived(Box::new(e)))
                 }
                 "ChannelEnteredBridge" => {
                     crate::runtime::decode_payload::<ChannelEnteredBridge>(json)
-                        .map(Event::ChannelEnteredBridge)
+                        .map(|e| Event::ChannelEnteredBridge(Box::new(e)))
                 }
                 "ChannelHangupRequest" => {
                     crate::runtime::decode_payload::<ChannelHangupRequest>(json)
-                        .map(Event::ChannelHangupRequest)
+                        .map(|e| Event::ChannelHangupRequest(Box::new(e)))
                 }
                 "ChannelHold" => {
                     crate::runtime::decode_payload::<ChannelHold>(json)
-                        .map(Event::ChannelHold)
+                        .map(|e| Event::ChannelHold(Box::new(e)))
                 }
                 "ChannelLeftBridge" => {
                     crate::runtime::decode_payload::<ChannelLeftBridge>(json)
-                        .map(Event::ChannelLeftBridge)
+                        .map(|e| Event::ChannelLeftBridge(Box::new(e)))
                 }
                 "ChannelStateChange" => {
                     crate::runtime::decode_payload::<ChannelStateChange>(json)
-                        .map(Event::ChannelStateChange)
+                        .map(|e| Event::ChannelStateChange(Box::new(e)))
                 }
                 "ChannelTalkingFinished" => {
                     crate::runtime::decode_payload::<ChannelTalkingFinished>(json)
-                        .map(Event::ChannelTalkingFinished)
+                        .map(|e| Event::ChannelTalkingFinished(Box::new(e)))
                 }
                 "ChannelTalkingStarted" => {
                     crate::runtime::decode_payload::<ChannelTalkingStarted>(json)
-                        .map(Event::ChannelTalkingStarted)
+                        .map(|e| Event::ChannelTalkingStarted(Box::new(e)))
                 }
                 "ChannelToneDetected" => {
                     crate::runtime::decode_payload::<ChannelToneDetected>(json)
-                        .map(Event::ChannelToneDetected)
+                        .map(|e| Event::ChannelToneDetected(Box::new(e)))
                 }
                 "ChannelTransfer" => {
                     crate::runtime::decode_payload::<ChannelTransfer>(json)
-                        .map(Event::ChannelTransfer)
+                        .map(|e| Event::ChannelTransfer(Box::new(e)))
                 }
                 "ChannelUnhold" => {
                     crate::runtime::decode_payload::<ChannelUnhold>(json)
-                        .map(Event::ChannelUnhold)
+                        .map(|e| Event::ChannelUnhold(Box::new(e)))
                 }
                 "ChannelUserevent" => {
                     crate::runtime::decode_payload::<ChannelUserevent>(json)
-                        .map(Event::ChannelUserevent)
+                        .map(|e| Event::ChannelUserevent(Box::new(e)))
                 }
                 "ChannelVarset" => {
                     crate::runtime::decode_payload::<ChannelVarset>(json)
-                        .map(Event::ChannelVarset)
+                        .map(|e| Event::ChannelVarset(Box::new(e)))
                 }
                 "ContactStatusChange" => {
                     crate::runtime::decode_payload::<ContactStatusChange>(json)
-                        .map(Event::ContactStatusChange)
+                        .map(|e| Event::ContactStatusChange(Box::new(e)))
                 }
                 "DeviceStateChanged" => {
                     crate::runtime::decode_payload::<DeviceStateChanged>(json)
-                        .map(Event::DeviceStateChanged)
+                        .map(|e| Event::DeviceStateChanged(Box::new(e)))
                 }
-                "Dial" => crate::runtime::decode_payload::<Dial>(json).map(Event::Dial),
+                "Dial" => {
+                    crate::runtime::decode_payload::<Dial>(json)
+                        .map(|e| Event::Dial(Box::new(e)))
+                }
                 "EndpointStateChange" => {
                     crate::runtime::decode_payload::<EndpointStateChange>(json)
-                        .map(Event::EndpointStateChange)
+                        .map(|e| Event::EndpointStateChange(Box::new(e)))
                 }
                 "PeerStatusChange" => {
                     crate::runtime::decode_payload::<PeerStatusChange>(json)
-                        .map(Event::PeerStatusChange)
+                        .map(|e| Event::PeerStatusChange(Box::new(e)))
                 }
                 "PlaybackContinuing" => {
                     crate::runtime::decode_payload::<PlaybackContinuing>(json)
-                        .map(Event::PlaybackContinuing)
+                        .map(|e| Event::PlaybackContinuing(Box::new(e)))
                 }
                 "PlaybackFinished" => {
                     crate::runtime::decode_payload::<PlaybackFinished>(json)
-                        .map(Event::PlaybackFinished)
+                        .map(|e| Event::PlaybackFinished(Box::new(e)))
                 }
                 "PlaybackStarted" => {
                     crate::runtime::decode_payload::<PlaybackStarted>(json)
-                        .map(Event::PlaybackStarted)
+                        .map(|e| Event::PlaybackStarted(Box::new(e)))
                 }
                 "RESTResponse" => {
                     crate::runtime::decode_payload::<RESTResponse>(json)
-                        .map(Event::RESTResponse)
+                        .map(|e| Event::RESTResponse(Box::new(e)))
                 }
                 "RecordingFailed" => {
                     crate::runtime::decode_payload::<RecordingFailed>(json)
-                        .map(Event::RecordingFailed)
+                        .map(|e| Event::RecordingFailed(Box::new(e)))
                 }
                 "RecordingFinished" => {
                     crate::runtime::decode_payload::<RecordingFinished>(json)
-                        .map(Event::RecordingFinished)
+                        .map(|e| Event::RecordingFinished(Box::new(e)))
                 }
                 "RecordingStarted" => {
                     crate::runtime::decode_payload::<RecordingStarted>(json)
-                        .map(Event::RecordingStarted)
+                        .map(|e| Event::RecordingStarted(Box::new(e)))
                 }
                 "StasisEnd" => {
                     crate::runtime::decode_payload::<StasisEnd>(json)
-                        .map(Event::StasisEnd)
+                        .map(|e| Event::StasisEnd(Box::new(e)))
                 }
                 "StasisStart" => {
                     crate::runtime::decode_payload::<StasisStart>(json)
-                        .map(Event::StasisStart)
+                        .map(|e| Event::StasisStart(Box::new(e)))
                 }
                 "TextMessageReceived" => {
                     crate::runtime::decode_payload::<TextMessageReceived>(json)
-                        .map(Event::TextMessageReceived)
+                        .map(|e| Event::TextMessageReceived(Box::new(e)))
                 }
                 _ => return None,
             },

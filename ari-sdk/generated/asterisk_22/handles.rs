@@ -25,6 +25,10 @@ impl ConfigObjectHandle {
             id: id.into(),
         }
     }
+    /// The client this handle sends with.
+    pub fn client(&self) -> &crate::Client {
+        &self.client
+    }
     /// The id this handle addresses.
     pub fn config_class(&self) -> &str {
         &self.config_class
@@ -83,6 +87,19 @@ impl ModuleHandle {
     pub fn id(&self) -> &str {
         &self.module_name
     }
+    /// The events that concern this resource, in arrival order, from the client's
+    /// event connection; the stream ends when the resource is gone.
+    pub fn events(&self) -> crate::ResourceEvents {
+        crate::ResourceEvents::subscribe(
+            &self.client,
+            "Module",
+            self.module_name.clone(),
+        )
+    }
+    /// The client this handle sends with.
+    pub fn client(&self) -> &crate::Client {
+        &self.client
+    }
     /// The id this handle addresses.
     pub fn module_name(&self) -> &str {
         &self.module_name
@@ -125,6 +142,10 @@ impl LogChannelHandle {
     pub fn id(&self) -> &str {
         &self.log_channel_name
     }
+    /// The client this handle sends with.
+    pub fn client(&self) -> &crate::Client {
+        &self.client
+    }
     /// The id this handle addresses.
     pub fn log_channel_name(&self) -> &str {
         &self.log_channel_name
@@ -164,6 +185,10 @@ impl EndpointByTechHandle {
     pub fn id(&self) -> &str {
         &self.tech
     }
+    /// The client this handle sends with.
+    pub fn client(&self) -> &crate::Client {
+        &self.client
+    }
     /// The id this handle addresses.
     pub fn tech(&self) -> &str {
         &self.tech
@@ -193,6 +218,19 @@ impl EndpointHandle {
             tech: tech.into(),
             resource: resource.into(),
         }
+    }
+    /// The events that concern this resource, in arrival order, from the client's
+    /// event connection; the stream ends when the resource is gone.
+    pub fn events(&self) -> crate::ResourceEvents {
+        crate::ResourceEvents::subscribe(
+            &self.client,
+            "Endpoint",
+            format!("{}/{}", self.tech, self.resource),
+        )
+    }
+    /// The client this handle sends with.
+    pub fn client(&self) -> &crate::Client {
+        &self.client
     }
     /// The id this handle addresses.
     pub fn tech(&self) -> &str {
@@ -254,6 +292,19 @@ impl ChannelHandle {
     /// The id this handle addresses.
     pub fn id(&self) -> &str {
         &self.channel_id
+    }
+    /// The events that concern this resource, in arrival order, from the client's
+    /// event connection; the stream ends when the resource is gone.
+    pub fn events(&self) -> crate::ResourceEvents {
+        crate::ResourceEvents::subscribe(
+            &self.client,
+            "Channel",
+            self.channel_id.clone(),
+        )
+    }
+    /// The client this handle sends with.
+    pub fn client(&self) -> &crate::Client {
+        &self.client
     }
     /// The id this handle addresses.
     pub fn channel_id(&self) -> &str {
@@ -472,6 +523,15 @@ impl BridgeHandle {
     pub fn id(&self) -> &str {
         &self.bridge_id
     }
+    /// The events that concern this resource, in arrival order, from the client's
+    /// event connection; the stream ends when the resource is gone.
+    pub fn events(&self) -> crate::ResourceEvents {
+        crate::ResourceEvents::subscribe(&self.client, "Bridge", self.bridge_id.clone())
+    }
+    /// The client this handle sends with.
+    pub fn client(&self) -> &crate::Client {
+        &self.client
+    }
     /// The id this handle addresses.
     pub fn bridge_id(&self) -> &str {
         &self.bridge_id
@@ -608,6 +668,19 @@ impl StoredRecordingHandle {
     pub fn id(&self) -> &str {
         &self.recording_name
     }
+    /// The events that concern this resource, in arrival order, from the client's
+    /// event connection; the stream ends when the resource is gone.
+    pub fn events(&self) -> crate::ResourceEvents {
+        crate::ResourceEvents::subscribe(
+            &self.client,
+            "StoredRecording",
+            self.recording_name.clone(),
+        )
+    }
+    /// The client this handle sends with.
+    pub fn client(&self) -> &crate::Client {
+        &self.client
+    }
     /// The id this handle addresses.
     pub fn recording_name(&self) -> &str {
         &self.recording_name
@@ -653,6 +726,19 @@ impl LiveRecordingHandle {
     /// The id this handle addresses.
     pub fn id(&self) -> &str {
         &self.recording_name
+    }
+    /// The events that concern this resource, in arrival order, from the client's
+    /// event connection; the stream ends when the resource is gone.
+    pub fn events(&self) -> crate::ResourceEvents {
+        crate::ResourceEvents::subscribe(
+            &self.client,
+            "LiveRecording",
+            self.recording_name.clone(),
+        )
+    }
+    /// The client this handle sends with.
+    pub fn client(&self) -> &crate::Client {
+        &self.client
     }
     /// The id this handle addresses.
     pub fn recording_name(&self) -> &str {
@@ -705,6 +791,15 @@ impl SoundHandle {
     pub fn id(&self) -> &str {
         &self.sound_id
     }
+    /// The events that concern this resource, in arrival order, from the client's
+    /// event connection; the stream ends when the resource is gone.
+    pub fn events(&self) -> crate::ResourceEvents {
+        crate::ResourceEvents::subscribe(&self.client, "Sound", self.sound_id.clone())
+    }
+    /// The client this handle sends with.
+    pub fn client(&self) -> &crate::Client {
+        &self.client
+    }
     /// The id this handle addresses.
     pub fn sound_id(&self) -> &str {
         &self.sound_id
@@ -731,6 +826,19 @@ impl PlaybackHandle {
     /// The id this handle addresses.
     pub fn id(&self) -> &str {
         &self.playback_id
+    }
+    /// The events that concern this resource, in arrival order, from the client's
+    /// event connection; the stream ends when the resource is gone.
+    pub fn events(&self) -> crate::ResourceEvents {
+        crate::ResourceEvents::subscribe(
+            &self.client,
+            "Playback",
+            self.playback_id.clone(),
+        )
+    }
+    /// The client this handle sends with.
+    pub fn client(&self) -> &crate::Client {
+        &self.client
     }
     /// The id this handle addresses.
     pub fn playback_id(&self) -> &str {
@@ -769,6 +877,19 @@ impl DeviceStateHandle {
     /// The id this handle addresses.
     pub fn id(&self) -> &str {
         &self.device_name
+    }
+    /// The events that concern this resource, in arrival order, from the client's
+    /// event connection; the stream ends when the resource is gone.
+    pub fn events(&self) -> crate::ResourceEvents {
+        crate::ResourceEvents::subscribe(
+            &self.client,
+            "DeviceState",
+            self.device_name.clone(),
+        )
+    }
+    /// The client this handle sends with.
+    pub fn client(&self) -> &crate::Client {
+        &self.client
     }
     /// The id this handle addresses.
     pub fn device_name(&self) -> &str {
@@ -811,6 +932,19 @@ impl MailboxHandle {
     /// The id this handle addresses.
     pub fn id(&self) -> &str {
         &self.mailbox_name
+    }
+    /// The events that concern this resource, in arrival order, from the client's
+    /// event connection; the stream ends when the resource is gone.
+    pub fn events(&self) -> crate::ResourceEvents {
+        crate::ResourceEvents::subscribe(
+            &self.client,
+            "Mailbox",
+            self.mailbox_name.clone(),
+        )
+    }
+    /// The client this handle sends with.
+    pub fn client(&self) -> &crate::Client {
+        &self.client
     }
     /// The id this handle addresses.
     pub fn mailbox_name(&self) -> &str {
@@ -856,6 +990,10 @@ impl UserEventHandle {
     pub fn id(&self) -> &str {
         &self.event_name
     }
+    /// The client this handle sends with.
+    pub fn client(&self) -> &crate::Client {
+        &self.client
+    }
     /// The id this handle addresses.
     pub fn event_name(&self) -> &str {
         &self.event_name
@@ -892,6 +1030,19 @@ impl ApplicationHandle {
     /// The id this handle addresses.
     pub fn id(&self) -> &str {
         &self.application_name
+    }
+    /// The events that concern this resource, in arrival order, from the client's
+    /// event connection; the stream ends when the resource is gone.
+    pub fn events(&self) -> crate::ResourceEvents {
+        crate::ResourceEvents::subscribe(
+            &self.client,
+            "Application",
+            self.application_name.clone(),
+        )
+    }
+    /// The client this handle sends with.
+    pub fn client(&self) -> &crate::Client {
+        &self.client
     }
     /// The id this handle addresses.
     pub fn application_name(&self) -> &str {

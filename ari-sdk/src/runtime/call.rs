@@ -35,6 +35,8 @@ pub struct Call<T> {
     /// The first bad argument; reported when sent, before any I/O.
     invalid: Option<Error>,
     decode: Decoder<T>,
+    /// The id of the resource this call creates, for [`Call::send_watched`].
+    watch: Option<crate::watch::WatchId>,
 }
 
 impl<T> fmt::Debug for Call<T> {
@@ -67,6 +69,7 @@ impl<T: Send + 'static> Call<T> {
             body: None,
             invalid: None,
             decode,
+            watch: None,
         };
         for segment in segments {
             call.path.push('/');
@@ -97,6 +100,7 @@ impl<T: Send + 'static> Call<T> {
             body: None,
             invalid: None,
             decode,
+            watch: None,
         };
         for segment in path.split('/').filter(|s| !s.is_empty()) {
             call.path.push('/');
@@ -205,6 +209,36 @@ impl<T: Send + 'static> Call<T> {
                 ),
             );
         }
+    }
+
+    /// Names where the id of the created resource comes from.
+    pub fn watch(&mut self, id: crate::watch::WatchId) {
+        self.watch = Some(id);
+    }
+
+    /// Subscribes to the created resource's events (when an event connection is open),
+    /// then sends: the events that follow the answer cannot be missed.
+    pub async fn send_watched(mut self, kind: &'static str) -> Result<crate::Watched<T>> {
+        use crate::watch::WatchId;
+        let id = match self.watch.take() {
+            Some(WatchId::Path(id)) => id,
+            Some(WatchId::Query(name)) => match self.query.iter().find(|(k, _)| k == name) {
+                Some((_, value)) => value.clone(),
+                // Without an event connection there is nothing to subscribe, and the
+                // request goes out exactly as the caller built it.
+                None if !self.client.inner.registry.is_connected() => String::new(),
+                None => {
+                    let id = crate::watch::new_id();
+                    self.query.push((Cow::Borrowed(name), id.clone()));
+                    id
+                }
+            },
+            None => String::new(),
+        };
+        let events = crate::ResourceEvents::subscribe(&self.client, kind, id.clone());
+        let client = self.client.clone();
+        let value = self.send().await?;
+        Ok(crate::Watched::new(value, client, kind, id, events))
     }
 
     /// Sends and decodes.

@@ -6,10 +6,12 @@ mod encode;
 mod enums;
 mod event_decode;
 
+pub use crate::watch::WatchId;
 pub use bytes::Bytes;
 pub use call::{
     Call, Decoder, Pending, decode_binary, decode_json, decode_json_or_null, decode_void,
 };
+pub(crate) use encode::encode_query;
 pub use encode::{QueryValue, Seg, redact_url};
 pub use enums::deserialize_wire_str;
 pub(crate) use enums::wire_enum_impls;
@@ -72,4 +74,17 @@ impl Method {
             Method::Head => reqwest::Method::HEAD,
         }
     }
+}
+
+/// A media `target_uri` (`channel:ID`, `bridge:ID`, ...) -> (resource kind, id).
+pub fn media_target(uri: &str) -> Option<(&'static str, &str)> {
+    let (kind, id) = uri.split_once(':')?;
+    let kind = match kind {
+        "channel" => "Channel",
+        "bridge" => "Bridge",
+        "endpoint" => "Endpoint",
+        "deviceState" => "DeviceState",
+        _ => return None,
+    };
+    (!id.is_empty()).then_some((kind, id))
 }

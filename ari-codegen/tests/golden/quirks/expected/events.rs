@@ -4,6 +4,9 @@
 use super::models;
 /// Every event type of the spec, decoded by its `type`.
 ///
+/// Variants are boxed: event structs hold whole channels and bridges, and an enum
+/// as large as its largest variant would make every queue slot that large.
+///
 /// A type this spec does not know becomes [`Event::Other`], with the raw JSON kept,
 /// so a newer Asterisk never breaks decoding. A known type whose payload does not
 /// match its model is a decode error, not `Other`.
@@ -11,9 +14,9 @@ use super::models;
 #[non_exhaustive]
 pub enum Event {
     /// `ThingCreated`
-    ThingCreated(ThingCreated),
+    ThingCreated(Box<ThingCreated>),
     /// `ThingGone`
-    ThingGone(ThingGone),
+    ThingGone(Box<ThingGone>),
     /// An event type this spec does not list.
     Other(crate::UnknownEvent),
 }
@@ -52,6 +55,19 @@ impl Event {
             Event::Other(e) => e.asterisk_id.as_deref(),
         }
     }
+    /// Calls `visit(kind, id)` for every resource the event carries: `kind` is the
+    /// model name (`Channel`, `Bridge`, `Playback`, ...), `id` the id a handle takes
+    /// (`technology/resource` for an endpoint). Used by per-resource streams.
+    pub fn for_each_resource(&self, mut visit: impl FnMut(&'static str, &str)) {
+        #[allow(clippy::match_single_binding)]
+        match self {
+            Event::ThingCreated(e) => {
+                let v = &e.thing;
+                visit("Thing", &v.id);
+            }
+            _ => {}
+        }
+    }
 }
 impl crate::runtime::EventSet for Event {
     const DISCRIMINATOR: &'static str = "type";
@@ -63,11 +79,11 @@ impl crate::runtime::EventSet for Event {
             match type_name {
                 "ThingCreated" => {
                     crate::runtime::decode_payload::<ThingCreated>(json)
-                        .map(Event::ThingCreated)
+                        .map(|e| Event::ThingCreated(Box::new(e)))
                 }
                 "ThingGone" => {
                     crate::runtime::decode_payload::<ThingGone>(json)
-                        .map(Event::ThingGone)
+                        .map(|e| Event::ThingGone(Box::new(e)))
                 }
                 _ => return None,
             },

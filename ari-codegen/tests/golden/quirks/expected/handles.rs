@@ -18,6 +18,15 @@ impl ThingHandle {
     pub fn id(&self) -> &str {
         &self.thing_id
     }
+    /// The events that concern this resource, in arrival order, from the client's
+    /// event connection; the stream ends when the resource is gone.
+    pub fn events(&self) -> crate::ResourceEvents {
+        crate::ResourceEvents::subscribe(&self.client, "Thing", self.thing_id.clone())
+    }
+    /// The client this handle sends with.
+    pub fn client(&self) -> &crate::Client {
+        &self.client
+    }
     /// The id this handle addresses.
     pub fn thing_id(&self) -> &str {
         &self.thing_id

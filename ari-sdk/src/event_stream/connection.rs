@@ -1,0 +1,148 @@
+//! Opening the event WebSocket: URL, authentication, and what a refusal means.
+
+use base64::Engine;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::{self, Error as WsError};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::client::Auth;
+use crate::error::quote_body;
+use crate::runtime::encode_query;
+use crate::{Client, Error, StatusError};
+
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// How errors name the connection.
+pub(crate) const OPERATION: &str = "events.eventWebsocket";
+
+/// What the connection asks for.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub(crate) apps: Vec<String>,
+    pub(crate) subscribe_all: bool,
+}
+
+fn url(client: &Client, target: &Target) -> Result<url::Url, Error> {
+    let inner = &client.inner;
+    let mut url = inner.base.clone();
+    let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+    url.set_scheme(scheme)
+        .map_err(|_| invalid("base_url", "cannot become a WebSocket URL".to_owned()))?;
+    url.set_path(&format!("{}/events", inner.base.path()));
+    let apps: Vec<String> = target.apps.iter().map(|a| encode_query(a)).collect();
+    let mut query = format!("app={}", apps.join(","));
+    if target.subscribe_all {
+        query.push_str("&subscribeAll=true");
+    }
+    if let Some(Auth::ApiKey { user, password }) = &inner.auth {
+        query.push_str(&format!(
+            "&api_key={}",
+            encode_query(&format!("{user}:{password}"))
+        ));
+    }
+    url.set_query(Some(&query));
+    Ok(url)
+}
+
+fn invalid(argument: &str, reason: String) -> Error {
+    Error::InvalidArgument {
+        operation: OPERATION.to_owned(),
+        argument: argument.to_owned(),
+        reason,
+    }
+}
+
+/// Checks the application list before any connection is tried.
+pub(crate) fn validate(target: &Target) -> Result<(), Error> {
+    if target.apps.is_empty() {
+        return Err(invalid(
+            "app",
+            "at least one application name is needed".to_owned(),
+        ));
+    }
+    if let Some(app) = target.apps.iter().find(|a| a.is_empty() || a.contains(',')) {
+        return Err(invalid(
+            "app",
+            format!("`{app}` is not an application name (empty, or holds a comma)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Opens one connection. Errors say whether retrying can help ([`is_permanent`]).
+pub(crate) async fn open(client: &Client, target: &Target) -> Result<Socket, Error> {
+    let url = url(client, target)?;
+    let mut request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| transport(client, format!("bad request: {e}")))?;
+    if let Some(Auth::Basic { user, password }) = &client.inner.auth {
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        let mut value = HeaderValue::from_str(&format!("Basic {token}")).map_err(|_| {
+            invalid(
+                "basic_auth",
+                "credentials cannot be sent in a header".to_owned(),
+            )
+        })?;
+        value.set_sensitive(true);
+        request.headers_mut().insert("Authorization", value);
+    }
+    let connect = tokio_tungstenite::connect_async(request);
+    match tokio::time::timeout(client.inner.connect_timeout, connect).await {
+        Err(_) => Err(Error::Timeout {
+            operation: OPERATION.to_owned(),
+            timeout: client.inner.connect_timeout,
+        }),
+        Ok(Ok((socket, _response))) => Ok(socket),
+        Ok(Err(WsError::Http(response))) => {
+            let status = response.status().as_u16();
+            let body = response.body().as_deref().unwrap_or_default();
+            let message = serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| {
+                    v.get("message")
+                        .or_else(|| v.get("error"))
+                        .and_then(|m| m.as_str())
+                        .map(str::to_owned)
+                });
+            Err(Error::Status(Box::new(StatusError {
+                operation: OPERATION.to_owned(),
+                method: "GET".to_owned(),
+                path: format!("{}/events", client.inner.base.path()),
+                status,
+                message,
+                body: quote_body(body),
+                documented: false,
+            })))
+        }
+        Ok(Err(error)) => Err(transport(client, describe(&error))),
+    }
+}
+
+/// tungstenite's own words, without the URL (it may hold an api_key).
+fn describe(error: &WsError) -> String {
+    match error {
+        WsError::Io(e) => format!("I/O: {e}"),
+        WsError::Tls(e) => format!("TLS: {e}"),
+        WsError::Url(_) => "the URL cannot be used for a WebSocket".to_owned(),
+        WsError::Protocol(e) => format!("WebSocket protocol: {e}"),
+        other => other.to_string(),
+    }
+}
+
+fn transport(client: &Client, message: String) -> Error {
+    Error::Transport {
+        operation: OPERATION.to_owned(),
+        message: client.redact(&message),
+        source: None,
+    }
+}
+
+/// Refusals that retrying cannot fix: bad credentials, a read-only user, a bad request.
+pub(crate) fn is_permanent(error: &Error) -> bool {
+    matches!(error.status(), Some(400 | 401 | 403 | 404 | 405))
+        || matches!(error, Error::InvalidArgument { .. })
+}
+
+pub(crate) use tungstenite::Message as Frame;

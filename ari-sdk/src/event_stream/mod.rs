@@ -1,0 +1,216 @@
+//! The event WebSocket (`/ari/events`): a typed, reconnecting stream of events, and
+//! per-resource streams fed from it.
+
+mod backoff;
+mod connection;
+mod queue;
+mod registry;
+mod session;
+mod wait;
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+pub(crate) use registry::Registry;
+pub use registry::ResourceEvents;
+
+use crate::{Client, Error, Event, Result};
+use queue::{Popped, Queue};
+
+/// What the event stream yields besides errors: events, and changes of the connection
+/// (after a `Disconnected`, events may have been missed: resynchronize, e.g. list channels).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Item {
+    Event(Event),
+    /// The connection is open (first item of a stream).
+    Connected,
+    /// The connection was lost; reconnecting follows unless the stream ends.
+    Disconnected {
+        reason: String,
+    },
+    /// Open again after `attempt` tries.
+    Reconnected {
+        attempt: u32,
+    },
+}
+
+/// Settings of an event connection; from [`Client::events`].
+#[derive(Debug, Clone)]
+pub struct EventsBuilder {
+    client: Client,
+    settings: Settings,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) target: connection::Target,
+    pub(crate) ping_interval: Duration,
+    pub(crate) pong_timeout: Duration,
+    pub(crate) backoff_initial: Duration,
+    pub(crate) backoff_max: Duration,
+    pub(crate) max_attempts: Option<u32>,
+    pub(crate) buffer: usize,
+}
+
+impl Client {
+    /// The event connection for one or more Stasis applications:
+    /// `client.events(["hello"]).connect().await?`.
+    pub fn events<I, S>(&self, apps: I) -> EventsBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        EventsBuilder {
+            client: self.clone(),
+            settings: Settings {
+                target: connection::Target {
+                    apps: apps.into_iter().map(Into::into).collect(),
+                    subscribe_all: false,
+                },
+                ping_interval: Duration::from_secs(20),
+                pong_timeout: Duration::from_secs(10),
+                backoff_initial: Duration::from_millis(250),
+                backoff_max: Duration::from_secs(30),
+                max_attempts: None,
+                buffer: 4096,
+            },
+        }
+    }
+}
+
+impl EventsBuilder {
+    /// Receive every event of the system, not only those of the applications' resources.
+    pub fn subscribe_all(mut self, all: bool) -> Self {
+        self.settings.target.subscribe_all = all;
+        self
+    }
+    /// How often to ping the server when it is quiet (default 20 s).
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.settings.ping_interval = interval.max(Duration::from_millis(10));
+        self
+    }
+    /// How long a ping may go unanswered before the connection counts as dead (default 10 s).
+    pub fn pong_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.pong_timeout = timeout.max(Duration::from_millis(10));
+        self
+    }
+    /// First reconnect delay and the most any delay may reach (default 250 ms, 30 s).
+    pub fn reconnect_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.settings.backoff_initial = initial;
+        self.settings.backoff_max = max.max(initial);
+        self
+    }
+    /// Give up after this many failed reconnects in a row (default: never).
+    pub fn max_reconnect_attempts(mut self, attempts: Option<u32>) -> Self {
+        self.settings.max_attempts = attempts;
+        self
+    }
+    /// Items the stream holds for a slow consumer before it drops and reports lag
+    /// (default 4096); per-resource streams hold [`resource_buffer`](Self::resource_buffer).
+    pub fn buffer(mut self, items: usize) -> Self {
+        self.settings.buffer = items.max(1);
+        self
+    }
+    /// Capacity of each per-resource stream (default 256).
+    pub fn resource_buffer(self, items: usize) -> Self {
+        self.client
+            .inner
+            .registry
+            .capacity
+            .store(items.max(1), std::sync::atomic::Ordering::Relaxed);
+        self
+    }
+
+    /// Opens the connection. Fails at once, without retrying, when the server refuses it
+    /// (wrong credentials, bad application name) or cannot be reached.
+    pub async fn connect(self) -> Result<EventStream> {
+        connection::validate(&self.settings.target)?;
+        let socket = connection::open(&self.client, &self.settings.target).await?;
+        tracing::info!(apps = ?self.settings.target.apps, "event connection open");
+        let queue = Arc::new(Queue::new(self.settings.buffer));
+        queue.push(Ok(Item::Connected));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let registry = self.client.inner.registry.clone();
+        registry.connection_opened();
+        let task = tokio::spawn(session::run(
+            self.client,
+            self.settings,
+            socket,
+            queue.clone(),
+            stopped,
+        ));
+        Ok(EventStream {
+            queue,
+            stop,
+            task: Some(task),
+        })
+    }
+}
+
+/// The event stream: a `futures::Stream` of `Result<Item>` in arrival order.
+///
+/// A frame that is not a valid event gives an `Err` item and the stream goes on; a slow
+/// consumer gets `Err(Error::Lagged { missed })` where items were dropped. Dropping the
+/// stream, or [`close`](Self::close), closes the socket.
+pub struct EventStream {
+    queue: Arc<Queue<Result<Item>>>,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStream")
+            .field("open", &!self.queue.is_closed())
+            .finish()
+    }
+}
+
+impl EventStream {
+    /// The next item, like `StreamExt::next`.
+    pub async fn next(&mut self) -> Option<Result<Item>> {
+        std::future::poll_fn(|cx| futures_core::Stream::poll_next(Pin::new(&mut *self), cx)).await
+    }
+
+    /// The next event, skipping connection-state items.
+    pub async fn next_event(&mut self) -> Option<Result<Event>> {
+        loop {
+            match self.next().await? {
+                Ok(Item::Event(event)) => return Some(Ok(event)),
+                Ok(_) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+
+    /// Closes the socket cleanly and waits for the connection task to finish.
+    pub async fn close(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl futures_core::Stream for EventStream {
+    type Item = Result<Item>;
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.queue.poll_pop(cx).map(|p| {
+            p.map(|p| match p {
+                Popped::Item(item) => item,
+                Popped::Lagged(missed) => Err(Error::Lagged { missed }),
+            })
+        })
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        // The task sees this, sends a close frame and ends.
+        let _ = self.stop.send(true);
+        self.queue.close();
+    }
+}

@@ -1,0 +1,187 @@
+//! The connection task: reads frames, decodes them, pings a quiet server, and reconnects
+//! with backoff when the socket dies.
+
+use std::sync::Arc;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::watch;
+use tokio::time::{Instant, sleep_until};
+
+use super::connection::{self, Frame, Socket};
+use super::queue::Queue;
+use super::{Item, Settings, backoff};
+use crate::{Client, Event, Result};
+
+/// Why a session ended.
+enum Ended {
+    /// The application asked (stream dropped or closed).
+    Stopped,
+    /// Every application was taken over by another connection: reconnecting would take
+    /// them back and start a tug of war.
+    Replaced,
+    /// The socket failed or closed; reconnect.
+    Lost(String),
+}
+
+pub(crate) async fn run(
+    client: Client,
+    mut settings: Settings,
+    mut socket: Socket,
+    out: Arc<Queue<Result<Item>>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let registry = client.inner.registry.clone();
+    loop {
+        match session(&client, &mut settings, &mut socket, &out, &mut stop).await {
+            Ended::Stopped => {
+                let _ = socket.close(None).await;
+                break;
+            }
+            Ended::Replaced => {
+                let _ = socket.close(None).await;
+                tracing::warn!(
+                    "every application was replaced by another connection; not reconnecting"
+                );
+                out.push(Ok(Item::Disconnected {
+                    reason: "application replaced by another connection".to_owned(),
+                }));
+                break;
+            }
+            Ended::Lost(reason) => {
+                tracing::warn!(%reason, "event connection lost");
+                if out.push(Ok(Item::Disconnected { reason })).is_none() {
+                    break;
+                }
+                match reconnect(&client, &settings, &out, &mut stop).await {
+                    Some(new_socket) => socket = new_socket,
+                    None => break,
+                }
+            }
+        }
+    }
+    out.close();
+    registry.connection_closed();
+}
+
+/// Tries until a connection opens, the application stops, or retrying cannot help.
+async fn reconnect(
+    client: &Client,
+    settings: &Settings,
+    out: &Queue<Result<Item>>,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<Socket> {
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let wait = backoff::delay(attempt, settings.backoff_initial, settings.backoff_max);
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stopped(stop) => return None,
+        }
+        let opened = tokio::select! {
+            opened = connection::open(client, &settings.target) => opened,
+            _ = stopped(stop) => return None,
+        };
+        match opened {
+            Ok(socket) => {
+                tracing::info!(attempt, "event connection open again");
+                out.push(Ok(Item::Reconnected { attempt }));
+                return Some(socket);
+            }
+            Err(error) if connection::is_permanent(&error) => {
+                tracing::error!(%error, "event connection refused; not retrying");
+                out.push(Err(error));
+                return None;
+            }
+            Err(error) => {
+                tracing::debug!(attempt, %error, "reconnect failed");
+                if settings.max_attempts.is_some_and(|max| attempt >= max) {
+                    out.push(Err(error));
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+async fn session(
+    client: &Client,
+    settings: &mut Settings,
+    socket: &mut Socket,
+    out: &Queue<Result<Item>>,
+    stop: &mut watch::Receiver<bool>,
+) -> Ended {
+    let registry = &client.inner.registry;
+    let mut next_ping = Instant::now() + settings.ping_interval;
+    let mut awaiting_pong: Option<Instant> = None;
+    loop {
+        if *stop.borrow() {
+            return Ended::Stopped;
+        }
+        let deadline = awaiting_pong.map_or(next_ping, |sent| sent + settings.pong_timeout);
+        let frame = tokio::select! {
+            frame = socket.next() => frame,
+            _ = sleep_until(deadline) => {
+                if awaiting_pong.is_some() {
+                    return Ended::Lost(format!("no answer to a ping within {:?}", settings.pong_timeout));
+                }
+                if let Err(e) = socket.send(Frame::Ping(Vec::new().into())).await {
+                    return Ended::Lost(format!("sending a ping failed: {e}"));
+                }
+                awaiting_pong = Some(Instant::now());
+                continue;
+            }
+            _ = stopped(stop) => return Ended::Stopped,
+        };
+        // Any frame shows the connection is alive.
+        awaiting_pong = None;
+        next_ping = Instant::now() + settings.ping_interval;
+        let frame = match frame {
+            None => return Ended::Lost("the server closed the connection".to_owned()),
+            Some(Err(e)) => return Ended::Lost(format!("reading failed: {e}")),
+            Some(Ok(frame)) => frame,
+        };
+        match frame {
+            Frame::Text(text) => {
+                let item = crate::decode_event(text.as_str());
+                if let Ok(Event::ApplicationReplaced(replaced)) = &item {
+                    settings.target.apps.retain(|a| *a != replaced.application);
+                }
+                if let Ok(event) = &item {
+                    registry.deliver(event);
+                }
+                match out.push(item.map(Item::Event)) {
+                    None => return Ended::Stopped,
+                    Some(1) => tracing::warn!("event stream consumer is lagging; events dropped"),
+                    Some(_) => {}
+                }
+                if settings.target.apps.is_empty() {
+                    return Ended::Replaced;
+                }
+            }
+            Frame::Close(close) => {
+                let reason = match close {
+                    Some(c) if !c.reason.is_empty() => format!(
+                        "the server closed the connection ({}: {})",
+                        c.code, c.reason
+                    ),
+                    Some(c) => format!("the server closed the connection ({})", c.code),
+                    None => "the server closed the connection".to_owned(),
+                };
+                return Ended::Lost(reason);
+            }
+            // tungstenite answers pings itself; pongs and binary frames carry no events.
+            Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_) => {}
+            Frame::Binary(data) => tracing::debug!(bytes = data.len(), "ignored a binary frame"),
+        }
+    }
+}
+
+/// Resolves once the application asks to stop (or drops the stream).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    while !*stop.borrow_and_update() {
+        if stop.changed().await.is_err() {
+            return;
+        }
+    }
+}

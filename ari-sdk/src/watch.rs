@@ -1,0 +1,216 @@
+//! Race-free waiting on what a request creates: the resource's events are subscribed
+//! before the request leaves, so nothing that follows the answer can be missed.
+
+use std::ops::Deref;
+use std::time::Duration;
+
+use crate::event_stream::ResourceEvents;
+use crate::{Client, Error, Event, LiveRecording, Playback, Result, StasisStart};
+
+/// Where the id of the resource an operation creates comes from.
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub enum WatchId {
+    /// A path parameter (`/channels/{channelId}/play/{playbackId}`).
+    Path(String),
+    /// An optional query parameter (`playbackId`); a fresh id is sent when it is unset.
+    Query(&'static str),
+}
+
+/// A fresh id for a resource about to be created, in UUID v4 form like Asterisk's own.
+pub(crate) fn new_id() -> String {
+    let a = fastrand::u128(..);
+    let hex = format!("{a:032x}");
+    format!(
+        "{}-{}-4{}-{:x}{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[13..16],
+        8 | (a >> 60) as u8 & 3,
+        &hex[17..20],
+        &hex[20..]
+    )
+}
+
+/// The answer of an operation that created a resource (a playback, a recording, a
+/// channel, a bridge), with that resource's events already subscribed.
+/// Dereferences to the value.
+#[derive(Debug)]
+pub struct Watched<T> {
+    value: T,
+    client: Client,
+    kind: &'static str,
+    id: String,
+    events: ResourceEvents,
+}
+
+impl<T> Deref for Watched<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> Watched<T> {
+    pub(crate) fn new(
+        value: T,
+        client: Client,
+        kind: &'static str,
+        id: String,
+        events: ResourceEvents,
+    ) -> Self {
+        Watched {
+            value,
+            client,
+            kind,
+            id,
+            events,
+        }
+    }
+    /// The value, dropping the subscription.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+    /// The resource kind, e.g. `Playback`.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+    /// The resource's events from the moment the request was sent; ends when it is gone.
+    pub fn into_events(self) -> ResourceEvents {
+        self.events
+    }
+    /// The value and the events.
+    pub fn into_parts(self) -> (T, ResourceEvents) {
+        (self.value, self.events)
+    }
+}
+
+/// Waits for the first event `pick` accepts, failing when `gone` matches an event of the
+/// media's target, when the stream ends, or after `timeout`.
+async fn wait_media<R>(
+    mut events: ResourceEvents,
+    mut target: Option<ResourceEvents>,
+    what: String,
+    timeout: Option<Duration>,
+    mut pick: impl FnMut(Event) -> Option<Result<R>>,
+) -> Result<R> {
+    let wait = async {
+        loop {
+            let next = match &mut target {
+                Some(t) => tokio::select! {
+                    biased;
+                    e = events.next() => Some(e),
+                    t_event = t.next() => match t_event {
+                        Some(Ok(event)) if matches!(event.type_name(), "StasisEnd" | "ChannelDestroyed" | "BridgeDestroyed") => {
+                            return Err(Error::Gone { what: what.clone(), event: event.type_name().to_owned() });
+                        }
+                        Some(_) => None,
+                        None => { target = None; None }
+                    },
+                },
+                None => Some(events.next().await),
+            };
+            match next {
+                None => continue,
+                Some(None) => {
+                    return Err(Error::NoEventConnection {
+                        what: format!("{what} (the event stream ended)"),
+                    });
+                }
+                Some(Some(Err(e))) => return Err(e),
+                Some(Some(Ok(event))) => {
+                    if let Some(done) = pick(event) {
+                        return done;
+                    }
+                }
+            }
+        }
+    };
+    match timeout {
+        Some(limit) => tokio::time::timeout(limit, wait)
+            .await
+            .map_err(|_| Error::Timeout {
+                operation: what,
+                timeout: limit,
+            })?,
+        None => wait.await,
+    }
+}
+
+impl Watched<Playback> {
+    /// Waits for `PlaybackFinished` and returns the final playback; fails if the channel
+    /// or bridge it plays to goes away first, or the event connection ends.
+    pub async fn finished(self) -> Result<Playback> {
+        self.finished_within(None).await
+    }
+
+    /// [`finished`](Self::finished) with a time limit.
+    pub async fn finished_within(self, timeout: Option<Duration>) -> Result<Playback> {
+        let target = crate::runtime::media_target(&self.value.target_uri)
+            .map(|(kind, id)| ResourceEvents::subscribe(&self.client, kind, id));
+        let what = format!("playback {}", self.id);
+        wait_media(self.events, target, what, timeout, |event| match event {
+            Event::PlaybackFinished(e) => Some(Ok(e.playback)),
+            _ => None,
+        })
+        .await
+    }
+}
+
+impl Watched<LiveRecording> {
+    /// Waits for `RecordingFinished` (the final recording) or `RecordingFailed` (an error
+    /// with its cause); fails if what is recorded goes away first.
+    pub async fn finished(self) -> Result<LiveRecording> {
+        self.finished_within(None).await
+    }
+
+    /// [`finished`](Self::finished) with a time limit.
+    pub async fn finished_within(self, timeout: Option<Duration>) -> Result<LiveRecording> {
+        let target = crate::runtime::media_target(&self.value.target_uri)
+            .map(|(kind, id)| ResourceEvents::subscribe(&self.client, kind, id));
+        let what = format!("recording {}", self.id);
+        let failed = what.clone();
+        wait_media(
+            self.events,
+            target,
+            what,
+            timeout,
+            move |event| match event {
+                Event::RecordingFinished(e) => Some(Ok(e.recording)),
+                Event::RecordingFailed(e) => Some(Err(Error::Failed {
+                    what: failed.clone(),
+                    reason: e
+                        .recording
+                        .cause
+                        .clone()
+                        .unwrap_or_else(|| "RecordingFailed".to_owned()),
+                })),
+                _ => None,
+            },
+        )
+        .await
+    }
+}
+
+impl Watched<crate::Channel> {
+    /// Waits until the new channel enters a Stasis application (`StasisStart`); fails when
+    /// it is destroyed first (with the hang-up cause) or after `timeout`.
+    pub async fn stasis_start(&mut self, timeout: Duration) -> Result<StasisStart> {
+        let what = format!("StasisStart of channel {}", self.id);
+        self.events
+            .wait_for(timeout, |event| match event {
+                Event::StasisStart(e) => Some(Ok(e.as_ref().clone())),
+                Event::ChannelDestroyed(e) => Some(Err(Error::Failed {
+                    what: what.clone(),
+                    reason: format!("channel destroyed, cause {} ({})", e.cause, e.cause_txt),
+                })),
+                _ => None,
+            })
+            .await?
+    }
+
+    /// The channel's events, from before the request was sent (borrowing).
+    pub fn events(&mut self) -> &mut ResourceEvents {
+        &mut self.events
+    }
+}
