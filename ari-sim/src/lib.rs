@@ -1,0 +1,242 @@
+//! # ari-sim: a simulated Asterisk that speaks ARI
+//!
+//! A server on loopback that answers the REST API and the event WebSocket of Asterisk 22
+//! closely enough that an ARI application runs against it unchanged: routing, parameter
+//! checks and error bodies come from the same api-docs the SDK is generated from, and
+//! channels, Local channel pairs, a dialplan, bridges, playbacks and recordings behave and
+//! send their events in the order the recordings of a real Asterisk show.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let sim = ari_sim::Simulator::start().await?;
+//! let client = sim.client(); // an ari_sdk::Client for user hey/peekaboo
+//! let mut events = client.events(["hello"]).connect().await.expect("connect");
+//! sim.control().call("7000").expect("extension 7000 exists"); // a phone dials 7000
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Deliberate differences from Asterisk: there is no audio (media "plays" for a fixed,
+//! configurable time), phones are simulated (any `PJSIP/<name>` endpoint answers after a
+//! short ring), and operations without simulated behaviour answer with a well-formed
+//! value or their documented "not found" error (see [`ops::STATEFUL`]).
+
+pub mod control;
+pub mod dialplan;
+mod http;
+mod hub;
+pub mod ops;
+mod params;
+mod reply;
+pub mod spec;
+mod world;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub use control::Control;
+pub use dialplan::Dialplan;
+pub use http::User;
+pub use world::Timing;
+
+/// A running simulator; stops when dropped.
+pub struct Simulator {
+    addr: SocketAddr,
+    user: User,
+    control: Control,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("base_url", &self.base_url())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Simulator`].
+#[derive(Debug, Clone)]
+pub struct SimulatorBuilder {
+    listen: SocketAddr,
+    users: Vec<User>,
+    dialplan: Dialplan,
+    timing: Timing,
+    asterisk_id: String,
+}
+
+impl Default for SimulatorBuilder {
+    fn default() -> Self {
+        SimulatorBuilder {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            users: Vec::new(),
+            dialplan: Dialplan::default_plan(),
+            timing: Timing::default(),
+            asterisk_id: "02:fc:00:00:00:01".to_owned(),
+        }
+    }
+}
+
+impl SimulatorBuilder {
+    /// Where to listen (default `127.0.0.1:0`, an ephemeral port).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+    /// Adds an `ari.conf` user. Without any, the recordings' users exist: `hey`/`peekaboo`
+    /// and read-only `ro`/`ro`.
+    pub fn user(mut self, name: &str, password: &str) -> Self {
+        self.users.push(User {
+            name: name.to_owned(),
+            password: password.to_owned(),
+            read_only: false,
+        });
+        self
+    }
+    pub fn read_only_user(mut self, name: &str, password: &str) -> Self {
+        self.users.push(User {
+            name: name.to_owned(),
+            password: password.to_owned(),
+            read_only: true,
+        });
+        self
+    }
+    pub fn dialplan(mut self, dialplan: Dialplan) -> Self {
+        self.dialplan = dialplan;
+        self
+    }
+    /// Loads a dialplan in `extensions.conf` syntax.
+    pub fn dialplan_file(self, path: &Path) -> std::io::Result<Self> {
+        let text = std::fs::read_to_string(path)?;
+        let plan = Dialplan::parse(&text)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        Ok(self.dialplan(plan))
+    }
+    /// How long each sound "plays" (default 300 ms).
+    pub fn media_duration(mut self, duration: Duration) -> Self {
+        self.timing.media = duration;
+        self
+    }
+    /// How long a simulated phone rings before answering (default 50 ms).
+    pub fn answer_delay(mut self, delay: Duration) -> Self {
+        self.timing.answer_delay = delay;
+        self
+    }
+
+    pub async fn start(self) -> std::io::Result<Simulator> {
+        let mut users = self.users;
+        if users.is_empty() {
+            users.push(User {
+                name: "hey".into(),
+                password: "peekaboo".into(),
+                read_only: false,
+            });
+            users.push(User {
+                name: "ro".into(),
+                password: "ro".into(),
+                read_only: true,
+            });
+        }
+        let user = users
+            .iter()
+            .find(|u| !u.read_only)
+            .cloned()
+            .unwrap_or_else(|| users[0].clone());
+        let hub = hub::Hub::new(&self.asterisk_id);
+        let world = Arc::new(Mutex::new(world::World::new(
+            hub.clone(),
+            self.asterisk_id,
+            self.timing,
+            self.dialplan,
+        )));
+        let faults = Arc::new(Mutex::new(http::Faults::default()));
+        let control = Control {
+            world: world.clone(),
+            hub: hub.clone(),
+            faults: faults.clone(),
+        };
+        let state = http::AppState {
+            api: spec::api(),
+            world,
+            hub: hub.clone(),
+            users: Arc::new(users),
+            faults,
+            control: control.clone(),
+        };
+        let listener = tokio::net::TcpListener::bind(self.listen).await?;
+        let addr = listener.local_addr()?;
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = http::router(state);
+        tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = stopped.await;
+                hub.drop_all();
+            });
+            if let Err(error) = serve.await {
+                tracing::error!(%error, "simulator server failed");
+            }
+        });
+        tracing::info!(%addr, "ari-sim listening");
+        Ok(Simulator {
+            addr,
+            user,
+            control,
+            shutdown: Some(shutdown),
+        })
+    }
+}
+
+impl Simulator {
+    /// Starts with the defaults on an ephemeral loopback port.
+    pub async fn start() -> std::io::Result<Simulator> {
+        SimulatorBuilder::default().start().await
+    }
+
+    pub fn builder() -> SimulatorBuilder {
+        SimulatorBuilder::default()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The ARI root, e.g. `http://127.0.0.1:41234/ari`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/ari", self.addr)
+    }
+
+    /// A read-write user: (name, password).
+    pub fn credentials(&self) -> (&str, &str) {
+        (&self.user.name, &self.user.password)
+    }
+
+    /// An SDK client for this simulator, authenticated as [`credentials`](Self::credentials).
+    pub fn client(&self) -> ari_sdk::Client {
+        ari_sdk::Client::builder(self.base_url())
+            .basic_auth(&self.user.name, &self.user.password)
+            .build()
+            .expect("the simulator's own URL is valid")
+    }
+
+    /// The far end and fault injection.
+    pub fn control(&self) -> &Control {
+        &self.control
+    }
+
+    /// Stops the server now (it also stops when dropped).
+    pub fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}

@@ -1,0 +1,808 @@
+//! Channels: originate (Local pairs and simulated phones), the dialplan, answer, hangup,
+//! DTMF, variables, and moving between applications.
+
+use std::time::Duration;
+
+use ari_sdk::{ChannelState, DialplanCEP};
+use serde_json::{Map, Value, json};
+
+use crate::params::Params;
+use crate::reply::{Reply, Result};
+use crate::world::{Chan, Shared, World, lock, object};
+
+/// Technologies the simulator can "dial": phones that answer after a short ring.
+const PHONE_TECHS: &[&str] = &["PJSIP", "SIP", "IAX2", "DAHDI", "WebRTC"];
+
+fn dialplan(
+    context: &str,
+    exten: &str,
+    priority: i64,
+    app_name: &str,
+    app_data: &str,
+) -> DialplanCEP {
+    DialplanCEP {
+        context: context.to_owned(),
+        exten: exten.to_owned(),
+        priority,
+        app_name: app_name.to_owned(),
+        app_data: app_data.to_owned(),
+    }
+}
+
+/// `appArgs` is one comma-separated string.
+fn split_args(args: &str) -> Vec<String> {
+    if args.is_empty() {
+        Vec::new()
+    } else {
+        args.split(',').map(str::to_owned).collect()
+    }
+}
+
+pub fn not_found() -> Reply {
+    Reply::error(404, "Channel not found")
+}
+
+impl World {
+    pub fn channel_in_stasis(&self, id: &str) -> Result<&Chan> {
+        let chan = self.channels.get(id).ok_or_else(not_found)?;
+        if chan.stasis.is_none() {
+            return Err(Reply::error(409, "Channel not in Stasis application"));
+        }
+        Ok(chan)
+    }
+
+    /// Creates the channel(s) of an originate; returns the id of the one answered with.
+    fn originate_channels(&mut self, p: &Params, id: Option<String>) -> Result<String> {
+        let endpoint = p.string("endpoint");
+        if endpoint.is_empty() {
+            return Err(Reply::error(400, "Endpoint must be specified"));
+        }
+        let app = p.get("app").filter(|a| !a.is_empty()).map(str::to_owned);
+        let args = split_args(p.get("appArgs").unwrap_or(""));
+        if app.is_none() && p.get("extension").is_none() {
+            return Err(Reply::error(
+                400,
+                "Application or extension must be specified",
+            ));
+        }
+        let on_answer = app.clone().map(|a| (a, args));
+        let id = id.or_else(|| p.get("channelId").map(str::to_owned));
+        if id.as_ref().is_some_and(|id| self.channels.contains_key(id)) {
+            return Err(Reply::error(
+                409,
+                "Channel with given unique ID already exists",
+            ));
+        }
+        let (tech, resource) = endpoint.split_once('/').unwrap_or((endpoint.as_str(), ""));
+        if tech.eq_ignore_ascii_case("Local") {
+            let (exten, context) = resource.split_once('@').unwrap_or((resource, "default"));
+            let exten = exten.to_owned();
+            let context = context.split('/').next().unwrap_or("default").to_owned();
+            let suffix = self.next_channel_suffix();
+            let one_id = id.unwrap_or_else(|| self.next_channel_id());
+            let two_id = p
+                .get("otherChannelId")
+                .map(str::to_owned)
+                .unwrap_or_else(|| self.next_channel_id());
+            let base = format!("Local/{exten}@{context}-{suffix}");
+            let mut one = self.new_channel(
+                one_id.clone(),
+                format!("{base};1"),
+                ChannelState::Down,
+                dialplan(&context, &exten, 1, "AppDial2", "(Outgoing Line)"),
+            );
+            let mut two = self.new_channel(
+                two_id.clone(),
+                format!("{base};2"),
+                ChannelState::Ring,
+                dialplan(&context, &exten, 1, "", ""),
+            );
+            one.local_peer = Some(two_id.clone());
+            two.local_peer = Some(one_id.clone());
+            one.on_answer = on_answer.clone();
+            if let Some((app, _)) = &on_answer {
+                one.subscribers.push(app.clone());
+                two.subscribers.push(app.clone());
+            }
+            apply_caller(&mut one, p);
+            apply_variables(&mut one, p);
+            self.insert_channel(one);
+            self.insert_channel(two);
+            Ok(one_id)
+        } else if PHONE_TECHS.iter().any(|t| t.eq_ignore_ascii_case(tech)) && !resource.is_empty() {
+            let suffix = self.next_channel_suffix();
+            let id = id.unwrap_or_else(|| self.next_channel_id());
+            let mut chan = self.new_channel(
+                id.clone(),
+                format!("{tech}/{resource}-{suffix}"),
+                ChannelState::Down,
+                dialplan("default", "s", 1, "AppDial2", "(Outgoing Line)"),
+            );
+            chan.on_answer = on_answer.clone();
+            if let Some((app, _)) = &on_answer {
+                chan.subscribers.push(app.clone());
+            }
+            apply_caller(&mut chan, p);
+            apply_variables(&mut chan, p);
+            self.insert_channel(chan);
+            Ok(id)
+        } else {
+            // What Asterisk answers for a technology it has no driver for.
+            Err(Reply::json(500, json!({ "error": "Allocation failed" })))
+        }
+    }
+
+    /// Runs the dialplan of a channel from its current priority until an application
+    /// that waits (Stasis, Wait, Playback) or the end.
+    pub fn run_dialplan(&mut self, id: &str) {
+        for _ in 0..64 {
+            let Some(chan) = self.channels.get(id) else {
+                return;
+            };
+            let cep = chan.model.dialplan.clone();
+            let Some(step) = self
+                .dialplan
+                .step(&cep.context, &cep.exten, cep.priority)
+                .cloned()
+            else {
+                self.hangup(id, 16);
+                return;
+            };
+            if let Some(chan) = self.channels.get_mut(id) {
+                chan.model.dialplan.app_name = step.app.clone();
+                chan.model.dialplan.app_data = step.data.clone();
+            }
+            self.channel_event(
+                id,
+                "ChannelDialplan",
+                object(json!({"dialplan_app": step.app, "dialplan_app_data": step.data})),
+            );
+            match step.app.to_ascii_lowercase().as_str() {
+                "stasis" => {
+                    let mut parts = step.data.split(',');
+                    let app = parts.next().unwrap_or("").trim().to_owned();
+                    let args: Vec<String> = parts.map(str::to_owned).collect();
+                    if self.hub.is_registered(&app) {
+                        self.enter_stasis(id, &app, args);
+                        return;
+                    }
+                    self.set_var_event(id, "STASISSTATUS", "FAILED");
+                }
+                "answer" => self.answer(id),
+                "hangup" => {
+                    self.hangup(id, 16);
+                    return;
+                }
+                "goto" => {
+                    let parts: Vec<&str> = step.data.split(',').map(str::trim).collect();
+                    if let Some(chan) = self.channels.get_mut(id) {
+                        let d = &mut chan.model.dialplan;
+                        match parts.as_slice() {
+                            [ctx, ext, prio] => {
+                                d.context = ctx.to_string();
+                                d.exten = ext.to_string();
+                                d.priority = prio.parse().unwrap_or(1);
+                            }
+                            [ext, prio] => {
+                                d.exten = ext.to_string();
+                                d.priority = prio.parse().unwrap_or(1);
+                            }
+                            _ => d.priority += 1,
+                        }
+                    }
+                    continue;
+                }
+                // Applications that hold the channel: it stays until hung up.
+                "wait" | "playback" | "echo" | "musiconhold" | "dial" | "background" => return,
+                _ => {}
+            }
+            match self.channels.get_mut(id) {
+                Some(chan) => chan.model.dialplan.priority += 1,
+                None => return,
+            }
+        }
+    }
+
+    /// The channel enters a Stasis application: `StasisStart` to that application.
+    pub fn enter_stasis(&mut self, id: &str, app: &str, args: Vec<String>) {
+        self.set_var_event(id, "STASISSTATUS", "");
+        let already = self
+            .channels
+            .get(id)
+            .is_some_and(|c| c.subscribers.iter().any(|a| a == app));
+        self.subscribe_channel(id, app);
+        if let Some(chan) = self.channels.get_mut(id) {
+            chan.stasis = Some(app.to_owned());
+            chan.stasis_only_subscription = !already;
+        }
+        self.channel_event_to(app, id, "StasisStart", object(json!({ "args": args })));
+    }
+
+    /// The channel leaves its application: `StasisEnd`, then `STASISSTATUS`.
+    fn leave_stasis(&mut self, id: &str) {
+        let Some(app) = self.channels.get_mut(id).and_then(|c| c.stasis.take()) else {
+            return;
+        };
+        self.channel_event_to(&app, id, "StasisEnd", Map::new());
+        if let Some(chan) = self.channels.get_mut(id) {
+            if chan.stasis_only_subscription {
+                chan.subscribers.retain(|a| *a != app);
+            }
+        }
+        self.set_var_event(id, "STASISSTATUS", "SUCCESS");
+    }
+
+    /// Answers a channel; a Local `;2` answering also answers its `;1`, which then enters
+    /// the application it was originated into.
+    pub fn answer(&mut self, id: &str) {
+        if self
+            .channels
+            .get(id)
+            .is_none_or(|c| c.model.state == ChannelState::Up)
+        {
+            return;
+        }
+        self.set_state(id, ChannelState::Up);
+        let peer = self.channels.get(id).and_then(|c| c.local_peer.clone());
+        if let Some(peer) = peer {
+            if self
+                .channels
+                .get(&peer)
+                .is_some_and(|c| c.model.state != ChannelState::Up)
+            {
+                self.set_state(&peer, ChannelState::Up);
+                self.dial_answered(&peer);
+            }
+        }
+    }
+
+    /// An originated channel was answered: `Dial` with `ANSWER`, then into its application.
+    fn dial_answered(&mut self, id: &str) {
+        let Some(chan) = self.channels.get(id) else {
+            return;
+        };
+        let peer = crate::world::to_value(&chan.model);
+        let dialstring = dial_string(&chan.model.name);
+        let targets = chan.subscribers.clone();
+        self.send(&targets, "Dial", object(json!({"dialstatus": "ANSWER", "forward": "", "dialstring": dialstring, "peer": peer})));
+        let on_answer = self.channels.get_mut(id).and_then(|c| c.on_answer.take());
+        if let Some((app, args)) = on_answer {
+            if let Some(chan) = self.channels.get_mut(id) {
+                chan.model.dialplan.app_name = "Stasis".to_owned();
+                chan.model.dialplan.app_data = std::iter::once(app.clone())
+                    .chain(args.clone())
+                    .collect::<Vec<_>>()
+                    .join(",");
+            }
+            self.enter_stasis(id, &app, args);
+        }
+    }
+
+    /// Hangs a channel up: hang-up request, leaving the application and any bridge,
+    /// playbacks ending, then destruction; a Local pair goes down together.
+    pub fn hangup(&mut self, id: &str, cause: i64) {
+        if !self.channels.contains_key(id) {
+            return;
+        }
+        self.channel_event(
+            id,
+            "ChannelHangupRequest",
+            object(json!({ "cause": cause })),
+        );
+        self.leave_stasis(id);
+        self.leave_bridge(id);
+        self.end_playbacks_of(&format!("channel:{id}"));
+        let peer = self
+            .channels
+            .get(id)
+            .and_then(|c| c.local_peer.clone())
+            .filter(|p| self.channels.contains_key(p));
+        if let Some(peer) = &peer {
+            if let Some(chan) = self.channels.get_mut(peer) {
+                chan.local_peer = None;
+            }
+            self.channel_event(
+                peer,
+                "ChannelHangupRequest",
+                object(json!({ "cause": cause, "soft": true })),
+            );
+        }
+        self.destroy(id, cause);
+        if let Some(peer) = peer {
+            self.leave_stasis(&peer);
+            self.leave_bridge(&peer);
+            self.end_playbacks_of(&format!("channel:{peer}"));
+            self.destroy(&peer, cause);
+        }
+    }
+
+    fn destroy(&mut self, id: &str, cause: i64) {
+        let cause_txt = match cause {
+            16 => "Normal Clearing",
+            17 => "User busy",
+            19 => "No user responding",
+            21 => "Call Rejected",
+            32 => "Normal Clearing",
+            _ => "Unknown",
+        };
+        self.channel_event(
+            id,
+            "ChannelDestroyed",
+            object(json!({"cause": cause, "cause_txt": cause_txt})),
+        );
+        self.remove_channel(id);
+    }
+
+    /// DTMF pressed on a channel: received by the channel itself (a phone pressing keys)
+    /// or, sent to a Local half, by its other half.
+    pub fn dtmf_received(&self, id: &str, digit: char, duration_ms: i64) {
+        self.channel_event(
+            id,
+            "ChannelDtmfReceived",
+            object(json!({"digit": digit.to_string(), "duration_ms": duration_ms})),
+        );
+    }
+}
+
+fn dial_string(name: &str) -> String {
+    // `Local/7000@default-00000000;1` -> `7000@default`
+    let base = name.split(';').next().unwrap_or(name);
+    let base = base.rsplit_once('-').map_or(base, |(b, _)| b);
+    base.split_once('/').map_or(base, |(_, r)| r).to_owned()
+}
+
+fn apply_caller(chan: &mut Chan, p: &Params) {
+    if let Some(caller) = p.get("callerId") {
+        // `"Alice" <100>` or `100`.
+        let (name, number) = match caller.split_once('<') {
+            Some((name, rest)) => (
+                name.trim().trim_matches('"').to_owned(),
+                rest.trim_end_matches('>').trim().to_owned(),
+            ),
+            None => (String::new(), caller.trim().to_owned()),
+        };
+        chan.model.caller.name = name;
+        chan.model.caller.number = number;
+    }
+}
+
+fn apply_variables(chan: &mut Chan, p: &Params) {
+    for (k, v) in p.map("variables") {
+        chan.vars.insert(k, v);
+    }
+}
+
+/// After the answer: the `Dial`, the dialplan of a Local `;2`, or a phone's ring and answer.
+fn after_originate(shared: &Shared, id: String) {
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        let (peer, delay) = {
+            let mut world = lock(&shared);
+            let Some(chan) = world.channels.get(&id) else {
+                return;
+            };
+            let peer_model = crate::world::to_value(&chan.model);
+            let dialstring = dial_string(&chan.model.name);
+            let targets = chan.subscribers.clone();
+            let peer = chan.local_peer.clone();
+            world.send(&targets, "Dial", object(json!({"dialstatus": "", "forward": "", "dialstring": dialstring, "peer": peer_model})));
+            if let Some(peer) = &peer {
+                world.run_dialplan(peer);
+            }
+            (peer, world.timing.answer_delay)
+        };
+        if peer.is_none() {
+            // A simulated phone: rings, then answers.
+            tokio::time::sleep(delay).await;
+            let mut world = lock(&shared);
+            if world.channels.contains_key(&id) {
+                world.set_state(&id, ChannelState::Up);
+                world.dial_answered(&id);
+            }
+        }
+    });
+}
+
+pub fn originate(shared: &Shared, p: &Params, id: Option<String>) -> Result {
+    let mut world = lock(shared);
+    let id = world.originate_channels(p, id)?;
+    let reply = Reply::ok(&world.channels[&id].model);
+    drop(world);
+    after_originate(shared, id);
+    Ok(reply)
+}
+
+/// `POST /channels/create`: a channel placed in an application, dialled later.
+pub fn create(shared: &Shared, p: &Params) -> Result {
+    let mut world = lock(shared);
+    let endpoint = p.string("endpoint");
+    let (tech, resource) = endpoint.split_once('/').unwrap_or((endpoint.as_str(), ""));
+    if !PHONE_TECHS.iter().any(|t| t.eq_ignore_ascii_case(tech)) || resource.is_empty() {
+        return Err(Reply::json(500, json!({ "error": "Allocation failed" })));
+    }
+    let id = p
+        .get("channelId")
+        .map(str::to_owned)
+        .unwrap_or_else(|| world.next_channel_id());
+    if world.channels.contains_key(&id) {
+        return Err(Reply::error(
+            409,
+            "Channel with given unique ID already exists",
+        ));
+    }
+    let suffix = world.next_channel_suffix();
+    let app = p.string("app");
+    let mut chan = world.new_channel(
+        id.clone(),
+        format!("{tech}/{resource}-{suffix}"),
+        ChannelState::Down,
+        dialplan("default", "s", 1, "", ""),
+    );
+    chan.subscribers.push(app.clone());
+    world.insert_channel(chan);
+    world.enter_stasis(&id, &app, split_args(p.get("appArgs").unwrap_or("")));
+    Ok(Reply::ok(&world.channels[&id].model))
+}
+
+/// `POST /channels/{id}/dial`: the created channel rings and is answered.
+pub fn dial(shared: &Shared, p: &Params) -> Result {
+    let id = p.string("channelId");
+    {
+        let world = lock(shared);
+        let chan = world.channel_in_stasis(&id)?;
+        if chan.model.state != ChannelState::Down {
+            return Err(Reply::error(409, "Channel is not in the Down state"));
+        }
+    }
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        let delay = {
+            let mut world = lock(&shared);
+            world.set_state(&id, ChannelState::Ringing);
+            world.timing.answer_delay
+        };
+        tokio::time::sleep(delay).await;
+        let mut world = lock(&shared);
+        if world.channels.contains_key(&id) {
+            world.set_state(&id, ChannelState::Up);
+        }
+    });
+    Ok(Reply::no_content())
+}
+
+pub fn answer(shared: &Shared, p: &Params) -> Result {
+    let mut world = lock(shared);
+    let id = p.string("channelId");
+    world.channel_in_stasis(&id)?;
+    world.answer(&id);
+    Ok(Reply::no_content())
+}
+
+pub fn hangup(shared: &Shared, p: &Params) -> Result {
+    let mut world = lock(shared);
+    let id = p.string("channelId");
+    if !world.channels.contains_key(&id) {
+        return Err(not_found());
+    }
+    let cause = match p.get("reason").unwrap_or("normal") {
+        "busy" => 17,
+        "congestion" => 34,
+        "no_answer" => 19,
+        "timeout" => 19,
+        "rejected" => 21,
+        "unallocated" => 1,
+        "normal_unspecified" => 31,
+        "number_incomplete" => 28,
+        "codec_mismatch" => 58,
+        "interworking" => 127,
+        "failure" => 38,
+        "answered_elsewhere" => 26,
+        _ => 16,
+    };
+    let cause = p.int("reason_code").unwrap_or(cause);
+    world.hangup(&id, cause);
+    Ok(Reply::no_content())
+}
+
+/// Operations that only need the channel to exist and be in an application.
+pub fn in_stasis_no_content(shared: &Shared, p: &Params) -> Result {
+    let world = lock(shared);
+    world.channel_in_stasis(&p.string("channelId"))?;
+    Ok(Reply::no_content())
+}
+
+pub fn ring(shared: &Shared, p: &Params, ringing: bool) -> Result {
+    let mut world = lock(shared);
+    let id = p.string("channelId");
+    let state = world.channel_in_stasis(&id)?.model.state.clone();
+    if state != ChannelState::Up {
+        world.set_state(
+            &id,
+            if ringing {
+                ChannelState::Ringing
+            } else {
+                ChannelState::Ring
+            },
+        );
+    }
+    Ok(Reply::no_content())
+}
+
+pub fn hold(shared: &Shared, p: &Params, on: bool) -> Result {
+    let mut world = lock(shared);
+    let id = p.string("channelId");
+    world.channel_in_stasis(&id)?;
+    if let Some(chan) = world.channels.get_mut(&id) {
+        chan.held = on;
+    }
+    Ok(Reply::no_content())
+}
+
+pub fn mute(shared: &Shared, p: &Params, on: bool) -> Result {
+    let mut world = lock(shared);
+    let id = p.string("channelId");
+    world.channel_in_stasis(&id)?;
+    // Asterisk insists on a direction to unmute, whatever the spec's default says.
+    let direction = match p.get("direction") {
+        Some(d) => d.to_owned(),
+        None if on => "both".to_owned(),
+        None => return Err(Reply::error(400, "Direction is required")),
+    };
+    if let Some(chan) = world.channels.get_mut(&id) {
+        chan.muted = on.then_some(direction);
+    }
+    Ok(Reply::no_content())
+}
+
+/// `POST /channels/{id}/dtmf`: to a Local half, received on the other half, digit by
+/// digit with the requested spacing.
+pub fn send_dtmf(shared: &Shared, p: &Params) -> Result {
+    let id = p.string("channelId");
+    let receiver = {
+        let world = lock(shared);
+        let chan = world.channel_in_stasis(&id)?;
+        chan.local_peer.clone()
+    };
+    let digits = p.string("dtmf");
+    if digits.is_empty() {
+        return Err(Reply::error(400, "DTMF is required"));
+    }
+    if let Some(receiver) = receiver {
+        press(
+            shared,
+            receiver,
+            digits,
+            p.int("between").unwrap_or(100),
+            p.int("duration").unwrap_or(100),
+        );
+    }
+    Ok(Reply::no_content())
+}
+
+/// Delivers digits on a channel over time (also the far end's key presses).
+pub fn press(shared: &Shared, id: String, digits: String, between_ms: i64, duration_ms: i64) {
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        for (i, digit) in digits.chars().enumerate() {
+            if i > 0 {
+                tokio::time::sleep(Duration::from_millis(between_ms.clamp(0, 10_000) as u64)).await;
+            }
+            let world = lock(&shared);
+            if !world.channels.contains_key(&id) {
+                return;
+            }
+            world.dtmf_received(&id, digit, duration_ms);
+        }
+    });
+}
+
+pub fn get(shared: &Shared, p: &Params) -> Result {
+    let world = lock(shared);
+    let chan = world
+        .channels
+        .get(&p.string("channelId"))
+        .ok_or_else(not_found)?;
+    Ok(Reply::ok(&chan.model))
+}
+
+pub fn list(shared: &Shared) -> Result {
+    let world = lock(shared);
+    let channels: Vec<&ari_sdk::Channel> = world
+        .channel_order
+        .iter()
+        .filter_map(|id| world.channels.get(id))
+        .map(|c| &c.model)
+        .collect();
+    Ok(Reply::ok(&channels))
+}
+
+pub fn get_var(shared: &Shared, p: &Params) -> Result {
+    let world = lock(shared);
+    let chan = world
+        .channels
+        .get(&p.string("channelId"))
+        .ok_or_else(not_found)?;
+    let value = chan
+        .vars
+        .get(&p.string("variable"))
+        .ok_or_else(|| Reply::error(404, "Provided variable was not found"))?;
+    Ok(Reply::json(200, json!({ "value": value })))
+}
+
+pub fn set_var(shared: &Shared, p: &Params) -> Result {
+    let mut world = lock(shared);
+    let id = p.string("channelId");
+    if !world.channels.contains_key(&id) {
+        return Err(not_found());
+    }
+    let (name, value) = (p.string("variable"), p.string("value"));
+    if name.is_empty() {
+        return Err(Reply::error(400, "Variable name is required"));
+    }
+    if let Some(chan) = world.channels.get_mut(&id) {
+        chan.vars.insert(name.clone(), value.clone());
+    }
+    world.set_var_event(&id, &name, &value);
+    Ok(Reply::no_content())
+}
+
+pub fn get_vars(shared: &Shared, p: &Params) -> Result {
+    let world = lock(shared);
+    let chan = world
+        .channels
+        .get(&p.string("channelId"))
+        .ok_or_else(not_found)?;
+    let mut out = Map::new();
+    for name in p.list("variables") {
+        let value = chan
+            .vars
+            .get(&name)
+            .ok_or_else(|| Reply::error(404, "Provided variable was not found"))?;
+        out.insert(name, Value::String(value.clone()));
+    }
+    Ok(Reply::json(200, json!({ "variables": out })))
+}
+
+pub fn set_vars(shared: &Shared, p: &Params) -> Result {
+    let mut world = lock(shared);
+    let id = p.string("channelId");
+    if !world.channels.contains_key(&id) {
+        return Err(not_found());
+    }
+    let vars = p.map("variables");
+    if vars.is_empty() {
+        return Err(Reply::error(400, "Variables are required"));
+    }
+    for (k, v) in vars {
+        if let Some(chan) = world.channels.get_mut(&id) {
+            chan.vars.insert(k.clone(), v.clone());
+        }
+        world.set_var_event(&id, &k, &v);
+    }
+    Ok(Reply::no_content())
+}
+
+/// `POST /channels/{id}/continue`: back to the dialplan.
+pub fn continue_in_dialplan(shared: &Shared, p: &Params) -> Result {
+    let mut world = lock(shared);
+    let id = p.string("channelId");
+    world.channel_in_stasis(&id)?;
+    world.leave_stasis(&id);
+    if let Some(chan) = world.channels.get_mut(&id) {
+        let d = &mut chan.model.dialplan;
+        match (p.get("context"), p.get("extension"), p.int("priority")) {
+            (None, None, None) => d.priority += 1,
+            (context, extension, priority) => {
+                if let Some(c) = context {
+                    d.context = c.to_owned();
+                }
+                if let Some(e) = extension {
+                    d.exten = e.to_owned();
+                }
+                d.priority = priority.unwrap_or(1);
+            }
+        }
+    }
+    world.run_dialplan(&id);
+    Ok(Reply::no_content())
+}
+
+/// `POST /channels/{id}/move`: into another application.
+pub fn move_app(shared: &Shared, p: &Params) -> Result {
+    let mut world = lock(shared);
+    let id = p.string("channelId");
+    world.channel_in_stasis(&id)?;
+    let app = p.string("app");
+    world.leave_stasis(&id);
+    if world.hub.is_registered(&app) {
+        world.enter_stasis(&id, &app, split_args(p.get("appArgs").unwrap_or("")));
+    }
+    Ok(Reply::no_content())
+}
+
+/// `POST /channels/{id}/snoop`: a Snoop channel placed in an application.
+pub fn snoop(shared: &Shared, p: &Params, snoop_id: Option<String>) -> Result {
+    let mut world = lock(shared);
+    let id = p.string("channelId");
+    if !world.channels.contains_key(&id) {
+        return Err(not_found());
+    }
+    let snoop_id = snoop_id
+        .or_else(|| p.get("snoopId").map(str::to_owned))
+        .unwrap_or_else(|| world.next_channel_id());
+    let suffix = world.next_channel_suffix();
+    let app = p.string("app");
+    let mut chan = world.new_channel(
+        snoop_id.clone(),
+        format!("Snoop/{id}-{suffix}"),
+        ChannelState::Up,
+        dialplan("default", "s", 1, "", ""),
+    );
+    chan.subscribers.push(app.clone());
+    world.insert_channel(chan);
+    world.enter_stasis(&snoop_id, &app, split_args(p.get("appArgs").unwrap_or("")));
+    Ok(Reply::ok(&world.channels[&snoop_id].model))
+}
+
+/// `POST /channels/externalMedia`: a media channel placed in an application.
+pub fn external_media(shared: &Shared, p: &Params) -> Result {
+    let mut world = lock(shared);
+    let host = p.string("external_host");
+    if host.is_empty() && p.get("connection_type") != Some("server") {
+        return Err(Reply::error(400, "external_host is required"));
+    }
+    let id = p
+        .get("channelId")
+        .map(str::to_owned)
+        .unwrap_or_else(|| world.next_channel_id());
+    if world.channels.contains_key(&id) {
+        return Err(Reply::error(
+            409,
+            "Channel with given unique ID already exists",
+        ));
+    }
+    let suffix = world.next_channel_suffix();
+    let app = p.string("app");
+    let tech = if p.get("encapsulation") == Some("audiosocket") {
+        "AudioSocket"
+    } else {
+        "UnicastRTP"
+    };
+    let mut chan = world.new_channel(
+        id.clone(),
+        format!("{tech}/{host}-{suffix}"),
+        ChannelState::Up,
+        dialplan("default", "s", 1, "", ""),
+    );
+    chan.model.channelvars =
+        Some(json!({"UNICASTRTP_LOCAL_ADDRESS": "127.0.0.1", "UNICASTRTP_LOCAL_PORT": "10000"}));
+    chan.subscribers.push(app.clone());
+    world.insert_channel(chan);
+    world.enter_stasis(&id, &app, Vec::new());
+    Ok(Reply::ok(&world.channels[&id].model))
+}
+
+/// Far end: a phone dials an extension (the guide's "dial 7000").
+pub fn call_from_phone(
+    shared: &Shared,
+    exten: &str,
+    context: &str,
+    caller: &str,
+) -> std::result::Result<String, String> {
+    let mut world = lock(shared);
+    if !world.dialplan.has_extension(context, exten) {
+        return Err(format!("no extension {exten} in context {context}"));
+    }
+    let id = world.next_channel_id();
+    let suffix = world.next_channel_suffix();
+    let mut chan = world.new_channel(
+        id.clone(),
+        format!("PJSIP/{caller}-{suffix}"),
+        ChannelState::Ring,
+        dialplan(context, exten, 1, "", ""),
+    );
+    chan.model.caller.number = caller.to_owned();
+    world.insert_channel(chan);
+    world.run_dialplan(&id);
+    Ok(id)
+}
