@@ -42,6 +42,8 @@ pub struct Watched<T> {
     kind: &'static str,
     id: String,
     events: ResourceEvents,
+    /// The channel or bridge a playback or recording belongs to, subscribed with it.
+    target: Option<ResourceEvents>,
 }
 
 impl<T> Deref for Watched<T> {
@@ -58,6 +60,7 @@ impl<T> Watched<T> {
         kind: &'static str,
         id: String,
         events: ResourceEvents,
+        target: Option<ResourceEvents>,
     ) -> Self {
         Watched {
             value,
@@ -65,7 +68,16 @@ impl<T> Watched<T> {
             kind,
             id,
             events,
+            target,
         }
+    }
+
+    /// The target's stream subscribed before the request, else one subscribed now.
+    fn target_events(&mut self, target_uri: &str) -> Option<ResourceEvents> {
+        self.target.take().or_else(|| {
+            crate::runtime::media_target(target_uri)
+                .map(|(kind, id)| ResourceEvents::subscribe(&self.client, kind, id))
+        })
     }
     /// The value, dropping the subscription.
     pub fn into_inner(self) -> T {
@@ -145,9 +157,9 @@ impl Watched<Playback> {
     }
 
     /// [`finished`](Self::finished) with a time limit.
-    pub async fn finished_within(self, timeout: Option<Duration>) -> Result<Playback> {
-        let target = crate::runtime::media_target(&self.value.target_uri)
-            .map(|(kind, id)| ResourceEvents::subscribe(&self.client, kind, id));
+    pub async fn finished_within(mut self, timeout: Option<Duration>) -> Result<Playback> {
+        let target_uri = self.value.target_uri.clone();
+        let target = self.target_events(&target_uri);
         let what = format!("playback {}", self.id);
         wait_media(self.events, target, what, timeout, |event| match event {
             Event::PlaybackFinished(e) => Some(Ok(e.playback)),
@@ -165,9 +177,9 @@ impl Watched<LiveRecording> {
     }
 
     /// [`finished`](Self::finished) with a time limit.
-    pub async fn finished_within(self, timeout: Option<Duration>) -> Result<LiveRecording> {
-        let target = crate::runtime::media_target(&self.value.target_uri)
-            .map(|(kind, id)| ResourceEvents::subscribe(&self.client, kind, id));
+    pub async fn finished_within(mut self, timeout: Option<Duration>) -> Result<LiveRecording> {
+        let target_uri = self.value.target_uri.clone();
+        let target = self.target_events(&target_uri);
         let what = format!("recording {}", self.id);
         let failed = what.clone();
         wait_media(

@@ -231,7 +231,25 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
             let param_name = param.name.as_str();
             quote!(crate::runtime::WatchId::Query(#param_name))
         };
-        quote!(call.watch(#id);)
+        // Media (play, record) also watches what it plays to, before the request leaves,
+        // so the target going away is never missed.
+        let target = op.handle.as_ref().and_then(|h| {
+            let kind = api
+                .resource_kinds
+                .iter()
+                .find(|k| &k.name == h && k.id_params.len() == 1)?;
+            let has_target = api
+                .model(watch.as_ref()?.0)?
+                .fields
+                .iter()
+                .any(|f| f.name == "target_uri");
+            has_target.then(|| {
+                let kind_name = kind.name.as_str();
+                let id = snake(&kind.id_params[0]);
+                quote!(call.watch_target(#kind_name, #id.clone());)
+            })
+        });
+        quote!(call.watch(#id); #target)
     });
     let make_call = match watch_setup {
         Some(setup) if stores_empty => quote! {

@@ -1001,6 +1001,7 @@ impl Play {
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Query("playbackId"));
+        call.watch_target("Bridge", bridge_id.clone());
         Play { call }
     }
     /// Sets `announcer_format` (query, `string`).
@@ -1098,6 +1099,7 @@ impl PlayWithId {
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Path(playback_id.clone()));
+        call.watch_target("Bridge", bridge_id.clone());
         PlayWithId { call }
     }
     /// Sets `announcer_format` (query, `string`).
@@ -1190,6 +1192,7 @@ impl Record {
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Query("name"));
+        call.watch_target("Bridge", bridge_id.clone());
         Record { call }
     }
     /// Sets `recorder_format` (query, `string`).

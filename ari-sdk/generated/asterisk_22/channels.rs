@@ -1591,6 +1591,7 @@ impl Play {
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Query("playbackId"));
+        call.watch_target("Channel", channel_id.clone());
         Play { call }
     }
     /// Sets `lang` (query, `string`).
@@ -1679,6 +1680,7 @@ impl PlayWithId {
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Path(playback_id.clone()));
+        call.watch_target("Channel", channel_id.clone());
         PlayWithId { call }
     }
     /// Sets `lang` (query, `string`).
@@ -1762,6 +1764,7 @@ impl Record {
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Query("name"));
+        call.watch_target("Channel", channel_id.clone());
         Record { call }
     }
     /// Sets `maxDurationSeconds` (query, `int`); default `0`; range 0 to unbounded.

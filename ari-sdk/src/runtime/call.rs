@@ -37,6 +37,8 @@ pub struct Call<T> {
     decode: Decoder<T>,
     /// The id of the resource this call creates, for [`Call::send_watched`].
     watch: Option<crate::watch::WatchId>,
+    /// The channel or bridge that media of this call plays to or records.
+    watch_target: Option<(&'static str, String)>,
 }
 
 impl<T> fmt::Debug for Call<T> {
@@ -70,6 +72,7 @@ impl<T: Send + 'static> Call<T> {
             invalid: None,
             decode,
             watch: None,
+            watch_target: None,
         };
         for segment in segments {
             call.path.push('/');
@@ -101,6 +104,7 @@ impl<T: Send + 'static> Call<T> {
             invalid: None,
             decode,
             watch: None,
+            watch_target: None,
         };
         for segment in path.split('/').filter(|s| !s.is_empty()) {
             call.path.push('/');
@@ -216,6 +220,11 @@ impl<T: Send + 'static> Call<T> {
         self.watch = Some(id);
     }
 
+    /// Names the channel or bridge the created media belongs to.
+    pub fn watch_target(&mut self, kind: &'static str, id: String) {
+        self.watch_target = Some((kind, id));
+    }
+
     /// Subscribes to the created resource's events (when an event connection is open),
     /// then sends: the events that follow the answer cannot be missed.
     pub async fn send_watched(mut self, kind: &'static str) -> Result<crate::Watched<T>> {
@@ -236,9 +245,13 @@ impl<T: Send + 'static> Call<T> {
             None => String::new(),
         };
         let events = crate::ResourceEvents::subscribe(&self.client, kind, id.clone());
+        let target = self
+            .watch_target
+            .take()
+            .map(|(k, target)| crate::ResourceEvents::subscribe(&self.client, k, target));
         let client = self.client.clone();
         let value = self.send().await?;
-        Ok(crate::Watched::new(value, client, kind, id, events))
+        Ok(crate::Watched::new(value, client, kind, id, events, target))
     }
 
     /// Sends and decodes.
