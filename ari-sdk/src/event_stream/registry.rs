@@ -31,6 +31,30 @@ pub(crate) struct Registry {
     connections: AtomicUsize,
     /// Capacity of each resource stream.
     pub(crate) capacity: AtomicUsize,
+    /// The last events delivered: one connection subscribed to several applications gets
+    /// one copy of an event per application, and a resource stream wants it once.
+    recent: Mutex<std::collections::VecDeque<Event>>,
+}
+
+/// How many recent events duplicates are looked for among.
+const RECENT: usize = 8;
+
+/// The same event sent to another application: equal but for `application`.
+fn same_but_application(a: &Event, b: &Event) -> bool {
+    if a.type_name() != b.type_name()
+        || a.timestamp() != b.timestamp()
+        || a.application() == b.application()
+    {
+        return false;
+    }
+    let strip = |e: &Event| {
+        let mut v = serde_json::to_value(e).unwrap_or_default();
+        if let Some(map) = v.as_object_mut() {
+            map.remove("application");
+        }
+        v
+    };
+    strip(a) == strip(b)
 }
 
 impl Default for Registry {
@@ -39,6 +63,7 @@ impl Default for Registry {
             subscribers: Mutex::default(),
             connections: AtomicUsize::new(0),
             capacity: AtomicUsize::new(256),
+            recent: Mutex::default(),
         }
     }
 }
@@ -92,6 +117,16 @@ impl Registry {
         let mut map = self.lock();
         if map.is_empty() {
             return;
+        }
+        {
+            let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+            if recent.iter().any(|r| same_but_application(r, event)) {
+                return;
+            }
+            if recent.len() == RECENT {
+                recent.pop_front();
+            }
+            recent.push_back(event.clone());
         }
         let type_name = event.type_name();
         let mut lagging = 0u64;

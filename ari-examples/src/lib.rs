@@ -1,0 +1,162 @@
+//! What every example shares: where to connect (the embedded simulator unless told
+//! otherwise), printing like the guide, and cleaning up what a run created.
+
+use std::time::Duration;
+
+use ari_sdk::{Client, Event, EventStream, Item};
+use ari_sim::Simulator;
+
+/// Where an example runs: a real Asterisk (`--url` / `ARI_URL`) or the embedded simulator.
+pub struct Target {
+    pub client: Client,
+    /// Kept alive for the run when the example uses the simulator.
+    pub simulator: Option<Simulator>,
+    /// Arguments the example did not consume (its own flags).
+    pub rest: Vec<String>,
+}
+
+impl Target {
+    pub fn is_simulated(&self) -> bool {
+        self.simulator.is_some()
+    }
+}
+
+/// Reads `--url URL --user U --password P` (or `ARI_URL`, `ARI_USER`, `ARI_PASSWORD`);
+/// without a URL, starts the simulator on an ephemeral port.
+pub async fn target() -> Result<Target, String> {
+    let mut url = std::env::var("ARI_URL").ok().filter(|u| !u.is_empty());
+    let mut user = std::env::var("ARI_USER").unwrap_or_else(|_| "hey".to_owned());
+    let mut password = std::env::var("ARI_PASSWORD").unwrap_or_else(|_| "peekaboo".to_owned());
+    let mut rest = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--url" => url = Some(value()?),
+            "--user" => user = value()?,
+            "--password" => password = value()?,
+            _ => rest.push(arg),
+        }
+    }
+    match url {
+        Some(url) => {
+            let client = Client::builder(url.clone())
+                .basic_auth(user, password)
+                .timeout(Duration::from_secs(10))
+                .build()
+                .map_err(|e| e.to_string())?;
+            println!("Using Asterisk at {url}");
+            Ok(Target {
+                client,
+                simulator: None,
+                rest,
+            })
+        }
+        None => {
+            let simulator = Simulator::builder()
+                .media_duration(Duration::from_millis(400))
+                .start()
+                .await
+                .map_err(|e| format!("cannot start the simulator: {e}"))?;
+            println!(
+                "Using the embedded simulator at {} (set ARI_URL for a real Asterisk)",
+                simulator.base_url()
+            );
+            Ok(Target {
+                client: simulator.client(),
+                simulator: Some(simulator),
+                rest,
+            })
+        }
+    }
+}
+
+/// One line per event, like the guide's `wscat` output, shortened.
+pub fn describe(event: &Event) -> String {
+    let mut line = format!("  [{}] {}", event.application(), event.type_name());
+    let mut ids = Vec::new();
+    event.for_each_resource(|kind, id| ids.push(format!("{kind} {id}")));
+    if !ids.is_empty() {
+        line.push_str(&format!(" ({})", ids.join(", ")));
+    }
+    match event {
+        Event::StasisStart(e) => line.push_str(&format!(" args={:?}", e.args)),
+        Event::ChannelStateChange(e) => line.push_str(&format!(" state={}", e.channel.state)),
+        Event::ChannelDtmfReceived(e) => line.push_str(&format!(" digit={}", e.digit)),
+        Event::PlaybackStarted(e) => line.push_str(&format!(
+            " {} state={}",
+            e.playback.media_uri, e.playback.state
+        )),
+        Event::PlaybackFinished(e) => line.push_str(&format!(
+            " {} state={}",
+            e.playback.media_uri, e.playback.state
+        )),
+        _ => {}
+    }
+    line
+}
+
+/// Waits for the first event `pick` accepts, printing every event on the way.
+pub async fn wait_for<R>(
+    events: &mut EventStream,
+    what: &str,
+    timeout: Duration,
+    mut pick: impl FnMut(&Event) -> Option<R>,
+) -> Result<R, String> {
+    let wait = async {
+        loop {
+            match events.next().await {
+                None => return Err(format!("{what}: the event stream ended")),
+                Some(Err(e)) => println!("  event error: {e}"),
+                Some(Ok(Item::Event(event))) => {
+                    println!("{}", describe(&event));
+                    if let Some(found) = pick(&event) {
+                        return Ok(found);
+                    }
+                }
+                Some(Ok(other)) => println!("  connection: {other:?}"),
+            }
+        }
+    };
+    tokio::time::timeout(timeout, wait)
+        .await
+        .map_err(|_| format!("{what}: nothing within {timeout:?}"))?
+}
+
+/// What a run created, so it can be removed even when a step fails.
+#[derive(Default)]
+pub struct Cleanup {
+    channels: Vec<String>,
+    bridges: Vec<String>,
+}
+
+impl Cleanup {
+    pub fn channel(&mut self, id: &str) {
+        self.channels.push(id.to_owned());
+    }
+    pub fn bridge(&mut self, id: &str) {
+        self.bridges.push(id.to_owned());
+    }
+    /// Hangs up and destroys whatever still exists (already-gone resources are fine).
+    pub async fn run(&mut self, client: &Client) {
+        for id in self.bridges.drain(..) {
+            if let Err(e) = client.bridge(&id).destroy().await {
+                if !e.is_not_found() {
+                    eprintln!("cleanup: bridge {id}: {e}");
+                }
+            }
+        }
+        for id in self.channels.drain(..) {
+            if let Err(e) = client.channel(&id).hangup().await {
+                if !e.is_not_found() {
+                    eprintln!("cleanup: channel {id}: {e}");
+                }
+            }
+        }
+    }
+}
+
+/// Prints a step heading.
+pub fn step(n: u32, text: &str) {
+    println!("\n== Step {n}: {text}");
+}

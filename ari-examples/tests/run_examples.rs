@@ -1,0 +1,212 @@
+//! Every example runs against the simulator, as a user would run it, and succeeds; the
+//! error path works when the far end hangs up mid-playback.
+//!
+//! `cargo test` builds the examples next to this test's binary (`target/<profile>/examples`).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>");
+    let path = profile_dir.join("examples").join(name);
+    assert!(
+        path.is_file(),
+        "{} was not built (cargo test builds examples)",
+        path.display()
+    );
+    path
+}
+
+fn run(name: &str, args: &[&str], url: Option<&str>) -> Output {
+    let mut command = Command::new(example(name));
+    command
+        .args(args)
+        .env_remove("ARI_URL")
+        .env_remove("ARI_USER")
+        .env_remove("ARI_PASSWORD");
+    if let Some(url) = url {
+        command.env("ARI_URL", url);
+    }
+    command.output().expect("the example runs")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn walkthrough_runs_every_step_against_the_simulator() {
+    let output = run("walkthrough", &[], None);
+    let text = text(&output);
+    assert!(output.status.success(), "{text}");
+    for n in 1..=10 {
+        assert!(
+            text.contains(&format!("== Step {n}:")),
+            "step {n} missing:\n{text}"
+        );
+    }
+    for expected in [
+        "args=[\"world\"]",
+        "-> 201 Location: /ari/playbacks/",
+        "\"state\": \"queued\"",
+        "PlaybackStarted",
+        "PlaybackFinished",
+        "ChannelEnteredBridge",
+        "Walkthrough complete",
+    ] {
+        assert!(text.contains(expected), "`{expected}` missing:\n{text}");
+    }
+}
+
+#[test]
+fn events_prints_one_json_event_per_line() {
+    let output = run("events", &["--app", "hello", "--count", "3"], None);
+    assert!(output.status.success(), "{}", text(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(events.len(), 3, "{stdout}");
+    assert_eq!(events[0]["type"], "StasisStart");
+    assert_eq!(events[0]["args"], serde_json::json!(["world"]));
+    assert!(events.iter().all(|e| e["application"] == "hello"));
+}
+
+#[test]
+fn bridge_ivr_and_hangup_all_succeed() {
+    for (name, args, expected) in [
+        ("bridge", vec![], "destroyed"),
+        ("ivr", vec!["--digits", "1#"], "caller chose \"1\""),
+        ("ivr", vec!["--digits", "27#"], "caller chose \"27\""),
+        ("hangup_all", vec![], "0 channel(s) left"),
+    ] {
+        let output = run(name, &args, None);
+        let text = text(&output);
+        assert!(output.status.success(), "{name}: {text}");
+        assert!(
+            text.contains(expected),
+            "{name}: `{expected}` missing:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn ivr_branches_on_the_digits() {
+    let one = text(&run("ivr", &["--digits", "1#"], None));
+    let other = text(&run("ivr", &["--digits", "9#"], None));
+    assert!(one.contains("played sound:hello-world"), "{one}");
+    assert!(other.contains("played sound:vm-goodbye"), "{other}");
+}
+
+#[test]
+fn a_wrong_url_fails_with_a_message_naming_the_step() {
+    let output = run("walkthrough", &[], Some("http://127.0.0.1:9/ari"));
+    assert!(!output.status.success());
+    let text = text(&output);
+    assert!(text.contains("walkthrough failed: connect:"), "{text}");
+}
+
+#[test]
+fn hangup_all_refuses_a_real_server_without_yes() {
+    let output = run("hangup_all", &[], Some("http://127.0.0.1:9/ari"));
+    assert!(!output.status.success());
+    assert!(text(&output).contains("--yes"));
+}
+
+/// The caller hangs up while the IVR prompt plays: the program reports the failed step,
+/// exits non-zero, and leaves nothing behind.
+#[tokio::test(flavor = "multi_thread")]
+async fn far_end_hangup_during_the_prompt_takes_the_error_path() {
+    let sim = ari_sim::Simulator::builder()
+        .media_duration(Duration::from_secs(3))
+        .start()
+        .await
+        .unwrap();
+    let url = sim.base_url();
+    let child = tokio::task::spawn_blocking(move || run("ivr", &["--digits", "1#"], Some(&url)));
+    let client = sim.client();
+    // Wait until the prompt plays to the caller's channel in `hello`, then hang that channel up.
+    let victim = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(channels) = client.channels().list().await {
+                if let Some(ch) = channels
+                    .iter()
+                    .find(|c| c.dialplan.app_name == "Stasis" && c.name.ends_with(";2"))
+                {
+                    if ch.state == ari_sdk::ChannelState::Up {
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                        return ch.id.clone();
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the IVR answered a call");
+    sim.control().hangup(&victim).unwrap();
+    let output = child.await.unwrap();
+    let text = text(&output);
+    assert!(!output.status.success(), "{text}");
+    assert!(text.contains("ivr failed: prompt:"), "{text}");
+    assert!(
+        text.contains("StasisEnd") || text.contains("ChannelDestroyed"),
+        "{text}"
+    );
+    assert!(
+        client.channels().list().await.unwrap().is_empty(),
+        "cleanup left channels"
+    );
+}
+
+/// One connection, two applications: each event names the application it was sent to.
+#[tokio::test]
+async fn two_applications_on_one_connection() {
+    let sim = ari_sim::Simulator::start().await.unwrap();
+    let client = sim.client();
+    let mut events = client.events(["hello", "phone"]).connect().await.unwrap();
+    client
+        .channels()
+        .originate("Local/7000@default")
+        .app("phone")
+        .await
+        .unwrap();
+    let mut seen = std::collections::BTreeMap::<String, Vec<String>>::new();
+    let wait = async {
+        while let Some(item) = events.next_event().await {
+            let event = item.unwrap();
+            seen.entry(event.application().to_owned())
+                .or_default()
+                .push(event.type_name().to_owned());
+            if seen
+                .get("hello")
+                .is_some_and(|t| t.contains(&"StasisStart".to_owned()))
+            {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), wait)
+        .await
+        .expect("StasisStart in hello");
+    assert!(seen["phone"].contains(&"Dial".to_owned()), "{seen:?}");
+    assert!(
+        seen["phone"].contains(&"ChannelDialplan".to_owned()),
+        "{seen:?}"
+    );
+    assert!(
+        !seen["phone"].contains(&"StasisStart".to_owned()),
+        "phone's channel is not answered yet: {seen:?}"
+    );
+}
