@@ -1,41 +1,30 @@
-//! The usage example of the README, compiled by `cargo test` so it stays true.
-//! Needs a running Asterisk (or the simulator) at 127.0.0.1:8088.
+//! The tour of the README, compiled by `cargo test` so it stays true.
+//! Needs a running Asterisk (or `cargo run -p ari-sim`) at 127.0.0.1:8088.
 
-use ari_sdk::{ChannelState, Client};
+use ari_sdk::{Client, Event, Item};
+use std::time::Duration;
 
 #[tokio::main]
 async fn main() -> ari_sdk::Result<()> {
     let client = Client::builder("http://127.0.0.1:8088/ari")
         .basic_auth("hey", "peekaboo")
         .build()?;
-
-    // Required parameters are positional, optional ones are builder methods; `.await` sends.
-    let channel = client
-        .channels()
-        .originate("PJSIP/100")
-        .app("hello")
-        .app_args("world")
-        .await?;
-
-    // A handle addresses one resource by id: its operations without the id.
-    let ch = client.channel(&channel.id);
-    ch.answer().await?;
-    let sent = ch
-        .play(["sound:hello-world"])
-        .lang("en")
-        .send_full()
-        .await?; // 201 + Location
-    println!("playback {} at {:?}", sent.value.id, sent.location);
-    if ch.get().await?.state == ChannelState::Up {
-        ch.hangup().await?;
+    let mut events = client.events(["hello"]).connect().await?; // reconnects by itself
+    while let Some(item) = events.next().await {
+        match item? {
+            Item::Event(Event::StasisStart(e)) => {
+                let ch = client.channel(&e.channel.id); // a handle: operations without the id
+                ch.answer().await?; // required args positional, `.await` sends
+                let pb = ch.play(["sound:hello-world"]).lang("en").await?; // optional args are builder methods
+                pb.finished().await?; // waits for PlaybackFinished, race-free
+                let digit = ch.next_dtmf(Duration::from_secs(5)).await;
+                println!("pressed {digit:?}");
+                ch.hangup().await?;
+            }
+            Item::Disconnected { reason } => println!("lost the connection: {reason}"),
+            Item::Reconnected { .. } => { /* events may have been missed: resynchronize */ }
+            _ => {}
+        }
     }
-    // Errors carry the status, Asterisk's message and the operation name.
-    match client.channel("gone").answer().await {
-        Err(e) if e.is_not_found() => println!("{e}"),
-        other => println!("{other:?}"),
-    }
-    // Anything the spec lacks: same auth, same errors, JSON in and out.
-    let channels = client.raw().get("channels").await?;
-    println!("{channels}");
     Ok(())
 }
