@@ -4,6 +4,7 @@
 //! the one place that knows the quirks) -> [`emit`] (Rust source). [`generate`] is the
 //! single pure entry point used by ari-sdk's build.rs and by the `ari-codegen` CLI alike.
 
+pub mod diff;
 pub mod emit;
 mod error;
 pub mod import;

@@ -13,8 +13,15 @@ USAGE:
       Print every operation: method, path, resource.nickname, since.
   ari-codegen generate --api-docs DIR --out DIR [--subdir NAME] [--label TEXT]
       Write the generated Rust files into DIR (the committed snapshot, or your own copy).
+  ari-codegen generate-all --api-docs DIR --out DIR
+      For every release-line folder of DIR (`18`, `22`, ...), write its files into
+      OUT/asterisk_NN: how ari-sdk/generated/ is refreshed (`cargo regen`).
   ari-codegen check    --api-docs DIR --against DIR [--subdir NAME] [--label TEXT]
       Exit 1, with a diff, when DIR no longer matches what DIR of api-docs generates.
+  ari-codegen diff     OLD_DIR NEW_DIR [--json] [--fail-on breaking|any|none]
+      What changed between two specs (operations, parameters, models, fields, events,
+      enum values), each marked breaking or compatible for a Rust user of the SDK.
+      Exits 1 when a change of the --fail-on kind exists (default: none).
   ari-codegen import   --from DIR_OR_URL [--user U --password P] --out DIR
       Read a real Asterisk's api-docs (a folder such as /var/lib/asterisk/rest-api, or a
       live server's ARI root URL) and write the facts-only normalized copy.
@@ -117,6 +124,29 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             eprintln!("wrote {} files to {}", files.len(), out.display());
             Ok(ExitCode::SUCCESS)
         }
+        "generate-all" => {
+            let flags = Flags::parse(rest, &["api-docs", "out"])?;
+            let root = PathBuf::from(flags.require("api-docs")?);
+            let out = PathBuf::from(flags.require("out")?);
+            let lines =
+                release_lines(&root).map_err(|e| format!("reading {}: {e}", root.display()))?;
+            if lines.is_empty() {
+                return Err(format!(
+                    "{} holds no release-line folder (18, 22, ...)",
+                    root.display()
+                ));
+            }
+            for line in lines {
+                let settings = Settings::asterisk_line(&line);
+                let files = ari_codegen::generate_from_dir(&root.join(&line), &settings)
+                    .map_err(spec_error)?;
+                let dir = out.join(&settings.out_subdir);
+                ari_codegen::write_files(&files, &dir)
+                    .map_err(|e| format!("writing {}: {e}", dir.display()))?;
+                eprintln!("wrote {} files to {}", files.len(), dir.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         "check" => {
             let flags = Flags::parse(rest, &["api-docs", "against", "subdir", "label"])?;
             let dir = PathBuf::from(flags.require("api-docs")?);
@@ -159,12 +189,76 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             eprintln!("imported {} files into {}", docs.len(), out.display());
             Ok(ExitCode::SUCCESS)
         }
+        "diff" => {
+            let (dirs, flags): (Vec<&String>, Vec<&String>) = {
+                let mut dirs = Vec::new();
+                let mut flags = Vec::new();
+                let mut iter = rest.iter();
+                while let Some(a) = iter.next() {
+                    if a == "--json" {
+                        flags.push(a);
+                    } else if a == "--fail-on" {
+                        flags.push(a);
+                        flags.push(
+                            iter.next()
+                                .ok_or("`--fail-on` needs breaking, any or none")?,
+                        );
+                    } else {
+                        dirs.push(a);
+                    }
+                }
+                (dirs, flags)
+            };
+            let [old, new] = dirs.as_slice() else {
+                return Err(format!("diff takes two spec folders\n\n{USAGE}"));
+            };
+            let fail_on = flags
+                .iter()
+                .position(|f| *f == "--fail-on")
+                .map_or("none", |i| flags[i + 1].as_str());
+            if !matches!(fail_on, "breaking" | "any" | "none") {
+                return Err(format!("--fail-on {fail_on}: use breaking, any or none"));
+            }
+            let old_api = ari_codegen::load_api(Path::new(old.as_str())).map_err(spec_error)?;
+            let new_api = ari_codegen::load_api(Path::new(new.as_str())).map_err(spec_error)?;
+            let changes = ari_codegen::diff::diff(&old_api, &new_api);
+            if flags.iter().any(|f| *f == "--json") {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&changes).map_err(|e| e.to_string())?
+                );
+            } else {
+                print!("{}", ari_codegen::diff::render_text(&changes));
+            }
+            let failed = match fail_on {
+                "breaking" => changes.iter().any(|c| c.breaking),
+                "any" => !changes.is_empty(),
+                _ => false,
+            };
+            Ok(if failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
         other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
     }
+}
+
+/// Sub-folders named by a release line number, sorted numerically.
+fn release_lines(root: &Path) -> std::io::Result<Vec<String>> {
+    let mut lines: Vec<String> = std::fs::read_dir(root)?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("resources.json").is_file())
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    lines.sort_by_key(|l| l.parse::<u32>().unwrap_or(0));
+    Ok(lines)
 }
 
 fn operation_table(api: &ir::Api) -> String {

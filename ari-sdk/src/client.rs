@@ -39,6 +39,10 @@ pub(crate) struct Inner {
     pub(crate) connect_timeout: Duration,
     /// Per-resource event subscriptions, fed by this client's event connections.
     pub(crate) registry: Arc<crate::event_stream::Registry>,
+    /// Refuse operations the server's version predates.
+    pub(crate) refuse_unsupported: bool,
+    /// The server's version, once asked.
+    pub(crate) server_version: std::sync::OnceLock<crate::AsteriskVersion>,
 }
 
 impl fmt::Debug for Client {
@@ -59,6 +63,7 @@ impl Client {
             auth: None,
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
+            refuse_unsupported: false,
             user_agent: concat!("ari-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
             accept_invalid_certs: false,
         }
@@ -67,6 +72,30 @@ impl Client {
     /// The ARI root this client talks to.
     pub fn base_url(&self) -> &str {
         self.inner.base.as_str()
+    }
+
+    /// The server's Asterisk version, from `GET /asterisk/info` (asked once, then cached).
+    pub async fn server_version(&self) -> Result<crate::AsteriskVersion> {
+        if let Some(version) = self.inner.server_version.get() {
+            return Ok(*version);
+        }
+        // Through `raw`, which is never refused, so this cannot recurse.
+        let info = self
+            .raw()
+            .get("asterisk/info")
+            .query("only", "system")
+            .await?;
+        let text = info["system"]["version"].as_str().unwrap_or_default();
+        let version: crate::AsteriskVersion =
+            text.parse()
+                .map_err(|e: crate::VersionError| Error::Decode {
+                    operation: "asterisk.getInfo".to_owned(),
+                    path: "system.version".to_owned(),
+                    reason: e.to_string(),
+                    body: crate::error::quote_body(info.to_string().as_bytes()),
+                })?;
+        let _ = self.inner.server_version.set(version);
+        Ok(version)
     }
 
     /// Masks the password (and the api_key form of it) in text from other libraries.
@@ -91,6 +120,7 @@ pub struct ClientBuilder {
     auth: Option<Auth>,
     timeout: Duration,
     connect_timeout: Duration,
+    refuse_unsupported: bool,
     user_agent: String,
     accept_invalid_certs: bool,
 }
@@ -130,6 +160,12 @@ impl ClientBuilder {
     /// Time allowed to open a connection (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+    /// Before sending, refuse an operation the connected server's version predates (the
+    /// version is read once from `GET /asterisk/info`), with [`Error::Unsupported`].
+    pub fn refuse_unsupported_operations(mut self, refuse: bool) -> Self {
+        self.refuse_unsupported = refuse;
         self
     }
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
@@ -188,6 +224,8 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 connect_timeout: self.connect_timeout,
                 registry: Arc::default(),
+                refuse_unsupported: self.refuse_unsupported,
+                server_version: std::sync::OnceLock::new(),
             }),
         })
     }

@@ -57,6 +57,14 @@ pub enum Error {
     /// What was waited for failed (a recording failed, an originated channel was destroyed).
     #[error("{what}: {reason}")]
     Failed { what: String, reason: String },
+    /// The connected Asterisk is older than the operation (only with
+    /// [`ClientBuilder::refuse_unsupported_operations`](crate::ClientBuilder::refuse_unsupported_operations)).
+    #[error("{operation} is not available on Asterisk {server_version} (it came with {})", since.join(", "))]
+    Unsupported {
+        operation: String,
+        server_version: String,
+        since: Vec<String>,
+    },
     /// A bad argument, caught before any request was sent.
     #[error("{operation}: invalid argument `{argument}`: {reason}")]
     InvalidArgument {

@@ -43,6 +43,7 @@ mod response;
 #[doc(hidden)]
 pub mod runtime;
 mod timestamp;
+mod version;
 mod watch;
 
 pub use client::{Client, ClientBuilder};
@@ -52,16 +53,64 @@ pub use raw::{Raw, RawRequest};
 pub use response::Response;
 pub use runtime::{Method, OperationInfo, UnknownEvent};
 pub use timestamp::{Timestamp, TimestampError};
+pub use version::{AsteriskVersion, VersionError, supports};
 pub use watch::Watched;
 
-/// The client generated from the Asterisk 22 api-docs (or from `ARI_API_DOCS`).
-pub mod asterisk_22 {
-    include!(concat!(env!("OUT_DIR"), "/asterisk_22/mod.rs"));
+/// Declares the module of one release line, generated when its feature is enabled.
+macro_rules! release_line {
+    ($feature:literal, $module:ident, $file:literal, $doc:literal) => {
+        #[cfg(feature = $feature)]
+        #[doc = $doc]
+        pub mod $module {
+            include!(concat!(env!("OUT_DIR"), $file));
+        }
+    };
 }
 
-pub use asterisk_22::events::*;
-pub use asterisk_22::models::*;
-pub use asterisk_22::*;
+release_line!(
+    "asterisk-18",
+    asterisk_18,
+    "/asterisk_18/mod.rs",
+    "The client generated from the Asterisk 18 api-docs."
+);
+release_line!(
+    "asterisk-20",
+    asterisk_20,
+    "/asterisk_20/mod.rs",
+    "The client generated from the Asterisk 20 api-docs."
+);
+release_line!(
+    "asterisk-21",
+    asterisk_21,
+    "/asterisk_21/mod.rs",
+    "The client generated from the Asterisk 21 api-docs."
+);
+release_line!(
+    "asterisk-22",
+    asterisk_22,
+    "/asterisk_22/mod.rs",
+    "The client generated from the Asterisk 22 api-docs."
+);
+release_line!(
+    "asterisk-23",
+    asterisk_23,
+    "/asterisk_23/mod.rs",
+    "The client generated from the Asterisk 23 api-docs."
+);
+
+/// The crate root speaks the newest enabled line (build.rs picks it).
+macro_rules! primary {
+    ($cfg:ident, $module:ident) => {
+        #[cfg($cfg)]
+        pub use $module::{events::*, models::*, *};
+    };
+}
+
+primary!(ari_primary_18, asterisk_18);
+primary!(ari_primary_20, asterisk_20);
+primary!(ari_primary_21, asterisk_21);
+primary!(ari_primary_22, asterisk_22);
+primary!(ari_primary_23, asterisk_23);
 
 /// Decodes one event WebSocket text frame.
 ///

@@ -99,6 +99,14 @@ impl<T> Watched<T> {
 
 /// Waits for the first event `pick` accepts, failing when `gone` matches an event of the
 /// media's target, when the stream ends, or after `timeout`.
+/// Target events that mean what media plays to is going away.
+fn ends_target(event: &Event) -> bool {
+    matches!(
+        event.type_name(),
+        "ChannelHangupRequest" | "StasisEnd" | "ChannelDestroyed" | "BridgeDestroyed"
+    )
+}
+
 async fn wait_media<R>(
     mut events: ResourceEvents,
     mut target: Option<ResourceEvents>,
@@ -106,16 +114,17 @@ async fn wait_media<R>(
     timeout: Option<Duration>,
     mut pick: impl FnMut(Event) -> Option<Result<R>>,
 ) -> Result<R> {
+    let gone = |event: &Event| Error::Gone {
+        what: what.clone(),
+        event: event.type_name().to_owned(),
+    };
     let wait = async {
         loop {
             let next = match &mut target {
                 Some(t) => tokio::select! {
-                    biased;
                     e = events.next() => Some(e),
                     t_event = t.next() => match t_event {
-                        Some(Ok(event)) if matches!(event.type_name(), "StasisEnd" | "ChannelDestroyed" | "BridgeDestroyed") => {
-                            return Err(Error::Gone { what: what.clone(), event: event.type_name().to_owned() });
-                        }
+                        Some(Ok(event)) if ends_target(&event) => return Err(gone(&event)),
                         Some(_) => None,
                         None => { target = None; None }
                     },
@@ -132,6 +141,17 @@ async fn wait_media<R>(
                 Some(Some(Err(e))) => return Err(e),
                 Some(Some(Ok(event))) => {
                     if let Some(done) = pick(event) {
+                        // Media also finishes because its target hung up: if that news is
+                        // already here, say so rather than report a normal end.
+                        if let Some(t) = &mut target {
+                            while let Ok(Some(Ok(event))) =
+                                tokio::time::timeout(Duration::ZERO, t.next()).await
+                            {
+                                if ends_target(&event) {
+                                    return Err(gone(&event));
+                                }
+                            }
+                        }
                         return done;
                     }
                 }
@@ -142,7 +162,7 @@ async fn wait_media<R>(
         Some(limit) => tokio::time::timeout(limit, wait)
             .await
             .map_err(|_| Error::Timeout {
-                operation: what,
+                operation: what.clone(),
                 timeout: limit,
             })?,
         None => wait.await,

@@ -1,5 +1,5 @@
 //! The committed rendering of the generated SDK (`ari-sdk/generated/`) must match what
-//! `api-docs/` generates today. Refresh it with `cargo regen`.
+//! `api-docs/` generates today, for every release line. Refresh it with `cargo regen`.
 
 use std::path::{Path, PathBuf};
 
@@ -9,16 +9,36 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+fn lines() -> Vec<String> {
+    let mut lines: Vec<String> = std::fs::read_dir(root().join("api-docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("resources.json").is_file())
+        .map(|p| p.file_name().unwrap().to_str().unwrap().to_owned())
+        .collect();
+    lines.sort();
+    lines
+}
+
 #[test]
-fn committed_snapshot_matches_api_docs() {
-    let files =
-        ari_codegen::generate_from_dir(&root().join("api-docs/22"), &Settings::asterisk_line("22"))
-            .unwrap();
-    let snapshot = root().join("ari-sdk/generated/asterisk_22");
-    if let Some(report) = ari_codegen::compare_with_dir(&files, &snapshot) {
-        panic!(
-            "ari-sdk/generated/asterisk_22 is out of date:\n{report}\nrefresh it with: cargo regen"
-        );
+fn committed_snapshots_match_api_docs() {
+    let lines = lines();
+    assert!(
+        lines.len() >= 5,
+        "expected the release lines 18 to 23, found {lines:?}"
+    );
+    for line in lines {
+        let files = ari_codegen::generate_from_dir(
+            &root().join("api-docs").join(&line),
+            &Settings::asterisk_line(&line),
+        )
+        .unwrap();
+        let snapshot = root().join(format!("ari-sdk/generated/asterisk_{line}"));
+        if let Some(report) = ari_codegen::compare_with_dir(&files, &snapshot) {
+            panic!(
+                "ari-sdk/generated/asterisk_{line} is out of date:\n{report}\nrefresh it with: cargo regen"
+            );
+        }
     }
 }
 

@@ -116,8 +116,8 @@ fn every_operation(api: &Api) -> TokenStream {
                 .collect();
             calls.push(quote! {
                 (#name, {
-                    let client = client.clone();
-                    Box::pin(async move { client.#accessor().#method(#(#args),*).send().await.map(|_| ()) })
+                    let api = super::Api { client: client.clone() };
+                    Box::pin(async move { api.#accessor().#method(#(#args),*).send().await.map(|_| ()) })
                 }),
             });
         }

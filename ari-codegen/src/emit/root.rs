@@ -45,43 +45,15 @@ pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
         }
     });
 
-    let names = accessor_names(api);
-    let accessors: Vec<TokenStream> = if settings.client_accessors {
-        let mut out = Vec::new();
-        for resource in &api.resources {
-            if resource.operations.iter().all(|o| o.websocket) && resource.operations.is_empty() {
-                continue;
-            }
-            let module = format_ident!("{}", module_name(resource));
-            let ty = accessor_type(resource);
-            let method = super::types::ident(&names.resources[&resource.name]);
-            let doc = format!(" Operations of the `{}` resource.", resource.name);
-            out.push(quote! {
-                #[doc = #doc]
-                pub fn #method(&self) -> #module::#ty {
-                    #module::#ty::new(self.clone())
-                }
-            });
-        }
-        for handle in &api.handles {
-            let ty = handles::type_name(handle);
-            let method = super::types::ident(&names.handles[&handle.name]);
-            let ids: Vec<_> = handle.id_params.iter().map(|p| snake(p)).collect();
-            let doc = format!(
-                " A handle on the {} addressed by `{}`.",
-                handle.name, handle.prefix
-            );
-            out.push(quote! {
-                #[doc = #doc]
-                pub fn #method(&self, #(#ids: impl Into<String>),*) -> handles::#ty {
-                    handles::#ty::new(self.clone(), #(#ids),*)
-                }
-            });
-        }
-        out
-    } else {
-        Vec::new()
-    };
+    let accessors = accessor_methods(api, &quote!(self.clone()));
+    let api_accessors = accessor_methods(api, &quote!(self.client.clone()));
+    // Every line is reachable as `client.asterisk_NN()`; the crate's primary line also
+    // puts its accessors on `Client` itself.
+    let line_method = format_ident!("{}", settings.out_subdir);
+    let line_doc = format!(
+        " This spec's operations ({}), whichever line the crate root uses.",
+        settings.label
+    );
     let client_impl = settings.client_accessors.then(|| {
         quote! {
             impl crate::Client {
@@ -94,11 +66,63 @@ pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
         /// The spec this code was generated from.
         pub const SPEC_LABEL: &str = #label;
         #(#module_items)*
+
+        /// The operations of this spec on a client: `client.#line_method().channels()`.
+        #[derive(Debug, Clone)]
+        pub struct Api {
+            client: crate::Client,
+        }
+
+        impl Api {
+            #(#api_accessors)*
+        }
+
+        impl crate::Client {
+            #[doc = #line_doc]
+            pub fn #line_method(&self) -> Api {
+                Api { client: self.clone() }
+            }
+        }
+
         #client_impl
     }
 }
 
 use super::Settings;
+
+/// The resource and handle accessors, sending with the client `client` evaluates to.
+fn accessor_methods(api: &Api, client: &TokenStream) -> Vec<TokenStream> {
+    let names = accessor_names(api);
+    let mut out = Vec::new();
+    for resource in api.resources.iter().filter(|r| !r.operations.is_empty()) {
+        let module = format_ident!("{}", module_name(resource));
+        let ty = accessor_type(resource);
+        let method = super::types::ident(&names.resources[&resource.name]);
+        let doc = format!(" Operations of the `{}` resource.", resource.name);
+        out.push(quote! {
+            #[doc = #doc]
+            pub fn #method(&self) -> #module::#ty {
+                #module::#ty::new(#client)
+            }
+        });
+    }
+    for handle in &api.handles {
+        let ty = handles::type_name(handle);
+        let method = super::types::ident(&names.handles[&handle.name]);
+        let ids: Vec<_> = handle.id_params.iter().map(|p| snake(p)).collect();
+        let doc = format!(
+            " A handle on the {} addressed by `{}`.",
+            handle.name, handle.prefix
+        );
+        out.push(quote! {
+            #[doc = #doc]
+            pub fn #method(&self, #(#ids: impl Into<String>),*) -> handles::#ty {
+                handles::#ty::new(#client, #(#ids),*)
+            }
+        });
+    }
+    out
+}
 
 /// Method names on `Client`: resource name -> accessor, handle name -> accessor.
 pub struct AccessorNames {

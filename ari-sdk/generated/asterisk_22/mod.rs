@@ -137,6 +137,155 @@ pub mod applications {
 pub mod handles {
     include!(concat!(env!("OUT_DIR"), "/asterisk_22/handles.rs"));
 }
+/// The operations of this spec on a client: `client.#line_method().channels()`.
+#[derive(Debug, Clone)]
+pub struct Api {
+    client: crate::Client,
+}
+impl Api {
+    /// Operations of the `asterisk` resource.
+    pub fn asterisk(&self) -> asterisk::Asterisk {
+        asterisk::Asterisk::new(self.client.clone())
+    }
+    /// Operations of the `endpoints` resource.
+    pub fn endpoints(&self) -> endpoints::Endpoints {
+        endpoints::Endpoints::new(self.client.clone())
+    }
+    /// Operations of the `channels` resource.
+    pub fn channels(&self) -> channels::Channels {
+        channels::Channels::new(self.client.clone())
+    }
+    /// Operations of the `bridges` resource.
+    pub fn bridges(&self) -> bridges::Bridges {
+        bridges::Bridges::new(self.client.clone())
+    }
+    /// Operations of the `recordings` resource.
+    pub fn recordings(&self) -> recordings::Recordings {
+        recordings::Recordings::new(self.client.clone())
+    }
+    /// Operations of the `sounds` resource.
+    pub fn sounds(&self) -> sounds::Sounds {
+        sounds::Sounds::new(self.client.clone())
+    }
+    /// Operations of the `playbacks` resource.
+    pub fn playbacks(&self) -> playbacks::Playbacks {
+        playbacks::Playbacks::new(self.client.clone())
+    }
+    /// Operations of the `deviceStates` resource.
+    pub fn device_states(&self) -> device_states::DeviceStates {
+        device_states::DeviceStates::new(self.client.clone())
+    }
+    /// Operations of the `mailboxes` resource.
+    pub fn mailboxes(&self) -> mailboxes::Mailboxes {
+        mailboxes::Mailboxes::new(self.client.clone())
+    }
+    /// Operations of the `events` resource.
+    pub fn events_resource(&self) -> events_resource::Events {
+        events_resource::Events::new(self.client.clone())
+    }
+    /// Operations of the `applications` resource.
+    pub fn applications(&self) -> applications::Applications {
+        applications::Applications::new(self.client.clone())
+    }
+    /// A handle on the ConfigObject addressed by `/asterisk/config/dynamic/{configClass}/{objectType}/{id}`.
+    pub fn config_object(
+        &self,
+        config_class: impl Into<String>,
+        object_type: impl Into<String>,
+        id: impl Into<String>,
+    ) -> handles::ConfigObjectHandle {
+        handles::ConfigObjectHandle::new(
+            self.client.clone(),
+            config_class,
+            object_type,
+            id,
+        )
+    }
+    /// A handle on the Module addressed by `/asterisk/modules/{moduleName}`.
+    pub fn module(&self, module_name: impl Into<String>) -> handles::ModuleHandle {
+        handles::ModuleHandle::new(self.client.clone(), module_name)
+    }
+    /// A handle on the LogChannel addressed by `/asterisk/logging/{logChannelName}`.
+    pub fn log_channel(
+        &self,
+        log_channel_name: impl Into<String>,
+    ) -> handles::LogChannelHandle {
+        handles::LogChannelHandle::new(self.client.clone(), log_channel_name)
+    }
+    /// A handle on the EndpointByTech addressed by `/endpoints/{tech}`.
+    pub fn endpoint_by_tech(
+        &self,
+        tech: impl Into<String>,
+    ) -> handles::EndpointByTechHandle {
+        handles::EndpointByTechHandle::new(self.client.clone(), tech)
+    }
+    /// A handle on the Endpoint addressed by `/endpoints/{tech}/{resource}`.
+    pub fn endpoint(
+        &self,
+        tech: impl Into<String>,
+        resource: impl Into<String>,
+    ) -> handles::EndpointHandle {
+        handles::EndpointHandle::new(self.client.clone(), tech, resource)
+    }
+    /// A handle on the Channel addressed by `/channels/{channelId}`.
+    pub fn channel(&self, channel_id: impl Into<String>) -> handles::ChannelHandle {
+        handles::ChannelHandle::new(self.client.clone(), channel_id)
+    }
+    /// A handle on the Bridge addressed by `/bridges/{bridgeId}`.
+    pub fn bridge(&self, bridge_id: impl Into<String>) -> handles::BridgeHandle {
+        handles::BridgeHandle::new(self.client.clone(), bridge_id)
+    }
+    /// A handle on the StoredRecording addressed by `/recordings/stored/{recordingName}`.
+    pub fn stored_recording(
+        &self,
+        recording_name: impl Into<String>,
+    ) -> handles::StoredRecordingHandle {
+        handles::StoredRecordingHandle::new(self.client.clone(), recording_name)
+    }
+    /// A handle on the LiveRecording addressed by `/recordings/live/{recordingName}`.
+    pub fn live_recording(
+        &self,
+        recording_name: impl Into<String>,
+    ) -> handles::LiveRecordingHandle {
+        handles::LiveRecordingHandle::new(self.client.clone(), recording_name)
+    }
+    /// A handle on the Sound addressed by `/sounds/{soundId}`.
+    pub fn sound(&self, sound_id: impl Into<String>) -> handles::SoundHandle {
+        handles::SoundHandle::new(self.client.clone(), sound_id)
+    }
+    /// A handle on the Playback addressed by `/playbacks/{playbackId}`.
+    pub fn playback(&self, playback_id: impl Into<String>) -> handles::PlaybackHandle {
+        handles::PlaybackHandle::new(self.client.clone(), playback_id)
+    }
+    /// A handle on the DeviceState addressed by `/deviceStates/{deviceName}`.
+    pub fn device_state(
+        &self,
+        device_name: impl Into<String>,
+    ) -> handles::DeviceStateHandle {
+        handles::DeviceStateHandle::new(self.client.clone(), device_name)
+    }
+    /// A handle on the Mailbox addressed by `/mailboxes/{mailboxName}`.
+    pub fn mailbox(&self, mailbox_name: impl Into<String>) -> handles::MailboxHandle {
+        handles::MailboxHandle::new(self.client.clone(), mailbox_name)
+    }
+    /// A handle on the UserEvent addressed by `/events/user/{eventName}`.
+    pub fn user_event(&self, event_name: impl Into<String>) -> handles::UserEventHandle {
+        handles::UserEventHandle::new(self.client.clone(), event_name)
+    }
+    /// A handle on the Application addressed by `/applications/{applicationName}`.
+    pub fn application(
+        &self,
+        application_name: impl Into<String>,
+    ) -> handles::ApplicationHandle {
+        handles::ApplicationHandle::new(self.client.clone(), application_name)
+    }
+}
+impl crate::Client {
+    /// This spec's operations (Asterisk 22 api-docs (api-docs/22)), whichever line the crate root uses.
+    pub fn asterisk_22(&self) -> Api {
+        Api { client: self.clone() }
+    }
+}
 impl crate::Client {
     /// Operations of the `asterisk` resource.
     pub fn asterisk(&self) -> asterisk::Asterisk {

@@ -1382,234 +1382,260 @@ pub fn every_operation(
     client: &crate::Client,
 ) -> Vec<(&'static str, crate::runtime::Pending<()>)> {
     vec![
-        ("asterisk.getObject", { let client = client.clone(); Box::pin(async move {
-        client.asterisk().get_object("configClass-1", "objectType-1", "id-1").send().
-        await .map(| _ | ()) }) }), ("asterisk.updateObject", { let client = client
-        .clone(); Box::pin(async move { client.asterisk().update_object("configClass-1",
-        "objectType-1", "id-1").send(). await .map(| _ | ()) }) }),
-        ("asterisk.deleteObject", { let client = client.clone(); Box::pin(async move {
-        client.asterisk().delete_object("configClass-1", "objectType-1", "id-1").send().
-        await .map(| _ | ()) }) }), ("asterisk.getInfo", { let client = client.clone();
-        Box::pin(async move { client.asterisk().get_info().send(). await .map(| _ | ())
-        }) }), ("asterisk.ping", { let client = client.clone(); Box::pin(async move {
-        client.asterisk().ping().send(). await .map(| _ | ()) }) }),
-        ("asterisk.listModules", { let client = client.clone(); Box::pin(async move {
-        client.asterisk().list_modules().send(). await .map(| _ | ()) }) }),
-        ("asterisk.getModule", { let client = client.clone(); Box::pin(async move {
-        client.asterisk().get_module("moduleName-1").send(). await .map(| _ | ()) }) }),
-        ("asterisk.loadModule", { let client = client.clone(); Box::pin(async move {
-        client.asterisk().load_module("moduleName-1").send(). await .map(| _ | ()) }) }),
-        ("asterisk.unloadModule", { let client = client.clone(); Box::pin(async move {
-        client.asterisk().unload_module("moduleName-1").send(). await .map(| _ | ()) })
-        }), ("asterisk.reloadModule", { let client = client.clone(); Box::pin(async move
-        { client.asterisk().reload_module("moduleName-1").send(). await .map(| _ | ()) })
-        }), ("asterisk.listLogChannels", { let client = client.clone(); Box::pin(async
-        move { client.asterisk().list_log_channels().send(). await .map(| _ | ()) }) }),
-        ("asterisk.addLog", { let client = client.clone(); Box::pin(async move { client
-        .asterisk().add_log("logChannelName-1", "configuration-1").send(). await .map(| _
-        | ()) }) }), ("asterisk.deleteLog", { let client = client.clone(); Box::pin(async
-        move { client.asterisk().delete_log("logChannelName-1").send(). await .map(| _ |
-        ()) }) }), ("asterisk.rotateLog", { let client = client.clone(); Box::pin(async
-        move { client.asterisk().rotate_log("logChannelName-1").send(). await .map(| _ |
-        ()) }) }), ("asterisk.getGlobalVar", { let client = client.clone();
-        Box::pin(async move { client.asterisk().get_global_var("variable-1").send().
-        await .map(| _ | ()) }) }), ("asterisk.setGlobalVar", { let client = client
-        .clone(); Box::pin(async move { client.asterisk().set_global_var("variable-1")
-        .send(). await .map(| _ | ()) }) }), ("endpoints.list", { let client = client
-        .clone(); Box::pin(async move { client.endpoints().list().send(). await .map(| _
-        | ()) }) }), ("endpoints.sendMessage", { let client = client.clone();
-        Box::pin(async move { client.endpoints().send_message("to-1", "from-1").send().
-        await .map(| _ | ()) }) }), ("endpoints.refer", { let client = client.clone();
-        Box::pin(async move { client.endpoints().refer("to-1", "from-1", "refer_to-1")
-        .send(). await .map(| _ | ()) }) }), ("endpoints.listByTech", { let client =
-        client.clone(); Box::pin(async move { client.endpoints().list_by_tech("tech-1")
-        .send(). await .map(| _ | ()) }) }), ("endpoints.get", { let client = client
-        .clone(); Box::pin(async move { client.endpoints().get("tech-1", "resource-1")
-        .send(). await .map(| _ | ()) }) }), ("endpoints.sendMessageToEndpoint", { let
-        client = client.clone(); Box::pin(async move { client.endpoints()
+        ("asterisk.getObject", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.asterisk().get_object("configClass-1", "objectType-1",
+        "id-1").send(). await .map(| _ | ()) }) }), ("asterisk.updateObject", { let api =
+        super::Api { client : client.clone() }; Box::pin(async move { api.asterisk()
+        .update_object("configClass-1", "objectType-1", "id-1").send(). await .map(| _ |
+        ()) }) }), ("asterisk.deleteObject", { let api = super::Api { client : client
+        .clone() }; Box::pin(async move { api.asterisk().delete_object("configClass-1",
+        "objectType-1", "id-1").send(). await .map(| _ | ()) }) }), ("asterisk.getInfo",
+        { let api = super::Api { client : client.clone() }; Box::pin(async move { api
+        .asterisk().get_info().send(). await .map(| _ | ()) }) }), ("asterisk.ping", {
+        let api = super::Api { client : client.clone() }; Box::pin(async move { api
+        .asterisk().ping().send(). await .map(| _ | ()) }) }), ("asterisk.listModules", {
+        let api = super::Api { client : client.clone() }; Box::pin(async move { api
+        .asterisk().list_modules().send(). await .map(| _ | ()) }) }),
+        ("asterisk.getModule", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.asterisk().get_module("moduleName-1").send(). await
+        .map(| _ | ()) }) }), ("asterisk.loadModule", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.asterisk()
+        .load_module("moduleName-1").send(). await .map(| _ | ()) }) }),
+        ("asterisk.unloadModule", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.asterisk().unload_module("moduleName-1").send(). await
+        .map(| _ | ()) }) }), ("asterisk.reloadModule", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.asterisk()
+        .reload_module("moduleName-1").send(). await .map(| _ | ()) }) }),
+        ("asterisk.listLogChannels", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.asterisk().list_log_channels().send(). await .map(| _ |
+        ()) }) }), ("asterisk.addLog", { let api = super::Api { client : client.clone()
+        }; Box::pin(async move { api.asterisk().add_log("logChannelName-1",
+        "configuration-1").send(). await .map(| _ | ()) }) }), ("asterisk.deleteLog", {
+        let api = super::Api { client : client.clone() }; Box::pin(async move { api
+        .asterisk().delete_log("logChannelName-1").send(). await .map(| _ | ()) }) }),
+        ("asterisk.rotateLog", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.asterisk().rotate_log("logChannelName-1").send(). await
+        .map(| _ | ()) }) }), ("asterisk.getGlobalVar", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.asterisk()
+        .get_global_var("variable-1").send(). await .map(| _ | ()) }) }),
+        ("asterisk.setGlobalVar", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.asterisk().set_global_var("variable-1").send(). await
+        .map(| _ | ()) }) }), ("endpoints.list", { let api = super::Api { client : client
+        .clone() }; Box::pin(async move { api.endpoints().list().send(). await .map(| _ |
+        ()) }) }), ("endpoints.sendMessage", { let api = super::Api { client : client
+        .clone() }; Box::pin(async move { api.endpoints().send_message("to-1", "from-1")
+        .send(). await .map(| _ | ()) }) }), ("endpoints.refer", { let api = super::Api {
+        client : client.clone() }; Box::pin(async move { api.endpoints().refer("to-1",
+        "from-1", "refer_to-1").send(). await .map(| _ | ()) }) }),
+        ("endpoints.listByTech", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.endpoints().list_by_tech("tech-1").send(). await .map(|
+        _ | ()) }) }), ("endpoints.get", { let api = super::Api { client : client.clone()
+        }; Box::pin(async move { api.endpoints().get("tech-1", "resource-1").send().
+        await .map(| _ | ()) }) }), ("endpoints.sendMessageToEndpoint", { let api =
+        super::Api { client : client.clone() }; Box::pin(async move { api.endpoints()
         .send_message_to_endpoint("tech-1", "resource-1", "from-1").send(). await .map(|
-        _ | ()) }) }), ("endpoints.referToEndpoint", { let client = client.clone();
-        Box::pin(async move { client.endpoints().refer_to_endpoint("tech-1",
-        "resource-1", "from-1", "refer_to-1").send(). await .map(| _ | ()) }) }),
-        ("channels.list", { let client = client.clone(); Box::pin(async move { client
-        .channels().list().send(). await .map(| _ | ()) }) }), ("channels.originate", {
-        let client = client.clone(); Box::pin(async move { client.channels()
-        .originate("endpoint-1").send(). await .map(| _ | ()) }) }), ("channels.create",
-        { let client = client.clone(); Box::pin(async move { client.channels()
-        .create("endpoint-1", "app-1").send(). await .map(| _ | ()) }) }),
-        ("channels.get", { let client = client.clone(); Box::pin(async move { client
-        .channels().get("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.originateWithId", { let client = client.clone(); Box::pin(async move {
-        client.channels().originate_with_id("channelId-1", "endpoint-1").send(). await
-        .map(| _ | ()) }) }), ("channels.hangup", { let client = client.clone();
-        Box::pin(async move { client.channels().hangup("channelId-1").send(). await
-        .map(| _ | ()) }) }), ("channels.continueInDialplan", { let client = client
-        .clone(); Box::pin(async move { client.channels()
-        .continue_in_dialplan("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.move", { let client = client.clone(); Box::pin(async move { client
-        .channels().r#move("channelId-1", "app-1").send(). await .map(| _ | ()) }) }),
-        ("channels.redirect", { let client = client.clone(); Box::pin(async move { client
-        .channels().redirect("channelId-1", "endpoint-1").send(). await .map(| _ | ()) })
-        }), ("channels.answer", { let client = client.clone(); Box::pin(async move {
-        client.channels().answer("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.ring", { let client = client.clone(); Box::pin(async move { client
-        .channels().ring("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.ringStop", { let client = client.clone(); Box::pin(async move { client
+        _ | ()) }) }), ("endpoints.referToEndpoint", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.endpoints()
+        .refer_to_endpoint("tech-1", "resource-1", "from-1", "refer_to-1").send(). await
+        .map(| _ | ()) }) }), ("channels.list", { let api = super::Api { client : client
+        .clone() }; Box::pin(async move { api.channels().list().send(). await .map(| _ |
+        ()) }) }), ("channels.originate", { let api = super::Api { client : client
+        .clone() }; Box::pin(async move { api.channels().originate("endpoint-1").send().
+        await .map(| _ | ()) }) }), ("channels.create", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.channels().create("endpoint-1",
+        "app-1").send(). await .map(| _ | ()) }) }), ("channels.get", { let api =
+        super::Api { client : client.clone() }; Box::pin(async move { api.channels()
+        .get("channelId-1").send(). await .map(| _ | ()) }) }),
+        ("channels.originateWithId", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.channels().originate_with_id("channelId-1",
+        "endpoint-1").send(). await .map(| _ | ()) }) }), ("channels.hangup", { let api =
+        super::Api { client : client.clone() }; Box::pin(async move { api.channels()
+        .hangup("channelId-1").send(). await .map(| _ | ()) }) }),
+        ("channels.continueInDialplan", { let api = super::Api { client : client.clone()
+        }; Box::pin(async move { api.channels().continue_in_dialplan("channelId-1")
+        .send(). await .map(| _ | ()) }) }), ("channels.move", { let api = super::Api {
+        client : client.clone() }; Box::pin(async move { api.channels()
+        .r#move("channelId-1", "app-1").send(). await .map(| _ | ()) }) }),
+        ("channels.redirect", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.channels().redirect("channelId-1", "endpoint-1").send()
+        . await .map(| _ | ()) }) }), ("channels.answer", { let api = super::Api { client
+        : client.clone() }; Box::pin(async move { api.channels().answer("channelId-1")
+        .send(). await .map(| _ | ()) }) }), ("channels.ring", { let api = super::Api {
+        client : client.clone() }; Box::pin(async move { api.channels()
+        .ring("channelId-1").send(). await .map(| _ | ()) }) }), ("channels.ringStop", {
+        let api = super::Api { client : client.clone() }; Box::pin(async move { api
         .channels().ring_stop("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.progress", { let client = client.clone(); Box::pin(async move { client
-        .channels().progress("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.sendDTMF", { let client = client.clone(); Box::pin(async move { client
-        .channels().send_dtmf("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.mute", { let client = client.clone(); Box::pin(async move { client
-        .channels().mute("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.unmute", { let client = client.clone(); Box::pin(async move { client
-        .channels().unmute("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.hold", { let client = client.clone(); Box::pin(async move { client
-        .channels().hold("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.unhold", { let client = client.clone(); Box::pin(async move { client
+        ("channels.progress", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.channels().progress("channelId-1").send(). await .map(|
+        _ | ()) }) }), ("channels.sendDTMF", { let api = super::Api { client : client
+        .clone() }; Box::pin(async move { api.channels().send_dtmf("channelId-1").send().
+        await .map(| _ | ()) }) }), ("channels.mute", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.channels().mute("channelId-1").send()
+        . await .map(| _ | ()) }) }), ("channels.unmute", { let api = super::Api { client
+        : client.clone() }; Box::pin(async move { api.channels().unmute("channelId-1")
+        .send(). await .map(| _ | ()) }) }), ("channels.hold", { let api = super::Api {
+        client : client.clone() }; Box::pin(async move { api.channels()
+        .hold("channelId-1").send(). await .map(| _ | ()) }) }), ("channels.unhold", {
+        let api = super::Api { client : client.clone() }; Box::pin(async move { api
         .channels().unhold("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.startMoh", { let client = client.clone(); Box::pin(async move { client
-        .channels().start_moh("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.stopMoh", { let client = client.clone(); Box::pin(async move { client
-        .channels().stop_moh("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.startSilence", { let client = client.clone(); Box::pin(async move {
-        client.channels().start_silence("channelId-1").send(). await .map(| _ | ()) })
-        }), ("channels.stopSilence", { let client = client.clone(); Box::pin(async move {
-        client.channels().stop_silence("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.play", { let client = client.clone(); Box::pin(async move { client
-        .channels().play("channelId-1", ["media-1"]).send(). await .map(| _ | ()) }) }),
-        ("channels.playWithId", { let client = client.clone(); Box::pin(async move {
-        client.channels().play_with_id("channelId-1", "playbackId-1", ["media-1"]).send()
-        . await .map(| _ | ()) }) }), ("channels.record", { let client = client.clone();
-        Box::pin(async move { client.channels().record("channelId-1", "name-1",
+        ("channels.startMoh", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.channels().start_moh("channelId-1").send(). await
+        .map(| _ | ()) }) }), ("channels.stopMoh", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.channels().stop_moh("channelId-1")
+        .send(). await .map(| _ | ()) }) }), ("channels.startSilence", { let api =
+        super::Api { client : client.clone() }; Box::pin(async move { api.channels()
+        .start_silence("channelId-1").send(). await .map(| _ | ()) }) }),
+        ("channels.stopSilence", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.channels().stop_silence("channelId-1").send(). await
+        .map(| _ | ()) }) }), ("channels.play", { let api = super::Api { client : client
+        .clone() }; Box::pin(async move { api.channels().play("channelId-1", ["media-1"])
+        .send(). await .map(| _ | ()) }) }), ("channels.playWithId", { let api =
+        super::Api { client : client.clone() }; Box::pin(async move { api.channels()
+        .play_with_id("channelId-1", "playbackId-1", ["media-1"]).send(). await .map(| _
+        | ()) }) }), ("channels.record", { let api = super::Api { client : client.clone()
+        }; Box::pin(async move { api.channels().record("channelId-1", "name-1",
         "format-1").send(). await .map(| _ | ()) }) }), ("channels.getChannelVar", { let
-        client = client.clone(); Box::pin(async move { client.channels()
-        .get_channel_var("channelId-1", "variable-1").send(). await .map(| _ | ()) }) }),
-        ("channels.setChannelVar", { let client = client.clone(); Box::pin(async move {
-        client.channels().set_channel_var("channelId-1", "variable-1").send(). await
-        .map(| _ | ()) }) }), ("channels.getChannelVars", { let client = client.clone();
-        Box::pin(async move { client.channels().get_channel_vars("channelId-1",
-        ["variables-1"]).send(). await .map(| _ | ()) }) }), ("channels.setChannelVars",
-        { let client = client.clone(); Box::pin(async move { client.channels()
+        api = super::Api { client : client.clone() }; Box::pin(async move { api
+        .channels().get_channel_var("channelId-1", "variable-1").send(). await .map(| _ |
+        ()) }) }), ("channels.setChannelVar", { let api = super::Api { client : client
+        .clone() }; Box::pin(async move { api.channels().set_channel_var("channelId-1",
+        "variable-1").send(). await .map(| _ | ()) }) }), ("channels.getChannelVars", {
+        let api = super::Api { client : client.clone() }; Box::pin(async move { api
+        .channels().get_channel_vars("channelId-1", ["variables-1"]).send(). await .map(|
+        _ | ()) }) }), ("channels.setChannelVars", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.channels()
         .set_channel_vars("channelId-1", [("key", "value")]).send(). await .map(| _ | ())
-        }) }), ("channels.snoopChannel", { let client = client.clone(); Box::pin(async
-        move { client.channels().snoop_channel("channelId-1", "app-1").send(). await
-        .map(| _ | ()) }) }), ("channels.snoopChannelWithId", { let client = client
-        .clone(); Box::pin(async move { client.channels()
+        }) }), ("channels.snoopChannel", { let api = super::Api { client : client.clone()
+        }; Box::pin(async move { api.channels().snoop_channel("channelId-1", "app-1")
+        .send(). await .map(| _ | ()) }) }), ("channels.snoopChannelWithId", { let api =
+        super::Api { client : client.clone() }; Box::pin(async move { api.channels()
         .snoop_channel_with_id("channelId-1", "snoopId-1", "app-1").send(). await .map(|
-        _ | ()) }) }), ("channels.dial", { let client = client.clone(); Box::pin(async
-        move { client.channels().dial("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.rtpstatistics", { let client = client.clone(); Box::pin(async move {
-        client.channels().rtpstatistics("channelId-1").send(). await .map(| _ | ()) })
-        }), ("channels.externalMedia", { let client = client.clone(); Box::pin(async move
-        { client.channels().external_media("app-1", "format-1").send(). await .map(| _ |
-        ()) }) }), ("channels.transfer_progress", { let client = client.clone();
-        Box::pin(async move { client.channels().transfer_progress("channelId-1",
-        "states-1").send(). await .map(| _ | ()) }) }), ("bridges.list", { let client =
-        client.clone(); Box::pin(async move { client.bridges().list().send(). await
-        .map(| _ | ()) }) }), ("bridges.create", { let client = client.clone();
-        Box::pin(async move { client.bridges().create().send(). await .map(| _ | ()) })
-        }), ("bridges.createWithId", { let client = client.clone(); Box::pin(async move {
-        client.bridges().create_with_id("bridgeId-1").send(). await .map(| _ | ()) }) }),
-        ("bridges.get", { let client = client.clone(); Box::pin(async move { client
-        .bridges().get("bridgeId-1").send(). await .map(| _ | ()) }) }),
-        ("bridges.destroy", { let client = client.clone(); Box::pin(async move { client
-        .bridges().destroy("bridgeId-1").send(). await .map(| _ | ()) }) }),
-        ("bridges.getBridgeVar", { let client = client.clone(); Box::pin(async move {
-        client.bridges().get_bridge_var("bridgeId-1", "variable-1").send(). await .map(|
-        _ | ()) }) }), ("bridges.setBridgeVar", { let client = client.clone();
-        Box::pin(async move { client.bridges().set_bridge_var("bridgeId-1", "variable-1")
-        .send(). await .map(| _ | ()) }) }), ("bridges.getBridgeVars", { let client =
-        client.clone(); Box::pin(async move { client.bridges()
+        _ | ()) }) }), ("channels.dial", { let api = super::Api { client : client.clone()
+        }; Box::pin(async move { api.channels().dial("channelId-1").send(). await .map(|
+        _ | ()) }) }), ("channels.rtpstatistics", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.channels()
+        .rtpstatistics("channelId-1").send(). await .map(| _ | ()) }) }),
+        ("channels.externalMedia", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.channels().external_media("app-1", "format-1").send().
+        await .map(| _ | ()) }) }), ("channels.transfer_progress", { let api = super::Api
+        { client : client.clone() }; Box::pin(async move { api.channels()
+        .transfer_progress("channelId-1", "states-1").send(). await .map(| _ | ()) }) }),
+        ("bridges.list", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.bridges().list().send(). await .map(| _ | ()) }) }),
+        ("bridges.create", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.bridges().create().send(). await .map(| _ | ()) }) }),
+        ("bridges.createWithId", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.bridges().create_with_id("bridgeId-1").send(). await
+        .map(| _ | ()) }) }), ("bridges.get", { let api = super::Api { client : client
+        .clone() }; Box::pin(async move { api.bridges().get("bridgeId-1").send(). await
+        .map(| _ | ()) }) }), ("bridges.destroy", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.bridges().destroy("bridgeId-1")
+        .send(). await .map(| _ | ()) }) }), ("bridges.getBridgeVar", { let api =
+        super::Api { client : client.clone() }; Box::pin(async move { api.bridges()
+        .get_bridge_var("bridgeId-1", "variable-1").send(). await .map(| _ | ()) }) }),
+        ("bridges.setBridgeVar", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.bridges().set_bridge_var("bridgeId-1", "variable-1")
+        .send(). await .map(| _ | ()) }) }), ("bridges.getBridgeVars", { let api =
+        super::Api { client : client.clone() }; Box::pin(async move { api.bridges()
         .get_bridge_vars("bridgeId-1", ["variables-1"]).send(). await .map(| _ | ()) })
-        }), ("bridges.setBridgeVars", { let client = client.clone(); Box::pin(async move
-        { client.bridges().set_bridge_vars("bridgeId-1", [("key", "value")]).send().
-        await .map(| _ | ()) }) }), ("bridges.addChannel", { let client = client.clone();
-        Box::pin(async move { client.bridges().add_channel("bridgeId-1", ["channel-1"])
-        .send(). await .map(| _ | ()) }) }), ("bridges.removeChannel", { let client =
-        client.clone(); Box::pin(async move { client.bridges()
-        .remove_channel("bridgeId-1", ["channel-1"]).send(). await .map(| _ | ()) }) }),
-        ("bridges.setVideoSource", { let client = client.clone(); Box::pin(async move {
-        client.bridges().set_video_source("bridgeId-1", "channelId-1").send(). await
-        .map(| _ | ()) }) }), ("bridges.clearVideoSource", { let client = client.clone();
-        Box::pin(async move { client.bridges().clear_video_source("bridgeId-1").send().
-        await .map(| _ | ()) }) }), ("bridges.startMoh", { let client = client.clone();
-        Box::pin(async move { client.bridges().start_moh("bridgeId-1").send(). await
-        .map(| _ | ()) }) }), ("bridges.stopMoh", { let client = client.clone();
-        Box::pin(async move { client.bridges().stop_moh("bridgeId-1").send(). await
-        .map(| _ | ()) }) }), ("bridges.play", { let client = client.clone();
-        Box::pin(async move { client.bridges().play("bridgeId-1", ["media-1"]).send().
-        await .map(| _ | ()) }) }), ("bridges.playWithId", { let client = client.clone();
-        Box::pin(async move { client.bridges().play_with_id("bridgeId-1", "playbackId-1",
-        ["media-1"]).send(). await .map(| _ | ()) }) }), ("bridges.record", { let client
-        = client.clone(); Box::pin(async move { client.bridges().record("bridgeId-1",
-        "name-1", "format-1").send(). await .map(| _ | ()) }) }),
-        ("recordings.listStored", { let client = client.clone(); Box::pin(async move {
-        client.recordings().list_stored().send(). await .map(| _ | ()) }) }),
-        ("recordings.getStored", { let client = client.clone(); Box::pin(async move {
-        client.recordings().get_stored("recordingName-1").send(). await .map(| _ | ()) })
-        }), ("recordings.deleteStored", { let client = client.clone(); Box::pin(async
-        move { client.recordings().delete_stored("recordingName-1").send(). await .map(|
-        _ | ()) }) }), ("recordings.getStoredFile", { let client = client.clone();
-        Box::pin(async move { client.recordings().get_stored_file("recordingName-1")
-        .send(). await .map(| _ | ()) }) }), ("recordings.copyStored", { let client =
-        client.clone(); Box::pin(async move { client.recordings()
+        }), ("bridges.setBridgeVars", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.bridges().set_bridge_vars("bridgeId-1", [("key",
+        "value")]).send(). await .map(| _ | ()) }) }), ("bridges.addChannel", { let api =
+        super::Api { client : client.clone() }; Box::pin(async move { api.bridges()
+        .add_channel("bridgeId-1", ["channel-1"]).send(). await .map(| _ | ()) }) }),
+        ("bridges.removeChannel", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.bridges().remove_channel("bridgeId-1", ["channel-1"])
+        .send(). await .map(| _ | ()) }) }), ("bridges.setVideoSource", { let api =
+        super::Api { client : client.clone() }; Box::pin(async move { api.bridges()
+        .set_video_source("bridgeId-1", "channelId-1").send(). await .map(| _ | ()) })
+        }), ("bridges.clearVideoSource", { let api = super::Api { client : client.clone()
+        }; Box::pin(async move { api.bridges().clear_video_source("bridgeId-1").send().
+        await .map(| _ | ()) }) }), ("bridges.startMoh", { let api = super::Api { client
+        : client.clone() }; Box::pin(async move { api.bridges().start_moh("bridgeId-1")
+        .send(). await .map(| _ | ()) }) }), ("bridges.stopMoh", { let api = super::Api {
+        client : client.clone() }; Box::pin(async move { api.bridges()
+        .stop_moh("bridgeId-1").send(). await .map(| _ | ()) }) }), ("bridges.play", {
+        let api = super::Api { client : client.clone() }; Box::pin(async move { api
+        .bridges().play("bridgeId-1", ["media-1"]).send(). await .map(| _ | ()) }) }),
+        ("bridges.playWithId", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.bridges().play_with_id("bridgeId-1", "playbackId-1",
+        ["media-1"]).send(). await .map(| _ | ()) }) }), ("bridges.record", { let api =
+        super::Api { client : client.clone() }; Box::pin(async move { api.bridges()
+        .record("bridgeId-1", "name-1", "format-1").send(). await .map(| _ | ()) }) }),
+        ("recordings.listStored", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.recordings().list_stored().send(). await .map(| _ | ())
+        }) }), ("recordings.getStored", { let api = super::Api { client : client.clone()
+        }; Box::pin(async move { api.recordings().get_stored("recordingName-1").send().
+        await .map(| _ | ()) }) }), ("recordings.deleteStored", { let api = super::Api {
+        client : client.clone() }; Box::pin(async move { api.recordings()
+        .delete_stored("recordingName-1").send(). await .map(| _ | ()) }) }),
+        ("recordings.getStoredFile", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.recordings().get_stored_file("recordingName-1").send().
+        await .map(| _ | ()) }) }), ("recordings.copyStored", { let api = super::Api {
+        client : client.clone() }; Box::pin(async move { api.recordings()
         .copy_stored("recordingName-1", "destinationRecordingName-1").send(). await
-        .map(| _ | ()) }) }), ("recordings.getLive", { let client = client.clone();
-        Box::pin(async move { client.recordings().get_live("recordingName-1").send().
-        await .map(| _ | ()) }) }), ("recordings.cancel", { let client = client.clone();
-        Box::pin(async move { client.recordings().cancel("recordingName-1").send(). await
-        .map(| _ | ()) }) }), ("recordings.stop", { let client = client.clone();
-        Box::pin(async move { client.recordings().stop("recordingName-1").send(). await
-        .map(| _ | ()) }) }), ("recordings.pause", { let client = client.clone();
-        Box::pin(async move { client.recordings().pause("recordingName-1").send(). await
-        .map(| _ | ()) }) }), ("recordings.unpause", { let client = client.clone();
-        Box::pin(async move { client.recordings().unpause("recordingName-1").send().
-        await .map(| _ | ()) }) }), ("recordings.mute", { let client = client.clone();
-        Box::pin(async move { client.recordings().mute("recordingName-1").send(). await
-        .map(| _ | ()) }) }), ("recordings.unmute", { let client = client.clone();
-        Box::pin(async move { client.recordings().unmute("recordingName-1").send(). await
-        .map(| _ | ()) }) }), ("sounds.list", { let client = client.clone();
-        Box::pin(async move { client.sounds().list().send(). await .map(| _ | ()) }) }),
-        ("sounds.get", { let client = client.clone(); Box::pin(async move { client
-        .sounds().get("soundId-1").send(). await .map(| _ | ()) }) }), ("playbacks.get",
-        { let client = client.clone(); Box::pin(async move { client.playbacks()
+        .map(| _ | ()) }) }), ("recordings.getLive", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.recordings()
+        .get_live("recordingName-1").send(). await .map(| _ | ()) }) }),
+        ("recordings.cancel", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.recordings().cancel("recordingName-1").send(). await
+        .map(| _ | ()) }) }), ("recordings.stop", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.recordings().stop("recordingName-1")
+        .send(). await .map(| _ | ()) }) }), ("recordings.pause", { let api = super::Api
+        { client : client.clone() }; Box::pin(async move { api.recordings()
+        .pause("recordingName-1").send(). await .map(| _ | ()) }) }),
+        ("recordings.unpause", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.recordings().unpause("recordingName-1").send(). await
+        .map(| _ | ()) }) }), ("recordings.mute", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.recordings().mute("recordingName-1")
+        .send(). await .map(| _ | ()) }) }), ("recordings.unmute", { let api = super::Api
+        { client : client.clone() }; Box::pin(async move { api.recordings()
+        .unmute("recordingName-1").send(). await .map(| _ | ()) }) }), ("sounds.list", {
+        let api = super::Api { client : client.clone() }; Box::pin(async move { api
+        .sounds().list().send(). await .map(| _ | ()) }) }), ("sounds.get", { let api =
+        super::Api { client : client.clone() }; Box::pin(async move { api.sounds()
+        .get("soundId-1").send(). await .map(| _ | ()) }) }), ("playbacks.get", { let api
+        = super::Api { client : client.clone() }; Box::pin(async move { api.playbacks()
         .get("playbackId-1").send(). await .map(| _ | ()) }) }), ("playbacks.stop", { let
-        client = client.clone(); Box::pin(async move { client.playbacks()
-        .stop("playbackId-1").send(). await .map(| _ | ()) }) }), ("playbacks.control", {
-        let client = client.clone(); Box::pin(async move { client.playbacks()
-        .control("playbackId-1", "restart").send(). await .map(| _ | ()) }) }),
-        ("deviceStates.list", { let client = client.clone(); Box::pin(async move { client
-        .device_states().list().send(). await .map(| _ | ()) }) }), ("deviceStates.get",
-        { let client = client.clone(); Box::pin(async move { client.device_states()
-        .get("deviceName-1").send(). await .map(| _ | ()) }) }), ("deviceStates.update",
-        { let client = client.clone(); Box::pin(async move { client.device_states()
+        api = super::Api { client : client.clone() }; Box::pin(async move { api
+        .playbacks().stop("playbackId-1").send(). await .map(| _ | ()) }) }),
+        ("playbacks.control", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.playbacks().control("playbackId-1", "restart").send().
+        await .map(| _ | ()) }) }), ("deviceStates.list", { let api = super::Api { client
+        : client.clone() }; Box::pin(async move { api.device_states().list().send().
+        await .map(| _ | ()) }) }), ("deviceStates.get", { let api = super::Api { client
+        : client.clone() }; Box::pin(async move { api.device_states().get("deviceName-1")
+        .send(). await .map(| _ | ()) }) }), ("deviceStates.update", { let api =
+        super::Api { client : client.clone() }; Box::pin(async move { api.device_states()
         .update("deviceName-1", "NOT_INUSE").send(). await .map(| _ | ()) }) }),
-        ("deviceStates.delete", { let client = client.clone(); Box::pin(async move {
-        client.device_states().delete("deviceName-1").send(). await .map(| _ | ()) }) }),
-        ("mailboxes.list", { let client = client.clone(); Box::pin(async move { client
-        .mailboxes().list().send(). await .map(| _ | ()) }) }), ("mailboxes.get", { let
-        client = client.clone(); Box::pin(async move { client.mailboxes()
-        .get("mailboxName-1").send(). await .map(| _ | ()) }) }), ("mailboxes.update", {
-        let client = client.clone(); Box::pin(async move { client.mailboxes()
-        .update("mailboxName-1", 1i64, 1i64).send(). await .map(| _ | ()) }) }),
-        ("mailboxes.delete", { let client = client.clone(); Box::pin(async move { client
-        .mailboxes().delete("mailboxName-1").send(). await .map(| _ | ()) }) }),
-        ("events.userEvent", { let client = client.clone(); Box::pin(async move { client
+        ("deviceStates.delete", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.device_states().delete("deviceName-1").send(). await
+        .map(| _ | ()) }) }), ("mailboxes.list", { let api = super::Api { client : client
+        .clone() }; Box::pin(async move { api.mailboxes().list().send(). await .map(| _ |
+        ()) }) }), ("mailboxes.get", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.mailboxes().get("mailboxName-1").send(). await .map(| _
+        | ()) }) }), ("mailboxes.update", { let api = super::Api { client : client
+        .clone() }; Box::pin(async move { api.mailboxes().update("mailboxName-1", 1i64,
+        1i64).send(). await .map(| _ | ()) }) }), ("mailboxes.delete", { let api =
+        super::Api { client : client.clone() }; Box::pin(async move { api.mailboxes()
+        .delete("mailboxName-1").send(). await .map(| _ | ()) }) }), ("events.userEvent",
+        { let api = super::Api { client : client.clone() }; Box::pin(async move { api
         .events_resource().user_event("eventName-1", "application-1").send(). await
-        .map(| _ | ()) }) }), ("events.claimChannel", { let client = client.clone();
-        Box::pin(async move { client.events_resource().claim_channel("channelId-1",
-        "application-1").send(). await .map(| _ | ()) }) }), ("applications.list", { let
-        client = client.clone(); Box::pin(async move { client.applications().list()
-        .send(). await .map(| _ | ()) }) }), ("applications.get", { let client = client
-        .clone(); Box::pin(async move { client.applications().get("applicationName-1")
-        .send(). await .map(| _ | ()) }) }), ("applications.subscribe", { let client =
-        client.clone(); Box::pin(async move { client.applications()
+        .map(| _ | ()) }) }), ("events.claimChannel", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.events_resource()
+        .claim_channel("channelId-1", "application-1").send(). await .map(| _ | ()) })
+        }), ("applications.list", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.applications().list().send(). await .map(| _ | ()) })
+        }), ("applications.get", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.applications().get("applicationName-1").send(). await
+        .map(| _ | ()) }) }), ("applications.subscribe", { let api = super::Api { client
+        : client.clone() }; Box::pin(async move { api.applications()
         .subscribe("applicationName-1", ["eventSource-1"]).send(). await .map(| _ | ())
-        }) }), ("applications.unsubscribe", { let client = client.clone(); Box::pin(async
-        move { client.applications().unsubscribe("applicationName-1", ["eventSource-1"])
-        .send(). await .map(| _ | ()) }) }), ("applications.filter", { let client =
-        client.clone(); Box::pin(async move { client.applications()
-        .filter("applicationName-1").send(). await .map(| _ | ()) }) }),
+        }) }), ("applications.unsubscribe", { let api = super::Api { client : client
+        .clone() }; Box::pin(async move { api.applications()
+        .unsubscribe("applicationName-1", ["eventSource-1"]).send(). await .map(| _ | ())
+        }) }), ("applications.filter", { let api = super::Api { client : client.clone()
+        }; Box::pin(async move { api.applications().filter("applicationName-1").send().
+        await .map(| _ | ()) }) }),
     ]
 }

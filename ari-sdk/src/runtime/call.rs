@@ -29,6 +29,8 @@ pub struct Call<T> {
     operation: Cow<'static, str>,
     method: Method,
     documented_errors: &'static [u16],
+    /// The operation's `since` list (empty for raw requests).
+    since: &'static [&'static str],
     path: String,
     query: Vec<(Cow<'static, str>, String)>,
     body: Option<serde_json::Map<String, serde_json::Value>>,
@@ -66,6 +68,7 @@ impl<T: Send + 'static> Call<T> {
             operation: Cow::Borrowed(op.name),
             method: op.method,
             documented_errors: op.error_statuses,
+            since: op.since,
             path: String::new(),
             query: Vec::new(),
             body: None,
@@ -98,6 +101,7 @@ impl<T: Send + 'static> Call<T> {
             )),
             method,
             documented_errors: &[],
+            since: &[],
             path: String::new(),
             query: Vec::new(),
             body: None,
@@ -263,6 +267,16 @@ impl<T: Send + 'static> Call<T> {
     pub async fn send_full(self) -> Result<Response<T>> {
         if let Some(error) = self.invalid {
             return Err(error);
+        }
+        if self.client.inner.refuse_unsupported && !self.since.is_empty() {
+            let version = self.client.server_version().await?;
+            if !crate::supports(self.since, version) {
+                return Err(Error::Unsupported {
+                    operation: self.operation.to_string(),
+                    server_version: version.to_string(),
+                    since: self.since.iter().map(|s| s.to_string()).collect(),
+                });
+            }
         }
         let span = tracing::debug_span!(
             "ari.request",

@@ -56,6 +56,31 @@ pub mod events_resource {
 pub mod handles {
     include!(concat!(env!("OUT_DIR"), "/golden/handles.rs"));
 }
+/// The operations of this spec on a client: `client.#line_method().channels()`.
+#[derive(Debug, Clone)]
+pub struct Api {
+    client: crate::Client,
+}
+impl Api {
+    /// Operations of the `things` resource.
+    pub fn things(&self) -> things::Things {
+        things::Things::new(self.client.clone())
+    }
+    /// Operations of the `events` resource.
+    pub fn events_resource(&self) -> events_resource::Events {
+        events_resource::Events::new(self.client.clone())
+    }
+    /// A handle on the Thing addressed by `/things/{thingId}`.
+    pub fn thing(&self, thing_id: impl Into<String>) -> handles::ThingHandle {
+        handles::ThingHandle::new(self.client.clone(), thing_id)
+    }
+}
+impl crate::Client {
+    /// This spec's operations (golden test spec), whichever line the crate root uses.
+    pub fn golden(&self) -> Api {
+        Api { client: self.clone() }
+    }
+}
 impl crate::Client {
     /// Operations of the `things` resource.
     pub fn things(&self) -> things::Things {

@@ -88,13 +88,14 @@ pub fn every_operation(
     client: &crate::Client,
 ) -> Vec<(&'static str, crate::runtime::Pending<()>)> {
     vec![
-        ("things.list", { let client = client.clone(); Box::pin(async move { client
-        .things().list().send(). await .map(| _ | ()) }) }), ("things.create", { let
-        client = client.clone(); Box::pin(async move { client.things()
-        .create("Dialing Offhook").send(). await .map(| _ | ()) }) }), ("things.move", {
-        let client = client.clone(); Box::pin(async move { client.things()
-        .r#move("thingId-1").send(). await .map(| _ | ()) }) }), ("things.getFile", { let
-        client = client.clone(); Box::pin(async move { client.things()
-        .get_file("thingId-1", "subId-1").send(). await .map(| _ | ()) }) }),
+        ("things.list", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.things().list().send(). await .map(| _ | ()) }) }),
+        ("things.create", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.things().create("Dialing Offhook").send(). await .map(|
+        _ | ()) }) }), ("things.move", { let api = super::Api { client : client.clone()
+        }; Box::pin(async move { api.things().r#move("thingId-1").send(). await .map(| _
+        | ()) }) }), ("things.getFile", { let api = super::Api { client : client.clone()
+        }; Box::pin(async move { api.things().get_file("thingId-1", "subId-1").send().
+        await .map(| _ | ()) }) }),
     ]
 }

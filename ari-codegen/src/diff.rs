@@ -1,0 +1,323 @@
+//! What changed between two specs, judged for a Rust user of the generated SDK.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::ir::{Api, Field, Operation, Param};
+
+/// One difference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// `operation`, `parameter`, `response`, `model`, `field`, `event`, `enum value`, ...
+    pub kind: &'static str,
+    /// What changed, e.g. `channels.originate(formats)` or `Channel.state`.
+    pub item: String,
+    /// `added`, `removed`, or what became what.
+    pub detail: String,
+    /// Whether code written against the old SDK may stop compiling or behaving.
+    pub breaking: bool,
+}
+
+fn change(
+    kind: &'static str,
+    item: impl Into<String>,
+    detail: impl Into<String>,
+    breaking: bool,
+) -> Change {
+    Change {
+        kind,
+        item: item.into(),
+        detail: detail.into(),
+        breaking,
+    }
+}
+
+/// Every difference from `old` to `new`, breaking ones first, then by item.
+pub fn diff(old: &Api, new: &Api) -> Vec<Change> {
+    let mut out = Vec::new();
+    operations(old, new, &mut out);
+    structs(
+        "model",
+        old.models.iter().map(|m| (m.name.clone(), &m.fields)),
+        new.models.iter().map(|m| (m.name.clone(), &m.fields)),
+        &mut out,
+    );
+    let old_events = old.events.iter().map(|e| (e.name.clone(), &e.fields));
+    let new_events = new.events.iter().map(|e| (e.name.clone(), &e.fields));
+    structs("event", old_events, new_events, &mut out);
+    enums(old, new, &mut out);
+    out.sort_by(|a, b| {
+        b.breaking
+            .cmp(&a.breaking)
+            .then_with(|| a.kind.cmp(b.kind))
+            .then_with(|| a.item.cmp(&b.item))
+    });
+    out
+}
+
+fn operations(old: &Api, new: &Api, out: &mut Vec<Change>) {
+    let index = |api: &Api| -> BTreeMap<String, Operation> {
+        api.operations()
+            .map(|o| (o.qualified_name(), o.clone()))
+            .collect()
+    };
+    let (old_ops, new_ops) = (index(old), index(new));
+    for (name, op) in &old_ops {
+        let Some(now) = new_ops.get(name) else {
+            out.push(change(
+                "operation",
+                name,
+                format!("removed ({} {})", op.method.as_str(), op.path),
+                true,
+            ));
+            continue;
+        };
+        if op.method != now.method || op.path != now.path {
+            let detail = format!(
+                "{} {} -> {} {}",
+                op.method.as_str(),
+                op.path,
+                now.method.as_str(),
+                now.path
+            );
+            out.push(change("operation", name, detail, true));
+        }
+        if op.response != now.response {
+            out.push(change(
+                "response",
+                name,
+                format!("{:?} -> {:?}", op.response, now.response),
+                true,
+            ));
+        }
+        params(name, &op.params, &now.params, out);
+    }
+    for (name, op) in &new_ops {
+        if !old_ops.contains_key(name) {
+            let since = if op.since.is_empty() {
+                String::new()
+            } else {
+                format!(", since {}", op.since.join(", "))
+            };
+            out.push(change(
+                "operation",
+                name,
+                format!("added ({} {}{since})", op.method.as_str(), op.path),
+                false,
+            ));
+        }
+    }
+}
+
+fn params(op: &str, old: &[Param], new: &[Param], out: &mut Vec<Change>) {
+    for p in old {
+        let item = format!("{op}({})", p.name);
+        let Some(now) = new.iter().find(|n| n.name == p.name) else {
+            out.push(change("parameter", item, "removed", true));
+            continue;
+        };
+        if p.required != now.required {
+            // Required parameters are positional: either way the call changes shape.
+            let detail = if now.required {
+                "now required"
+            } else {
+                "now optional"
+            };
+            out.push(change("parameter", item.clone(), detail, true));
+        }
+        if p.ty != now.ty || p.multiple != now.multiple || p.location != now.location {
+            let detail = format!(
+                "{:?}{} -> {:?}{}",
+                p.ty,
+                many(p.multiple),
+                now.ty,
+                many(now.multiple)
+            );
+            out.push(change("parameter", item.clone(), detail, true));
+        }
+        if p.default != now.default {
+            let detail = format!("default {} -> {}", shown(&p.default), shown(&now.default));
+            out.push(change("parameter", item, detail, false));
+        }
+    }
+    for p in new.iter().filter(|p| !old.iter().any(|o| o.name == p.name)) {
+        let detail = if p.required {
+            "added, required"
+        } else {
+            "added, optional"
+        };
+        out.push(change(
+            "parameter",
+            format!("{op}({})", p.name),
+            detail,
+            p.required,
+        ));
+    }
+}
+
+fn many(multiple: bool) -> &'static str {
+    if multiple { " (list)" } else { "" }
+}
+
+fn shown(value: &Option<String>) -> String {
+    value
+        .as_deref()
+        .map_or("none".to_owned(), |v| format!("`{v}`"))
+}
+
+fn structs<'a>(
+    kind: &'static str,
+    old: impl Iterator<Item = (String, &'a Vec<Field>)>,
+    new: impl Iterator<Item = (String, &'a Vec<Field>)>,
+    out: &mut Vec<Change>,
+) {
+    let old: BTreeMap<String, &Vec<Field>> = old.collect();
+    let new: BTreeMap<String, &Vec<Field>> = new.collect();
+    for (name, fields) in &old {
+        let Some(now) = new.get(name) else {
+            out.push(change(kind, name, "removed", true));
+            continue;
+        };
+        for f in fields.iter() {
+            let item = format!("{name}.{}", f.name);
+            let Some(n) = now.iter().find(|n| n.name == f.name) else {
+                out.push(change("field", item, "removed", true));
+                continue;
+            };
+            if f.ty != n.ty {
+                out.push(change(
+                    "field",
+                    item.clone(),
+                    format!("{:?} -> {:?}", f.ty, n.ty),
+                    true,
+                ));
+            }
+            if f.required != n.required {
+                // `T` <-> `Option<T>` for most types.
+                let detail = if n.required {
+                    "now required"
+                } else {
+                    "now optional"
+                };
+                out.push(change("field", item, detail, true));
+            }
+        }
+        for n in now
+            .iter()
+            .filter(|n| !fields.iter().any(|f| f.name == n.name))
+        {
+            let detail = if n.required {
+                "added, required"
+            } else {
+                "added, optional"
+            };
+            out.push(change("field", format!("{name}.{}", n.name), detail, false));
+        }
+    }
+    for name in new.keys().filter(|n| !old.contains_key(*n)) {
+        out.push(change(kind, name, "added", false));
+    }
+}
+
+fn enums(old: &Api, new: &Api, out: &mut Vec<Change>) {
+    for e in &old.enums {
+        let Some(now) = new.enum_def(&e.name) else {
+            out.push(change("enum", &e.name, "removed", true));
+            continue;
+        };
+        for v in e.values.iter().filter(|v| !now.values.contains(v)) {
+            out.push(change(
+                "enum value",
+                format!("{}::{v}", e.name),
+                "removed",
+                true,
+            ));
+        }
+        // Enums are non-exhaustive with an `Other` variant: a new value breaks nothing.
+        for v in now.values.iter().filter(|v| !e.values.contains(v)) {
+            out.push(change(
+                "enum value",
+                format!("{}::{v}", e.name),
+                "added",
+                false,
+            ));
+        }
+    }
+    for e in new.enums.iter().filter(|e| old.enum_def(&e.name).is_none()) {
+        out.push(change("enum", &e.name, "added", false));
+    }
+}
+
+/// Human-readable report with a summary line.
+pub fn render_text(changes: &[Change]) -> String {
+    let mut text = String::new();
+    for c in changes {
+        let mark = if c.breaking {
+            "breaking  "
+        } else {
+            "compatible"
+        };
+        let _ = writeln!(text, "{mark}  {:<10}  {}: {}", c.kind, c.item, c.detail);
+    }
+    let breaking = changes.iter().filter(|c| c.breaking).count();
+    let _ = writeln!(
+        text,
+        "{} changes: {breaking} breaking, {} compatible",
+        changes.len(),
+        changes.len() - breaking
+    );
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(dir: &str) -> Api {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden")
+            .join(dir)
+            .join("spec");
+        crate::load_api(&path).unwrap()
+    }
+
+    #[test]
+    fn identical_specs_have_no_changes() {
+        let a = api("quirks");
+        assert!(diff(&a, &a).is_empty());
+    }
+
+    #[test]
+    fn removals_break_and_additions_do_not() {
+        let old = api("quirks");
+        let mut new = old.clone();
+        new.resources[0].operations.remove(0); // things.list
+        new.resources[0].operations[0]
+            .params
+            .retain(|p| p.name != "timeout");
+        new.resources[0].operations[0].params[0].required = false;
+        new.enums[0].values.push("extra".to_owned());
+        new.models[0].fields.retain(|f| f.name != "count");
+        let changes = diff(&old, &new);
+        let find = |item: &str| {
+            changes
+                .iter()
+                .find(|c| c.item == item)
+                .unwrap_or_else(|| panic!("{item}: {changes:?}"))
+        };
+        assert!(find("things.list").breaking);
+        assert!(find("things.create(timeout)").breaking);
+        assert!(find("things.create(type)").breaking);
+        assert!(find("Thing.count").breaking);
+        let added = changes.iter().find(|c| c.kind == "enum value").unwrap();
+        assert!(!added.breaking && added.detail == "added");
+        assert!(
+            diff(&new, &old)
+                .iter()
+                .any(|c| c.item == "things.list" && !c.breaking)
+        );
+        assert!(render_text(&changes).contains("breaking"));
+    }
+}
