@@ -56,12 +56,25 @@ pub struct Chan {
     /// The Stasis application subscribed only by entering (so leaving unsubscribes it);
     /// an application that originated the channel stays subscribed after StasisEnd.
     pub stasis_only_subscription: bool,
+    /// What `POST /channels/create` will dial (`POST /channels/{id}/dial` refuses other
+    /// channels).
+    pub dialstring: Option<String>,
+    /// The channel runs a dialplan (a `;2` half, a phone's call): when it leaves Stasis
+    /// it returns there, and the dialplan notices a pending hang-up itself.
+    pub pbx: bool,
 }
 
 #[derive(Debug, Clone)]
 pub struct BridgeState {
     pub model: Bridge,
+    /// Applications subscribed with `applications.subscribe`. The applications of the
+    /// channels in the bridge hear about it too, but only while they have one there.
     pub subscribers: Vec<String>,
+    /// Recordings of the bridge: (recording name, the `Recorder/ARI-...;2` channel name
+    /// that joins the bridge to record it).
+    pub recorders: Vec<(String, String)>,
+    /// Bridge variables (`bridges.setBridgeVar`).
+    pub vars: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -102,15 +115,61 @@ pub struct World {
     pub mailboxes: BTreeMap<String, (i64, i64)>,
     /// Application -> event sources it subscribed to explicitly (`channel:ID`, ...).
     pub app_subscriptions: BTreeMap<String, Vec<String>>,
+    /// Devices whose state may have changed; Asterisk computes device states on its own
+    /// thread, so their events follow the burst of channel events that caused them.
+    pending_devices: Vec<String>,
 }
 
 /// The world, shared by request handlers and timers.
 pub type Shared = std::sync::Arc<std::sync::Mutex<World>>;
 
 /// Locks the world; a panic elsewhere cannot leave it half-changed in a way that matters
-/// more than stopping the simulator would.
-pub fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, World> {
-    shared.lock().unwrap_or_else(|e| e.into_inner())
+/// more than stopping the simulator would. Work deferred while it was held (device
+/// states) runs once it is released.
+pub fn lock(shared: &Shared) -> WorldGuard<'_> {
+    WorldGuard {
+        guard: Some(shared.lock().unwrap_or_else(|e| e.into_inner())),
+        shared,
+    }
+}
+
+/// The locked world.
+pub struct WorldGuard<'a> {
+    guard: Option<std::sync::MutexGuard<'a, World>>,
+    shared: &'a Shared,
+}
+
+impl std::ops::Deref for WorldGuard<'_> {
+    type Target = World;
+    fn deref(&self) -> &World {
+        self.guard.as_ref().expect("held until dropped")
+    }
+}
+
+impl std::ops::DerefMut for WorldGuard<'_> {
+    fn deref_mut(&mut self) -> &mut World {
+        self.guard.as_mut().expect("held until dropped")
+    }
+}
+
+impl Drop for WorldGuard<'_> {
+    fn drop(&mut self) {
+        let Some(mut guard) = self.guard.take() else {
+            return;
+        };
+        let devices = std::mem::take(&mut guard.pending_devices);
+        drop(guard);
+        if devices.is_empty() {
+            return;
+        }
+        let shared = self.shared.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move { lock(&shared).publish_device_states(&devices) });
+            }
+            Err(_) => lock(&shared).publish_device_states(&devices),
+        }
+    }
 }
 
 impl World {
@@ -136,6 +195,7 @@ impl World {
             device_states: BTreeMap::new(),
             mailboxes: BTreeMap::new(),
             app_subscriptions: BTreeMap::new(),
+            pending_devices: Vec::new(),
         }
     }
 
@@ -193,22 +253,35 @@ impl World {
             muted: None,
             held: false,
             stasis_only_subscription: false,
+            pbx: false,
+            dialstring: None,
         }
     }
 
+    /// Adds a channel: `ChannelCreated` reaches only applications subscribed to
+    /// everything, since nothing can have subscribed to the channel yet.
     pub fn insert_channel(&mut self, chan: Chan) {
-        self.channel_order.push(chan.model.id.clone());
-        self.channels.insert(chan.model.id.clone(), chan);
+        let id = chan.model.id.clone();
+        let model = to_value(&chan.model);
+        self.channel_order.push(id.clone());
+        self.channels.insert(id, chan);
+        self.send(
+            &self.global_targets(),
+            "ChannelCreated",
+            object(json!({ "channel": model })),
+        );
     }
 
     pub fn remove_channel(&mut self, id: &str) -> Option<Chan> {
         self.channel_order.retain(|c| c != id);
-        self.channels.remove(id)
+        let chan = self.channels.remove(id)?;
+        self.pending_devices.push(device_of(&chan.model.name));
+        Some(chan)
     }
 
     /// Applications that get events about a channel (its subscribers, plus anything
     /// subscribed to everything).
-    fn channel_targets(&self, id: &str) -> Vec<String> {
+    pub fn channel_targets(&self, id: &str) -> Vec<String> {
         let mut targets = self
             .channels
             .get(id)
@@ -216,6 +289,11 @@ impl World {
             .unwrap_or_default();
         self.add_global_targets(&mut targets);
         targets
+    }
+
+    /// Applications subscribed to everything.
+    pub fn global_targets(&self) -> Vec<String> {
+        self.hub.subscribed_to_all()
     }
 
     fn add_global_targets(&self, targets: &mut Vec<String>) {
@@ -269,14 +347,32 @@ impl World {
         self.send(&[app.to_owned()], type_name, fields);
     }
 
+    /// Applications that hear about a bridge: those subscribed to it, those with a
+    /// channel in it (Asterisk subscribes a channel's application when it joins and
+    /// unsubscribes it when it leaves), and those subscribed to everything.
     pub fn bridge_targets(&self, bridge_id: &str) -> Vec<String> {
-        let mut targets = self
-            .bridges
-            .get(bridge_id)
-            .map(|b| b.subscribers.clone())
-            .unwrap_or_default();
+        let mut targets = self.bridge_subscribers(bridge_id);
         self.add_global_targets(&mut targets);
         targets
+    }
+
+    /// The applications subscribed to a bridge, explicitly or through its channels.
+    pub fn bridge_subscribers(&self, bridge_id: &str) -> Vec<String> {
+        let Some(bridge) = self.bridges.get(bridge_id) else {
+            return Vec::new();
+        };
+        let mut apps = bridge.subscribers.clone();
+        let member_apps = bridge
+            .model
+            .channels
+            .iter()
+            .filter_map(|c| self.channels.get(c)?.stasis.clone());
+        for app in member_apps {
+            if !apps.contains(&app) {
+                apps.push(app);
+            }
+        }
+        apps
     }
 
     /// Applications that hear about media played to or recorded from a target URI.
@@ -300,12 +396,57 @@ impl World {
         let changed = match self.channels.get_mut(id) {
             Some(chan) if chan.model.state != state => {
                 chan.model.state = state;
-                true
+                Some(device_of(&chan.model.name))
             }
-            _ => false,
+            _ => None,
         };
-        if changed {
+        if let Some(device) = changed {
             self.channel_event(id, "ChannelStateChange", Map::new());
+            self.pending_devices.push(device);
+        }
+    }
+
+    /// `DeviceStateChanged` for each device a change touched (once per change, as
+    /// Asterisk does), with the state its channels give it now.
+    fn publish_device_states(&mut self, devices: &[String]) {
+        for device in devices {
+            let state = self.device_state_of(device);
+            let source = format!("deviceState:{device}");
+            let mut targets: Vec<String> = self
+                .app_subscriptions
+                .iter()
+                .filter(|(_, sources)| sources.contains(&source))
+                .map(|(app, _)| app.clone())
+                .collect();
+            self.add_global_targets(&mut targets);
+            self.send(
+                &targets,
+                "DeviceStateChanged",
+                object(json!({"device_state": {"name": device, "state": state}})),
+            );
+        }
+    }
+
+    /// A device's state from its channels' states, the way Asterisk aggregates them.
+    fn device_state_of(&self, device: &str) -> &'static str {
+        let (mut in_use, mut ringing, mut busy) = (false, false, false);
+        for chan in self.channels.values() {
+            if device_of(&chan.model.name) != device {
+                continue;
+            }
+            match chan.model.state {
+                ChannelState::Down => {}
+                ChannelState::Ringing | ChannelState::PreRing => ringing = true,
+                ChannelState::Busy => busy = true,
+                _ => in_use = true,
+            }
+        }
+        match (in_use, ringing, busy) {
+            (true, true, _) => "RINGINUSE",
+            (true, false, _) => "INUSE",
+            (false, true, _) => "RINGING",
+            (false, false, true) => "BUSY",
+            _ => "NOT_INUSE",
         }
     }
 
@@ -315,6 +456,19 @@ impl World {
             "ChannelVarset",
             object(json!({"variable": variable, "value": value})),
         );
+    }
+}
+
+/// The device a channel belongs to: its name without the `-0000000N` and `;N` that
+/// tell channels of one device apart (`Local/7000@default-00000001;2` ->
+/// `Local/7000@default`).
+pub fn device_of(channel_name: &str) -> String {
+    let base = channel_name.split(';').next().unwrap_or(channel_name);
+    match base.rsplit_once('-') {
+        Some((device, suffix)) if suffix.chars().all(|c| c.is_ascii_hexdigit()) => {
+            device.to_owned()
+        }
+        _ => base.to_owned(),
     }
 }
 

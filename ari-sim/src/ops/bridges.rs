@@ -35,14 +35,8 @@ impl World {
             return;
         }
         self.leave_bridge(channel_id);
-        let app = self.channels.get(channel_id).and_then(|c| c.stasis.clone());
         if let Some(bridge) = self.bridges.get_mut(bridge_id) {
             bridge.model.channels.push(channel_id.to_owned());
-            if let Some(app) = app {
-                if !bridge.subscribers.contains(&app) {
-                    bridge.subscribers.push(app);
-                }
-            }
         }
         if let Some(chan) = self.channels.get_mut(channel_id) {
             chan.bridge = Some(bridge_id.to_owned());
@@ -53,40 +47,112 @@ impl World {
             "ChannelEnteredBridge",
             object(json!({ "channel": channel })),
         );
+        self.update_bridge_peers(bridge_id);
     }
 
-    /// Takes a channel out of its bridge, if it is in one.
+    /// Takes a channel out of its bridge, if it is in one. Its application still hears
+    /// of the leaving, then no more of the bridge unless another of its channels is there.
     pub fn leave_bridge(&mut self, channel_id: &str) {
-        let Some(bridge_id) = self
-            .channels
-            .get_mut(channel_id)
-            .and_then(|c| c.bridge.take())
-        else {
+        let Some(bridge_id) = self.channels.get(channel_id).and_then(|c| c.bridge.clone()) else {
             return;
         };
+        let targets = self.bridge_targets(&bridge_id);
+        self.set_bridge_peer(channel_id, "");
+        if let Some(chan) = self.channels.get_mut(channel_id) {
+            chan.bridge = None;
+        }
         if let Some(bridge) = self.bridges.get_mut(&bridge_id) {
             bridge.model.channels.retain(|c| c != channel_id);
         }
-        let channel = to_value(&self.channels[channel_id].model);
-        self.bridge_event(
-            &bridge_id,
-            "ChannelLeftBridge",
-            object(json!({ "channel": channel })),
-        );
+        self.update_bridge_peers(&bridge_id);
+        let Some(bridge) = self.bridges.get(&bridge_id) else {
+            return;
+        };
+        let fields = object(json!({
+            "bridge": to_value(&bridge.model),
+            "channel": to_value(&self.channels[channel_id].model),
+        }));
+        self.send(&targets, "ChannelLeftBridge", fields);
     }
 
+    /// Destroys a bridge: every channel is pushed out at once (so each loses its
+    /// `BRIDGEPEER` before the first `ChannelLeftBridge`), newest first.
     fn destroy_bridge(&mut self, bridge_id: &str) {
         let members = self
             .bridges
             .get(bridge_id)
             .map(|b| b.model.channels.clone())
             .unwrap_or_default();
-        for channel in members {
-            self.leave_bridge(&channel);
+        for channel in &members {
+            self.set_bridge_peer(channel, "");
+        }
+        for channel in members.iter().rev() {
+            self.leave_bridge(channel);
         }
         self.end_playbacks_of(&format!("bridge:{bridge_id}"));
         self.bridge_event(bridge_id, "BridgeDestroyed", Map::new());
         self.bridges.remove(bridge_id);
+    }
+
+    /// In a mixing bridge each channel's `BRIDGEPEER` names the other parties, newest
+    /// first (recorders included); alone, or in a holding bridge, it has none.
+    fn update_bridge_peers(&mut self, bridge_id: &str) {
+        let Some(bridge) = self.bridges.get(bridge_id) else {
+            return;
+        };
+        if bridge.model.bridge_type != BridgeType::Mixing {
+            return;
+        }
+        let members = bridge.model.channels.clone();
+        let mut parties: Vec<String> = members
+            .iter()
+            .filter_map(|id| self.channels.get(id).map(|c| c.model.name.clone()))
+            .collect();
+        parties.extend(bridge.recorders.iter().map(|(_, name)| name.clone()));
+        for (index, id) in members.iter().enumerate() {
+            let peers: Vec<&str> = parties
+                .iter()
+                .enumerate()
+                .rev()
+                .filter(|(i, _)| *i != index)
+                .map(|(_, name)| name.as_str())
+                .collect();
+            self.set_bridge_peer(id, &peers.join(","));
+        }
+    }
+
+    /// Sets `BRIDGEPEER` (with its `ChannelVarset`) when it changes.
+    fn set_bridge_peer(&mut self, channel_id: &str, value: &str) {
+        let Some(chan) = self.channels.get_mut(channel_id) else {
+            return;
+        };
+        let old = chan.vars.get("BRIDGEPEER").map_or("", String::as_str);
+        if old == value {
+            return;
+        }
+        if value.is_empty() {
+            chan.vars.remove("BRIDGEPEER");
+        } else {
+            chan.vars.insert("BRIDGEPEER".to_owned(), value.to_owned());
+        }
+        self.set_var_event(channel_id, "BRIDGEPEER", value);
+    }
+
+    /// Recording a bridge puts a recorder channel into it (events about the recorder
+    /// reach nobody: no application is subscribed to it).
+    pub fn add_recorder(&mut self, bridge_id: &str, recording: &str) {
+        let name = format!("Recorder/ARI-{};2", self.next_channel_suffix());
+        if let Some(bridge) = self.bridges.get_mut(bridge_id) {
+            bridge.recorders.push((recording.to_owned(), name));
+        }
+        self.update_bridge_peers(bridge_id);
+    }
+
+    pub fn remove_recorder(&mut self, bridge_id: &str, recording: &str) {
+        if let Some(bridge) = self.bridges.get_mut(bridge_id) {
+            bridge.recorders.retain(|(r, _)| r != recording);
+        }
+        self.update_bridge_peers(bridge_id);
     }
 }
 
@@ -128,7 +194,15 @@ pub fn create(shared: &Shared, p: &Params, id: Option<String>) -> Result {
         BridgeState {
             model,
             subscribers: Vec::new(),
+            recorders: Vec::new(),
+            vars: Default::default(),
         },
+    );
+    // Nothing is subscribed to a new bridge yet but applications that take everything.
+    world.send(
+        &world.global_targets(),
+        "BridgeCreated",
+        object(json!({ "bridge": to_value(&world.bridges[&id].model) })),
     );
     Ok(Reply::ok(&world.bridges[&id].model))
 }
@@ -211,5 +285,58 @@ pub fn exists_no_content(shared: &Shared, p: &Params) -> Result {
     if !world.bridges.contains_key(&p.string("bridgeId")) {
         return Err(not_found());
     }
+    Ok(Reply::no_content())
+}
+
+fn variable_not_found() -> Reply {
+    Reply::error(404, "Provided variable was not found")
+}
+
+/// `GET /bridges/{id}/variable`.
+pub fn get_var(shared: &Shared, p: &Params) -> Result {
+    let world = lock(shared);
+    let bridge = world
+        .bridges
+        .get(&p.string("bridgeId"))
+        .ok_or_else(not_found)?;
+    let value = bridge
+        .vars
+        .get(&p.string("variable"))
+        .ok_or_else(variable_not_found)?;
+    Ok(Reply::json(200, json!({ "value": value })))
+}
+
+/// `GET /bridges/{id}/variables?variables=a,b`.
+pub fn get_vars(shared: &Shared, p: &Params) -> Result {
+    let world = lock(shared);
+    let bridge = world
+        .bridges
+        .get(&p.string("bridgeId"))
+        .ok_or_else(not_found)?;
+    let mut out = Map::new();
+    for name in p.list("variables") {
+        let value = bridge.vars.get(&name).ok_or_else(variable_not_found)?;
+        out.insert(name, serde_json::Value::String(value.clone()));
+    }
+    Ok(Reply::json(200, json!({ "variables": out })))
+}
+
+/// `POST /bridges/{id}/variable` (one, from the query) and `/variables` (a JSON map).
+pub fn set_vars(shared: &Shared, p: &Params, several: bool) -> Result {
+    let mut world = lock(shared);
+    let bridge = world
+        .bridges
+        .get_mut(&p.string("bridgeId"))
+        .ok_or_else(not_found)?;
+    let vars = if several {
+        p.map("variables")
+    } else {
+        vec![(p.string("variable"), p.string("value"))]
+    };
+    if vars.is_empty() || vars.iter().any(|(name, _)| name.is_empty()) {
+        let what = if several { "variables" } else { "variable" };
+        return Err(Reply::error(400, &format!("Missing {what} parameter.")));
+    }
+    bridge.vars.extend(vars);
     Ok(Reply::no_content())
 }

@@ -51,11 +51,38 @@ impl World {
         Ok(chan)
     }
 
+    /// A channel in an application that can be acted on: outgoing channels not yet
+    /// answered (Down, Reserved, Ringing) refuse state, media and dialplan operations.
+    pub fn controllable(&self, id: &str) -> Result<&Chan> {
+        let chan = self.channel_in_stasis(id)?;
+        if matches!(
+            chan.model.state,
+            ChannelState::Down | ChannelState::Rsrved | ChannelState::Ringing
+        ) {
+            return Err(Reply::error(412, "Channel in invalid state"));
+        }
+        Ok(chan)
+    }
+
     /// Creates the channel(s) of an originate; returns the id of the one answered with.
+    /// Checks in the order Asterisk does: endpoint, originator/formats, the endpoint's
+    /// form, application or extension, then whether the technology can be dialled.
     fn originate_channels(&mut self, p: &Params, id: Option<String>) -> Result<String> {
         let endpoint = p.string("endpoint");
         if endpoint.is_empty() {
             return Err(Reply::error(400, "Endpoint must be specified"));
+        }
+        if p.get("originator").is_some() && p.get("formats").is_some() {
+            return Err(Reply::error(
+                400,
+                "Originator and formats can't both be specified",
+            ));
+        }
+        if endpoint
+            .split_once('/')
+            .is_none_or(|(tech, device)| tech.is_empty() || device.is_empty())
+        {
+            return Err(Reply::error(400, "Invalid endpoint specified"));
         }
         let app = p.get("app").filter(|a| !a.is_empty()).map(str::to_owned);
         let args = split_args(p.get("appArgs").unwrap_or(""));
@@ -100,14 +127,16 @@ impl World {
             one.local_peer = Some(two_id.clone());
             two.local_peer = Some(one_id.clone());
             one.on_answer = on_answer.clone();
-            if let Some((app, _)) = &on_answer {
-                one.subscribers.push(app.clone());
-                two.subscribers.push(app.clone());
-            }
             apply_caller(&mut one, p);
             apply_variables(&mut one, p);
             self.insert_channel(one);
             self.insert_channel(two);
+            self.outgoing_line(&one_id);
+            // ARI subscribes the originating application to both halves.
+            if let Some((app, _)) = &on_answer {
+                self.subscribe_channel(&one_id, app);
+                self.subscribe_channel(&two_id, app);
+            }
             Ok(one_id)
         } else if PHONE_TECHS.iter().any(|t| t.eq_ignore_ascii_case(tech)) && !resource.is_empty() {
             let suffix = self.next_channel_suffix();
@@ -119,17 +148,28 @@ impl World {
                 dialplan("default", "s", 1, "AppDial2", "(Outgoing Line)"),
             );
             chan.on_answer = on_answer.clone();
-            if let Some((app, _)) = &on_answer {
-                chan.subscribers.push(app.clone());
-            }
             apply_caller(&mut chan, p);
             apply_variables(&mut chan, p);
             self.insert_channel(chan);
+            self.outgoing_line(&id);
+            if let Some((app, _)) = &on_answer {
+                self.subscribe_channel(&id, app);
+            }
             Ok(id)
         } else {
             // What Asterisk answers for a technology it has no driver for.
             Err(Reply::json(500, json!({ "error": "Allocation failed" })))
         }
+    }
+
+    /// An outgoing channel starts in `AppDial2`, before any application subscribes to it
+    /// (so only applications subscribed to everything see this).
+    fn outgoing_line(&self, id: &str) {
+        self.channel_event(
+            id,
+            "ChannelDialplan",
+            object(json!({"dialplan_app": "AppDial2", "dialplan_app_data": "(Outgoing Line)"})),
+        );
     }
 
     /// Runs the dialplan of a channel from its current priority until an application
@@ -149,6 +189,7 @@ impl World {
                 return;
             };
             if let Some(chan) = self.channels.get_mut(id) {
+                chan.pbx = true;
                 chan.model.dialplan.app_name = step.app.clone();
                 chan.model.dialplan.app_data = step.data.clone();
             }
@@ -263,7 +304,7 @@ impl World {
         };
         let peer = crate::world::to_value(&chan.model);
         let dialstring = dial_string(&chan.model.name);
-        let targets = chan.subscribers.clone();
+        let targets = self.channel_targets(id);
         self.send(&targets, "Dial", object(json!({"dialstatus": "ANSWER", "forward": "", "dialstring": dialstring, "peer": peer})));
         let on_answer = self.channels.get_mut(id).and_then(|c| c.on_answer.take());
         if let Some((app, args)) = on_answer {
@@ -278,8 +319,22 @@ impl World {
         }
     }
 
-    /// Hangs a channel up: hang-up request, leaving the application and any bridge,
-    /// playbacks ending, then destruction; a Local pair goes down together.
+    /// ARI hangs a channel up (`DELETE /channels/{id}`): a soft hang-up request, which
+    /// Asterisk reports with the request's flag (32, "explicit") in place of a cause.
+    pub fn request_hangup(&mut self, id: &str, cause: i64) {
+        if !self.channels.contains_key(id) {
+            return;
+        }
+        self.channel_event(
+            id,
+            "ChannelHangupRequest",
+            object(json!({ "cause": 32, "soft": true })),
+        );
+        self.tear_down(id, cause);
+    }
+
+    /// The far end (or the dialplan's `Hangup()`) hangs a channel up: a hang-up queued
+    /// with its cause.
     pub fn hangup(&mut self, id: &str, cause: i64) {
         if !self.channels.contains_key(id) {
             return;
@@ -289,13 +344,29 @@ impl World {
             "ChannelHangupRequest",
             object(json!({ "cause": cause })),
         );
-        self.leave_stasis(id);
+        self.tear_down(id, cause);
+    }
+
+    /// What follows a hang-up request: out of any bridge, media ended, out of the
+    /// application (back in its dialplan, if it has one, which notices the hang-up and
+    /// requests it again, softly), then the other half of a Local pair is told, this
+    /// channel destroyed, and the other half goes the same way.
+    fn tear_down(&mut self, id: &str, cause: i64) {
         self.leave_bridge(id);
         self.end_playbacks_of(&format!("channel:{id}"));
+        let leaves_stasis = self.channels.get(id).is_some_and(|c| c.stasis.is_some());
+        self.leave_stasis(id);
+        if leaves_stasis && self.channels.get(id).is_some_and(|c| c.pbx) {
+            self.channel_event(
+                id,
+                "ChannelHangupRequest",
+                object(json!({ "cause": cause, "soft": true })),
+            );
+        }
         let peer = self
             .channels
-            .get(id)
-            .and_then(|c| c.local_peer.clone())
+            .get_mut(id)
+            .and_then(|c| c.local_peer.take())
             .filter(|p| self.channels.contains_key(p));
         if let Some(peer) = &peer {
             if let Some(chan) = self.channels.get_mut(peer) {
@@ -304,15 +375,12 @@ impl World {
             self.channel_event(
                 peer,
                 "ChannelHangupRequest",
-                object(json!({ "cause": cause, "soft": true })),
+                object(json!({ "cause": cause })),
             );
         }
         self.destroy(id, cause);
         if let Some(peer) = peer {
-            self.leave_stasis(&peer);
-            self.leave_bridge(&peer);
-            self.end_playbacks_of(&format!("channel:{peer}"));
-            self.destroy(&peer, cause);
+            self.tear_down(&peer, cause);
         }
     }
 
@@ -383,7 +451,7 @@ fn after_originate(shared: &Shared, id: String) {
             };
             let peer_model = crate::world::to_value(&chan.model);
             let dialstring = dial_string(&chan.model.name);
-            let targets = chan.subscribers.clone();
+            let targets = world.channel_targets(&id);
             let peer = chan.local_peer.clone();
             world.send(&targets, "Dial", object(json!({"dialstatus": "", "forward": "", "dialstring": dialstring, "peer": peer_model})));
             if let Some(peer) = &peer {
@@ -415,6 +483,12 @@ pub fn originate(shared: &Shared, p: &Params, id: Option<String>) -> Result {
 /// `POST /channels/create`: a channel placed in an application, dialled later.
 pub fn create(shared: &Shared, p: &Params) -> Result {
     let mut world = lock(shared);
+    if p.get("originator").is_some() && p.get("formats").is_some() {
+        return Err(Reply::error(
+            400,
+            "Originator and formats can't both be specified",
+        ));
+    }
     let endpoint = p.string("endpoint");
     let (tech, resource) = endpoint.split_once('/').unwrap_or((endpoint.as_str(), ""));
     if !PHONE_TECHS.iter().any(|t| t.eq_ignore_ascii_case(tech)) || resource.is_empty() {
@@ -438,6 +512,7 @@ pub fn create(shared: &Shared, p: &Params) -> Result {
         ChannelState::Down,
         dialplan("default", "s", 1, "", ""),
     );
+    chan.dialstring = Some(resource.to_owned());
     chan.subscribers.push(app.clone());
     world.insert_channel(chan);
     world.enter_stasis(&id, &app, split_args(p.get("appArgs").unwrap_or("")));
@@ -450,8 +525,11 @@ pub fn dial(shared: &Shared, p: &Params) -> Result {
     {
         let world = lock(shared);
         let chan = world.channel_in_stasis(&id)?;
-        if chan.model.state != ChannelState::Down {
-            return Err(Reply::error(409, "Channel is not in the Down state"));
+        if !matches!(chan.model.state, ChannelState::Down | ChannelState::Rsrved) {
+            return Err(Reply::error(409, "Channel is not in the 'Down' state"));
+        }
+        if chan.dialstring.is_none() {
+            return Err(Reply::error(409, "Dialing a channel not created by ARI"));
         }
     }
     let shared = shared.clone();
@@ -473,7 +551,7 @@ pub fn dial(shared: &Shared, p: &Params) -> Result {
 pub fn answer(shared: &Shared, p: &Params) -> Result {
     let mut world = lock(shared);
     let id = p.string("channelId");
-    world.channel_in_stasis(&id)?;
+    world.controllable(&id)?;
     world.answer(&id);
     Ok(Reply::no_content())
 }
@@ -500,21 +578,22 @@ pub fn hangup(shared: &Shared, p: &Params) -> Result {
         _ => 16,
     };
     let cause = p.int("reason_code").unwrap_or(cause);
-    world.hangup(&id, cause);
+    world.request_hangup(&id, cause);
     Ok(Reply::no_content())
 }
 
-/// Operations that only need the channel to exist and be in an application.
+/// Operations without simulated effect (MOH, silence, progress, redirect, ...): the
+/// channel must be in an application and answered (or inbound).
 pub fn in_stasis_no_content(shared: &Shared, p: &Params) -> Result {
     let world = lock(shared);
-    world.channel_in_stasis(&p.string("channelId"))?;
+    world.controllable(&p.string("channelId"))?;
     Ok(Reply::no_content())
 }
 
 pub fn ring(shared: &Shared, p: &Params, ringing: bool) -> Result {
     let mut world = lock(shared);
     let id = p.string("channelId");
-    let state = world.channel_in_stasis(&id)?.model.state.clone();
+    let state = world.controllable(&id)?.model.state.clone();
     if state != ChannelState::Up {
         world.set_state(
             &id,
@@ -531,7 +610,7 @@ pub fn ring(shared: &Shared, p: &Params, ringing: bool) -> Result {
 pub fn hold(shared: &Shared, p: &Params, on: bool) -> Result {
     let mut world = lock(shared);
     let id = p.string("channelId");
-    world.channel_in_stasis(&id)?;
+    world.controllable(&id)?;
     if let Some(chan) = world.channels.get_mut(&id) {
         chan.held = on;
     }
@@ -541,13 +620,13 @@ pub fn hold(shared: &Shared, p: &Params, on: bool) -> Result {
 pub fn mute(shared: &Shared, p: &Params, on: bool) -> Result {
     let mut world = lock(shared);
     let id = p.string("channelId");
-    world.channel_in_stasis(&id)?;
-    // Asterisk insists on a direction to unmute, whatever the spec's default says.
-    let direction = match p.get("direction") {
-        Some(d) => d.to_owned(),
-        None if on => "both".to_owned(),
-        None => return Err(Reply::error(400, "Direction is required")),
-    };
+    world.controllable(&id)?;
+    // Asterisk insists on a direction, whatever the spec's default says.
+    let direction = p
+        .get("direction")
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| Reply::error(400, "Direction is required"))?
+        .to_owned();
     if let Some(chan) = world.channels.get_mut(&id) {
         chan.muted = on.then_some(direction);
     }
@@ -560,7 +639,7 @@ pub fn send_dtmf(shared: &Shared, p: &Params) -> Result {
     let id = p.string("channelId");
     let receiver = {
         let world = lock(shared);
-        let chan = world.channel_in_stasis(&id)?;
+        let chan = world.controllable(&id)?;
         chan.local_peer.clone()
     };
     let digits = p.string("dtmf");
@@ -616,12 +695,16 @@ pub fn list(shared: &Shared) -> Result {
     Ok(Reply::ok(&channels))
 }
 
+/// Reading needs no application, and names its own "not found".
 pub fn get_var(shared: &Shared, p: &Params) -> Result {
     let world = lock(shared);
+    if p.string("variable").is_empty() {
+        return Err(Reply::error(400, "Variable name is required"));
+    }
     let chan = world
         .channels
         .get(&p.string("channelId"))
-        .ok_or_else(not_found)?;
+        .ok_or_else(|| Reply::error(404, "Provided channel was not found"))?;
     let value = chan
         .vars
         .get(&p.string("variable"))
@@ -632,13 +715,11 @@ pub fn get_var(shared: &Shared, p: &Params) -> Result {
 pub fn set_var(shared: &Shared, p: &Params) -> Result {
     let mut world = lock(shared);
     let id = p.string("channelId");
-    if !world.channels.contains_key(&id) {
-        return Err(not_found());
-    }
     let (name, value) = (p.string("variable"), p.string("value"));
     if name.is_empty() {
         return Err(Reply::error(400, "Variable name is required"));
     }
+    world.channel_in_stasis(&id)?;
     if let Some(chan) = world.channels.get_mut(&id) {
         chan.vars.insert(name.clone(), value.clone());
     }
@@ -686,7 +767,7 @@ pub fn set_vars(shared: &Shared, p: &Params) -> Result {
 pub fn continue_in_dialplan(shared: &Shared, p: &Params) -> Result {
     let mut world = lock(shared);
     let id = p.string("channelId");
-    world.channel_in_stasis(&id)?;
+    world.controllable(&id)?;
     world.leave_stasis(&id);
     if let Some(chan) = world.channels.get_mut(&id) {
         let d = &mut chan.model.dialplan;
@@ -724,8 +805,15 @@ pub fn move_app(shared: &Shared, p: &Params) -> Result {
 pub fn snoop(shared: &Shared, p: &Params, snoop_id: Option<String>) -> Result {
     let mut world = lock(shared);
     let id = p.string("channelId");
+    let direction = |name: &str| p.get(name).filter(|d| *d != "none").is_some();
+    if !direction("spy") && !direction("whisper") {
+        return Err(Reply::error(
+            400,
+            "Direction must be specified for at least spy or whisper",
+        ));
+    }
     if !world.channels.contains_key(&id) {
-        return Err(not_found());
+        return Err(Reply::error(404, "Provided channel was not found"));
     }
     let snoop_id = snoop_id
         .or_else(|| p.get("snoopId").map(str::to_owned))

@@ -25,6 +25,20 @@ impl World {
         );
     }
 
+    fn set_playback_state(&mut self, id: &str, state: State) {
+        if let Some(pb) = self.playbacks.get_mut(id) {
+            pb.model.state = state;
+        }
+    }
+
+    /// Invalidates the playback's running timer; returns the new generation.
+    fn bump_generation(&mut self, id: &str) -> u64 {
+        self.playbacks.get_mut(id).map_or(0, |pb| {
+            pb.generation += 1;
+            pb.generation
+        })
+    }
+
     fn finish_playback(&mut self, id: &str, state: State) {
         if let Some(pb) = self.playbacks.get_mut(id) {
             pb.model.state = state;
@@ -75,41 +89,47 @@ impl World {
         rec.model.state = state;
         rec.model.duration = Some(rec.started.elapsed().as_secs() as i64);
         let format = rec.model.format.clone();
+        let target = rec.model.target_uri.clone();
         self.recording_event(name, "RecordingFinished");
         self.live_recordings.remove(name);
+        if let Some(bridge_id) = target.strip_prefix("bridge:") {
+            self.remove_recorder(bridge_id, name);
+        }
         if keep {
             self.stored_recordings.insert(name.to_owned(), format);
         }
     }
 }
 
-/// Advances a playback on simulated time: each media item lasts `timing.media`.
+/// Advances a playback on simulated time: each media item lasts `timing.media`. As in
+/// Asterisk, between two items the playback reports `PlaybackContinuing` (state
+/// `continuing`, still naming the item that ended), then `PlaybackStarted` for the next.
 fn schedule_playback(shared: &Shared, id: String, generation: u64) {
     let shared = shared.clone();
     tokio::spawn(async move {
         let delay = lock(&shared).timing.media;
         tokio::time::sleep(delay).await;
         let mut world = lock(&shared);
-        let next = match world.playbacks.get_mut(&id) {
+        let more = match world.playbacks.get(&id) {
             Some(pb) if pb.generation == generation && pb.model.state == State::Playing => {
-                if pb.queue.is_empty() {
-                    None
-                } else {
-                    pb.model.media_uri = pb.queue.remove(0);
-                    pb.model.next_media_uri = pb.queue.first().cloned();
-                    Some(())
-                }
+                !pb.queue.is_empty()
             }
             _ => return,
         };
-        match next {
-            Some(()) => {
-                world.playback_event(&id, "PlaybackContinuing");
-                drop(world);
-                schedule_playback(&shared, id, generation);
-            }
-            None => world.finish_playback(&id, State::Done),
+        if !more {
+            world.finish_playback(&id, State::Done);
+            return;
         }
+        world.set_playback_state(&id, State::Continuing);
+        world.playback_event(&id, "PlaybackContinuing");
+        if let Some(pb) = world.playbacks.get_mut(&id) {
+            pb.model.media_uri = pb.queue.remove(0);
+            pb.model.next_media_uri = pb.queue.first().cloned();
+        }
+        world.set_playback_state(&id, State::Playing);
+        world.playback_event(&id, "PlaybackStarted");
+        drop(world);
+        schedule_playback(&shared, id, generation);
     });
 }
 
@@ -185,56 +205,88 @@ pub fn stop_playback(shared: &Shared, p: &Params) -> Result {
     Ok(Reply::no_content())
 }
 
-/// `POST /playbacks/{id}/control`: pause, unpause, restart, reverse, forward.
+/// `POST /playbacks/{id}/control`, by Asterisk's table of what each state allows:
+/// queued playbacks only take `restart` (a no-op); playing ones take everything (with
+/// `unpause`, `reverse` and `forward` doing nothing here: there is no audio to move
+/// through); paused ones take `pause` (no-op) and `unpause`, which reports
+/// `PlaybackStarted` again. Anything else is 409.
 pub fn control_playback(shared: &Shared, p: &Params) -> Result {
     let mut world = lock(shared);
     let id = p.string("playbackId");
-    let pb = world
+    let operation = p.string("operation");
+    let state = world
         .playbacks
-        .get_mut(&id)
+        .get(&id)
+        .map(|pb| pb.model.state.clone())
         .ok_or_else(|| Reply::error(404, "Playback not found"))?;
-    if pb.model.state == State::Queued {
-        return Err(Reply::error(409, "Playback not started"));
-    }
-    let restart = match p.string("operation").as_str() {
-        // A paused playback reports `paused`, which the spec's list lacks.
-        "pause" => {
-            pb.model.state = State::Other("paused".to_owned());
-            pb.generation += 1;
+    let paused = State::Other("paused".to_owned());
+    let playing = matches!(state, State::Playing | State::Continuing);
+    let reschedule = match operation.as_str() {
+        "restart" if state == State::Queued => false,
+        "pause" if playing => {
+            // A paused playback reports `paused`, which the spec's list lacks; no event.
+            world.set_playback_state(&id, paused);
+            world.bump_generation(&id);
             false
         }
-        "unpause" | "restart" => {
-            pb.model.state = State::Playing;
-            pb.generation += 1;
+        "restart" if playing => true,
+        "unpause" | "reverse" | "forward" if playing => false,
+        "pause" if state == paused => false,
+        "unpause" if state == paused => {
+            world.set_playback_state(&id, State::Playing);
+            world.playback_event(&id, "PlaybackStarted");
             true
         }
-        _ => false,
+        _ => {
+            return Err(Reply::error(
+                409,
+                &format!("Can only {operation} while media is playing"),
+            ));
+        }
     };
-    let generation = pb.generation;
-    drop(world);
-    if restart {
+    if reschedule {
+        // The current item plays again in full (restart, or unpause: no audio position).
+        let generation = world.bump_generation(&id);
+        drop(world);
         schedule_playback(shared, id, generation);
     }
     Ok(Reply::no_content())
 }
+
+/// File formats a stock Asterisk can record to (its format modules' extensions).
+const FORMATS: &[&str] = &[
+    "wav", "WAV", "wav49", "gsm", "ulaw", "ul", "mu", "pcm", "alaw", "al", "alw", "sln", "raw",
+    "slin", "sln16", "g722", "g726", "g729", "ilbc", "siren7", "siren14", "vox", "h263", "h264",
+    "ogg", "oga",
+];
 
 /// `POST /channels/{id}/record` and `/bridges/{id}/record`.
 pub fn record(shared: &Shared, p: &Params, target_uri: String) -> Result {
     let mut world = lock(shared);
     let name = p.string("name");
     if name.is_empty() || name.contains("..") || name.starts_with('/') {
-        return Err(Reply::error(400, "Recording name is invalid"));
+        return Err(Reply::error(400, "Recording name invalid"));
     }
-    if world.live_recordings.contains_key(&name) {
-        return Err(Reply::error(409, "Recording with this name is in progress"));
+    let format = p.string("format");
+    if !FORMATS.contains(&format.as_str()) {
+        return Err(Reply::error(
+            422,
+            "specified format is unknown on this system",
+        ));
     }
+    // Both are 409 in the api-docs: "in progress or ifExists=fail".
     let if_exists = p.get("ifExists").unwrap_or("fail");
-    if world.stored_recordings.contains_key(&name) && if_exists == "fail" {
-        return Err(Reply::error(422, "Recording already exists"));
+    if world.live_recordings.contains_key(&name)
+        || (world.stored_recordings.contains_key(&name) && if_exists == "fail")
+    {
+        return Err(Reply::error(
+            409,
+            &format!("Recording '{name}' already exists and can not be overwritten"),
+        ));
     }
     let model = LiveRecording {
         name: name.clone(),
-        format: p.string("format"),
+        format,
         target_uri,
         state: LiveRecordingState::Queued,
         duration: None,
@@ -261,6 +313,10 @@ pub fn record(shared: &Shared, p: &Params, target_uri: String) -> Result {
             };
             rec.model.state = LiveRecordingState::Recording;
             rec.started = Instant::now();
+            let target = rec.model.target_uri.clone();
+            if let Some(bridge_id) = target.strip_prefix("bridge:") {
+                world.add_recorder(bridge_id, &name);
+            }
             world.recording_event(&name, "RecordingStarted");
         }
         if let Some(max) = max {

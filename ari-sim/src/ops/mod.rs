@@ -47,6 +47,10 @@ pub const STATEFUL: &[&str] = &[
     "bridges.play",
     "bridges.playWithId",
     "bridges.record",
+    "bridges.getBridgeVar",
+    "bridges.setBridgeVar",
+    "bridges.getBridgeVars",
+    "bridges.setBridgeVars",
     "channels.list",
     "channels.originate",
     "channels.create",
@@ -112,6 +116,8 @@ pub const STATEFUL: &[&str] = &[
     "recordings.unpause",
     "recordings.mute",
     "recordings.unmute",
+    "sounds.list",
+    "sounds.get",
 ];
 
 fn bridge_target(shared: &Shared, p: &Params) -> Result<String> {
@@ -122,9 +128,15 @@ fn bridge_target(shared: &Shared, p: &Params) -> Result<String> {
     Ok(format!("bridge:{id}"))
 }
 
-fn channel_target(shared: &Shared, p: &Params) -> Result<String> {
+/// Playing needs an answered channel; recording only one in an application.
+fn channel_target(shared: &Shared, p: &Params, to_play: bool) -> Result<String> {
     let id = p.string("channelId");
-    lock(shared).channel_in_stasis(&id)?;
+    let world = lock(shared);
+    if to_play {
+        world.controllable(&id)?;
+    } else {
+        world.channel_in_stasis(&id)?;
+    }
     Ok(format!("channel:{id}"))
 }
 
@@ -159,6 +171,10 @@ pub fn dispatch(shared: &Shared, op: &Operation, p: &Params) -> Reply {
         "bridges.playWithId" => bridge_target(shared, p)
             .and_then(|t| media::play(shared, p, t, Some(p.string("playbackId")))),
         "bridges.record" => bridge_target(shared, p).and_then(|t| media::record(shared, p, t)),
+        "bridges.getBridgeVar" => bridges::get_var(shared, p),
+        "bridges.getBridgeVars" => bridges::get_vars(shared, p),
+        "bridges.setBridgeVar" => bridges::set_vars(shared, p, false),
+        "bridges.setBridgeVars" => bridges::set_vars(shared, p, true),
         "channels.list" => channels::list(shared),
         "channels.originate" => channels::originate(shared, p, None),
         "channels.originateWithId" => channels::originate(shared, p, Some(p.string("channelId"))),
@@ -182,10 +198,14 @@ pub fn dispatch(shared: &Shared, op: &Operation, p: &Params) -> Reply {
         | "channels.startSilence"
         | "channels.stopSilence"
         | "channels.transfer_progress" => channels::in_stasis_no_content(shared, p),
-        "channels.play" => channel_target(shared, p).and_then(|t| media::play(shared, p, t, None)),
-        "channels.playWithId" => channel_target(shared, p)
+        "channels.play" => {
+            channel_target(shared, p, true).and_then(|t| media::play(shared, p, t, None))
+        }
+        "channels.playWithId" => channel_target(shared, p, true)
             .and_then(|t| media::play(shared, p, t, Some(p.string("playbackId")))),
-        "channels.record" => channel_target(shared, p).and_then(|t| media::record(shared, p, t)),
+        "channels.record" => {
+            channel_target(shared, p, false).and_then(|t| media::record(shared, p, t))
+        }
         "channels.getChannelVar" => channels::get_var(shared, p),
         "channels.setChannelVar" => channels::set_var(shared, p),
         "channels.getChannelVars" => channels::get_vars(shared, p),

@@ -118,7 +118,12 @@ fn application(shared: &Shared, name: &str) -> Value {
     let bridge_ids: Vec<&String> = world
         .bridges
         .values()
-        .filter(|b| b.subscribers.iter().any(|a| a == name))
+        .filter(|b| {
+            world
+                .bridge_subscribers(&b.model.id)
+                .iter()
+                .any(|a| a == name)
+        })
         .map(|b| &b.model.id)
         .collect();
     let device_names: Vec<String> = world
@@ -370,11 +375,12 @@ pub fn user_event(shared: &Shared, p: &Params) -> Result {
         return Err(Reply::error(404, "Application not found"));
     }
     let name = p.string("eventName");
+    // Asterisk writes the variables first, then `eventname`.
     let mut userevent = serde_json::Map::new();
-    userevent.insert("eventname".to_owned(), Value::String(name.clone()));
     for (k, v) in p.map("variables") {
         userevent.insert(k, Value::String(v));
     }
+    userevent.insert("eventname".to_owned(), Value::String(name.clone()));
     let mut fields = object(json!({ "eventname": name }));
     for source in p.list("source") {
         let (kind, id) = source
