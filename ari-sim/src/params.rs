@@ -107,7 +107,7 @@ pub fn collect(
         };
         if !present {
             if p.required {
-                return Err(Invalid(format!("{} is required", capitalized(&p.name))));
+                return Err(Invalid(missing_message(op, &p.name)));
             }
             continue;
         }
@@ -159,6 +159,16 @@ fn check_value(p: &ari_codegen::ir::Param, value: &str) -> Result<(), Invalid> {
         }
     }
     Ok(())
+}
+
+/// Asterisk's handlers word some of their own checks; the rest read "X is required".
+fn missing_message(op: &Operation, param: &str) -> String {
+    match (op.resource.as_str(), op.nickname.as_str(), param) {
+        ("channels", "originate" | "originateWithId", "endpoint") => {
+            "Endpoint must be specified".to_owned()
+        }
+        _ => format!("{} is required", capitalized(param)),
+    }
 }
 
 fn capitalized(name: &str) -> String {
