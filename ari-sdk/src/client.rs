@@ -43,6 +43,8 @@ pub(crate) struct Inner {
     pub(crate) refuse_unsupported: bool,
     /// The server's version, once asked.
     pub(crate) server_version: std::sync::OnceLock<crate::AsteriskVersion>,
+    /// TLS certificate checks off (REST and WebSocket alike).
+    pub(crate) accept_invalid_certificates: bool,
 }
 
 impl fmt::Debug for Client {
@@ -180,6 +182,9 @@ impl ClientBuilder {
     }
 
     pub fn build(self) -> Result<Client> {
+        if self.accept_invalid_certs {
+            tracing::warn!("TLS certificate verification is OFF for this ARI client");
+        }
         let invalid = |reason: String| Error::InvalidArgument {
             operation: "Client::builder".to_owned(),
             argument: "base_url".to_owned(),
@@ -226,6 +231,7 @@ impl ClientBuilder {
                 registry: Arc::default(),
                 refuse_unsupported: self.refuse_unsupported,
                 server_version: std::sync::OnceLock::new(),
+                accept_invalid_certificates: self.accept_invalid_certs,
             }),
         })
     }

@@ -88,7 +88,10 @@ pub(crate) async fn open(client: &Client, target: &Target) -> Result<Socket, Err
         value.set_sensitive(true);
         request.headers_mut().insert("Authorization", value);
     }
-    let connect = tokio_tungstenite::connect_async(request);
+    let connector = super::tls::connector(client.inner.accept_invalid_certificates)
+        .map_err(|e| transport(client, format!("TLS setup: {e}")))?;
+    let connect =
+        tokio_tungstenite::connect_async_tls_with_config(request, None, false, Some(connector));
     match tokio::time::timeout(client.inner.connect_timeout, connect).await {
         Err(_) => Err(Error::Timeout {
             operation: OPERATION.to_owned(),

@@ -6,6 +6,7 @@ mod connection;
 mod queue;
 mod registry;
 mod session;
+mod tls;
 mod wait;
 
 use std::pin::Pin;
