@@ -443,6 +443,10 @@ pub fn decode_json<T: DeserializeOwned>(operation: &str, body: Bytes) -> Result<
         reason,
         body: quote_body(&body),
     };
+    // Path tracking costs on every body; only a failed decode pays for it, in a second pass.
+    if let Ok(value) = serde_json::from_slice(&body) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(&body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
