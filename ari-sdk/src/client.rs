@@ -45,13 +45,25 @@ pub(crate) struct Inner {
     pub(crate) server_version: std::sync::OnceLock<crate::AsteriskVersion>,
     /// TLS certificate checks off (REST and WebSocket alike).
     pub(crate) accept_invalid_certificates: bool,
+    /// How REST requests travel.
+    pub(crate) transport: crate::Transport,
+    /// Where requests go with [`crate::Transport::WebSocket`].
+    pub(crate) link: crate::ws_rest::Link,
+    /// Set for the client of a connection Asterisk opened to an
+    /// [`OutboundServer`](crate::server::OutboundServer): it has no HTTP side.
+    pub(crate) outbound_peer: Option<std::net::SocketAddr>,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("base_url", &self.inner.base.as_str())
+        let mut debug = f.debug_struct("Client");
+        match self.inner.outbound_peer {
+            Some(peer) => debug.field("outbound_connection_from", &peer),
+            None => debug.field("base_url", &self.inner.base.as_str()),
+        };
+        debug
             .field("auth", &self.inner.auth)
+            .field("transport", &self.inner.transport)
             .field("timeout", &self.inner.timeout)
             .finish()
     }
@@ -68,7 +80,13 @@ impl Client {
             refuse_unsupported: false,
             user_agent: concat!("ari-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
             accept_invalid_certs: false,
+            transport: crate::Transport::Http,
         }
+    }
+
+    /// How this client carries REST requests.
+    pub fn transport(&self) -> crate::Transport {
+        self.inner.transport
     }
 
     /// The ARI root this client talks to.
@@ -100,6 +118,32 @@ impl Client {
         Ok(version)
     }
 
+    /// The client of a connection Asterisk opened to an outbound server: requests travel
+    /// over that connection, never over HTTP.
+    pub(crate) fn outbound(
+        peer: std::net::SocketAddr,
+        timeout: Duration,
+        http: reqwest::Client,
+    ) -> Client {
+        Client {
+            inner: Arc::new(Inner {
+                http,
+                // Never used for a request: the transport is the connection.
+                base: url::Url::parse("http://outbound.invalid/ari").expect("a valid URL"),
+                auth: None,
+                timeout,
+                connect_timeout: timeout,
+                registry: Arc::default(),
+                refuse_unsupported: false,
+                server_version: std::sync::OnceLock::new(),
+                accept_invalid_certificates: false,
+                transport: crate::Transport::WebSocket,
+                link: Default::default(),
+                outbound_peer: Some(peer),
+            }),
+        }
+    }
+
     /// Masks the password (and the api_key form of it) in text from other libraries.
     pub(crate) fn redact(&self, text: &str) -> String {
         match &self.inner.auth {
@@ -125,6 +169,7 @@ pub struct ClientBuilder {
     refuse_unsupported: bool,
     user_agent: String,
     accept_invalid_certs: bool,
+    transport: crate::Transport,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -133,6 +178,7 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &crate::runtime::redact_url(&self.base_url))
             .field("auth", &self.auth)
             .field("timeout", &self.timeout)
+            .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
 }
@@ -178,6 +224,14 @@ impl ClientBuilder {
     /// certificate only: anyone on the path can then read the credentials.
     pub fn danger_accept_invalid_certificates(mut self, accept: bool) -> Self {
         self.accept_invalid_certs = accept;
+        self
+    }
+
+    /// How REST requests travel (default [`Transport::Http`](crate::Transport::Http)).
+    /// With [`Transport::WebSocket`](crate::Transport::WebSocket) every operation is sent
+    /// over the event connection, which must then be open.
+    pub fn transport(mut self, transport: crate::Transport) -> Self {
+        self.transport = transport;
         self
     }
 
@@ -232,6 +286,9 @@ impl ClientBuilder {
                 refuse_unsupported: self.refuse_unsupported,
                 server_version: std::sync::OnceLock::new(),
                 accept_invalid_certificates: self.accept_invalid_certs,
+                transport: self.transport,
+                link: Default::default(),
+                outbound_peer: None,
             }),
         })
     }

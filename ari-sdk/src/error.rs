@@ -23,6 +23,16 @@ pub enum Error {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+    /// The WebSocket carrying the request (the [`Transport::WebSocket`](crate::Transport)
+    /// transport) went away before the answer came. `sent` says whether the request had
+    /// been written: if it had, Asterisk may have executed it (check before retrying a
+    /// request that is not idempotent); if not, it certainly did not run.
+    #[error("{operation}: the WebSocket connection was lost ({reason}); {}", sent_text(*sent))]
+    ConnectionLost {
+        operation: String,
+        reason: String,
+        sent: bool,
+    },
     /// No answer within the configured time.
     #[error("{operation}: no answer within {timeout:?}")]
     Timeout {
@@ -72,6 +82,14 @@ pub enum Error {
         argument: String,
         reason: String,
     },
+}
+
+fn sent_text(sent: bool) -> &'static str {
+    if sent {
+        "the request had been sent and may have been executed"
+    } else {
+        "the request was never sent"
+    }
 }
 
 fn at_path(path: &str) -> String {
@@ -173,6 +191,16 @@ impl Error {
     }
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Timeout { .. })
+    }
+    /// Whether Asterisk may have carried out the request although no answer arrived: a
+    /// timeout, or a connection lost after the request was written. False for errors
+    /// raised before anything was sent, and for answers (which say what happened).
+    pub fn may_have_executed(&self) -> bool {
+        match self {
+            Error::Timeout { .. } | Error::Transport { .. } => true,
+            Error::ConnectionLost { sent, .. } => *sent,
+            _ => false,
+        }
     }
     /// Whether the spec lists this error status for the operation (`None` when not a status).
     pub fn is_documented_status(&self) -> Option<bool> {

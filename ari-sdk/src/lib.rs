@@ -42,9 +42,11 @@ mod raw;
 mod response;
 #[doc(hidden)]
 pub mod runtime;
+pub mod server;
 mod timestamp;
 mod version;
 mod watch;
+mod ws_rest;
 
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, EventDecodeError, Result, StatusError};
@@ -55,6 +57,7 @@ pub use runtime::{Method, OperationInfo, UnknownEvent};
 pub use timestamp::{Timestamp, TimestampError};
 pub use version::{AsteriskVersion, VersionError, supports};
 pub use watch::Watched;
+pub use ws_rest::Transport;
 
 /// Declares the module of one release line, generated when its feature is enabled.
 macro_rules! release_line {

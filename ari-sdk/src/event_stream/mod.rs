@@ -54,6 +54,8 @@ pub(crate) struct Settings {
     pub(crate) backoff_max: Duration,
     pub(crate) max_attempts: Option<u32>,
     pub(crate) buffer: usize,
+    /// A connection Asterisk opened to us: no reconnecting, no application list.
+    pub(crate) outbound: bool,
 }
 
 impl Client {
@@ -77,6 +79,7 @@ impl Client {
                 backoff_max: Duration::from_secs(30),
                 max_attempts: None,
                 buffer: 4096,
+                outbound: false,
             },
         }
     }
@@ -128,26 +131,86 @@ impl EventsBuilder {
     /// Opens the connection. Fails at once, without retrying, when the server refuses it
     /// (wrong credentials, bad application name) or cannot be reached.
     pub async fn connect(self) -> Result<EventStream> {
+        if let Some(peer) = self.client.inner.outbound_peer {
+            return Err(Error::InvalidArgument {
+                operation: connection::OPERATION.to_owned(),
+                argument: "client".to_owned(),
+                reason: format!(
+                    "this client belongs to the connection Asterisk opened from {peer}: its events come with that connection"
+                ),
+            });
+        }
         connection::validate(&self.settings.target)?;
         let socket = connection::open(&self.client, &self.settings.target).await?;
         tracing::info!(apps = ?self.settings.target.apps, "event connection open");
         let queue = Arc::new(Queue::new(self.settings.buffer));
         queue.push(Ok(Item::Connected));
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        let registry = self.client.inner.registry.clone();
-        registry.connection_opened();
-        let task = tokio::spawn(session::run(
+        Ok(EventStream::start(
             self.client,
             self.settings,
             socket,
+            queue,
+            Vec::new(),
+        ))
+    }
+}
+
+impl EventStream {
+    /// The stream of a connection Asterisk opened to an outbound server.
+    pub(crate) fn start_outbound(
+        client: Client,
+        buffer: usize,
+        application: String,
+        socket: connection::Socket,
+        first: Vec<Event>,
+    ) -> EventStream {
+        let settings = Settings {
+            target: connection::Target {
+                apps: vec![application],
+                subscribe_all: false,
+            },
+            ping_interval: Duration::from_secs(20),
+            pong_timeout: Duration::from_secs(10),
+            backoff_initial: Duration::ZERO,
+            backoff_max: Duration::ZERO,
+            max_attempts: Some(0),
+            buffer,
+            outbound: true,
+        };
+        let queue = Arc::new(Queue::new(buffer));
+        queue.push(Ok(Item::Connected));
+        EventStream::start(client, settings, socket, queue, first)
+    }
+
+    /// Runs the connection task for an open socket; `first` are events already read.
+    pub(crate) fn start(
+        client: Client,
+        settings: Settings,
+        socket: connection::Socket,
+        queue: Arc<Queue<Result<Item>>>,
+        first: Vec<Event>,
+    ) -> EventStream {
+        let registry = client.inner.registry.clone();
+        registry.connection_opened();
+        for event in first {
+            registry.deliver(&event);
+            queue.push(Ok(Item::Event(event)));
+        }
+        let requests = client.inner.link.attach();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(session::run(
+            client,
+            settings,
+            socket,
             queue.clone(),
             stopped,
+            requests,
         ));
-        Ok(EventStream {
+        EventStream {
             queue,
             stop,
             task: Some(task),
-        })
+        }
     }
 }
 

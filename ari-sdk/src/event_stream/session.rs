@@ -10,6 +10,7 @@ use tokio::time::{Instant, sleep_until};
 use super::connection::{self, Frame, Socket};
 use super::queue::Queue;
 use super::{Item, Settings, backoff};
+use crate::ws_rest::{InFlight, Requests, fail_unsent};
 use crate::{Client, Event, Result};
 
 /// Why a session ended.
@@ -29,10 +30,28 @@ pub(crate) async fn run(
     mut socket: Socket,
     out: Arc<Queue<Result<Item>>>,
     mut stop: watch::Receiver<bool>,
+    mut requests: Requests,
 ) {
     let registry = client.inner.registry.clone();
+    let mut requests_open = true;
     loop {
-        match session(&client, &mut settings, &mut socket, &out, &mut stop).await {
+        let mut in_flight = InFlight::default();
+        let ended = session(
+            &client,
+            &mut settings,
+            &mut socket,
+            &out,
+            &mut stop,
+            (&mut requests, &mut requests_open),
+            &mut in_flight,
+        )
+        .await;
+        in_flight.fail_all(match &ended {
+            Ended::Stopped => "the event stream was closed",
+            Ended::Replaced => "the application was replaced by another connection",
+            Ended::Lost(reason) => reason,
+        });
+        match ended {
             Ended::Stopped => {
                 let _ = socket.close(None).await;
                 break;
@@ -49,7 +68,9 @@ pub(crate) async fn run(
             }
             Ended::Lost(reason) => {
                 tracing::warn!(%reason, "event connection lost");
-                if out.push(Ok(Item::Disconnected { reason })).is_none() {
+                if out.push(Ok(Item::Disconnected { reason })).is_none() || settings.outbound {
+                    // Asterisk opens outbound connections again itself: a new one is a
+                    // new connection for the server to hand out.
                     break;
                 }
                 match reconnect(&client, &settings, &out, &mut stop).await {
@@ -59,6 +80,8 @@ pub(crate) async fn run(
             }
         }
     }
+    fail_unsent(&mut requests, "the event connection closed for good");
+    client.inner.link.detach(&requests);
     out.close();
     registry.connection_closed();
 }
@@ -110,6 +133,8 @@ async fn session(
     socket: &mut Socket,
     out: &Queue<Result<Item>>,
     stop: &mut watch::Receiver<bool>,
+    (requests, requests_open): (&mut Requests, &mut bool),
+    in_flight: &mut InFlight,
 ) -> Ended {
     let registry = &client.inner.registry;
     let mut next_ping = Instant::now() + settings.ping_interval;
@@ -132,6 +157,21 @@ async fn session(
                 continue;
             }
             _ = stopped(stop) => return Ended::Stopped,
+            outgoing = requests.receiver.recv(), if *requests_open => {
+                match outgoing {
+                    Some(outgoing) if !outgoing.reply.is_closed() => {
+                        in_flight.insert(outgoing.request_id, outgoing.reply);
+                        if let Err(e) = socket.send(Frame::Text(outgoing.frame.into())).await {
+                            return Ended::Lost(format!("sending a request failed: {e}"));
+                        }
+                    }
+                    // The caller gave up (timed out) before the request left.
+                    Some(_) => {}
+                    // A newer event connection of this client carries the requests now.
+                    None => *requests_open = false,
+                }
+                continue;
+            }
         };
         // Any frame shows the connection is alive.
         awaiting_pong = None;
@@ -143,6 +183,9 @@ async fn session(
         };
         match frame {
             Frame::Text(text) => {
+                if in_flight.complete(text.as_str()) {
+                    continue;
+                }
                 let item = crate::decode_event(text.as_str());
                 if let Ok(Event::ApplicationReplaced(replaced)) = &item {
                     settings.target.apps.retain(|a| *a != replaced.application);
@@ -155,7 +198,7 @@ async fn session(
                     Some(1) => tracing::warn!("event stream consumer is lagging; events dropped"),
                     Some(_) => {}
                 }
-                if settings.target.apps.is_empty() {
+                if settings.target.apps.is_empty() && !settings.outbound {
                     return Ended::Replaced;
                 }
             }

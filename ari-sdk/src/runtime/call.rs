@@ -286,15 +286,27 @@ impl<T: Send + 'static> Call<T> {
         );
         async move {
             let started = Instant::now();
-            let answer = execute(
-                &self.client,
-                &self.operation,
-                self.method,
-                &self.path,
-                &self.query,
-                self.body.as_ref(),
-            )
-            .await;
+            let answer = if self.client.inner.transport == crate::Transport::WebSocket {
+                crate::ws_rest::execute(
+                    &self.client,
+                    &self.operation,
+                    self.method,
+                    &self.path,
+                    &self.query,
+                    self.body.as_ref(),
+                )
+                .await
+            } else {
+                execute(
+                    &self.client,
+                    &self.operation,
+                    self.method,
+                    &self.path,
+                    &self.query,
+                    self.body.as_ref(),
+                )
+                .await
+            };
             let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
             let answer = match answer {
                 Ok(answer) => answer,
@@ -334,12 +346,14 @@ impl<T: Send + 'static> IntoFuture for Call<T> {
     }
 }
 
-struct Answer {
-    status: u16,
-    location: Option<String>,
-    body: Bytes,
+/// What came back for one request, whatever carried it.
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
+    pub(crate) body: Bytes,
 }
 
+/// Sends one request over HTTP.
 async fn execute(
     client: &Client,
     operation: &str,

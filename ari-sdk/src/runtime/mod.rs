@@ -8,6 +8,7 @@ mod event_decode;
 
 pub use crate::watch::WatchId;
 pub use bytes::Bytes;
+pub(crate) use call::Answer;
 pub use call::{
     Call, Decoder, Pending, decode_binary, decode_json, decode_json_or_null, decode_void,
 };

@@ -76,6 +76,8 @@ pub struct FakeAri {
 pub struct Conn {
     commands: mpsc::UnboundedSender<Command>,
     client_closed: watch::Receiver<bool>,
+    /// Text frames the client sent (RESTRequest messages).
+    received: mpsc::UnboundedReceiver<String>,
 }
 
 impl FakeAri {
@@ -174,6 +176,13 @@ impl Conn {
     pub fn go_silent(&self) {
         let _ = self.commands.send(Command::Silent);
     }
+    /// The next text frame the client sent, within 2 s.
+    pub async fn received(&mut self) -> String {
+        tokio::time::timeout(Duration::from_secs(2), self.received.recv())
+            .await
+            .expect("a frame from the client within 2 s")
+            .expect("connection open")
+    }
     /// Whether the client closed the connection (close frame or end of the socket)
     /// within `limit`.
     pub async fn closed_by_client(&mut self, limit: Duration) -> bool {
@@ -219,12 +228,14 @@ async fn events(
     upgrade.on_upgrade(move |socket| async move {
         let (commands, rx) = mpsc::unbounded_channel();
         let (closed_tx, client_closed) = watch::channel(false);
+        let (received_tx, received) = mpsc::unbounded_channel();
         lock(&shared.open).push(commands.clone());
         let _ = shared.accepted.send(Conn {
             commands,
             client_closed,
+            received,
         });
-        serve(socket, rx, closed_tx).await;
+        serve(socket, rx, closed_tx, received_tx).await;
     })
 }
 
@@ -232,6 +243,7 @@ async fn serve(
     mut socket: WebSocket,
     mut commands: mpsc::UnboundedReceiver<Command>,
     client_closed: watch::Sender<bool>,
+    received: mpsc::UnboundedSender<String>,
 ) {
     loop {
         tokio::select! {
@@ -259,6 +271,9 @@ async fn serve(
                 Some(Ok(Message::Close(_)) | Err(_)) | None => {
                     let _ = client_closed.send(true);
                     return;
+                }
+                Some(Ok(Message::Text(text))) => {
+                    let _ = received.send(text.as_str().to_owned());
                 }
                 Some(Ok(_)) => {}
             },

@@ -1,0 +1,379 @@
+//! REST over the event WebSocket (Asterisk 20.14 / 21.9 / 22.4 and later): each request is a
+//! `RESTRequest` frame on the event connection, completed by the `RESTResponse` event that
+//! carries the same `request_id`.
+//!
+//! The client side ([`Link`]) hands requests to whichever connection task currently owns
+//! the socket; the connection task keeps the requests it has written ([`InFlight`]) and
+//! completes them from the responses, or fails them when the socket goes away.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::runtime::{Answer, Method};
+use crate::{Client, Error, Result};
+
+/// How a [`Client`] carries its REST requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Transport {
+    /// One HTTP request per operation (every Asterisk version). The default.
+    #[default]
+    Http,
+    /// `RESTRequest` messages on the open event connection, answered by `RESTResponse`
+    /// events (Asterisk 20.14, 21.9, 22.4 and later): one socket, no HTTP handshake per
+    /// request, requests and events in one ordered stream. Needs an open event connection
+    /// ([`Client::events`]); requests made while it reconnects wait for it, within the
+    /// request timeout.
+    WebSocket,
+}
+
+/// A request handed to the connection task.
+pub(crate) struct Outgoing {
+    pub(crate) request_id: String,
+    pub(crate) frame: String,
+    pub(crate) reply: oneshot::Sender<Reply>,
+}
+
+/// How a request ended, as the connection task saw it.
+pub(crate) enum Reply {
+    Answer(Answer),
+    /// The socket went away; `sent` says whether the frame had been written.
+    Lost {
+        sent: bool,
+        reason: String,
+    },
+}
+
+/// The client's end: where requests go while an event connection runs.
+#[derive(Default)]
+pub(crate) struct Link {
+    next_id: AtomicU64,
+    /// The current connection task's queue, with the number of its `attach`.
+    queue: Mutex<Option<(u64, mpsc::UnboundedSender<Outgoing>)>>,
+    attached: AtomicU64,
+}
+
+/// A connection task's end of the [`Link`].
+pub(crate) struct Requests {
+    generation: u64,
+    pub(crate) receiver: mpsc::UnboundedReceiver<Outgoing>,
+}
+
+impl Link {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(u64, mpsc::UnboundedSender<Outgoing>)>> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Called by a connection task when it starts: from now on requests go to it.
+    pub(crate) fn attach(&self) -> Requests {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let generation = self.attached.fetch_add(1, Ordering::Relaxed);
+        *self.lock() = Some((generation, sender));
+        Requests {
+            generation,
+            receiver,
+        }
+    }
+
+    /// Called by a connection task when it ends for good (a newer one may have taken over).
+    pub(crate) fn detach(&self, requests: &Requests) {
+        let mut queue = self.lock();
+        if queue
+            .as_ref()
+            .is_some_and(|(generation, _)| *generation == requests.generation)
+        {
+            *queue = None;
+        }
+    }
+
+    pub(crate) fn is_attached(&self) -> bool {
+        self.lock().as_ref().is_some_and(|(_, s)| !s.is_closed())
+    }
+
+    fn send(&self, outgoing: Outgoing) -> bool {
+        match self.lock().as_ref() {
+            Some((_, queue)) => queue.send(outgoing).is_ok(),
+            None => false,
+        }
+    }
+
+    fn next_request_id(&self) -> String {
+        self.next_id.fetch_add(1, Ordering::Relaxed).to_string()
+    }
+}
+
+/// Fails whatever is still queued for a connection task that is ending: never written.
+pub(crate) fn fail_unsent(requests: &mut Requests, reason: &str) {
+    requests.receiver.close();
+    while let Ok(outgoing) = requests.receiver.try_recv() {
+        let _ = outgoing.reply.send(Reply::Lost {
+            sent: false,
+            reason: reason.to_owned(),
+        });
+    }
+}
+
+/// Requests written to the current socket and not answered yet.
+#[derive(Default)]
+pub(crate) struct InFlight {
+    waiting: HashMap<String, oneshot::Sender<Reply>>,
+}
+
+impl InFlight {
+    pub(crate) fn insert(&mut self, request_id: String, reply: oneshot::Sender<Reply>) {
+        // Callers that timed out left their entries behind; sweep them once in a while so
+        // a connection that loses answers cannot grow without bound.
+        if self.waiting.len() >= 1024 && self.waiting.len().is_power_of_two() {
+            self.waiting.retain(|_, waiter| !waiter.is_closed());
+        }
+        self.waiting.insert(request_id, reply);
+    }
+
+    /// Completes the request a `RESTResponse` frame answers. Returns false when the frame
+    /// is not a `RESTResponse` (it is then an ordinary event).
+    pub(crate) fn complete(&mut self, frame: &str) -> bool {
+        // Cheap test first: almost every frame is an ordinary event.
+        if !frame.contains("RESTResponse") {
+            return false;
+        }
+        let Ok(response) = serde_json::from_str::<WireResponse<'_>>(frame) else {
+            return false;
+        };
+        if response.kind != "RESTResponse" {
+            return false;
+        }
+        let Some(waiter) = self.waiting.remove(response.request_id.as_ref()) else {
+            tracing::debug!(request_id = %response.request_id, "a RESTResponse nobody waits for (timed out, or another client's)");
+            return true;
+        };
+        let body = response
+            .message_body
+            .map(|body| Bytes::from(body.into_owned()))
+            .unwrap_or_default();
+        let _ = waiter.send(Reply::Answer(Answer {
+            status: response.status_code,
+            location: None,
+            body,
+        }));
+        true
+    }
+
+    /// The socket is gone: every request written to it may or may not have run.
+    pub(crate) fn fail_all(&mut self, reason: &str) {
+        for (_, waiter) in self.waiting.drain() {
+            let _ = waiter.send(Reply::Lost {
+                sent: true,
+                reason: reason.to_owned(),
+            });
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.waiting.len()
+    }
+}
+
+/// The fields of a `RESTResponse` the SDK needs (`uri`, `reason_phrase`, ... are not).
+#[derive(Deserialize)]
+struct WireResponse<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    request_id: Cow<'a, str>,
+    status_code: u16,
+    #[serde(default, borrow)]
+    message_body: Option<Cow<'a, str>>,
+}
+
+#[derive(Serialize)]
+struct WireRequest<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    transaction_id: &'a str,
+    request_id: &'a str,
+    method: &'static str,
+    /// Relative to `/ari/`: a leading slash makes Asterisk answer 405.
+    uri: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    query_strings: Vec<QueryParameter<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message_body: Option<String>,
+}
+
+#[derive(Serialize)]
+struct QueryParameter<'a> {
+    name: &'a str,
+    value: &'a str,
+}
+
+/// Sends one request over the event connection and waits for its answer.
+pub(crate) async fn execute(
+    client: &Client,
+    operation: &str,
+    method: Method,
+    path: &str,
+    query: &[(Cow<'static, str>, String)],
+    body: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Result<Answer> {
+    let link = &client.inner.link;
+    let request_id = link.next_request_id();
+    let message_body =
+        body.map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| Error::InvalidArgument {
+                operation: operation.to_owned(),
+                argument: "body".to_owned(),
+                reason: e.to_string(),
+            })?;
+    let frame = serde_json::to_string(&WireRequest {
+        kind: "RESTRequest",
+        transaction_id: &request_id,
+        request_id: &request_id,
+        method: method.as_str(),
+        uri: path.trim_start_matches('/'),
+        query_strings: query
+            .iter()
+            .map(|(name, value)| QueryParameter { name, value })
+            .collect(),
+        content_type: message_body.as_ref().map(|_| "application/json"),
+        message_body,
+    })
+    .map_err(|e| Error::InvalidArgument {
+        operation: operation.to_owned(),
+        argument: "request".to_owned(),
+        reason: e.to_string(),
+    })?;
+    let (reply, answer) = oneshot::channel();
+    let queued = link.send(Outgoing {
+        request_id,
+        frame,
+        reply,
+    });
+    if !queued {
+        return Err(Error::NoEventConnection {
+            what: format!("{operation} over the WebSocket transport"),
+        });
+    }
+    let timeout = client.inner.timeout;
+    match tokio::time::timeout(timeout, answer).await {
+        Ok(Ok(Reply::Answer(answer))) => Ok(answer),
+        Ok(Ok(Reply::Lost { sent, reason })) => Err(Error::ConnectionLost {
+            operation: operation.to_owned(),
+            reason,
+            sent,
+        }),
+        // The connection task ended without a word: assume the worst.
+        Ok(Err(_)) => Err(Error::ConnectionLost {
+            operation: operation.to_owned(),
+            reason: "the event connection ended".to_owned(),
+            sent: true,
+        }),
+        Err(_) => Err(Error::Timeout {
+            operation: operation.to_owned(),
+            timeout,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waiter(in_flight: &mut InFlight, id: &str) -> oneshot::Receiver<Reply> {
+        let (sender, receiver) = oneshot::channel();
+        in_flight.insert(id.to_owned(), sender);
+        receiver
+    }
+
+    #[test]
+    fn a_response_completes_the_request_with_its_id_only() {
+        let mut in_flight = InFlight::default();
+        let mut first = waiter(&mut in_flight, "1");
+        let mut second = waiter(&mut in_flight, "2");
+        let frame = r#"{"type":"RESTResponse","transaction_id":"2","request_id":"2","status_code":404,"reason_phrase":"Not Found","uri":"channels/nope","content_type":"application/json","message_body":"{\"message\":\"Channel not found\"}","application":"hello"}"#;
+        assert!(in_flight.complete(frame));
+        match second.try_recv() {
+            Ok(Reply::Answer(answer)) => {
+                assert_eq!(answer.status, 404);
+                assert_eq!(&answer.body[..], br#"{"message":"Channel not found"}"#);
+            }
+            _ => panic!("request 2 was not completed"),
+        }
+        assert!(first.try_recv().is_err(), "request 1 must still wait");
+        assert_eq!(in_flight.len(), 1);
+    }
+
+    #[test]
+    fn a_204_has_an_empty_body_and_other_events_pass_through() {
+        let mut in_flight = InFlight::default();
+        let mut request = waiter(&mut in_flight, "4");
+        assert!(!in_flight.complete(r#"{"type":"StasisStart","application":"RESTResponse"}"#));
+        assert!(in_flight.complete(
+            r#"{"request_id":"4","type":"RESTResponse","status_code":204,"reason_phrase":"No Content","uri":"bridges/wsb"}"#
+        ));
+        match request.try_recv() {
+            Ok(Reply::Answer(answer)) => {
+                assert_eq!(answer.status, 204);
+                assert!(answer.body.is_empty());
+            }
+            _ => panic!("request 4 was not completed"),
+        }
+    }
+
+    #[test]
+    fn losing_the_socket_fails_written_and_queued_requests_differently() {
+        let mut in_flight = InFlight::default();
+        let mut written = waiter(&mut in_flight, "7");
+        in_flight.fail_all("reset");
+        assert!(matches!(
+            written.try_recv(),
+            Ok(Reply::Lost { sent: true, .. })
+        ));
+
+        let link = Link::default();
+        let mut requests = link.attach();
+        let (reply, mut queued) = oneshot::channel();
+        assert!(link.send(Outgoing {
+            request_id: "8".into(),
+            frame: String::new(),
+            reply,
+        }));
+        fail_unsent(&mut requests, "stream closed");
+        link.detach(&requests);
+        assert!(matches!(
+            queued.try_recv(),
+            Ok(Reply::Lost { sent: false, .. })
+        ));
+        assert!(!link.is_attached());
+    }
+
+    #[test]
+    fn requests_are_relative_with_decoded_query_values() {
+        let frame = serde_json::to_value(WireRequest {
+            kind: "RESTRequest",
+            transaction_id: "3",
+            request_id: "3",
+            method: "POST",
+            uri: "/channels".trim_start_matches('/'),
+            query_strings: vec![QueryParameter {
+                name: "endpoint",
+                value: "Local/7000@default",
+            }],
+            content_type: None,
+            message_body: None,
+        })
+        .unwrap();
+        assert_eq!(frame["uri"], "channels");
+        assert_eq!(frame["query_strings"][0]["value"], "Local/7000@default");
+        assert!(frame.get("message_body").is_none());
+    }
+}
