@@ -61,6 +61,11 @@ impl RawRequest {
         self.call.body_owned(name, value);
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     pub async fn send(self) -> Result<serde_json::Value> {
         self.call.send().await
     }

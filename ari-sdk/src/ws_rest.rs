@@ -223,6 +223,7 @@ pub(crate) async fn execute(
     path: &str,
     query: &[(Cow<'static, str>, String)],
     body: Option<&serde_json::Map<String, serde_json::Value>>,
+    timeout: std::time::Duration,
 ) -> Result<Answer> {
     let link = &client.inner.link;
     let request_id = link.next_request_id();
@@ -263,7 +264,6 @@ pub(crate) async fn execute(
             what: format!("{operation} over the WebSocket transport"),
         });
     }
-    let timeout = client.inner.timeout;
     match tokio::time::timeout(timeout, answer).await {
         Ok(Ok(Reply::Answer(answer))) => Ok(answer),
         Ok(Ok(Reply::Lost { sent, reason })) => Err(Error::ConnectionLost {

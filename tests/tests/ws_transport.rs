@@ -367,3 +367,30 @@ async fn closing_the_stream_fails_waiting_requests_as_never_sent() {
     );
     assert!(error.to_string().contains("WebSocket transport"), "{error}");
 }
+
+#[tokio::test]
+async fn a_per_request_timeout_overrides_the_clients() {
+    let server = FakeAri::start().await;
+    let client = ws_client(&server, Duration::from_secs(30));
+    let (_stream, mut conn) = connect(&server, &client).await;
+    let quick = tokio::spawn({
+        let client = client.clone();
+        async move {
+            client
+                .channel("ch-1")
+                .get()
+                .request_timeout(Duration::from_millis(100))
+                .await
+        }
+    });
+    request(&mut conn).await;
+    let error = tokio::time::timeout(LIMIT, quick)
+        .await
+        .expect("the request's own timeout fires, not the client's 30 s")
+        .expect("task")
+        .expect_err("no answer");
+    match error {
+        Error::Timeout { timeout, .. } => assert_eq!(timeout, Duration::from_millis(100)),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+}

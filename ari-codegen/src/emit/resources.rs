@@ -278,6 +278,11 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
                 #name { call }
             }
             #(#setters)*
+            /// Time allowed for this request alone, instead of the client's timeout.
+            pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.call.set_timeout(timeout);
+                self
+            }
             /// Sends the request (the same as `.await`).
             pub async fn send(self) -> crate::Result<#awaited> {
                 #send_body

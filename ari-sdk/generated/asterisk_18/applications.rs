@@ -59,6 +59,11 @@ impl List {
         );
         List { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<Vec<super::models::Application>> {
         self.call.send().await
@@ -106,6 +111,11 @@ impl Get {
             crate::runtime::decode_json::<super::models::Application>,
         );
         Get { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<super::models::Application> {
@@ -165,6 +175,11 @@ impl Subscribe {
         }
         Subscribe { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<super::models::Application> {
         self.call.send().await
@@ -223,6 +238,11 @@ impl Unsubscribe {
         }
         Unsubscribe { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<super::models::Application> {
         self.call.send().await
@@ -277,6 +297,11 @@ impl Filter {
     pub fn filter(mut self, filter: serde_json::Value) -> Self {
         let call = &mut self.call;
         call.body("filter", filter);
+        self
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
         self
     }
     /// Sends the request (the same as `.await`).

@@ -202,6 +202,11 @@ impl List {
         );
         List { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<Vec<super::models::Channel>> {
         self.call.send().await
@@ -343,6 +348,11 @@ impl Originate {
         call.query("formats", Into::<String>::into(formats));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
         self.call.send_watched("Channel").await
@@ -441,6 +451,11 @@ impl Create {
         call.body_map("variables", variables);
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
         self.call.send_watched("Channel").await
@@ -485,6 +500,11 @@ impl Get {
             crate::runtime::decode_json::<super::models::Channel>,
         );
         Get { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<super::models::Channel> {
@@ -629,6 +649,11 @@ impl OriginateWithId {
         call.query("formats", Into::<String>::into(formats));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
         self.call.send_watched("Channel").await
@@ -686,6 +711,11 @@ impl Hangup {
     pub fn reason(mut self, reason: impl Into<super::models::HangupReason>) -> Self {
         let call = &mut self.call;
         call.query("reason", Into::<super::models::HangupReason>::into(reason));
+        self
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
         self
     }
     /// Sends the request (the same as `.await`).
@@ -760,6 +790,11 @@ impl ContinueInDialplan {
         call.query("label", Into::<String>::into(label));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -820,6 +855,11 @@ impl Move {
         call.query("appArgs", Into::<String>::into(app_args));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -873,6 +913,11 @@ impl Redirect {
         }
         Redirect { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -916,6 +961,11 @@ impl Answer {
             crate::runtime::decode_void,
         );
         Answer { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
@@ -961,6 +1011,11 @@ impl Ring {
         );
         Ring { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -1004,6 +1059,11 @@ impl RingStop {
             crate::runtime::decode_void,
         );
         RingStop { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
@@ -1084,6 +1144,11 @@ impl SendDtmf {
         call.query("after", after);
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -1136,6 +1201,11 @@ impl Mute {
     ) -> Self {
         let call = &mut self.call;
         call.query("direction", Into::<super::models::MuteDirection>::into(direction));
+        self
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
         self
     }
     /// Sends the request (the same as `.await`).
@@ -1192,6 +1262,11 @@ impl Unmute {
         call.query("direction", Into::<super::models::MuteDirection>::into(direction));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -1236,6 +1311,11 @@ impl Hold {
         );
         Hold { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -1279,6 +1359,11 @@ impl Unhold {
             crate::runtime::decode_void,
         );
         Unhold { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
@@ -1331,6 +1416,11 @@ impl StartMoh {
         call.query("mohClass", Into::<String>::into(moh_class));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -1374,6 +1464,11 @@ impl StopMoh {
             crate::runtime::decode_void,
         );
         StopMoh { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
@@ -1419,6 +1514,11 @@ impl StartSilence {
         );
         StartSilence { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -1462,6 +1562,11 @@ impl StopSilence {
             crate::runtime::decode_void,
         );
         StopSilence { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
@@ -1547,6 +1652,11 @@ impl Play {
         call.query("playbackId", Into::<String>::into(playback_id));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<crate::Watched<super::models::Playback>> {
         self.call.send_watched("Playback").await
@@ -1628,6 +1738,11 @@ impl PlayWithId {
     pub fn skipms(mut self, skipms: i64) -> Self {
         let call = &mut self.call;
         call.query("skipms", skipms);
+        self
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
         self
     }
     /// Sends the request (the same as `.await`).
@@ -1747,6 +1862,11 @@ impl Record {
         );
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(
         self,
@@ -1805,6 +1925,11 @@ impl GetChannelVar {
             call.query("variable", Into::<String>::into(variable));
         }
         GetChannelVar { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<super::models::Variable> {
@@ -1866,6 +1991,11 @@ impl SetChannelVar {
     pub fn value(mut self, value: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("value", Into::<String>::into(value));
+        self
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
         self
     }
     /// Sends the request (the same as `.await`).
@@ -1952,6 +2082,11 @@ impl SnoopChannel {
         call.query("snoopId", Into::<String>::into(snoop_id));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<super::models::Channel> {
         self.call.send().await
@@ -2035,6 +2170,11 @@ impl SnoopChannelWithId {
         call.query("appArgs", Into::<String>::into(app_args));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<super::models::Channel> {
         self.call.send().await
@@ -2096,6 +2236,11 @@ impl Dial {
         call.query("timeout", timeout);
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -2139,6 +2284,11 @@ impl Rtpstatistics {
             crate::runtime::decode_json::<super::models::RTPstat>,
         );
         Rtpstatistics { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<super::models::RTPstat> {
@@ -2273,6 +2423,11 @@ impl ExternalMedia {
     pub fn data(mut self, data: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("data", Into::<String>::into(data));
+        self
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
         self
     }
     /// Sends the request (the same as `.await`).

@@ -113,6 +113,11 @@ impl List {
         );
         List { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<Vec<super::models::Bridge>> {
         self.call.send().await
@@ -175,6 +180,11 @@ impl Create {
         call.query("name", Into::<String>::into(name));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<crate::Watched<super::models::Bridge>> {
         self.call.send_watched("Bridge").await
@@ -235,6 +245,11 @@ impl CreateWithId {
         call.query("name", Into::<String>::into(name));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<crate::Watched<super::models::Bridge>> {
         self.call.send_watched("Bridge").await
@@ -280,6 +295,11 @@ impl Get {
         );
         Get { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<super::models::Bridge> {
         self.call.send().await
@@ -324,6 +344,11 @@ impl Destroy {
             crate::runtime::decode_void,
         );
         Destroy { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
@@ -412,6 +437,11 @@ impl AddChannel {
         call.query("inhibitConnectedLineUpdates", inhibit_connected_line_updates);
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -468,6 +498,11 @@ impl RemoveChannel {
         }
         RemoveChannel { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -519,6 +554,11 @@ impl SetVideoSource {
         );
         SetVideoSource { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -562,6 +602,11 @@ impl ClearVideoSource {
             crate::runtime::decode_void,
         );
         ClearVideoSource { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
@@ -614,6 +659,11 @@ impl StartMoh {
         call.query("mohClass", Into::<String>::into(moh_class));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -657,6 +707,11 @@ impl StopMoh {
             crate::runtime::decode_void,
         );
         StopMoh { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
@@ -744,6 +799,11 @@ impl Play {
         call.query("playbackId", Into::<String>::into(playback_id));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<crate::Watched<super::models::Playback>> {
         self.call.send_watched("Playback").await
@@ -827,6 +887,11 @@ impl PlayWithId {
         let call = &mut self.call;
         call.check_range("skipms", skipms as f64, Some(0f64), None);
         call.query("skipms", skipms);
+        self
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
         self
     }
     /// Sends the request (the same as `.await`).
@@ -944,6 +1009,11 @@ impl Record {
             "terminateOn",
             Into::<super::models::RecordTerminateOn>::into(terminate_on),
         );
+        self
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
         self
     }
     /// Sends the request (the same as `.await`).

@@ -213,6 +213,11 @@ impl List {
         );
         List { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<Vec<super::models::Channel>> {
         self.call.send().await
@@ -354,6 +359,11 @@ impl Originate {
         call.query("formats", Into::<String>::into(formats));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
         self.call.send_watched("Channel").await
@@ -452,6 +462,11 @@ impl Create {
         call.body_map("variables", variables);
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
         self.call.send_watched("Channel").await
@@ -496,6 +511,11 @@ impl Get {
             crate::runtime::decode_json::<super::models::Channel>,
         );
         Get { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<super::models::Channel> {
@@ -640,6 +660,11 @@ impl OriginateWithId {
         call.query("formats", Into::<String>::into(formats));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
         self.call.send_watched("Channel").await
@@ -697,6 +722,11 @@ impl Hangup {
     pub fn reason(mut self, reason: impl Into<super::models::HangupReason>) -> Self {
         let call = &mut self.call;
         call.query("reason", Into::<super::models::HangupReason>::into(reason));
+        self
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
         self
     }
     /// Sends the request (the same as `.await`).
@@ -771,6 +801,11 @@ impl ContinueInDialplan {
         call.query("label", Into::<String>::into(label));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -831,6 +866,11 @@ impl Move {
         call.query("appArgs", Into::<String>::into(app_args));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -884,6 +924,11 @@ impl Redirect {
         }
         Redirect { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -927,6 +972,11 @@ impl Answer {
             crate::runtime::decode_void,
         );
         Answer { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
@@ -972,6 +1022,11 @@ impl Ring {
         );
         Ring { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -1016,6 +1071,11 @@ impl RingStop {
         );
         RingStop { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -1059,6 +1119,11 @@ impl Progress {
             crate::runtime::decode_void,
         );
         Progress { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
@@ -1139,6 +1204,11 @@ impl SendDtmf {
         call.query("after", after);
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -1191,6 +1261,11 @@ impl Mute {
     ) -> Self {
         let call = &mut self.call;
         call.query("direction", Into::<super::models::MuteDirection>::into(direction));
+        self
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
         self
     }
     /// Sends the request (the same as `.await`).
@@ -1247,6 +1322,11 @@ impl Unmute {
         call.query("direction", Into::<super::models::MuteDirection>::into(direction));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -1291,6 +1371,11 @@ impl Hold {
         );
         Hold { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -1334,6 +1419,11 @@ impl Unhold {
             crate::runtime::decode_void,
         );
         Unhold { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
@@ -1386,6 +1476,11 @@ impl StartMoh {
         call.query("mohClass", Into::<String>::into(moh_class));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -1429,6 +1524,11 @@ impl StopMoh {
             crate::runtime::decode_void,
         );
         StopMoh { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
@@ -1474,6 +1574,11 @@ impl StartSilence {
         );
         StartSilence { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -1517,6 +1622,11 @@ impl StopSilence {
             crate::runtime::decode_void,
         );
         StopSilence { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
@@ -1602,6 +1712,11 @@ impl Play {
         call.query("playbackId", Into::<String>::into(playback_id));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<crate::Watched<super::models::Playback>> {
         self.call.send_watched("Playback").await
@@ -1683,6 +1798,11 @@ impl PlayWithId {
     pub fn skipms(mut self, skipms: i64) -> Self {
         let call = &mut self.call;
         call.query("skipms", skipms);
+        self
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
         self
     }
     /// Sends the request (the same as `.await`).
@@ -1802,6 +1922,11 @@ impl Record {
         );
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(
         self,
@@ -1860,6 +1985,11 @@ impl GetChannelVar {
             call.query("variable", Into::<String>::into(variable));
         }
         GetChannelVar { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<super::models::Variable> {
@@ -1921,6 +2051,11 @@ impl SetChannelVar {
     pub fn value(mut self, value: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("value", Into::<String>::into(value));
+        self
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
         self
     }
     /// Sends the request (the same as `.await`).
@@ -2007,6 +2142,11 @@ impl SnoopChannel {
         call.query("snoopId", Into::<String>::into(snoop_id));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<super::models::Channel> {
         self.call.send().await
@@ -2090,6 +2230,11 @@ impl SnoopChannelWithId {
         call.query("appArgs", Into::<String>::into(app_args));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<super::models::Channel> {
         self.call.send().await
@@ -2151,6 +2296,11 @@ impl Dial {
         call.query("timeout", timeout);
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -2194,6 +2344,11 @@ impl Rtpstatistics {
             crate::runtime::decode_json::<super::models::RTPstat>,
         );
         Rtpstatistics { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<super::models::RTPstat> {
@@ -2334,6 +2489,11 @@ impl ExternalMedia {
         call.query("data", Into::<String>::into(data));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
         self.call.send_watched("Channel").await
@@ -2388,6 +2548,11 @@ impl TransferProgress {
             call.query("states", Into::<String>::into(states));
         }
         TransferProgress { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {

@@ -51,6 +51,11 @@ impl List {
         );
         List { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<Vec<super::models::DeviceState>> {
         self.call.send().await
@@ -94,6 +99,11 @@ impl Get {
             crate::runtime::decode_json::<super::models::DeviceState>,
         );
         Get { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<super::models::DeviceState> {
@@ -152,6 +162,11 @@ impl Update {
         }
         Update { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
         self.call.send().await
@@ -194,6 +209,11 @@ impl Delete {
             crate::runtime::decode_void,
         );
         Delete { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {

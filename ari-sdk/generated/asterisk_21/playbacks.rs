@@ -55,6 +55,11 @@ impl Get {
         );
         Get { call }
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<super::models::Playback> {
         self.call.send().await
@@ -99,6 +104,11 @@ impl Stop {
             crate::runtime::decode_void,
         );
         Stop { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {
@@ -155,6 +165,11 @@ impl Control {
             );
         }
         Control { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<()> {

@@ -55,6 +55,11 @@ impl List {
         call.query("format", Into::<String>::into(format));
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<Vec<super::models::Sound>> {
         self.call.send().await
@@ -98,6 +103,11 @@ impl Get {
             crate::runtime::decode_json::<super::models::Sound>,
         );
         Get { call }
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
     }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<super::models::Sound> {

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -41,6 +41,8 @@ pub struct Call<T> {
     watch: Option<crate::watch::WatchId>,
     /// The channel or bridge that media of this call plays to or records.
     watch_target: Option<(&'static str, String)>,
+    /// Overrides the client's timeout for this request.
+    timeout: Option<Duration>,
 }
 
 impl<T> fmt::Debug for Call<T> {
@@ -76,6 +78,7 @@ impl<T: Send + 'static> Call<T> {
             decode,
             watch: None,
             watch_target: None,
+            timeout: None,
         };
         for segment in segments {
             call.path.push('/');
@@ -109,6 +112,7 @@ impl<T: Send + 'static> Call<T> {
             decode,
             watch: None,
             watch_target: None,
+            timeout: None,
         };
         for segment in path.split('/').filter(|s| !s.is_empty()) {
             call.path.push('/');
@@ -128,6 +132,11 @@ impl<T: Send + 'static> Call<T> {
                 reason,
             });
         }
+    }
+
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = Some(timeout);
     }
 
     pub fn query(&mut self, name: &'static str, value: impl super::QueryValue) {
@@ -286,6 +295,7 @@ impl<T: Send + 'static> Call<T> {
         );
         async move {
             let started = Instant::now();
+            let timeout = self.timeout.unwrap_or(self.client.inner.timeout);
             let answer = if self.client.inner.transport == crate::Transport::WebSocket {
                 crate::ws_rest::execute(
                     &self.client,
@@ -294,6 +304,7 @@ impl<T: Send + 'static> Call<T> {
                     &self.path,
                     &self.query,
                     self.body.as_ref(),
+                    timeout,
                 )
                 .await
             } else {
@@ -304,6 +315,7 @@ impl<T: Send + 'static> Call<T> {
                     &self.path,
                     &self.query,
                     self.body.as_ref(),
+                    timeout,
                 )
                 .await
             };
@@ -361,6 +373,7 @@ async fn execute(
     path: &str,
     query: &[(Cow<'static, str>, String)],
     body: Option<&serde_json::Map<String, serde_json::Value>>,
+    timeout: Duration,
 ) -> Result<Answer> {
     let inner = &client.inner;
     let mut url = inner.base.clone();
@@ -379,7 +392,10 @@ async fn execute(
             .collect();
         url.set_query(Some(&text.join("&")));
     }
-    let mut request = inner.http.request(method.to_reqwest(), url);
+    let mut request = inner
+        .http
+        .request(method.to_reqwest(), url)
+        .timeout(timeout);
     if let Some(Auth::Basic { user, password }) = &inner.auth {
         request = request.basic_auth(user, Some(password));
     }
@@ -390,7 +406,7 @@ async fn execute(
         if e.is_timeout() {
             return Error::Timeout {
                 operation: operation.to_owned(),
-                timeout: inner.timeout,
+                timeout,
             };
         }
         let e = e.without_url();
