@@ -3,6 +3,8 @@
 //! `cargo run --example walkthrough` runs it against the embedded simulator;
 //! `ARI_URL=http://127.0.0.1:8088/ari cargo run --example walkthrough` against a real
 //! Asterisk configured as in the guide (user hey/peekaboo, 7000 -> Stasis(hello,world)).
+//! `--transport websocket` (or `ARI_TRANSPORT=websocket`) sends every REST request over the
+//! event WebSocket instead of HTTP (Asterisk 20.14 / 21.9 / 22.4 and later).
 //! Calls to 7000 are placed by originating `Local/7000@default` into a second
 //! application, `phone`, so no phone is needed. Exits 0 only when every step got the
 //! answer and events it expected.
@@ -11,7 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ari_examples::{Cleanup, step, target, wait_for};
-use ari_sdk::{ChannelState, Client, Event, EventStream};
+use ari_sdk::{ChannelState, Client, Event, EventStream, Transport};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -122,9 +124,15 @@ async fn run(client: &Client, cleanup: &mut Cleanup) -> Result<(), String> {
         .send_full()
         .await
         .map_err(at("play"))?;
-    let location = sent.location.clone().ok_or("play: no Location header")?;
+    // RESTResponse messages carry no headers: over the WebSocket transport there is no
+    // Location, and the playback's id is in the body.
+    let location = match (&sent.location, client.transport()) {
+        (Some(location), _) => format!("Location: {location}"),
+        (None, Transport::WebSocket) => format!("playback {}", sent.value.id),
+        (None, _) => return Err("play: no Location header".to_owned()),
+    };
     println!(
-        "POST /channels/{id}/play?media=sound:hello-world -> {} Location: {location}",
+        "POST /channels/{id}/play?media=sound:hello-world -> {} {location}",
         sent.status
     );
     println!(

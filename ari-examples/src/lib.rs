@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ari_sdk::{Client, Event, EventStream, Item};
+use ari_sdk::{Client, Event, EventStream, Item, Transport};
 use ari_sim::Simulator;
 
 /// Where an example runs: a real Asterisk (`--url` / `ARI_URL`) or the embedded simulator.
@@ -21,12 +21,14 @@ impl Target {
     }
 }
 
-/// Reads `--url URL --user U --password P` (or `ARI_URL`, `ARI_USER`, `ARI_PASSWORD`);
-/// without a URL, starts the simulator on an ephemeral port.
+/// Reads `--url URL --user U --password P --transport http|websocket` (or `ARI_URL`,
+/// `ARI_USER`, `ARI_PASSWORD`, `ARI_TRANSPORT`); without a URL, starts the simulator on an
+/// ephemeral port.
 pub async fn target() -> Result<Target, String> {
     let mut url = std::env::var("ARI_URL").ok().filter(|u| !u.is_empty());
     let mut user = std::env::var("ARI_USER").unwrap_or_else(|_| "hey".to_owned());
     let mut password = std::env::var("ARI_PASSWORD").unwrap_or_else(|_| "peekaboo".to_owned());
+    let mut transport = std::env::var("ARI_TRANSPORT").unwrap_or_default();
     let mut rest = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -35,17 +37,24 @@ pub async fn target() -> Result<Target, String> {
             "--url" => url = Some(value()?),
             "--user" => user = value()?,
             "--password" => password = value()?,
+            "--transport" => transport = value()?,
             _ => rest.push(arg),
         }
     }
+    let transport = match transport.as_str() {
+        "" | "http" => Transport::Http,
+        "websocket" | "ws" => Transport::WebSocket,
+        other => return Err(format!("--transport {other}: expected http or websocket")),
+    };
     match url {
         Some(url) => {
             let client = Client::builder(url.clone())
                 .basic_auth(user, password)
                 .timeout(Duration::from_secs(10))
+                .transport(transport)
                 .build()
                 .map_err(|e| e.to_string())?;
-            println!("Using Asterisk at {url}");
+            println!("Using Asterisk at {url}{}", transport_note(transport));
             Ok(Target {
                 client,
                 simulator: None,
@@ -59,15 +68,29 @@ pub async fn target() -> Result<Target, String> {
                 .await
                 .map_err(|e| format!("cannot start the simulator: {e}"))?;
             println!(
-                "Using the embedded simulator at {} (set ARI_URL for a real Asterisk)",
-                simulator.base_url()
+                "Using the embedded simulator at {} (set ARI_URL for a real Asterisk){}",
+                simulator.base_url(),
+                transport_note(transport)
             );
+            let (user, password) = simulator.credentials();
+            let client = Client::builder(simulator.base_url())
+                .basic_auth(user, password)
+                .transport(transport)
+                .build()
+                .map_err(|e| e.to_string())?;
             Ok(Target {
-                client: simulator.client(),
+                client,
                 simulator: Some(simulator),
                 rest,
             })
         }
+    }
+}
+
+fn transport_note(transport: Transport) -> &'static str {
+    match transport {
+        Transport::WebSocket => "; REST requests travel over the event WebSocket",
+        _ => "",
     }
 }
 
@@ -139,6 +162,15 @@ impl Cleanup {
     }
     /// Hangs up and destroys whatever still exists (already-gone resources are fine).
     pub async fn run(&mut self, client: &Client) {
+        if self.bridges.is_empty() && self.channels.is_empty() {
+            return;
+        }
+        // REST over the WebSocket needs an open event connection; the run's own may be
+        // gone by now (it is dropped when a step fails).
+        let _connection = match client.transport() {
+            Transport::WebSocket => client.events(["ari-rs-cleanup"]).connect().await.ok(),
+            _ => None,
+        };
         for id in self.bridges.drain(..) {
             if let Err(e) = client.bridge(&id).destroy().await {
                 if !e.is_not_found() {
