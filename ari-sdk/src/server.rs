@@ -51,7 +51,9 @@ use futures_util::StreamExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_tungstenite::MaybeTlsStream;
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::handshake::server::{
+    Callback, ErrorResponse, Request, Response,
+};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::{self, Message};
 
@@ -326,8 +328,8 @@ async fn open(
     shared: &Shared,
     http: reqwest::Client,
 ) -> std::result::Result<AsteriskConnection, String> {
-    let check = |request: &Request, response: Response| check_upgrade(settings, request, response);
-    let handshake = tokio_tungstenite::accept_hdr_async(MaybeTlsStream::Plain(stream), check);
+    let handshake =
+        tokio_tungstenite::accept_hdr_async(MaybeTlsStream::Plain(stream), UpgradeCheck(settings));
     let mut socket = match tokio::time::timeout(settings.handshake_timeout, handshake).await {
         Err(_) => return Err("no complete upgrade request in time".to_owned()),
         Ok(Err(tungstenite::Error::Http(response))) => {
@@ -401,12 +403,23 @@ async fn first_text(
 }
 
 /// Refuses the upgrade unless it carries the credentials and offers the `ari` subprotocol.
-#[allow(clippy::result_large_err)] // the signature tungstenite's callback has
+struct UpgradeCheck<'a>(&'a OutboundServerBuilder);
+
+impl Callback for UpgradeCheck<'_> {
+    fn on_request(
+        self,
+        request: &Request,
+        response: Response,
+    ) -> std::result::Result<Response, ErrorResponse> {
+        check_upgrade(self.0, request, response).map_err(|refusal| *refusal)
+    }
+}
+
 fn check_upgrade(
     settings: &OutboundServerBuilder,
     request: &Request,
     mut response: Response,
-) -> std::result::Result<Response, ErrorResponse> {
+) -> std::result::Result<Response, Box<ErrorResponse>> {
     if let Some((user, password)) = &settings.credentials {
         let presented = request
             .headers()
@@ -446,7 +459,7 @@ fn check_upgrade(
     Ok(response)
 }
 
-fn refusal(status: StatusCode, reason: &str) -> ErrorResponse {
+fn refusal(status: StatusCode, reason: &str) -> Box<ErrorResponse> {
     let mut response = ErrorResponse::new(Some(format!("{{\"message\":\"{reason}\"}}")));
     *response.status_mut() = status;
     if status == StatusCode::UNAUTHORIZED {
@@ -455,7 +468,7 @@ fn refusal(status: StatusCode, reason: &str) -> ErrorResponse {
             HeaderValue::from_static("Basic realm=\"ari\""),
         );
     }
-    response
+    Box::new(response)
 }
 
 /// Compares without stopping at the first difference, so timing tells nothing of where.
