@@ -26,10 +26,12 @@ pub mod dialplan;
 mod http;
 mod hub;
 pub mod ops;
+pub mod outbound;
 mod params;
 mod reply;
 pub mod spec;
 mod world;
+mod wsrest;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -39,6 +41,7 @@ use std::time::Duration;
 pub use control::Control;
 pub use dialplan::Dialplan;
 pub use http::User;
+pub use outbound::{ConnectionType, OutboundConfig, OutboundHandle};
 pub use world::Timing;
 
 /// A running simulator; stops when dropped.
@@ -119,6 +122,12 @@ impl SimulatorBuilder {
         self.timing.media = duration;
         self
     }
+    /// The `asterisk_id` (entity id) on every event (default `02:fc:00:00:00:01`, the
+    /// recordings'): give each of several simulators its own.
+    pub fn asterisk_id(mut self, id: &str) -> Self {
+        self.asterisk_id = id.to_owned();
+        self
+    }
     /// How long a simulated phone rings before answering (default 50 ms).
     pub fn answer_delay(mut self, delay: Duration) -> Self {
         self.timing.answer_delay = delay;
@@ -152,16 +161,24 @@ impl SimulatorBuilder {
             self.dialplan,
         )));
         let faults = Arc::new(Mutex::new(http::Faults::default()));
+        let rest = wsrest::Rest {
+            api: spec::api(),
+            users: Arc::new(users),
+            faults: faults.clone(),
+        };
         let control = Control {
             world: world.clone(),
             hub: hub.clone(),
             faults: faults.clone(),
+            rest: rest.clone(),
+            default_user: user.clone(),
+            outbound: Arc::default(),
         };
         let state = http::AppState {
-            api: spec::api(),
+            api: rest.api.clone(),
             world,
             hub: hub.clone(),
-            users: Arc::new(users),
+            users: rest.users.clone(),
             faults,
             control: control.clone(),
         };
@@ -225,9 +242,20 @@ impl Simulator {
         &self.control
     }
 
+    /// Connects out to an application's WebSocket server, as Asterisk does for an
+    /// `outbound_websocket` (see [`outbound`]). Must be called within a tokio runtime.
+    pub fn connect_outbound(&self, config: OutboundConfig) -> Result<OutboundHandle, String> {
+        self.control.connect_outbound(config)
+    }
+
     /// Stops the server now (it also stops when dropped).
     pub fn stop(mut self) {
+        self.shut_down();
+    }
+
+    fn shut_down(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
+            self.control.stop_outbound();
             let _ = shutdown.send(());
         }
     }
@@ -235,8 +263,6 @@ impl Simulator {
 
 impl Drop for Simulator {
     fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
+        self.shut_down();
     }
 }
