@@ -2,12 +2,16 @@
 //! WebSocket client against what Asterisk 22 answered in `asterisk-traces/ws-rest` and
 //! `asterisk-traces/outbound-ws`.
 
+#[path = "frames/support.rs"]
+mod support;
+
 use std::time::Duration;
 
 use ari_sim::Simulator;
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use support::{json_of, keys};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -87,15 +91,6 @@ async fn response(socket: &mut Socket) -> (Value, Vec<Value>) {
         }
         events.push(frame);
     }
-}
-
-fn keys(frame: &Value) -> Vec<&str> {
-    frame
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect()
 }
 
 fn body(frame: &Value) -> Value {
@@ -197,18 +192,15 @@ async fn requests_over_the_event_socket_answer_like_the_recording() {
     .await;
     assert_eq!(variable["status_code"], 204);
     // The state changed as over HTTP.
-    let value: Value = reqwest::Client::new()
-        .get(format!(
-            "{}/asterisk/variable?variable=WSVAR",
-            sim.base_url()
-        ))
-        .basic_auth("hey", Some("peekaboo"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let value = json_of(
+        reqwest::Client::new()
+            .get(format!(
+                "{}/asterisk/variable?variable=WSVAR",
+                sim.base_url()
+            ))
+            .basic_auth("hey", Some("peekaboo")),
+    )
+    .await;
     assert_eq!(value["value"], "over ws");
 }
 
