@@ -16,10 +16,55 @@
 //! # }
 //! ```
 //!
+//! ## REST over the WebSocket
+//!
+//! A `RESTRequest` text frame on `/ari/events` (or on an outbound socket) runs exactly as
+//! the same HTTP request would, with the rights of the connection's user, and is answered
+//! on that socket with a `RESTResponse` (`transaction_id`, `request_id`, `status_code`,
+//! `reason_phrase`, `uri`, `content_type` and `message_body` when there is a body,
+//! `application`, `timestamp`, `asterisk_id`, in that order). Requests on one socket are
+//! answered one at a time, in order; the events a request causes follow its response.
+//! Asterisk 22's answers to odd frames are kept: a `uri` with a leading slash gets
+//! `405 Invalid method`, a query in the `uri` counts, a form body becomes parameters, a
+//! trailing slash gets `404 "ARI URLs do not end with a slash..."` (over HTTP too), a
+//! frame that is not JSON gets a bare `400 Failed to parse request message JSON`.
+//!
+//! ## Outbound WebSockets
+//!
+//! [`Simulator::connect_outbound`] (or `POST /sim/outbound`, or `ari-sim --outbound URL`)
+//! makes the simulator connect out to an application's WebSocket server, as Asterisk 22
+//! does for an `outbound_websocket`: persistent (one socket, events queued while it is
+//! down) or per call (a socket per channel entering `Stasis(app)`, application
+//! `app:<channel name>`). See [`outbound`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), String> {
+//! use std::time::Duration;
+//! use ari_sim::{OutboundConfig, Simulator};
+//! let sim = Simulator::builder().asterisk_id("02:fc:00:00:00:0a").start().await
+//!     .map_err(|e| e.to_string())?;
+//! let handle = sim.connect_outbound(
+//!     OutboundConfig::new("ws://127.0.0.1:9099/", ["outapp"])
+//!         .credentials("asterisk", "secret")
+//!         .reconnect_interval(Duration::from_millis(200)),
+//! )?;
+//! // ... the server gets ApplicationRegistered, then outapp's events ...
+//! handle.stop();
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Deliberate differences from Asterisk: there is no audio (media "plays" for a fixed,
 //! configurable time), phones are simulated (any `PJSIP/<name>` endpoint answers after a
 //! short ring), and operations without simulated behaviour answer with a well-formed
-//! value or their documented "not found" error (see [`ops::STATEFUL`]).
+//! value or their documented "not found" error (see [`ops::STATEFUL`]). Outbound
+//! connections: `wss://` goes through tungstenite's client, which (unlike Asterisk)
+//! refuses a server that selects no subprotocol; the connection timeout is a fixed 5 s;
+//! per-call timings default to the recorded ones (500 ms to `StasisStart`, 3.5 s from
+//! `StasisEnd` to the close) and are configurable; a per-call socket that cannot be
+//! (re)opened after `reconnect_attempts` sends its channel back to the dialplan (one that
+//! runs none is hung up); a REST request over a socket that answers a file gets
+//! `406 Not Acceptable.  Use HTTP GET`, as Asterisk's code does.
 
 pub mod control;
 pub mod dialplan;

@@ -239,6 +239,8 @@ pub(crate) fn start(
     if config.apps.is_empty() || config.apps.iter().any(|a| a.trim().is_empty()) {
         return Err("an outbound connection needs at least one application".to_owned());
     }
+    let runtime = tokio::runtime::Handle::try_current()
+        .map_err(|_| "outbound connections run on a tokio runtime: start them inside one")?;
     let config = Arc::new(config);
     let (stop, stop_rx) = watch::channel(false);
     let stats = Arc::new(Stats::default());
@@ -269,7 +271,7 @@ pub(crate) fn start(
                 hub.add_per_call(app, entry.clone());
             }
             let mut stop_rx = stop_rx;
-            tokio::spawn(async move {
+            runtime.spawn(async move {
                 let _ = stop_rx.wait_for(|stopped| *stopped).await;
                 hub.remove_per_call(&entry);
             });
@@ -469,6 +471,9 @@ impl Service<'_> {
                 }
             })
         };
+        // Per call: a channel gone without a `StasisEnd` here (hung up before it entered,
+        // a restart) still closes its socket, as Asterisk's fail-safe does.
+        let mut check = tokio::time::interval(Duration::from_millis(500));
         let end = loop {
             let closing = async {
                 match close_at {
@@ -507,6 +512,14 @@ impl Service<'_> {
                     }
                     let _ = sink.close().await;
                     break End::Stopped;
+                }
+                _ = check.tick(), if self.per_call.is_some() && close_at.is_none() => {
+                    if let Some((channel, delay)) = self.per_call {
+                        let gone = !lock(self.world).channels.contains_key(channel);
+                        if gone {
+                            close_at = Some(tokio::time::Instant::now() + delay);
+                        }
+                    }
                 }
                 () = closing => {
                     let _ = sink.close().await;
@@ -694,8 +707,8 @@ pub async fn run_per_call(world: Shared, start: PerCallStart) {
             .run(socket, &mut queue, after_flush, &mut stop, &entry.stats)
             .await
         {
-            End::Lost => {}
-            End::Stopped | End::Finished => break,
+            End::Lost if lock(&world).channels.contains_key(&start.channel_id) => {}
+            End::Lost | End::Stopped | End::Finished => break,
         }
     }
     hub.unregister(connection);
