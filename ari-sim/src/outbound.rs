@@ -200,6 +200,18 @@ impl OutboundHandle {
     pub fn open_sockets(&self) -> u64 {
         self.inner.stats.open_now.load(Ordering::SeqCst)
     }
+
+    /// Waits until a socket is open (true) or `timeout` passes (false).
+    pub async fn wait_open(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while self.open_sockets() == 0 {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
+    }
 }
 
 /// What a per-call application needs when a channel enters it.

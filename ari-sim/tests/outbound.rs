@@ -224,6 +224,7 @@ async fn a_persistent_connection_registers_then_carries_events_and_requests() {
     );
     let end = until(&mut ws, "StasisEnd").await.pop().unwrap();
     assert_eq!(end["channel"]["id"], id.as_str());
+    assert!(handle.wait_open(WAIT).await);
     assert_eq!(handle.connections(), 1);
     assert_eq!(handle.open_sockets(), 1);
     // No /ari/events socket is involved.
@@ -236,7 +237,7 @@ async fn a_closed_socket_reconnects_at_once_and_queued_events_come_before_regist
     let sim = simulator().await;
     let config = OutboundConfig::new(&server.url("/"), ["outapp"])
         .credentials("asterisk", "secret")
-        .reconnect_interval(Duration::from_millis(100));
+        .reconnect_interval(Duration::from_millis(1500));
     let handle = sim.connect_outbound(config).unwrap();
     server.upgrade().await;
     let mut ws = server.socket().await;
@@ -245,9 +246,10 @@ async fn a_closed_socket_reconnects_at_once_and_queued_events_come_before_regist
     // A clean close by the server: a new upgrade right away, registered again.
     let closed = Instant::now();
     ws.close(None).await.unwrap();
+    // At once, not after the 1.5 s interval (Asterisk: about 1 ms).
     let again = server.upgrade().await;
     assert!(
-        again.at - closed < Duration::from_millis(90),
+        again.at - closed < Duration::from_millis(700),
         "{:?}",
         again.at - closed
     );
@@ -272,6 +274,14 @@ async fn a_closed_socket_reconnects_at_once_and_queued_events_come_before_regist
     assert!(handle.connections() >= 3);
     // And the replayed StasisStart is about the call made while down.
     assert_eq!(replayed[start.unwrap()]["channel"]["id"], one["id"]);
+
+    // Dropped sockets (a fault, a restart): outbound ones come back by themselves.
+    sim.control().drop_websockets();
+    while next(&mut ws).await.is_some() {}
+    let mut ws = server.socket().await;
+    until(&mut ws, "ApplicationRegistered").await;
+    let app = rest(&mut ws, "GET", "applications/outapp").await;
+    assert_eq!(app["status_code"], 200);
 }
 
 #[tokio::test]
@@ -291,7 +301,7 @@ async fn a_refused_upgrade_or_connection_is_retried_every_interval() {
     for pair in times.windows(2) {
         let gap = pair[1] - pair[0];
         assert!(
-            gap >= Duration::from_millis(130) && gap < Duration::from_millis(600),
+            gap >= Duration::from_millis(130) && gap < Duration::from_secs(1),
             "{gap:?}"
         );
     }
@@ -310,7 +320,7 @@ async fn a_refused_upgrade_or_connection_is_retried_every_interval() {
     let refused = sim.connect_outbound(nowhere).unwrap();
     tokio::time::sleep(Duration::from_millis(550)).await;
     let attempts = refused.attempts();
-    assert!((3..=8).contains(&attempts), "{attempts} attempts");
+    assert!((2..=8).contains(&attempts), "{attempts} attempts");
     refused.stop();
     tokio::time::sleep(Duration::from_millis(250)).await;
     let after = refused.attempts();
