@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::http::{AppState, Faults, control_error, control_ok, query_pairs};
 use crate::hub::Hub;
+use crate::outbound::{ConnectionType, OutboundConfig, OutboundHandle};
 use crate::world::{Shared, lock};
 
 /// What a phone user does, and what goes wrong in networks.
@@ -18,6 +19,17 @@ pub struct Control {
     pub(crate) world: Shared,
     pub(crate) hub: Hub,
     pub(crate) faults: Arc<Mutex<Faults>>,
+    pub(crate) rest: crate::wsrest::Rest,
+    /// Whose rights outbound connections' requests get unless configured otherwise.
+    pub(crate) default_user: crate::User,
+    pub(crate) outbound: Arc<Mutex<Outbound>>,
+}
+
+/// The running outbound configurations, by id.
+#[derive(Default)]
+pub(crate) struct Outbound {
+    next_id: u64,
+    handles: std::collections::BTreeMap<u64, OutboundHandle>,
 }
 
 impl std::fmt::Debug for Control {
@@ -103,16 +115,136 @@ impl Control {
             .close_connections = on;
     }
 
-    /// How many event WebSockets are open.
+    /// How many `/ari/events` WebSockets are open (outbound ones not included).
     pub fn websocket_count(&self) -> usize {
         self.hub.connection_count()
     }
+
+    /// Connects out to an application's WebSocket server (see
+    /// [`outbound`](crate::outbound)). Must be called within a tokio runtime.
+    pub fn connect_outbound(&self, config: OutboundConfig) -> Result<OutboundHandle, String> {
+        let user = match &config.local_ari_user {
+            Some(name) => self
+                .rest
+                .user(name)
+                .ok_or_else(|| format!("no ARI user `{name}` for local_ari_user"))?,
+            None => self.default_user.clone(),
+        };
+        let mut outbound = self.outbound.lock().unwrap_or_else(|e| e.into_inner());
+        outbound.next_id += 1;
+        let id = outbound.next_id;
+        let handle = crate::outbound::start(
+            id,
+            config,
+            self.rest.clone(),
+            user,
+            self.world.clone(),
+            self.hub.clone(),
+        )?;
+        outbound.handles.insert(id, handle.clone());
+        Ok(handle)
+    }
+
+    /// The outbound configurations started and not stopped.
+    pub fn outbound(&self) -> Vec<OutboundHandle> {
+        let mut outbound = self.outbound.lock().unwrap_or_else(|e| e.into_inner());
+        outbound.handles.retain(|_, h| !h.is_stopped());
+        outbound.handles.values().cloned().collect()
+    }
+
+    /// Stops one outbound configuration; false when there is none with that id.
+    pub fn stop_outbound_id(&self, id: u64) -> bool {
+        let handle = self
+            .outbound
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .handles
+            .remove(&id);
+        handle.map(|h| h.stop()).is_some()
+    }
+
+    /// Stops every outbound configuration.
+    pub fn stop_outbound(&self) {
+        let handles = std::mem::take(
+            &mut self
+                .outbound
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .handles,
+        );
+        for handle in handles.values() {
+            handle.stop();
+        }
+    }
+}
+
+/// `POST /sim/outbound?url=...&apps=a,b[&username=U&password=P][&type=per_call]
+/// [&reconnect_ms=1000][&attempts=4][&ari_user=NAME][&start_delay_ms=500]
+/// [&close_delay_ms=3500]`.
+fn outbound_from_query(get: &dyn Fn(&str) -> Option<String>) -> Result<OutboundConfig, String> {
+    let url = get("url").ok_or("url is required")?;
+    let apps: Vec<String> = get("apps")
+        .or_else(|| get("app"))
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut config = OutboundConfig::new(&url, apps);
+    config.username = get("username").unwrap_or_default();
+    config.password = get("password").unwrap_or_default();
+    config.connection_type = match get("type").as_deref() {
+        None | Some("persistent") => ConnectionType::Persistent,
+        Some("per_call" | "per_call_config" | "per-call") => ConnectionType::PerCall,
+        Some(other) => return Err(format!("type `{other}`: persistent or per_call")),
+    };
+    let ms = |name: &str| -> Result<Option<Duration>, String> {
+        get(name)
+            .map(|v| {
+                v.parse::<u64>()
+                    .map(Duration::from_millis)
+                    .map_err(|_| format!("{name} must be a number of milliseconds"))
+            })
+            .transpose()
+    };
+    if let Some(d) = ms("reconnect_ms")? {
+        config.reconnect_interval = d;
+    }
+    if let Some(d) = ms("start_delay_ms")? {
+        config.per_call_start_delay = d;
+    }
+    if let Some(d) = ms("close_delay_ms")? {
+        config.per_call_close_delay = d;
+    }
+    if let Some(n) = get("attempts") {
+        config.reconnect_attempts = n.parse().map_err(|_| "attempts must be a number")?;
+    }
+    config.local_ari_user = get("ari_user");
+    Ok(config)
+}
+
+fn describe(handle: &OutboundHandle) -> serde_json::Value {
+    let config = handle.config();
+    json!({
+        "id": handle.id(),
+        "url": config.url,
+        "apps": config.apps,
+        "type": match config.connection_type {
+            ConnectionType::Persistent => "persistent",
+            ConnectionType::PerCall => "per_call",
+        },
+        "attempts": handle.attempts(),
+        "connections": handle.connections(),
+        "open": handle.open_sockets(),
+    })
 }
 
 /// `POST /sim/call?exten=7000[&context=default][&caller=100]`, `/sim/dtmf?channel=ID&digits=12#`,
 /// `/sim/hangup?channel=ID`, `/sim/drop-websockets`, `/sim/restart`,
-/// `/sim/fail-next?status=500[&count=1]`, `/sim/delay?ms=500`, `/sim/close-connections?on=true`;
-/// `GET /sim/channels`.
+/// `/sim/fail-next?status=500[&count=1]`, `/sim/delay?ms=500`, `/sim/close-connections?on=true`,
+/// `/sim/outbound?url=ws://...&apps=a,b` (see `outbound_from_query`),
+/// `/sim/outbound-stop?id=N`; `GET /sim/channels`, `GET /sim/outbound`.
 pub async fn http(State(state): State<AppState>, request: Request) -> Response {
     let control = &state.control;
     let query = query_pairs(request.uri().query());
@@ -175,6 +307,17 @@ pub async fn http(State(state): State<AppState>, request: Request) -> Response {
             Ok(json!({}))
         }
         "channels" => Ok(json!({ "channels": control.channel_ids() })),
+        "outbound" if request.method() == axum::http::Method::GET => Ok(json!({
+            "outbound": control.outbound().iter().map(describe).collect::<Vec<_>>()
+        })),
+        "outbound" => outbound_from_query(&|name| get(name).map(str::to_owned))
+            .and_then(|config| control.connect_outbound(config))
+            .map(|handle| describe(&handle)),
+        "outbound-stop" => match get("id").and_then(|id| id.parse::<u64>().ok()) {
+            Some(id) if control.stop_outbound_id(id) => Ok(json!({})),
+            Some(id) => Err(format!("no outbound connection {id}")),
+            None => Err("id is required".to_owned()),
+        },
         other => return control_error(404, &format!("no control action `{other}`")),
     };
     match outcome {

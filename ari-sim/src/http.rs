@@ -20,6 +20,7 @@ use crate::hub::{Hub, Outgoing};
 use crate::reply::{Body as ReplyBody, Reply};
 use crate::spec::{API_DOCS, Resolved, resolve};
 use crate::world::Shared;
+use crate::wsrest::{Origin, Rest, answer_frame};
 
 /// An `ari.conf` user.
 #[derive(Clone)]
@@ -57,6 +58,16 @@ pub struct AppState {
     pub users: Arc<Vec<User>>,
     pub faults: Arc<Mutex<Faults>>,
     pub control: crate::control::Control,
+}
+
+impl AppState {
+    pub fn rest(&self) -> Rest {
+        Rest {
+            api: self.api.clone(),
+            users: self.users.clone(),
+            faults: self.faults.clone(),
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -181,54 +192,117 @@ async fn answer(
     let Some(user) = authenticate(&state.users, headers, &query) else {
         return unauthorized();
     };
-    let (delay, fail) = {
-        let mut faults = state.faults.lock().unwrap_or_else(|e| e.into_inner());
-        (faults.delay, faults.fail_next.pop_front())
-    };
+    let (delay, fail) = take_faults(&state.faults);
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
     if let Some(status) = fail {
         return reply_to_response(Reply::error(status, "Injected failure"));
     }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let query: Vec<(String, String)> = query.into_iter().filter(|(k, _)| k != "api_key").collect();
+    reply_to_response(execute(
+        &state.api,
+        &state.world,
+        user,
+        method,
+        path.trim_start_matches('/'),
+        query,
+        content_type,
+        body,
+    ))
+}
+
+/// The injected delay and failure the next REST request gets.
+pub fn take_faults(faults: &Mutex<Faults>) -> (Duration, Option<u16>) {
+    let mut faults = faults.lock().unwrap_or_else(|e| e.into_inner());
+    (faults.delay, faults.fail_next.pop_front())
+}
+
+/// `application/x-www-form-urlencoded` text: pairs, `+` meaning a space.
+pub fn form_pairs(text: &str) -> Vec<(String, String)> {
+    text.split('&')
+        .filter(|s| !s.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(&k.replace('+', " ")), decode(&v.replace('+', " ")))
+        })
+        .collect()
+}
+
+/// Runs one REST request as `user`, the same way whether it came over HTTP or as a
+/// `RESTRequest` on a WebSocket. `path` is relative to `/ari/`; a form body's fields
+/// come before the query's, as in Asterisk.
+#[allow(clippy::too_many_arguments)]
+pub fn execute(
+    api: &ari_codegen::ir::Api,
+    world: &Shared,
+    user: &User,
+    method: &Method,
+    path: &str,
+    query: Vec<(String, String)>,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Reply {
+    let read_only_refused = user.read_only && *method != Method::GET && *method != Method::OPTIONS;
+    if let Some(slashless) = path.strip_suffix('/') {
+        if read_only_refused {
+            return Reply::error(403, "Write access denied");
+        }
+        return Reply::error(
+            404,
+            &format!("ARI URLs do not end with a slash. Try /ari/{slashless}"),
+        );
+    }
     let segments: Vec<String> = path
         .split('/')
         .filter(|s| !s.is_empty())
         .map(decode)
         .collect();
-    let (op, path_params) = match resolve(&state.api, method.as_str(), &segments) {
+    let (op, path_params) = match resolve(api, method.as_str(), &segments) {
         Resolved::Operation { op, path_params } => (op, path_params),
-        Resolved::WrongMethod => return reply_to_response(Reply::error(405, "Invalid method")),
-        Resolved::NotFound => return reply_to_response(Reply::error(404, "Resource not found")),
+        Resolved::WrongMethod => return Reply::error(405, "Invalid method"),
+        Resolved::NotFound => return Reply::error(404, "Resource not found"),
     };
-    if user.read_only && *method != Method::GET {
-        return reply_to_response(Reply::error(403, "Write access denied"));
+    if read_only_refused {
+        return Reply::error(403, "Write access denied");
     }
+    let is_form = content_type.is_some_and(|t| {
+        t.split(';').next().is_some_and(|t| {
+            t.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+    });
+    let mut query = query;
     let json_body = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else if is_form {
+        let mut fields = form_pairs(&String::from_utf8_lossy(body));
+        fields.append(&mut query);
+        query = fields;
         None
     } else {
         match serde_json::from_slice::<serde_json::Value>(body) {
             Ok(value @ serde_json::Value::Object(_)) => Some(value),
-            _ => return reply_to_response(Reply::error(400, "Request body is not a JSON object")),
+            _ => return Reply::error(400, "Request body is not a JSON object"),
         }
     };
-    let query: Vec<(String, String)> = query.into_iter().filter(|(k, _)| k != "api_key").collect();
     let params = match crate::params::collect(op, &path_params, &query, json_body.as_ref()) {
         Ok(params) => params,
-        Err(crate::params::Invalid(message)) => {
-            return reply_to_response(Reply::error(400, &message));
-        }
+        Err(crate::params::Invalid(message)) => return Reply::error(400, &message),
     };
     tracing::debug!(operation = %op.qualified_name(), "simulated");
-    reply_to_response(crate::ops::dispatch(&state.world, op, &params))
+    crate::ops::dispatch(world, op, &params)
 }
 
 /// `GET /ari/events?app=a,b&subscribeAll=true`.
 async fn events(State(state): State<AppState>, request: Request) -> Response {
     let query = query_pairs(request.uri().query());
-    if authenticate(&state.users, request.headers(), &query).is_none() {
+    let Some(user) = authenticate(&state.users, request.headers(), &query).cloned() else {
         return unauthorized();
-    }
+    };
     let apps: Vec<String> = query
         .iter()
         .filter(|(k, _)| k == "app")
@@ -253,12 +327,35 @@ async fn events(State(state): State<AppState>, request: Request) -> Response {
             Ok(upgrade) => upgrade,
             Err(rejection) => return rejection.into_response(),
         };
-    let hub = state.hub.clone();
-    upgrade.on_upgrade(move |socket| serve_socket(socket, hub, apps, subscribe_all))
+    upgrade.on_upgrade(move |socket| serve_socket(socket, state, user, apps, subscribe_all))
 }
 
-async fn serve_socket(socket: WebSocket, hub: Hub, apps: Vec<String>, subscribe_all: bool) {
+async fn serve_socket(
+    socket: WebSocket,
+    state: AppState,
+    user: User,
+    apps: Vec<String>,
+    subscribe_all: bool,
+) {
+    let first_app = apps.first().cloned().unwrap_or_default();
+    let hub = state.hub.clone();
     let (id, mut outgoing) = hub.register(apps, subscribe_all);
+    // Requests run one at a time, in order, beside the flow of events.
+    let (requests, mut pending) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let rest = state.rest();
+    let worker_hub = hub.clone();
+    let world = state.world.clone();
+    let worker = tokio::spawn(async move {
+        while let Some(text) = pending.recv().await {
+            let origin = Origin {
+                hub: &worker_hub,
+                connection: id,
+                user: &user,
+                app: &first_app,
+            };
+            answer_frame(&rest, &world, &origin, &text).await;
+        }
+    });
     let (mut sink, mut stream) = socket.split();
     loop {
         tokio::select! {
@@ -275,10 +372,14 @@ async fn serve_socket(socket: WebSocket, hub: Hub, apps: Vec<String>, subscribe_
             },
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(Message::Text(text))) => {
+                    let _ = requests.send(text.as_str().to_owned());
+                }
                 Some(Ok(_)) => {}
             },
         }
     }
+    worker.abort();
     hub.unregister(id);
 }
 

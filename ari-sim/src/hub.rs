@@ -15,10 +15,24 @@ pub enum Outgoing {
     Close,
 }
 
+/// Who opened a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An application connected to `/ari/events`; gone once its socket closes.
+    Inbound,
+    /// Asterisk connects out (`outbound_websocket`): the registration outlives the socket,
+    /// and frames queue while it is down.
+    Outbound,
+}
+
 struct Connection {
+    kind: Kind,
     apps: Vec<String>,
     subscribe_all: bool,
     tx: mpsc::UnboundedSender<Outgoing>,
+    /// While a REST request from this connection runs, its events wait here so that the
+    /// response goes out first (as Asterisk's do: its events travel through other threads).
+    held: Option<Vec<String>>,
 }
 
 #[derive(Default)]
@@ -27,6 +41,8 @@ struct State {
     connections: HashMap<u64, Connection>,
     /// Application -> the connection that holds it (the newest one).
     owners: HashMap<String, u64>,
+    /// Applications served by per-call outbound connections (`per_call_config`).
+    per_call: HashMap<String, Arc<crate::outbound::PerCallEntry>>,
 }
 
 /// Shared by the HTTP side and the world.
@@ -55,6 +71,15 @@ impl Hub {
         apps: Vec<String>,
         subscribe_all: bool,
     ) -> (u64, mpsc::UnboundedReceiver<Outgoing>) {
+        self.register_as(Kind::Inbound, apps, subscribe_all)
+    }
+
+    pub fn register_as(
+        &self,
+        kind: Kind,
+        apps: Vec<String>,
+        subscribe_all: bool,
+    ) -> (u64, mpsc::UnboundedReceiver<Outgoing>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut state = self.lock();
         state.next_id += 1;
@@ -63,17 +88,20 @@ impl Hub {
             if let Some(old) = state.owners.insert(app.clone(), id) {
                 if let Some(conn) = state.connections.get_mut(&old) {
                     conn.apps.retain(|a| a != app);
-                    let frame = frame(&self.asterisk_id, "ApplicationReplaced", Map::new(), app);
-                    let _ = conn.tx.send(Outgoing::Text(frame));
+                    let _ = conn
+                        .tx
+                        .send(Outgoing::Text(self.app_event("ApplicationReplaced", app)));
                 }
             }
         }
         state.connections.insert(
             id,
             Connection {
+                kind,
                 apps,
                 subscribe_all,
                 tx,
+                held: None,
             },
         );
         (id, rx)
@@ -88,6 +116,89 @@ impl Hub {
                 }
             }
         }
+    }
+
+    /// Takes the applications back for an outbound connection that reconnects (another
+    /// connection may have replaced it meanwhile, which then hears `ApplicationReplaced`).
+    pub fn reclaim(&self, id: u64, apps: &[String]) {
+        let mut state = self.lock();
+        if !state.connections.contains_key(&id) {
+            return;
+        }
+        for app in apps {
+            match state.owners.insert(app.clone(), id) {
+                Some(old) if old != id => {
+                    if let Some(conn) = state.connections.get_mut(&old) {
+                        conn.apps.retain(|a| a != app);
+                        let _ = conn
+                            .tx
+                            .send(Outgoing::Text(self.app_event("ApplicationReplaced", app)));
+                    }
+                }
+                _ => {}
+            }
+            if let Some(conn) = state.connections.get_mut(&id) {
+                if !conn.apps.contains(app) {
+                    conn.apps.push(app.clone());
+                }
+            }
+        }
+    }
+
+    /// `ApplicationRegistered` (or another `Application*` event) for one connection, in
+    /// its own field order: `type`, `timestamp`, `application`, `asterisk_id`.
+    pub fn app_event(&self, type_name: &str, app: &str) -> String {
+        let mut out = Map::new();
+        out.insert("type".to_owned(), Value::String(type_name.to_owned()));
+        out.insert("timestamp".to_owned(), Value::String(crate::world::now()));
+        out.insert("application".to_owned(), Value::String(app.to_owned()));
+        out.insert(
+            "asterisk_id".to_owned(),
+            Value::String(self.asterisk_id.to_string()),
+        );
+        Value::Object(out).to_string()
+    }
+
+    /// Queues a frame on one connection (held frames stay behind it).
+    pub fn send_to(&self, id: u64, text: String) {
+        push(&mut self.lock(), id, text);
+    }
+
+    /// Holds the connection's events until [`release`](Self::release).
+    pub fn hold(&self, id: u64) {
+        if let Some(conn) = self.lock().connections.get_mut(&id) {
+            conn.held.get_or_insert_with(Vec::new);
+        }
+    }
+
+    /// Sends `first` (a REST response), then the events held meanwhile.
+    pub fn release(&self, id: u64, first: String) {
+        let mut state = self.lock();
+        if let Some(conn) = state.connections.get_mut(&id) {
+            let held = conn.held.take().unwrap_or_default();
+            for text in std::iter::once(first).chain(held) {
+                let _ = conn.tx.send(Outgoing::Text(text));
+            }
+        }
+    }
+
+    /// The asterisk_id frames carry.
+    pub fn asterisk_id(&self) -> &str {
+        &self.asterisk_id
+    }
+
+    /// Declares `app` a per-call outbound application (`Stasis(app)` opens a socket).
+    pub fn add_per_call(&self, app: &str, entry: Arc<crate::outbound::PerCallEntry>) {
+        self.lock().per_call.insert(app.to_owned(), entry);
+    }
+
+    /// Forgets the per-call applications of one outbound configuration.
+    pub fn remove_per_call(&self, entry: &Arc<crate::outbound::PerCallEntry>) {
+        self.lock().per_call.retain(|_, e| !Arc::ptr_eq(e, entry));
+    }
+
+    pub fn per_call(&self, app: &str) -> Option<Arc<crate::outbound::PerCallEntry>> {
+        self.lock().per_call.get(app).cloned()
     }
 
     pub fn is_registered(&self, app: &str) -> bool {
@@ -116,33 +227,47 @@ impl Hub {
 
     /// Sends an event to one application (dropped when it has no connection, as Asterisk does).
     pub fn send(&self, app: &str, type_name: &str, fields: &Map<String, Value>) {
-        let state = self.lock();
-        if let Some(conn) = state
-            .owners
-            .get(app)
-            .and_then(|id| state.connections.get(id))
-        {
-            let _ = conn.tx.send(Outgoing::Text(frame(
-                &self.asterisk_id,
-                type_name,
-                fields.clone(),
-                app,
-            )));
+        let mut state = self.lock();
+        if let Some(id) = state.owners.get(app).copied() {
+            let text = frame(&self.asterisk_id, type_name, fields.clone(), app);
+            push(&mut state, id, text);
         }
     }
 
-    /// Closes every WebSocket (clients see the connection drop).
+    /// Closes every WebSocket (clients see the connection drop). Outbound connections
+    /// keep their registration and connect again, as Asterisk's do.
     pub fn drop_all(&self) {
         let mut state = self.lock();
         for conn in state.connections.values() {
             let _ = conn.tx.send(Outgoing::Close);
         }
-        state.connections.clear();
-        state.owners.clear();
+        state.connections.retain(|_, c| c.kind == Kind::Outbound);
+        let State {
+            connections,
+            owners,
+            ..
+        } = &mut *state;
+        owners.retain(|_, id| connections.contains_key(id));
     }
 
+    /// Open `/ari/events` connections.
     pub fn connection_count(&self) -> usize {
-        self.lock().connections.len()
+        self.lock()
+            .connections
+            .values()
+            .filter(|c| c.kind == Kind::Inbound)
+            .count()
+    }
+}
+
+fn push(state: &mut State, id: u64, text: String) {
+    if let Some(conn) = state.connections.get_mut(&id) {
+        match &mut conn.held {
+            Some(held) => held.push(text),
+            None => {
+                let _ = conn.tx.send(Outgoing::Text(text));
+            }
+        }
     }
 }
 

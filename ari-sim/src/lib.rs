@@ -16,20 +16,67 @@
 //! # }
 //! ```
 //!
+//! ## REST over the WebSocket
+//!
+//! A `RESTRequest` text frame on `/ari/events` (or on an outbound socket) runs exactly as
+//! the same HTTP request would, with the rights of the connection's user, and is answered
+//! on that socket with a `RESTResponse` (`transaction_id`, `request_id`, `status_code`,
+//! `reason_phrase`, `uri`, `content_type` and `message_body` when there is a body,
+//! `application`, `timestamp`, `asterisk_id`, in that order). Requests on one socket are
+//! answered one at a time, in order; the events a request causes follow its response.
+//! Asterisk 22's answers to odd frames are kept: a `uri` with a leading slash gets
+//! `405 Invalid method`, a query in the `uri` counts, a form body becomes parameters, a
+//! trailing slash gets `404 "ARI URLs do not end with a slash..."` (over HTTP too), a
+//! frame that is not JSON gets a bare `400 Failed to parse request message JSON`.
+//!
+//! ## Outbound WebSockets
+//!
+//! [`Simulator::connect_outbound`] (or `POST /sim/outbound`, or `ari-sim --outbound URL`)
+//! makes the simulator connect out to an application's WebSocket server, as Asterisk 22
+//! does for an `outbound_websocket`: persistent (one socket, events queued while it is
+//! down) or per call (a socket per channel entering `Stasis(app)`, application
+//! `app:<channel name>`). See [`outbound`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), String> {
+//! use std::time::Duration;
+//! use ari_sim::{OutboundConfig, Simulator};
+//! let sim = Simulator::builder().asterisk_id("02:fc:00:00:00:0a").start().await
+//!     .map_err(|e| e.to_string())?;
+//! let handle = sim.connect_outbound(
+//!     OutboundConfig::new("ws://127.0.0.1:9099/", ["outapp"])
+//!         .credentials("asterisk", "secret")
+//!         .reconnect_interval(Duration::from_millis(200)),
+//! )?;
+//! // ... the server gets ApplicationRegistered, then outapp's events ...
+//! handle.stop();
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Deliberate differences from Asterisk: there is no audio (media "plays" for a fixed,
 //! configurable time), phones are simulated (any `PJSIP/<name>` endpoint answers after a
 //! short ring), and operations without simulated behaviour answer with a well-formed
-//! value or their documented "not found" error (see [`ops::STATEFUL`]).
+//! value or their documented "not found" error (see [`ops::STATEFUL`]). Outbound
+//! connections: `wss://` goes through tungstenite's client, which (unlike Asterisk)
+//! refuses a server that selects no subprotocol; the connection timeout is a fixed 5 s;
+//! per-call timings default to the recorded ones (500 ms to `StasisStart`, 3.5 s from
+//! `StasisEnd` to the close) and are configurable; a per-call socket that cannot be
+//! (re)opened after `reconnect_attempts` sends its channel back to the dialplan (one that
+//! runs none is hung up); a REST request over a socket that answers a file gets
+//! `406 Not Acceptable.  Use HTTP GET`, as Asterisk's code does.
 
 pub mod control;
 pub mod dialplan;
 mod http;
 mod hub;
 pub mod ops;
+pub mod outbound;
 mod params;
 mod reply;
 pub mod spec;
 mod world;
+mod wsrest;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -39,6 +86,7 @@ use std::time::Duration;
 pub use control::Control;
 pub use dialplan::Dialplan;
 pub use http::User;
+pub use outbound::{ConnectionType, OutboundConfig, OutboundHandle};
 pub use world::Timing;
 
 /// A running simulator; stops when dropped.
@@ -119,6 +167,12 @@ impl SimulatorBuilder {
         self.timing.media = duration;
         self
     }
+    /// The `asterisk_id` (entity id) on every event (default `02:fc:00:00:00:01`, the
+    /// recordings'): give each of several simulators its own.
+    pub fn asterisk_id(mut self, id: &str) -> Self {
+        self.asterisk_id = id.to_owned();
+        self
+    }
     /// How long a simulated phone rings before answering (default 50 ms).
     pub fn answer_delay(mut self, delay: Duration) -> Self {
         self.timing.answer_delay = delay;
@@ -152,16 +206,24 @@ impl SimulatorBuilder {
             self.dialplan,
         )));
         let faults = Arc::new(Mutex::new(http::Faults::default()));
+        let rest = wsrest::Rest {
+            api: spec::api(),
+            users: Arc::new(users),
+            faults: faults.clone(),
+        };
         let control = Control {
             world: world.clone(),
             hub: hub.clone(),
             faults: faults.clone(),
+            rest: rest.clone(),
+            default_user: user.clone(),
+            outbound: Arc::default(),
         };
         let state = http::AppState {
-            api: spec::api(),
+            api: rest.api.clone(),
             world,
             hub: hub.clone(),
-            users: Arc::new(users),
+            users: rest.users.clone(),
             faults,
             control: control.clone(),
         };
@@ -225,9 +287,20 @@ impl Simulator {
         &self.control
     }
 
+    /// Connects out to an application's WebSocket server, as Asterisk does for an
+    /// `outbound_websocket` (see [`outbound`]). Must be called within a tokio runtime.
+    pub fn connect_outbound(&self, config: OutboundConfig) -> Result<OutboundHandle, String> {
+        self.control.connect_outbound(config)
+    }
+
     /// Stops the server now (it also stops when dropped).
     pub fn stop(mut self) {
+        self.shut_down();
+    }
+
+    fn shut_down(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
+            self.control.stop_outbound();
             let _ = shutdown.send(());
         }
     }
@@ -235,8 +308,6 @@ impl Simulator {
 
 impl Drop for Simulator {
     fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
+        self.shut_down();
     }
 }

@@ -9,12 +9,19 @@ ari-sim: a simulated Asterisk speaking ARI (REST + event WebSocket on one port)
 
 USAGE:
   ari-sim [--listen ADDR] [--user NAME:PASSWORD]... [--read-only NAME]... [--dialplan FILE]
-          [--media-ms N]
+          [--media-ms N] [--asterisk-id ID]
+          [--outbound URL --outbound-apps A,B [--outbound-auth NAME:PASSWORD]
+           [--outbound-per-call] [--outbound-reconnect-ms N] [--outbound-ari-user NAME]]...
+
+--outbound connects out to an application's WebSocket server as Asterisk 22 does for an
+outbound_websocket (persistent unless --outbound-per-call); the --outbound-* flags after it
+configure that connection.
 
 Defaults: --listen 127.0.0.1:8088, users hey:peekaboo and read-only ro:ro, and the
 dialplan of the getting-started guide (7000 -> Stasis(hello,world)).
 Test control: POST /sim/call?exten=7000, /sim/dtmf?channel=ID&digits=1#, /sim/hangup?channel=ID,
-/sim/drop-websockets, /sim/restart, /sim/fail-next?status=500, /sim/delay?ms=N.
+/sim/drop-websockets, /sim/restart, /sim/fail-next?status=500, /sim/delay?ms=N,
+/sim/outbound?url=ws://HOST/PATH&apps=A,B[&type=per_call], /sim/outbound-stop?id=N.
 ";
 
 #[tokio::main]
@@ -34,6 +41,8 @@ async fn run() -> Result<(), String> {
     let mut read_only: Vec<String> = Vec::new();
     let mut dialplan: Option<PathBuf> = None;
     let mut media_ms: Option<u64> = None;
+    let mut asterisk_id: Option<String> = None;
+    let mut outbound: Vec<ari_sim::OutboundConfig> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || {
@@ -51,6 +60,45 @@ async fn run() -> Result<(), String> {
             "--dialplan" => dialplan = Some(PathBuf::from(value()?)),
             "--media-ms" => {
                 media_ms = Some(value()?.parse().map_err(|e| format!("--media-ms: {e}"))?)
+            }
+            "--asterisk-id" => asterisk_id = Some(value()?),
+            "--outbound" => outbound.push(ari_sim::OutboundConfig::new(&value()?, [""; 0])),
+            "--outbound-apps"
+            | "--outbound-auth"
+            | "--outbound-per-call"
+            | "--outbound-reconnect-ms"
+            | "--outbound-ari-user" => {
+                let config = outbound
+                    .last_mut()
+                    .ok_or_else(|| format!("`{flag}` comes after an --outbound URL"))?;
+                match flag.as_str() {
+                    "--outbound-apps" => {
+                        config.apps = value()?
+                            .split(',')
+                            .map(str::trim)
+                            .filter(|a| !a.is_empty())
+                            .map(str::to_owned)
+                            .collect();
+                    }
+                    "--outbound-auth" => {
+                        let v = value()?;
+                        let (name, password) = v
+                            .split_once(':')
+                            .ok_or("--outbound-auth takes NAME:PASSWORD")?;
+                        config.username = name.to_owned();
+                        config.password = password.to_owned();
+                    }
+                    "--outbound-per-call" => {
+                        config.connection_type = ari_sim::ConnectionType::PerCall;
+                    }
+                    "--outbound-reconnect-ms" => {
+                        let ms: u64 = value()?
+                            .parse()
+                            .map_err(|e| format!("--outbound-reconnect-ms: {e}"))?;
+                        config.reconnect_interval = std::time::Duration::from_millis(ms);
+                    }
+                    _ => config.local_ari_user = Some(value()?),
+                }
             }
             "--help" | "-h" => {
                 print!("{USAGE}");
@@ -83,10 +131,19 @@ async fn run() -> Result<(), String> {
     if let Some(ms) = media_ms {
         builder = builder.media_duration(std::time::Duration::from_millis(ms));
     }
+    if let Some(id) = &asterisk_id {
+        builder = builder.asterisk_id(id);
+    }
     let sim = builder
         .start()
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    for config in outbound {
+        let url = config.url.clone();
+        sim.connect_outbound(config)
+            .map_err(|e| format!("--outbound {url}: {e}"))?;
+        println!("ari-sim connecting out to {url}");
+    }
     println!(
         "ari-sim listening on {} (user {})",
         sim.base_url(),

@@ -118,6 +118,9 @@ pub struct World {
     /// Devices whose state may have changed; Asterisk computes device states on its own
     /// thread, so their events follow the burst of channel events that caused them.
     pending_devices: Vec<String>,
+    /// Channels that entered a per-call outbound application: their sockets open once
+    /// the world is released.
+    pub(crate) pending_per_call: Vec<crate::outbound::PerCallStart>,
 }
 
 /// The world, shared by request handlers and timers.
@@ -158,7 +161,23 @@ impl Drop for WorldGuard<'_> {
             return;
         };
         let devices = std::mem::take(&mut guard.pending_devices);
+        let per_call = std::mem::take(&mut guard.pending_per_call);
         drop(guard);
+        if !per_call.is_empty() {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    for start in per_call {
+                        runtime.spawn(crate::outbound::run_per_call(self.shared.clone(), start));
+                    }
+                }
+                Err(_) => {
+                    let mut world = lock(self.shared);
+                    for start in per_call {
+                        world.per_call_failed(&start.channel_id, false);
+                    }
+                }
+            }
+        }
         if devices.is_empty() {
             return;
         }
@@ -196,6 +215,7 @@ impl World {
             mailboxes: BTreeMap::new(),
             app_subscriptions: BTreeMap::new(),
             pending_devices: Vec::new(),
+            pending_per_call: Vec::new(),
         }
     }
 

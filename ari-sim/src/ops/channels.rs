@@ -184,6 +184,7 @@ impl World {
                 .dialplan
                 .step(&cep.context, &cep.exten, cep.priority)
                 .cloned()
+                .or_else(|| self.per_call_context_step(&cep.context, &cep.exten, cep.priority))
             else {
                 self.hangup(id, 16);
                 return;
@@ -203,7 +204,7 @@ impl World {
                     let mut parts = step.data.split(',');
                     let app = parts.next().unwrap_or("").trim().to_owned();
                     let args: Vec<String> = parts.map(str::to_owned).collect();
-                    if self.hub.is_registered(&app) {
+                    if self.hub.is_registered(&app) || self.hub.per_call(&app).is_some() {
                         self.enter_stasis(id, &app, args);
                         return;
                     }
@@ -244,8 +245,73 @@ impl World {
         }
     }
 
-    /// The channel enters a Stasis application: `StasisStart` to that application.
+    /// The channel enters a Stasis application: `StasisStart` to that application. A
+    /// per-call outbound application first opens the channel's own socket.
     pub fn enter_stasis(&mut self, id: &str, app: &str, args: Vec<String>) {
+        if let Some(entry) = self.hub.per_call(app) {
+            if let Some(chan) = self.channels.get(id) {
+                let channel_name = chan.model.name.clone();
+                self.pending_per_call.push(crate::outbound::PerCallStart {
+                    entry,
+                    channel_id: id.to_owned(),
+                    channel_name,
+                    app: app.to_owned(),
+                    args,
+                });
+            }
+            return;
+        }
+        self.enter_stasis_now(id, app, args);
+    }
+
+    /// The context Asterisk makes for a per-call application: `stasis-<app>`, where every
+    /// extension runs `Stasis(<app>)`.
+    fn per_call_context_step(
+        &self,
+        context: &str,
+        exten: &str,
+        priority: i64,
+    ) -> Option<crate::dialplan::Step> {
+        let app = context.strip_prefix("stasis-")?;
+        if priority != 1 || exten == "h" || self.hub.per_call(app).is_none() {
+            return None;
+        }
+        Some(crate::dialplan::Step {
+            app: "Stasis".to_owned(),
+            data: app.to_owned(),
+        })
+    }
+
+    /// The per-call socket is open: the channel enters `<app>:<channel name>`.
+    pub fn per_call_connected(&mut self, id: &str, app: &str, args: Vec<String>) {
+        if self.channels.get(id).is_some_and(|c| c.stasis.is_none()) {
+            self.enter_stasis_now(id, app, args);
+        }
+    }
+
+    /// The per-call socket could not be opened (or reopened): Stasis fails and the
+    /// channel goes on in its dialplan; one that was not running a dialplan hangs up.
+    pub fn per_call_failed(&mut self, id: &str, started: bool) {
+        if !self.channels.contains_key(id) {
+            return;
+        }
+        if started {
+            self.leave_stasis(id);
+        } else {
+            self.set_var_event(id, "STASISSTATUS", "FAILED");
+        }
+        let pbx = self.channels.get(id).is_some_and(|c| c.pbx);
+        if pbx {
+            if let Some(chan) = self.channels.get_mut(id) {
+                chan.model.dialplan.priority += 1;
+            }
+            self.run_dialplan(id);
+        } else {
+            self.hangup(id, 16);
+        }
+    }
+
+    fn enter_stasis_now(&mut self, id: &str, app: &str, args: Vec<String>) {
         self.set_var_event(id, "STASISSTATUS", "");
         let already = self
             .channels
