@@ -12,7 +12,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ari_examples::{Cleanup, step, target, wait_for};
+use ari_examples::{Cleanup, at, step, target, wait_for};
 use ari_sdk::{ChannelState, Client, Event, EventStream, Transport};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -40,11 +40,6 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Names the step in an error.
-fn at<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
-    move |e| format!("{what}: {e}")
 }
 
 /// "Dial 7000": the `;1` half goes to `phone`, the `;2` half runs the dialplan into

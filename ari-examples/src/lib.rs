@@ -188,6 +188,11 @@ impl Cleanup {
     }
 }
 
+/// Names the step in an error: `.map_err(at("answer"))`.
+pub fn at<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
+    move |e| format!("{what}: {e}")
+}
+
 /// Prints a step heading.
 pub fn step(n: u32, text: &str) {
     println!("\n== Step {n}: {text}");

@@ -68,6 +68,50 @@ fn walkthrough_runs_every_step_against_the_simulator() {
 }
 
 #[test]
+fn walkthrough_runs_with_rest_over_the_websocket() {
+    let output = run("walkthrough", &["--transport", "websocket"], None);
+    let text = text(&output);
+    assert!(output.status.success(), "{text}");
+    for expected in [
+        "REST requests travel over the event WebSocket",
+        "== Step 10:",
+        "args=[\"world\"]",
+        "-> 201 playback ",
+        "PlaybackFinished",
+        "ChannelEnteredBridge",
+        "Walkthrough complete",
+    ] {
+        assert!(text.contains(expected), "`{expected}` missing:\n{text}");
+    }
+}
+
+#[test]
+fn walkthrough_outbound_runs_in_both_connection_types() {
+    for (args, application) in [
+        (&[][..], "for application hello\n"),
+        (&["--per-call"][..], "for application hello:PJSIP/"),
+    ] {
+        let output = run("walkthrough_outbound", args, None);
+        let text = text(&output);
+        assert!(output.status.success(), "{args:?}: {text}");
+        for expected in [
+            application,
+            "ApplicationRegistered",
+            "StasisStart",
+            "RESTRequest POST channels/",
+            "PlaybackFinished",
+            "StasisEnd",
+            "Outbound walkthrough complete",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{args:?}: `{expected}` missing:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
 fn events_prints_one_json_event_per_line() {
     let output = run("events", &["--app", "hello", "--count", "3"], None);
     assert!(output.status.success(), "{}", text(&output));
