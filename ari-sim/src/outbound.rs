@@ -568,6 +568,8 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 
 /// Waits `interval`, or returns false when stopped first.
 async fn pause(interval: Duration, stop: &mut watch::Receiver<bool>) -> bool {
+    // A zero interval would spin; Asterisk's smallest is a millisecond.
+    let interval = interval.max(Duration::from_millis(1));
     tokio::select! {
         () = tokio::time::sleep(interval) => true,
         () = stopped(stop) => false,
