@@ -188,16 +188,16 @@ impl Hub {
     }
 
     /// Declares `app` a per-call outbound application (`Stasis(app)` opens a socket).
-    pub fn add_per_call(&self, app: &str, entry: Arc<crate::outbound::PerCallEntry>) {
+    pub(crate) fn add_per_call(&self, app: &str, entry: Arc<crate::outbound::PerCallEntry>) {
         self.lock().per_call.insert(app.to_owned(), entry);
     }
 
     /// Forgets the per-call applications of one outbound configuration.
-    pub fn remove_per_call(&self, entry: &Arc<crate::outbound::PerCallEntry>) {
+    pub(crate) fn remove_per_call(&self, entry: &Arc<crate::outbound::PerCallEntry>) {
         self.lock().per_call.retain(|_, e| !Arc::ptr_eq(e, entry));
     }
 
-    pub fn per_call(&self, app: &str) -> Option<Arc<crate::outbound::PerCallEntry>> {
+    pub(crate) fn per_call(&self, app: &str) -> Option<Arc<crate::outbound::PerCallEntry>> {
         self.lock().per_call.get(app).cloned()
     }
 

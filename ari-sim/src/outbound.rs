@@ -215,7 +215,7 @@ impl OutboundHandle {
 }
 
 /// What a per-call application needs when a channel enters it.
-pub struct PerCallEntry {
+pub(crate) struct PerCallEntry {
     config: Arc<OutboundConfig>,
     rest: Rest,
     user: User,
@@ -224,7 +224,7 @@ pub struct PerCallEntry {
 }
 
 /// A channel waiting in `Stasis(app)` for its per-call socket.
-pub struct PerCallStart {
+pub(crate) struct PerCallStart {
     pub entry: Arc<PerCallEntry>,
     pub channel_id: String,
     pub channel_name: String,
@@ -568,6 +568,8 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 
 /// Waits `interval`, or returns false when stopped first.
 async fn pause(interval: Duration, stop: &mut watch::Receiver<bool>) -> bool {
+    // A zero interval would spin; Asterisk's smallest is a millisecond.
+    let interval = interval.max(Duration::from_millis(1));
     tokio::select! {
         () = tokio::time::sleep(interval) => true,
         () = stopped(stop) => false,
@@ -656,7 +658,7 @@ async fn run_persistent(
 }
 
 /// A channel entered a per-call application: its own socket, then `StasisStart`.
-pub async fn run_per_call(world: Shared, start: PerCallStart) {
+pub(crate) async fn run_per_call(world: Shared, start: PerCallStart) {
     let entry = start.entry.clone();
     let config = entry.config.clone();
     let mut stop = entry.stop.clone();
