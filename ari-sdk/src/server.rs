@@ -9,6 +9,9 @@
 //! the credentials this server checks) and `ari.conf` (`type=outbound_websocket`, the
 //! applications, and the local ARI user whose rights the requests get).
 //!
+//! The server speaks plain `ws://`: keep it on loopback beside Asterisk (the default), or
+//! put a TLS terminator in front of it when Asterisk runs elsewhere (`uri=wss://...`).
+//!
 //! Both of Asterisk's connection types work:
 //! - `persistent`: one connection per Asterisk. Its first event is
 //!   `ApplicationRegistered`; after a reconnect Asterisk first replays the events it queued.
