@@ -5,10 +5,7 @@
 //!   of a typed dispatch: "dispatch for free");
 //! - `serde_json_value`: `serde_json::from_str::<serde_json::Value>`;
 //! - `asterisk_rs_ari`: `serde_json::from_str::<asterisk_rs_ari::AriMessage>`, the other
-//!   client's own typed decoding;
-//! - `sdk_with_type_peek`: not ari-sdk, a what-if: its algorithm with the fallback for
-//!   frames whose `type` is not the first member (27% of the real corpus) replaced by a
-//!   skipping peek at `type` instead of a whole `serde_json::Value` and a second parse.
+//!   client's own typed decoding.
 //!
 //! One criterion iteration decodes the whole corpus; throughput is in bytes. After the
 //! criterion group, an interleaved run of the four prints events/s, MB/s and the ratios.
@@ -59,21 +56,11 @@ fn asterisk_rs(frames: &[Frame]) -> usize {
         .count()
 }
 
-/// Not ari-sdk: its algorithm with the slow path for frames whose `type` is not the first
-/// member replaced by a skipping peek (see `ari_bench::decode_event_peeking`).
-fn peeking(frames: &[Frame]) -> usize {
-    frames
-        .iter()
-        .filter(|f| black_box(ari_bench::decode_event_peeking(black_box(&f.text))).is_some())
-        .count()
-}
-
-const PASSES: [(&str, Pass); 5] = [
+const PASSES: [(&str, Pass); 4] = [
     ("ari_sdk_decode_event", sdk),
     ("direct_struct", direct),
     ("serde_json_value", value),
     ("asterisk_rs_ari", asterisk_rs),
-    ("sdk_with_type_peek", peeking),
 ];
 
 fn bench(c: &mut Criterion, corpus: &Corpus) {
@@ -153,12 +140,6 @@ fn summary(corpus: &Corpus) {
         speed(3) / speed(2),
         median[0] / median[1],
     );
-    println!(
-        "what-if (not ari-sdk) sdk_with_type_peek: {:.2}x Value, {:.2}x asterisk-rs-ari, time / direct struct = {:.3}x",
-        speed(4) / speed(2),
-        speed(4) / speed(3),
-        median[4] / median[1],
-    );
     let (first, later): (Vec<Frame>, Vec<Frame>) =
         frames.iter().cloned().partition(Frame::type_first);
     for (what, subset) in [("`type` first", &first), ("`type` not first", &later)] {
@@ -170,7 +151,7 @@ fn summary(corpus: &Corpus) {
         let m = medians(subset, reps, rounds);
         let n = subset.len() as f64;
         println!(
-            "frames with {what} ({} of {}): ns/event sdk {:.0}, direct {:.0}, Value {:.0}, asterisk-rs-ari {:.0}, peek {:.0}; \
+            "frames with {what} ({} of {}): ns/event sdk {:.0}, direct {:.0}, Value {:.0}, asterisk-rs-ari {:.0}; \
              sdk / direct time = {:.3}x, sdk vs Value = {:.2}x, sdk vs asterisk-rs-ari = {:.2}x",
             subset.len(),
             frames.len(),
@@ -178,7 +159,6 @@ fn summary(corpus: &Corpus) {
             m[1] / n * 1e9,
             m[2] / n * 1e9,
             m[3] / n * 1e9,
-            m[4] / n * 1e9,
             m[0] / m[1],
             m[2] / m[0],
             m[3] / m[0],

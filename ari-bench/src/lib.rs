@@ -8,7 +8,6 @@
 
 pub mod sim_setup;
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -27,7 +26,7 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// Whether `type` is the frame's first member (ari-sdk's fast path).
+    /// Whether `type` is the frame's first member.
     pub fn type_first(&self) -> bool {
         leading_type(&self.text).is_some()
     }
@@ -115,22 +114,11 @@ macro_rules! direct_decoders {
                 _ => None,
             }
         }
-
-        /// A known type's payload into its boxed `Event` variant, as ari-sdk's generated
-        /// `decode_known` does; `None` for a type this spec does not list.
-        pub fn decode_known(type_name: &str, json: &str) -> Option<serde_json::Result<ari_sdk::Event>> {
-            match type_name {
-                $(stringify!($name) => Some(
-                    serde_json::from_str::<ari_sdk::$name>(json)
-                        .map(|e| ari_sdk::Event::$name(Box::new(e)))
-                ),)*
-                _ => None,
-            }
-        }
     };
 }
 
-/// ari-sdk's first-bytes scan: `"type": "Name"` as the first member, without escapes.
+/// `"type": "Name"` as the first member, without escapes: splits the corpus into frames
+/// in Asterisk's usual order and the others, reported apart.
 pub fn leading_type(text: &str) -> Option<&str> {
     let rest = text.trim_start().strip_prefix('{')?.trim_start();
     let rest = rest
@@ -140,31 +128,6 @@ pub fn leading_type(text: &str) -> Option<&str> {
     let rest = rest.trim_start().strip_prefix('"')?;
     let end = rest.find(['"', '\\'])?;
     (rest.as_bytes()[end] == b'"').then(|| &rest[..end])
-}
-
-/// The `type` member wherever it stands, borrowed from the frame, found by one pass that
-/// skips every other member without building anything (no allocation unless the name
-/// holds escapes).
-pub fn peek_type(text: &str) -> Option<Cow<'_, str>> {
-    #[derive(serde::Deserialize)]
-    struct Tag<'a> {
-        #[serde(borrow, rename = "type")]
-        type_name: Cow<'a, str>,
-    }
-    match leading_type(text) {
-        Some(name) => Some(Cow::Borrowed(name)),
-        None => serde_json::from_str::<Tag<'_>>(text)
-            .ok()
-            .map(|t| t.type_name),
-    }
-}
-
-/// ari-sdk's algorithm for known types with the slow path replaced: a frame whose `type`
-/// is not the first member is read by [`peek_type`] (one skipping pass, no allocation)
-/// instead of a whole `serde_json::Value` followed by a second, typed parse.
-pub fn decode_event_peeking(text: &str) -> Option<ari_sdk::Event> {
-    let type_name = peek_type(text)?;
-    decode_known(&type_name, text)?.ok()
 }
 
 direct_decoders! {
@@ -325,11 +288,6 @@ mod tests {
             assert!((frame.direct)(&frame.text), "{}", frame.type_name);
             let event = ari_sdk::decode_event(&frame.text).expect("typed");
             assert_eq!(event.type_name(), frame.type_name);
-            assert_eq!(decode_event_peeking(&frame.text), Some(event));
-            assert_eq!(
-                peek_type(&frame.text).as_deref(),
-                Some(frame.type_name.as_str())
-            );
         }
     }
 
@@ -337,14 +295,6 @@ mod tests {
     fn leading_type_only_reads_a_first_member() {
         assert_eq!(leading_type(r#" { "type" : "Dial", "x": 1}"#), Some("Dial"));
         assert_eq!(leading_type(r#"{"x":1,"type":"Dial"}"#), None);
-        assert_eq!(
-            peek_type(r#"{"x":{"type":"No"},"type":"Dial"}"#).as_deref(),
-            Some("Dial")
-        );
-        assert_eq!(
-            peek_type(r#"{"type":"Di\u0061l"}"#).as_deref(),
-            Some("Dial")
-        );
     }
 
     #[test]
