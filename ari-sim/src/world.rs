@@ -429,8 +429,9 @@ impl World {
     /// `DeviceStateChanged` for each device a change touched (once per change, as
     /// Asterisk does), with the state its channels give it now.
     fn publish_device_states(&mut self, devices: &[String]) {
+        let states = self.device_states_of(devices);
         for device in devices {
-            let state = self.device_state_of(device);
+            let state = states.get(device.as_str()).copied().unwrap_or("NOT_INUSE");
             let source = format!("deviceState:{device}");
             let mut targets: Vec<String> = self
                 .app_subscriptions
@@ -447,27 +448,39 @@ impl World {
         }
     }
 
-    /// A device's state from its channels' states, the way Asterisk aggregates them.
-    fn device_state_of(&self, device: &str) -> &'static str {
-        let (mut in_use, mut ringing, mut busy) = (false, false, false);
+    /// The states of `devices` from their channels' states, the way Asterisk aggregates
+    /// them: one pass over the channels for a whole batch of changes, the device name of
+    /// each channel borrowed, not built.
+    fn device_states_of<'a>(&self, devices: &'a [String]) -> HashMap<&'a str, &'static str> {
+        // (in use, ringing, busy) per device.
+        let mut flags: HashMap<&str, (bool, bool, bool)> = devices
+            .iter()
+            .map(|d| (d.as_str(), Default::default()))
+            .collect();
         for chan in self.channels.values() {
-            if device_of(&chan.model.name) != device {
+            let Some((in_use, ringing, busy)) = flags.get_mut(device_name(&chan.model.name)) else {
                 continue;
-            }
+            };
             match chan.model.state {
                 ChannelState::Down => {}
-                ChannelState::Ringing | ChannelState::PreRing => ringing = true,
-                ChannelState::Busy => busy = true,
-                _ => in_use = true,
+                ChannelState::Ringing | ChannelState::PreRing => *ringing = true,
+                ChannelState::Busy => *busy = true,
+                _ => *in_use = true,
             }
         }
-        match (in_use, ringing, busy) {
-            (true, true, _) => "RINGINUSE",
-            (true, false, _) => "INUSE",
-            (false, true, _) => "RINGING",
-            (false, false, true) => "BUSY",
-            _ => "NOT_INUSE",
-        }
+        flags
+            .into_iter()
+            .map(|(device, flags)| {
+                let state = match flags {
+                    (true, true, _) => "RINGINUSE",
+                    (true, false, _) => "INUSE",
+                    (false, true, _) => "RINGING",
+                    (false, false, true) => "BUSY",
+                    _ => "NOT_INUSE",
+                };
+                (device, state)
+            })
+            .collect()
     }
 
     pub fn set_var_event(&self, id: &str, variable: &str, value: &str) {
@@ -483,12 +496,15 @@ impl World {
 /// tell channels of one device apart (`Local/7000@default-00000001;2` ->
 /// `Local/7000@default`).
 pub fn device_of(channel_name: &str) -> String {
+    device_name(channel_name).to_owned()
+}
+
+/// [`device_of`], borrowed from the channel name.
+fn device_name(channel_name: &str) -> &str {
     let base = channel_name.split(';').next().unwrap_or(channel_name);
     match base.rsplit_once('-') {
-        Some((device, suffix)) if suffix.chars().all(|c| c.is_ascii_hexdigit()) => {
-            device.to_owned()
-        }
-        _ => base.to_owned(),
+        Some((device, suffix)) if suffix.chars().all(|c| c.is_ascii_hexdigit()) => device,
+        _ => base,
     }
 }
 

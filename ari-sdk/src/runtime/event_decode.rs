@@ -1,8 +1,10 @@
 //! Event frames -> the generated `Event` enum, in one pass for known types.
 //!
-//! Real Asterisk writes `type` as the first key, so the type is read from the first bytes
-//! and the whole text is decoded straight into the right struct. Frames in another key
-//! order take a slower path through `serde_json::Value`, with the same result.
+//! The type is found by a lexical pass that borrows it from the frame (Asterisk usually
+//! writes `type` first, but not always: `ChannelVarset` and `ChannelHangupRequest` start
+//! with other members), then the whole text is decoded once, straight into the right struct.
+//! Only frames that pass cannot read (escapes in a key or in the type, not an object, no
+//! type) and types the spec does not list take the path through `serde_json::Value`.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -63,20 +65,101 @@ pub fn decode_payload<T: DeserializeOwned>(json: &str) -> Result<T, PayloadError
     }
 }
 
-/// Reads `"type": "Name"` when it is the first member and holds no escapes.
-fn leading_type<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    let rest = text.trim_start().strip_prefix('{')?.trim_start();
-    let rest = rest
-        .strip_prefix('"')?
-        .strip_prefix(key)?
-        .strip_prefix('"')?;
-    let rest = rest
-        .trim_start()
-        .strip_prefix(':')?
-        .trim_start()
-        .strip_prefix('"')?;
-    let end = rest.find(['"', '\\'])?;
-    (rest.as_bytes()[end] == b'"').then(|| &rest[..end])
+/// The index just past the JSON whitespace at `i`.
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// For the string whose opening quote is at `i`: the index of its closing quote, and
+/// whether it holds escapes.
+fn string_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
+    let mut j = i + 1;
+    let mut escaped = false;
+    loop {
+        j += b.get(j..)?.iter().position(|&c| c == b'"' || c == b'\\')?;
+        if b[j] == b'"' {
+            return Some((j, escaped));
+        }
+        escaped = true;
+        j += 2;
+    }
+}
+
+/// The index just past the value starting at `i`, found lexically: strings and nesting are
+/// followed, nothing is checked or built (the typed pass that follows checks everything).
+fn skip_value(b: &[u8], i: usize) -> Option<usize> {
+    match *b.get(i)? {
+        b'"' => string_end(b, i).map(|(end, _)| end + 1),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            loop {
+                match *b.get(j)? {
+                    b'"' => j = string_end(b, j)?.0,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+        }
+        _ => {
+            let len = b[i..]
+                .iter()
+                .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+                .unwrap_or(b.len() - i);
+            (len > 0).then_some(i + len)
+        }
+    }
+}
+
+/// The text of the top-level string member `key` (`"type": "Name"`), borrowed from the
+/// frame: the members before it are skipped over without being decoded and those after it
+/// are not read, so finding the type allocates nothing whatever the key order. `None` when
+/// the text is not an object, the member is missing or not a string, or a key or the
+/// value holds escapes: the caller then takes the general path.
+fn find_member<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let b = text.as_bytes();
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    loop {
+        i = skip_ws(b, i + 1);
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let (name_end, name_escaped) = string_end(b, i)?;
+        let is_key = &b[i + 1..name_end] == key.as_bytes();
+        if name_escaped {
+            return None;
+        }
+        i = skip_ws(b, name_end + 1);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(b, i + 1);
+        if is_key {
+            if b.get(i) != Some(&b'"') {
+                return None;
+            }
+            let (end, escaped) = string_end(b, i)?;
+            // Both ends are ASCII quotes, so the slice falls on character boundaries.
+            return (!escaped).then(|| &text[i + 1..end]);
+        }
+        i = skip_ws(b, skip_value(b, i)?);
+        if b.get(i) != Some(&b',') {
+            return None;
+        }
+    }
 }
 
 /// Decodes one WebSocket text frame.
@@ -89,7 +172,7 @@ pub fn decode_event<E: EventSet>(text: &str) -> Result<E, Error> {
             frame: quote_body(text.as_bytes()),
         }))
     };
-    if let Some(type_name) = leading_type(text, E::DISCRIMINATOR) {
+    if let Some(type_name) = find_member(text, E::DISCRIMINATOR) {
         match E::decode_known(type_name, text) {
             Some(Ok(event)) => return Ok(event),
             Some(Err(e)) => return Err(fail(Some(type_name), e.path, e.message)),
@@ -166,21 +249,34 @@ pub fn serialize_tagged<S: serde::Serializer, T: Serialize>(
 
 #[cfg(test)]
 mod tests {
-    use super::leading_type;
+    use super::find_member;
 
     #[test]
-    fn leading_type_reads_only_a_plain_first_member() {
+    fn find_member_reads_the_type_wherever_it_is() {
         assert_eq!(
-            leading_type(r#"{"type":"StasisStart","x":1}"#, "type"),
+            find_member(r#"{"type":"StasisStart","x":1}"#, "type"),
             Some("StasisStart")
         );
         assert_eq!(
-            leading_type(" {\n \"type\" : \"Dial\" }", "type"),
+            find_member(" {\n \"type\" : \"Dial\" }", "type"),
             Some("Dial")
         );
-        assert_eq!(leading_type(r#"{"x":1,"type":"Dial"}"#, "type"), None);
-        assert_eq!(leading_type(r#"{"type":"Di\u0061l"}"#, "type"), None);
-        assert_eq!(leading_type(r#"{"type":"#, "type"), None);
-        assert_eq!(leading_type(r#"{"types":"Dial"}"#, "type"), None);
+        assert_eq!(
+            find_member(r#"{"x":1,"type":"Dial"}"#, "type"),
+            Some("Dial")
+        );
+        // Members before it are skipped whole: nested objects and arrays, strings holding
+        // quotes, brackets and the key itself, literals.
+        let later = r#"{"channel":{"type":"no","x":[1,{"y":"}"}]},"v":"a\"type\":\"no\"]","n":-1.5e3,"t":true,"z":null,"type":"ChannelVarset"}"#;
+        assert_eq!(find_member(later, "type"), Some("ChannelVarset"));
+        assert_eq!(find_member(r#"{"types":"Dial"}"#, "type"), None);
+        assert_eq!(find_member(r#"{"x":{"type":"Dial"}}"#, "type"), None);
+        assert_eq!(find_member(r#"{"type":"Di\u0061l"}"#, "type"), None);
+        assert_eq!(find_member(r#"{"\u0074ype":"Dial"}"#, "type"), None);
+        assert_eq!(find_member(r#"{"type":3}"#, "type"), None);
+        assert_eq!(find_member(r#"{"type":"#, "type"), None);
+        assert_eq!(find_member(r#"{"x":[1,2"#, "type"), None);
+        assert_eq!(find_member(r#"["type","Dial"]"#, "type"), None);
+        assert_eq!(find_member("", "type"), None);
     }
 }
