@@ -754,3 +754,100 @@ fn deeply_nested_json_is_an_error_not_a_stack_overflow() {
         "{error}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Rust names the generated code needs for itself
+// ---------------------------------------------------------------------------------------
+
+/// Adds a query parameter named `name` to `GET /channels/{channelId}`.
+fn add_channel_get_param(d: &mut BTreeMap<String, Value>, name: &str) {
+    let op = &mut doc(d, "channels.json")["apis"][2]["operations"][0];
+    assert_eq!(op["nickname"], "get");
+    op["parameters"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": name, "paramType": "query", "dataType": "string"}));
+}
+
+#[test]
+fn parameters_that_collide_as_rust_names() {
+    // `channel_id` and `channelId` both become the argument `channel_id`.
+    expect_error(
+        |d| add_channel_get_param(d, "channel_id"),
+        "channels.json",
+        "apis[2].operations[0].parameters[1].name",
+        "`channel_id` and `channelId` both become the Rust name `channel_id`",
+    );
+}
+
+#[test]
+fn parameters_named_like_the_builders_own_variables() {
+    for name in ["client", "call"] {
+        expect_error(
+            |d| add_channel_get_param(d, name),
+            "channels.json",
+            "apis[2].operations[0].parameters[1].name",
+            "a name the generated request builder uses itself",
+        );
+    }
+}
+
+#[test]
+fn a_nickname_that_is_a_method_of_every_accessor() {
+    expect_error(
+        |d| doc(d, "channels.json")["apis"][3]["operations"][0]["nickname"] = json!("new"),
+        "channels.json",
+        "apis[3].operations[0].nickname",
+        "the method `new` every resource accessor already has",
+    );
+}
+
+#[test]
+fn a_nickname_that_is_a_method_of_every_handle() {
+    // `GET /channels/{channelId}` is on the channel handle, which has `events()` already.
+    expect_error(
+        |d| doc(d, "channels.json")["apis"][2]["operations"][0]["nickname"] = json!("events"),
+        "channels.json",
+        "apis[2].path",
+        "`channels.events` would be the method `events` of the handle for `/channels/{channelId}`",
+    );
+}
+
+#[test]
+fn two_declarations_that_become_one_module() {
+    expect_error(
+        |d| {
+            doc(d, "resources.json")["apis"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"path": "/api-docs/Channels.{format}"}));
+            d.insert(
+                "Channels.json".to_owned(),
+                json!({"apis": [], "models": {}}),
+            );
+        },
+        "resources.json",
+        "apis[11].path",
+        "`Channels.json` and `channels.json` both become the Rust module `channels`",
+    );
+}
+
+#[test]
+fn a_keyword_file_name_and_a_single_id_named_id_generate() {
+    let text = json!({"apis": [{"path": "/things/{id}", "operations": [
+        {"httpMethod": "GET", "nickname": "get", "responseClass": "void", "parameters": [
+            {"name": "id", "paramType": "path", "dataType": "string", "required": true}]}]}]});
+    let files = build_with_extra("type.json", text.to_string()).expect("generates");
+    assert!(files.contains_key("type_resource.rs"), "{:?}", files.keys());
+    assert!(files["mod.rs"].contains("pub mod type_resource"));
+    let handles = &files["handles.rs"];
+    let start = handles
+        .find("impl ThingHandle")
+        .expect("a handle for /things/{id}");
+    let end = handles[start..].find("\n}\n").unwrap() + start;
+    assert_eq!(
+        handles[start..end].matches("pub fn id(").count(),
+        1,
+        "one getter for the id"
+    );
+}
