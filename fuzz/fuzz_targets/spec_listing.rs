@@ -6,7 +6,5 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let listing = String::from_utf8_lossy(data);
-    check_spec(&listing, |name| {
-        api_docs().get(name).cloned()
-    });
+    check_spec(&listing, |name| api_docs().get(name).cloned());
 });

@@ -18,12 +18,18 @@ pub fn api_docs() -> &'static BTreeMap<String, String> {
         for entry in std::fs::read_dir(&dir).expect("api-docs/22 of the checkout") {
             let path = entry.expect("a readable folder").path();
             if path.extension().is_some_and(|e| e == "json") {
-                let name = path.file_name().and_then(|n| n.to_str()).expect("a file name");
+                let name = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .expect("a file name");
                 let text = std::fs::read_to_string(&path).expect("a readable file");
                 docs.insert(name.to_owned(), text);
             }
         }
-        assert!(docs.contains_key("resources.json"), "api-docs/22 is complete");
+        assert!(
+            docs.contains_key("resources.json"),
+            "api-docs/22 is complete"
+        );
         docs
     })
 }
