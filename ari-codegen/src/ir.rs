@@ -3,7 +3,7 @@
 //! This is the one place that knows the dialect's quirks: emitters, the simulator and
 //! the API diff read only these types, never raw JSON.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use crate::error::SpecError;
 use crate::names;
@@ -299,6 +299,9 @@ struct Builder {
     enums: Vec<EnumDef>,
     /// (parameter name, values) -> enum name, so operations share parameter enums.
     param_enums: HashMap<(String, Vec<String>), String>,
+    /// (resource, nickname) -> (file, JSON location of the operation's `path`), for errors
+    /// found once operations are grouped under handles.
+    op_locations: HashMap<(String, String), (String, String)>,
 }
 
 struct Loc<'a> {
@@ -349,8 +352,27 @@ impl Builder {
         let hierarchy = self.event_hierarchy(spec)?;
 
         // Pass 2: resources and operations.
-        let mut resources = Vec::new();
-        for decl in &spec.declarations {
+        let mut resources: Vec<Resource> = Vec::new();
+        let mut modules: HashMap<String, String> = HashMap::new();
+        for (d, decl) in spec.declarations.iter().enumerate() {
+            let listed = Loc {
+                file: "resources.json",
+                path: format!("apis[{d}].path"),
+            };
+            let name = decl.file.trim_end_matches(".json");
+            if let Some(problem) = names::item_name_problem(name) {
+                return Err(listed.err(format!(
+                    "the file name `{}` cannot name the resource's Rust module and type: {problem}",
+                    decl.file
+                )));
+            }
+            let module = names::module_name(name);
+            if let Some(other) = modules.insert(module.clone(), decl.file.clone()) {
+                return Err(listed.err(format!(
+                    "`{}` and `{other}` both become the Rust module `{module}`",
+                    decl.file
+                )));
+            }
             resources.push(self.resource(decl)?);
         }
 
@@ -419,7 +441,7 @@ impl Builder {
                 .retain(|f| !event_base_fields.iter().any(|b| b.name == f.name));
         }
 
-        let handles = handles(&mut resources)?;
+        let handles = handles(&mut resources, &self.op_locations)?;
         check_rust_names(&models, &events, &self.enums)?;
         let resource_kinds = resource_kinds(&handles, &models);
 
@@ -437,68 +459,152 @@ impl Builder {
     }
 
     fn event_hierarchy(&self, spec: &Spec) -> Result<Hierarchy, SpecError> {
+        // Every model, in file order (so errors are deterministic).
+        let mut order: Vec<(&str, &str, &spec::Model)> = Vec::new();
         let mut models: HashMap<&str, (&str, &spec::Model)> = HashMap::new();
         for decl in &spec.declarations {
             for (name, model) in decl.api.models.iter() {
+                order.push((name, &decl.file, model));
                 models.insert(name, (&decl.file, model));
             }
         }
-        // Children from `subTypes`, and from `extends` (Asterisk 12.0).
-        let mut children: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for (name, (file, model)) in &models {
+        // Parent -> child edges from `subTypes`, and from `extends` (Asterisk 12.0), each
+        // with the key that makes it; an edge written both ways counts once.
+        let mut children: HashMap<&str, Vec<SubTypeEdge>> = HashMap::new();
+        for &(name, file, model) in &order {
             for (i, sub) in model.sub_types.iter().enumerate() {
-                if !models.contains_key(sub.as_str()) {
+                let Some((&child, _)) = models.get_key_value(sub.as_str()) else {
                     return Err(SpecError::new(
                         file,
                         format!("models.{name}.subTypes[{i}]"),
                         format!("sub-type `{sub}` is not a model"),
                     ));
-                }
-                children.entry(name).or_default().push(sub);
+                };
+                add_edge(
+                    &mut children,
+                    name,
+                    SubTypeEdge {
+                        child,
+                        file,
+                        key: format!("models.{name}.subTypes"),
+                        entry: format!("models.{name}.subTypes[{i}]"),
+                    },
+                );
             }
             if let Some(parent) = &model.extends {
-                if !models.contains_key(parent.as_str()) {
+                let Some((&parent, _)) = models.get_key_value(parent.as_str()) else {
                     return Err(SpecError::new(
                         file,
                         format!("models.{name}.extends"),
                         format!("parent `{parent}` is not a model"),
                     ));
-                }
-                let list = children.entry(parent.as_str()).or_default();
-                if !list.contains(name) {
-                    list.push(name);
-                }
+                };
+                let key = format!("models.{name}.extends");
+                add_edge(
+                    &mut children,
+                    parent,
+                    SubTypeEdge {
+                        child: name,
+                        file,
+                        key: key.clone(),
+                        entry: key,
+                    },
+                );
             }
         }
-        let mut roots: Vec<&str> = models
+        let mut roots: Vec<&str> = order
             .iter()
-            .filter(|(_, (_, m))| m.discriminator.is_some())
-            .map(|(n, _)| *n)
+            .filter(|(_, _, m)| m.discriminator.is_some())
+            .map(|(n, _, _)| *n)
             .collect();
         roots.sort();
-        let Some(root) = roots.first().copied() else {
-            // A spec without events (a partial folder) still generates resources and models.
-            return Ok(Hierarchy::default());
-        };
         if roots.len() > 1 {
             let (file, _) = models[roots[1]];
             return Err(SpecError::new(
                 file,
                 format!("models.{}.discriminator", roots[1]),
-                format!("a second discriminated base model besides `{root}` is not supported"),
+                format!(
+                    "a second discriminated base model besides `{}` is not supported",
+                    roots[0]
+                ),
             ));
         }
+
+        // No cycles anywhere: a depth-first walk from the root, then from every other model,
+        // visiting each model once (sub-type diamonds stay linear).
+        let mut state: HashMap<&str, Visit> = HashMap::new();
+        let starts = roots
+            .iter()
+            .copied()
+            .chain(order.iter().map(|(n, _, _)| *n));
+        for start in starts {
+            if state.contains_key(start) {
+                continue;
+            }
+            state.insert(start, Visit::OnPath);
+            let mut path: Vec<(&str, usize)> = vec![(start, 0)];
+            while let Some((node, next)) = path.last_mut() {
+                let node = *node;
+                let Some(edge) = children.get(node).and_then(|kids| kids.get(*next)) else {
+                    state.insert(node, Visit::Done);
+                    path.pop();
+                    continue;
+                };
+                *next += 1;
+                match state.get(edge.child) {
+                    Some(Visit::OnPath) => {
+                        let names: Vec<&str> = path.iter().map(|(n, _)| *n).collect();
+                        return Err(SpecError::new(
+                            edge.file,
+                            edge.key.clone(),
+                            format!("sub-type cycle: {} -> {}", names.join(" -> "), edge.child),
+                        ));
+                    }
+                    Some(Visit::Done) => {}
+                    None => {
+                        state.insert(edge.child, Visit::OnPath);
+                        path.push((edge.child, 0));
+                    }
+                }
+            }
+        }
+        // One parent per model: fields and events are inherited along a single line.
+        let mut parent_of: HashMap<&str, &str> = HashMap::new();
+        for &(name, _, _) in &order {
+            for edge in children.get(name).into_iter().flatten() {
+                if let Some(first) = parent_of.insert(edge.child, name) {
+                    return Err(SpecError::new(
+                        edge.file,
+                        edge.entry.clone(),
+                        format!(
+                            "model `{}` is a sub-type of both `{first}` and `{name}`; a model \
+                             can have one parent only",
+                            edge.child
+                        ),
+                    ));
+                }
+            }
+        }
+
+        let Some(root) = roots.first().copied() else {
+            // A spec without events (a partial folder) still generates resources and models.
+            return Ok(Hierarchy::default());
+        };
         let discriminator = models[root].1.discriminator.clone().unwrap_or_default();
 
-        // Walk the tree, rejecting cycles; leaves below the `Event` model are events.
+        // Walk the tree (now known to be one); leaves below the `Event` model are events.
         let mut events = BTreeSet::new();
         let mut bases = BTreeSet::new();
         let mut chain = Vec::new();
-        let mut stack: Vec<(&str, Vec<&str>)> = vec![(root, vec![root])];
-        while let Some((name, path)) = stack.pop() {
-            let kids = children.get(name).cloned().unwrap_or_default();
+        let mut path: Vec<&str> = Vec::new();
+        // (model, depth, whether `Event` is one of its ancestors)
+        let mut stack: Vec<(&str, usize, bool)> = vec![(root, 0, false)];
+        while let Some((name, depth, below_event)) = stack.pop() {
+            path.truncate(depth);
+            path.push(name);
+            let kids = children.get(name).map(Vec::as_slice).unwrap_or_default();
             if kids.is_empty() {
-                if path.contains(&"Event") && name != "Event" {
+                if below_event {
                     events.insert(name.to_owned());
                 }
                 continue;
@@ -507,18 +613,9 @@ impl Builder {
             if name == "Event" {
                 chain = path.iter().map(|s| s.to_string()).collect();
             }
+            let below = below_event || name == "Event";
             for kid in kids {
-                if path.contains(&kid) {
-                    let (file, _) = models[name];
-                    return Err(SpecError::new(
-                        file,
-                        format!("models.{name}.subTypes"),
-                        format!("sub-type cycle: {} -> {kid}", path.join(" -> ")),
-                    ));
-                }
-                let mut next = path.clone();
-                next.push(kid);
-                stack.push((kid, next));
+                stack.push((kid.child, depth + 1, below));
             }
         }
         Ok(Hierarchy {
@@ -541,12 +638,40 @@ impl Builder {
             for (o, op) in api.operations.iter().enumerate() {
                 let loc = loc.at(&format!(".operations[{o}]"));
                 let operation = self.operation(&loc, &name, &api.path, &segments, op)?;
-                if operations.iter().any(|x| x.nickname == operation.nickname) {
+                let nickname = &operation.nickname;
+                if operations.iter().any(|x| x.nickname == *nickname) {
                     return Err(loc.at(".nickname").err(format!(
-                        "duplicate nickname `{}` in resource `{name}`",
-                        operation.nickname
+                        "duplicate nickname `{nickname}` in resource `{name}`"
                     )));
                 }
+                // Nicknames that differ on the wire can still make one Rust name.
+                let method = names::snake_ident(nickname).unwrap_or_default();
+                let builder = names::builder_name(&name, nickname);
+                for other in &operations {
+                    let same = if names::snake_ident(&other.nickname).as_ref() == Some(&method) {
+                        Some(method.as_str())
+                    } else if names::builder_name(&name, &other.nickname) == builder {
+                        Some(builder.as_str())
+                    } else {
+                        None
+                    };
+                    if let Some(same) = same {
+                        return Err(loc.at(".nickname").err(format!(
+                            "nicknames `{nickname}` and `{}` both become the Rust name `{same}`",
+                            other.nickname
+                        )));
+                    }
+                }
+                if names::ACCESSOR_METHODS.contains(&method.as_str()) {
+                    return Err(loc.at(".nickname").err(format!(
+                        "nickname `{nickname}` would be the method `{method}` every resource \
+                         accessor already has"
+                    )));
+                }
+                self.op_locations.insert(
+                    (name.clone(), nickname.clone()),
+                    (decl.file.clone(), format!("apis[{a}].path")),
+                );
                 operations.push(operation);
             }
         }
@@ -570,10 +695,11 @@ impl Builder {
             loc.at(".httpMethod")
                 .err(format!("unsupported HTTP method `{}`", op.http_method))
         })?;
-        if names::snake_ident(&op.nickname).is_none() {
-            return Err(loc
-                .at(".nickname")
-                .err(format!("nickname `{}` cannot be a Rust name", op.nickname)));
+        if let Some(problem) = names::item_name_problem(&op.nickname) {
+            return Err(loc.at(".nickname").err(format!(
+                "nickname `{}` cannot name a Rust method and type: {problem}",
+                op.nickname
+            )));
         }
         let mut params: Vec<Param> = Vec::new();
         for (p, param) in op.parameters.iter().enumerate() {
@@ -598,6 +724,24 @@ impl Builder {
                 return Err(ploc
                     .at(".name")
                     .err(format!("duplicate parameter `{}`", param.name)));
+            }
+            let arg = names::snake_ident(&param.name).unwrap_or_default();
+            if names::RESERVED_PARAMS.contains(&arg.as_str()) {
+                return Err(ploc.at(".name").err(format!(
+                    "parameter name `{}` becomes `{arg}`, a name the generated request \
+                     builder uses itself",
+                    param.name
+                )));
+            }
+            let setter = names::setter_name(&param.name);
+            if let Some(other) = params.iter().find(|x| {
+                names::snake_ident(&x.name).as_ref() == Some(&arg)
+                    || names::setter_name(&x.name) == setter
+            }) {
+                return Err(ploc.at(".name").err(format!(
+                    "parameters `{}` and `{}` both become the Rust name `{arg}` or `{setter}`",
+                    param.name, other.name
+                )));
             }
             if location == ParamLocation::Path
                 && !segments
@@ -834,6 +978,33 @@ impl Builder {
     }
 }
 
+/// A parent -> child link between models, and the key of the spec that makes it.
+struct SubTypeEdge<'a> {
+    child: &'a str,
+    file: &'a str,
+    /// `models.P.subTypes` or `models.C.extends`.
+    key: String,
+    /// The entry itself: `models.P.subTypes[i]` or `models.C.extends`.
+    entry: String,
+}
+
+/// Adds a parent -> child edge unless the same link is already there.
+fn add_edge<'a>(
+    children: &mut HashMap<&'a str, Vec<SubTypeEdge<'a>>>,
+    parent: &'a str,
+    edge: SubTypeEdge<'a>,
+) {
+    let list = children.entry(parent).or_default();
+    if !list.iter().any(|e| e.child == edge.child) {
+        list.push(edge);
+    }
+}
+
+enum Visit {
+    OnPath,
+    Done,
+}
+
 #[derive(Default)]
 struct Hierarchy {
     discriminator: String,
@@ -865,6 +1036,8 @@ fn parse_path(loc: &Loc, path: &str) -> Result<Vec<Segment>, SpecError> {
             return Err(loc.err(format!(
                 "path segment `{part}` of `{path}` is not a literal or `{{param}}`"
             )));
+        } else if let Some(problem) = names::path_literal_problem(part) {
+            return Err(loc.err(format!("path segment `{part}` of `{path}`: {problem}")));
         } else {
             segments.push(Segment::Literal(part.to_owned()));
         }
@@ -932,8 +1105,12 @@ fn value_text(v: &serde_json::Value) -> String {
     }
 }
 
-/// Groups operations under id prefixes and names the handles.
-fn handles(resources: &mut [Resource]) -> Result<Vec<Handle>, SpecError> {
+/// Groups operations under id prefixes and names the handles. `locations` gives the file
+/// and `apis[i].path` of each operation, for errors.
+fn handles(
+    resources: &mut [Resource],
+    locations: &HashMap<(String, String), (String, String)>,
+) -> Result<Vec<Handle>, SpecError> {
     let mut handles: Vec<Handle> = Vec::new();
     for resource in resources.iter_mut() {
         for op in resource.operations.iter_mut() {
@@ -993,17 +1170,72 @@ fn handles(resources: &mut [Resource]) -> Result<Vec<Handle>, SpecError> {
             }
         }
     }
-    let mut seen = BTreeSet::new();
+    // Where a handle comes from: the path of its first operation.
+    let origin = |h: &Handle| -> SpecError {
+        let (file, location) = h
+            .operations
+            .first()
+            .and_then(|key| locations.get(key))
+            .cloned()
+            .unwrap_or_else(|| ("resources.json".to_owned(), String::new()));
+        SpecError::new(&file, location, String::new())
+    };
+    let err = |h: &Handle, message: String| SpecError {
+        message,
+        ..origin(h)
+    };
+    let mut seen: HashMap<String, &str> = HashMap::new();
     for h in &handles {
-        if !seen.insert(h.name.clone()) {
-            return Err(SpecError::new(
-                "resources.json",
-                "",
+        if names::type_ident_of(&h.name).is_none() || names::snake_ident(&h.name).is_none() {
+            return Err(err(
+                h,
                 format!(
-                    "two id prefixes give the handle name `{}` (one is `{}`)",
-                    h.name, h.prefix
+                    "the id prefix `{}` gives the handle name `{}`, which cannot be a Rust type name",
+                    h.prefix, h.name
                 ),
             ));
+        }
+        if let Some(other) = seen.insert(h.name.clone(), &h.prefix) {
+            return Err(err(
+                h,
+                format!(
+                    "the id prefixes `{other}` and `{}` both give the handle name `{}`",
+                    h.prefix, h.name
+                ),
+            ));
+        }
+        // A handle's methods: its own, one getter per id, one per operation.
+        let mut methods: HashMap<String, String> = names::HANDLE_METHODS
+            .iter()
+            .map(|m| (m.to_string(), "the handle itself".to_owned()))
+            .collect();
+        for id in &h.id_params {
+            let getter = names::snake_ident(id).unwrap_or_default();
+            if getter != "id" && methods.contains_key(&getter) {
+                return Err(err(
+                    h,
+                    format!(
+                        "path parameter `{id}` of `{}` would be the method `{getter}` every handle \
+                         already has",
+                        h.prefix
+                    ),
+                ));
+            }
+            methods.insert(getter, format!("the path parameter `{id}`"));
+        }
+        for (resource, nickname) in &h.operations {
+            let method = names::snake_ident(nickname).unwrap_or_default();
+            let this = format!("{resource}.{nickname}");
+            if let Some(other) = methods.insert(method.clone(), this.clone()) {
+                return Err(err(
+                    h,
+                    format!(
+                        "`{this}` would be the method `{method}` of the handle for `{}`, \
+                         already taken by {other}",
+                        h.prefix
+                    ),
+                ));
+            }
         }
     }
     for resource in resources.iter_mut() {

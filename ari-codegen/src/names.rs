@@ -42,6 +42,97 @@ fn escape(s: String) -> String {
     }
 }
 
+/// Why a spec name that becomes Rust items cannot (a declaration file's stem becomes a
+/// module, a `Client` method and a type; a nickname a method and a builder type); `None`
+/// when it can. Such names must start with an ASCII letter and hold only ASCII letters,
+/// digits, `_` and `-`, and must not turn into `self`, `Self`, `super` or `crate`, which no
+/// identifier may be, not even a raw one.
+pub fn item_name_problem(wire: &str) -> Option<String> {
+    if let Some(problem) = word_problem(wire) {
+        return Some(problem);
+    }
+    let snake = wire.to_snake_case();
+    let camel = upper_camel(wire);
+    [snake, camel]
+        .into_iter()
+        .find(|form| NOT_RAW.contains(&form.as_str()))
+        .map(|form| format!("it becomes `{form}`, a Rust keyword no identifier may be"))
+}
+
+/// Why a literal segment of a path template is not acceptable; `None` when it is. Dot
+/// segments are resolved away by every URL parser (the request would go elsewhere), and
+/// handles are named after literals, so literals follow the rule of [`item_name_problem`]
+/// for characters.
+pub fn path_literal_problem(segment: &str) -> Option<String> {
+    if segment == "." || segment == ".." {
+        return Some(format!(
+            "`{segment}` is a dot segment, which URL parsers resolve away"
+        ));
+    }
+    word_problem(segment)
+}
+
+fn word_problem(wire: &str) -> Option<String> {
+    let Some(first) = wire.chars().next() else {
+        return Some("it is empty".to_owned());
+    };
+    if !first.is_ascii_alphabetic() {
+        return Some(format!("it starts with `{first}`, not an ASCII letter"));
+    }
+    wire.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+        .map(|c| format!("`{c}` is not an ASCII letter, digit, `_` or `-`"))
+}
+
+/// Modules the generator always emits; a resource of the same name gets `_resource`.
+pub const FIXED_MODULES: &[&str] = &["models", "events", "operations", "handles", "mod"];
+
+/// The module (and file stem) of a resource, for a name [`item_name_problem`] accepts:
+/// `deviceStates` -> `device_states`; a fixed module's name or a keyword gets `_resource`.
+pub fn module_name(resource: &str) -> String {
+    let mut name = resource.to_snake_case();
+    name.retain(|c| c.is_ascii_alphanumeric() || c == '_');
+    if FIXED_MODULES.contains(&name.as_str()) || is_keyword(&name) {
+        name.push_str("_resource");
+    }
+    name
+}
+
+/// The request builder type of an operation: `originate` -> `Originate`; a nickname that
+/// repeats the resource's accessor type (`Channels` in `channels`) gets `Request`.
+pub fn builder_name(resource: &str, nickname: &str) -> String {
+    let name = upper_camel(nickname);
+    if name == upper_camel(resource) {
+        format!("{name}Request")
+    } else {
+        name
+    }
+}
+
+/// Methods of a request builder that a parameter setter must not shadow.
+pub const BUILDER_METHODS: &[&str] = &["new", "send", "send_full", "into_future"];
+
+/// The setter of an optional parameter on a request builder: `snake_case`, with `_param`
+/// when it would shadow a builder method. For a name [`snake_ident`] accepts.
+pub fn setter_name(param: &str) -> String {
+    let text = snake_ident(param).unwrap_or_default();
+    if BUILDER_METHODS.contains(&text.as_str()) {
+        format!("{text}_param")
+    } else {
+        text
+    }
+}
+
+/// Names the generated code of a request builder uses for itself (`client`, `call`),
+/// which a parameter's `snake_case` name must not take.
+pub const RESERVED_PARAMS: &[&str] = &["client", "call"];
+
+/// Methods every resource accessor has besides its operations.
+pub const ACCESSOR_METHODS: &[&str] = &["new"];
+
+/// Methods every handle has besides its operations (plus one getter per id parameter).
+pub const HANDLE_METHODS: &[&str] = &["new", "id", "events", "client"];
+
 /// UpperCamelCase, keeping only identifier characters.
 pub fn upper_camel(wire: &str) -> String {
     let mut s = wire.to_upper_camel_case();
@@ -202,6 +293,65 @@ mod tests {
         assert_eq!(snake_ident("channelId").unwrap(), "channel_id");
         assert_eq!(snake_ident("sendDTMF").unwrap(), "send_dtmf");
         assert_eq!(snake_ident("***"), None);
+    }
+
+    #[test]
+    fn item_names_start_with_a_letter_and_are_no_forbidden_keyword() {
+        for ok in [
+            "channels",
+            "deviceStates",
+            "getChannelVar",
+            "move",
+            "type",
+            "a-b",
+            "x1",
+        ] {
+            assert_eq!(item_name_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "",
+            "-",
+            "_",
+            "\u{e9}",
+            "123",
+            "1a",
+            "%2F",
+            "a.b",
+            "a b",
+            "caf\u{e9}",
+        ] {
+            assert!(item_name_problem(bad).is_some(), "{bad}");
+        }
+        for keyword in ["self", "Self", "SELF", "super", "crate"] {
+            let problem = item_name_problem(keyword).expect(keyword);
+            assert!(problem.contains("keyword"), "{keyword}: {problem}");
+        }
+    }
+
+    #[test]
+    fn path_literals_are_words_and_never_dot_segments() {
+        assert_eq!(path_literal_problem("rtp_statistics"), None);
+        assert_eq!(path_literal_problem("externalMedia"), None);
+        for bad in [".", "..", "_", "123s", "\u{e9}", "a.b"] {
+            assert!(path_literal_problem(bad).is_some(), "{bad}");
+        }
+        assert!(path_literal_problem("..").unwrap().contains("dot segment"));
+    }
+
+    #[test]
+    fn modules_avoid_fixed_modules_and_keywords() {
+        assert_eq!(module_name("deviceStates"), "device_states");
+        assert_eq!(module_name("events"), "events_resource");
+        assert_eq!(module_name("type"), "type_resource");
+        assert_eq!(module_name("move"), "move_resource");
+    }
+
+    #[test]
+    fn builders_and_setters_avoid_their_own_names() {
+        assert_eq!(builder_name("channels", "originate"), "Originate");
+        assert_eq!(builder_name("channels", "channels"), "ChannelsRequest");
+        assert_eq!(setter_name("send"), "send_param");
+        assert_eq!(setter_name("channelId"), "channel_id");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! the `defalutValue` typo, `descriptioni`, `__note`, `extends`, and any other unknown
 //! keys (ignored). Mapping to Rust concepts happens later, in [`crate::ir`].
 
+use std::collections::HashSet;
 use std::fmt;
 use std::path::Path;
 
@@ -240,8 +241,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut entries: Vec<(String, T)> = Vec::new();
+                let mut seen: HashSet<String> = HashSet::new();
                 while let Some((key, value)) = map.next_entry::<String, T>()? {
-                    if entries.iter().any(|(k, _)| *k == key) {
+                    if !seen.insert(key.clone()) {
                         return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
                     }
                     entries.push((key, value));

@@ -29,6 +29,11 @@ fn handle(api: &Api, handle: &Handle) -> TokenStream {
         "A {} addressed by id (`{}`): its operations without the id.",
         handle.name, handle.prefix
     )]);
+    // A single id named `id` already has its getter.
+    let getters: Vec<&Ident> = ids
+        .iter()
+        .filter(|id| ids.len() > 1 || *id != "id")
+        .collect();
     let single_id = (ids.len() == 1).then(|| {
         let id = &ids[0];
         quote! {
@@ -107,8 +112,8 @@ fn handle(api: &Api, handle: &Handle) -> TokenStream {
             }
             #(
                 #[doc = " The id this handle addresses."]
-                pub fn #ids(&self) -> &str {
-                    &self.#ids
+                pub fn #getters(&self) -> &str {
+                    &self.#getters
                 }
             )*
             #(#methods)*

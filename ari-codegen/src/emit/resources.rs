@@ -10,19 +10,8 @@ use super::types::{arg_shape, ident, snake, value_type};
 use crate::ir::{Api, Operation, ParamLocation, Resource, Segment, TypeRef};
 use crate::names;
 
-/// Modules the generator always emits; a resource of the same name gets `_resource`.
-const FIXED_MODULES: &[&str] = &["models", "events", "operations", "handles", "mod"];
-
 pub fn module_name(resource: &Resource) -> String {
-    let name = names::snake_ident(&resource.name)
-        .expect("validated")
-        .trim_start_matches("r#")
-        .to_owned();
-    if FIXED_MODULES.contains(&name.as_str()) {
-        format!("{name}_resource")
-    } else {
-        name
-    }
+    names::module_name(&resource.name)
 }
 
 pub fn accessor_type(resource: &Resource) -> Ident {
@@ -30,24 +19,11 @@ pub fn accessor_type(resource: &Resource) -> Ident {
 }
 
 pub fn builder_name(resource: &Resource, op: &Operation) -> Ident {
-    let name = names::upper_camel(&op.nickname);
-    if name == names::upper_camel(&resource.name) {
-        format_ident!("{name}Request")
-    } else {
-        format_ident!("{name}")
-    }
+    format_ident!("{}", names::builder_name(&resource.name, &op.nickname))
 }
 
-/// Methods of a builder that a parameter setter must not shadow.
-const BUILDER_METHODS: &[&str] = &["new", "send", "send_full", "into_future"];
-
 pub fn setter_ident(param: &str) -> Ident {
-    let text = names::snake_ident(param).expect("validated");
-    if BUILDER_METHODS.contains(&text.as_str()) {
-        format_ident!("{text}_param")
-    } else {
-        ident(&text)
-    }
+    ident(&names::setter_name(param))
 }
 
 /// Operations that a builder can send (the event WebSocket has its own connection type).

@@ -19,7 +19,14 @@ const RESERVED: &[&str] = &[
     "fmt",
     "base_url",
     "server_version",
+    "redact",
 ];
+
+/// `asterisk_22` and the like: the methods of `Client` that select a line.
+fn is_line_method(name: &str) -> bool {
+    name.strip_prefix("asterisk_")
+        .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit() || b == b'_'))
+}
 
 pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
     let subdir = &settings.out_subdir;
@@ -134,7 +141,7 @@ pub fn accessor_names(api: &Api) -> AccessorNames {
     let mut taken: Vec<String> = RESERVED.iter().map(|s| s.to_string()).collect();
     let mut claim = |wanted: String, suffix: &str| -> String {
         let mut name = wanted;
-        while taken.contains(&name) {
+        while taken.contains(&name) || is_line_method(&name) {
             name.push_str(suffix);
         }
         taken.push(name.clone());
