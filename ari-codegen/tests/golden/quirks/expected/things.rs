@@ -66,6 +66,11 @@ impl List {
         );
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<Vec<super::models::Thing>> {
         self.call.send().await
@@ -139,6 +144,11 @@ impl Create {
         call.body("filter", filter);
         self
     }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
+        self
+    }
     /// Sends the request (the same as `.await`).
     pub async fn send(self) -> crate::Result<super::models::Thing> {
         self.call.send().await
@@ -188,6 +198,11 @@ impl Move {
     pub fn reason(mut self, reason: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("reason", Into::<String>::into(reason));
+        self
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
         self
     }
     /// Sends the request (the same as `.await`).
@@ -246,6 +261,11 @@ impl GetFile {
     pub fn verbose(mut self, verbose: bool) -> Self {
         let call = &mut self.call;
         call.query("verbose", verbose);
+        self
+    }
+    /// Time allowed for this request alone, instead of the client's timeout.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call.set_timeout(timeout);
         self
     }
     /// Sends the request (the same as `.await`).
