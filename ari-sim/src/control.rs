@@ -89,8 +89,7 @@ impl Control {
     pub fn restart(&self) {
         self.hub.drop_all();
         let mut world = lock(&self.world);
-        world.channels.clear();
-        world.channel_order.clear();
+        world.clear_channels();
         world.bridges.clear();
         world.playbacks.clear();
         world.live_recordings.clear();

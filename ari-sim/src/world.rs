@@ -118,6 +118,10 @@ pub struct World {
     /// Devices whose state may have changed; Asterisk computes device states on its own
     /// thread, so their events follow the burst of channel events that caused them.
     pending_devices: Vec<String>,
+    /// Per device, how many of its channels are in use, ringing and busy, kept up to date
+    /// wherever a channel is added, changes state or is removed, so a device's state
+    /// costs no pass over the channels. Devices with none of these are absent.
+    device_counts: HashMap<String, DeviceCounts>,
     /// Channels that entered a per-call outbound application: their sockets open once
     /// the world is released.
     pub(crate) pending_per_call: Vec<crate::outbound::PerCallStart>,
@@ -215,6 +219,7 @@ impl World {
             mailboxes: BTreeMap::new(),
             app_subscriptions: BTreeMap::new(),
             pending_devices: Vec::new(),
+            device_counts: HashMap::new(),
             pending_per_call: Vec::new(),
         }
     }
@@ -284,7 +289,10 @@ impl World {
         let id = chan.model.id.clone();
         let model = to_value(&chan.model);
         self.channel_order.push(id.clone());
-        self.channels.insert(id, chan);
+        self.count_device(&chan.model.name, &chan.model.state, 1);
+        if let Some(old) = self.channels.insert(id, chan) {
+            self.count_device(&old.model.name, &old.model.state, -1);
+        }
         self.send(
             &self.global_targets(),
             "ChannelCreated",
@@ -295,8 +303,44 @@ impl World {
     pub fn remove_channel(&mut self, id: &str) -> Option<Chan> {
         self.channel_order.retain(|c| c != id);
         let chan = self.channels.remove(id)?;
+        self.count_device(&chan.model.name, &chan.model.state, -1);
         self.pending_devices.push(device_of(&chan.model.name));
         Some(chan)
+    }
+
+    /// Removes every channel without events (a restart).
+    pub fn clear_channels(&mut self) {
+        self.channels.clear();
+        self.channel_order.clear();
+        self.device_counts.clear();
+    }
+
+    /// Counts (`delta` 1) or uncounts (`delta` -1) a channel named `name` in `state`
+    /// towards its device.
+    fn count_device(&mut self, name: &str, state: &ChannelState, delta: isize) {
+        let device = device_name(name);
+        let Some(slot) = DeviceCounts::slot(state) else {
+            return;
+        };
+        if delta > 0 {
+            let counts = match self.device_counts.get_mut(device) {
+                Some(counts) => counts,
+                None => self.device_counts.entry(device.to_owned()).or_default(),
+            };
+            *counts.get_mut(slot) += 1;
+        } else if let Some(counts) = self.device_counts.get_mut(device) {
+            let n = counts.get_mut(slot);
+            debug_assert!(
+                *n > 0,
+                "device {device}: uncounting a channel never counted"
+            );
+            *n = n.saturating_sub(1);
+            if counts.is_empty() {
+                self.device_counts.remove(device);
+            }
+        } else {
+            debug_assert!(false, "device {device}: uncounting a channel never counted");
+        }
     }
 
     /// Applications that get events about a channel (its subscribers, plus anything
@@ -415,12 +459,15 @@ impl World {
     pub fn set_state(&mut self, id: &str, state: ChannelState) {
         let changed = match self.channels.get_mut(id) {
             Some(chan) if chan.model.state != state => {
-                chan.model.state = state;
-                Some(device_of(&chan.model.name))
+                let old = std::mem::replace(&mut chan.model.state, state.clone());
+                Some((chan.model.name.clone(), old))
             }
             _ => None,
         };
-        if let Some(device) = changed {
+        if let Some((name, old)) = changed {
+            self.count_device(&name, &old, -1);
+            self.count_device(&name, &state, 1);
+            let device = device_of(&name);
             self.channel_event(id, "ChannelStateChange", Map::new());
             self.pending_devices.push(device);
         }
@@ -448,39 +495,49 @@ impl World {
         }
     }
 
-    /// The states of `devices` from their channels' states, the way Asterisk aggregates
-    /// them: one pass over the channels for a whole batch of changes, the device name of
-    /// each channel borrowed, not built.
+    /// The states of `devices` from the per-device counts of their channels' states, the
+    /// way Asterisk aggregates them. With few channels (as in tests) debug builds check
+    /// the counts against a pass over every channel.
     fn device_states_of<'a>(&self, devices: &'a [String]) -> HashMap<&'a str, &'static str> {
-        // (in use, ringing, busy) per device.
-        let mut flags: HashMap<&str, (bool, bool, bool)> = devices
-            .iter()
-            .map(|d| (d.as_str(), Default::default()))
-            .collect();
-        for chan in self.channels.values() {
-            let Some((in_use, ringing, busy)) = flags.get_mut(device_name(&chan.model.name)) else {
-                continue;
-            };
-            match chan.model.state {
-                ChannelState::Down => {}
-                ChannelState::Ringing | ChannelState::PreRing => *ringing = true,
-                ChannelState::Busy => *busy = true,
-                _ => *in_use = true,
-            }
+        if cfg!(debug_assertions) && self.channels.len() <= 256 {
+            self.check_device_counts();
         }
-        flags
-            .into_iter()
-            .map(|(device, flags)| {
-                let state = match flags {
-                    (true, true, _) => "RINGINUSE",
-                    (true, false, _) => "INUSE",
-                    (false, true, _) => "RINGING",
-                    (false, false, true) => "BUSY",
-                    _ => "NOT_INUSE",
-                };
-                (device, state)
+        devices
+            .iter()
+            .map(|device| {
+                let counts = self.device_counts.get(device).copied().unwrap_or_default();
+                (device.as_str(), counts.state())
             })
             .collect()
+    }
+
+    /// The per-device counts recomputed from every channel: what the kept counts must be.
+    pub fn recount_devices(&self) -> HashMap<String, DeviceCounts> {
+        let mut counts: HashMap<String, DeviceCounts> = HashMap::new();
+        for chan in self.channels.values() {
+            if let Some(slot) = DeviceCounts::slot(&chan.model.state) {
+                *counts
+                    .entry(device_of(&chan.model.name))
+                    .or_default()
+                    .get_mut(slot) += 1;
+            }
+        }
+        counts
+    }
+
+    /// The per-device counts as kept up to date.
+    pub fn device_counts(&self) -> &HashMap<String, DeviceCounts> {
+        &self.device_counts
+    }
+
+    /// Panics if the kept counts differ from a recount (a place that changes a channel's
+    /// name or state without going through [`World::set_state`] and friends).
+    pub fn check_device_counts(&self) {
+        assert_eq!(
+            self.device_counts,
+            self.recount_devices(),
+            "per-device channel counts out of step with the channels"
+        );
     }
 
     pub fn set_var_event(&self, id: &str, variable: &str, value: &str) {
@@ -489,6 +546,57 @@ impl World {
             "ChannelVarset",
             object(json!({"variable": variable, "value": value})),
         );
+    }
+}
+
+/// How many of a device's channels are in use, ringing and busy (`Down` channels count
+/// for nothing).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeviceCounts {
+    pub in_use: usize,
+    pub ringing: usize,
+    pub busy: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    InUse,
+    Ringing,
+    Busy,
+}
+
+impl DeviceCounts {
+    fn slot(state: &ChannelState) -> Option<Slot> {
+        match state {
+            ChannelState::Down => None,
+            ChannelState::Ringing | ChannelState::PreRing => Some(Slot::Ringing),
+            ChannelState::Busy => Some(Slot::Busy),
+            _ => Some(Slot::InUse),
+        }
+    }
+
+    fn get_mut(&mut self, slot: Slot) -> &mut usize {
+        match slot {
+            Slot::InUse => &mut self.in_use,
+            Slot::Ringing => &mut self.ringing,
+            Slot::Busy => &mut self.busy,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        *self == DeviceCounts::default()
+    }
+
+    /// The device state these channels give: in use and ringing together are
+    /// `RINGINUSE`; busy shows only when nothing is in use or ringing.
+    pub fn state(&self) -> &'static str {
+        match (self.in_use > 0, self.ringing > 0, self.busy > 0) {
+            (true, true, _) => "RINGINUSE",
+            (true, false, _) => "INUSE",
+            (false, true, _) => "RINGING",
+            (false, false, true) => "BUSY",
+            _ => "NOT_INUSE",
+        }
     }
 }
 
@@ -532,4 +640,164 @@ pub fn uuid() -> String {
         &hex[17..20],
         &hex[20..]
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn world() -> World {
+        World::new(
+            Hub::new("sim"),
+            "sim".to_owned(),
+            Timing::default(),
+            Dialplan::default_plan(),
+        )
+    }
+
+    fn add(world: &mut World, name: &str, state: ChannelState) -> String {
+        let id = world.next_channel_id();
+        let dialplan = DialplanCEP {
+            context: "default".to_owned(),
+            exten: "s".to_owned(),
+            priority: 1,
+            app_name: String::new(),
+            app_data: String::new(),
+        };
+        let chan = world.new_channel(id.clone(), name.to_owned(), state, dialplan);
+        world.insert_channel(chan);
+        id
+    }
+
+    /// The device states as the simulator used to compute them: a pass over every
+    /// channel.
+    fn recomputed(world: &World, device: &str) -> &'static str {
+        let (mut in_use, mut ringing, mut busy) = (false, false, false);
+        for chan in world.channels.values() {
+            if device_name(&chan.model.name) != device {
+                continue;
+            }
+            match chan.model.state {
+                ChannelState::Down => {}
+                ChannelState::Ringing | ChannelState::PreRing => ringing = true,
+                ChannelState::Busy => busy = true,
+                _ => in_use = true,
+            }
+        }
+        match (in_use, ringing, busy) {
+            (true, true, _) => "RINGINUSE",
+            (true, false, _) => "INUSE",
+            (false, true, _) => "RINGING",
+            (false, false, true) => "BUSY",
+            _ => "NOT_INUSE",
+        }
+    }
+
+    fn check(world: &World, devices: &[&str]) {
+        world.check_device_counts();
+        let devices: Vec<String> = devices.iter().map(|d| (*d).to_owned()).collect();
+        let states = world.device_states_of(&devices);
+        for device in &devices {
+            assert_eq!(
+                states[device.as_str()],
+                recomputed(world, device),
+                "{device}"
+            );
+        }
+    }
+
+    #[test]
+    fn device_counts_follow_every_channel_change() {
+        let devices = ["Local/7000@default", "PJSIP/alice", "Snoop/x", "PJSIP/bob"];
+        let mut world = world();
+        check(&world, &devices);
+        let a1 = add(
+            &mut world,
+            "Local/7000@default-00000000;1",
+            ChannelState::Down,
+        );
+        let a2 = add(
+            &mut world,
+            "Local/7000@default-00000000;2",
+            ChannelState::Ring,
+        );
+        let alice = add(&mut world, "PJSIP/alice-00000001", ChannelState::Down);
+        let bob = add(&mut world, "PJSIP/bob-0000000a", ChannelState::Busy);
+        let snoop = add(&mut world, "Snoop/x-00000002", ChannelState::Up);
+        check(&world, &devices);
+        world.set_state(&alice, ChannelState::Ringing);
+        check(&world, &devices);
+        assert_eq!(
+            world.device_states_of(&["PJSIP/alice".into()])["PJSIP/alice"],
+            "RINGING"
+        );
+        world.set_state(&a1, ChannelState::Ringing);
+        check(&world, &devices);
+        assert_eq!(
+            world.device_states_of(&["Local/7000@default".into()])["Local/7000@default"],
+            "RINGINUSE"
+        );
+        world.set_state(&a1, ChannelState::Up);
+        world.set_state(&alice, ChannelState::Up);
+        world.set_state(&bob, ChannelState::Up);
+        world.set_state(&bob, ChannelState::Busy);
+        check(&world, &devices);
+        // The same state again changes nothing.
+        world.set_state(&snoop, ChannelState::Up);
+        check(&world, &devices);
+        world.remove_channel(&a2);
+        world.remove_channel(&a2);
+        check(&world, &devices);
+        world.remove_channel(&snoop);
+        world.set_state(&a1, ChannelState::Down);
+        check(&world, &devices);
+        assert!(!world.device_counts().contains_key("Snoop/x"));
+        assert!(!world.device_counts().contains_key("Local/7000@default"));
+        world.remove_channel(&alice);
+        world.remove_channel(&a1);
+        world.remove_channel(&bob);
+        check(&world, &devices);
+        assert!(world.device_counts().is_empty());
+        add(&mut world, "PJSIP/alice-00000003", ChannelState::Up);
+        world.clear_channels();
+        check(&world, &devices);
+        assert!(world.device_counts().is_empty());
+    }
+
+    #[test]
+    fn many_channels_of_one_device() {
+        let mut world = world();
+        let ids: Vec<String> = (0..1000)
+            .map(|n| {
+                add(
+                    &mut world,
+                    &format!("PJSIP/load-{n:08x}"),
+                    ChannelState::Ring,
+                )
+            })
+            .collect();
+        for (n, id) in ids.iter().enumerate() {
+            let state = match n % 4 {
+                0 => ChannelState::Up,
+                1 => ChannelState::Ringing,
+                2 => ChannelState::Busy,
+                _ => ChannelState::Down,
+            };
+            world.set_state(id, state);
+        }
+        world.check_device_counts();
+        assert_eq!(
+            world.device_counts()["PJSIP/load"],
+            DeviceCounts {
+                in_use: 250,
+                ringing: 250,
+                busy: 250
+            }
+        );
+        for id in &ids {
+            world.remove_channel(id);
+        }
+        world.check_device_counts();
+        assert!(world.device_counts().is_empty());
+    }
 }
