@@ -4,40 +4,10 @@
 //!
 //! The simulator runs in this process, on the same 2-worker tokio runtime.
 
-use std::future::Future;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use ari_bench::sim_setup::loaded;
-use ari_bench::{Percentiles, micros, percentiles, quick_mode};
-
-/// Times `count` runs of `a` and of `b`, alternating one of each so that both see the
-/// same machine; a warm-up comes first. Requests/s = runs / summed request times.
-async fn pair<A, FA, B, FB>(count: usize, a: A, b: B) -> [(f64, Percentiles); 2]
-where
-    A: Fn() -> FA,
-    FA: Future<Output = ()>,
-    B: Fn() -> FB,
-    FB: Future<Output = ()>,
-{
-    for _ in 0..count.min(500) {
-        a().await;
-        b().await;
-    }
-    let mut samples = [Vec::with_capacity(count), Vec::with_capacity(count)];
-    for _ in 0..count {
-        let t = Instant::now();
-        a().await;
-        samples[0].push(t.elapsed());
-        let t = Instant::now();
-        b().await;
-        samples[1].push(t.elapsed());
-    }
-    samples.map(|mut s: Vec<Duration>| {
-        let total: Duration = s.iter().sum();
-        (count as f64 / total.as_secs_f64(), percentiles(&mut s))
-    })
-}
+use ari_bench::{alternate, micros, quick_mode};
 
 fn main() {
     let (pings, lists) = if quick_mode() {
@@ -61,7 +31,7 @@ fn main() {
                 .basic_auth(user, Some(password))
                 .send()
         };
-        let [sdk_ping, raw_ping] = pair(
+        let [sdk_ping, raw_ping] = alternate(
             pings,
             || async {
                 black_box(client.asterisk().ping().await.expect("ping"));
@@ -72,7 +42,7 @@ fn main() {
             },
         )
         .await;
-        let [sdk_list, raw_list] = pair(
+        let [sdk_list, raw_list] = alternate(
             lists,
             || async {
                 black_box(client.channels().list().await.expect("list"));

@@ -6,40 +6,11 @@
 //! `cargo bench -p ari-bench --bench transports` (`-- --test` for a quick smoke run).
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ari_bench::sim_setup::loaded;
-use ari_bench::{Percentiles, micros, percentiles, quick_mode};
+use ari_bench::{Percentiles, alternate, micros, quick_mode};
 use ari_sdk::{Client, Transport};
-
-/// One request per transport, alternating; returns (requests/s, percentiles) for each.
-async fn one_at_a_time<F, Fut>(
-    count: usize,
-    clients: [&Client; 2],
-    request: F,
-) -> [(f64, Percentiles); 2]
-where
-    F: Fn(Client) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for _ in 0..count.min(500) {
-        for client in clients {
-            request(client.clone()).await;
-        }
-    }
-    let mut samples = [Vec::with_capacity(count), Vec::with_capacity(count)];
-    for _ in 0..count {
-        for (slot, client) in clients.iter().enumerate() {
-            let started = Instant::now();
-            request((*client).clone()).await;
-            samples[slot].push(started.elapsed());
-        }
-    }
-    samples.map(|mut s: Vec<Duration>| {
-        let total: Duration = s.iter().sum();
-        (s.len() as f64 / total.as_secs_f64(), percentiles(&mut s))
-    })
-}
 
 /// `total` pings with `in_flight` outstanding at a time; requests/s.
 async fn concurrent(client: &Client, total: usize, in_flight: usize) -> f64 {
@@ -87,14 +58,17 @@ fn main() {
             .await
             .expect("event connection");
 
-        let [http_ping, ws_ping] = one_at_a_time(count, [&http, &websocket], |c| async move {
-            black_box(c.asterisk().ping().await.expect("ping"));
-        })
-        .await;
-        let [http_list, ws_list] = one_at_a_time(count / 4, [&http, &websocket], |c| async move {
-            black_box(c.channels().list().await.expect("list"));
-        })
-        .await;
+        let ping = |c: &Client| {
+            let c = c.clone();
+            async move { black_box(c.asterisk().ping().await.expect("ping")); }
+        };
+        let list = |c: &Client| {
+            let c = c.clone();
+            async move { black_box(c.channels().list().await.expect("list")); }
+        };
+        let [http_ping, ws_ping] = alternate(count, || ping(&http), || ping(&websocket)).await;
+        let [http_list, ws_list] =
+            alternate(count / 4, || list(&http), || list(&websocket)).await;
         let http_burst = concurrent(&http, total, 64).await;
         let ws_burst = concurrent(&websocket, total, 64).await;
 

@@ -178,6 +178,34 @@ pub fn percentiles(samples: &mut [Duration]) -> Percentiles {
 }
 
 /// Microseconds with one decimal, for tables.
+/// Times `count` runs of `a` and of `b`, alternating one of each so that both see the
+/// same machine; a warm-up comes first. Requests/s = runs / summed request times.
+pub async fn alternate<A, FA, B, FB>(count: usize, a: A, b: B) -> [(f64, Percentiles); 2]
+where
+    A: Fn() -> FA,
+    FA: std::future::Future<Output = ()>,
+    B: Fn() -> FB,
+    FB: std::future::Future<Output = ()>,
+{
+    for _ in 0..count.min(500) {
+        a().await;
+        b().await;
+    }
+    let mut samples = [Vec::with_capacity(count), Vec::with_capacity(count)];
+    for _ in 0..count {
+        let t = std::time::Instant::now();
+        a().await;
+        samples[0].push(t.elapsed());
+        let t = std::time::Instant::now();
+        b().await;
+        samples[1].push(t.elapsed());
+    }
+    samples.map(|mut s: Vec<Duration>| {
+        let total: Duration = s.iter().sum();
+        (count as f64 / total.as_secs_f64(), percentiles(&mut s))
+    })
+}
+
 pub fn micros(d: Duration) -> String {
     format!("{:.1} µs", d.as_secs_f64() * 1e6)
 }

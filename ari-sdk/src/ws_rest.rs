@@ -138,8 +138,10 @@ impl InFlight {
     /// Completes the request a `RESTResponse` frame answers. Returns false when the frame
     /// is not a `RESTResponse` (it is then an ordinary event).
     pub(crate) fn complete(&mut self, frame: &str) -> bool {
-        // Cheap test first: almost every frame is an ordinary event.
-        if !frame.contains("RESTResponse") {
+        // Nothing in flight on this socket (every HTTP-transport client): no answer can be
+        // ours, so ordinary events skip the scan. Otherwise a cheap test first: almost every
+        // frame is an ordinary event.
+        if self.waiting.is_empty() || !frame.contains("RESTResponse") {
             return false;
         }
         let Ok(response) = serde_json::from_str::<WireResponse<'_>>(frame) else {
