@@ -33,12 +33,17 @@ pub enum Error {
         reason: String,
         sent: bool,
     },
-    /// No answer within the configured time.
+    /// A request got no answer within its time limit (the client's, or the request's
+    /// own). Asterisk may have carried it out.
     #[error("{operation}: no answer within {timeout:?}")]
     Timeout {
         operation: String,
         timeout: Duration,
     },
+    /// A wait for something to happen (an event, a playback's end, a digit) ran out of
+    /// time; no request is pending. Distinct from [`Error::Timeout`].
+    #[error("{what}: did not happen within {timeout:?}")]
+    WaitTimedOut { what: String, timeout: Duration },
     /// The answer arrived but does not match the expected type.
     #[error(
         "{operation}: cannot decode the response{}: {reason}; body: {body}",
@@ -189,8 +194,31 @@ impl Error {
     pub fn is_server_error(&self) -> bool {
         self.status().is_some_and(|s| s >= 500)
     }
+    /// A request that got no answer in time ([`Error::Timeout`]); not a wait that ran
+    /// out ([`is_wait_timeout`](Self::is_wait_timeout)).
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Timeout { .. })
+    }
+    /// A wait that ran out of time ([`Error::WaitTimedOut`]).
+    pub fn is_wait_timeout(&self) -> bool {
+        matches!(self, Error::WaitTimedOut { .. })
+    }
+    /// "The caller left": true for every shape in which a resource going away shows up.
+    /// - [`Error::Gone`]: a wait ended because its channel or bridge went away (hang-up,
+    ///   `StasisEnd`), including a playback that finished `failed` because its channel left;
+    /// - 404 or 409 from a request addressed to one channel, bridge, playback or
+    ///   recording by id (`/channels/{id}/...`): it no longer exists, or is no longer in
+    ///   the application (Asterisk answers 409 "not in Stasis application" to a channel
+    ///   that is hanging up).
+    ///
+    /// A 404 from a request that names no resource by id (a wrong base URL, say) is not
+    /// "gone".
+    pub fn is_gone(&self) -> bool {
+        match self {
+            Error::Gone { .. } => true,
+            Error::Status(e) => matches!(e.status, 404 | 409) && addresses_one_resource(&e.path),
+            _ => false,
+        }
     }
     /// Whether Asterisk may have carried out the request although no answer arrived: a
     /// timeout, or a connection lost after the request was written. False for errors
@@ -209,6 +237,20 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// Collections whose members come and go with calls.
+const CALL_RESOURCES: [&str; 4] = ["channels", "bridges", "playbacks", "recordings"];
+
+/// Whether a request path addresses one member of [`CALL_RESOURCES`] by id
+/// (`/ari/channels/{id}/answer`), not a collection (`/ari/channels`).
+fn addresses_one_resource(path: &str) -> bool {
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    segments
+        .by_ref()
+        .find(|s| CALL_RESOURCES.contains(s))
+        .is_some()
+        && segments.any(|s| s != "live" && s != "stored")
 }
 
 /// Cuts text to at most [`QUOTE_LIMIT`] bytes on a character boundary.

@@ -35,6 +35,7 @@
 //! Unknown fields are ignored; enum values the spec does not list decode as `Other(..)`;
 //! unknown event types decode as [`Event::Other`].
 
+mod call;
 mod client;
 mod error;
 mod event_stream;
@@ -48,6 +49,11 @@ mod version;
 mod watch;
 mod ws_rest;
 
+pub use call::{
+    Call, CallEnded, Calls, CallsBuilder, CallsItem, CollectDigits, Digits, DigitsEnd, Menu,
+    MenuChoice, Play, Played, Record, Recorded,
+};
+pub use call::strings_tmp::IntoStrings;
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, EventDecodeError, Result, StatusError};
 pub use event_stream::{EventStream, EventsBuilder, Item, ResourceEvents};

@@ -5,7 +5,7 @@ use std::ops::Deref;
 use std::time::Duration;
 
 use crate::event_stream::ResourceEvents;
-use crate::{Client, Error, Event, LiveRecording, Playback, Result, StasisStart};
+use crate::{Client, Error, Event, LiveRecording, Playback, PlaybackState, Result, StasisStart};
 
 /// Where the id of the resource an operation creates comes from.
 #[doc(hidden)]
@@ -95,6 +95,10 @@ impl<T> Watched<T> {
     pub fn into_parts(self) -> (T, ResourceEvents) {
         (self.value, self.events)
     }
+    /// The resource's events, from before the request was sent (borrowing).
+    pub fn events(&mut self) -> &mut ResourceEvents {
+        &mut self.events
+    }
 }
 
 /// Waits for the first event `pick` accepts, failing when `gone` matches an event of the
@@ -161,8 +165,8 @@ async fn wait_media<R>(
     match timeout {
         Some(limit) => tokio::time::timeout(limit, wait)
             .await
-            .map_err(|_| Error::Timeout {
-                operation: what.clone(),
+            .map_err(|_| Error::WaitTimedOut {
+                what: what.clone(),
                 timeout: limit,
             })?,
         None => wait.await,
@@ -170,22 +174,45 @@ async fn wait_media<R>(
 }
 
 impl Watched<Playback> {
-    /// Waits for `PlaybackFinished` and returns the final playback; fails if the channel
-    /// or bridge it plays to goes away first, or the event connection ends.
+    /// Waits for `PlaybackFinished` and returns the final playback. Fails with
+    /// [`Error::Gone`] when the channel or bridge it plays to goes away first (also when
+    /// the playback ended `failed` because of it), with [`Error::Failed`] naming the media
+    /// when Asterisk could not play it (a missing sound), and when the event connection
+    /// ends. Bounded by the media's length and the target's life; see
+    /// [`finished_within`](Self::finished_within) for a limit of your own.
     pub async fn finished(self) -> Result<Playback> {
         self.finished_within(None).await
     }
 
-    /// [`finished`](Self::finished) with a time limit.
+    /// [`finished`](Self::finished) with a time limit ([`Error::WaitTimedOut`]).
     pub async fn finished_within(mut self, timeout: Option<Duration>) -> Result<Playback> {
         let target_uri = self.value.target_uri.clone();
         let target = self.target_events(&target_uri);
         let what = format!("playback {}", self.id);
-        wait_media(self.events, target, what, timeout, |event| match event {
+        let playback = wait_media(self.events, target, what.clone(), timeout, |event| match event {
             Event::PlaybackFinished(e) => Some(Ok(e.playback)),
             _ => None,
         })
-        .await
+        .await?;
+        if playback.state != PlaybackState::Failed {
+            return Ok(playback);
+        }
+        // Failed: its channel left (gone), or the media could not be played.
+        if let Some(("Channel", channel)) = crate::runtime::media_target(&target_uri) {
+            if let Err(error) = self.client.channel(channel).get().await {
+                if error.is_gone() {
+                    return Err(Error::Gone {
+                        what,
+                        event: format!("the end of channel {channel} (the playback failed)"),
+                    });
+                }
+            }
+        }
+        Err(Error::Failed {
+            what: format!("{what} of {}", playback.media_uri),
+            reason: "Asterisk could not play it (a sound or recording that does not exist?)"
+                .to_owned(),
+        })
     }
 }
 
@@ -241,8 +268,13 @@ impl Watched<crate::Channel> {
             .await?
     }
 
-    /// The channel's events, from before the request was sent (borrowing).
-    pub fn events(&mut self) -> &mut ResourceEvents {
-        &mut self.events
+    /// Waits for the channel's `StasisStart` (see [`stasis_start`](Self::stasis_start))
+    /// and makes it a [`Call`](crate::Call), its events continuing from this stream
+    /// (subscribed before the originate left): the same object incoming calls are, with
+    /// nothing missed. A call stream of the same application does not hand this channel
+    /// out as well.
+    pub async fn into_call(mut self, timeout: Duration) -> Result<crate::Call> {
+        let start = self.stasis_start(timeout).await?;
+        Ok(crate::Call::new(self.client, start, self.events))
     }
 }

@@ -3,6 +3,7 @@
 
 mod backoff;
 mod connection;
+mod copies;
 mod queue;
 mod registry;
 mod session;
@@ -15,10 +16,49 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 pub(crate) use registry::Registry;
+
 pub use registry::ResourceEvents;
 
 use crate::{Client, Error, Event, Result};
-use queue::{Popped, Queue};
+pub(crate) use queue::{Popped, Queue};
+
+/// What a connection task hands its consumer: stream items, and, on a call stream
+/// ([`Client::calls`]), the calls it opened at their `StasisStart`.
+pub(crate) enum Output {
+    Item(Item),
+    Call(Box<crate::Call>),
+}
+
+impl From<Item> for Output {
+    fn from(item: Item) -> Output {
+        Output::Item(item)
+    }
+}
+
+/// The consumer's side of a running connection task; dropping it stops the task.
+pub(crate) struct Running {
+    pub(crate) queue: Arc<Queue<Result<Output>>>,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Closes the socket cleanly and waits for the connection task to finish.
+    pub(crate) async fn close(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // The task sees this, sends a close frame and ends.
+        let _ = self.stop.send(true);
+        self.queue.close();
+    }
+}
 
 /// What the event stream yields besides errors: events, and changes of the connection
 /// (after a `Disconnected`, events may have been missed: resynchronize, e.g. list channels).
@@ -56,6 +96,8 @@ pub(crate) struct Settings {
     pub(crate) buffer: usize,
     /// A connection Asterisk opened to us: no reconnecting, no application list.
     pub(crate) outbound: bool,
+    /// Hand out a [`Call`](crate::Call) for each `StasisStart` of the applications.
+    pub(crate) calls: bool,
 }
 
 impl Client {
@@ -80,6 +122,7 @@ impl Client {
                 max_attempts: None,
                 buffer: 4096,
                 outbound: false,
+                calls: false,
             },
         }
     }
@@ -131,6 +174,18 @@ impl EventsBuilder {
     /// Opens the connection. Fails at once, without retrying, when the server refuses it
     /// (wrong credentials, bad application name) or cannot be reached.
     pub async fn connect(self) -> Result<EventStream> {
+        Ok(EventStream {
+            running: self.open().await?,
+        })
+    }
+
+    /// Opens the connection (see [`connect`](Self::connect)) in call mode.
+    pub(crate) async fn connect_calls(mut self) -> Result<Running> {
+        self.settings.calls = true;
+        self.open().await
+    }
+
+    async fn open(self) -> Result<Running> {
         if let Some(peer) = self.client.inner.outbound_peer {
             return Err(Error::InvalidArgument {
                 operation: connection::OPERATION.to_owned(),
@@ -141,10 +196,19 @@ impl EventsBuilder {
             });
         }
         connection::validate(&self.settings.target)?;
-        let socket = connection::open(&self.client, &self.settings.target).await?;
+        let registry = self.client.inner.registry.clone();
+        let sources = self.settings.target.apps.len();
+        registry.expect_sources(sources);
+        let socket = match connection::open(&self.client, &self.settings.target).await {
+            Ok(socket) => socket,
+            Err(error) => {
+                registry.forget_sources(sources);
+                return Err(error);
+            }
+        };
         tracing::info!(apps = ?self.settings.target.apps, "event connection open");
         let queue = Arc::new(Queue::new(self.settings.buffer));
-        queue.push(Ok(Item::Connected));
+        queue.push(Ok(Item::Connected.into()));
         Ok(EventStream::start(
             self.client,
             self.settings,
@@ -176,37 +240,42 @@ impl EventStream {
             max_attempts: Some(0),
             buffer,
             outbound: true,
+            calls: false,
         };
+        client.inner.registry.expect_sources(1);
         let queue = Arc::new(Queue::new(buffer));
-        queue.push(Ok(Item::Connected));
-        EventStream::start(client, settings, socket, queue, first)
+        queue.push(Ok(Item::Connected.into()));
+        EventStream {
+            running: EventStream::start(client, settings, socket, queue, first),
+        }
     }
 
-    /// Runs the connection task for an open socket; `first` are events already read.
-    pub(crate) fn start(
+    /// Runs the connection task for an open socket (its applications already counted by
+    /// [`Registry::expect_sources`]); `first` are events already read.
+    fn start(
         client: Client,
         settings: Settings,
         socket: connection::Socket,
-        queue: Arc<Queue<Result<Item>>>,
+        queue: Arc<Queue<Result<Output>>>,
         first: Vec<Event>,
-    ) -> EventStream {
+    ) -> Running {
         let registry = client.inner.registry.clone();
-        registry.connection_opened();
+        let connection = registry.connection_opened();
         for event in first {
-            registry.deliver(&event);
-            queue.push(Ok(Item::Event(event)));
+            registry.deliver(&event, connection);
+            queue.push(Ok(Item::Event(event).into()));
         }
         let requests = client.inner.link.attach();
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let task = tokio::spawn(session::run(
             client,
             settings,
-            socket,
+            (socket, connection),
             queue.clone(),
             stopped,
             requests,
         ));
-        EventStream {
+        Running {
             queue,
             stop,
             task: Some(task),
@@ -220,15 +289,13 @@ impl EventStream {
 /// consumer gets `Err(Error::Lagged { missed })` where items were dropped. Dropping the
 /// stream, or [`close`](Self::close), closes the socket.
 pub struct EventStream {
-    queue: Arc<Queue<Result<Item>>>,
-    stop: tokio::sync::watch::Sender<bool>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    running: Running,
 }
 
 impl std::fmt::Debug for EventStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventStream")
-            .field("open", &!self.queue.is_closed())
+            .field("open", &!self.running.queue.is_closed())
             .finish()
     }
 }
@@ -251,30 +318,24 @@ impl EventStream {
     }
 
     /// Closes the socket cleanly and waits for the connection task to finish.
-    pub async fn close(mut self) {
-        let _ = self.stop.send(true);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+    pub async fn close(self) {
+        self.running.close().await
     }
 }
 
 impl futures_core::Stream for EventStream {
     type Item = Result<Item>;
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.queue.poll_pop(cx).map(|p| {
+        self.running.queue.poll_pop(cx).map(|p| {
             p.map(|p| match p {
-                Popped::Item(item) => item,
+                Popped::Item(Ok(Output::Item(item))) => Ok(item),
+                // Not in call mode: never made; keep the event if it ever is.
+                Popped::Item(Ok(Output::Call(call))) => {
+                    Ok(Item::Event(Event::StasisStart(Box::new(call.start().clone()))))
+                }
+                Popped::Item(Err(e)) => Err(e),
                 Popped::Lagged(missed) => Err(Error::Lagged { missed }),
             })
         })
-    }
-}
-
-impl Drop for EventStream {
-    fn drop(&mut self) {
-        // The task sees this, sends a close frame and ends.
-        let _ = self.stop.send(true);
-        self.queue.close();
     }
 }

@@ -9,7 +9,7 @@ use tokio::time::{Instant, sleep_until};
 
 use super::connection::{self, Frame, Socket};
 use super::queue::Queue;
-use super::{Item, Settings, backoff};
+use super::{Item, Output, Settings, backoff};
 use crate::ws_rest::{InFlight, Requests, fail_unsent};
 use crate::{Client, Event, Result};
 
@@ -27,19 +27,20 @@ enum Ended {
 pub(crate) async fn run(
     client: Client,
     mut settings: Settings,
-    mut socket: Socket,
-    out: Arc<Queue<Result<Item>>>,
+    (mut socket, connection): (Socket, u64),
+    out: Arc<Queue<Result<Output>>>,
     mut stop: watch::Receiver<bool>,
     mut requests: Requests,
 ) {
     let registry = client.inner.registry.clone();
+    let sources = settings.target.apps.len();
     let mut requests_open = true;
     loop {
         let mut in_flight = InFlight::default();
         let ended = session(
             &client,
             &mut settings,
-            &mut socket,
+            (&mut socket, connection),
             &out,
             &mut stop,
             (&mut requests, &mut requests_open),
@@ -63,12 +64,13 @@ pub(crate) async fn run(
                 );
                 out.push(Ok(Item::Disconnected {
                     reason: "application replaced by another connection".to_owned(),
-                }));
+                }
+                .into()));
                 break;
             }
             Ended::Lost(reason) => {
                 tracing::warn!(%reason, "event connection lost");
-                if out.push(Ok(Item::Disconnected { reason })).is_none() || settings.outbound {
+                if out.push(Ok(Item::Disconnected { reason }.into())).is_none() || settings.outbound {
                     // Asterisk opens outbound connections again itself: a new one is a
                     // new connection for the server to hand out.
                     break;
@@ -84,13 +86,14 @@ pub(crate) async fn run(
     client.inner.link.detach(&requests);
     out.close();
     registry.connection_closed();
+    registry.forget_sources(sources);
 }
 
 /// Tries until a connection opens, the application stops, or retrying cannot help.
 async fn reconnect(
     client: &Client,
     settings: &Settings,
-    out: &Queue<Result<Item>>,
+    out: &Queue<Result<Output>>,
     stop: &mut watch::Receiver<bool>,
 ) -> Option<Socket> {
     let mut attempt = 0u32;
@@ -108,7 +111,7 @@ async fn reconnect(
         match opened {
             Ok(socket) => {
                 tracing::info!(attempt, "event connection open again");
-                out.push(Ok(Item::Reconnected { attempt }));
+                out.push(Ok(Item::Reconnected { attempt }.into()));
                 return Some(socket);
             }
             Err(error) if connection::is_permanent(&error) => {
@@ -130,8 +133,8 @@ async fn reconnect(
 async fn session(
     client: &Client,
     settings: &mut Settings,
-    socket: &mut Socket,
-    out: &Queue<Result<Item>>,
+    (socket, connection): (&mut Socket, u64),
+    out: &Queue<Result<Output>>,
     stop: &mut watch::Receiver<bool>,
     (requests, requests_open): (&mut Requests, &mut bool),
     in_flight: &mut InFlight,
@@ -191,9 +194,16 @@ async fn session(
                     settings.target.apps.retain(|a| *a != replaced.application);
                 }
                 if let Ok(event) = &item {
-                    registry.deliver(event);
+                    registry.deliver(event, connection);
                 }
-                match out.push(item.map(Item::Event)) {
+                let output = match item {
+                    Ok(event) => Ok(match crate::call::arrived(client, settings, event, connection) {
+                        Ok(call) => Output::Call(call),
+                        Err(event) => Item::Event(event).into(),
+                    }),
+                    Err(e) => Err(e),
+                };
+                match out.push(output) {
                     None => return Ended::Stopped,
                     Some(1) => tracing::warn!("event stream consumer is lagging; events dropped"),
                     Some(_) => {}

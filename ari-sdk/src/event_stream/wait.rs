@@ -7,8 +7,9 @@ use crate::handles::ChannelHandle;
 use crate::{Channel, ChannelState, Error, Event, Result};
 
 impl ResourceEvents {
-    /// Waits for the first event `accept` maps to a value. Fails when the stream ends
-    /// (the resource is gone) or after `timeout`.
+    /// Waits for the first event `accept` maps to a value. Fails with [`Error::Gone`]
+    /// when the stream ends (the resource is gone) and [`Error::WaitTimedOut`] after
+    /// `timeout`.
     pub async fn wait_for<R>(
         &mut self,
         timeout: Duration,
@@ -28,8 +29,8 @@ impl ResourceEvents {
         };
         tokio::time::timeout(timeout, wait)
             .await
-            .map_err(|_| Error::Timeout {
-                operation: what.clone(),
+            .map_err(|_| Error::WaitTimedOut {
+                what: what.clone(),
                 timeout,
             })?
     }

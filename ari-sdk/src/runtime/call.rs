@@ -257,7 +257,7 @@ impl<T: Send + 'static> Call<T> {
             },
             None => String::new(),
         };
-        let events = crate::ResourceEvents::subscribe(&self.client, kind, id.clone());
+        let events = crate::ResourceEvents::subscribe_claiming(&self.client, kind, id.clone());
         let target = self
             .watch_target
             .take()
