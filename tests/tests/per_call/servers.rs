@@ -1,0 +1,165 @@
+//! The two servers the per-call tests run on: the simulator, always, and a real Asterisk
+//! when `ARI_E2E_URL` names one (`ARI_E2E_USER` / `ARI_E2E_PASSWORD`, default
+//! hey/peekaboo), configured as `../shared/asterisk/` sets it up (7000 runs
+//! `Stasis(hello,world)`).
+
+use std::time::Duration;
+
+use ari_sdk::{Client, Transport};
+use ari_sim::Simulator;
+
+pub const LIMIT: Duration = Duration::from_secs(20);
+
+pub enum Server {
+    Sim(Simulator),
+    Real {
+        url: String,
+        user: String,
+        password: String,
+    },
+}
+
+impl Server {
+    pub async fn simulator() -> Server {
+        Server::Sim(
+            Simulator::builder()
+                .media_duration(Duration::from_millis(50))
+                .start()
+                .await
+                .expect("simulator starts"),
+        )
+    }
+
+    /// The real Asterisk of `ARI_E2E_URL`, or `None` after saying the test is skipped.
+    pub fn real(test: &str) -> Option<Server> {
+        let Ok(url) = std::env::var("ARI_E2E_URL") else {
+            eprintln!("SKIPPED {test} on a real Asterisk: ARI_E2E_URL is not set");
+            return None;
+        };
+        let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+        Some(Server::Real {
+            url,
+            user: var("ARI_E2E_USER", "hey"),
+            password: var("ARI_E2E_PASSWORD", "peekaboo"),
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Server::Sim(_) => "simulator",
+            Server::Real { .. } => "real Asterisk",
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        let (url, user, password) = match self {
+            Server::Sim(sim) => {
+                let (user, password) = sim.credentials();
+                (sim.base_url(), user.to_owned(), password.to_owned())
+            }
+            Server::Real {
+                url,
+                user,
+                password,
+            } => (url.clone(), user.clone(), password.clone()),
+        };
+        Client::builder(url)
+            .basic_auth(user, password)
+            .transport(Transport::Http)
+            .timeout(LIMIT)
+            .build()
+            .expect("client")
+    }
+
+    /// Places a call into application `hello` (extension 7000) and returns the id of
+    /// the channel that enters it. On a real Asterisk, the far end is the `;1` half of
+    /// a Local channel (id `<tag>-far`) in application `phone`, which a connection for
+    /// `phone` must be open to receive; it comes up once `hello` answers.
+    pub async fn place_call(&self, client: &Client, tag: &str) -> String {
+        let tag = format!("{tag}-{}", run_id());
+        match self {
+            Server::Sim(sim) => sim.control().call("7000").expect("a call"),
+            Server::Real { .. } => {
+                let near = format!("{tag}-near");
+                client
+                    .raw()
+                    .post("channels")
+                    .query("endpoint", "Local/7000@default")
+                    .query("app", "phone")
+                    .query("channelId", format!("{tag}-far"))
+                    .query("otherChannelId", near.clone())
+                    .send()
+                    .await
+                    .expect("originate");
+                near
+            }
+        }
+    }
+
+    /// The far end of a call placed by [`place_call`](Self::place_call) presses
+    /// `digits`. On a real Asterisk this first answers the near half (through REST, not
+    /// through the application), which brings the far half up in `phone`.
+    pub async fn press(&self, client: &Client, near: &str, digits: &str) {
+        match self {
+            Server::Sim(sim) => sim.control().press(near, digits).expect("press"),
+            Server::Real { .. } => {
+                let far = near.replace("-near", "-far");
+                retry_while_setting_up(|| async {
+                    client.raw().post(&format!("channels/{near}/answer")).send().await
+                })
+                .await;
+                retry_while_setting_up(|| async {
+                    client
+                        .raw()
+                        .post(&format!("channels/{far}/dtmf"))
+                        .query("dtmf", digits)
+                        .query("between", "100")
+                        .send()
+                        .await
+                })
+                .await;
+            }
+        }
+    }
+
+    /// Hangs up whatever a test left behind on a real server (channels named by `tag`).
+    pub async fn clean_up(&self, client: &Client, tag: &str) {
+        if let Server::Real { .. } = self {
+            if let Ok(channels) = client.channels().list().await {
+                for channel in channels.iter().filter(|c| c.id.contains(tag)) {
+                    let _ = client.channel(&channel.id).hangup().await;
+                }
+            }
+        }
+    }
+}
+
+/// Repeats a request while the channel it addresses is not there yet or not yet in its
+/// application (404/409), up to [`LIMIT`].
+async fn retry_while_setting_up<F, Fut>(mut request: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ari_sdk::Result<serde_json::Value>>,
+{
+    let deadline = tokio::time::Instant::now() + LIMIT;
+    loop {
+        match request().await {
+            Ok(_) => return,
+            Err(e) if e.is_gone() && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// Tells this run's channels from those of an earlier run on the same server.
+fn run_id() -> &'static str {
+    static RUN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    RUN.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        format!("{:x}{nanos:x}", std::process::id())
+    })
+}
