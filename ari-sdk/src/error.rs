@@ -206,17 +206,21 @@ impl Error {
     /// "The caller left": true for every shape in which a resource going away shows up.
     /// - [`Error::Gone`]: a wait ended because its channel or bridge went away (hang-up,
     ///   `StasisEnd`), including a playback that finished `failed` because its channel left;
-    /// - 404 or 409 from a request addressed to one channel, bridge, playback or
-    ///   recording by id (`/channels/{id}/...`): it no longer exists, or is no longer in
-    ///   the application (Asterisk answers 409 "not in Stasis application" to a channel
-    ///   that is hanging up).
+    /// - 404 from a request addressed to one channel, bridge, playback or recording by id
+    ///   (`/channels/{id}/...`): it no longer exists;
+    /// - 409 "... not in Stasis application" from such a request: it left the application
+    ///   (as a channel that is hanging up has). Other conflicts (a recording name in use,
+    ///   a playback id taken) are not "gone".
     ///
     /// A 404 from a request that names no resource by id (a wrong base URL, say) is not
     /// "gone".
     pub fn is_gone(&self) -> bool {
         match self {
             Error::Gone { .. } => true,
-            Error::Status(e) => matches!(e.status, 404 | 409) && addresses_one_resource(&e.path),
+            Error::Status(e) => {
+                addresses_one_resource(&e.path)
+                    && (e.status == 404 || (e.status == 409 && left_stasis(e.message.as_deref())))
+            }
             _ => false,
         }
     }
@@ -237,6 +241,11 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// Asterisk's 409 for a channel or bridge that is no longer in the application.
+fn left_stasis(message: Option<&str>) -> bool {
+    message.is_some_and(|m| m.contains("not in Stasis"))
 }
 
 /// Collections whose members come and go with calls.
@@ -264,4 +273,44 @@ pub(crate) fn quote_body(bytes: &[u8]) -> String {
         end -= 1;
     }
     format!("{}... ({} bytes in all)", &text[..end], bytes.len())
+}
+
+#[cfg(test)]
+mod gone_tests {
+    use super::{Error, StatusError};
+
+    fn status(status: u16, path: &str, message: &str) -> Error {
+        Error::Status(Box::new(StatusError {
+            operation: "test".to_owned(),
+            method: "POST".to_owned(),
+            path: path.to_owned(),
+            status,
+            message: Some(message.to_owned()),
+            body: String::new(),
+            documented: true,
+        }))
+    }
+
+    #[test]
+    fn every_shape_of_a_departed_resource_is_gone_and_nothing_else() {
+        assert!(status(404, "/channels/c1/answer", "Channel not found").is_gone());
+        assert!(status(404, "/recordings/live/r1/stop", "Recording not found").is_gone());
+        assert!(status(409, "/channels/c1/play", "Channel not in Stasis application").is_gone());
+        assert!(status(409, "/bridges/b1/addChannel", "Bridge not in Stasis application").is_gone());
+        let wait = Error::Gone {
+            what: "playback p1".to_owned(),
+            event: "StasisEnd".to_owned(),
+        };
+        assert!(wait.is_gone());
+
+        assert!(!status(409, "/channels/c1/record", "Recording 'x' already exists").is_gone());
+        assert!(!status(404, "/channels", "Not found").is_gone(), "a collection");
+        assert!(!status(404, "/", "Not found").is_gone(), "no resource at all");
+        assert!(!status(400, "/channels/c1/dtmf", "DTMF is required").is_gone());
+        let timeout = Error::WaitTimedOut {
+            what: "x".to_owned(),
+            timeout: std::time::Duration::from_secs(1),
+        };
+        assert!(!timeout.is_gone() && timeout.is_wait_timeout() && !timeout.is_timeout());
+    }
 }
