@@ -134,6 +134,7 @@ fn bridge_ivr_and_hangup_all_succeed() {
         ("ivr", vec!["--digits", "1#"], "caller chose \"1\""),
         ("ivr", vec!["--digits", "27#"], "caller chose \"27\""),
         ("hangup_all", vec![], "0 channel(s) left"),
+        ("ivr_calls", vec![], "3 calls served"),
     ] {
         let output = run(name, &args, None);
         let text = text(&output);
