@@ -51,8 +51,16 @@ async fn main() -> ExitCode {
 
 async fn run(client: &Client, callers: usize) -> Result<usize, String> {
     // The IVR's calls, and the callers' own application.
-    let mut calls = client.calls(["hello"]).connect().await.map_err(|e| format!("connect: {e}"))?;
-    let _phone = client.events(["phone"]).connect().await.map_err(|e| format!("connect: {e}"))?;
+    let mut calls = client
+        .calls(["hello"])
+        .connect()
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    let _phone = client
+        .events(["phone"])
+        .connect()
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
 
     let mut dialing = Vec::new();
     for n in 0..callers {
@@ -89,7 +97,10 @@ async fn run(client: &Client, callers: usize) -> Result<usize, String> {
 async fn serve(mut call: Call) -> Result<String, String> {
     let id = call.id().to_owned();
     let fail = |what: &str, e: ari_sdk::Error| format!("call {id}: {what}: {e}");
-    call.channel().answer().await.map_err(|e| fail("answer", e))?;
+    call.channel()
+        .answer()
+        .await
+        .map_err(|e| fail("answer", e))?;
     let choice = call
         .menu("sound:hello-world")
         .choices(["1", "2"])
@@ -124,7 +135,10 @@ async fn serve(mut call: Call) -> Result<String, String> {
         other => format!("{other:?}"),
     };
     if !call.is_gone() {
-        call.channel().hangup().await.map_err(|e| fail("hangup", e))?;
+        call.channel()
+            .hangup()
+            .await
+            .map_err(|e| fail("hangup", e))?;
     }
     Ok(format!("call {id}: {outcome}"))
 }
@@ -140,7 +154,10 @@ async fn caller(client: Client, n: usize) -> Result<(), String> {
         .await
         .map_err(|e| fail("originate", e))?;
     // The `;1` half enters `phone` when the IVR answers.
-    let me = dialed.into_call(WAIT).await.map_err(|e| fail("answered", e))?;
+    let me = dialed
+        .into_call(WAIT)
+        .await
+        .map_err(|e| fail("answered", e))?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     me.channel()
         .send_dtmf()

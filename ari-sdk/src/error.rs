@@ -295,8 +295,22 @@ mod gone_tests {
     fn every_shape_of_a_departed_resource_is_gone_and_nothing_else() {
         assert!(status(404, "/channels/c1/answer", "Channel not found").is_gone());
         assert!(status(404, "/recordings/live/r1/stop", "Recording not found").is_gone());
-        assert!(status(409, "/channels/c1/play", "Channel not in Stasis application").is_gone());
-        assert!(status(409, "/bridges/b1/addChannel", "Bridge not in Stasis application").is_gone());
+        assert!(
+            status(
+                409,
+                "/channels/c1/play",
+                "Channel not in Stasis application"
+            )
+            .is_gone()
+        );
+        assert!(
+            status(
+                409,
+                "/bridges/b1/addChannel",
+                "Bridge not in Stasis application"
+            )
+            .is_gone()
+        );
         let wait = Error::Gone {
             what: "playback p1".to_owned(),
             event: "StasisEnd".to_owned(),
@@ -304,8 +318,14 @@ mod gone_tests {
         assert!(wait.is_gone());
 
         assert!(!status(409, "/channels/c1/record", "Recording 'x' already exists").is_gone());
-        assert!(!status(404, "/channels", "Not found").is_gone(), "a collection");
-        assert!(!status(404, "/", "Not found").is_gone(), "no resource at all");
+        assert!(
+            !status(404, "/channels", "Not found").is_gone(),
+            "a collection"
+        );
+        assert!(
+            !status(404, "/", "Not found").is_gone(),
+            "no resource at all"
+        );
         assert!(!status(400, "/channels/c1/dtmf", "DTMF is required").is_gone());
         let timeout = Error::WaitTimedOut {
             what: "x".to_owned(),

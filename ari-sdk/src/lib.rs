@@ -49,11 +49,11 @@ mod version;
 mod watch;
 mod ws_rest;
 
+pub use call::strings_tmp::IntoStrings;
 pub use call::{
     Call, CallEnded, Calls, CallsBuilder, CallsItem, CollectDigits, Digits, DigitsEnd, Menu,
     MenuChoice, Play, Played, Record, Recorded,
 };
-pub use call::strings_tmp::IntoStrings;
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, EventDecodeError, Result, StatusError};
 pub use event_stream::{EventStream, EventsBuilder, Item, ResourceEvents};

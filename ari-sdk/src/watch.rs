@@ -163,12 +163,14 @@ async fn wait_media<R>(
         }
     };
     match timeout {
-        Some(limit) => tokio::time::timeout(limit, wait)
-            .await
-            .map_err(|_| Error::WaitTimedOut {
-                what: what.clone(),
-                timeout: limit,
-            })?,
+        Some(limit) => {
+            tokio::time::timeout(limit, wait)
+                .await
+                .map_err(|_| Error::WaitTimedOut {
+                    what: what.clone(),
+                    timeout: limit,
+                })?
+        }
         None => wait.await,
     }
 }
@@ -189,10 +191,16 @@ impl Watched<Playback> {
         let target_uri = self.value.target_uri.clone();
         let target = self.target_events(&target_uri);
         let what = format!("playback {}", self.id);
-        let playback = wait_media(self.events, target, what.clone(), timeout, |event| match event {
-            Event::PlaybackFinished(e) => Some(Ok(e.playback)),
-            _ => None,
-        })
+        let playback = wait_media(
+            self.events,
+            target,
+            what.clone(),
+            timeout,
+            |event| match event {
+                Event::PlaybackFinished(e) => Some(Ok(e.playback)),
+                _ => None,
+            },
+        )
         .await?;
         if playback.state != PlaybackState::Failed {
             return Ok(playback);
@@ -275,6 +283,6 @@ impl Watched<crate::Channel> {
     /// out as well.
     pub async fn into_call(mut self, timeout: Duration) -> Result<crate::Call> {
         let start = self.stasis_start(timeout).await?;
-        Ok(crate::Call::new(self.client, start, self.events))
+        Ok(crate::Call::new(self.client, Box::new(start), self.events))
     }
 }

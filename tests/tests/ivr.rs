@@ -49,7 +49,11 @@ impl Line {
 
     /// The caller presses `digits` after `after`.
     fn press_later(&self, call: &Call, digits: &str, after: Duration) {
-        let (control, id, digits) = (self.sim.control().clone(), call.id().to_owned(), digits.to_owned());
+        let (control, id, digits) = (
+            self.sim.control().clone(),
+            call.id().to_owned(),
+            digits.to_owned(),
+        );
         tokio::spawn(async move {
             tokio::time::sleep(after).await;
             let _ = control.press(&id, &digits);
@@ -74,12 +78,19 @@ async fn a_prompt_plays_to_the_end_and_keeps_digits_typed_during_it() {
     line.press_later(&call, "12", Duration::from_millis(100));
     let played = call.play("sound:hello-world").await.expect("play");
     assert_eq!(played, Played::Finished);
-    assert_eq!(call.typed_ahead(), "12", "digits pressed during the prompt are kept");
+    assert_eq!(
+        call.typed_ahead(),
+        "12",
+        "digits pressed during the prompt are kept"
+    );
     let digits = call.collect_digits().max_digits(2).await.expect("collect");
     assert_eq!(digits.digits, "12");
     assert_eq!(digits.end, DigitsEnd::MaxDigits);
     // One media or several: no `.chars()` path.
-    let two = call.play(["sound:a", "digits:42"]).await.expect("two media");
+    let two = call
+        .play(["sound:a", "digits:42"])
+        .await
+        .expect("two media");
     assert_eq!(two, Played::Finished);
 }
 
@@ -95,7 +106,11 @@ async fn barge_in_stops_the_prompt_and_the_digit_goes_to_the_next_helper() {
         .await
         .expect("play");
     assert_eq!(played, Played::Interrupted { digit: '5' });
-    assert!(started.elapsed() < MEDIA * 3, "stopped early: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < MEDIA * 3,
+        "stopped early: {:?}",
+        started.elapsed()
+    );
     // Typed ahead: a barge-in prompt does not even start.
     let skipped = call.play("sound:menu").barge_in(true).await.expect("play");
     assert_eq!(skipped, Played::Interrupted { digit: '5' });
@@ -110,7 +125,10 @@ async fn digit_collection_ends_on_terminator_maximum_or_timeouts() {
 
     line.press_later(&call, "42#", Duration::ZERO);
     let got = call.collect_digits().await.expect("collect");
-    assert_eq!((got.digits.as_str(), got.end), ("42", DigitsEnd::Terminator('#')));
+    assert_eq!(
+        (got.digits.as_str(), got.end),
+        ("42", DigitsEnd::Terminator('#'))
+    );
     assert!(got.is_complete());
 
     let silent = call
@@ -118,7 +136,10 @@ async fn digit_collection_ends_on_terminator_maximum_or_timeouts() {
         .first_digit_timeout(Duration::from_millis(200))
         .await
         .expect("collect");
-    assert_eq!((silent.digits.as_str(), silent.end), ("", DigitsEnd::TimedOut));
+    assert_eq!(
+        (silent.digits.as_str(), silent.end),
+        ("", DigitsEnd::TimedOut)
+    );
     assert!(!silent.is_complete());
 
     line.press_later(&call, "7", Duration::ZERO);
@@ -127,14 +148,20 @@ async fn digit_collection_ends_on_terminator_maximum_or_timeouts() {
         .inter_digit_timeout(Duration::from_millis(300))
         .await
         .expect("collect");
-    assert_eq!((pause.digits.as_str(), pause.end), ("7", DigitsEnd::TimedOut));
+    assert_eq!(
+        (pause.digits.as_str(), pause.end),
+        ("7", DigitsEnd::TimedOut)
+    );
 
     line.press_later(&call, "123", Duration::ZERO);
     let max = call.collect_digits().max_digits(2).await.expect("collect");
     assert_eq!((max.digits.as_str(), max.end), ("12", DigitsEnd::MaxDigits));
     assert_eq!(call.typed_ahead(), "", "not yet arrived");
     let rest = call.collect_digits().max_digits(1).await.expect("collect");
-    assert_eq!(rest.digits, "3", "the third digit waits for the next helper");
+    assert_eq!(
+        rest.digits, "3",
+        "the third digit waits for the next helper"
+    );
 }
 
 #[tokio::test]
@@ -155,7 +182,11 @@ async fn a_menu_retries_invalid_input_and_silence_then_gives_up() {
 
     // A two-digit choice is read to its end.
     line.press_later(&call, "30", Duration::from_millis(100));
-    let long = call.menu("sound:menu").choices(["1", "2", "30"]).await.expect("menu");
+    let long = call
+        .menu("sound:menu")
+        .choices(["1", "2", "30"])
+        .await
+        .expect("menu");
     assert_eq!(long, MenuChoice::Chosen("30".to_owned()));
 
     let started = tokio::time::Instant::now();
@@ -168,7 +199,10 @@ async fn a_menu_retries_invalid_input_and_silence_then_gives_up() {
         .await
         .expect("menu");
     assert_eq!(gave_up, MenuChoice::GaveUp);
-    assert!(started.elapsed() >= MEDIA * 3, "two prompts and a notice were played");
+    assert!(
+        started.elapsed() >= MEDIA * 3,
+        "two prompts and a notice were played"
+    );
 }
 
 #[tokio::test]
@@ -193,7 +227,10 @@ async fn a_recording_completes_and_is_stored() {
         .expect("stored");
     assert_eq!(stored.name, "ivr-message");
     // The same name again fails unless asked to overwrite.
-    let again = call.record("ivr-message").max_duration(Some(Duration::from_secs(1))).await;
+    let again = call
+        .record("ivr-message")
+        .max_duration(Some(Duration::from_secs(1)))
+        .await;
     assert!(matches!(&again, Err(e) if e.is_conflict()), "{again:?}");
     let over = call
         .record("ivr-message")
@@ -215,27 +252,41 @@ async fn every_helper_reports_the_caller_hanging_up() {
     let ended = call.ended();
     let played = tokio::time::timeout(LIMIT, call.play("sound:long")).await;
     assert_eq!(played.expect("in time").expect("play"), Played::CallerGone);
-    tokio::time::timeout(LIMIT, ended.clone()).await.expect("ended fires");
+    tokio::time::timeout(LIMIT, ended.clone())
+        .await
+        .expect("ended fires");
     assert!(ended.is_ended() && call.is_gone());
     // Every later helper knows at once.
-    assert_eq!(call.play("sound:x").await.expect("play"), Played::CallerGone);
+    assert_eq!(
+        call.play("sound:x").await.expect("play"),
+        Played::CallerGone
+    );
 
     let mut call = line.call().await;
     line.hang_up_later(&call, Duration::from_millis(100));
     let got = tokio::time::timeout(LIMIT, call.collect_digits()).await;
-    assert_eq!(got.expect("in time").expect("collect").end, DigitsEnd::CallerGone);
+    assert_eq!(
+        got.expect("in time").expect("collect").end,
+        DigitsEnd::CallerGone
+    );
 
     let mut call = line.call().await;
     line.hang_up_later(&call, MEDIA + Duration::from_millis(100));
     let menu = tokio::time::timeout(LIMIT, call.menu("sound:menu").choices(["1"])).await;
-    assert_eq!(menu.expect("in time").expect("menu"), MenuChoice::CallerGone);
+    assert_eq!(
+        menu.expect("in time").expect("menu"),
+        MenuChoice::CallerGone
+    );
 
     let mut call = line.call().await;
     call.channel().answer().await.expect("answer");
     line.hang_up_later(&call, Duration::from_millis(300));
     let recorded = tokio::time::timeout(LIMIT, call.record("ivr-gone")).await;
     assert!(
-        matches!(recorded.expect("in time").expect("record"), Recorded::CallerGone { .. }),
+        matches!(
+            recorded.expect("in time").expect("record"),
+            Recorded::CallerGone { .. }
+        ),
         "caller gone"
     );
 
@@ -301,7 +352,13 @@ async fn an_originated_channel_becomes_a_call_once() {
         .expect("originate");
     let mut call = watched.into_call(LIMIT).await.expect("StasisStart");
     assert_eq!(call.application(), "hello");
-    assert_eq!(call.play("sound:beep").await.expect("play"), Played::Finished);
+    assert_eq!(
+        call.play("sound:beep").await.expect("play"),
+        Played::Finished
+    );
     let other = tokio::time::timeout(Duration::from_millis(300), line.calls.next()).await;
-    assert!(other.is_err(), "no second Call for the originated channel: {other:?}");
+    assert!(
+        other.is_err(),
+        "no second Call for the originated channel: {other:?}"
+    );
 }

@@ -21,7 +21,11 @@ async fn count_digits(mut events: ResourceEvents) -> usize {
     let mut seen = 0;
     let limit = tokio::time::Instant::now() + LIMIT;
     loop {
-        let until = if seen == 0 { limit } else { tokio::time::Instant::now() + SETTLE };
+        let until = if seen == 0 {
+            limit
+        } else {
+            tokio::time::Instant::now() + SETTLE
+        };
         match tokio::time::timeout_at(until, events.next()).await {
             Ok(Some(Ok(Event::ChannelDtmfReceived(_)))) => seen += 1,
             Ok(Some(Ok(_))) => {}
@@ -108,13 +112,20 @@ async fn a_digit_reaches_each_channel_stream_once_on_a_real_asterisk() {
     let Some(real) = Server::real("digits once per stream") else {
         return;
     };
-    assert_eq!(digits_reach_each_stream_once(&real, 20, "pc13dup").await, 20);
+    assert_eq!(
+        digits_reach_each_stream_once(&real, 20, "pc13dup").await,
+        20
+    );
 }
 
 /// The second reproduction: calls whose digits arrive while the application's
 /// main loop is still busy (20 ms per call). Through `client.calls`, each call's stream
 /// holds its digit. Returns how many calls got their digits exactly right.
-async fn digits_typed_before_the_application_looks(server: &Server, calls: usize, tag: &str) -> usize {
+async fn digits_typed_before_the_application_looks(
+    server: &Server,
+    calls: usize,
+    tag: &str,
+) -> usize {
     let client = server.client();
     let mut incoming = client.calls(["hello"]).connect().await.expect("calls");
     let _phone = client.events(["phone"]).connect().await.expect("phone");
@@ -164,7 +175,10 @@ async fn digits_typed_before_the_application_looks(server: &Server, calls: usize
             eprintln!("{id}: wanted {want}#, got {got:?}");
         }
     }
-    eprintln!("{}: {right} of {calls} calls got their digits", server.name());
+    eprintln!(
+        "{}: {right} of {calls} calls got their digits",
+        server.name()
+    );
     for id in expected.keys() {
         let _ = client.channel(id).hangup().await;
     }
@@ -175,7 +189,10 @@ async fn digits_typed_before_the_application_looks(server: &Server, calls: usize
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_stream_holds_the_digits_pressed_before_the_application_read_the_call() {
     let sim = Server::simulator().await;
-    assert_eq!(digits_typed_before_the_application_looks(&sim, 20, "late").await, 20);
+    assert_eq!(
+        digits_typed_before_the_application_looks(&sim, 20, "late").await,
+        20
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,7 +200,10 @@ async fn a_call_stream_holds_early_digits_on_a_real_asterisk() {
     let Some(real) = Server::real("early digits in the call stream") else {
         return;
     };
-    assert_eq!(digits_typed_before_the_application_looks(&real, 10, "pc13late").await, 10);
+    assert_eq!(
+        digits_typed_before_the_application_looks(&real, 10, "pc13late").await,
+        10
+    );
 }
 
 /// 1,000 concurrent calls, one task each, each entering its own number with an observer
@@ -234,7 +254,11 @@ async fn a_thousand_concurrent_calls_each_get_exactly_their_digits() {
     for task in tasks {
         let (id, got, terminator) = task.await.expect("call task");
         assert_eq!(got.end, DigitsEnd::MaxDigits, "{id}: {got:?}");
-        assert_eq!(terminator.end, DigitsEnd::Terminator('#'), "{id}: {terminator:?}");
+        assert_eq!(
+            terminator.end,
+            DigitsEnd::Terminator('#'),
+            "{id}: {terminator:?}"
+        );
         assert_eq!(got.digits, expected[&id], "{id}");
         right += 1;
     }

@@ -38,14 +38,14 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 pub use calls::{Calls, CallsBuilder, CallsItem};
-pub use digits::{CollectDigits, DigitsEnd, Digits};
+pub use digits::{CollectDigits, Digits, DigitsEnd};
 pub use menu::{Menu, MenuChoice};
 pub use prompt::{Play, Played};
 pub use record::{Record, Recorded};
 
-use crate::event_stream::{Registry, ResourceEvents, Settings};
+use crate::event_stream::{Output, Registry, ResourceEvents, Settings};
 use crate::handles::ChannelHandle;
-use crate::{Client, Error, Event, Result, StasisStart};
+use crate::{Client, Error, Event, Item, Result, StasisStart};
 
 /// A channel in your application: what its `StasisStart` said, a handle to act on it,
 /// and its events from the moment it arrived (nothing after `StasisStart` is missed,
@@ -60,7 +60,7 @@ use crate::{Client, Error, Event, Result, StasisStart};
 /// error, and stops its playback or recording when the call ends or its future is dropped.
 pub struct Call {
     client: Client,
-    start: StasisStart,
+    start: Box<StasisStart>,
     channel: ChannelHandle,
     events: ResourceEvents,
     ended: CallEnded,
@@ -103,7 +103,7 @@ fn is_departure(event: &Event) -> Option<&'static str> {
 }
 
 impl Call {
-    pub(crate) fn new(client: Client, start: StasisStart, events: ResourceEvents) -> Call {
+    pub(crate) fn new(client: Client, start: Box<StasisStart>, events: ResourceEvents) -> Call {
         let ended = CallEnded {
             signal: events.ended_signal(),
         };
@@ -253,37 +253,40 @@ impl Call {
     /// Marks the call gone when a request failed because the channel is no longer there.
     pub(crate) fn note_error(&mut self, error: &Error) {
         if error.is_gone() {
-            self.gone.get_or_insert("a request answered that the channel is gone");
+            self.gone
+                .get_or_insert("a request answered that the channel is gone");
         }
     }
 }
 
-/// Builds the call for a `StasisStart` of a call connection's applications, subscribing
-/// the channel's stream here, in the connection task, before the next frame is read.
-/// Any other event comes back.
+/// What the connection task hands on for `event`: for a `StasisStart` of a call
+/// connection's applications, a call whose channel stream is subscribed here, in the
+/// connection task, before the next frame is read; otherwise the event.
 pub(crate) fn arrived(
     client: &Client,
     settings: &Settings,
     event: Event,
     connection: u64,
-) -> std::result::Result<Box<Call>, Event> {
-    let Event::StasisStart(start) = &event else {
-        return Err(event);
-    };
+) -> Output {
     let registry: &std::sync::Arc<Registry> = &client.inner.registry;
-    if !settings.calls
-        || !settings.target.apps.contains(&start.application)
-        || registry.is_claimed(&start.channel.id)
-    {
-        return Err(event);
-    }
+    let start = match event {
+        Event::StasisStart(start)
+            if settings.calls
+                && settings.target.apps.contains(&start.application)
+                && !registry.is_claimed(&start.channel.id) =>
+        {
+            start
+        }
+        other => return Item::Event(other).into(),
+    };
     let id = start.channel.id.clone();
+    let event = Event::StasisStart(start);
     let shared = registry.subscribe_after(id.clone(), &event, connection);
     let events = ResourceEvents::from_registry(registry.clone(), "Channel", id, shared);
     let Event::StasisStart(start) = event else {
-        unreachable!("matched above")
+        unreachable!("built above")
     };
-    Ok(Box::new(Call::new(client.clone(), *start, events)))
+    Output::Call(Box::new(Call::new(client.clone(), start, events)))
 }
 
 /// The end of a call, as a future: resolves once the call left the application (or its

@@ -185,10 +185,7 @@ fn stops(on: &RecordTerminateOn, digit: char) -> bool {
 }
 
 /// The recording's final state when it is reported shortly after the channel left.
-async fn finished_later(
-    events: &mut crate::ResourceEvents,
-    name: &str,
-) -> Option<LiveRecording> {
+async fn finished_later(events: &mut crate::ResourceEvents, name: &str) -> Option<LiveRecording> {
     let wait = async {
         while let Some(item) = events.next().await {
             match item {

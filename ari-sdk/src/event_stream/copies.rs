@@ -129,11 +129,17 @@ mod tests {
         let x = Fingerprint(1);
         assert!(copies.first_copy(x, a, now));
         assert!(!copies.first_copy(x, b, now), "b's copy of a's event");
-        assert!(copies.first_copy(x, b, now), "b's second event of that content is new");
+        assert!(
+            copies.first_copy(x, b, now),
+            "b's second event of that content is new"
+        );
         assert!(!copies.first_copy(x, a, now), "a's copy of b's second");
         assert!(!copies.first_copy(x, c, now));
         assert!(!copies.first_copy(x, c, now));
-        assert!(copies.first_copy(x, c, now), "a third repeat, first seen from c");
+        assert!(
+            copies.first_copy(x, c, now),
+            "a third repeat, first seen from c"
+        );
     }
 
     #[test]

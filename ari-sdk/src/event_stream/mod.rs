@@ -330,9 +330,9 @@ impl futures_core::Stream for EventStream {
             p.map(|p| match p {
                 Popped::Item(Ok(Output::Item(item))) => Ok(item),
                 // Not in call mode: never made; keep the event if it ever is.
-                Popped::Item(Ok(Output::Call(call))) => {
-                    Ok(Item::Event(Event::StasisStart(Box::new(call.start().clone()))))
-                }
+                Popped::Item(Ok(Output::Call(call))) => Ok(Item::Event(Event::StasisStart(
+                    Box::new(call.start().clone()),
+                ))),
                 Popped::Item(Err(e)) => Err(e),
                 Popped::Lagged(missed) => Err(Error::Lagged { missed }),
             })

@@ -116,13 +116,23 @@ impl Registry {
         self.connections.load(Ordering::SeqCst) > 0
     }
 
-    pub(crate) fn subscribe(&self, kind: &'static str, id: String, claims_call: bool) -> Arc<Shared> {
+    pub(crate) fn subscribe(
+        &self,
+        kind: &'static str,
+        id: String,
+        claims_call: bool,
+    ) -> Arc<Shared> {
         self.subscribe_seeded(kind, id, claims_call, Copies::default())
     }
 
     /// Opens the stream of a call's channel right after its `StasisStart` (which arrived
     /// on `connection`): the stream starts after that event and takes no copy of it.
-    pub(crate) fn subscribe_after(&self, id: String, start: &Event, connection: u64) -> Arc<Shared> {
+    pub(crate) fn subscribe_after(
+        &self,
+        id: String,
+        start: &Event,
+        connection: u64,
+    ) -> Arc<Shared> {
         let mut copies = Copies::default();
         if self.sources.load(Ordering::SeqCst) > 1 {
             copies.first_copy(
@@ -297,7 +307,11 @@ impl ResourceEvents {
 
     /// Subscribes for the caller that is creating channel `id`, which takes its
     /// `StasisStart` from this stream (no call stream hands it out).
-    pub(crate) fn subscribe_claiming(client: &Client, kind: &'static str, id: String) -> ResourceEvents {
+    pub(crate) fn subscribe_claiming(
+        client: &Client,
+        kind: &'static str,
+        id: String,
+    ) -> ResourceEvents {
         Self::open(client, kind, id, kind == "Channel")
     }
 
@@ -442,7 +456,10 @@ mod tests {
         registry.deliver(&dtmf("ch-3", "hello", "3"), 1); // nobody's channel
         assert_eq!(
             drain(&mine),
-            (pairs(&[("hello", "1"), ("hello", "2"), ("hello", "2")]), false)
+            (
+                pairs(&[("hello", "1"), ("hello", "2"), ("hello", "2")]),
+                false
+            )
         );
         assert_eq!(drain(&other), (vec![], false));
 
@@ -505,7 +522,10 @@ mod tests {
         assert_eq!(drain(&first).0, pairs(&[("hello", "1"), ("hello", "2")]));
         // The second stream opened after the first press: it has the observer's copy of
         // it (it never saw the original), then the second press once.
-        assert_eq!(drain(&second).0, pairs(&[("observer", "1"), ("hello", "2")]));
+        assert_eq!(
+            drain(&second).0,
+            pairs(&[("observer", "1"), ("hello", "2")])
+        );
         assert!(registry.is_claimed("ch-1"));
         assert!(!registry.is_claimed("ch-2"));
     }

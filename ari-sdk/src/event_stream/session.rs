@@ -70,7 +70,8 @@ pub(crate) async fn run(
             }
             Ended::Lost(reason) => {
                 tracing::warn!(%reason, "event connection lost");
-                if out.push(Ok(Item::Disconnected { reason }.into())).is_none() || settings.outbound {
+                if out.push(Ok(Item::Disconnected { reason }.into())).is_none() || settings.outbound
+                {
                     // Asterisk opens outbound connections again itself: a new one is a
                     // new connection for the server to hand out.
                     break;
@@ -197,10 +198,7 @@ async fn session(
                     registry.deliver(event, connection);
                 }
                 let output = match item {
-                    Ok(event) => Ok(match crate::call::arrived(client, settings, event, connection) {
-                        Ok(call) => Output::Call(call),
-                        Err(event) => Item::Event(event).into(),
-                    }),
+                    Ok(event) => Ok(crate::call::arrived(client, settings, event, connection)),
                     Err(e) => Err(e),
                 };
                 match out.push(output) {

@@ -36,7 +36,8 @@ impl Server {
             eprintln!("SKIPPED {test} on a real Asterisk: ARI_E2E_URL is not set");
             return None;
         };
-        let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+        let var =
+            |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
         Some(Server::Real {
             url,
             user: var("ARI_E2E_USER", "hey"),
@@ -105,7 +106,11 @@ impl Server {
             Server::Real { .. } => {
                 let far = near.replace("-near", "-far");
                 retry_while_setting_up(|| async {
-                    client.raw().post(&format!("channels/{near}/answer")).send().await
+                    client
+                        .raw()
+                        .post(&format!("channels/{near}/answer"))
+                        .send()
+                        .await
                 })
                 .await;
                 retry_while_setting_up(|| async {
