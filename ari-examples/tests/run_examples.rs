@@ -253,3 +253,18 @@ async fn two_applications_on_one_connection() {
         "phone's channel is not answered yet: {seen:?}"
     );
 }
+
+/// The call API example against a real Asterisk, when `ARI_E2E_URL` names one.
+#[test]
+fn ivr_calls_serves_every_caller_on_a_real_asterisk() {
+    let Ok(url) = std::env::var("ARI_E2E_URL") else {
+        eprintln!("SKIPPED ivr_calls on a real Asterisk: ARI_E2E_URL is not set");
+        return;
+    };
+    let output = run("ivr_calls", &[], Some(&url));
+    let text = text(&output);
+    assert!(output.status.success(), "{text}");
+    for expected in ["heard the greeting", "left message", "the menu gave up", "3 calls served"] {
+        assert!(text.contains(expected), "`{expected}` missing:\n{text}");
+    }
+}
