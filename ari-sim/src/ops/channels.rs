@@ -325,6 +325,29 @@ impl World {
         self.channel_event_to(app, id, "StasisStart", object(json!({ "args": args })));
     }
 
+    /// The channel leaves its application, then `then` runs (into the dialplan or
+    /// another application). As in Asterisk, where leaving is a command on the
+    /// channel's queue, this waits until the media queued before it (and meanwhile)
+    /// has played; a channel that has left by then (hung up) does nothing more.
+    pub fn leave_after_media(
+        &mut self,
+        id: &str,
+        then: impl FnOnce(&mut World, &str) + Send + 'static,
+    ) {
+        let owned = id.to_owned();
+        let action = move |world: &mut World| {
+            if world
+                .channels
+                .get(&owned)
+                .is_some_and(|c| c.stasis.is_some())
+            {
+                world.leave_stasis(&owned);
+                then(world, &owned);
+            }
+        };
+        self.when_media_done(&format!("channel:{id}"), Box::new(action));
+    }
+
     /// The channel leaves its application: `StasisEnd`, then `STASISSTATUS`.
     fn leave_stasis(&mut self, id: &str) {
         let Some(app) = self.channels.get_mut(id).and_then(|c| c.stasis.take()) else {
@@ -829,41 +852,48 @@ pub fn set_vars(shared: &Shared, p: &Params) -> Result {
     Ok(Reply::no_content())
 }
 
-/// `POST /channels/{id}/continue`: back to the dialplan.
+/// `POST /channels/{id}/continue`: back to the dialplan (see [`World::leave_after_media`]).
 pub fn continue_in_dialplan(shared: &Shared, p: &Params) -> Result {
     let mut world = lock(shared);
     let id = p.string("channelId");
     world.controllable(&id)?;
-    world.leave_stasis(&id);
-    if let Some(chan) = world.channels.get_mut(&id) {
-        let d = &mut chan.model.dialplan;
-        match (p.get("context"), p.get("extension"), p.int("priority")) {
-            (None, None, None) => d.priority += 1,
-            (context, extension, priority) => {
-                if let Some(c) = context {
-                    d.context = c.to_owned();
+    let context = p.get("context").map(str::to_owned);
+    let extension = p.get("extension").map(str::to_owned);
+    let priority = p.int("priority");
+    world.leave_after_media(&id, move |world, id| {
+        if let Some(chan) = world.channels.get_mut(id) {
+            let d = &mut chan.model.dialplan;
+            match (context, extension, priority) {
+                (None, None, None) => d.priority += 1,
+                (context, extension, priority) => {
+                    if let Some(c) = context {
+                        d.context = c;
+                    }
+                    if let Some(e) = extension {
+                        d.exten = e;
+                    }
+                    d.priority = priority.unwrap_or(1);
                 }
-                if let Some(e) = extension {
-                    d.exten = e.to_owned();
-                }
-                d.priority = priority.unwrap_or(1);
             }
         }
-    }
-    world.run_dialplan(&id);
+        world.run_dialplan(id);
+    });
     Ok(Reply::no_content())
 }
 
-/// `POST /channels/{id}/move`: into another application.
+/// `POST /channels/{id}/move`: into another application (see
+/// [`World::leave_after_media`]).
 pub fn move_app(shared: &Shared, p: &Params) -> Result {
     let mut world = lock(shared);
     let id = p.string("channelId");
     world.channel_in_stasis(&id)?;
     let app = p.string("app");
-    world.leave_stasis(&id);
-    if world.hub.is_registered(&app) {
-        world.enter_stasis(&id, &app, split_args(p.get("appArgs").unwrap_or("")));
-    }
+    let args = split_args(p.get("appArgs").unwrap_or(""));
+    world.leave_after_media(&id, move |world, id| {
+        if world.hub.is_registered(&app) {
+            world.enter_stasis(id, &app, args);
+        }
+    });
     Ok(Reply::no_content())
 }
 
