@@ -16,7 +16,7 @@
 //! # }
 //! ```
 //!
-//! ## Playbacks, as Asterisk 22 has them
+//! ## Playbacks and Local channels, as Asterisk 22 has them
 //!
 //! - A channel (or bridge) plays one playback at a time; the others wait in order.
 //!   `play` answers `queued` (Asterisk answers before the channel's thread starts it).
@@ -31,6 +31,8 @@
 //!   starts and fails at once (one stopped while queued finishes `done`). A channel
 //!   that `continue`s or `move`s leaves its application only after its media has played
 //!   (`done`), media queued meanwhile included.
+//! - A Local originate with `channelId` X names its halves X (`;1`) and `X;2`, or
+//!   `otherChannelId` when given (which counts only along with a `channelId`).
 //!
 //! ## REST over the WebSocket
 //!

@@ -1,6 +1,6 @@
 //! Behaviour observed on a real Asterisk 22.10.1 and kept by the simulator: how
 //! playbacks end when their channel hangs up or leaves, what happens to media Asterisk
-//! cannot play, and how a channel's playbacks queue.
+//! cannot play, how a channel's playbacks queue, and the ids of a Local pair.
 
 #[allow(dead_code)]
 #[path = "behaviour/support.rs"]
@@ -361,4 +361,130 @@ async fn spoken_media_cannot_be_stopped_and_a_tone_plays_until_stopped() {
         unreachable!()
     };
     assert_eq!(done.playback.state, PlaybackState::Done);
+}
+
+// ---------------------------------------------------------------- Local channel ids
+
+/// The `;2` half's id, from its `StasisStart` in `hello` (7000 runs `Stasis(hello)`).
+async fn far_half(rig: &mut Rig, one: &str) -> String {
+    let Event::StasisStart(start) = rig
+        .expect("the ;2 half in hello", |e| {
+            matches!(e, Event::StasisStart(s) if s.application == "hello" && s.channel.id != one
+                && s.channel.name.starts_with("Local/7000@default-"))
+        })
+        .await
+    else {
+        unreachable!()
+    };
+    assert!(start.channel.name.ends_with(";2"), "{}", start.channel.name);
+    start.channel.id.clone()
+}
+
+#[tokio::test]
+async fn a_local_originate_names_its_halves_after_the_given_ids() {
+    let mut rig = Rig::start().await;
+    let channels = rig.client.channels();
+    let local = "Local/7000@default";
+
+    // channelId names the `;1` half; the `;2` half is `<channelId>;2`.
+    let one = channels
+        .originate(local)
+        .app("phone")
+        .channel_id("call-a")
+        .await
+        .unwrap();
+    assert_eq!(one.id, "call-a");
+    assert!(one.name.ends_with(";1"), "{}", one.name);
+    assert_eq!(far_half(&mut rig, "call-a").await, "call-a;2");
+    let two = rig.client.channel("call-a;2").get().await.unwrap();
+    assert_eq!(two.name.replace(";2", ";1"), one.name);
+
+    // The path's id works the same way.
+    let with_id = channels
+        .originate_with_id("call-b", local)
+        .app("phone")
+        .await;
+    assert_eq!(with_id.unwrap().id, "call-b");
+    assert_eq!(far_half(&mut rig, "call-b").await, "call-b;2");
+
+    // otherChannelId names the `;2` half, but only along with a channelId.
+    channels
+        .originate(local)
+        .app("phone")
+        .channel_id("call-c")
+        .other_channel_id("call-c-far")
+        .await
+        .unwrap();
+    assert_eq!(far_half(&mut rig, "call-c").await, "call-c-far");
+    // (The SDK's originate always sends a channelId, to watch the channel: plain HTTP.)
+    let (user, password) = rig.sim.credentials();
+    let alone: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/channels", rig.sim.base_url()))
+        .basic_auth(user, Some(password))
+        .query(&[
+            ("endpoint", local),
+            ("app", "phone"),
+            ("otherChannelId", "ignored"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let alone = alone["id"].as_str().unwrap().to_owned();
+    let far = far_half(&mut rig, &alone).await;
+    assert!(alone != "ignored" && far != "ignored", "{alone} {far}");
+    assert_ne!(far, format!("{alone};2"));
+    assert!(
+        rig.client
+            .channel("ignored")
+            .get()
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+
+    // Either id already taken is a conflict.
+    for (id, other) in [
+        ("call-a;2", None),
+        ("call-d", Some("call-a")),
+        ("call-e", Some("call-e")),
+        ("call-f", Some("call-c-far")),
+    ] {
+        let mut request = channels.originate(local).app("phone").channel_id(id);
+        if let Some(other) = other {
+            request = request.other_channel_id(other);
+        }
+        let error = request.await.unwrap_err();
+        assert_eq!(
+            (error.status(), error.asterisk_message()),
+            (
+                Some(409),
+                Some("Channel with given unique ID already exists")
+            ),
+            "{id} {other:?}"
+        );
+    }
+
+    // Ids are at most 149 characters (the `;2` suffix may go beyond).
+    let long = "x".repeat(150);
+    let error = channels
+        .originate(local)
+        .app("phone")
+        .channel_id(&long)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (error.status(), error.asterisk_message()),
+        (Some(400), Some("Uniqueid length exceeds maximum of 149"))
+    );
+    let longest = "y".repeat(149);
+    channels
+        .originate(local)
+        .app("phone")
+        .channel_id(&longest)
+        .await
+        .unwrap();
+    assert_eq!(far_half(&mut rig, &longest).await, format!("{longest};2"));
 }
