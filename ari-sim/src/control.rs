@@ -91,7 +91,7 @@ impl Control {
         let mut world = lock(&self.world);
         world.clear_channels();
         world.bridges.clear();
-        world.playbacks.clear();
+        world.clear_media();
         world.live_recordings.clear();
     }
 

@@ -16,6 +16,24 @@
 //! # }
 //! ```
 //!
+//! ## Playbacks and Local channels, as Asterisk 22 has them
+//!
+//! - A channel (or bridge) plays one playback at a time; the others wait in order.
+//!   `play` answers `queued` (Asterisk answers before the channel's thread starts it).
+//! - A sound the simulator does not know (it knows the ids of a stock Asterisk's `en`
+//!   sounds) fails: `PlaybackFinished` with state `failed`, or `PlaybackContinuing` to
+//!   the next item. Media Asterisk cannot play (no or an unknown scheme such as
+//!   `hello-world` or `http:`, a stored recording that does not exist, a `number:` that
+//!   is none) gets `PlaybackStarted` and then nothing: the playback is gone at once and
+//!   never reports `PlaybackFinished`. `tone:` plays until stopped; spoken media
+//!   (`digits:`, `characters:`, `number:`) cannot be stopped or paused (500).
+//! - When a channel hangs up, its playing item ends `failed` and each queued playback
+//!   starts and fails at once (one stopped while queued finishes `done`). A channel
+//!   that `continue`s or `move`s leaves its application only after its media has played
+//!   (`done`), media queued meanwhile included.
+//! - A Local originate with `channelId` X names its halves X (`;1`) and `X;2`, or
+//!   `otherChannelId` when given (which counts only along with a `channelId`).
+//!
 //! ## REST over the WebSocket
 //!
 //! A `RESTRequest` text frame on `/ari/events` (or on an outbound socket) runs exactly as

@@ -1,6 +1,6 @@
 //! The simulated system's state, and how changes become events.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 
 use ari_sdk::{Bridge, CallerID, Channel, ChannelState, DialplanCEP, LiveRecording, Playback};
@@ -84,7 +84,16 @@ pub struct PlaybackState {
     pub queue: Vec<String>,
     /// Bumped on every control operation, so stale timers do nothing.
     pub generation: u64,
+    /// Stopped while still queued: it reports `done` now and finishes when its turn
+    /// comes, without playing.
+    pub canceled: bool,
+    /// Reached an item that can be stopped and paused (a sound, a stored recording, a
+    /// tone); spoken items (`digits:` ...) cannot.
+    pub controllable: bool,
 }
+
+/// Work that waits until a target's playbacks are over (see [`World::when_media_done`]).
+pub type AfterMedia = Box<dyn FnOnce(&mut World) + Send>;
 
 #[derive(Debug, Clone)]
 pub struct RecordingState {
@@ -106,6 +115,16 @@ pub struct World {
     pub channel_order: Vec<String>,
     pub bridges: BTreeMap<String, BridgeState>,
     pub playbacks: HashMap<String, PlaybackState>,
+    /// Per target (`channel:ID`, `bridge:ID`), its playbacks in the order they were
+    /// asked for: the first plays, the others wait their turn (Asterisk runs a channel's
+    /// playbacks one at a time from its command queue).
+    pub media_queues: HashMap<String, VecDeque<String>>,
+    /// Per target, what runs once its playbacks are over (a channel leaving its
+    /// application waits behind the media queued before it).
+    pub(crate) after_media: HashMap<String, Vec<AfterMedia>>,
+    /// Playbacks to start, and timers of items that started playing, once the world is
+    /// released: (playback id, generation; `None` to start a queued playback).
+    pub(crate) pending_media: Vec<(String, Option<u64>)>,
     pub live_recordings: BTreeMap<String, RecordingState>,
     /// Stored recordings: name -> format.
     pub stored_recordings: BTreeMap<String, String>,
@@ -166,7 +185,15 @@ impl Drop for WorldGuard<'_> {
         };
         let devices = std::mem::take(&mut guard.pending_devices);
         let per_call = std::mem::take(&mut guard.pending_per_call);
+        let media = std::mem::take(&mut guard.pending_media);
         drop(guard);
+        if !media.is_empty() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                for (id, timer) in media {
+                    runtime.spawn(crate::ops::media_step(self.shared.clone(), id, timer));
+                }
+            }
+        }
         if !per_call.is_empty() {
             match tokio::runtime::Handle::try_current() {
                 Ok(runtime) => {
@@ -212,6 +239,9 @@ impl World {
             channel_order: Vec::new(),
             bridges: BTreeMap::new(),
             playbacks: HashMap::new(),
+            media_queues: HashMap::new(),
+            after_media: HashMap::new(),
+            pending_media: Vec::new(),
             live_recordings: BTreeMap::new(),
             stored_recordings: BTreeMap::new(),
             global_vars: BTreeMap::new(),

@@ -10,6 +10,9 @@ use crate::params::Params;
 use crate::reply::{Reply, Result};
 use crate::world::{Chan, Shared, World, lock, object};
 
+/// The longest channel id an originate may ask for (`AST_MAX_PUBLIC_UNIQUEID`).
+const MAX_PUBLIC_UNIQUEID: usize = 149;
+
 /// Technologies the simulator can "dial": phones that answer after a short ring.
 const PHONE_TECHS: &[&str] = &["PJSIP", "SIP", "IAX2", "DAHDI", "WebRTC"];
 
@@ -65,9 +68,21 @@ impl World {
     }
 
     /// Creates the channel(s) of an originate; returns the id of the one answered with.
-    /// Checks in the order Asterisk does: endpoint, originator/formats, the endpoint's
-    /// form, application or extension, then whether the technology can be dialled.
+    /// Checks in the order Asterisk does: the ids' lengths, endpoint, originator/formats,
+    /// the endpoint's form, application or extension, ids already taken, then whether
+    /// the technology can be dialled.
     fn originate_channels(&mut self, p: &Params, id: Option<String>) -> Result<String> {
+        let id = id.or_else(|| p.get("channelId").map(str::to_owned));
+        let other_id = p.get("otherChannelId").map(str::to_owned);
+        if [&id, &other_id]
+            .iter()
+            .any(|i| i.as_ref().is_some_and(|i| i.len() > MAX_PUBLIC_UNIQUEID))
+        {
+            return Err(Reply::error(
+                400,
+                &format!("Uniqueid length exceeds maximum of {MAX_PUBLIC_UNIQUEID}"),
+            ));
+        }
         let endpoint = p.string("endpoint");
         if endpoint.is_empty() {
             return Err(Reply::error(400, "Endpoint must be specified"));
@@ -93,24 +108,31 @@ impl World {
             ));
         }
         let on_answer = app.clone().map(|a| (a, args));
-        let id = id.or_else(|| p.get("channelId").map(str::to_owned));
-        if id.as_ref().is_some_and(|id| self.channels.contains_key(id)) {
-            return Err(Reply::error(
-                409,
-                "Channel with given unique ID already exists",
-            ));
+        let exists = |world: &World, id: &Option<String>| {
+            id.as_ref()
+                .is_some_and(|id| world.channels.contains_key(id))
+        };
+        let taken = || Reply::error(409, "Channel with given unique ID already exists");
+        if exists(self, &id) {
+            return Err(taken());
         }
         let (tech, resource) = endpoint.split_once('/').unwrap_or((endpoint.as_str(), ""));
         if tech.eq_ignore_ascii_case("Local") {
             let (exten, context) = resource.split_once('@').unwrap_or((resource, "default"));
             let exten = exten.to_owned();
             let context = context.split('/').next().unwrap_or("default").to_owned();
+            // The pair's name number is taken before its ids are checked.
             let suffix = self.next_channel_suffix();
+            // `otherChannelId` counts only with a `channelId`; without one, the `;2`
+            // half is `<channelId>;2` (Asterisk's core_unreal).
+            let two_id = id
+                .as_ref()
+                .map(|one| other_id.unwrap_or_else(|| format!("{one};2")));
+            if exists(self, &two_id) || (two_id.is_some() && two_id == id) {
+                return Err(taken());
+            }
             let one_id = id.unwrap_or_else(|| self.next_channel_id());
-            let two_id = p
-                .get("otherChannelId")
-                .map(str::to_owned)
-                .unwrap_or_else(|| self.next_channel_id());
+            let two_id = two_id.unwrap_or_else(|| self.next_channel_id());
             let base = format!("Local/{exten}@{context}-{suffix}");
             let mut one = self.new_channel(
                 one_id.clone(),
@@ -323,6 +345,29 @@ impl World {
             chan.stasis_only_subscription = !already;
         }
         self.channel_event_to(app, id, "StasisStart", object(json!({ "args": args })));
+    }
+
+    /// The channel leaves its application, then `then` runs (into the dialplan or
+    /// another application). As in Asterisk, where leaving is a command on the
+    /// channel's queue, this waits until the media queued before it (and meanwhile)
+    /// has played; a channel that has left by then (hung up) does nothing more.
+    pub fn leave_after_media(
+        &mut self,
+        id: &str,
+        then: impl FnOnce(&mut World, &str) + Send + 'static,
+    ) {
+        let owned = id.to_owned();
+        let action = move |world: &mut World| {
+            if world
+                .channels
+                .get(&owned)
+                .is_some_and(|c| c.stasis.is_some())
+            {
+                world.leave_stasis(&owned);
+                then(world, &owned);
+            }
+        };
+        self.when_media_done(&format!("channel:{id}"), Box::new(action));
     }
 
     /// The channel leaves its application: `StasisEnd`, then `STASISSTATUS`.
@@ -829,41 +874,48 @@ pub fn set_vars(shared: &Shared, p: &Params) -> Result {
     Ok(Reply::no_content())
 }
 
-/// `POST /channels/{id}/continue`: back to the dialplan.
+/// `POST /channels/{id}/continue`: back to the dialplan (see [`World::leave_after_media`]).
 pub fn continue_in_dialplan(shared: &Shared, p: &Params) -> Result {
     let mut world = lock(shared);
     let id = p.string("channelId");
     world.controllable(&id)?;
-    world.leave_stasis(&id);
-    if let Some(chan) = world.channels.get_mut(&id) {
-        let d = &mut chan.model.dialplan;
-        match (p.get("context"), p.get("extension"), p.int("priority")) {
-            (None, None, None) => d.priority += 1,
-            (context, extension, priority) => {
-                if let Some(c) = context {
-                    d.context = c.to_owned();
+    let context = p.get("context").map(str::to_owned);
+    let extension = p.get("extension").map(str::to_owned);
+    let priority = p.int("priority");
+    world.leave_after_media(&id, move |world, id| {
+        if let Some(chan) = world.channels.get_mut(id) {
+            let d = &mut chan.model.dialplan;
+            match (context, extension, priority) {
+                (None, None, None) => d.priority += 1,
+                (context, extension, priority) => {
+                    if let Some(c) = context {
+                        d.context = c;
+                    }
+                    if let Some(e) = extension {
+                        d.exten = e;
+                    }
+                    d.priority = priority.unwrap_or(1);
                 }
-                if let Some(e) = extension {
-                    d.exten = e.to_owned();
-                }
-                d.priority = priority.unwrap_or(1);
             }
         }
-    }
-    world.run_dialplan(&id);
+        world.run_dialplan(id);
+    });
     Ok(Reply::no_content())
 }
 
-/// `POST /channels/{id}/move`: into another application.
+/// `POST /channels/{id}/move`: into another application (see
+/// [`World::leave_after_media`]).
 pub fn move_app(shared: &Shared, p: &Params) -> Result {
     let mut world = lock(shared);
     let id = p.string("channelId");
     world.channel_in_stasis(&id)?;
     let app = p.string("app");
-    world.leave_stasis(&id);
-    if world.hub.is_registered(&app) {
-        world.enter_stasis(&id, &app, split_args(p.get("appArgs").unwrap_or("")));
-    }
+    let args = split_args(p.get("appArgs").unwrap_or(""));
+    world.leave_after_media(&id, move |world, id| {
+        if world.hub.is_registered(&app) {
+            world.enter_stasis(id, &app, args);
+        }
+    });
     Ok(Reply::no_content())
 }
 

@@ -1,5 +1,14 @@
 //! Playbacks and recordings: queued, then playing or recording on simulated time, with
 //! their events; stored recordings with a small valid WAV file.
+//!
+//! Playbacks follow Asterisk 22's `res_stasis_playback`: a target plays one playback at
+//! a time, the others wait in order (`queued`); each media item reports
+//! `PlaybackStarted` as it is reached. A sound that does not exist fails (`failed`, or
+//! `PlaybackContinuing` to the next item); an item Asterisk cannot play at all (no or
+//! an unknown scheme, a missing stored recording, a `number:` that is none) is skipped
+//! without a word, so a playback ending with one never reports `PlaybackFinished`. When
+//! the channel hangs up, the playing item fails and each queued playback starts and
+//! fails at once; when a bridge goes, its playbacks vanish unreported.
 
 use std::time::Instant;
 
@@ -10,7 +19,50 @@ use serde_json::json;
 
 use crate::params::Params;
 use crate::reply::{Reply, Result};
-use crate::world::{PlaybackState, RecordingState, Shared, World, lock, object, to_value, uuid};
+use crate::world::{
+    AfterMedia, PlaybackState, RecordingState, Shared, World, lock, object, to_value, uuid,
+};
+
+/// What Asterisk does on reaching a media item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Item {
+    /// Plays for the simulated media time, and can be controlled.
+    Plays,
+    /// Plays for the simulated media time; stop and the other controls fail
+    /// (`number:`, `digits:`, `characters:` are spoken, not streamed).
+    Spoken,
+    /// Plays until stopped (`tone:`).
+    Endless,
+    /// A sound file that does not exist: the item fails.
+    Missing,
+    /// Nothing Asterisk can play: skipped without an event.
+    Skipped,
+}
+
+impl Item {
+    fn of(world: &World, uri: &str) -> Item {
+        match uri.split_once(':') {
+            Some(("sound", name)) if super::system::sound_exists(name) => Item::Plays,
+            Some(("sound", _)) => Item::Missing,
+            Some(("recording", name)) if world.stored_recordings.contains_key(name) => Item::Plays,
+            Some(("number", n)) if is_number(n) => Item::Spoken,
+            Some(("digits" | "characters", _)) => Item::Spoken,
+            Some(("tone", _)) => Item::Endless,
+            _ => Item::Skipped,
+        }
+    }
+
+    fn controllable(self) -> bool {
+        matches!(self, Item::Plays | Item::Endless)
+    }
+}
+
+/// Whether `number:` text starts with an integer, as Asterisk's `sscanf("%d")` wants.
+fn is_number(text: &str) -> bool {
+    let text = text.trim_start();
+    let text = text.strip_prefix(['+', '-']).unwrap_or(text);
+    text.starts_with(|c: char| c.is_ascii_digit())
+}
 
 impl World {
     fn playback_event(&self, id: &str, type_name: &str) {
@@ -39,25 +91,165 @@ impl World {
         })
     }
 
-    fn finish_playback(&mut self, id: &str, state: State) {
-        if let Some(pb) = self.playbacks.get_mut(id) {
-            pb.model.state = state;
-            pb.model.next_media_uri = None;
+    /// A new playback waits behind the target's others; alone, it starts once the world
+    /// is released (after the answer that says `queued`).
+    fn queue_playback(&mut self, id: &str, target_uri: &str) {
+        let queue = self.media_queues.entry(target_uri.to_owned()).or_default();
+        queue.push_back(id.to_owned());
+        if queue.len() == 1 {
+            self.pending_media.push((id.to_owned(), None));
         }
-        self.playback_event(id, "PlaybackFinished");
-        self.playbacks.remove(id);
     }
 
-    /// Playbacks and recordings of a target that goes away end with it.
+    /// Whether the playback has not had its turn yet.
+    fn waiting(pb: &PlaybackState) -> bool {
+        pb.canceled || pb.model.state == State::Queued
+    }
+
+    /// The playback's turn, or its next item: `PlaybackStarted`, then the item plays
+    /// (a timer), fails, or is skipped, as Asterisk's loop over the media does. On a
+    /// channel that hung up nothing plays: the first item reached fails.
+    fn play_items(&mut self, id: &str, hung_up: bool) {
+        loop {
+            let Some(pb) = self.playbacks.get(id) else {
+                return;
+            };
+            if pb.canceled {
+                // Stopped while queued: `done`, without starting.
+                self.finish_playback(id, State::Done);
+                return;
+            }
+            let item = Item::of(self, &pb.model.media_uri);
+            let last = pb.queue.is_empty();
+            let generation = pb.generation;
+            if let Some(pb) = self.playbacks.get_mut(id) {
+                pb.model.state = State::Playing;
+                pb.controllable |= item.controllable();
+            }
+            self.playback_event(id, "PlaybackStarted");
+            match item {
+                Item::Plays | Item::Spoken if !hung_up => {
+                    self.pending_media.push((id.to_owned(), Some(generation)));
+                    return;
+                }
+                Item::Endless if !hung_up => return,
+                Item::Skipped if last => {
+                    self.end_playback(id);
+                    return;
+                }
+                Item::Skipped => {}
+                Item::Missing if !last && !hung_up => {
+                    self.set_playback_state(id, State::Continuing);
+                    self.playback_event(id, "PlaybackContinuing");
+                }
+                _ => {
+                    self.finish_playback(id, State::Failed);
+                    return;
+                }
+            }
+            self.next_item(id);
+        }
+    }
+
+    fn next_item(&mut self, id: &str) {
+        if let Some(pb) = self.playbacks.get_mut(id) {
+            if !pb.queue.is_empty() {
+                pb.model.media_uri = pb.queue.remove(0);
+                pb.model.next_media_uri = pb.queue.first().cloned();
+            }
+        }
+    }
+
+    /// An item's time is up: the next item (after `PlaybackContinuing`), or the end.
+    fn item_played(&mut self, id: &str, generation: u64) {
+        let more = match self.playbacks.get(id) {
+            Some(pb) if pb.generation == generation && pb.model.state == State::Playing => {
+                !pb.queue.is_empty()
+            }
+            _ => return,
+        };
+        if !more {
+            self.finish_playback(id, State::Done);
+            return;
+        }
+        self.set_playback_state(id, State::Continuing);
+        self.playback_event(id, "PlaybackContinuing");
+        self.next_item(id);
+        self.play_items(id, false);
+    }
+
+    /// `PlaybackFinished` in `state` (naming the item it ended on, and the next one if
+    /// there was more), then the playback is gone.
+    fn finish_playback(&mut self, id: &str, state: State) {
+        self.set_playback_state(id, state);
+        self.playback_event(id, "PlaybackFinished");
+        self.end_playback(id);
+    }
+
+    /// The playback is gone: the target's next one takes its turn, or, with none left,
+    /// what waited for the target's media runs.
+    fn end_playback(&mut self, id: &str) {
+        let Some(pb) = self.playbacks.remove(id) else {
+            return;
+        };
+        let target = pb.model.target_uri;
+        let Some(queue) = self.media_queues.get_mut(&target) else {
+            return;
+        };
+        let was_playing = queue.front().is_some_and(|first| first == id);
+        queue.retain(|q| q != id);
+        match queue.front().cloned() {
+            Some(next) if was_playing => self.play_items(&next, false),
+            Some(_) => {}
+            None => {
+                self.media_queues.remove(&target);
+                for action in self.after_media.remove(&target).unwrap_or_default() {
+                    action(self);
+                }
+            }
+        }
+    }
+
+    /// Runs `action` once the target's playbacks, those queued now and any queued
+    /// meanwhile, are over (at once when there are none). A channel leaving its
+    /// application does so from its command queue, behind the media it was given.
+    pub fn when_media_done(&mut self, target_uri: &str, action: AfterMedia) {
+        if self.media_queues.contains_key(target_uri) {
+            self.after_media
+                .entry(target_uri.to_owned())
+                .or_default()
+                .push(action);
+        } else {
+            action(self);
+        }
+    }
+
+    /// Forgets every playback without events (a restart).
+    pub fn clear_media(&mut self) {
+        self.playbacks.clear();
+        self.media_queues.clear();
+        self.after_media.clear();
+        self.pending_media.clear();
+    }
+
+    /// The target goes away. A channel's playing item fails and its queued playbacks
+    /// each start and fail at once (those stopped while queued finish `done`); what
+    /// waited for its media is dropped. A bridge's playbacks vanish without events (the
+    /// announcer channel that played them goes with the bridge). Recordings end `done`.
     pub fn end_playbacks_of(&mut self, target_uri: &str) {
-        let ids: Vec<String> = self
-            .playbacks
-            .iter()
-            .filter(|(_, p)| p.model.target_uri == target_uri)
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in ids {
-            self.finish_playback(&id, State::Done);
+        self.after_media.remove(target_uri);
+        let queue = self.media_queues.remove(target_uri).unwrap_or_default();
+        let bridge = target_uri.starts_with("bridge:");
+        for id in queue {
+            let waiting = self.playbacks.get(&id).map(World::waiting);
+            match waiting {
+                _ if bridge => {
+                    self.playbacks.remove(&id);
+                }
+                Some(true) => self.play_items(&id, true),
+                Some(false) => self.finish_playback(&id, State::Failed),
+                None => {}
+            }
         }
         let names: Vec<String> = self
             .live_recordings
@@ -101,40 +293,36 @@ impl World {
     }
 }
 
-/// Advances a playback on simulated time: each media item lasts `timing.media`. As in
-/// Asterisk, between two items the playback reports `PlaybackContinuing` (state
-/// `continuing`, still naming the item that ended), then `PlaybackStarted` for the next.
-fn schedule_playback(shared: &Shared, id: String, generation: u64) {
-    let shared = shared.clone();
-    tokio::spawn(async move {
-        let delay = lock(&shared).timing.media;
-        tokio::time::sleep(delay).await;
-        let mut world = lock(&shared);
-        let more = match world.playbacks.get(&id) {
-            Some(pb) if pb.generation == generation && pb.model.state == State::Playing => {
-                !pb.queue.is_empty()
+/// Deferred playback work, run once the world that asked for it is released: a queued
+/// playback's turn (`timer` `None`), or the end of an item that plays for
+/// `timing.media` (`Some(generation)`; a control operation since then makes it stale).
+pub(crate) async fn media_step(shared: Shared, id: String, timer: Option<u64>) {
+    match timer {
+        None => {
+            let mut world = lock(&shared);
+            let turn = world.playbacks.get(&id).is_some_and(|pb| {
+                World::waiting(pb)
+                    && world
+                        .media_queues
+                        .get(&pb.model.target_uri)
+                        .and_then(|q| q.front())
+                        == Some(&id)
+            });
+            if turn {
+                world.play_items(&id, false);
             }
-            _ => return,
-        };
-        if !more {
-            world.finish_playback(&id, State::Done);
-            return;
         }
-        world.set_playback_state(&id, State::Continuing);
-        world.playback_event(&id, "PlaybackContinuing");
-        if let Some(pb) = world.playbacks.get_mut(&id) {
-            pb.model.media_uri = pb.queue.remove(0);
-            pb.model.next_media_uri = pb.queue.first().cloned();
+        Some(generation) => {
+            let delay = lock(&shared).timing.media;
+            tokio::time::sleep(delay).await;
+            lock(&shared).item_played(&id, generation);
         }
-        world.set_playback_state(&id, State::Playing);
-        world.playback_event(&id, "PlaybackStarted");
-        drop(world);
-        schedule_playback(&shared, id, generation);
-    });
+    }
 }
 
-/// `POST /channels/{id}/play` and `/bridges/{id}/play`: 201 with a queued playback,
-/// then `PlaybackStarted`, `PlaybackContinuing` per further media, `PlaybackFinished`.
+/// `POST /channels/{id}/play` and `/bridges/{id}/play`: 201 with a `queued` playback
+/// (Asterisk answers before the channel's thread gets to it), which then plays after the
+/// target's earlier playbacks.
 pub fn play(
     shared: &Shared,
     p: &Params,
@@ -157,7 +345,7 @@ pub fn play(
         id: id.clone(),
         media_uri: first,
         next_media_uri: media.first().cloned(),
-        target_uri,
+        target_uri: target_uri.clone(),
         language: Some(p.get("lang").unwrap_or("en").to_owned()),
         state: State::Queued,
     };
@@ -168,21 +356,11 @@ pub fn play(
             model,
             queue: media,
             generation: 0,
+            canceled: false,
+            controllable: false,
         },
     );
-    drop(world);
-    let shared2 = shared.clone();
-    tokio::spawn(async move {
-        {
-            let mut world = lock(&shared2);
-            let Some(pb) = world.playbacks.get_mut(&id) else {
-                return;
-            };
-            pb.model.state = State::Playing;
-            world.playback_event(&id, "PlaybackStarted");
-        }
-        schedule_playback(&shared2, id, 0);
-    });
+    world.queue_playback(&id, &target_uri);
     Ok(reply)
 }
 
@@ -195,11 +373,26 @@ pub fn get_playback(shared: &Shared, p: &Params) -> Result {
     Ok(Reply::ok(&pb.model))
 }
 
+/// `DELETE /playbacks/{id}`: a queued playback is canceled (it reports `done` and
+/// finishes when its turn comes), a playing one finishes `done` at once, one that is
+/// spoken (`digits:` ...) cannot be stopped.
 pub fn stop_playback(shared: &Shared, p: &Params) -> Result {
     let mut world = lock(shared);
     let id = p.string("playbackId");
-    if !world.playbacks.contains_key(&id) {
-        return Err(Reply::error(404, "Playback not found"));
+    let pb = world
+        .playbacks
+        .get_mut(&id)
+        .ok_or_else(|| Reply::error(404, "Playback not found"))?;
+    if pb.canceled {
+        return Ok(Reply::no_content());
+    }
+    if pb.model.state == State::Queued {
+        pb.canceled = true;
+        pb.model.state = State::Done;
+        return Ok(Reply::no_content());
+    }
+    if !pb.controllable {
+        return Err(Reply::error(500, "Could not stop playback"));
     }
     world.finish_playback(&id, State::Done);
     Ok(Reply::no_content())
@@ -209,34 +402,32 @@ pub fn stop_playback(shared: &Shared, p: &Params) -> Result {
 /// queued playbacks only take `restart` (a no-op); playing ones take everything (with
 /// `unpause`, `reverse` and `forward` doing nothing here: there is no audio to move
 /// through); paused ones take `pause` (no-op) and `unpause`, which reports
-/// `PlaybackStarted` again. Anything else is 409.
+/// `PlaybackStarted` again. Anything else is 409; an operation that would act on a
+/// spoken playback (`digits:` ...) fails with 500, as Asterisk's does.
 pub fn control_playback(shared: &Shared, p: &Params) -> Result {
     let mut world = lock(shared);
     let id = p.string("playbackId");
     let operation = p.string("operation");
-    let state = world
+    let (state, controllable, endless) = world
         .playbacks
         .get(&id)
-        .map(|pb| pb.model.state.clone())
+        .map(|pb| {
+            let item = Item::of(&world, &pb.model.media_uri);
+            (
+                pb.model.state.clone(),
+                pb.controllable,
+                item == Item::Endless,
+            )
+        })
         .ok_or_else(|| Reply::error(404, "Playback not found"))?;
     let paused = State::Other("paused".to_owned());
     let playing = matches!(state, State::Playing | State::Continuing);
-    let reschedule = match operation.as_str() {
+    let acts = match operation.as_str() {
         "restart" if state == State::Queued => false,
-        "pause" if playing => {
-            // A paused playback reports `paused`, which the spec's list lacks; no event.
-            world.set_playback_state(&id, paused);
-            world.bump_generation(&id);
-            false
-        }
-        "restart" if playing => true,
-        "unpause" | "reverse" | "forward" if playing => false,
+        "pause" | "restart" | "reverse" | "forward" if playing => true,
+        "unpause" if playing => false,
         "pause" if state == paused => false,
-        "unpause" if state == paused => {
-            world.set_playback_state(&id, State::Playing);
-            world.playback_event(&id, "PlaybackStarted");
-            true
-        }
+        "unpause" if state == paused => true,
         _ => {
             return Err(Reply::error(
                 409,
@@ -244,11 +435,31 @@ pub fn control_playback(shared: &Shared, p: &Params) -> Result {
             ));
         }
     };
-    if reschedule {
+    if acts && !controllable {
+        return Err(Reply::error(
+            500,
+            &format!("Could not {operation} playback"),
+        ));
+    }
+    let reschedule = match operation.as_str() {
+        "pause" if acts => {
+            // A paused playback reports `paused`, which the spec's list lacks; no event.
+            world.set_playback_state(&id, paused);
+            world.bump_generation(&id);
+            false
+        }
+        "restart" => acts,
+        "unpause" if acts => {
+            world.set_playback_state(&id, State::Playing);
+            world.playback_event(&id, "PlaybackStarted");
+            true
+        }
+        _ => false,
+    };
+    if reschedule && !endless {
         // The current item plays again in full (restart, or unpause: no audio position).
         let generation = world.bump_generation(&id);
-        drop(world);
-        schedule_playback(shared, id, generation);
+        world.pending_media.push((id, Some(generation)));
     }
     Ok(Reply::no_content())
 }

@@ -13,6 +13,7 @@ use crate::params::Params;
 use crate::reply::{Reply, Result};
 use crate::world::{Shared, lock};
 
+pub(crate) use media::media_step;
 pub use media::silent_wav;
 pub use system::VERSION;
 

@@ -334,14 +334,18 @@ pub fn endpoint_not_found() -> Result {
     Err(Reply::error(404, "Endpoint not found"))
 }
 
-const SOUNDS: &[&str] = &[
-    "beep",
-    "conf-now-unmuted",
-    "demo-congrats",
-    "hello-world",
-    "tt-monkeys",
-    "vm-goodbye",
-];
+/// The sounds a stock Asterisk 22 with Debian's core sound package has in `en` (the
+/// recorded `GET /sounds`), one id a line, sorted.
+const SOUNDS: &str = include_str!("sounds.txt");
+
+fn sound_ids() -> impl Iterator<Item = &'static str> {
+    SOUNDS.lines()
+}
+
+/// Whether `sound:<id>` names a file the simulated Asterisk has.
+pub fn sound_exists(id: &str) -> bool {
+    sound_ids().any(|s| s == id)
+}
 
 fn sound(id: &str) -> Value {
     json!({"id": id, "formats": [{"language": "en", "format": "gsm"}, {"language": "en", "format": "slin"}]})
@@ -351,7 +355,7 @@ pub fn sounds(p: &Params) -> Result {
     let lang_ok = p.get("lang").is_none_or(|l| l == "en");
     let format_ok = p.get("format").is_none_or(|f| f == "gsm" || f == "slin");
     let list: Vec<Value> = if lang_ok && format_ok {
-        SOUNDS.iter().map(|s| sound(s)).collect()
+        sound_ids().map(sound).collect()
     } else {
         Vec::new()
     };
@@ -360,7 +364,7 @@ pub fn sounds(p: &Params) -> Result {
 
 pub fn get_sound(p: &Params) -> Result {
     let id = p.string("soundId");
-    if SOUNDS.contains(&id.as_str()) {
+    if sound_exists(&id) {
         Ok(Reply::json(200, sound(&id)))
     } else {
         Err(Reply::error(404, "Sound not found"))
