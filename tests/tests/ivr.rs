@@ -88,7 +88,7 @@ async fn a_prompt_plays_to_the_end_and_keeps_digits_typed_during_it() {
     assert_eq!(digits.end, DigitsEnd::MaxDigits);
     // One media or several: no `.chars()` path.
     let two = call
-        .play(["sound:a", "digits:42"])
+        .play(["sound:digits/1", "digits:42"])
         .await
         .expect("two media");
     assert_eq!(two, Played::Finished);
@@ -101,7 +101,7 @@ async fn barge_in_stops_the_prompt_and_the_digit_goes_to_the_next_helper() {
     line.press_later(&call, "5", Duration::from_millis(150));
     let started = tokio::time::Instant::now();
     let played = call
-        .play(["sound:long", "sound:longer", "sound:longest"])
+        .play(["sound:demo-congrats", "sound:demo-thanks", "sound:demo-instruct"])
         .barge_in(true)
         .await
         .expect("play");
@@ -112,7 +112,7 @@ async fn barge_in_stops_the_prompt_and_the_digit_goes_to_the_next_helper() {
         started.elapsed()
     );
     // Typed ahead: a barge-in prompt does not even start.
-    let skipped = call.play("sound:menu").barge_in(true).await.expect("play");
+    let skipped = call.play("sound:vm-options").barge_in(true).await.expect("play");
     assert_eq!(skipped, Played::Interrupted { digit: '5' });
     let digits = call.collect_digits().max_digits(1).await.expect("collect");
     assert_eq!(digits.digits, "5");
@@ -172,9 +172,9 @@ async fn a_menu_retries_invalid_input_and_silence_then_gives_up() {
     line.press_later(&call, "9", Duration::from_millis(100));
     line.press_later(&call, "2", MEDIA * 3);
     let chosen = call
-        .menu("sound:menu")
+        .menu("sound:vm-options")
         .choices(["1", "2", "30"])
-        .invalid("sound:invalid")
+        .invalid("sound:pbx-invalid")
         .first_digit_timeout(Duration::from_secs(3))
         .await
         .expect("menu");
@@ -183,7 +183,7 @@ async fn a_menu_retries_invalid_input_and_silence_then_gives_up() {
     // A two-digit choice is read to its end.
     line.press_later(&call, "30", Duration::from_millis(100));
     let long = call
-        .menu("sound:menu")
+        .menu("sound:vm-options")
         .choices(["1", "2", "30"])
         .await
         .expect("menu");
@@ -191,10 +191,10 @@ async fn a_menu_retries_invalid_input_and_silence_then_gives_up() {
 
     let started = tokio::time::Instant::now();
     let gave_up = call
-        .menu("sound:menu")
+        .menu("sound:vm-options")
         .choices(["1"])
         .attempts(2)
-        .no_input("sound:nothing")
+        .no_input("sound:vm-goodbye")
         .first_digit_timeout(Duration::from_millis(200))
         .await
         .expect("menu");
@@ -250,7 +250,7 @@ async fn every_helper_reports_the_caller_hanging_up() {
     let mut call = line.call().await;
     line.hang_up_later(&call, Duration::from_millis(100));
     let ended = call.ended();
-    let played = tokio::time::timeout(LIMIT, call.play("sound:long")).await;
+    let played = tokio::time::timeout(LIMIT, call.play("sound:demo-congrats")).await;
     assert_eq!(played.expect("in time").expect("play"), Played::CallerGone);
     tokio::time::timeout(LIMIT, ended.clone())
         .await
@@ -258,7 +258,7 @@ async fn every_helper_reports_the_caller_hanging_up() {
     assert!(ended.is_ended() && call.is_gone());
     // Every later helper knows at once.
     assert_eq!(
-        call.play("sound:x").await.expect("play"),
+        call.play("sound:beep").await.expect("play"),
         Played::CallerGone
     );
 
@@ -272,7 +272,7 @@ async fn every_helper_reports_the_caller_hanging_up() {
 
     let mut call = line.call().await;
     line.hang_up_later(&call, MEDIA + Duration::from_millis(100));
-    let menu = tokio::time::timeout(LIMIT, call.menu("sound:menu").choices(["1"])).await;
+    let menu = tokio::time::timeout(LIMIT, call.menu("sound:vm-options").choices(["1"])).await;
     assert_eq!(
         menu.expect("in time").expect("menu"),
         MenuChoice::CallerGone
@@ -301,7 +301,7 @@ async fn a_dropped_prompt_stops_its_playback() {
     let mut call = line.call().await;
     let cut_short = tokio::time::timeout(
         Duration::from_millis(200),
-        call.play(["sound:a", "sound:b", "sound:c", "sound:d"]),
+        call.play(["sound:digits/1", "sound:digits/2", "sound:digits/3", "sound:digits/4"]),
     )
     .await;
     assert!(cut_short.is_err(), "the prompt was still playing");
@@ -324,7 +324,7 @@ async fn wait_timeouts_are_not_request_timeouts() {
     let mut line = line().await;
     let mut call = line.call().await;
     let error = call
-        .play("sound:long")
+        .play("sound:demo-congrats")
         .timeout(Duration::from_millis(100))
         .await
         .expect_err("times out");
@@ -361,4 +361,31 @@ async fn an_originated_channel_becomes_a_call_once() {
         other.is_err(),
         "no second Call for the originated channel: {other:?}"
     );
+}
+
+/// A sound Asterisk does not have fails the prompt with an error naming it (Asterisk
+/// reports the playback `failed`, not the caller leaving); `finished()` does the same.
+#[tokio::test]
+async fn a_missing_sound_is_an_error_naming_it() {
+    let mut line = line().await;
+    let mut call = line.call().await;
+    let error = call.play("sound:no-such-prompt").await.expect_err("fails");
+    assert!(matches!(&error, Error::Failed { what, .. } if what.contains("sound:no-such-prompt")), "{error}");
+    assert!(!error.is_gone());
+    let watched = call.channel().play(["sound:no-such-prompt"]).await.expect("play");
+    let error = watched.finished().await.expect_err("fails");
+    assert!(matches!(&error, Error::Failed { what, .. } if what.contains("sound:no-such-prompt")), "{error}");
+    // The call goes on.
+    assert_eq!(call.play("sound:beep").await.expect("play"), Played::Finished);
+}
+
+/// A playback that fails because its channel hung up is "gone", not a media error.
+#[tokio::test]
+async fn a_playback_failed_by_a_hang_up_is_gone() {
+    let mut line = line().await;
+    let call = line.call().await;
+    let watched = call.channel().play(["sound:demo-congrats"]).await.expect("play");
+    line.hang_up_later(&call, Duration::from_millis(100));
+    let error = tokio::time::timeout(LIMIT, watched.finished()).await.expect("in time").expect_err("gone");
+    assert!(error.is_gone(), "{error}");
 }
