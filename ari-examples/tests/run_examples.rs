@@ -264,7 +264,12 @@ fn ivr_calls_serves_every_caller_on_a_real_asterisk() {
     let output = run("ivr_calls", &[], Some(&url));
     let text = text(&output);
     assert!(output.status.success(), "{text}");
-    for expected in ["heard the greeting", "left message", "the menu gave up", "3 calls served"] {
+    for expected in [
+        "heard the greeting",
+        "left message",
+        "the menu gave up",
+        "3 calls served",
+    ] {
         assert!(text.contains(expected), "`{expected}` missing:\n{text}");
     }
 }

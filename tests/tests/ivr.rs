@@ -101,7 +101,11 @@ async fn barge_in_stops_the_prompt_and_the_digit_goes_to_the_next_helper() {
     line.press_later(&call, "5", Duration::from_millis(150));
     let started = tokio::time::Instant::now();
     let played = call
-        .play(["sound:demo-congrats", "sound:demo-thanks", "sound:demo-instruct"])
+        .play([
+            "sound:demo-congrats",
+            "sound:demo-thanks",
+            "sound:demo-instruct",
+        ])
         .barge_in(true)
         .await
         .expect("play");
@@ -112,7 +116,11 @@ async fn barge_in_stops_the_prompt_and_the_digit_goes_to_the_next_helper() {
         started.elapsed()
     );
     // Typed ahead: a barge-in prompt does not even start.
-    let skipped = call.play("sound:vm-options").barge_in(true).await.expect("play");
+    let skipped = call
+        .play("sound:vm-options")
+        .barge_in(true)
+        .await
+        .expect("play");
     assert_eq!(skipped, Played::Interrupted { digit: '5' });
     let digits = call.collect_digits().max_digits(1).await.expect("collect");
     assert_eq!(digits.digits, "5");
@@ -301,7 +309,12 @@ async fn a_dropped_prompt_stops_its_playback() {
     let mut call = line.call().await;
     let cut_short = tokio::time::timeout(
         Duration::from_millis(200),
-        call.play(["sound:digits/1", "sound:digits/2", "sound:digits/3", "sound:digits/4"]),
+        call.play([
+            "sound:digits/1",
+            "sound:digits/2",
+            "sound:digits/3",
+            "sound:digits/4",
+        ]),
     )
     .await;
     assert!(cut_short.is_err(), "the prompt was still playing");
@@ -370,13 +383,26 @@ async fn a_missing_sound_is_an_error_naming_it() {
     let mut line = line().await;
     let mut call = line.call().await;
     let error = call.play("sound:no-such-prompt").await.expect_err("fails");
-    assert!(matches!(&error, Error::Failed { what, .. } if what.contains("sound:no-such-prompt")), "{error}");
+    assert!(
+        matches!(&error, Error::Failed { what, .. } if what.contains("sound:no-such-prompt")),
+        "{error}"
+    );
     assert!(!error.is_gone());
-    let watched = call.channel().play(["sound:no-such-prompt"]).await.expect("play");
+    let watched = call
+        .channel()
+        .play(["sound:no-such-prompt"])
+        .await
+        .expect("play");
     let error = watched.finished().await.expect_err("fails");
-    assert!(matches!(&error, Error::Failed { what, .. } if what.contains("sound:no-such-prompt")), "{error}");
+    assert!(
+        matches!(&error, Error::Failed { what, .. } if what.contains("sound:no-such-prompt")),
+        "{error}"
+    );
     // The call goes on.
-    assert_eq!(call.play("sound:beep").await.expect("play"), Played::Finished);
+    assert_eq!(
+        call.play("sound:beep").await.expect("play"),
+        Played::Finished
+    );
 }
 
 /// A playback that fails because its channel hung up is "gone", not a media error.
@@ -384,8 +410,15 @@ async fn a_missing_sound_is_an_error_naming_it() {
 async fn a_playback_failed_by_a_hang_up_is_gone() {
     let mut line = line().await;
     let call = line.call().await;
-    let watched = call.channel().play(["sound:demo-congrats"]).await.expect("play");
+    let watched = call
+        .channel()
+        .play(["sound:demo-congrats"])
+        .await
+        .expect("play");
     line.hang_up_later(&call, Duration::from_millis(100));
-    let error = tokio::time::timeout(LIMIT, watched.finished()).await.expect("in time").expect_err("gone");
+    let error = tokio::time::timeout(LIMIT, watched.finished())
+        .await
+        .expect("in time")
+        .expect_err("gone");
     assert!(error.is_gone(), "{error}");
 }
