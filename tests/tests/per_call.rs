@@ -75,6 +75,8 @@ async fn digits_reach_each_stream_once(server: &Server, calls: usize, tag: &str)
         .iter()
         .map(|id| tokio::spawn(count_digits(client.channel(id).events())))
         .collect();
+    // Every far end ready first, then all press at once, as callers would.
+    futures_util::future::join_all(ids.iter().map(|id| server.ready(&client, id))).await;
     let presses = ids.iter().map(|id| server.press(&client, id, "1"));
     futures_util::future::join_all(presses).await;
     let mut once = 0;

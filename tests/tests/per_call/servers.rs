@@ -97,32 +97,46 @@ impl Server {
         }
     }
 
+    /// Makes the far end of a call able to press keys: on a real Asterisk, answers the
+    /// near half through REST (not through the application), which brings the far half
+    /// up in `phone`, and waits until it is there. Nothing to do on the simulator.
+    pub async fn ready(&self, client: &Client, near: &str) {
+        if let Server::Real { .. } = self {
+            let far = near.replace("-near", "-far");
+            retry_while_setting_up(|| async {
+                client.raw().post(&format!("channels/{near}/answer")).send().await
+            })
+            .await;
+            // Setting a variable needs the channel in its application: a harmless probe.
+            retry_while_setting_up(|| async {
+                client
+                    .raw()
+                    .post(&format!("channels/{far}/variable"))
+                    .query("variable", "PER_CALL_TEST")
+                    .query("value", "ready")
+                    .send()
+                    .await
+            })
+            .await;
+        }
+    }
+
     /// The far end of a call placed by [`place_call`](Self::place_call) presses
-    /// `digits`. On a real Asterisk this first answers the near half (through REST, not
-    /// through the application), which brings the far half up in `phone`.
+    /// `digits` (after [`ready`](Self::ready) on a real Asterisk).
     pub async fn press(&self, client: &Client, near: &str, digits: &str) {
         match self {
             Server::Sim(sim) => sim.control().press(near, digits).expect("press"),
             Server::Real { .. } => {
+                self.ready(client, near).await;
                 let far = near.replace("-near", "-far");
-                retry_while_setting_up(|| async {
-                    client
-                        .raw()
-                        .post(&format!("channels/{near}/answer"))
-                        .send()
-                        .await
-                })
-                .await;
-                retry_while_setting_up(|| async {
-                    client
-                        .raw()
-                        .post(&format!("channels/{far}/dtmf"))
-                        .query("dtmf", digits)
-                        .query("between", "100")
-                        .send()
-                        .await
-                })
-                .await;
+                client
+                    .raw()
+                    .post(&format!("channels/{far}/dtmf"))
+                    .query("dtmf", digits)
+                    .query("between", "100")
+                    .send()
+                    .await
+                    .expect("DTMF from the far end");
             }
         }
     }
