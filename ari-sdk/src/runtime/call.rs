@@ -228,6 +228,13 @@ impl<T: Send + 'static> Call<T> {
         }
     }
 
+    /// Rejects media URIs without a scheme Asterisk plays (see [`super::MEDIA_SCHEMES`]).
+    pub fn check_media(&mut self, name: &'static str, values: &[String]) {
+        if let Some(reason) = super::media::media_problem(values) {
+            self.reject(name, reason);
+        }
+    }
+
     /// Names where the id of the created resource comes from.
     pub fn watch(&mut self, id: crate::watch::WatchId) {
         self.watch = Some(id);
