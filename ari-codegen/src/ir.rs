@@ -176,6 +176,12 @@ pub struct Param {
     pub allowed: Option<Vec<String>>,
     pub range: Option<Range>,
     pub description: Option<String>,
+    /// The spec marks it optional, but Asterisk rejects requests without it, so
+    /// `required` is set ([`crate::fixups::REQUIRED_BY_ASTERISK`]).
+    pub required_by_asterisk: bool,
+    /// Its values are media URIs (`sound:hello-world`), whose scheme is checked before
+    /// sending ([`crate::fixups::MEDIA_URIS`]).
+    pub media_uris: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -375,6 +381,7 @@ impl Builder {
             }
             resources.push(self.resource(decl)?);
         }
+        crate::fixups::apply(&mut resources);
 
         // Pass 3: models and events.
         let mut models = Vec::new();
@@ -776,6 +783,8 @@ impl Builder {
                 allowed,
                 range,
                 description: param.description.clone(),
+                required_by_asterisk: false,
+                media_uris: false,
             });
         }
         for segment in segments {

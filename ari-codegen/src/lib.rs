@@ -3,10 +3,12 @@
 //! Data flows one way: [`spec`] (serde types of the dialect) -> [`ir`] (resolved model,
 //! the one place that knows the quirks) -> [`emit`] (Rust source). [`generate`] is the
 //! single pure entry point used by ari-sdk's build.rs and by the `ari-codegen` CLI alike.
+//! Where Asterisk does not do what its spec says, [`fixups`] corrects the IR.
 
 pub mod diff;
 pub mod emit;
 mod error;
+pub mod fixups;
 pub mod import;
 pub mod ir;
 pub mod names;

@@ -76,8 +76,7 @@ async fn run(client: &Client, cleanup: &mut Cleanup, digits: &str) -> Result<Str
     // The caller presses keys during the prompt.
     client
         .channel(&near.id)
-        .send_dtmf()
-        .dtmf(digits)
+        .send_dtmf(digits)
         .between(100)
         .await
         .map_err(|e| format!("dtmf: {e}"))?;

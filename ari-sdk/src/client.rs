@@ -69,8 +69,20 @@ impl fmt::Debug for Client {
     }
 }
 
+impl Inner {
+    /// The URL path of `rel` (`/channels`, `/events`) under the ARI root. A base URL
+    /// without a path has the path `/`, which must not double the slash.
+    pub(crate) fn path_of(&self, rel: &str) -> String {
+        format!("{}{rel}", self.base.path().trim_end_matches('/'))
+    }
+}
+
 impl Client {
-    /// Starts configuring a client for the ARI root, e.g. `http://127.0.0.1:8088/ari`.
+    /// Starts configuring a client for the ARI root, e.g. `http://127.0.0.1:8088/ari`
+    /// (a trailing slash is fine). Asterisk serves ARI under `/ari` (after http.conf's
+    /// `prefix`, if one is set): when a base URL without it is answered with Asterisk's
+    /// "not found" page, requests and the event connection fail with
+    /// [`Error::InvalidArgument`] naming `base_url` and the likely cause.
     pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
         ClientBuilder {
             base_url: base_url.into(),
@@ -142,6 +154,52 @@ impl Client {
                 outbound_peer: Some(peer),
             }),
         }
+    }
+
+    /// The error for an HTTP answer that cannot have come from ARI: a 404 whose body is
+    /// not ARI's JSON (Asterisk's HTTP server answers an HTML page for paths outside ARI,
+    /// ARI itself a JSON object with `message`). Its likely cause is the base URL, so the
+    /// error names it instead of passing for an ordinary "not found" that a caller might
+    /// take for a resource already gone.
+    pub(crate) fn not_ari(&self, operation: &str, status: u16, body: &[u8]) -> Option<Error> {
+        let ari_body =
+            serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| v.is_object());
+        if status != 404 || ari_body {
+            return None;
+        }
+        let base = self.inner.base.as_str().trim_end_matches('/');
+        let has_ari = self
+            .inner
+            .base
+            .path()
+            .trim_end_matches('/')
+            .ends_with("/ari");
+        // A WebSocket refusal may arrive without its body: then only a missing `/ari` says
+        // enough.
+        if has_ari && body.iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+        let cause = if has_ari {
+            format!(
+                "nothing serves ARI at the base URL `{base}`: check that ARI is enabled \
+                 (`enabled = yes` in ari.conf and http.conf) and that the URL holds \
+                 http.conf's `prefix`, if one is set"
+            )
+        } else {
+            format!(
+                "the base URL `{base}` has no `/ari` path: Asterisk serves ARI under /ari \
+                 (try `{base}/ari`)"
+            )
+        };
+        Some(Error::InvalidArgument {
+            operation: operation.to_owned(),
+            argument: "base_url".to_owned(),
+            // A proxy's page may echo the URL, `api_key` included.
+            reason: self.redact(&format!(
+                "the server answered {status} with a body that is not ARI's ({}): {cause}",
+                body_kind(body)
+            )),
+        })
     }
 
     /// Masks the password (and the api_key form of it) in text from other libraries.
@@ -292,4 +350,28 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// A few words on a body, for errors: an HTML page's title, the start of other text.
+fn body_kind(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        return "an empty body".to_owned();
+    }
+    let lower = text.to_ascii_lowercase();
+    let title = lower.find("<title>").and_then(|start| {
+        let start = start + "<title>".len();
+        let end = start + lower[start..].find("</title>")?;
+        Some(text[start..end].trim())
+    });
+    if let Some(title) = title.filter(|t| !t.is_empty()) {
+        let title: String = title.chars().take(80).collect();
+        return format!("an HTML page titled `{title}`");
+    }
+    let mut start: String = text.chars().take(60).collect();
+    if start.len() < text.len() {
+        start.push_str("...");
+    }
+    format!("`{start}`")
 }

@@ -59,6 +59,7 @@ pub use error::{Error, EventDecodeError, Result, StatusError};
 pub use event_stream::{EventStream, EventsBuilder, Item, ResourceEvents};
 pub use raw::{Raw, RawRequest};
 pub use response::Response;
+pub use runtime::{IntoStrings, MEDIA_SCHEMES};
 pub use runtime::{Method, OperationInfo, UnknownEvent};
 pub use timestamp::{Timestamp, TimestampError};
 pub use version::{AsteriskVersion, VersionError, supports};

@@ -106,7 +106,9 @@ pub fn collect(
             _ => params.text.contains_key(&p.name),
         };
         if !present {
-            if p.required {
+            // Asterisk checks what the spec calls optional in the handler, after the
+            // channel lookup (a missing channel is still 404): the handlers do it too.
+            if p.required && !p.required_by_asterisk {
                 return Err(Invalid(missing_message(op, &p.name)));
             }
             continue;

@@ -409,13 +409,17 @@ async fn dtmf_sent_on_one_half_is_received_on_the_other() {
     let call = rig.call().await;
     rig.client
         .channel(&call.one)
-        .send_dtmf()
-        .dtmf("12#")
+        .send_dtmf("12#")
         .between(20)
         .await
         .unwrap();
     assert_eq!(digits(&mut rig, &call.two, 3).await, "12#");
-    let missing = rig.client.channel(&call.one).send_dtmf().await.unwrap_err();
+    let missing = rig
+        .client
+        .channel(&call.one)
+        .send_dtmf("")
+        .await
+        .unwrap_err();
     assert_eq!(missing.status(), Some(400), "{missing}");
 }
 

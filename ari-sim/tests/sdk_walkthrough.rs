@@ -116,11 +116,6 @@ async fn errors_look_like_asterisk() {
             .status(),
         Some(403)
     );
-    let e = client
-        .channel("x")
-        .mute()
-        .direction("sideways")
-        .await
-        .unwrap_err();
+    let e = client.channel("x").mute("sideways").await.unwrap_err();
     assert_eq!(e.status(), Some(400), "{e}");
 }

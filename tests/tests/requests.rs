@@ -426,7 +426,7 @@ async fn query_values_are_encoded() {
 #[tokio::test]
 async fn dtmf_hash_and_star_survive_the_query() {
     let (_, request) = sent(no_content(), |c| async move {
-        c.channel("c1").send_dtmf().dtmf("12#*").between(100).await
+        c.channel("c1").send_dtmf("12#*").between(100).await
     })
     .await;
     assert_request(&request, "POST", "/channels/c1/dtmf");
@@ -491,14 +491,14 @@ async fn numbers_and_booleans_are_plain_text() {
 #[tokio::test]
 async fn enum_parameters_send_their_wire_value() {
     let (_, request) = sent(no_content(), |c| async move {
-        c.channel("c1").mute().direction(MuteDirection::In).await
+        c.channel("c1").mute(MuteDirection::In).await
     })
     .await;
     assert_request(&request, "POST", "/channels/c1/mute");
     assert_eq!(raw_query(&request), "direction=in");
 
     let (_, request) = sent(no_content(), |c| async move {
-        c.channel("c1").unmute().direction("out").await
+        c.channel("c1").unmute("out").await
     })
     .await;
     assert_request(&request, "DELETE", "/channels/c1/mute");
@@ -610,8 +610,7 @@ async fn api_key_goes_in_the_query_only() {
         .unwrap();
     client
         .channel("c1")
-        .mute()
-        .direction(MuteDirection::Both)
+        .mute(MuteDirection::Both)
         .await
         .expect("mute");
     client.raw().get("asterisk/info").await.expect("raw");

@@ -126,15 +126,33 @@ pub fn param(p: &Param) -> String {
         "`{}` ({place}, {}{}{})",
         p.name,
         type_doc(&p.ty),
-        if p.required { ", required" } else { "" },
+        if p.required_by_asterisk {
+            ", required by Asterisk although the spec marks it optional"
+        } else if p.required {
+            ", required"
+        } else {
+            ""
+        },
         if p.multiple {
             ", comma-joined list"
         } else {
             ""
         }
     );
-    if let Some(d) = &p.default {
-        text.push_str(&format!("; default `{}`", escape(d)));
+    match &p.default {
+        Some(d) if p.required_by_asterisk => text.push_str(&format!(
+            "; the spec's default `{}` is not applied by Asterisk",
+            escape(d)
+        )),
+        Some(d) => text.push_str(&format!("; default `{}`", escape(d))),
+        None => {}
+    }
+    if p.media_uris {
+        // The schemes themselves live in the runtime only.
+        text.push_str(
+            "; media URIs, each starting with a scheme Asterisk plays (see \
+             [`MEDIA_SCHEMES`](crate::MEDIA_SCHEMES))",
+        );
     }
     if let Some(values) = &p.allowed {
         let v: Vec<String> = values.iter().map(|v| format!("`{}`", escape(v))).collect();

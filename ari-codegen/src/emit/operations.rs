@@ -135,6 +135,11 @@ fn every_operation(api: &Api) -> TokenStream {
 fn placeholder(param: &Param) -> TokenStream {
     let one = |ty: &TypeRef| -> TokenStream {
         match ty {
+            // A media URI must carry a scheme the SDK lets through.
+            TypeRef::String if param.media_uris => {
+                let value = format!("sound:{}-1", param.name);
+                quote!(#value)
+            }
             TypeRef::String | TypeRef::Enum(_) => {
                 let value = param
                     .allowed

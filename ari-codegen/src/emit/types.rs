@@ -103,6 +103,27 @@ pub fn arg_shape(param: &Param, arg: &Ident) -> ArgShape {
                 quote!(call.query_map(#name, #arg);)
             },
         },
+        // One string or several, through one runtime trait: `impl IntoIterator<Item = impl
+        // Into<String>>` made rustc suggest `.chars()` for a single `&str`, which compiles
+        // and sends one value per character.
+        (Some(TypeRef::String), _) => {
+            let check = param
+                .media_uris
+                .then(|| quote!(call.check_media(#name, &values);));
+            let store = if body {
+                quote!(call.body(#name, values);)
+            } else {
+                quote!(call.query_list(#name, values);)
+            };
+            ArgShape {
+                arg: quote!(impl crate::IntoStrings),
+                store: quote! {
+                    let values = crate::IntoStrings::into_strings(#arg);
+                    #check
+                    #store
+                },
+            }
+        }
         (Some(inner), _) => {
             let (elem, conv) = element(&inner, quote!(v));
             let iter = quote!(#arg.into_iter().map(|v| #conv));

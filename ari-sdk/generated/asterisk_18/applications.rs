@@ -23,7 +23,7 @@ impl Applications {
     pub fn subscribe(
         &self,
         application_name: impl Into<String>,
-        event_source: impl IntoIterator<Item = impl Into<String>>,
+        event_source: impl crate::IntoStrings,
     ) -> Subscribe {
         Subscribe::new(&self.client, application_name, event_source)
     }
@@ -31,7 +31,7 @@ impl Applications {
     pub fn unsubscribe(
         &self,
         application_name: impl Into<String>,
-        event_source: impl IntoIterator<Item = impl Into<String>>,
+        event_source: impl crate::IntoStrings,
     ) -> Unsubscribe {
         Unsubscribe::new(&self.client, application_name, event_source)
     }
@@ -153,7 +153,7 @@ impl Subscribe {
     pub(crate) fn new(
         client: &crate::Client,
         application_name: impl Into<String>,
-        event_source: impl IntoIterator<Item = impl Into<String>>,
+        event_source: impl crate::IntoStrings,
     ) -> Self {
         let application_name: String = application_name.into();
         let mut call = crate::runtime::Call::new(
@@ -168,10 +168,8 @@ impl Subscribe {
         );
         {
             let call = &mut call;
-            call.query_list(
-                "eventSource",
-                event_source.into_iter().map(|v| Into::<String>::into(v)),
-            );
+            let values = crate::IntoStrings::into_strings(event_source);
+            call.query_list("eventSource", values);
         }
         Subscribe { call }
     }
@@ -216,7 +214,7 @@ impl Unsubscribe {
     pub(crate) fn new(
         client: &crate::Client,
         application_name: impl Into<String>,
-        event_source: impl IntoIterator<Item = impl Into<String>>,
+        event_source: impl crate::IntoStrings,
     ) -> Self {
         let application_name: String = application_name.into();
         let mut call = crate::runtime::Call::new(
@@ -231,10 +229,8 @@ impl Unsubscribe {
         );
         {
             let call = &mut call;
-            call.query_list(
-                "eventSource",
-                event_source.into_iter().map(|v| Into::<String>::into(v)),
-            );
+            let values = crate::IntoStrings::into_strings(event_source);
+            call.query_list("eventSource", values);
         }
         Unsubscribe { call }
     }

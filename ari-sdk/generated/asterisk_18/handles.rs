@@ -354,16 +354,22 @@ impl ChannelHandle {
         super::channels::RingStop::new(&self.client, self.channel_id.clone())
     }
     /// `POST /channels/{channelId}/dtmf`: returns a [`SendDtmf`](super::channels::SendDtmf) request builder.
-    pub fn send_dtmf(&self) -> super::channels::SendDtmf {
-        super::channels::SendDtmf::new(&self.client, self.channel_id.clone())
+    pub fn send_dtmf(&self, dtmf: impl Into<String>) -> super::channels::SendDtmf {
+        super::channels::SendDtmf::new(&self.client, self.channel_id.clone(), dtmf)
     }
     /// `POST /channels/{channelId}/mute`: returns a [`Mute`](super::channels::Mute) request builder.
-    pub fn mute(&self) -> super::channels::Mute {
-        super::channels::Mute::new(&self.client, self.channel_id.clone())
+    pub fn mute(
+        &self,
+        direction: impl Into<super::models::MuteDirection>,
+    ) -> super::channels::Mute {
+        super::channels::Mute::new(&self.client, self.channel_id.clone(), direction)
     }
     /// `DELETE /channels/{channelId}/mute`: returns a [`Unmute`](super::channels::Unmute) request builder.
-    pub fn unmute(&self) -> super::channels::Unmute {
-        super::channels::Unmute::new(&self.client, self.channel_id.clone())
+    pub fn unmute(
+        &self,
+        direction: impl Into<super::models::MuteDirection>,
+    ) -> super::channels::Unmute {
+        super::channels::Unmute::new(&self.client, self.channel_id.clone(), direction)
     }
     /// `POST /channels/{channelId}/hold`: returns a [`Hold`](super::channels::Hold) request builder.
     pub fn hold(&self) -> super::channels::Hold {
@@ -390,17 +396,14 @@ impl ChannelHandle {
         super::channels::StopSilence::new(&self.client, self.channel_id.clone())
     }
     /// `POST /channels/{channelId}/play`: returns a [`Play`](super::channels::Play) request builder.
-    pub fn play(
-        &self,
-        media: impl IntoIterator<Item = impl Into<String>>,
-    ) -> super::channels::Play {
+    pub fn play(&self, media: impl crate::IntoStrings) -> super::channels::Play {
         super::channels::Play::new(&self.client, self.channel_id.clone(), media)
     }
     /// `POST /channels/{channelId}/play/{playbackId}`: returns a [`PlayWithId`](super::channels::PlayWithId) request builder.
     pub fn play_with_id(
         &self,
         playback_id: impl Into<String>,
-        media: impl IntoIterator<Item = impl Into<String>>,
+        media: impl crate::IntoStrings,
     ) -> super::channels::PlayWithId {
         super::channels::PlayWithId::new(
             &self.client,
@@ -514,14 +517,14 @@ impl BridgeHandle {
     /// `POST /bridges/{bridgeId}/addChannel`: returns a [`AddChannel`](super::bridges::AddChannel) request builder.
     pub fn add_channel(
         &self,
-        channel: impl IntoIterator<Item = impl Into<String>>,
+        channel: impl crate::IntoStrings,
     ) -> super::bridges::AddChannel {
         super::bridges::AddChannel::new(&self.client, self.bridge_id.clone(), channel)
     }
     /// `POST /bridges/{bridgeId}/removeChannel`: returns a [`RemoveChannel`](super::bridges::RemoveChannel) request builder.
     pub fn remove_channel(
         &self,
-        channel: impl IntoIterator<Item = impl Into<String>>,
+        channel: impl crate::IntoStrings,
     ) -> super::bridges::RemoveChannel {
         super::bridges::RemoveChannel::new(&self.client, self.bridge_id.clone(), channel)
     }
@@ -549,17 +552,14 @@ impl BridgeHandle {
         super::bridges::StopMoh::new(&self.client, self.bridge_id.clone())
     }
     /// `POST /bridges/{bridgeId}/play`: returns a [`Play`](super::bridges::Play) request builder.
-    pub fn play(
-        &self,
-        media: impl IntoIterator<Item = impl Into<String>>,
-    ) -> super::bridges::Play {
+    pub fn play(&self, media: impl crate::IntoStrings) -> super::bridges::Play {
         super::bridges::Play::new(&self.client, self.bridge_id.clone(), media)
     }
     /// `POST /bridges/{bridgeId}/play/{playbackId}`: returns a [`PlayWithId`](super::bridges::PlayWithId) request builder.
     pub fn play_with_id(
         &self,
         playback_id: impl Into<String>,
-        media: impl IntoIterator<Item = impl Into<String>>,
+        media: impl crate::IntoStrings,
     ) -> super::bridges::PlayWithId {
         super::bridges::PlayWithId::new(
             &self.client,
@@ -982,7 +982,7 @@ impl ApplicationHandle {
     /// `POST /applications/{applicationName}/subscription`: returns a [`Subscribe`](super::applications::Subscribe) request builder.
     pub fn subscribe(
         &self,
-        event_source: impl IntoIterator<Item = impl Into<String>>,
+        event_source: impl crate::IntoStrings,
     ) -> super::applications::Subscribe {
         super::applications::Subscribe::new(
             &self.client,
@@ -993,7 +993,7 @@ impl ApplicationHandle {
     /// `DELETE /applications/{applicationName}/subscription`: returns a [`Unsubscribe`](super::applications::Unsubscribe) request builder.
     pub fn unsubscribe(
         &self,
-        event_source: impl IntoIterator<Item = impl Into<String>>,
+        event_source: impl crate::IntoStrings,
     ) -> super::applications::Unsubscribe {
         super::applications::Unsubscribe::new(
             &self.client,

@@ -1361,42 +1361,43 @@ pub fn every_operation(
         let api = super::Api { client : client.clone() }; Box::pin(async move { api
         .channels().ring_stop("channelId-1").send(). await .map(| _ | ()) }) }),
         ("channels.sendDTMF", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.channels().send_dtmf("channelId-1").send(). await
-        .map(| _ | ()) }) }), ("channels.mute", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.channels().mute("channelId-1").send().
-        await .map(| _ | ()) }) }), ("channels.unmute", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.channels().unmute("channelId-1")
-        .send(). await .map(| _ | ()) }) }), ("channels.hold", { let api = super::Api {
-        client : client.clone() }; Box::pin(async move { api.channels()
-        .hold("channelId-1").send(). await .map(| _ | ()) }) }), ("channels.unhold", {
-        let api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .channels().unhold("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.startMoh", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.channels().start_moh("channelId-1").send(). await
-        .map(| _ | ()) }) }), ("channels.stopMoh", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.channels().stop_moh("channelId-1")
-        .send(). await .map(| _ | ()) }) }), ("channels.startSilence", { let api =
+        Box::pin(async move { api.channels().send_dtmf("channelId-1", "dtmf-1").send().
+        await .map(| _ | ()) }) }), ("channels.mute", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.channels().mute("channelId-1",
+        "both").send(). await .map(| _ | ()) }) }), ("channels.unmute", { let api =
         super::Api { client : client.clone() }; Box::pin(async move { api.channels()
-        .start_silence("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.stopSilence", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.channels().stop_silence("channelId-1").send(). await
-        .map(| _ | ()) }) }), ("channels.play", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.channels().play("channelId-1", ["media-1"])
+        .unmute("channelId-1", "both").send(). await .map(| _ | ()) }) }),
+        ("channels.hold", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.channels().hold("channelId-1").send(). await .map(| _ |
+        ()) }) }), ("channels.unhold", { let api = super::Api { client : client.clone()
+        }; Box::pin(async move { api.channels().unhold("channelId-1").send(). await
+        .map(| _ | ()) }) }), ("channels.startMoh", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.channels().start_moh("channelId-1")
+        .send(). await .map(| _ | ()) }) }), ("channels.stopMoh", { let api = super::Api
+        { client : client.clone() }; Box::pin(async move { api.channels()
+        .stop_moh("channelId-1").send(). await .map(| _ | ()) }) }),
+        ("channels.startSilence", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.channels().start_silence("channelId-1").send(). await
+        .map(| _ | ()) }) }), ("channels.stopSilence", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.channels()
+        .stop_silence("channelId-1").send(). await .map(| _ | ()) }) }),
+        ("channels.play", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.channels().play("channelId-1", ["sound:media-1"])
         .send(). await .map(| _ | ()) }) }), ("channels.playWithId", { let api =
         super::Api { client : client.clone() }; Box::pin(async move { api.channels()
-        .play_with_id("channelId-1", "playbackId-1", ["media-1"]).send(). await .map(| _
-        | ()) }) }), ("channels.record", { let api = super::Api { client : client.clone()
-        }; Box::pin(async move { api.channels().record("channelId-1", "name-1",
-        "format-1").send(). await .map(| _ | ()) }) }), ("channels.getChannelVar", { let
-        api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .channels().get_channel_var("channelId-1", "variable-1").send(). await .map(| _ |
-        ()) }) }), ("channels.setChannelVar", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.channels().set_channel_var("channelId-1",
-        "variable-1").send(). await .map(| _ | ()) }) }), ("channels.snoopChannel", { let
-        api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .channels().snoop_channel("channelId-1", "app-1").send(). await .map(| _ | ()) })
-        }), ("channels.snoopChannelWithId", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.channels()
+        .play_with_id("channelId-1", "playbackId-1", ["sound:media-1"]).send(). await
+        .map(| _ | ()) }) }), ("channels.record", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.channels().record("channelId-1",
+        "name-1", "format-1").send(). await .map(| _ | ()) }) }),
+        ("channels.getChannelVar", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.channels().get_channel_var("channelId-1", "variable-1")
+        .send(). await .map(| _ | ()) }) }), ("channels.setChannelVar", { let api =
+        super::Api { client : client.clone() }; Box::pin(async move { api.channels()
+        .set_channel_var("channelId-1", "variable-1").send(). await .map(| _ | ()) }) }),
+        ("channels.snoopChannel", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.channels().snoop_channel("channelId-1", "app-1").send()
+        . await .map(| _ | ()) }) }), ("channels.snoopChannelWithId", { let api =
+        super::Api { client : client.clone() }; Box::pin(async move { api.channels()
         .snoop_channel_with_id("channelId-1", "snoopId-1", "app-1").send(). await .map(|
         _ | ()) }) }), ("channels.dial", { let api = super::Api { client : client.clone()
         }; Box::pin(async move { api.channels().dial("channelId-1").send(). await .map(|
@@ -1432,40 +1433,40 @@ pub fn every_operation(
         .clone() }; Box::pin(async move { api.bridges().stop_moh("bridgeId-1").send().
         await .map(| _ | ()) }) }), ("bridges.play", { let api = super::Api { client :
         client.clone() }; Box::pin(async move { api.bridges().play("bridgeId-1",
-        ["media-1"]).send(). await .map(| _ | ()) }) }), ("bridges.playWithId", { let api
-        = super::Api { client : client.clone() }; Box::pin(async move { api.bridges()
-        .play_with_id("bridgeId-1", "playbackId-1", ["media-1"]).send(). await .map(| _ |
-        ()) }) }), ("bridges.record", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.bridges().record("bridgeId-1", "name-1", "format-1")
-        .send(). await .map(| _ | ()) }) }), ("recordings.listStored", { let api =
-        super::Api { client : client.clone() }; Box::pin(async move { api.recordings()
-        .list_stored().send(). await .map(| _ | ()) }) }), ("recordings.getStored", { let
-        api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .recordings().get_stored("recordingName-1").send(). await .map(| _ | ()) }) }),
-        ("recordings.deleteStored", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.recordings().delete_stored("recordingName-1").send().
-        await .map(| _ | ()) }) }), ("recordings.getStoredFile", { let api = super::Api {
+        ["sound:media-1"]).send(). await .map(| _ | ()) }) }), ("bridges.playWithId", {
+        let api = super::Api { client : client.clone() }; Box::pin(async move { api
+        .bridges().play_with_id("bridgeId-1", "playbackId-1", ["sound:media-1"]).send().
+        await .map(| _ | ()) }) }), ("bridges.record", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.bridges().record("bridgeId-1",
+        "name-1", "format-1").send(). await .map(| _ | ()) }) }),
+        ("recordings.listStored", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.recordings().list_stored().send(). await .map(| _ | ())
+        }) }), ("recordings.getStored", { let api = super::Api { client : client.clone()
+        }; Box::pin(async move { api.recordings().get_stored("recordingName-1").send().
+        await .map(| _ | ()) }) }), ("recordings.deleteStored", { let api = super::Api {
         client : client.clone() }; Box::pin(async move { api.recordings()
-        .get_stored_file("recordingName-1").send(). await .map(| _ | ()) }) }),
-        ("recordings.copyStored", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.recordings().copy_stored("recordingName-1",
-        "destinationRecordingName-1").send(). await .map(| _ | ()) }) }),
-        ("recordings.getLive", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.recordings().get_live("recordingName-1").send(). await
-        .map(| _ | ()) }) }), ("recordings.cancel", { let api = super::Api { client :
+        .delete_stored("recordingName-1").send(). await .map(| _ | ()) }) }),
+        ("recordings.getStoredFile", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.recordings().get_stored_file("recordingName-1").send().
+        await .map(| _ | ()) }) }), ("recordings.copyStored", { let api = super::Api {
+        client : client.clone() }; Box::pin(async move { api.recordings()
+        .copy_stored("recordingName-1", "destinationRecordingName-1").send(). await
+        .map(| _ | ()) }) }), ("recordings.getLive", { let api = super::Api { client :
         client.clone() }; Box::pin(async move { api.recordings()
-        .cancel("recordingName-1").send(). await .map(| _ | ()) }) }),
-        ("recordings.stop", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.recordings().stop("recordingName-1").send(). await
-        .map(| _ | ()) }) }), ("recordings.pause", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.recordings().pause("recordingName-1")
-        .send(). await .map(| _ | ()) }) }), ("recordings.unpause", { let api =
-        super::Api { client : client.clone() }; Box::pin(async move { api.recordings()
-        .unpause("recordingName-1").send(). await .map(| _ | ()) }) }),
-        ("recordings.mute", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.recordings().mute("recordingName-1").send(). await
-        .map(| _ | ()) }) }), ("recordings.unmute", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.recordings()
+        .get_live("recordingName-1").send(). await .map(| _ | ()) }) }),
+        ("recordings.cancel", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.recordings().cancel("recordingName-1").send(). await
+        .map(| _ | ()) }) }), ("recordings.stop", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.recordings().stop("recordingName-1")
+        .send(). await .map(| _ | ()) }) }), ("recordings.pause", { let api = super::Api
+        { client : client.clone() }; Box::pin(async move { api.recordings()
+        .pause("recordingName-1").send(). await .map(| _ | ()) }) }),
+        ("recordings.unpause", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.recordings().unpause("recordingName-1").send(). await
+        .map(| _ | ()) }) }), ("recordings.mute", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.recordings().mute("recordingName-1")
+        .send(). await .map(| _ | ()) }) }), ("recordings.unmute", { let api = super::Api
+        { client : client.clone() }; Box::pin(async move { api.recordings()
         .unmute("recordingName-1").send(). await .map(| _ | ()) }) }), ("sounds.list", {
         let api = super::Api { client : client.clone() }; Box::pin(async move { api
         .sounds().list().send(). await .map(| _ | ()) }) }), ("sounds.get", { let api =

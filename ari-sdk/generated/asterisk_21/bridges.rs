@@ -35,7 +35,7 @@ impl Bridges {
     pub fn add_channel(
         &self,
         bridge_id: impl Into<String>,
-        channel: impl IntoIterator<Item = impl Into<String>>,
+        channel: impl crate::IntoStrings,
     ) -> AddChannel {
         AddChannel::new(&self.client, bridge_id, channel)
     }
@@ -43,7 +43,7 @@ impl Bridges {
     pub fn remove_channel(
         &self,
         bridge_id: impl Into<String>,
-        channel: impl IntoIterator<Item = impl Into<String>>,
+        channel: impl crate::IntoStrings,
     ) -> RemoveChannel {
         RemoveChannel::new(&self.client, bridge_id, channel)
     }
@@ -71,7 +71,7 @@ impl Bridges {
     pub fn play(
         &self,
         bridge_id: impl Into<String>,
-        media: impl IntoIterator<Item = impl Into<String>>,
+        media: impl crate::IntoStrings,
     ) -> Play {
         Play::new(&self.client, bridge_id, media)
     }
@@ -80,7 +80,7 @@ impl Bridges {
         &self,
         bridge_id: impl Into<String>,
         playback_id: impl Into<String>,
-        media: impl IntoIterator<Item = impl Into<String>>,
+        media: impl crate::IntoStrings,
     ) -> PlayWithId {
         PlayWithId::new(&self.client, bridge_id, playback_id, media)
     }
@@ -388,7 +388,7 @@ impl AddChannel {
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
-        channel: impl IntoIterator<Item = impl Into<String>>,
+        channel: impl crate::IntoStrings,
     ) -> Self {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
@@ -403,10 +403,8 @@ impl AddChannel {
         );
         {
             let call = &mut call;
-            call.query_list(
-                "channel",
-                channel.into_iter().map(|v| Into::<String>::into(v)),
-            );
+            let values = crate::IntoStrings::into_strings(channel);
+            call.query_list("channel", values);
         }
         AddChannel { call }
     }
@@ -476,7 +474,7 @@ impl RemoveChannel {
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
-        channel: impl IntoIterator<Item = impl Into<String>>,
+        channel: impl crate::IntoStrings,
     ) -> Self {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
@@ -491,10 +489,8 @@ impl RemoveChannel {
         );
         {
             let call = &mut call;
-            call.query_list(
-                "channel",
-                channel.into_iter().map(|v| Into::<String>::into(v)),
-            );
+            let values = crate::IntoStrings::into_strings(channel);
+            call.query_list("channel", values);
         }
         RemoveChannel { call }
     }
@@ -737,7 +733,7 @@ impl std::future::IntoFuture for StopMoh {
 ///
 /// Parameters:
 /// - `bridgeId` (path, `string`, required)
-/// - `media` (query, `string`, required, comma-joined list)
+/// - `media` (query, `string`, required, comma-joined list); media URIs, each starting with a scheme Asterisk plays (see [`MEDIA_SCHEMES`](crate::MEDIA_SCHEMES))
 /// - `lang` (query, `string`)
 /// - `offsetms` (query, `int`); default `0`; range 0 to unbounded
 /// - `skipms` (query, `int`); default `3000`; range 0 to unbounded
@@ -751,7 +747,7 @@ impl Play {
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
-        media: impl IntoIterator<Item = impl Into<String>>,
+        media: impl crate::IntoStrings,
     ) -> Self {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
@@ -766,7 +762,9 @@ impl Play {
         );
         {
             let call = &mut call;
-            call.query_list("media", media.into_iter().map(|v| Into::<String>::into(v)));
+            let values = crate::IntoStrings::into_strings(media);
+            call.check_media("media", &values);
+            call.query_list("media", values);
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Query("playbackId"));
@@ -831,7 +829,7 @@ impl std::future::IntoFuture for Play {
 /// Parameters:
 /// - `bridgeId` (path, `string`, required)
 /// - `playbackId` (path, `string`, required)
-/// - `media` (query, `string`, required, comma-joined list)
+/// - `media` (query, `string`, required, comma-joined list); media URIs, each starting with a scheme Asterisk plays (see [`MEDIA_SCHEMES`](crate::MEDIA_SCHEMES))
 /// - `lang` (query, `string`)
 /// - `offsetms` (query, `int`); default `0`; range 0 to unbounded
 /// - `skipms` (query, `int`); default `3000`; range 0 to unbounded
@@ -845,7 +843,7 @@ impl PlayWithId {
         client: &crate::Client,
         bridge_id: impl Into<String>,
         playback_id: impl Into<String>,
-        media: impl IntoIterator<Item = impl Into<String>>,
+        media: impl crate::IntoStrings,
     ) -> Self {
         let bridge_id: String = bridge_id.into();
         let playback_id: String = playback_id.into();
@@ -862,7 +860,9 @@ impl PlayWithId {
         );
         {
             let call = &mut call;
-            call.query_list("media", media.into_iter().map(|v| Into::<String>::into(v)));
+            let values = crate::IntoStrings::into_strings(media);
+            call.check_media("media", &values);
+            call.query_list("media", values);
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Path(playback_id.clone()));

@@ -60,12 +60,10 @@ impl UserEvent {
         UserEvent { call }
     }
     /// Sets `source` (query, `string`, comma-joined list).
-    pub fn source(
-        mut self,
-        source: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
+    pub fn source(mut self, source: impl crate::IntoStrings) -> Self {
         let call = &mut self.call;
-        call.query_list("source", source.into_iter().map(|v| Into::<String>::into(v)));
+        let values = crate::IntoStrings::into_strings(source);
+        call.query_list("source", values);
         self
     }
     /// Sets `variables` (body, `containers`).

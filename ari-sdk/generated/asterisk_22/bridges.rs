@@ -51,7 +51,7 @@ impl Bridges {
     pub fn get_bridge_vars(
         &self,
         bridge_id: impl Into<String>,
-        variables: impl IntoIterator<Item = impl Into<String>>,
+        variables: impl crate::IntoStrings,
     ) -> GetBridgeVars {
         GetBridgeVars::new(&self.client, bridge_id, variables)
     }
@@ -67,7 +67,7 @@ impl Bridges {
     pub fn add_channel(
         &self,
         bridge_id: impl Into<String>,
-        channel: impl IntoIterator<Item = impl Into<String>>,
+        channel: impl crate::IntoStrings,
     ) -> AddChannel {
         AddChannel::new(&self.client, bridge_id, channel)
     }
@@ -75,7 +75,7 @@ impl Bridges {
     pub fn remove_channel(
         &self,
         bridge_id: impl Into<String>,
-        channel: impl IntoIterator<Item = impl Into<String>>,
+        channel: impl crate::IntoStrings,
     ) -> RemoveChannel {
         RemoveChannel::new(&self.client, bridge_id, channel)
     }
@@ -103,7 +103,7 @@ impl Bridges {
     pub fn play(
         &self,
         bridge_id: impl Into<String>,
-        media: impl IntoIterator<Item = impl Into<String>>,
+        media: impl crate::IntoStrings,
     ) -> Play {
         Play::new(&self.client, bridge_id, media)
     }
@@ -112,7 +112,7 @@ impl Bridges {
         &self,
         bridge_id: impl Into<String>,
         playback_id: impl Into<String>,
-        media: impl IntoIterator<Item = impl Into<String>>,
+        media: impl crate::IntoStrings,
     ) -> PlayWithId {
         PlayWithId::new(&self.client, bridge_id, playback_id, media)
     }
@@ -568,7 +568,7 @@ impl GetBridgeVars {
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
-        variables: impl IntoIterator<Item = impl Into<String>>,
+        variables: impl crate::IntoStrings,
     ) -> Self {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
@@ -583,10 +583,8 @@ impl GetBridgeVars {
         );
         {
             let call = &mut call;
-            call.query_list(
-                "variables",
-                variables.into_iter().map(|v| Into::<String>::into(v)),
-            );
+            let values = crate::IntoStrings::into_strings(variables);
+            call.query_list("variables", values);
         }
         GetBridgeVars { call }
     }
@@ -693,7 +691,7 @@ impl AddChannel {
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
-        channel: impl IntoIterator<Item = impl Into<String>>,
+        channel: impl crate::IntoStrings,
     ) -> Self {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
@@ -708,10 +706,8 @@ impl AddChannel {
         );
         {
             let call = &mut call;
-            call.query_list(
-                "channel",
-                channel.into_iter().map(|v| Into::<String>::into(v)),
-            );
+            let values = crate::IntoStrings::into_strings(channel);
+            call.query_list("channel", values);
         }
         AddChannel { call }
     }
@@ -781,7 +777,7 @@ impl RemoveChannel {
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
-        channel: impl IntoIterator<Item = impl Into<String>>,
+        channel: impl crate::IntoStrings,
     ) -> Self {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
@@ -796,10 +792,8 @@ impl RemoveChannel {
         );
         {
             let call = &mut call;
-            call.query_list(
-                "channel",
-                channel.into_iter().map(|v| Into::<String>::into(v)),
-            );
+            let values = crate::IntoStrings::into_strings(channel);
+            call.query_list("channel", values);
         }
         RemoveChannel { call }
     }
@@ -1042,7 +1036,7 @@ impl std::future::IntoFuture for StopMoh {
 ///
 /// Parameters:
 /// - `bridgeId` (path, `string`, required)
-/// - `media` (query, `string`, required, comma-joined list)
+/// - `media` (query, `string`, required, comma-joined list); media URIs, each starting with a scheme Asterisk plays (see [`MEDIA_SCHEMES`](crate::MEDIA_SCHEMES))
 /// - `announcer_format` (query, `string`)
 /// - `lang` (query, `string`)
 /// - `offsetms` (query, `int`); default `0`; range 0 to unbounded
@@ -1057,7 +1051,7 @@ impl Play {
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
-        media: impl IntoIterator<Item = impl Into<String>>,
+        media: impl crate::IntoStrings,
     ) -> Self {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
@@ -1072,7 +1066,9 @@ impl Play {
         );
         {
             let call = &mut call;
-            call.query_list("media", media.into_iter().map(|v| Into::<String>::into(v)));
+            let values = crate::IntoStrings::into_strings(media);
+            call.check_media("media", &values);
+            call.query_list("media", values);
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Query("playbackId"));
@@ -1143,7 +1139,7 @@ impl std::future::IntoFuture for Play {
 /// Parameters:
 /// - `bridgeId` (path, `string`, required)
 /// - `playbackId` (path, `string`, required)
-/// - `media` (query, `string`, required, comma-joined list)
+/// - `media` (query, `string`, required, comma-joined list); media URIs, each starting with a scheme Asterisk plays (see [`MEDIA_SCHEMES`](crate::MEDIA_SCHEMES))
 /// - `announcer_format` (query, `string`)
 /// - `lang` (query, `string`)
 /// - `offsetms` (query, `int`); default `0`; range 0 to unbounded
@@ -1158,7 +1154,7 @@ impl PlayWithId {
         client: &crate::Client,
         bridge_id: impl Into<String>,
         playback_id: impl Into<String>,
-        media: impl IntoIterator<Item = impl Into<String>>,
+        media: impl crate::IntoStrings,
     ) -> Self {
         let bridge_id: String = bridge_id.into();
         let playback_id: String = playback_id.into();
@@ -1175,7 +1171,9 @@ impl PlayWithId {
         );
         {
             let call = &mut call;
-            call.query_list("media", media.into_iter().map(|v| Into::<String>::into(v)));
+            let values = crate::IntoStrings::into_strings(media);
+            call.check_media("media", &values);
+            call.query_list("media", values);
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Path(playback_id.clone()));

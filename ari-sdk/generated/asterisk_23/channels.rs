@@ -75,16 +75,28 @@ impl Channels {
         Progress::new(&self.client, channel_id)
     }
     /// `POST /channels/{channelId}/dtmf`: returns a [`SendDtmf`] request builder.
-    pub fn send_dtmf(&self, channel_id: impl Into<String>) -> SendDtmf {
-        SendDtmf::new(&self.client, channel_id)
+    pub fn send_dtmf(
+        &self,
+        channel_id: impl Into<String>,
+        dtmf: impl Into<String>,
+    ) -> SendDtmf {
+        SendDtmf::new(&self.client, channel_id, dtmf)
     }
     /// `POST /channels/{channelId}/mute`: returns a [`Mute`] request builder.
-    pub fn mute(&self, channel_id: impl Into<String>) -> Mute {
-        Mute::new(&self.client, channel_id)
+    pub fn mute(
+        &self,
+        channel_id: impl Into<String>,
+        direction: impl Into<super::models::MuteDirection>,
+    ) -> Mute {
+        Mute::new(&self.client, channel_id, direction)
     }
     /// `DELETE /channels/{channelId}/mute`: returns a [`Unmute`] request builder.
-    pub fn unmute(&self, channel_id: impl Into<String>) -> Unmute {
-        Unmute::new(&self.client, channel_id)
+    pub fn unmute(
+        &self,
+        channel_id: impl Into<String>,
+        direction: impl Into<super::models::MuteDirection>,
+    ) -> Unmute {
+        Unmute::new(&self.client, channel_id, direction)
     }
     /// `POST /channels/{channelId}/hold`: returns a [`Hold`] request builder.
     pub fn hold(&self, channel_id: impl Into<String>) -> Hold {
@@ -114,7 +126,7 @@ impl Channels {
     pub fn play(
         &self,
         channel_id: impl Into<String>,
-        media: impl IntoIterator<Item = impl Into<String>>,
+        media: impl crate::IntoStrings,
     ) -> Play {
         Play::new(&self.client, channel_id, media)
     }
@@ -123,7 +135,7 @@ impl Channels {
         &self,
         channel_id: impl Into<String>,
         playback_id: impl Into<String>,
-        media: impl IntoIterator<Item = impl Into<String>>,
+        media: impl crate::IntoStrings,
     ) -> PlayWithId {
         PlayWithId::new(&self.client, channel_id, playback_id, media)
     }
@@ -156,7 +168,7 @@ impl Channels {
     pub fn get_channel_vars(
         &self,
         channel_id: impl Into<String>,
-        variables: impl IntoIterator<Item = impl Into<String>>,
+        variables: impl crate::IntoStrings,
     ) -> GetChannelVars {
         GetChannelVars::new(&self.client, channel_id, variables)
     }
@@ -1165,7 +1177,7 @@ impl std::future::IntoFuture for Progress {
 ///
 /// Parameters:
 /// - `channelId` (path, `string`, required)
-/// - `dtmf` (query, `string`)
+/// - `dtmf` (query, `string`, required by Asterisk although the spec marks it optional)
 /// - `before` (query, `int`); default `0`
 /// - `between` (query, `int`); default `100`
 /// - `duration` (query, `int`); default `100`
@@ -1176,9 +1188,13 @@ pub struct SendDtmf {
     call: crate::runtime::Call<()>,
 }
 impl SendDtmf {
-    pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        client: &crate::Client,
+        channel_id: impl Into<String>,
+        dtmf: impl Into<String>,
+    ) -> Self {
         let channel_id: String = channel_id.into();
-        let call = crate::runtime::Call::new(
+        let mut call = crate::runtime::Call::new(
             client,
             &super::operations::OPERATIONS[36usize],
             &[
@@ -1188,13 +1204,11 @@ impl SendDtmf {
             ],
             crate::runtime::decode_void,
         );
+        {
+            let call = &mut call;
+            call.query("dtmf", Into::<String>::into(dtmf));
+        }
         SendDtmf { call }
-    }
-    /// Sets `dtmf` (query, `string`).
-    pub fn dtmf(mut self, dtmf: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("dtmf", Into::<String>::into(dtmf));
-        self
     }
     /// Sets `before` (query, `int`); default `0`.
     pub fn before(mut self, before: i64) -> Self {
@@ -1249,16 +1263,20 @@ impl std::future::IntoFuture for SendDtmf {
 ///
 /// Parameters:
 /// - `channelId` (path, `string`, required)
-/// - `direction` (query, `string`, see [`MuteDirection`](super::models::MuteDirection)); default `both`; one of `both`, `in`, `out`
+/// - `direction` (query, `string`, see [`MuteDirection`](super::models::MuteDirection), required by Asterisk although the spec marks it optional); the spec's default `both` is not applied by Asterisk; one of `both`, `in`, `out`
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Mute {
     call: crate::runtime::Call<()>,
 }
 impl Mute {
-    pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        client: &crate::Client,
+        channel_id: impl Into<String>,
+        direction: impl Into<super::models::MuteDirection>,
+    ) -> Self {
         let channel_id: String = channel_id.into();
-        let call = crate::runtime::Call::new(
+        let mut call = crate::runtime::Call::new(
             client,
             &super::operations::OPERATIONS[37usize],
             &[
@@ -1268,16 +1286,14 @@ impl Mute {
             ],
             crate::runtime::decode_void,
         );
+        {
+            let call = &mut call;
+            call.query(
+                "direction",
+                Into::<super::models::MuteDirection>::into(direction),
+            );
+        }
         Mute { call }
-    }
-    /// Sets `direction` (query, `string`, see [`MuteDirection`](super::models::MuteDirection)); default `both`; one of `both`, `in`, `out`.
-    pub fn direction(
-        mut self,
-        direction: impl Into<super::models::MuteDirection>,
-    ) -> Self {
-        let call = &mut self.call;
-        call.query("direction", Into::<super::models::MuteDirection>::into(direction));
-        self
     }
     /// Time allowed for this request alone, instead of the client's timeout.
     pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
@@ -1308,16 +1324,20 @@ impl std::future::IntoFuture for Mute {
 ///
 /// Parameters:
 /// - `channelId` (path, `string`, required)
-/// - `direction` (query, `string`, see [`MuteDirection`](super::models::MuteDirection)); default `both`; one of `both`, `in`, `out`
+/// - `direction` (query, `string`, see [`MuteDirection`](super::models::MuteDirection), required by Asterisk although the spec marks it optional); the spec's default `both` is not applied by Asterisk; one of `both`, `in`, `out`
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Unmute {
     call: crate::runtime::Call<()>,
 }
 impl Unmute {
-    pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        client: &crate::Client,
+        channel_id: impl Into<String>,
+        direction: impl Into<super::models::MuteDirection>,
+    ) -> Self {
         let channel_id: String = channel_id.into();
-        let call = crate::runtime::Call::new(
+        let mut call = crate::runtime::Call::new(
             client,
             &super::operations::OPERATIONS[38usize],
             &[
@@ -1327,16 +1347,14 @@ impl Unmute {
             ],
             crate::runtime::decode_void,
         );
+        {
+            let call = &mut call;
+            call.query(
+                "direction",
+                Into::<super::models::MuteDirection>::into(direction),
+            );
+        }
         Unmute { call }
-    }
-    /// Sets `direction` (query, `string`, see [`MuteDirection`](super::models::MuteDirection)); default `both`; one of `both`, `in`, `out`.
-    pub fn direction(
-        mut self,
-        direction: impl Into<super::models::MuteDirection>,
-    ) -> Self {
-        let call = &mut self.call;
-        call.query("direction", Into::<super::models::MuteDirection>::into(direction));
-        self
     }
     /// Time allowed for this request alone, instead of the client's timeout.
     pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
@@ -1668,7 +1686,7 @@ impl std::future::IntoFuture for StopSilence {
 ///
 /// Parameters:
 /// - `channelId` (path, `string`, required)
-/// - `media` (query, `string`, required, comma-joined list)
+/// - `media` (query, `string`, required, comma-joined list); media URIs, each starting with a scheme Asterisk plays (see [`MEDIA_SCHEMES`](crate::MEDIA_SCHEMES))
 /// - `lang` (query, `string`)
 /// - `offsetms` (query, `int`)
 /// - `skipms` (query, `int`); default `3000`
@@ -1682,7 +1700,7 @@ impl Play {
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
-        media: impl IntoIterator<Item = impl Into<String>>,
+        media: impl crate::IntoStrings,
     ) -> Self {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
@@ -1697,7 +1715,9 @@ impl Play {
         );
         {
             let call = &mut call;
-            call.query_list("media", media.into_iter().map(|v| Into::<String>::into(v)));
+            let values = crate::IntoStrings::into_strings(media);
+            call.check_media("media", &values);
+            call.query_list("media", values);
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Query("playbackId"));
@@ -1760,7 +1780,7 @@ impl std::future::IntoFuture for Play {
 /// Parameters:
 /// - `channelId` (path, `string`, required)
 /// - `playbackId` (path, `string`, required)
-/// - `media` (query, `string`, required, comma-joined list)
+/// - `media` (query, `string`, required, comma-joined list); media URIs, each starting with a scheme Asterisk plays (see [`MEDIA_SCHEMES`](crate::MEDIA_SCHEMES))
 /// - `lang` (query, `string`)
 /// - `offsetms` (query, `int`)
 /// - `skipms` (query, `int`); default `3000`
@@ -1774,7 +1794,7 @@ impl PlayWithId {
         client: &crate::Client,
         channel_id: impl Into<String>,
         playback_id: impl Into<String>,
-        media: impl IntoIterator<Item = impl Into<String>>,
+        media: impl crate::IntoStrings,
     ) -> Self {
         let channel_id: String = channel_id.into();
         let playback_id: String = playback_id.into();
@@ -1791,7 +1811,9 @@ impl PlayWithId {
         );
         {
             let call = &mut call;
-            call.query_list("media", media.into_iter().map(|v| Into::<String>::into(v)));
+            let values = crate::IntoStrings::into_strings(media);
+            call.check_media("media", &values);
+            call.query_list("media", values);
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Path(playback_id.clone()));
@@ -2115,7 +2137,7 @@ impl GetChannelVars {
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
-        variables: impl IntoIterator<Item = impl Into<String>>,
+        variables: impl crate::IntoStrings,
     ) -> Self {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
@@ -2130,10 +2152,8 @@ impl GetChannelVars {
         );
         {
             let call = &mut call;
-            call.query_list(
-                "variables",
-                variables.into_iter().map(|v| Into::<String>::into(v)),
-            );
+            let values = crate::IntoStrings::into_strings(variables);
+            call.query_list("variables", values);
         }
         GetChannelVars { call }
     }

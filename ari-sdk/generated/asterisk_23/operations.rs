@@ -1468,59 +1468,60 @@ pub fn every_operation(
         ("channels.progress", { let api = super::Api { client : client.clone() };
         Box::pin(async move { api.channels().progress("channelId-1").send(). await .map(|
         _ | ()) }) }), ("channels.sendDTMF", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.channels().send_dtmf("channelId-1").send().
-        await .map(| _ | ()) }) }), ("channels.mute", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.channels().mute("channelId-1").send()
-        . await .map(| _ | ()) }) }), ("channels.unmute", { let api = super::Api { client
-        : client.clone() }; Box::pin(async move { api.channels().unmute("channelId-1")
-        .send(). await .map(| _ | ()) }) }), ("channels.hold", { let api = super::Api {
-        client : client.clone() }; Box::pin(async move { api.channels()
-        .hold("channelId-1").send(). await .map(| _ | ()) }) }), ("channels.unhold", {
-        let api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .channels().unhold("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.startMoh", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.channels().start_moh("channelId-1").send(). await
-        .map(| _ | ()) }) }), ("channels.stopMoh", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.channels().stop_moh("channelId-1")
-        .send(). await .map(| _ | ()) }) }), ("channels.startSilence", { let api =
+        .clone() }; Box::pin(async move { api.channels().send_dtmf("channelId-1",
+        "dtmf-1").send(). await .map(| _ | ()) }) }), ("channels.mute", { let api =
         super::Api { client : client.clone() }; Box::pin(async move { api.channels()
-        .start_silence("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.stopSilence", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.channels().stop_silence("channelId-1").send(). await
-        .map(| _ | ()) }) }), ("channels.play", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.channels().play("channelId-1", ["media-1"])
+        .mute("channelId-1", "both").send(). await .map(| _ | ()) }) }),
+        ("channels.unmute", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.channels().unmute("channelId-1", "both").send(). await
+        .map(| _ | ()) }) }), ("channels.hold", { let api = super::Api { client : client
+        .clone() }; Box::pin(async move { api.channels().hold("channelId-1").send().
+        await .map(| _ | ()) }) }), ("channels.unhold", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.channels().unhold("channelId-1")
+        .send(). await .map(| _ | ()) }) }), ("channels.startMoh", { let api = super::Api
+        { client : client.clone() }; Box::pin(async move { api.channels()
+        .start_moh("channelId-1").send(). await .map(| _ | ()) }) }),
+        ("channels.stopMoh", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.channels().stop_moh("channelId-1").send(). await .map(|
+        _ | ()) }) }), ("channels.startSilence", { let api = super::Api { client : client
+        .clone() }; Box::pin(async move { api.channels().start_silence("channelId-1")
+        .send(). await .map(| _ | ()) }) }), ("channels.stopSilence", { let api =
+        super::Api { client : client.clone() }; Box::pin(async move { api.channels()
+        .stop_silence("channelId-1").send(). await .map(| _ | ()) }) }),
+        ("channels.play", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.channels().play("channelId-1", ["sound:media-1"])
         .send(). await .map(| _ | ()) }) }), ("channels.playWithId", { let api =
         super::Api { client : client.clone() }; Box::pin(async move { api.channels()
-        .play_with_id("channelId-1", "playbackId-1", ["media-1"]).send(). await .map(| _
-        | ()) }) }), ("channels.record", { let api = super::Api { client : client.clone()
-        }; Box::pin(async move { api.channels().record("channelId-1", "name-1",
-        "format-1").send(). await .map(| _ | ()) }) }), ("channels.getChannelVar", { let
-        api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .channels().get_channel_var("channelId-1", "variable-1").send(). await .map(| _ |
-        ()) }) }), ("channels.setChannelVar", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.channels().set_channel_var("channelId-1",
-        "variable-1").send(). await .map(| _ | ()) }) }), ("channels.getChannelVars", {
-        let api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .channels().get_channel_vars("channelId-1", ["variables-1"]).send(). await .map(|
-        _ | ()) }) }), ("channels.setChannelVars", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.channels()
-        .set_channel_vars("channelId-1", [("key", "value")]).send(). await .map(| _ | ())
-        }) }), ("channels.snoopChannel", { let api = super::Api { client : client.clone()
-        }; Box::pin(async move { api.channels().snoop_channel("channelId-1", "app-1")
-        .send(). await .map(| _ | ()) }) }), ("channels.snoopChannelWithId", { let api =
+        .play_with_id("channelId-1", "playbackId-1", ["sound:media-1"]).send(). await
+        .map(| _ | ()) }) }), ("channels.record", { let api = super::Api { client :
+        client.clone() }; Box::pin(async move { api.channels().record("channelId-1",
+        "name-1", "format-1").send(). await .map(| _ | ()) }) }),
+        ("channels.getChannelVar", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.channels().get_channel_var("channelId-1", "variable-1")
+        .send(). await .map(| _ | ()) }) }), ("channels.setChannelVar", { let api =
         super::Api { client : client.clone() }; Box::pin(async move { api.channels()
-        .snoop_channel_with_id("channelId-1", "snoopId-1", "app-1").send(). await .map(|
-        _ | ()) }) }), ("channels.dial", { let api = super::Api { client : client.clone()
-        }; Box::pin(async move { api.channels().dial("channelId-1").send(). await .map(|
-        _ | ()) }) }), ("channels.rtpstatistics", { let api = super::Api { client :
+        .set_channel_var("channelId-1", "variable-1").send(). await .map(| _ | ()) }) }),
+        ("channels.getChannelVars", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.channels().get_channel_vars("channelId-1",
+        ["variables-1"]).send(). await .map(| _ | ()) }) }), ("channels.setChannelVars",
+        { let api = super::Api { client : client.clone() }; Box::pin(async move { api
+        .channels().set_channel_vars("channelId-1", [("key", "value")]).send(). await
+        .map(| _ | ()) }) }), ("channels.snoopChannel", { let api = super::Api { client :
         client.clone() }; Box::pin(async move { api.channels()
-        .rtpstatistics("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.externalMedia", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.channels().external_media("app-1", "format-1").send().
-        await .map(| _ | ()) }) }), ("channels.transfer_progress", { let api = super::Api
-        { client : client.clone() }; Box::pin(async move { api.channels()
-        .transfer_progress("channelId-1", "states-1").send(). await .map(| _ | ()) }) }),
-        ("bridges.list", { let api = super::Api { client : client.clone() };
+        .snoop_channel("channelId-1", "app-1").send(). await .map(| _ | ()) }) }),
+        ("channels.snoopChannelWithId", { let api = super::Api { client : client.clone()
+        }; Box::pin(async move { api.channels().snoop_channel_with_id("channelId-1",
+        "snoopId-1", "app-1").send(). await .map(| _ | ()) }) }), ("channels.dial", { let
+        api = super::Api { client : client.clone() }; Box::pin(async move { api
+        .channels().dial("channelId-1").send(). await .map(| _ | ()) }) }),
+        ("channels.rtpstatistics", { let api = super::Api { client : client.clone() };
+        Box::pin(async move { api.channels().rtpstatistics("channelId-1").send(). await
+        .map(| _ | ()) }) }), ("channels.externalMedia", { let api = super::Api { client
+        : client.clone() }; Box::pin(async move { api.channels().external_media("app-1",
+        "format-1").send(). await .map(| _ | ()) }) }), ("channels.transfer_progress", {
+        let api = super::Api { client : client.clone() }; Box::pin(async move { api
+        .channels().transfer_progress("channelId-1", "states-1").send(). await .map(| _ |
+        ()) }) }), ("bridges.list", { let api = super::Api { client : client.clone() };
         Box::pin(async move { api.bridges().list().send(). await .map(| _ | ()) }) }),
         ("bridges.create", { let api = super::Api { client : client.clone() };
         Box::pin(async move { api.bridges().create().send(). await .map(| _ | ()) }) }),
@@ -1556,11 +1557,11 @@ pub fn every_operation(
         client : client.clone() }; Box::pin(async move { api.bridges()
         .stop_moh("bridgeId-1").send(). await .map(| _ | ()) }) }), ("bridges.play", {
         let api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .bridges().play("bridgeId-1", ["media-1"]).send(). await .map(| _ | ()) }) }),
-        ("bridges.playWithId", { let api = super::Api { client : client.clone() };
+        .bridges().play("bridgeId-1", ["sound:media-1"]).send(). await .map(| _ | ()) })
+        }), ("bridges.playWithId", { let api = super::Api { client : client.clone() };
         Box::pin(async move { api.bridges().play_with_id("bridgeId-1", "playbackId-1",
-        ["media-1"]).send(). await .map(| _ | ()) }) }), ("bridges.record", { let api =
-        super::Api { client : client.clone() }; Box::pin(async move { api.bridges()
+        ["sound:media-1"]).send(). await .map(| _ | ()) }) }), ("bridges.record", { let
+        api = super::Api { client : client.clone() }; Box::pin(async move { api.bridges()
         .record("bridgeId-1", "name-1", "format-1").send(). await .map(| _ | ()) }) }),
         ("recordings.listStored", { let api = super::Api { client : client.clone() };
         Box::pin(async move { api.recordings().list_stored().send(). await .map(| _ | ())

@@ -29,7 +29,7 @@ fn url(client: &Client, target: &Target) -> Result<url::Url, Error> {
     let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
     url.set_scheme(scheme)
         .map_err(|_| invalid("base_url", "cannot become a WebSocket URL".to_owned()))?;
-    url.set_path(&format!("{}/events", inner.base.path()));
+    url.set_path(&inner.path_of("/events"));
     let apps: Vec<String> = target.apps.iter().map(|a| encode_query(a)).collect();
     let mut query = format!("app={}", apps.join(","));
     if target.subscribe_all {
@@ -101,6 +101,9 @@ pub(crate) async fn open(client: &Client, target: &Target) -> Result<Socket, Err
         Ok(Err(WsError::Http(response))) => {
             let status = response.status().as_u16();
             let body = response.body().as_deref().unwrap_or_default();
+            if let Some(error) = client.not_ari(OPERATION, status, body) {
+                return Err(error);
+            }
             let message = serde_json::from_slice::<serde_json::Value>(body)
                 .ok()
                 .and_then(|v| {
@@ -112,7 +115,7 @@ pub(crate) async fn open(client: &Client, target: &Target) -> Result<Socket, Err
             Err(Error::Status(Box::new(StatusError {
                 operation: OPERATION.to_owned(),
                 method: "GET".to_owned(),
-                path: format!("{}/events", client.inner.base.path()),
+                path: client.inner.path_of("/events"),
                 status,
                 message,
                 body: quote_body(body),

@@ -228,6 +228,13 @@ impl<T: Send + 'static> Call<T> {
         }
     }
 
+    /// Rejects media URIs without a scheme Asterisk plays (see [`super::MEDIA_SCHEMES`]).
+    pub fn check_media(&mut self, name: &'static str, values: &[String]) {
+        if let Some(reason) = super::media::media_problem(values) {
+            self.reject(name, reason);
+        }
+    }
+
     /// Names where the id of the created resource comes from.
     pub fn watch(&mut self, id: crate::watch::WatchId) {
         self.watch = Some(id);
@@ -329,6 +336,17 @@ impl<T: Send + 'static> Call<T> {
             };
             tracing::debug!(status = answer.status, elapsed_ms, "response");
             if !(200..300).contains(&answer.status) {
+                // Answers over the event WebSocket come from ARI whatever their body.
+                let over_http = self.client.inner.transport == crate::Transport::Http;
+                if let Some(error) = over_http
+                    .then(|| {
+                        self.client
+                            .not_ari(&self.operation, answer.status, &answer.body)
+                    })
+                    .flatten()
+                {
+                    return Err(error);
+                }
                 return Err(status_error(
                     &self.operation,
                     self.method,
@@ -377,7 +395,7 @@ async fn execute(
 ) -> Result<Answer> {
     let inner = &client.inner;
     let mut url = inner.base.clone();
-    url.set_path(&format!("{}{}", inner.base.path(), path));
+    url.set_path(&inner.path_of(path));
     let mut pairs: Vec<(&str, Cow<'_, str>)> = query
         .iter()
         .map(|(k, v)| (k.as_ref(), Cow::Borrowed(v.as_str())))

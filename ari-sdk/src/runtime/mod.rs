@@ -5,6 +5,8 @@ mod call;
 mod encode;
 mod enums;
 mod event_decode;
+mod media;
+mod strings;
 
 pub use crate::watch::WatchId;
 pub use bytes::Bytes;
@@ -20,6 +22,8 @@ pub use event_decode::{
     EventSet, PayloadError, UnknownEvent, decode_event, decode_payload, deserialize_event,
     serialize_tagged,
 };
+pub use media::MEDIA_SCHEMES;
+pub use strings::IntoStrings;
 
 /// One row of the generated operation table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -39,6 +39,7 @@ impl Things {
 ///
 /// Parameters:
 /// - `only` (query, `string`, see [`ListOnly`](super::models::ListOnly), comma-joined list); one of `build`, `system`
+/// - `names` (query, `string`, comma-joined list)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct List {
@@ -64,6 +65,13 @@ impl List {
             "only",
             only.into_iter().map(|v| Into::<super::models::ListOnly>::into(v)),
         );
+        self
+    }
+    /// Sets `names` (query, `string`, comma-joined list).
+    pub fn names(mut self, names: impl crate::IntoStrings) -> Self {
+        let call = &mut self.call;
+        let values = crate::IntoStrings::into_strings(names);
+        call.query_list("names", values);
         self
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -100,6 +108,7 @@ impl std::future::IntoFuture for List {
 /// - `timeout` (query, `int`); default `30`; range 0 to unbounded
 /// - `variables` (body, `containers`)
 /// - `filter` (body, `object`)
+/// - `labels` (body, `List[string]`)
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Create {
@@ -142,6 +151,13 @@ impl Create {
     pub fn filter(mut self, filter: serde_json::Value) -> Self {
         let call = &mut self.call;
         call.body("filter", filter);
+        self
+    }
+    /// Sets `labels` (body, `List[string]`).
+    pub fn labels(mut self, labels: impl crate::IntoStrings) -> Self {
+        let call = &mut self.call;
+        let values = crate::IntoStrings::into_strings(labels);
+        call.body("labels", values);
         self
     }
     /// Time allowed for this request alone, instead of the client's timeout.

@@ -1,0 +1,126 @@
+//! Where Asterisk and its own api-docs disagree, the generator follows Asterisk.
+//!
+//! Each entry names an operation and a parameter as the spec spells them. They are applied
+//! in the IR stage, so the generated SDK, its docs, the operation table and the
+//! simulator's route checks all see the same corrected parameter. An entry whose
+//! operation or parameter a spec lacks is skipped (older lines, partial specs); a test
+//! checks that every entry still names a parameter of `api-docs/22` that the spec marks
+//! optional, so a fixed or renamed upstream parameter cannot leave a stale entry behind.
+
+use crate::ir::{Param, Resource, TypeRef};
+
+/// A parameter the spec marks optional but Asterisk rejects a request without.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequiredByAsterisk {
+    /// Declaration name of the resource, e.g. `channels`.
+    pub resource: &'static str,
+    /// The operation's `nickname`.
+    pub nickname: &'static str,
+    /// The parameter's wire name.
+    pub param: &'static str,
+    /// What Asterisk answers (with 400) when the parameter is missing or empty.
+    pub asterisk_says: &'static str,
+}
+
+/// Parameters Asterisk requires although the spec says optional. Checked against
+/// Asterisk 22's `res/ari/resource_channels.c` and a running 22.10.1: each request without
+/// the parameter is answered `400` with the message given. For `mute` and `unmute` the
+/// spec even documents a default (`both`) that Asterisk never applies.
+pub const REQUIRED_BY_ASTERISK: &[RequiredByAsterisk] = &[
+    RequiredByAsterisk {
+        resource: "channels",
+        nickname: "sendDTMF",
+        param: "dtmf",
+        asterisk_says: "DTMF is required",
+    },
+    RequiredByAsterisk {
+        resource: "channels",
+        nickname: "mute",
+        param: "direction",
+        asterisk_says: "Direction is required",
+    },
+    RequiredByAsterisk {
+        resource: "channels",
+        nickname: "unmute",
+        param: "direction",
+        asterisk_says: "Direction is required",
+    },
+];
+
+/// A parameter whose values are media URIs (`sound:hello-world`), which the spec types as
+/// plain strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaUris {
+    pub resource: &'static str,
+    pub nickname: &'static str,
+    pub param: &'static str,
+}
+
+/// Parameters holding media URIs: Asterisk accepts any text here, answers `201`, and then
+/// silently skips a URI whose scheme it does not play (no `PlaybackFinished` follows), so
+/// the SDK checks the scheme before sending.
+pub const MEDIA_URIS: &[MediaUris] = &[
+    MediaUris {
+        resource: "channels",
+        nickname: "play",
+        param: "media",
+    },
+    MediaUris {
+        resource: "channels",
+        nickname: "playWithId",
+        param: "media",
+    },
+    MediaUris {
+        resource: "bridges",
+        nickname: "play",
+        param: "media",
+    },
+    MediaUris {
+        resource: "bridges",
+        nickname: "playWithId",
+        param: "media",
+    },
+];
+
+/// The entry of [`REQUIRED_BY_ASTERISK`] for a parameter, if any.
+pub fn required_by_asterisk(
+    resource: &str,
+    nickname: &str,
+    param: &str,
+) -> Option<&'static RequiredByAsterisk> {
+    REQUIRED_BY_ASTERISK
+        .iter()
+        .find(|f| f.resource == resource && f.nickname == nickname && f.param == param)
+}
+
+fn is_media_uris(resource: &str, nickname: &str, param: &str) -> bool {
+    MEDIA_URIS
+        .iter()
+        .any(|f| f.resource == resource && f.nickname == nickname && f.param == param)
+}
+
+/// Applies every fixup to resolved resources.
+pub(crate) fn apply(resources: &mut [Resource]) {
+    for resource in resources.iter_mut() {
+        for op in resource.operations.iter_mut() {
+            for param in op.params.iter_mut() {
+                apply_to(&op.resource, &op.nickname, param);
+            }
+        }
+    }
+}
+
+fn apply_to(resource: &str, nickname: &str, param: &mut Param) {
+    if !param.required && required_by_asterisk(resource, nickname, &param.name).is_some() {
+        param.required = true;
+        param.required_by_asterisk = true;
+    }
+    let strings = match &param.ty {
+        TypeRef::String => true,
+        TypeRef::List(inner) => **inner == TypeRef::String,
+        _ => false,
+    };
+    if strings && is_media_uris(resource, nickname, &param.name) {
+        param.media_uris = true;
+    }
+}
