@@ -160,14 +160,13 @@ async fn caller(client: Client, n: usize) -> Result<(), String> {
         .map_err(|e| fail("answered", e))?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     me.channel()
-        .send_dtmf()
-        .dtmf(keys(n))
+        .send_dtmf(keys(n))
         .between(200)
         .await
         .map_err(|e| fail("keys", e))?;
     if keys(n) == "2" {
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        let _ = me.channel().send_dtmf().dtmf("#").await;
+        let _ = me.channel().send_dtmf("#").await;
     }
     tokio::time::timeout(WAIT * 4, me.ended())
         .await

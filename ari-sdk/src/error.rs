@@ -80,7 +80,8 @@ pub enum Error {
         server_version: String,
         since: Vec<String>,
     },
-    /// A bad argument, caught before any request was sent.
+    /// A bad argument: caught before any request was sent, or (`base_url`) a client
+    /// whose base URL cannot be ARI's, as the server's answer shows.
     #[error("{operation}: invalid argument `{argument}`: {reason}")]
     InvalidArgument {
         operation: String,

@@ -49,7 +49,6 @@ mod version;
 mod watch;
 mod ws_rest;
 
-pub use call::strings_tmp::IntoStrings;
 pub use call::{
     Call, CallEnded, Calls, CallsBuilder, CallsItem, CollectDigits, Digits, DigitsEnd, Menu,
     MenuChoice, Play, Played, Record, Recorded,

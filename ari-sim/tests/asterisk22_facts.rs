@@ -54,7 +54,7 @@ async fn sequence(rig: &mut Rig, count: usize, playbacks: &[&str], channel: &str
 
 /// Plays `media` to a channel as playback `id`; the answer.
 async fn play(channel: &ChannelHandle, id: &str, media: &[&str]) -> Playback {
-    let answer = channel.play_with_id(id, media.iter().copied()).await;
+    let answer = channel.play_with_id(id, media).await;
     answer
         .unwrap_or_else(|e| panic!("play {media:?}: {e}"))
         .clone()

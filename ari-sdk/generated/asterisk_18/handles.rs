@@ -88,7 +88,11 @@ impl ModuleHandle {
         &self.module_name
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(
             &self.client,
@@ -220,7 +224,11 @@ impl EndpointHandle {
         }
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(
             &self.client,
@@ -294,7 +302,11 @@ impl ChannelHandle {
         &self.channel_id
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(
             &self.client,
@@ -490,7 +502,11 @@ impl BridgeHandle {
         &self.bridge_id
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(&self.client, "Bridge", self.bridge_id.clone())
     }
@@ -596,7 +612,11 @@ impl StoredRecordingHandle {
         &self.recording_name
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(
             &self.client,
@@ -655,7 +675,11 @@ impl LiveRecordingHandle {
         &self.recording_name
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(
             &self.client,
@@ -719,7 +743,11 @@ impl SoundHandle {
         &self.sound_id
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(&self.client, "Sound", self.sound_id.clone())
     }
@@ -755,7 +783,11 @@ impl PlaybackHandle {
         &self.playback_id
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(
             &self.client,
@@ -806,7 +838,11 @@ impl DeviceStateHandle {
         &self.device_name
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(
             &self.client,
@@ -861,7 +897,11 @@ impl MailboxHandle {
         &self.mailbox_name
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(
             &self.client,
@@ -959,7 +999,11 @@ impl ApplicationHandle {
         &self.application_name
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(
             &self.client,

@@ -88,7 +88,11 @@ impl ModuleHandle {
         &self.module_name
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(
             &self.client,
@@ -220,7 +224,11 @@ impl EndpointHandle {
         }
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(
             &self.client,
@@ -294,7 +302,11 @@ impl ChannelHandle {
         &self.channel_id
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(
             &self.client,
@@ -527,7 +539,11 @@ impl BridgeHandle {
         &self.bridge_id
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(&self.client, "Bridge", self.bridge_id.clone())
     }
@@ -669,7 +685,11 @@ impl StoredRecordingHandle {
         &self.recording_name
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(
             &self.client,
@@ -728,7 +748,11 @@ impl LiveRecordingHandle {
         &self.recording_name
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(
             &self.client,
@@ -792,7 +816,11 @@ impl SoundHandle {
         &self.sound_id
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(&self.client, "Sound", self.sound_id.clone())
     }
@@ -828,7 +856,11 @@ impl PlaybackHandle {
         &self.playback_id
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(
             &self.client,
@@ -879,7 +911,11 @@ impl DeviceStateHandle {
         &self.device_name
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(
             &self.client,
@@ -934,7 +970,11 @@ impl MailboxHandle {
         &self.mailbox_name
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(
             &self.client,
@@ -1032,7 +1072,11 @@ impl ApplicationHandle {
         &self.application_name
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(
             &self.client,

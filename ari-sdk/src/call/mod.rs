@@ -28,7 +28,6 @@ mod digits;
 mod menu;
 mod prompt;
 mod record;
-pub(crate) mod strings_tmp;
 
 use std::collections::VecDeque;
 use std::future::{Future, IntoFuture};

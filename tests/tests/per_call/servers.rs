@@ -104,7 +104,11 @@ impl Server {
         if let Server::Real { .. } = self {
             let far = near.replace("-near", "-far");
             retry_while_setting_up(|| async {
-                client.raw().post(&format!("channels/{near}/answer")).send().await
+                client
+                    .raw()
+                    .post(&format!("channels/{near}/answer"))
+                    .send()
+                    .await
             })
             .await;
             // Setting a variable needs the channel in its application: a harmless probe.
