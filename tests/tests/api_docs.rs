@@ -114,11 +114,15 @@ fn importing_upstream_reproduces_every_committed_line() {
         let mut full = ari_codegen::ir::build(&spec).unwrap();
         let facts = ari_codegen::load_api(&root().join("api-docs").join(line)).unwrap();
         strip_prose(&mut full);
+        // The fingerprint covers the prose too (it reaches the generated docs).
+        let mut facts = facts;
+        facts.fingerprint.clear();
         assert_eq!(full, facts, "{release}");
     }
 }
 
 fn strip_prose(api: &mut ari_codegen::ir::Api) {
+    api.fingerprint.clear();
     for r in &mut api.resources {
         for op in &mut r.operations {
             op.summary = None;

@@ -2,6 +2,9 @@
 
 /// The spec this code was generated from.
 pub const SPEC_LABEL: &str = "golden test spec";
+/// The content fingerprint of that spec (SHA-256 of what generation read): the same
+/// api-docs give the same value wherever they lie.
+pub const SPEC_FINGERPRINT: &str = "sha256:f6c15fd31ffa0eab9acef8ec958c8fa6c1dd677675bb9db356f5fe6975790e50";
 /// ARI models and the enums of their allowed values.
 #[allow(
     clippy::large_enum_variant,
