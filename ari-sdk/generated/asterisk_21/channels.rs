@@ -204,10 +204,22 @@ pub struct List {
     call: crate::runtime::Call<Vec<super::models::Channel>>,
 }
 impl List {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "list",
+        name: "channels.list",
+        method: crate::runtime::Method::Get,
+        path: "/channels",
+        since: &["12.0.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "List[Channel]",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[23usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("channels")],
             crate::runtime::decode_json::<Vec<super::models::Channel>>,
         );
@@ -263,10 +275,22 @@ pub struct Originate {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl Originate {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "originate",
+        name: "channels.originate",
+        method: crate::runtime::Method::Post,
+        path: "/channels",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(client: &crate::Client, endpoint: impl Into<String>) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[24usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("channels")],
             crate::runtime::decode_json::<super::models::Channel>,
         );
@@ -403,6 +427,18 @@ pub struct Create {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl Create {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "create",
+        name: "channels.create",
+        method: crate::runtime::Method::Post,
+        path: "/channels/create",
+        since: &["14.0.0"],
+        error_statuses: &[409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         endpoint: impl Into<String>,
@@ -410,7 +446,7 @@ impl Create {
     ) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[25usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("channels"), crate::runtime::Seg::Lit("create")],
             crate::runtime::decode_json::<super::models::Channel>,
         );
@@ -499,11 +535,23 @@ pub struct Get {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl Get {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "get",
+        name: "channels.get",
+        method: crate::runtime::Method::Get,
+        path: "/channels/{channelId}",
+        since: &["12.0.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[26usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -562,6 +610,18 @@ pub struct OriginateWithId {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl OriginateWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "originateWithId",
+        name: "channels.originateWithId",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}",
+        since: &["12.2.0"],
+        error_statuses: &[400u16, 409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -570,7 +630,7 @@ impl OriginateWithId {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[27usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -699,11 +759,23 @@ pub struct Hangup {
     call: crate::runtime::Call<()>,
 }
 impl Hangup {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "hangup",
+        name: "channels.hangup",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[28usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -763,11 +835,23 @@ pub struct ContinueInDialplan {
     call: crate::runtime::Call<()>,
 }
 impl ContinueInDialplan {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "continueInDialplan",
+        name: "channels.continueInDialplan",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/continue",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[29usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -838,6 +922,18 @@ pub struct Move {
     call: crate::runtime::Call<()>,
 }
 impl Move {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "move",
+        name: "channels.move",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/move",
+        since: &["13.26.0", "16.3.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -846,7 +942,7 @@ impl Move {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[30usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -902,6 +998,18 @@ pub struct Redirect {
     call: crate::runtime::Call<()>,
 }
 impl Redirect {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "redirect",
+        name: "channels.redirect",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/redirect",
+        since: &["13.3.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 412u16, 422u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -910,7 +1018,7 @@ impl Redirect {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[31usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -959,11 +1067,23 @@ pub struct Answer {
     call: crate::runtime::Call<()>,
 }
 impl Answer {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "answer",
+        name: "channels.answer",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/answer",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[32usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1008,11 +1128,23 @@ pub struct Ring {
     call: crate::runtime::Call<()>,
 }
 impl Ring {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "ring",
+        name: "channels.ring",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/ring",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[33usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1057,11 +1189,23 @@ pub struct RingStop {
     call: crate::runtime::Call<()>,
 }
 impl RingStop {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "ringStop",
+        name: "channels.ringStop",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/ring",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[34usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1106,11 +1250,23 @@ pub struct Progress {
     call: crate::runtime::Call<()>,
 }
 impl Progress {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "progress",
+        name: "channels.progress",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/progress",
+        since: &["22.6.0", "21.11.0", "20.16.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[35usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1160,11 +1316,23 @@ pub struct SendDtmf {
     call: crate::runtime::Call<()>,
 }
 impl SendDtmf {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "sendDTMF",
+        name: "channels.sendDTMF",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/dtmf",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[36usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1240,11 +1408,23 @@ pub struct Mute {
     call: crate::runtime::Call<()>,
 }
 impl Mute {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "mute",
+        name: "channels.mute",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/mute",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[37usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1299,11 +1479,23 @@ pub struct Unmute {
     call: crate::runtime::Call<()>,
 }
 impl Unmute {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "unmute",
+        name: "channels.unmute",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/mute",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[38usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1357,11 +1549,23 @@ pub struct Hold {
     call: crate::runtime::Call<()>,
 }
 impl Hold {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "hold",
+        name: "channels.hold",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/hold",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[39usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1406,11 +1610,23 @@ pub struct Unhold {
     call: crate::runtime::Call<()>,
 }
 impl Unhold {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "unhold",
+        name: "channels.unhold",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/hold",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[40usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1456,11 +1672,23 @@ pub struct StartMoh {
     call: crate::runtime::Call<()>,
 }
 impl StartMoh {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "startMoh",
+        name: "channels.startMoh",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/moh",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[41usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1511,11 +1739,23 @@ pub struct StopMoh {
     call: crate::runtime::Call<()>,
 }
 impl StopMoh {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "stopMoh",
+        name: "channels.stopMoh",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/moh",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[42usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1560,11 +1800,23 @@ pub struct StartSilence {
     call: crate::runtime::Call<()>,
 }
 impl StartSilence {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "startSilence",
+        name: "channels.startSilence",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/silence",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[43usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1609,11 +1861,23 @@ pub struct StopSilence {
     call: crate::runtime::Call<()>,
 }
 impl StopSilence {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "stopSilence",
+        name: "channels.stopSilence",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/silence",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[44usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1663,6 +1927,18 @@ pub struct Play {
     call: crate::runtime::Call<super::models::Playback>,
 }
 impl Play {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "play",
+        name: "channels.play",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/play",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "Playback",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1671,7 +1947,7 @@ impl Play {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[45usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1754,6 +2030,18 @@ pub struct PlayWithId {
     call: crate::runtime::Call<super::models::Playback>,
 }
 impl PlayWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "playWithId",
+        name: "channels.playWithId",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/play/{playbackId}",
+        since: &["12.2.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "Playback",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1764,7 +2052,7 @@ impl PlayWithId {
         let playback_id: String = playback_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[46usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1844,6 +2132,18 @@ pub struct Record {
     call: crate::runtime::Call<super::models::LiveRecording>,
 }
 impl Record {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "record",
+        name: "channels.record",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/record",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 422u16],
+        websocket: false,
+        response: "LiveRecording",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1853,7 +2153,7 @@ impl Record {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[47usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1964,6 +2264,18 @@ pub struct GetChannelVar {
     call: crate::runtime::Call<super::models::Variable>,
 }
 impl GetChannelVar {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "getChannelVar",
+        name: "channels.getChannelVar",
+        method: crate::runtime::Method::Get,
+        path: "/channels/{channelId}/variable",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "Variable",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1972,7 +2284,7 @@ impl GetChannelVar {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[48usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2025,6 +2337,18 @@ pub struct SetChannelVar {
     call: crate::runtime::Call<()>,
 }
 impl SetChannelVar {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "setChannelVar",
+        name: "channels.setChannelVar",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/variable",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2033,7 +2357,7 @@ impl SetChannelVar {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[49usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2093,6 +2417,18 @@ pub struct SnoopChannel {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl SnoopChannel {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "snoopChannel",
+        name: "channels.snoopChannel",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/snoop",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2101,7 +2437,7 @@ impl SnoopChannel {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[50usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2184,6 +2520,18 @@ pub struct SnoopChannelWithId {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl SnoopChannelWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "snoopChannelWithId",
+        name: "channels.snoopChannelWithId",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/snoop/{snoopId}",
+        since: &["12.2.0"],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2194,7 +2542,7 @@ impl SnoopChannelWithId {
         let snoop_id: String = snoop_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[51usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2269,11 +2617,23 @@ pub struct Dial {
     call: crate::runtime::Call<()>,
 }
 impl Dial {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "dial",
+        name: "channels.dial",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/dial",
+        since: &["14.0.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[52usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2331,11 +2691,23 @@ pub struct Rtpstatistics {
     call: crate::runtime::Call<super::models::RTPstat>,
 }
 impl Rtpstatistics {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "rtpstatistics",
+        name: "channels.rtpstatistics",
+        method: crate::runtime::Method::Get,
+        path: "/channels/{channelId}/rtp_statistics",
+        since: &["13.27.0", "16.4.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "RTPstat",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[53usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2391,6 +2763,18 @@ pub struct ExternalMedia {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl ExternalMedia {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "externalMedia",
+        name: "channels.externalMedia",
+        method: crate::runtime::Method::Post,
+        path: "/channels/externalMedia",
+        since: &["16.6.0", "17.1.0"],
+        error_statuses: &[400u16, 409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         app: impl Into<String>,
@@ -2398,7 +2782,7 @@ impl ExternalMedia {
     ) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[54usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Lit("externalMedia"),
@@ -2527,6 +2911,18 @@ pub struct TransferProgress {
     call: crate::runtime::Call<()>,
 }
 impl TransferProgress {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "transfer_progress",
+        name: "channels.transfer_progress",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/transfer_progress",
+        since: &["22.3.0", "21.8.0", "20.13.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2535,7 +2931,7 @@ impl TransferProgress {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[55usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),

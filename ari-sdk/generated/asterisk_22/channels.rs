@@ -220,10 +220,22 @@ pub struct List {
     call: crate::runtime::Call<Vec<super::models::Channel>>,
 }
 impl List {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "list",
+        name: "channels.list",
+        method: crate::runtime::Method::Get,
+        path: "/channels",
+        since: &["12.0.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "List[Channel]",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[23usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("channels")],
             crate::runtime::decode_json::<Vec<super::models::Channel>>,
         );
@@ -279,10 +291,22 @@ pub struct Originate {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl Originate {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "originate",
+        name: "channels.originate",
+        method: crate::runtime::Method::Post,
+        path: "/channels",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(client: &crate::Client, endpoint: impl Into<String>) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[24usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("channels")],
             crate::runtime::decode_json::<super::models::Channel>,
         );
@@ -419,6 +443,18 @@ pub struct Create {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl Create {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "create",
+        name: "channels.create",
+        method: crate::runtime::Method::Post,
+        path: "/channels/create",
+        since: &["14.0.0"],
+        error_statuses: &[409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         endpoint: impl Into<String>,
@@ -426,7 +462,7 @@ impl Create {
     ) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[25usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("channels"), crate::runtime::Seg::Lit("create")],
             crate::runtime::decode_json::<super::models::Channel>,
         );
@@ -515,11 +551,23 @@ pub struct Get {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl Get {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "get",
+        name: "channels.get",
+        method: crate::runtime::Method::Get,
+        path: "/channels/{channelId}",
+        since: &["12.0.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[26usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -578,6 +626,18 @@ pub struct OriginateWithId {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl OriginateWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "originateWithId",
+        name: "channels.originateWithId",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}",
+        since: &["12.2.0"],
+        error_statuses: &[400u16, 409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -586,7 +646,7 @@ impl OriginateWithId {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[27usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -715,11 +775,23 @@ pub struct Hangup {
     call: crate::runtime::Call<()>,
 }
 impl Hangup {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "hangup",
+        name: "channels.hangup",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[28usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -779,11 +851,23 @@ pub struct ContinueInDialplan {
     call: crate::runtime::Call<()>,
 }
 impl ContinueInDialplan {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "continueInDialplan",
+        name: "channels.continueInDialplan",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/continue",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[29usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -854,6 +938,18 @@ pub struct Move {
     call: crate::runtime::Call<()>,
 }
 impl Move {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "move",
+        name: "channels.move",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/move",
+        since: &["13.26.0", "16.3.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -862,7 +958,7 @@ impl Move {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[30usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -918,6 +1014,18 @@ pub struct Redirect {
     call: crate::runtime::Call<()>,
 }
 impl Redirect {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "redirect",
+        name: "channels.redirect",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/redirect",
+        since: &["13.3.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 412u16, 422u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -926,7 +1034,7 @@ impl Redirect {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[31usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -975,11 +1083,23 @@ pub struct Answer {
     call: crate::runtime::Call<()>,
 }
 impl Answer {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "answer",
+        name: "channels.answer",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/answer",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[32usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1024,11 +1144,23 @@ pub struct Ring {
     call: crate::runtime::Call<()>,
 }
 impl Ring {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "ring",
+        name: "channels.ring",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/ring",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[33usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1073,11 +1205,23 @@ pub struct RingStop {
     call: crate::runtime::Call<()>,
 }
 impl RingStop {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "ringStop",
+        name: "channels.ringStop",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/ring",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[34usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1122,11 +1266,23 @@ pub struct Progress {
     call: crate::runtime::Call<()>,
 }
 impl Progress {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "progress",
+        name: "channels.progress",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/progress",
+        since: &["22.6.0", "21.11.0", "20.16.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[35usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1176,11 +1332,23 @@ pub struct SendDtmf {
     call: crate::runtime::Call<()>,
 }
 impl SendDtmf {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "sendDTMF",
+        name: "channels.sendDTMF",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/dtmf",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[36usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1256,11 +1424,23 @@ pub struct Mute {
     call: crate::runtime::Call<()>,
 }
 impl Mute {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "mute",
+        name: "channels.mute",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/mute",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[37usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1315,11 +1495,23 @@ pub struct Unmute {
     call: crate::runtime::Call<()>,
 }
 impl Unmute {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "unmute",
+        name: "channels.unmute",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/mute",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[38usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1373,11 +1565,23 @@ pub struct Hold {
     call: crate::runtime::Call<()>,
 }
 impl Hold {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "hold",
+        name: "channels.hold",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/hold",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[39usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1422,11 +1626,23 @@ pub struct Unhold {
     call: crate::runtime::Call<()>,
 }
 impl Unhold {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "unhold",
+        name: "channels.unhold",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/hold",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[40usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1472,11 +1688,23 @@ pub struct StartMoh {
     call: crate::runtime::Call<()>,
 }
 impl StartMoh {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "startMoh",
+        name: "channels.startMoh",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/moh",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[41usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1527,11 +1755,23 @@ pub struct StopMoh {
     call: crate::runtime::Call<()>,
 }
 impl StopMoh {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "stopMoh",
+        name: "channels.stopMoh",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/moh",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[42usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1576,11 +1816,23 @@ pub struct StartSilence {
     call: crate::runtime::Call<()>,
 }
 impl StartSilence {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "startSilence",
+        name: "channels.startSilence",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/silence",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[43usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1625,11 +1877,23 @@ pub struct StopSilence {
     call: crate::runtime::Call<()>,
 }
 impl StopSilence {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "stopSilence",
+        name: "channels.stopSilence",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/silence",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[44usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1679,6 +1943,18 @@ pub struct Play {
     call: crate::runtime::Call<super::models::Playback>,
 }
 impl Play {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "play",
+        name: "channels.play",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/play",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "Playback",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1687,7 +1963,7 @@ impl Play {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[45usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1770,6 +2046,18 @@ pub struct PlayWithId {
     call: crate::runtime::Call<super::models::Playback>,
 }
 impl PlayWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "playWithId",
+        name: "channels.playWithId",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/play/{playbackId}",
+        since: &["12.2.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "Playback",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1780,7 +2068,7 @@ impl PlayWithId {
         let playback_id: String = playback_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[46usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1860,6 +2148,18 @@ pub struct Record {
     call: crate::runtime::Call<super::models::LiveRecording>,
 }
 impl Record {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "record",
+        name: "channels.record",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/record",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 422u16],
+        websocket: false,
+        response: "LiveRecording",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1869,7 +2169,7 @@ impl Record {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[47usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1980,6 +2280,18 @@ pub struct GetChannelVar {
     call: crate::runtime::Call<super::models::Variable>,
 }
 impl GetChannelVar {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "getChannelVar",
+        name: "channels.getChannelVar",
+        method: crate::runtime::Method::Get,
+        path: "/channels/{channelId}/variable",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "Variable",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1988,7 +2300,7 @@ impl GetChannelVar {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[48usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2042,6 +2354,18 @@ pub struct SetChannelVar {
     call: crate::runtime::Call<()>,
 }
 impl SetChannelVar {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "setChannelVar",
+        name: "channels.setChannelVar",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/variable",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2050,7 +2374,7 @@ impl SetChannelVar {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[49usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2112,6 +2436,18 @@ pub struct GetChannelVars {
     call: crate::runtime::Call<super::models::Variables>,
 }
 impl GetChannelVars {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "getChannelVars",
+        name: "channels.getChannelVars",
+        method: crate::runtime::Method::Get,
+        path: "/channels/{channelId}/variables",
+        since: &["20.20.0", "22.10.0", "23.4.0"],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "Variables",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2120,7 +2456,7 @@ impl GetChannelVars {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[50usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2175,6 +2511,18 @@ pub struct SetChannelVars {
     call: crate::runtime::Call<()>,
 }
 impl SetChannelVars {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "setChannelVars",
+        name: "channels.setChannelVars",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/variables",
+        since: &["20.20.0", "22.10.0", "23.4.0"],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2183,7 +2531,7 @@ impl SetChannelVars {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[51usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2237,6 +2585,18 @@ pub struct SnoopChannel {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl SnoopChannel {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "snoopChannel",
+        name: "channels.snoopChannel",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/snoop",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2245,7 +2605,7 @@ impl SnoopChannel {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[52usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2328,6 +2688,18 @@ pub struct SnoopChannelWithId {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl SnoopChannelWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "snoopChannelWithId",
+        name: "channels.snoopChannelWithId",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/snoop/{snoopId}",
+        since: &["12.2.0"],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2338,7 +2710,7 @@ impl SnoopChannelWithId {
         let snoop_id: String = snoop_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[53usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2413,11 +2785,23 @@ pub struct Dial {
     call: crate::runtime::Call<()>,
 }
 impl Dial {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "dial",
+        name: "channels.dial",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/dial",
+        since: &["14.0.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[54usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2475,11 +2859,23 @@ pub struct Rtpstatistics {
     call: crate::runtime::Call<super::models::RTPstat>,
 }
 impl Rtpstatistics {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "rtpstatistics",
+        name: "channels.rtpstatistics",
+        method: crate::runtime::Method::Get,
+        path: "/channels/{channelId}/rtp_statistics",
+        since: &["13.27.0", "16.4.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "RTPstat",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[55usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2536,6 +2932,18 @@ pub struct ExternalMedia {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl ExternalMedia {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "externalMedia",
+        name: "channels.externalMedia",
+        method: crate::runtime::Method::Post,
+        path: "/channels/externalMedia",
+        since: &["16.6.0", "17.1.0"],
+        error_statuses: &[400u16, 409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         app: impl Into<String>,
@@ -2543,7 +2951,7 @@ impl ExternalMedia {
     ) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[56usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Lit("externalMedia"),
@@ -2678,6 +3086,18 @@ pub struct TransferProgress {
     call: crate::runtime::Call<()>,
 }
 impl TransferProgress {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "transfer_progress",
+        name: "channels.transfer_progress",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/transfer_progress",
+        since: &["22.3.0", "21.8.0", "20.13.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2686,7 +3106,7 @@ impl TransferProgress {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[57usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
