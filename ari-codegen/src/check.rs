@@ -137,8 +137,9 @@ impl Report {
                 );
                 if changes.is_empty() {
                     out.push_str(
-                        "none: the same operations, parameters, models, fields, events and enum \
-                         values (the specs differ in versions or descriptions only)\n",
+                        "none to operations, parameters, models, fields, events or enum values; \
+                         the specs differ elsewhere (ARI version, descriptions, since-versions \
+                         or error statuses)\n",
                     );
                 } else {
                     out.push_str(&render_text(changes));
