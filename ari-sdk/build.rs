@@ -31,11 +31,12 @@ fn main() {
         let mut settings = ari_codegen::Settings::asterisk_line(line);
         settings.client_accessors = line == primary;
         let dir = match std::env::var_os("ARI_API_DOCS") {
-            // A user's own api-docs replace the primary line's.
+            // A user's own api-docs replace the primary line's. They are labelled by their
+            // content (ARI version and fingerprint), never by their path: the same files give
+            // the same generated sources wherever they lie, so builds are reproducible.
             Some(custom) if line == primary => {
-                let dir = PathBuf::from(custom);
-                settings.label = format!("the api-docs in {} (ARI_API_DOCS)", dir.display());
-                dir
+                settings.label = None;
+                PathBuf::from(custom)
             }
             _ => manifest.join("api-docs").join(line),
         };

@@ -5,7 +5,8 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::ir::{Api, Field, Operation, Param};
+use crate::facts::{Facts, FieldFacts, OperationFacts, ParamFacts, StructFacts};
+use crate::ir::Api;
 
 /// One difference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,17 +37,15 @@ fn change(
 
 /// Every difference from `old` to `new`, breaking ones first, then by item.
 pub fn diff(old: &Api, new: &Api) -> Vec<Change> {
+    diff_facts(&Facts::of(old), &Facts::of(new))
+}
+
+/// [`diff`] over stored facts: a generated folder's `spec-facts.json` against a spec.
+pub fn diff_facts(old: &Facts, new: &Facts) -> Vec<Change> {
     let mut out = Vec::new();
-    operations(old, new, &mut out);
-    structs(
-        "model",
-        old.models.iter().map(|m| (m.name.clone(), &m.fields)),
-        new.models.iter().map(|m| (m.name.clone(), &m.fields)),
-        &mut out,
-    );
-    let old_events = old.events.iter().map(|e| (e.name.clone(), &e.fields));
-    let new_events = new.events.iter().map(|e| (e.name.clone(), &e.fields));
-    structs("event", old_events, new_events, &mut out);
+    operations(&old.operations, &new.operations, &mut out);
+    structs("model", &old.models, &new.models, &mut out);
+    structs("event", &old.events, &new.events, &mut out);
     enums(old, new, &mut out);
     out.sort_by(|a, b| {
         b.breaking
@@ -57,11 +56,9 @@ pub fn diff(old: &Api, new: &Api) -> Vec<Change> {
     out
 }
 
-fn operations(old: &Api, new: &Api, out: &mut Vec<Change>) {
-    let index = |api: &Api| -> BTreeMap<String, Operation> {
-        api.operations()
-            .map(|o| (o.qualified_name(), o.clone()))
-            .collect()
+fn operations(old: &[OperationFacts], new: &[OperationFacts], out: &mut Vec<Change>) {
+    let index = |ops: &'_ [OperationFacts]| -> BTreeMap<String, OperationFacts> {
+        ops.iter().map(|o| (o.name.clone(), o.clone())).collect()
     };
     let (old_ops, new_ops) = (index(old), index(new));
     for (name, op) in &old_ops {
@@ -69,26 +66,20 @@ fn operations(old: &Api, new: &Api, out: &mut Vec<Change>) {
             out.push(change(
                 "operation",
                 name,
-                format!("removed ({} {})", op.method.as_str(), op.path),
+                format!("removed ({} {})", op.method, op.path),
                 true,
             ));
             continue;
         };
         if op.method != now.method || op.path != now.path {
-            let detail = format!(
-                "{} {} -> {} {}",
-                op.method.as_str(),
-                op.path,
-                now.method.as_str(),
-                now.path
-            );
+            let detail = format!("{} {} -> {} {}", op.method, op.path, now.method, now.path);
             out.push(change("operation", name, detail, true));
         }
         if op.response != now.response {
             out.push(change(
                 "response",
                 name,
-                format!("{:?} -> {:?}", op.response, now.response),
+                format!("{} -> {}", op.response, now.response),
                 true,
             ));
         }
@@ -104,14 +95,14 @@ fn operations(old: &Api, new: &Api, out: &mut Vec<Change>) {
             out.push(change(
                 "operation",
                 name,
-                format!("added ({} {}{since})", op.method.as_str(), op.path),
+                format!("added ({} {}{since})", op.method, op.path),
                 false,
             ));
         }
     }
 }
 
-fn params(op: &str, old: &[Param], new: &[Param], out: &mut Vec<Change>) {
+fn params(op: &str, old: &[ParamFacts], new: &[ParamFacts], out: &mut Vec<Change>) {
     for p in old {
         let item = format!("{op}({})", p.name);
         let Some(now) = new.iter().find(|n| n.name == p.name) else {
@@ -129,7 +120,7 @@ fn params(op: &str, old: &[Param], new: &[Param], out: &mut Vec<Change>) {
         }
         if p.ty != now.ty || p.multiple != now.multiple || p.location != now.location {
             let detail = format!(
-                "{:?}{} -> {:?}{}",
+                "{}{} -> {}{}",
                 p.ty,
                 many(p.multiple),
                 now.ty,
@@ -167,17 +158,14 @@ fn shown(value: &Option<String>) -> String {
         .map_or("none".to_owned(), |v| format!("`{v}`"))
 }
 
-fn structs<'a>(
-    kind: &'static str,
-    old: impl Iterator<Item = (String, &'a Vec<Field>)>,
-    new: impl Iterator<Item = (String, &'a Vec<Field>)>,
-    out: &mut Vec<Change>,
-) {
-    let old: BTreeMap<String, &Vec<Field>> = old.collect();
-    let new: BTreeMap<String, &Vec<Field>> = new.collect();
+fn structs(kind: &'static str, old: &[StructFacts], new: &[StructFacts], out: &mut Vec<Change>) {
+    let old: BTreeMap<&str, &Vec<FieldFacts>> =
+        old.iter().map(|s| (s.name.as_str(), &s.fields)).collect();
+    let new: BTreeMap<&str, &Vec<FieldFacts>> =
+        new.iter().map(|s| (s.name.as_str(), &s.fields)).collect();
     for (name, fields) in &old {
         let Some(now) = new.get(name) else {
-            out.push(change(kind, name, "removed", true));
+            out.push(change(kind, *name, "removed", true));
             continue;
         };
         for f in fields.iter() {
@@ -190,7 +178,7 @@ fn structs<'a>(
                 out.push(change(
                     "field",
                     item.clone(),
-                    format!("{:?} -> {:?}", f.ty, n.ty),
+                    format!("{} -> {}", f.ty, n.ty),
                     true,
                 ));
             }
@@ -217,17 +205,24 @@ fn structs<'a>(
         }
     }
     for name in new.keys().filter(|n| !old.contains_key(*n)) {
-        out.push(change(kind, name, "added", false));
+        out.push(change(kind, *name, "added", false));
     }
 }
 
-fn enums(old: &Api, new: &Api, out: &mut Vec<Change>) {
+fn enums(old: &Facts, new: &Facts, out: &mut Vec<Change>) {
+    let find = |facts: &'_ Facts, name: &str| -> Option<Vec<String>> {
+        facts
+            .enums
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| e.values.clone())
+    };
     for e in &old.enums {
-        let Some(now) = new.enum_def(&e.name) else {
+        let Some(now) = find(new, &e.name) else {
             out.push(change("enum", &e.name, "removed", true));
             continue;
         };
-        for v in e.values.iter().filter(|v| !now.values.contains(v)) {
+        for v in e.values.iter().filter(|v| !now.contains(v)) {
             out.push(change(
                 "enum value",
                 format!("{}::{v}", e.name),
@@ -236,7 +231,7 @@ fn enums(old: &Api, new: &Api, out: &mut Vec<Change>) {
             ));
         }
         // Enums are non-exhaustive with an `Other` variant: a new value breaks nothing.
-        for v in now.values.iter().filter(|v| !e.values.contains(v)) {
+        for v in now.iter().filter(|v| !e.values.contains(v)) {
             out.push(change(
                 "enum value",
                 format!("{}::{v}", e.name),
@@ -245,7 +240,7 @@ fn enums(old: &Api, new: &Api, out: &mut Vec<Change>) {
             ));
         }
     }
-    for e in new.enums.iter().filter(|e| old.enum_def(&e.name).is_none()) {
+    for e in new.enums.iter().filter(|e| find(old, &e.name).is_none()) {
         out.push(change("enum", &e.name, "added", false));
     }
 }

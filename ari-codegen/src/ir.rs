@@ -14,6 +14,9 @@ use crate::spec::{self, Spec};
 pub struct Api {
     /// `apiVersion` of the listing (ARI's own version, e.g. `10.0.0`).
     pub api_version: Option<String>,
+    /// The spec's content fingerprint ([`crate::fingerprint::of_spec`]): the same files give
+    /// the same value wherever they lie.
+    pub fingerprint: String,
     pub resources: Vec<Resource>,
     /// Plain models (everything that is not an event or an event base), in file order.
     pub models: Vec<Model>,
@@ -454,6 +457,7 @@ impl Builder {
 
         Ok(Api {
             api_version: spec.listing.api_version.clone(),
+            fingerprint: crate::fingerprint::of_spec(spec),
             resources,
             models,
             events,

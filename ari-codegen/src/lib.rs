@@ -5,9 +5,13 @@
 //! single pure entry point used by ari-sdk's build.rs and by the `ari-codegen` CLI alike.
 //! Where Asterisk does not do what its spec says, [`fixups`] corrects the IR.
 
+#[cfg(feature = "check")]
+pub mod check;
 pub mod diff;
 pub mod emit;
 mod error;
+pub mod facts;
+pub mod fingerprint;
 pub mod fixups;
 pub mod import;
 pub mod ir;
@@ -16,7 +20,7 @@ pub mod spec;
 
 use std::path::Path;
 
-pub use emit::{Files, Settings};
+pub use emit::{Files, Settings, content_label};
 pub use error::SpecError;
 pub use spec::Spec;
 
@@ -61,51 +65,12 @@ pub fn write_files(files: &Files, dir: &Path) -> std::io::Result<()> {
 }
 
 /// Differences between generated files and a folder holding a rendered copy, as a
-/// readable report; `None` when they match.
+/// readable report (API summary, per-file summary, unified diffs); `None` when they match.
+#[cfg(feature = "check")]
 pub fn compare_with_dir(files: &Files, dir: &Path) -> Option<String> {
-    let mut report = String::new();
-    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .filter_map(|e| e.file_name().to_str().map(str::to_owned))
-                .filter(|n| n.ends_with(".rs"))
-                .collect()
-        })
-        .unwrap_or_default();
-    on_disk.sort();
-    for name in &on_disk {
-        if !files.contains_key(name) {
-            report.push_str(&format!("{name}: committed but no longer generated\n"));
-        }
+    match check::compare(files, dir) {
+        Ok(report) if report.up_to_date() => None,
+        Ok(report) => Some(report.render_text()),
+        Err(e) => Some(format!("cannot read {}: {e}\n", dir.display())),
     }
-    for (name, text) in files {
-        match std::fs::read_to_string(dir.join(name)) {
-            Err(_) => report.push_str(&format!("{name}: generated but not committed\n")),
-            Ok(old) if old != *text => report.push_str(&line_diff(name, &old, text)),
-            Ok(_) => {}
-        }
-    }
-    (!report.is_empty()).then_some(report)
-}
-
-/// A short line diff: the first differing lines, with context, enough to see the change.
-fn line_diff(name: &str, old: &str, new: &str) -> String {
-    let old: Vec<&str> = old.lines().collect();
-    let new: Vec<&str> = new.lines().collect();
-    let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
-    let suffix = old[prefix..]
-        .iter()
-        .rev()
-        .zip(new[prefix..].iter().rev())
-        .take_while(|(a, b)| a == b)
-        .count();
-    let mut out = format!("{name}: differs from line {}\n", prefix + 1);
-    let shown = 40;
-    for line in old[prefix..old.len() - suffix].iter().take(shown) {
-        out.push_str(&format!("  - {line}\n"));
-    }
-    for line in new[prefix..new.len() - suffix].iter().take(shown) {
-        out.push_str(&format!("  + {line}\n"));
-    }
-    out
 }

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use ari_codegen::check::{ApiSummary, Report};
+use ari_codegen::facts::Facts;
 use ari_codegen::{Settings, SpecError, import, ir};
 
 const USAGE: &str = "\
@@ -11,20 +13,34 @@ ari-codegen: generate the ari-sdk client from Asterisk's ARI api-docs
 USAGE:
   ari-codegen list     --api-docs DIR
       Print every operation: method, path, resource.nickname, since.
-  ari-codegen generate --api-docs DIR --out DIR [--subdir NAME] [--label TEXT]
-      Write the generated Rust files into DIR (the committed snapshot, or your own copy).
+  ari-codegen generate --api-docs DIR --out DIR [--line NN] [--subdir NAME] [--label TEXT]
+      Write the generated Rust files (and spec-facts.json, the API they were generated
+      from) into DIR. The output depends on the api-docs' content and these flags only:
+      the same files give the same bytes wherever they lie. --line NN uses ari-sdk's own
+      settings for the Asterisk NN line (as its build.rs does).
   ari-codegen generate-all --api-docs DIR --out DIR
       For every release-line folder of DIR (`18`, `22`, ...), write its files into
       OUT/asterisk_NN: how ari-sdk/generated/ is refreshed (`cargo regen`).
-  ari-codegen check    --api-docs DIR --against DIR [--subdir NAME] [--label TEXT]
-      Exit 1, with a diff, when DIR no longer matches what DIR of api-docs generates.
+  ari-codegen check    --api-docs DIR --against DIR [--line NN] [--subdir NAME] [--label TEXT]
+                       [--stat] [--json]
+      Is DIR (generated code, e.g. committed) still what the api-docs generate? Prints
+      what the api-docs change in the API (from DIR's spec-facts.json), a summary per
+      file, and a unified diff per differing file (--stat: summary only; --json: all of it
+      as JSON on stdout). Give the same --line/--subdir/--label as to generate.
   ari-codegen diff     OLD_DIR NEW_DIR [--json] [--fail-on breaking|any|none]
       What changed between two specs (operations, parameters, models, fields, events,
       enum values), each marked breaking or compatible for a Rust user of the SDK.
+      Either folder may also be generated code (its spec-facts.json stands for its spec).
       Exits 1 when a change of the --fail-on kind exists (default: none).
   ari-codegen import   --from DIR_OR_URL [--user U --password P] --out DIR
       Read a real Asterisk's api-docs (a folder such as /var/lib/asterisk/rest-api, or a
       live server's ARI root URL) and write the facts-only normalized copy.
+
+EXIT STATUS:
+  0  success; check: the folder is up to date; diff: no change of the --fail-on kind
+  1  check: the folder is out of date; diff: a change of the --fail-on kind exists
+  2  unusable input: bad arguments, an unreadable or invalid spec, a missing folder
+     (the message is on stderr; with --json, also an object with status \"error\" on stdout)
 ";
 
 fn main() -> ExitCode {
@@ -33,6 +49,15 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(message) => {
             eprintln!("error: {message}");
+            // Tools asking for JSON get JSON for unusable input too.
+            if args.iter().any(|a| a == "--json") {
+                let error = serde_json::json!({
+                    "status": "error",
+                    "exit_code": 2,
+                    "error": message,
+                });
+                println!("{error}");
+            }
             ExitCode::from(2)
         }
     }
@@ -43,13 +68,18 @@ struct Flags {
 }
 
 impl Flags {
-    fn parse(args: &[String], allowed: &[&str]) -> Result<Flags, String> {
+    /// `allowed` flags take a value; `switches` take none.
+    fn parse(args: &[String], allowed: &[&str], switches: &[&str]) -> Result<Flags, String> {
         let mut values = Vec::new();
         let mut iter = args.iter();
         while let Some(flag) = iter.next() {
             let name = flag
                 .strip_prefix("--")
                 .ok_or_else(|| format!("unexpected argument `{flag}`\n\n{USAGE}"))?;
+            if switches.contains(&name) {
+                values.push((name.to_owned(), String::new()));
+                continue;
+            }
             if !allowed.contains(&name) {
                 return Err(format!("unknown flag `--{name}`\n\n{USAGE}"));
             }
@@ -59,6 +89,9 @@ impl Flags {
             values.push((name.to_owned(), value.clone()));
         }
         Ok(Flags { values })
+    }
+    fn has(&self, name: &str) -> bool {
+        self.values.iter().any(|(k, _)| k == name)
     }
     fn get(&self, name: &str) -> Option<&str> {
         self.values
@@ -73,27 +106,48 @@ impl Flags {
     }
 }
 
-/// A folder named for a release line (`api-docs/22`) gets ari-sdk's own settings, so
-/// `generate` reproduces exactly what build.rs writes; flags override.
-fn settings(flags: &Flags, api: &Path) -> Settings {
-    let line = api
-        .file_name()
-        .and_then(|n| n.to_str())
-        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
-    let mut settings = match line {
-        Some(line) => Settings::asterisk_line(line),
-        None => Settings {
-            label: format!("the api-docs in {}", api.display()),
-            ..Settings::default()
-        },
+/// The settings come from flags only, never from the api-docs folder's name or place, so
+/// the same files generate the same bytes wherever they lie. `--line NN` selects ari-sdk's
+/// own settings for that line (what build.rs writes); `--subdir` and `--label` override.
+fn settings(flags: &Flags) -> Result<Settings, String> {
+    let mut settings = match flags.get("line") {
+        Some(line) if !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) => {
+            Settings::asterisk_line(line)
+        }
+        Some(line) => return Err(format!("--line {line}: give a release line such as 22")),
+        None => Settings::default(),
     };
     if let Some(subdir) = flags.get("subdir") {
         settings.out_subdir = subdir.to_owned();
     }
     if let Some(label) = flags.get("label") {
-        settings.label = label.to_owned();
+        settings.label = Some(label.to_owned());
     }
-    settings
+    Ok(settings)
+}
+
+/// The settings flags as given, to repeat them in a suggested command.
+fn settings_flags(flags: &Flags) -> String {
+    let mut out = String::new();
+    for name in ["line", "subdir", "label"] {
+        if let Some(value) = flags.get(name) {
+            out.push_str(&format!(" --{name} {}", shell_word(value)));
+        }
+    }
+    out
+}
+
+/// A value quoted for a POSIX shell when it needs it.
+fn shell_word(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b));
+    if plain {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
 }
 
 fn spec_error(e: SpecError) -> String {
@@ -107,25 +161,25 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     };
     match command.as_str() {
         "list" => {
-            let flags = Flags::parse(rest, &["api-docs"])?;
+            let flags = Flags::parse(rest, &["api-docs"], &[])?;
             let api =
                 ari_codegen::load_api(Path::new(flags.require("api-docs")?)).map_err(spec_error)?;
             print!("{}", operation_table(&api));
             Ok(ExitCode::SUCCESS)
         }
         "generate" => {
-            let flags = Flags::parse(rest, &["api-docs", "out", "subdir", "label"])?;
+            let flags = Flags::parse(rest, &["api-docs", "out", "line", "subdir", "label"], &[])?;
             let dir = PathBuf::from(flags.require("api-docs")?);
             let out = PathBuf::from(flags.require("out")?);
-            let files = ari_codegen::generate_from_dir(&dir, &settings(&flags, &dir))
-                .map_err(spec_error)?;
+            let files =
+                ari_codegen::generate_from_dir(&dir, &settings(&flags)?).map_err(spec_error)?;
             ari_codegen::write_files(&files, &out)
                 .map_err(|e| format!("writing {}: {e}", out.display()))?;
             eprintln!("wrote {} files to {}", files.len(), out.display());
             Ok(ExitCode::SUCCESS)
         }
         "generate-all" => {
-            let flags = Flags::parse(rest, &["api-docs", "out"])?;
+            let flags = Flags::parse(rest, &["api-docs", "out"], &[])?;
             let root = PathBuf::from(flags.require("api-docs")?);
             let out = PathBuf::from(flags.require("out")?);
             let lines =
@@ -147,31 +201,9 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        "check" => {
-            let flags = Flags::parse(rest, &["api-docs", "against", "subdir", "label"])?;
-            let dir = PathBuf::from(flags.require("api-docs")?);
-            let against = PathBuf::from(flags.require("against")?);
-            let files = ari_codegen::generate_from_dir(&dir, &settings(&flags, &dir))
-                .map_err(spec_error)?;
-            match ari_codegen::compare_with_dir(&files, &against) {
-                None => {
-                    eprintln!("{} matches {}", against.display(), dir.display());
-                    Ok(ExitCode::SUCCESS)
-                }
-                Some(report) => {
-                    eprintln!("{report}");
-                    eprintln!(
-                        "{} is out of date; run: ari-codegen generate --api-docs {} --out {}",
-                        against.display(),
-                        dir.display(),
-                        against.display()
-                    );
-                    Ok(ExitCode::from(1))
-                }
-            }
-        }
+        "check" => check(rest),
         "import" => {
-            let flags = Flags::parse(rest, &["from", "out", "user", "password"])?;
+            let flags = Flags::parse(rest, &["from", "out", "user", "password"], &[])?;
             let from = flags.require("from")?;
             let out = PathBuf::from(flags.require("out")?);
             let spec = if from.starts_with("http://") || from.starts_with("https://") {
@@ -210,7 +242,9 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
                 (dirs, flags)
             };
             let [old, new] = dirs.as_slice() else {
-                return Err(format!("diff takes two spec folders\n\n{USAGE}"));
+                return Err(format!(
+                    "diff takes two folders (spec or generated code)\n\n{USAGE}"
+                ));
             };
             let fail_on = flags
                 .iter()
@@ -219,9 +253,10 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             if !matches!(fail_on, "breaking" | "any" | "none") {
                 return Err(format!("--fail-on {fail_on}: use breaking, any or none"));
             }
-            let old_api = ari_codegen::load_api(Path::new(old.as_str())).map_err(spec_error)?;
-            let new_api = ari_codegen::load_api(Path::new(new.as_str())).map_err(spec_error)?;
-            let changes = ari_codegen::diff::diff(&old_api, &new_api);
+            // A spec folder, or generated code standing for the spec it came from.
+            let old_facts = Facts::load(Path::new(old.as_str()))?;
+            let new_facts = Facts::load(Path::new(new.as_str()))?;
+            let changes = ari_codegen::diff::diff_facts(&old_facts, &new_facts);
             if flags.iter().any(|f| *f == "--json") {
                 println!(
                     "{}",
@@ -247,6 +282,88 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         }
         other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
     }
+}
+
+/// `check`: 0 up to date, 1 out of date, 2 (an `Err`) unusable input.
+fn check(rest: &[String]) -> Result<ExitCode, String> {
+    let flags = Flags::parse(
+        rest,
+        &["api-docs", "against", "line", "subdir", "label"],
+        &["stat", "json"],
+    )?;
+    let dir = PathBuf::from(flags.require("api-docs")?);
+    let against = PathBuf::from(flags.require("against")?);
+    let files = ari_codegen::generate_from_dir(&dir, &settings(&flags)?).map_err(spec_error)?;
+    if !against.is_dir() {
+        return Err(format!(
+            "{} is not a folder of generated code; create it with: ari-codegen generate --api-docs {} --out {}{}",
+            against.display(),
+            shell_word(&dir.display().to_string()),
+            shell_word(&against.display().to_string()),
+            settings_flags(&flags)
+        ));
+    }
+    let mut report = ari_codegen::check::compare(&files, &against)
+        .map_err(|e| format!("reading {}: {e}", against.display()))?;
+    if flags.has("stat") {
+        report = report.without_diffs();
+    }
+    let regenerate = format!(
+        "ari-codegen generate --api-docs {} --out {}{}",
+        shell_word(&dir.display().to_string()),
+        shell_word(&against.display().to_string()),
+        settings_flags(&flags)
+    );
+    let code: u8 = if report.up_to_date() { 0 } else { 1 };
+    if flags.has("json") {
+        println!(
+            "{}",
+            check_json(&report, &dir, &against, code, &regenerate)?
+        );
+    } else if report.up_to_date() {
+        println!(
+            "{} is up to date with the api-docs in {}",
+            against.display(),
+            dir.display()
+        );
+    } else {
+        println!(
+            "{} is out of date with the api-docs in {}\n",
+            against.display(),
+            dir.display()
+        );
+        print!("{}", report.render_text());
+        println!("\n{} is out of date; run: {regenerate}", against.display());
+    }
+    Ok(ExitCode::from(code))
+}
+
+fn check_json(
+    report: &Report,
+    dir: &Path,
+    against: &Path,
+    code: u8,
+    regenerate: &str,
+) -> Result<String, String> {
+    let changes = report.changes().unwrap_or_default();
+    let value = serde_json::json!({
+        "status": if code == 0 { "up_to_date" } else { "out_of_date" },
+        "exit_code": code,
+        "api_docs": dir.display().to_string(),
+        "against": against.display().to_string(),
+        "regenerate": if code == 0 { None } else { Some(regenerate) },
+        "summary": {
+            "files": report.files.len(),
+            "insertions": report.files.iter().map(|f| f.insertions).sum::<usize>(),
+            "deletions": report.files.iter().map(|f| f.deletions).sum::<usize>(),
+            "api_changes": changes.len(),
+            "breaking": changes.iter().filter(|c| c.breaking).count(),
+            "api_known": matches!(report.api, ApiSummary::Compared { .. }),
+        },
+        "api": report.api,
+        "files": report.files,
+    });
+    serde_json::to_string_pretty(&value).map_err(|e| e.to_string())
 }
 
 /// Sub-folders named by a release line number, sorted numerically.

@@ -15,7 +15,7 @@ fn settings() -> Settings {
     Settings {
         out_subdir: "golden".to_owned(),
         client_accessors: true,
-        label: "golden test spec".to_owned(),
+        label: Some("golden test spec".to_owned()),
     }
 }
 

@@ -114,11 +114,15 @@ fn importing_upstream_reproduces_every_committed_line() {
         let mut full = ari_codegen::ir::build(&spec).unwrap();
         let facts = ari_codegen::load_api(&root().join("api-docs").join(line)).unwrap();
         strip_prose(&mut full);
+        // The fingerprint covers the prose too (it reaches the generated docs).
+        let mut facts = facts;
+        facts.fingerprint.clear();
         assert_eq!(full, facts, "{release}");
     }
 }
 
 fn strip_prose(api: &mut ari_codegen::ir::Api) {
+    api.fingerprint.clear();
     for r in &mut api.resources {
         for op in &mut r.operations {
             op.summary = None;
@@ -160,12 +164,13 @@ fn every_upstream_spec_generates_code_that_parses() {
     for version in versions {
         let files = ari_codegen::generate_from_dir(&version, &Settings::default())
             .unwrap_or_else(|e| panic!("{}: {e}", version.display()));
-        // `generate` already parses its output with syn; check the table is complete too.
+        // `generate` already parses its output with syn; check every operation has its row
+        // (held by its request builder, or in the table itself for the event WebSocket).
         let api = ari_codegen::load_api(&version).unwrap();
-        let table = &files["operations.rs"];
         for op in api.operations() {
+            let row = format!("name: \"{}\"", op.qualified_name());
             assert!(
-                table.contains(&format!("name: \"{}\"", op.qualified_name())),
+                files.values().any(|text| text.contains(&row)),
                 "{}: {}",
                 version.display(),
                 op.qualified_name()

@@ -26,8 +26,10 @@ pub struct Settings {
     pub out_subdir: String,
     /// Emit `impl Client { fn channels(..), fn channel(..) }` accessors.
     pub client_accessors: bool,
-    /// Human label of the spec for docs, e.g. `Asterisk 22 (ARI 10.0.0)`.
-    pub label: String,
+    /// Human label of the spec for docs (`SPEC_LABEL`). `None` labels the spec by its
+    /// content (ARI version and fingerprint, see [`content_label`]), never by where it lies:
+    /// generated files depend on the spec's content and these settings only.
+    pub label: Option<String>,
 }
 
 impl Settings {
@@ -37,7 +39,7 @@ impl Settings {
         Settings {
             out_subdir: format!("asterisk_{line}"),
             client_accessors: true,
-            label: format!("Asterisk {line} api-docs (api-docs/{line})"),
+            label: Some(format!("Asterisk {line} api-docs (api-docs/{line})")),
         }
     }
 }
@@ -47,13 +49,23 @@ impl Default for Settings {
         Settings {
             out_subdir: "generated".to_owned(),
             client_accessors: true,
-            label: "ARI".to_owned(),
+            label: None,
         }
     }
 }
 
-/// File name -> formatted Rust source. Sorted, so the same input gives the same bytes.
+/// File name -> text: the formatted Rust sources and the spec's API facts
+/// ([`crate::facts::FILE`]). Sorted, so the same input gives the same bytes.
 pub type Files = BTreeMap<String, String>;
+
+/// The label a spec gets from its content alone: `ARI 10.0.0 api-docs, sha256 0123456789ab`.
+pub fn content_label(api: &Api) -> String {
+    let short = crate::fingerprint::short(&api.fingerprint);
+    match &api.api_version {
+        Some(version) => format!("ARI {version} api-docs, sha256 {short}"),
+        None => format!("ARI api-docs, sha256 {short}"),
+    }
+}
 
 /// Renders every generated file for an API.
 pub fn emit(api: &Api, settings: &Settings) -> Result<Files, SpecError> {
@@ -77,6 +89,10 @@ pub fn emit(api: &Api, settings: &Settings) -> Result<Files, SpecError> {
     put("handles", handles::emit(api))?;
     modules.push("handles".to_owned());
     put("mod", root::emit(api, settings, &modules))?;
+    files.insert(
+        crate::facts::FILE.to_owned(),
+        crate::facts::Facts::of(api).render(),
+    );
     Ok(files)
 }
 

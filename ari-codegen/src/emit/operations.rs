@@ -3,55 +3,66 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+use super::resources;
 use super::types::value_type;
-use crate::ir::{Api, Param, ParamLocation, TypeRef};
+use crate::ir::{Api, Operation, Param, ParamLocation, TypeRef};
 
-/// Index of an operation in the emitted `OPERATIONS` table.
-pub fn index_of(api: &Api, resource: &str, nickname: &str) -> usize {
-    api.operations()
-        .position(|o| o.resource == resource && o.nickname == nickname)
-        .expect("operation from this api")
+/// An operation's row of the table: what the runtime and tools know of it.
+pub fn row(op: &Operation) -> TokenStream {
+    let resource = &op.resource;
+    let nickname = &op.nickname;
+    let name = op.qualified_name();
+    let method = format_ident!(
+        "{}",
+        match op.method.as_str() {
+            "GET" => "Get",
+            "POST" => "Post",
+            "PUT" => "Put",
+            "DELETE" => "Delete",
+            "PATCH" => "Patch",
+            _ => "Head",
+        }
+    );
+    let path = &op.path;
+    let since = &op.since;
+    let errors = &op.error_statuses;
+    let websocket = op.websocket;
+    let response = super::docs::type_text(&op.response);
+    let response = match &op.response {
+        crate::ir::TypeRef::Enum(_) => "string".to_owned(),
+        _ => response,
+    };
+    quote! {
+        crate::runtime::OperationInfo {
+            resource: #resource,
+            nickname: #nickname,
+            name: #name,
+            method: crate::runtime::Method::#method,
+            path: #path,
+            since: &[#(#since),*],
+            error_statuses: &[#(#errors),*],
+            websocket: #websocket,
+            response: #response,
+        }
+    }
 }
 
 pub fn emit(api: &Api) -> TokenStream {
-    let rows = api.operations().map(|op| {
-        let resource = &op.resource;
-        let nickname = &op.nickname;
-        let name = op.qualified_name();
-        let method = format_ident!(
-            "{}",
-            match op.method.as_str() {
-                "GET" => "Get",
-                "POST" => "Post",
-                "PUT" => "Put",
-                "DELETE" => "Delete",
-                "PATCH" => "Patch",
-                _ => "Head",
-            }
-        );
-        let path = &op.path;
-        let since = &op.since;
-        let errors = &op.error_statuses;
-        let websocket = op.websocket;
-        let response = super::docs::type_text(&op.response);
-        let response = match &op.response {
-            crate::ir::TypeRef::Enum(_) => "string".to_owned(),
-            _ => response,
-        };
-        quote! {
-            crate::runtime::OperationInfo {
-                resource: #resource,
-                nickname: #nickname,
-                name: #name,
-                method: crate::runtime::Method::#method,
-                path: #path,
-                since: &[#(#since),*],
-                error_statuses: &[#(#errors),*],
-                websocket: #websocket,
-                response: #response,
-            }
+    // A builder holds its operation's row (`Builder::INFO`) and the table names it, so
+    // that an operation added to the spec changes the generated code where it is added
+    // only, rather than shifting table indices through every resource module.
+    let mut rows = Vec::new();
+    for resource in &api.resources {
+        let module = format_ident!("{}", resources::module_name(resource));
+        for op in &resource.operations {
+            rows.push(if resources::callable(op) {
+                let builder = resources::builder_name(resource, op);
+                quote!(super::#module::#builder::INFO)
+            } else {
+                row(op)
+            });
         }
-    });
+    }
     let checks = response_checks(api);
     let every = every_operation(api);
     quote! {
@@ -114,11 +125,13 @@ fn every_operation(api: &Api) -> TokenStream {
                 .filter(|p| p.required)
                 .map(placeholder)
                 .collect();
+            // One statement per operation (not a `vec![...]` whose tokens the formatter
+            // leaves unformatted): an added operation is a few added lines.
             calls.push(quote! {
-                (#name, {
+                all.push((#name, {
                     let api = super::Api { client: client.clone() };
                     Box::pin(async move { api.#accessor().#method(#(#args),*).send().await.map(|_| ()) })
-                }),
+                }));
             });
         }
     }
@@ -126,8 +139,11 @@ fn every_operation(api: &Api) -> TokenStream {
         /// One request per callable operation, through the resource accessors, with
         /// placeholder arguments: `(operation name, request)`. For coverage tests.
         #[doc(hidden)]
+        #[allow(clippy::vec_init_then_push)]
         pub fn every_operation(client: &crate::Client) -> Vec<(&'static str, crate::runtime::Pending<()>)> {
-            vec![#(#calls)*]
+            let mut all: Vec<(&'static str, crate::runtime::Pending<()>)> = Vec::new();
+            #(#calls)*
+            all
         }
     }
 }

@@ -5,7 +5,6 @@ use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use super::docs;
-use super::operations::index_of;
 use super::types::{arg_shape, ident, snake, value_type};
 use crate::ir::{Api, Operation, ParamLocation, Resource, Segment, TypeRef};
 use crate::names;
@@ -122,7 +121,7 @@ pub fn required_args(op: &Operation, skip: usize) -> RequiredArgs {
 
 fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
     let name = builder_name(resource, op);
-    let index = index_of(api, &op.resource, &op.nickname);
+    let row = super::operations::row(op);
     let output = value_type(&op.response);
     let decoder = match op.response {
         TypeRef::Void => quote!(crate::runtime::decode_void),
@@ -152,7 +151,7 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
     let new_call = quote! {
         crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[#index],
+            &Self::INFO,
             &[#(#segments),*],
             #decoder,
         )
@@ -248,6 +247,8 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
             call: crate::runtime::Call<#output>,
         }
         impl #name {
+            /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+            pub(crate) const INFO: crate::runtime::OperationInfo = #row;
             pub(crate) fn new(client: &crate::Client, #(#args),*) -> Self {
                 #( let #path_ids: String = #path_ids.into(); )*
                 #make_call

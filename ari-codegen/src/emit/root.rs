@@ -57,10 +57,12 @@ pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
     // Every line is reachable as `client.asterisk_NN()`; the crate's primary line also
     // puts its accessors on `Client` itself.
     let line_method = format_ident!("{}", settings.out_subdir);
-    let line_doc = format!(
-        " This spec's operations ({}), whichever line the crate root uses.",
-        settings.label
-    );
+    let label = settings
+        .label
+        .clone()
+        .unwrap_or_else(|| super::content_label(api));
+    let line_doc =
+        format!(" This spec's operations ({label}), whichever line the crate root uses.");
     let client_impl = settings.client_accessors.then(|| {
         quote! {
             impl crate::Client {
@@ -68,10 +70,13 @@ pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
             }
         }
     });
-    let label = &settings.label;
+    let fingerprint = &api.fingerprint;
     quote! {
         /// The spec this code was generated from.
         pub const SPEC_LABEL: &str = #label;
+        /// The content fingerprint of that spec (SHA-256 of what generation read): the same
+        /// api-docs give the same value wherever they lie.
+        pub const SPEC_FINGERPRINT: &str = #fingerprint;
         #(#module_items)*
 
         /// The operations of this spec on a client: `client.#line_method().channels()`.

@@ -104,10 +104,22 @@ pub struct List {
     call: crate::runtime::Call<Vec<super::models::Bridge>>,
 }
 impl List {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "list",
+        name: "bridges.list",
+        method: crate::runtime::Method::Get,
+        path: "/bridges",
+        since: &[],
+        error_statuses: &[],
+        websocket: false,
+        response: "List[Bridge]",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[54usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("bridges")],
             crate::runtime::decode_json::<Vec<super::models::Bridge>>,
         );
@@ -151,10 +163,22 @@ pub struct Create {
     call: crate::runtime::Call<super::models::Bridge>,
 }
 impl Create {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "create",
+        name: "bridges.create",
+        method: crate::runtime::Method::Post,
+        path: "/bridges",
+        since: &[],
+        error_statuses: &[],
+        websocket: false,
+        response: "Bridge",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[55usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("bridges")],
             crate::runtime::decode_json::<super::models::Bridge>,
         );
@@ -217,11 +241,23 @@ pub struct CreateWithId {
     call: crate::runtime::Call<super::models::Bridge>,
 }
 impl CreateWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "createWithId",
+        name: "bridges.createWithId",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}",
+        since: &[],
+        error_statuses: &[],
+        websocket: false,
+        response: "Bridge",
+    };
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[56usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -280,11 +316,23 @@ pub struct Get {
     call: crate::runtime::Call<super::models::Bridge>,
 }
 impl Get {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "get",
+        name: "bridges.get",
+        method: crate::runtime::Method::Get,
+        path: "/bridges/{bridgeId}",
+        since: &[],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "Bridge",
+    };
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[57usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -330,11 +378,23 @@ pub struct Destroy {
     call: crate::runtime::Call<()>,
 }
 impl Destroy {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "destroy",
+        name: "bridges.destroy",
+        method: crate::runtime::Method::Delete,
+        path: "/bridges/{bridgeId}",
+        since: &[],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[58usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -383,6 +443,18 @@ pub struct AddChannel {
     call: crate::runtime::Call<()>,
 }
 impl AddChannel {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "addChannel",
+        name: "bridges.addChannel",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/addChannel",
+        since: &[],
+        error_statuses: &[400u16, 404u16, 409u16, 422u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -391,7 +463,7 @@ impl AddChannel {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[59usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -469,6 +541,18 @@ pub struct RemoveChannel {
     call: crate::runtime::Call<()>,
 }
 impl RemoveChannel {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "removeChannel",
+        name: "bridges.removeChannel",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/removeChannel",
+        since: &[],
+        error_statuses: &[400u16, 404u16, 409u16, 422u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -477,7 +561,7 @@ impl RemoveChannel {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[60usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -528,6 +612,18 @@ pub struct SetVideoSource {
     call: crate::runtime::Call<()>,
 }
 impl SetVideoSource {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "setVideoSource",
+        name: "bridges.setVideoSource",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/videoSource/{channelId}",
+        since: &[],
+        error_statuses: &[404u16, 409u16, 422u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -537,7 +633,7 @@ impl SetVideoSource {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[61usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -583,11 +679,23 @@ pub struct ClearVideoSource {
     call: crate::runtime::Call<()>,
 }
 impl ClearVideoSource {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "clearVideoSource",
+        name: "bridges.clearVideoSource",
+        method: crate::runtime::Method::Delete,
+        path: "/bridges/{bridgeId}/videoSource",
+        since: &[],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[62usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -633,11 +741,23 @@ pub struct StartMoh {
     call: crate::runtime::Call<()>,
 }
 impl StartMoh {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "startMoh",
+        name: "bridges.startMoh",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/moh",
+        since: &[],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[63usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -688,11 +808,23 @@ pub struct StopMoh {
     call: crate::runtime::Call<()>,
 }
 impl StopMoh {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "stopMoh",
+        name: "bridges.stopMoh",
+        method: crate::runtime::Method::Delete,
+        path: "/bridges/{bridgeId}/moh",
+        since: &[],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[64usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -742,6 +874,18 @@ pub struct Play {
     call: crate::runtime::Call<super::models::Playback>,
 }
 impl Play {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "play",
+        name: "bridges.play",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/play",
+        since: &[],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "Playback",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -750,7 +894,7 @@ impl Play {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[65usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -837,6 +981,18 @@ pub struct PlayWithId {
     call: crate::runtime::Call<super::models::Playback>,
 }
 impl PlayWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "playWithId",
+        name: "bridges.playWithId",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/play/{playbackId}",
+        since: &[],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "Playback",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -847,7 +1003,7 @@ impl PlayWithId {
         let playback_id: String = playback_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[66usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -931,6 +1087,18 @@ pub struct Record {
     call: crate::runtime::Call<super::models::LiveRecording>,
 }
 impl Record {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "record",
+        name: "bridges.record",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/record",
+        since: &[],
+        error_statuses: &[400u16, 404u16, 409u16, 422u16],
+        websocket: false,
+        response: "LiveRecording",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -940,7 +1108,7 @@ impl Record {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[67usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),

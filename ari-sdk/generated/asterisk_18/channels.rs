@@ -205,10 +205,22 @@ pub struct List {
     call: crate::runtime::Call<Vec<super::models::Channel>>,
 }
 impl List {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "list",
+        name: "channels.list",
+        method: crate::runtime::Method::Get,
+        path: "/channels",
+        since: &[],
+        error_statuses: &[],
+        websocket: false,
+        response: "List[Channel]",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[23usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("channels")],
             crate::runtime::decode_json::<Vec<super::models::Channel>>,
         );
@@ -264,10 +276,22 @@ pub struct Originate {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl Originate {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "originate",
+        name: "channels.originate",
+        method: crate::runtime::Method::Post,
+        path: "/channels",
+        since: &[],
+        error_statuses: &[400u16, 409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(client: &crate::Client, endpoint: impl Into<String>) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[24usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("channels")],
             crate::runtime::decode_json::<super::models::Channel>,
         );
@@ -404,6 +428,18 @@ pub struct Create {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl Create {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "create",
+        name: "channels.create",
+        method: crate::runtime::Method::Post,
+        path: "/channels/create",
+        since: &[],
+        error_statuses: &[409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         endpoint: impl Into<String>,
@@ -411,7 +447,7 @@ impl Create {
     ) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[25usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("channels"), crate::runtime::Seg::Lit("create")],
             crate::runtime::decode_json::<super::models::Channel>,
         );
@@ -500,11 +536,23 @@ pub struct Get {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl Get {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "get",
+        name: "channels.get",
+        method: crate::runtime::Method::Get,
+        path: "/channels/{channelId}",
+        since: &[],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[26usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -563,6 +611,18 @@ pub struct OriginateWithId {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl OriginateWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "originateWithId",
+        name: "channels.originateWithId",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}",
+        since: &[],
+        error_statuses: &[400u16, 409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -571,7 +631,7 @@ impl OriginateWithId {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[27usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -700,11 +760,23 @@ pub struct Hangup {
     call: crate::runtime::Call<()>,
 }
 impl Hangup {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "hangup",
+        name: "channels.hangup",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}",
+        since: &[],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[28usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -764,11 +836,23 @@ pub struct ContinueInDialplan {
     call: crate::runtime::Call<()>,
 }
 impl ContinueInDialplan {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "continueInDialplan",
+        name: "channels.continueInDialplan",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/continue",
+        since: &[],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[29usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -839,6 +923,18 @@ pub struct Move {
     call: crate::runtime::Call<()>,
 }
 impl Move {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "move",
+        name: "channels.move",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/move",
+        since: &[],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -847,7 +943,7 @@ impl Move {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[30usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -903,6 +999,18 @@ pub struct Redirect {
     call: crate::runtime::Call<()>,
 }
 impl Redirect {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "redirect",
+        name: "channels.redirect",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/redirect",
+        since: &[],
+        error_statuses: &[400u16, 404u16, 409u16, 412u16, 422u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -911,7 +1019,7 @@ impl Redirect {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[31usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -960,11 +1068,23 @@ pub struct Answer {
     call: crate::runtime::Call<()>,
 }
 impl Answer {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "answer",
+        name: "channels.answer",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/answer",
+        since: &[],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[32usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1009,11 +1129,23 @@ pub struct Ring {
     call: crate::runtime::Call<()>,
 }
 impl Ring {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "ring",
+        name: "channels.ring",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/ring",
+        since: &[],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[33usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1058,11 +1190,23 @@ pub struct RingStop {
     call: crate::runtime::Call<()>,
 }
 impl RingStop {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "ringStop",
+        name: "channels.ringStop",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/ring",
+        since: &[],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[34usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1112,6 +1256,18 @@ pub struct SendDtmf {
     call: crate::runtime::Call<()>,
 }
 impl SendDtmf {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "sendDTMF",
+        name: "channels.sendDTMF",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/dtmf",
+        since: &[],
+        error_statuses: &[400u16, 404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1120,7 +1276,7 @@ impl SendDtmf {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[35usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1194,6 +1350,18 @@ pub struct Mute {
     call: crate::runtime::Call<()>,
 }
 impl Mute {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "mute",
+        name: "channels.mute",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/mute",
+        since: &[],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1202,7 +1370,7 @@ impl Mute {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[36usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1255,6 +1423,18 @@ pub struct Unmute {
     call: crate::runtime::Call<()>,
 }
 impl Unmute {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "unmute",
+        name: "channels.unmute",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/mute",
+        since: &[],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1263,7 +1443,7 @@ impl Unmute {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[37usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1315,11 +1495,23 @@ pub struct Hold {
     call: crate::runtime::Call<()>,
 }
 impl Hold {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "hold",
+        name: "channels.hold",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/hold",
+        since: &[],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[38usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1364,11 +1556,23 @@ pub struct Unhold {
     call: crate::runtime::Call<()>,
 }
 impl Unhold {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "unhold",
+        name: "channels.unhold",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/hold",
+        since: &[],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[39usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1414,11 +1618,23 @@ pub struct StartMoh {
     call: crate::runtime::Call<()>,
 }
 impl StartMoh {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "startMoh",
+        name: "channels.startMoh",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/moh",
+        since: &[],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[40usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1469,11 +1685,23 @@ pub struct StopMoh {
     call: crate::runtime::Call<()>,
 }
 impl StopMoh {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "stopMoh",
+        name: "channels.stopMoh",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/moh",
+        since: &[],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[41usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1518,11 +1746,23 @@ pub struct StartSilence {
     call: crate::runtime::Call<()>,
 }
 impl StartSilence {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "startSilence",
+        name: "channels.startSilence",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/silence",
+        since: &[],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[42usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1567,11 +1807,23 @@ pub struct StopSilence {
     call: crate::runtime::Call<()>,
 }
 impl StopSilence {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "stopSilence",
+        name: "channels.stopSilence",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/silence",
+        since: &[],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[43usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1621,6 +1873,18 @@ pub struct Play {
     call: crate::runtime::Call<super::models::Playback>,
 }
 impl Play {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "play",
+        name: "channels.play",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/play",
+        since: &[],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "Playback",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1629,7 +1893,7 @@ impl Play {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[44usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1714,6 +1978,18 @@ pub struct PlayWithId {
     call: crate::runtime::Call<super::models::Playback>,
 }
 impl PlayWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "playWithId",
+        name: "channels.playWithId",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/play/{playbackId}",
+        since: &[],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "Playback",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1724,7 +2000,7 @@ impl PlayWithId {
         let playback_id: String = playback_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[45usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1806,6 +2082,18 @@ pub struct Record {
     call: crate::runtime::Call<super::models::LiveRecording>,
 }
 impl Record {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "record",
+        name: "channels.record",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/record",
+        since: &[],
+        error_statuses: &[400u16, 404u16, 409u16, 422u16],
+        websocket: false,
+        response: "LiveRecording",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1815,7 +2103,7 @@ impl Record {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[46usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1926,6 +2214,18 @@ pub struct GetChannelVar {
     call: crate::runtime::Call<super::models::Variable>,
 }
 impl GetChannelVar {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "getChannelVar",
+        name: "channels.getChannelVar",
+        method: crate::runtime::Method::Get,
+        path: "/channels/{channelId}/variable",
+        since: &[],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "Variable",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1934,7 +2234,7 @@ impl GetChannelVar {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[47usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1987,6 +2287,18 @@ pub struct SetChannelVar {
     call: crate::runtime::Call<()>,
 }
 impl SetChannelVar {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "setChannelVar",
+        name: "channels.setChannelVar",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/variable",
+        since: &[],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1995,7 +2307,7 @@ impl SetChannelVar {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[48usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2055,6 +2367,18 @@ pub struct SnoopChannel {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl SnoopChannel {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "snoopChannel",
+        name: "channels.snoopChannel",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/snoop",
+        since: &[],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2063,7 +2387,7 @@ impl SnoopChannel {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[49usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2146,6 +2470,18 @@ pub struct SnoopChannelWithId {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl SnoopChannelWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "snoopChannelWithId",
+        name: "channels.snoopChannelWithId",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/snoop/{snoopId}",
+        since: &[],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2156,7 +2492,7 @@ impl SnoopChannelWithId {
         let snoop_id: String = snoop_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[50usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2231,11 +2567,23 @@ pub struct Dial {
     call: crate::runtime::Call<()>,
 }
 impl Dial {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "dial",
+        name: "channels.dial",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/dial",
+        since: &[],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[51usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2293,11 +2641,23 @@ pub struct Rtpstatistics {
     call: crate::runtime::Call<super::models::RTPstat>,
 }
 impl Rtpstatistics {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "rtpstatistics",
+        name: "channels.rtpstatistics",
+        method: crate::runtime::Method::Get,
+        path: "/channels/{channelId}/rtp_statistics",
+        since: &[],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "RTPstat",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[52usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2353,6 +2713,18 @@ pub struct ExternalMedia {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl ExternalMedia {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "externalMedia",
+        name: "channels.externalMedia",
+        method: crate::runtime::Method::Post,
+        path: "/channels/externalMedia",
+        since: &[],
+        error_statuses: &[400u16, 409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         app: impl Into<String>,
@@ -2361,7 +2733,7 @@ impl ExternalMedia {
     ) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[53usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Lit("externalMedia"),

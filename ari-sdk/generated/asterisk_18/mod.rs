@@ -2,6 +2,9 @@
 
 /// The spec this code was generated from.
 pub const SPEC_LABEL: &str = "Asterisk 18 api-docs (api-docs/18)";
+/// The content fingerprint of that spec (SHA-256 of what generation read): the same
+/// api-docs give the same value wherever they lie.
+pub const SPEC_FINGERPRINT: &str = "sha256:c27cd7279202dfb6bf6ac267e3187fd8d0d5e724a96ffd5a7dff9b749c4734eb";
 /// ARI models and the enums of their allowed values.
 #[allow(
     clippy::large_enum_variant,

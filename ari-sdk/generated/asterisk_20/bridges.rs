@@ -136,10 +136,22 @@ pub struct List {
     call: crate::runtime::Call<Vec<super::models::Bridge>>,
 }
 impl List {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "list",
+        name: "bridges.list",
+        method: crate::runtime::Method::Get,
+        path: "/bridges",
+        since: &["12.0.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "List[Bridge]",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[58usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("bridges")],
             crate::runtime::decode_json::<Vec<super::models::Bridge>>,
         );
@@ -185,10 +197,22 @@ pub struct Create {
     call: crate::runtime::Call<super::models::Bridge>,
 }
 impl Create {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "create",
+        name: "bridges.create",
+        method: crate::runtime::Method::Post,
+        path: "/bridges",
+        since: &["12.0.0"],
+        error_statuses: &[409u16],
+        websocket: false,
+        response: "Bridge",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[59usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("bridges")],
             crate::runtime::decode_json::<super::models::Bridge>,
         );
@@ -262,11 +286,23 @@ pub struct CreateWithId {
     call: crate::runtime::Call<super::models::Bridge>,
 }
 impl CreateWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "createWithId",
+        name: "bridges.createWithId",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}",
+        since: &["12.2.0"],
+        error_statuses: &[409u16],
+        websocket: false,
+        response: "Bridge",
+    };
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[60usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -334,11 +370,23 @@ pub struct Get {
     call: crate::runtime::Call<super::models::Bridge>,
 }
 impl Get {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "get",
+        name: "bridges.get",
+        method: crate::runtime::Method::Get,
+        path: "/bridges/{bridgeId}",
+        since: &["12.0.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "Bridge",
+    };
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[61usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -384,11 +432,23 @@ pub struct Destroy {
     call: crate::runtime::Call<()>,
 }
 impl Destroy {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "destroy",
+        name: "bridges.destroy",
+        method: crate::runtime::Method::Delete,
+        path: "/bridges/{bridgeId}",
+        since: &["12.0.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[62usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -433,6 +493,18 @@ pub struct GetBridgeVar {
     call: crate::runtime::Call<super::models::Variable>,
 }
 impl GetBridgeVar {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "getBridgeVar",
+        name: "bridges.getBridgeVar",
+        method: crate::runtime::Method::Get,
+        path: "/bridges/{bridgeId}/variable",
+        since: &["20.20.0", "22.10.0", "23.4.0"],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "Variable",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -441,7 +513,7 @@ impl GetBridgeVar {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[63usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -495,6 +567,18 @@ pub struct SetBridgeVar {
     call: crate::runtime::Call<()>,
 }
 impl SetBridgeVar {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "setBridgeVar",
+        name: "bridges.setBridgeVar",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/variable",
+        since: &["20.20.0", "22.10.0", "23.4.0"],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -503,7 +587,7 @@ impl SetBridgeVar {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[64usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -565,6 +649,18 @@ pub struct GetBridgeVars {
     call: crate::runtime::Call<super::models::Variables>,
 }
 impl GetBridgeVars {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "getBridgeVars",
+        name: "bridges.getBridgeVars",
+        method: crate::runtime::Method::Get,
+        path: "/bridges/{bridgeId}/variables",
+        since: &["20.20.0", "22.10.0", "23.4.0"],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "Variables",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -573,7 +669,7 @@ impl GetBridgeVars {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[65usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -626,6 +722,18 @@ pub struct SetBridgeVars {
     call: crate::runtime::Call<()>,
 }
 impl SetBridgeVars {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "setBridgeVars",
+        name: "bridges.setBridgeVars",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/variables",
+        since: &["20.20.0", "22.10.0", "23.4.0"],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -634,7 +742,7 @@ impl SetBridgeVars {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[66usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -688,6 +796,18 @@ pub struct AddChannel {
     call: crate::runtime::Call<()>,
 }
 impl AddChannel {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "addChannel",
+        name: "bridges.addChannel",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/addChannel",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 422u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -696,7 +816,7 @@ impl AddChannel {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[67usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -774,6 +894,18 @@ pub struct RemoveChannel {
     call: crate::runtime::Call<()>,
 }
 impl RemoveChannel {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "removeChannel",
+        name: "bridges.removeChannel",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/removeChannel",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 422u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -782,7 +914,7 @@ impl RemoveChannel {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[68usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -833,6 +965,18 @@ pub struct SetVideoSource {
     call: crate::runtime::Call<()>,
 }
 impl SetVideoSource {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "setVideoSource",
+        name: "bridges.setVideoSource",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/videoSource/{channelId}",
+        since: &["13.13.0", "14.2.0"],
+        error_statuses: &[404u16, 409u16, 422u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -842,7 +986,7 @@ impl SetVideoSource {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[69usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -888,11 +1032,23 @@ pub struct ClearVideoSource {
     call: crate::runtime::Call<()>,
 }
 impl ClearVideoSource {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "clearVideoSource",
+        name: "bridges.clearVideoSource",
+        method: crate::runtime::Method::Delete,
+        path: "/bridges/{bridgeId}/videoSource",
+        since: &["13.13.0", "14.2.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[70usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -938,11 +1094,23 @@ pub struct StartMoh {
     call: crate::runtime::Call<()>,
 }
 impl StartMoh {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "startMoh",
+        name: "bridges.startMoh",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/moh",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[71usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -993,11 +1161,23 @@ pub struct StopMoh {
     call: crate::runtime::Call<()>,
 }
 impl StopMoh {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "stopMoh",
+        name: "bridges.stopMoh",
+        method: crate::runtime::Method::Delete,
+        path: "/bridges/{bridgeId}/moh",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[72usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -1048,6 +1228,18 @@ pub struct Play {
     call: crate::runtime::Call<super::models::Playback>,
 }
 impl Play {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "play",
+        name: "bridges.play",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/play",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 422u16],
+        websocket: false,
+        response: "Playback",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -1056,7 +1248,7 @@ impl Play {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[73usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -1150,6 +1342,18 @@ pub struct PlayWithId {
     call: crate::runtime::Call<super::models::Playback>,
 }
 impl PlayWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "playWithId",
+        name: "bridges.playWithId",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/play/{playbackId}",
+        since: &["12.3.0"],
+        error_statuses: &[404u16, 409u16, 422u16],
+        websocket: false,
+        response: "Playback",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -1160,7 +1364,7 @@ impl PlayWithId {
         let playback_id: String = playback_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[74usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -1251,6 +1455,18 @@ pub struct Record {
     call: crate::runtime::Call<super::models::LiveRecording>,
 }
 impl Record {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "record",
+        name: "bridges.record",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/record",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 422u16],
+        websocket: false,
+        response: "LiveRecording",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -1260,7 +1476,7 @@ impl Record {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[75usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),

@@ -42,10 +42,22 @@ pub struct List {
     call: crate::runtime::Call<Vec<super::models::DeviceState>>,
 }
 impl List {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "deviceStates",
+        nickname: "list",
+        name: "deviceStates.list",
+        method: crate::runtime::Method::Get,
+        path: "/deviceStates",
+        since: &["12.0.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "List[DeviceState]",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[93usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("deviceStates")],
             crate::runtime::decode_json::<Vec<super::models::DeviceState>>,
         );
@@ -87,11 +99,23 @@ pub struct Get {
     call: crate::runtime::Call<super::models::DeviceState>,
 }
 impl Get {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "deviceStates",
+        nickname: "get",
+        name: "deviceStates.get",
+        method: crate::runtime::Method::Get,
+        path: "/deviceStates/{deviceName}",
+        since: &["12.0.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "DeviceState",
+    };
     pub(crate) fn new(client: &crate::Client, device_name: impl Into<String>) -> Self {
         let device_name: String = device_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[94usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("deviceStates"),
                 crate::runtime::Seg::Id("deviceName", &device_name),
@@ -138,6 +162,18 @@ pub struct Update {
     call: crate::runtime::Call<()>,
 }
 impl Update {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "deviceStates",
+        nickname: "update",
+        name: "deviceStates.update",
+        method: crate::runtime::Method::Put,
+        path: "/deviceStates/{deviceName}",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         device_name: impl Into<String>,
@@ -146,7 +182,7 @@ impl Update {
         let device_name: String = device_name.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[95usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("deviceStates"),
                 crate::runtime::Seg::Id("deviceName", &device_name),
@@ -197,11 +233,23 @@ pub struct Delete {
     call: crate::runtime::Call<()>,
 }
 impl Delete {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "deviceStates",
+        nickname: "delete",
+        name: "deviceStates.delete",
+        method: crate::runtime::Method::Delete,
+        path: "/deviceStates/{deviceName}",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, device_name: impl Into<String>) -> Self {
         let device_name: String = device_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[96usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("deviceStates"),
                 crate::runtime::Seg::Id("deviceName", &device_name),

@@ -2,6 +2,9 @@
 
 /// The spec this code was generated from.
 pub const SPEC_LABEL: &str = "Asterisk 20 api-docs (api-docs/20)";
+/// The content fingerprint of that spec (SHA-256 of what generation read): the same
+/// api-docs give the same value wherever they lie.
+pub const SPEC_FINGERPRINT: &str = "sha256:78b368164cf0f44c0879e4d82d0f8b19a691fef39ddf26ee7887a6896b49f070";
 /// ARI models and the enums of their allowed values.
 #[allow(
     clippy::large_enum_variant,

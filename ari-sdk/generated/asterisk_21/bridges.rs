@@ -104,10 +104,22 @@ pub struct List {
     call: crate::runtime::Call<Vec<super::models::Bridge>>,
 }
 impl List {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "list",
+        name: "bridges.list",
+        method: crate::runtime::Method::Get,
+        path: "/bridges",
+        since: &["12.0.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "List[Bridge]",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[56usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("bridges")],
             crate::runtime::decode_json::<Vec<super::models::Bridge>>,
         );
@@ -152,10 +164,22 @@ pub struct Create {
     call: crate::runtime::Call<super::models::Bridge>,
 }
 impl Create {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "create",
+        name: "bridges.create",
+        method: crate::runtime::Method::Post,
+        path: "/bridges",
+        since: &["12.0.0"],
+        error_statuses: &[409u16],
+        websocket: false,
+        response: "Bridge",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[57usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("bridges")],
             crate::runtime::decode_json::<super::models::Bridge>,
         );
@@ -219,11 +243,23 @@ pub struct CreateWithId {
     call: crate::runtime::Call<super::models::Bridge>,
 }
 impl CreateWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "createWithId",
+        name: "bridges.createWithId",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}",
+        since: &["12.2.0"],
+        error_statuses: &[409u16],
+        websocket: false,
+        response: "Bridge",
+    };
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[58usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -282,11 +318,23 @@ pub struct Get {
     call: crate::runtime::Call<super::models::Bridge>,
 }
 impl Get {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "get",
+        name: "bridges.get",
+        method: crate::runtime::Method::Get,
+        path: "/bridges/{bridgeId}",
+        since: &["12.0.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "Bridge",
+    };
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[59usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -332,11 +380,23 @@ pub struct Destroy {
     call: crate::runtime::Call<()>,
 }
 impl Destroy {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "destroy",
+        name: "bridges.destroy",
+        method: crate::runtime::Method::Delete,
+        path: "/bridges/{bridgeId}",
+        since: &["12.0.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[60usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -385,6 +445,18 @@ pub struct AddChannel {
     call: crate::runtime::Call<()>,
 }
 impl AddChannel {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "addChannel",
+        name: "bridges.addChannel",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/addChannel",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 422u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -393,7 +465,7 @@ impl AddChannel {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[61usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -471,6 +543,18 @@ pub struct RemoveChannel {
     call: crate::runtime::Call<()>,
 }
 impl RemoveChannel {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "removeChannel",
+        name: "bridges.removeChannel",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/removeChannel",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 422u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -479,7 +563,7 @@ impl RemoveChannel {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[62usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -530,6 +614,18 @@ pub struct SetVideoSource {
     call: crate::runtime::Call<()>,
 }
 impl SetVideoSource {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "setVideoSource",
+        name: "bridges.setVideoSource",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/videoSource/{channelId}",
+        since: &["13.13.0", "14.2.0"],
+        error_statuses: &[404u16, 409u16, 422u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -539,7 +635,7 @@ impl SetVideoSource {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[63usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -585,11 +681,23 @@ pub struct ClearVideoSource {
     call: crate::runtime::Call<()>,
 }
 impl ClearVideoSource {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "clearVideoSource",
+        name: "bridges.clearVideoSource",
+        method: crate::runtime::Method::Delete,
+        path: "/bridges/{bridgeId}/videoSource",
+        since: &["13.13.0", "14.2.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[64usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -635,11 +743,23 @@ pub struct StartMoh {
     call: crate::runtime::Call<()>,
 }
 impl StartMoh {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "startMoh",
+        name: "bridges.startMoh",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/moh",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[65usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -690,11 +810,23 @@ pub struct StopMoh {
     call: crate::runtime::Call<()>,
 }
 impl StopMoh {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "stopMoh",
+        name: "bridges.stopMoh",
+        method: crate::runtime::Method::Delete,
+        path: "/bridges/{bridgeId}/moh",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, bridge_id: impl Into<String>) -> Self {
         let bridge_id: String = bridge_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[66usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -744,6 +876,18 @@ pub struct Play {
     call: crate::runtime::Call<super::models::Playback>,
 }
 impl Play {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "play",
+        name: "bridges.play",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/play",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "Playback",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -752,7 +896,7 @@ impl Play {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[67usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -839,6 +983,18 @@ pub struct PlayWithId {
     call: crate::runtime::Call<super::models::Playback>,
 }
 impl PlayWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "playWithId",
+        name: "bridges.playWithId",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/play/{playbackId}",
+        since: &["12.3.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "Playback",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -849,7 +1005,7 @@ impl PlayWithId {
         let playback_id: String = playback_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[68usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),
@@ -933,6 +1089,18 @@ pub struct Record {
     call: crate::runtime::Call<super::models::LiveRecording>,
 }
 impl Record {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "bridges",
+        nickname: "record",
+        name: "bridges.record",
+        method: crate::runtime::Method::Post,
+        path: "/bridges/{bridgeId}/record",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 422u16],
+        websocket: false,
+        response: "LiveRecording",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         bridge_id: impl Into<String>,
@@ -942,7 +1110,7 @@ impl Record {
         let bridge_id: String = bridge_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[69usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("bridges"),
                 crate::runtime::Seg::Id("bridgeId", &bridge_id),

@@ -216,10 +216,22 @@ pub struct List {
     call: crate::runtime::Call<Vec<super::models::Channel>>,
 }
 impl List {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "list",
+        name: "channels.list",
+        method: crate::runtime::Method::Get,
+        path: "/channels",
+        since: &["12.0.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "List[Channel]",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[23usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("channels")],
             crate::runtime::decode_json::<Vec<super::models::Channel>>,
         );
@@ -275,10 +287,22 @@ pub struct Originate {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl Originate {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "originate",
+        name: "channels.originate",
+        method: crate::runtime::Method::Post,
+        path: "/channels",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(client: &crate::Client, endpoint: impl Into<String>) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[24usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("channels")],
             crate::runtime::decode_json::<super::models::Channel>,
         );
@@ -415,6 +439,18 @@ pub struct Create {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl Create {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "create",
+        name: "channels.create",
+        method: crate::runtime::Method::Post,
+        path: "/channels/create",
+        since: &["14.0.0"],
+        error_statuses: &[409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         endpoint: impl Into<String>,
@@ -422,7 +458,7 @@ impl Create {
     ) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[25usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("channels"), crate::runtime::Seg::Lit("create")],
             crate::runtime::decode_json::<super::models::Channel>,
         );
@@ -511,11 +547,23 @@ pub struct Get {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl Get {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "get",
+        name: "channels.get",
+        method: crate::runtime::Method::Get,
+        path: "/channels/{channelId}",
+        since: &["12.0.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[26usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -574,6 +622,18 @@ pub struct OriginateWithId {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl OriginateWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "originateWithId",
+        name: "channels.originateWithId",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}",
+        since: &["12.2.0"],
+        error_statuses: &[400u16, 409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -582,7 +642,7 @@ impl OriginateWithId {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[27usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -711,11 +771,23 @@ pub struct Hangup {
     call: crate::runtime::Call<()>,
 }
 impl Hangup {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "hangup",
+        name: "channels.hangup",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[28usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -775,11 +847,23 @@ pub struct ContinueInDialplan {
     call: crate::runtime::Call<()>,
 }
 impl ContinueInDialplan {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "continueInDialplan",
+        name: "channels.continueInDialplan",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/continue",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[29usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -850,6 +934,18 @@ pub struct Move {
     call: crate::runtime::Call<()>,
 }
 impl Move {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "move",
+        name: "channels.move",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/move",
+        since: &["13.26.0", "16.3.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -858,7 +954,7 @@ impl Move {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[30usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -914,6 +1010,18 @@ pub struct Redirect {
     call: crate::runtime::Call<()>,
 }
 impl Redirect {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "redirect",
+        name: "channels.redirect",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/redirect",
+        since: &["13.3.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 412u16, 422u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -922,7 +1030,7 @@ impl Redirect {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[31usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -971,11 +1079,23 @@ pub struct Answer {
     call: crate::runtime::Call<()>,
 }
 impl Answer {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "answer",
+        name: "channels.answer",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/answer",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[32usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1020,11 +1140,23 @@ pub struct Ring {
     call: crate::runtime::Call<()>,
 }
 impl Ring {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "ring",
+        name: "channels.ring",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/ring",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[33usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1069,11 +1201,23 @@ pub struct RingStop {
     call: crate::runtime::Call<()>,
 }
 impl RingStop {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "ringStop",
+        name: "channels.ringStop",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/ring",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[34usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1118,11 +1262,23 @@ pub struct Progress {
     call: crate::runtime::Call<()>,
 }
 impl Progress {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "progress",
+        name: "channels.progress",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/progress",
+        since: &["22.6.0", "21.11.0", "20.16.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[35usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1172,6 +1328,18 @@ pub struct SendDtmf {
     call: crate::runtime::Call<()>,
 }
 impl SendDtmf {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "sendDTMF",
+        name: "channels.sendDTMF",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/dtmf",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1180,7 +1348,7 @@ impl SendDtmf {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[36usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1254,6 +1422,18 @@ pub struct Mute {
     call: crate::runtime::Call<()>,
 }
 impl Mute {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "mute",
+        name: "channels.mute",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/mute",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1262,7 +1442,7 @@ impl Mute {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[37usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1315,6 +1495,18 @@ pub struct Unmute {
     call: crate::runtime::Call<()>,
 }
 impl Unmute {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "unmute",
+        name: "channels.unmute",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/mute",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1323,7 +1515,7 @@ impl Unmute {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[38usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1375,11 +1567,23 @@ pub struct Hold {
     call: crate::runtime::Call<()>,
 }
 impl Hold {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "hold",
+        name: "channels.hold",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/hold",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[39usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1424,11 +1628,23 @@ pub struct Unhold {
     call: crate::runtime::Call<()>,
 }
 impl Unhold {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "unhold",
+        name: "channels.unhold",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/hold",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[40usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1474,11 +1690,23 @@ pub struct StartMoh {
     call: crate::runtime::Call<()>,
 }
 impl StartMoh {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "startMoh",
+        name: "channels.startMoh",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/moh",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[41usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1529,11 +1757,23 @@ pub struct StopMoh {
     call: crate::runtime::Call<()>,
 }
 impl StopMoh {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "stopMoh",
+        name: "channels.stopMoh",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/moh",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[42usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1578,11 +1818,23 @@ pub struct StartSilence {
     call: crate::runtime::Call<()>,
 }
 impl StartSilence {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "startSilence",
+        name: "channels.startSilence",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/silence",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[43usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1627,11 +1879,23 @@ pub struct StopSilence {
     call: crate::runtime::Call<()>,
 }
 impl StopSilence {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "stopSilence",
+        name: "channels.stopSilence",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/silence",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[44usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1681,6 +1945,18 @@ pub struct Play {
     call: crate::runtime::Call<super::models::Playback>,
 }
 impl Play {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "play",
+        name: "channels.play",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/play",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "Playback",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1689,7 +1965,7 @@ impl Play {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[45usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1774,6 +2050,18 @@ pub struct PlayWithId {
     call: crate::runtime::Call<super::models::Playback>,
 }
 impl PlayWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "playWithId",
+        name: "channels.playWithId",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/play/{playbackId}",
+        since: &["12.2.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "Playback",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1784,7 +2072,7 @@ impl PlayWithId {
         let playback_id: String = playback_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[46usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1866,6 +2154,18 @@ pub struct Record {
     call: crate::runtime::Call<super::models::LiveRecording>,
 }
 impl Record {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "record",
+        name: "channels.record",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/record",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 422u16],
+        websocket: false,
+        response: "LiveRecording",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1875,7 +2175,7 @@ impl Record {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[47usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1986,6 +2286,18 @@ pub struct GetChannelVar {
     call: crate::runtime::Call<super::models::Variable>,
 }
 impl GetChannelVar {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "getChannelVar",
+        name: "channels.getChannelVar",
+        method: crate::runtime::Method::Get,
+        path: "/channels/{channelId}/variable",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "Variable",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1994,7 +2306,7 @@ impl GetChannelVar {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[48usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2047,6 +2359,18 @@ pub struct SetChannelVar {
     call: crate::runtime::Call<()>,
 }
 impl SetChannelVar {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "setChannelVar",
+        name: "channels.setChannelVar",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/variable",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2055,7 +2379,7 @@ impl SetChannelVar {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[49usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2115,6 +2439,18 @@ pub struct SnoopChannel {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl SnoopChannel {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "snoopChannel",
+        name: "channels.snoopChannel",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/snoop",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2123,7 +2459,7 @@ impl SnoopChannel {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[50usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2206,6 +2542,18 @@ pub struct SnoopChannelWithId {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl SnoopChannelWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "snoopChannelWithId",
+        name: "channels.snoopChannelWithId",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/snoop/{snoopId}",
+        since: &["12.2.0"],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2216,7 +2564,7 @@ impl SnoopChannelWithId {
         let snoop_id: String = snoop_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[51usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2291,11 +2639,23 @@ pub struct Dial {
     call: crate::runtime::Call<()>,
 }
 impl Dial {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "dial",
+        name: "channels.dial",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/dial",
+        since: &["14.0.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[52usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2353,11 +2713,23 @@ pub struct Rtpstatistics {
     call: crate::runtime::Call<super::models::RTPstat>,
 }
 impl Rtpstatistics {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "rtpstatistics",
+        name: "channels.rtpstatistics",
+        method: crate::runtime::Method::Get,
+        path: "/channels/{channelId}/rtp_statistics",
+        since: &["13.27.0", "16.4.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "RTPstat",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[53usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2413,6 +2785,18 @@ pub struct ExternalMedia {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl ExternalMedia {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "externalMedia",
+        name: "channels.externalMedia",
+        method: crate::runtime::Method::Post,
+        path: "/channels/externalMedia",
+        since: &["16.6.0", "17.1.0"],
+        error_statuses: &[400u16, 409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         app: impl Into<String>,
@@ -2420,7 +2804,7 @@ impl ExternalMedia {
     ) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[54usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Lit("externalMedia"),
@@ -2549,6 +2933,18 @@ pub struct TransferProgress {
     call: crate::runtime::Call<()>,
 }
 impl TransferProgress {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "transfer_progress",
+        name: "channels.transfer_progress",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/transfer_progress",
+        since: &["22.3.0", "21.8.0", "20.13.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2557,7 +2953,7 @@ impl TransferProgress {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[55usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),

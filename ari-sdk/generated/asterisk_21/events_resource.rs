@@ -37,6 +37,18 @@ pub struct UserEvent {
     call: crate::runtime::Call<()>,
 }
 impl UserEvent {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "events",
+        nickname: "userEvent",
+        name: "events.userEvent",
+        method: crate::runtime::Method::Post,
+        path: "/events/user/{eventName}",
+        since: &["12.3.0"],
+        error_statuses: &[400u16, 404u16, 422u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         event_name: impl Into<String>,
@@ -45,7 +57,7 @@ impl UserEvent {
         let event_name: String = event_name.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[96usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("events"),
                 crate::runtime::Seg::Lit("user"),

@@ -2,6 +2,9 @@
 
 /// The spec this code was generated from.
 pub const SPEC_LABEL: &str = "Asterisk 21 api-docs (api-docs/21)";
+/// The content fingerprint of that spec (SHA-256 of what generation read): the same
+/// api-docs give the same value wherever they lie.
+pub const SPEC_FINGERPRINT: &str = "sha256:66d9d1f31c55ee3bd3cf4baaed383bd74144909e635ace47bf803262ef6a8376";
 /// ARI models and the enums of their allowed values.
 #[allow(
     clippy::large_enum_variant,

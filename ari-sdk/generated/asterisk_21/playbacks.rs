@@ -42,11 +42,23 @@ pub struct Get {
     call: crate::runtime::Call<super::models::Playback>,
 }
 impl Get {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "playbacks",
+        nickname: "get",
+        name: "playbacks.get",
+        method: crate::runtime::Method::Get,
+        path: "/playbacks/{playbackId}",
+        since: &["12.0.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "Playback",
+    };
     pub(crate) fn new(client: &crate::Client, playback_id: impl Into<String>) -> Self {
         let playback_id: String = playback_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[84usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("playbacks"),
                 crate::runtime::Seg::Id("playbackId", &playback_id),
@@ -92,11 +104,23 @@ pub struct Stop {
     call: crate::runtime::Call<()>,
 }
 impl Stop {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "playbacks",
+        nickname: "stop",
+        name: "playbacks.stop",
+        method: crate::runtime::Method::Delete,
+        path: "/playbacks/{playbackId}",
+        since: &["12.0.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, playback_id: impl Into<String>) -> Self {
         let playback_id: String = playback_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[85usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("playbacks"),
                 crate::runtime::Seg::Id("playbackId", &playback_id),
@@ -141,6 +165,18 @@ pub struct Control {
     call: crate::runtime::Call<()>,
 }
 impl Control {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "playbacks",
+        nickname: "control",
+        name: "playbacks.control",
+        method: crate::runtime::Method::Post,
+        path: "/playbacks/{playbackId}/control",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         playback_id: impl Into<String>,
@@ -149,7 +185,7 @@ impl Control {
         let playback_id: String = playback_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[86usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("playbacks"),
                 crate::runtime::Seg::Id("playbackId", &playback_id),

@@ -74,10 +74,22 @@ pub struct ListStored {
     call: crate::runtime::Call<Vec<super::models::StoredRecording>>,
 }
 impl ListStored {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "recordings",
+        nickname: "listStored",
+        name: "recordings.listStored",
+        method: crate::runtime::Method::Get,
+        path: "/recordings/stored",
+        since: &["12.0.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "List[StoredRecording]",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[70usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("recordings"),
                 crate::runtime::Seg::Lit("stored"),
@@ -123,6 +135,18 @@ pub struct GetStored {
     call: crate::runtime::Call<super::models::StoredRecording>,
 }
 impl GetStored {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "recordings",
+        nickname: "getStored",
+        name: "recordings.getStored",
+        method: crate::runtime::Method::Get,
+        path: "/recordings/stored/{recordingName}",
+        since: &["12.0.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "StoredRecording",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         recording_name: impl Into<String>,
@@ -130,7 +154,7 @@ impl GetStored {
         let recording_name: String = recording_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[71usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("recordings"),
                 crate::runtime::Seg::Lit("stored"),
@@ -177,6 +201,18 @@ pub struct DeleteStored {
     call: crate::runtime::Call<()>,
 }
 impl DeleteStored {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "recordings",
+        nickname: "deleteStored",
+        name: "recordings.deleteStored",
+        method: crate::runtime::Method::Delete,
+        path: "/recordings/stored/{recordingName}",
+        since: &["12.0.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         recording_name: impl Into<String>,
@@ -184,7 +220,7 @@ impl DeleteStored {
         let recording_name: String = recording_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[72usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("recordings"),
                 crate::runtime::Seg::Lit("stored"),
@@ -229,6 +265,18 @@ pub struct GetStoredFile {
     call: crate::runtime::Call<crate::runtime::Bytes>,
 }
 impl GetStoredFile {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "recordings",
+        nickname: "getStoredFile",
+        name: "recordings.getStoredFile",
+        method: crate::runtime::Method::Get,
+        path: "/recordings/stored/{recordingName}/file",
+        since: &["14.0.0"],
+        error_statuses: &[403u16, 404u16],
+        websocket: false,
+        response: "binary",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         recording_name: impl Into<String>,
@@ -236,7 +284,7 @@ impl GetStoredFile {
         let recording_name: String = recording_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[73usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("recordings"),
                 crate::runtime::Seg::Lit("stored"),
@@ -285,6 +333,18 @@ pub struct CopyStored {
     call: crate::runtime::Call<super::models::StoredRecording>,
 }
 impl CopyStored {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "recordings",
+        nickname: "copyStored",
+        name: "recordings.copyStored",
+        method: crate::runtime::Method::Post,
+        path: "/recordings/stored/{recordingName}/copy",
+        since: &["12.5.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "StoredRecording",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         recording_name: impl Into<String>,
@@ -293,7 +353,7 @@ impl CopyStored {
         let recording_name: String = recording_name.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[74usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("recordings"),
                 crate::runtime::Seg::Lit("stored"),
@@ -348,6 +408,18 @@ pub struct GetLive {
     call: crate::runtime::Call<super::models::LiveRecording>,
 }
 impl GetLive {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "recordings",
+        nickname: "getLive",
+        name: "recordings.getLive",
+        method: crate::runtime::Method::Get,
+        path: "/recordings/live/{recordingName}",
+        since: &["12.0.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "LiveRecording",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         recording_name: impl Into<String>,
@@ -355,7 +427,7 @@ impl GetLive {
         let recording_name: String = recording_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[75usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("recordings"),
                 crate::runtime::Seg::Lit("live"),
@@ -402,6 +474,18 @@ pub struct Cancel {
     call: crate::runtime::Call<()>,
 }
 impl Cancel {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "recordings",
+        nickname: "cancel",
+        name: "recordings.cancel",
+        method: crate::runtime::Method::Delete,
+        path: "/recordings/live/{recordingName}",
+        since: &["12.0.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         recording_name: impl Into<String>,
@@ -409,7 +493,7 @@ impl Cancel {
         let recording_name: String = recording_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[76usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("recordings"),
                 crate::runtime::Seg::Lit("live"),
@@ -454,6 +538,18 @@ pub struct Stop {
     call: crate::runtime::Call<()>,
 }
 impl Stop {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "recordings",
+        nickname: "stop",
+        name: "recordings.stop",
+        method: crate::runtime::Method::Post,
+        path: "/recordings/live/{recordingName}/stop",
+        since: &["12.0.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         recording_name: impl Into<String>,
@@ -461,7 +557,7 @@ impl Stop {
         let recording_name: String = recording_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[77usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("recordings"),
                 crate::runtime::Seg::Lit("live"),
@@ -507,6 +603,18 @@ pub struct Pause {
     call: crate::runtime::Call<()>,
 }
 impl Pause {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "recordings",
+        nickname: "pause",
+        name: "recordings.pause",
+        method: crate::runtime::Method::Post,
+        path: "/recordings/live/{recordingName}/pause",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         recording_name: impl Into<String>,
@@ -514,7 +622,7 @@ impl Pause {
         let recording_name: String = recording_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[78usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("recordings"),
                 crate::runtime::Seg::Lit("live"),
@@ -560,6 +668,18 @@ pub struct Unpause {
     call: crate::runtime::Call<()>,
 }
 impl Unpause {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "recordings",
+        nickname: "unpause",
+        name: "recordings.unpause",
+        method: crate::runtime::Method::Delete,
+        path: "/recordings/live/{recordingName}/pause",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         recording_name: impl Into<String>,
@@ -567,7 +687,7 @@ impl Unpause {
         let recording_name: String = recording_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[79usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("recordings"),
                 crate::runtime::Seg::Lit("live"),
@@ -613,6 +733,18 @@ pub struct Mute {
     call: crate::runtime::Call<()>,
 }
 impl Mute {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "recordings",
+        nickname: "mute",
+        name: "recordings.mute",
+        method: crate::runtime::Method::Post,
+        path: "/recordings/live/{recordingName}/mute",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         recording_name: impl Into<String>,
@@ -620,7 +752,7 @@ impl Mute {
         let recording_name: String = recording_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[80usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("recordings"),
                 crate::runtime::Seg::Lit("live"),
@@ -666,6 +798,18 @@ pub struct Unmute {
     call: crate::runtime::Call<()>,
 }
 impl Unmute {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "recordings",
+        nickname: "unmute",
+        name: "recordings.unmute",
+        method: crate::runtime::Method::Delete,
+        path: "/recordings/live/{recordingName}/mute",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         recording_name: impl Into<String>,
@@ -673,7 +817,7 @@ impl Unmute {
         let recording_name: String = recording_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[81usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("recordings"),
                 crate::runtime::Seg::Lit("live"),

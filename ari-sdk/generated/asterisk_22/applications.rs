@@ -50,10 +50,22 @@ pub struct List {
     call: crate::runtime::Call<Vec<super::models::Application>>,
 }
 impl List {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "applications",
+        nickname: "list",
+        name: "applications.list",
+        method: crate::runtime::Method::Get,
+        path: "/applications",
+        since: &["13.0.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "List[Application]",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[104usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("applications")],
             crate::runtime::decode_json::<Vec<super::models::Application>>,
         );
@@ -96,6 +108,18 @@ pub struct Get {
     call: crate::runtime::Call<super::models::Application>,
 }
 impl Get {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "applications",
+        nickname: "get",
+        name: "applications.get",
+        method: crate::runtime::Method::Get,
+        path: "/applications/{applicationName}",
+        since: &["13.0.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "Application",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         application_name: impl Into<String>,
@@ -103,7 +127,7 @@ impl Get {
         let application_name: String = application_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[105usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("applications"),
                 crate::runtime::Seg::Id("applicationName", &application_name),
@@ -150,6 +174,18 @@ pub struct Subscribe {
     call: crate::runtime::Call<super::models::Application>,
 }
 impl Subscribe {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "applications",
+        nickname: "subscribe",
+        name: "applications.subscribe",
+        method: crate::runtime::Method::Post,
+        path: "/applications/{applicationName}/subscription",
+        since: &["13.0.0"],
+        error_statuses: &[400u16, 404u16, 422u16],
+        websocket: false,
+        response: "Application",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         application_name: impl Into<String>,
@@ -158,7 +194,7 @@ impl Subscribe {
         let application_name: String = application_name.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[106usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("applications"),
                 crate::runtime::Seg::Id("applicationName", &application_name),
@@ -211,6 +247,18 @@ pub struct Unsubscribe {
     call: crate::runtime::Call<super::models::Application>,
 }
 impl Unsubscribe {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "applications",
+        nickname: "unsubscribe",
+        name: "applications.unsubscribe",
+        method: crate::runtime::Method::Delete,
+        path: "/applications/{applicationName}/subscription",
+        since: &["13.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 422u16],
+        websocket: false,
+        response: "Application",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         application_name: impl Into<String>,
@@ -219,7 +267,7 @@ impl Unsubscribe {
         let application_name: String = application_name.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[107usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("applications"),
                 crate::runtime::Seg::Id("applicationName", &application_name),
@@ -272,6 +320,18 @@ pub struct Filter {
     call: crate::runtime::Call<super::models::Application>,
 }
 impl Filter {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "applications",
+        nickname: "filter",
+        name: "applications.filter",
+        method: crate::runtime::Method::Put,
+        path: "/applications/{applicationName}/eventFilter",
+        since: &["13.26.0", "16.3.0"],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "Application",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         application_name: impl Into<String>,
@@ -279,7 +339,7 @@ impl Filter {
         let application_name: String = application_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[108usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("applications"),
                 crate::runtime::Seg::Id("applicationName", &application_name),

@@ -111,6 +111,18 @@ pub struct GetObject {
     call: crate::runtime::Call<Vec<super::models::ConfigTuple>>,
 }
 impl GetObject {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "asterisk",
+        nickname: "getObject",
+        name: "asterisk.getObject",
+        method: crate::runtime::Method::Get,
+        path: "/asterisk/config/dynamic/{configClass}/{objectType}/{id}",
+        since: &["13.5.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "List[ConfigTuple]",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         config_class: impl Into<String>,
@@ -122,7 +134,7 @@ impl GetObject {
         let id: String = id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[0usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("asterisk"),
                 crate::runtime::Seg::Lit("config"),
@@ -175,6 +187,18 @@ pub struct UpdateObject {
     call: crate::runtime::Call<Vec<super::models::ConfigTuple>>,
 }
 impl UpdateObject {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "asterisk",
+        nickname: "updateObject",
+        name: "asterisk.updateObject",
+        method: crate::runtime::Method::Put,
+        path: "/asterisk/config/dynamic/{configClass}/{objectType}/{id}",
+        since: &["13.5.0"],
+        error_statuses: &[400u16, 403u16, 404u16],
+        websocket: false,
+        response: "List[ConfigTuple]",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         config_class: impl Into<String>,
@@ -186,7 +210,7 @@ impl UpdateObject {
         let id: String = id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[1usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("asterisk"),
                 crate::runtime::Seg::Lit("config"),
@@ -247,6 +271,18 @@ pub struct DeleteObject {
     call: crate::runtime::Call<()>,
 }
 impl DeleteObject {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "asterisk",
+        nickname: "deleteObject",
+        name: "asterisk.deleteObject",
+        method: crate::runtime::Method::Delete,
+        path: "/asterisk/config/dynamic/{configClass}/{objectType}/{id}",
+        since: &["13.5.0"],
+        error_statuses: &[403u16, 404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         config_class: impl Into<String>,
@@ -258,7 +294,7 @@ impl DeleteObject {
         let id: String = id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[2usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("asterisk"),
                 crate::runtime::Seg::Lit("config"),
@@ -305,10 +341,22 @@ pub struct GetInfo {
     call: crate::runtime::Call<super::models::AsteriskInfo>,
 }
 impl GetInfo {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "asterisk",
+        nickname: "getInfo",
+        name: "asterisk.getInfo",
+        method: crate::runtime::Method::Get,
+        path: "/asterisk/info",
+        since: &["12.0.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "AsteriskInfo",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[3usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("asterisk"), crate::runtime::Seg::Lit("info")],
             crate::runtime::decode_json::<super::models::AsteriskInfo>,
         );
@@ -359,10 +407,22 @@ pub struct Ping {
     call: crate::runtime::Call<super::models::AsteriskPing>,
 }
 impl Ping {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "asterisk",
+        nickname: "ping",
+        name: "asterisk.ping",
+        method: crate::runtime::Method::Get,
+        path: "/asterisk/ping",
+        since: &["13.25.0", "16.2.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "AsteriskPing",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[4usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("asterisk"), crate::runtime::Seg::Lit("ping")],
             crate::runtime::decode_json::<super::models::AsteriskPing>,
         );
@@ -401,10 +461,22 @@ pub struct ListModules {
     call: crate::runtime::Call<Vec<super::models::Module>>,
 }
 impl ListModules {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "asterisk",
+        nickname: "listModules",
+        name: "asterisk.listModules",
+        method: crate::runtime::Method::Get,
+        path: "/asterisk/modules",
+        since: &["13.5.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "List[Module]",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[5usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("asterisk"), crate::runtime::Seg::Lit("modules")],
             crate::runtime::decode_json::<Vec<super::models::Module>>,
         );
@@ -447,11 +519,23 @@ pub struct GetModule {
     call: crate::runtime::Call<super::models::Module>,
 }
 impl GetModule {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "asterisk",
+        nickname: "getModule",
+        name: "asterisk.getModule",
+        method: crate::runtime::Method::Get,
+        path: "/asterisk/modules/{moduleName}",
+        since: &["13.5.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "Module",
+    };
     pub(crate) fn new(client: &crate::Client, module_name: impl Into<String>) -> Self {
         let module_name: String = module_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[6usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("asterisk"),
                 crate::runtime::Seg::Lit("modules"),
@@ -498,11 +582,23 @@ pub struct LoadModule {
     call: crate::runtime::Call<()>,
 }
 impl LoadModule {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "asterisk",
+        nickname: "loadModule",
+        name: "asterisk.loadModule",
+        method: crate::runtime::Method::Post,
+        path: "/asterisk/modules/{moduleName}",
+        since: &["13.5.0"],
+        error_statuses: &[409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, module_name: impl Into<String>) -> Self {
         let module_name: String = module_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[7usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("asterisk"),
                 crate::runtime::Seg::Lit("modules"),
@@ -547,11 +643,23 @@ pub struct UnloadModule {
     call: crate::runtime::Call<()>,
 }
 impl UnloadModule {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "asterisk",
+        nickname: "unloadModule",
+        name: "asterisk.unloadModule",
+        method: crate::runtime::Method::Delete,
+        path: "/asterisk/modules/{moduleName}",
+        since: &["13.5.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, module_name: impl Into<String>) -> Self {
         let module_name: String = module_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[8usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("asterisk"),
                 crate::runtime::Seg::Lit("modules"),
@@ -596,11 +704,23 @@ pub struct ReloadModule {
     call: crate::runtime::Call<()>,
 }
 impl ReloadModule {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "asterisk",
+        nickname: "reloadModule",
+        name: "asterisk.reloadModule",
+        method: crate::runtime::Method::Put,
+        path: "/asterisk/modules/{moduleName}",
+        since: &["13.5.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, module_name: impl Into<String>) -> Self {
         let module_name: String = module_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[9usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("asterisk"),
                 crate::runtime::Seg::Lit("modules"),
@@ -641,10 +761,22 @@ pub struct ListLogChannels {
     call: crate::runtime::Call<Vec<super::models::LogChannel>>,
 }
 impl ListLogChannels {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "asterisk",
+        nickname: "listLogChannels",
+        name: "asterisk.listLogChannels",
+        method: crate::runtime::Method::Get,
+        path: "/asterisk/logging",
+        since: &["13.6.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "List[LogChannel]",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[10usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("asterisk"), crate::runtime::Seg::Lit("logging")],
             crate::runtime::decode_json::<Vec<super::models::LogChannel>>,
         );
@@ -688,6 +820,18 @@ pub struct AddLog {
     call: crate::runtime::Call<()>,
 }
 impl AddLog {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "asterisk",
+        nickname: "addLog",
+        name: "asterisk.addLog",
+        method: crate::runtime::Method::Post,
+        path: "/asterisk/logging/{logChannelName}",
+        since: &["13.6.0"],
+        error_statuses: &[400u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         log_channel_name: impl Into<String>,
@@ -696,7 +840,7 @@ impl AddLog {
         let log_channel_name: String = log_channel_name.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[11usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("asterisk"),
                 crate::runtime::Seg::Lit("logging"),
@@ -745,6 +889,18 @@ pub struct DeleteLog {
     call: crate::runtime::Call<()>,
 }
 impl DeleteLog {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "asterisk",
+        nickname: "deleteLog",
+        name: "asterisk.deleteLog",
+        method: crate::runtime::Method::Delete,
+        path: "/asterisk/logging/{logChannelName}",
+        since: &["13.6.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         log_channel_name: impl Into<String>,
@@ -752,7 +908,7 @@ impl DeleteLog {
         let log_channel_name: String = log_channel_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[12usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("asterisk"),
                 crate::runtime::Seg::Lit("logging"),
@@ -797,6 +953,18 @@ pub struct RotateLog {
     call: crate::runtime::Call<()>,
 }
 impl RotateLog {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "asterisk",
+        nickname: "rotateLog",
+        name: "asterisk.rotateLog",
+        method: crate::runtime::Method::Put,
+        path: "/asterisk/logging/{logChannelName}/rotate",
+        since: &["13.6.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         log_channel_name: impl Into<String>,
@@ -804,7 +972,7 @@ impl RotateLog {
         let log_channel_name: String = log_channel_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[13usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("asterisk"),
                 crate::runtime::Seg::Lit("logging"),
@@ -850,10 +1018,22 @@ pub struct GetGlobalVar {
     call: crate::runtime::Call<super::models::Variable>,
 }
 impl GetGlobalVar {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "asterisk",
+        nickname: "getGlobalVar",
+        name: "asterisk.getGlobalVar",
+        method: crate::runtime::Method::Get,
+        path: "/asterisk/variable",
+        since: &["12.0.0"],
+        error_statuses: &[400u16],
+        websocket: false,
+        response: "Variable",
+    };
     pub(crate) fn new(client: &crate::Client, variable: impl Into<String>) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[14usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("asterisk"),
                 crate::runtime::Seg::Lit("variable"),
@@ -904,10 +1084,22 @@ pub struct SetGlobalVar {
     call: crate::runtime::Call<()>,
 }
 impl SetGlobalVar {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "asterisk",
+        nickname: "setGlobalVar",
+        name: "asterisk.setGlobalVar",
+        method: crate::runtime::Method::Post,
+        path: "/asterisk/variable",
+        since: &["12.0.0"],
+        error_statuses: &[400u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, variable: impl Into<String>) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[15usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("asterisk"),
                 crate::runtime::Seg::Lit("variable"),

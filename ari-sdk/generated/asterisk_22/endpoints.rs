@@ -70,10 +70,22 @@ pub struct List {
     call: crate::runtime::Call<Vec<super::models::Endpoint>>,
 }
 impl List {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "endpoints",
+        nickname: "list",
+        name: "endpoints.list",
+        method: crate::runtime::Method::Get,
+        path: "/endpoints",
+        since: &["12.0.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "List[Endpoint]",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[16usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("endpoints")],
             crate::runtime::decode_json::<Vec<super::models::Endpoint>>,
         );
@@ -119,6 +131,18 @@ pub struct SendMessage {
     call: crate::runtime::Call<()>,
 }
 impl SendMessage {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "endpoints",
+        nickname: "sendMessage",
+        name: "endpoints.sendMessage",
+        method: crate::runtime::Method::Put,
+        path: "/endpoints/sendMessage",
+        since: &["13.0.0"],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         to: impl Into<String>,
@@ -126,7 +150,7 @@ impl SendMessage {
     ) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[17usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("endpoints"),
                 crate::runtime::Seg::Lit("sendMessage"),
@@ -194,6 +218,18 @@ pub struct Refer {
     call: crate::runtime::Call<()>,
 }
 impl Refer {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "endpoints",
+        nickname: "refer",
+        name: "endpoints.refer",
+        method: crate::runtime::Method::Post,
+        path: "/endpoints/refer",
+        since: &["18.20.0", "20.5.0"],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         to: impl Into<String>,
@@ -202,7 +238,7 @@ impl Refer {
     ) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[18usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("endpoints"), crate::runtime::Seg::Lit("refer")],
             crate::runtime::decode_void,
         );
@@ -264,11 +300,23 @@ pub struct ListByTech {
     call: crate::runtime::Call<Vec<super::models::Endpoint>>,
 }
 impl ListByTech {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "endpoints",
+        nickname: "listByTech",
+        name: "endpoints.listByTech",
+        method: crate::runtime::Method::Get,
+        path: "/endpoints/{tech}",
+        since: &["12.0.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "List[Endpoint]",
+    };
     pub(crate) fn new(client: &crate::Client, tech: impl Into<String>) -> Self {
         let tech: String = tech.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[19usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("endpoints"),
                 crate::runtime::Seg::Id("tech", &tech),
@@ -315,6 +363,18 @@ pub struct Get {
     call: crate::runtime::Call<super::models::Endpoint>,
 }
 impl Get {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "endpoints",
+        nickname: "get",
+        name: "endpoints.get",
+        method: crate::runtime::Method::Get,
+        path: "/endpoints/{tech}/{resource}",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "Endpoint",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         tech: impl Into<String>,
@@ -324,7 +384,7 @@ impl Get {
         let resource: String = resource.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[20usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("endpoints"),
                 crate::runtime::Seg::Id("tech", &tech),
@@ -375,6 +435,18 @@ pub struct SendMessageToEndpoint {
     call: crate::runtime::Call<()>,
 }
 impl SendMessageToEndpoint {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "endpoints",
+        nickname: "sendMessageToEndpoint",
+        name: "endpoints.sendMessageToEndpoint",
+        method: crate::runtime::Method::Put,
+        path: "/endpoints/{tech}/{resource}/sendMessage",
+        since: &["13.0.0"],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         tech: impl Into<String>,
@@ -385,7 +457,7 @@ impl SendMessageToEndpoint {
         let resource: String = resource.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[21usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("endpoints"),
                 crate::runtime::Seg::Id("tech", &tech),
@@ -455,6 +527,18 @@ pub struct ReferToEndpoint {
     call: crate::runtime::Call<()>,
 }
 impl ReferToEndpoint {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "endpoints",
+        nickname: "referToEndpoint",
+        name: "endpoints.referToEndpoint",
+        method: crate::runtime::Method::Post,
+        path: "/endpoints/{tech}/{resource}/refer",
+        since: &["18.20.0", "20.5.0"],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         tech: impl Into<String>,
@@ -466,7 +550,7 @@ impl ReferToEndpoint {
         let resource: String = resource.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[22usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("endpoints"),
                 crate::runtime::Seg::Id("tech", &tech),

@@ -45,6 +45,18 @@ pub struct UserEvent {
     call: crate::runtime::Call<()>,
 }
 impl UserEvent {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "events",
+        nickname: "userEvent",
+        name: "events.userEvent",
+        method: crate::runtime::Method::Post,
+        path: "/events/user/{eventName}",
+        since: &["12.3.0"],
+        error_statuses: &[400u16, 404u16, 422u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         event_name: impl Into<String>,
@@ -53,7 +65,7 @@ impl UserEvent {
         let event_name: String = event_name.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[102usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("events"),
                 crate::runtime::Seg::Lit("user"),
@@ -119,6 +131,18 @@ pub struct ClaimChannel {
     call: crate::runtime::Call<()>,
 }
 impl ClaimChannel {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "events",
+        nickname: "claimChannel",
+        name: "events.claimChannel",
+        method: crate::runtime::Method::Post,
+        path: "/events/claim",
+        since: &["20.17.0", "22.7.0", "23.1.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -126,7 +150,7 @@ impl ClaimChannel {
     ) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[103usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("events"), crate::runtime::Seg::Lit("claim")],
             crate::runtime::decode_void,
         );

@@ -43,10 +43,22 @@ pub struct List {
     call: crate::runtime::Call<Vec<super::models::Mailbox>>,
 }
 impl List {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "mailboxes",
+        nickname: "list",
+        name: "mailboxes.list",
+        method: crate::runtime::Method::Get,
+        path: "/mailboxes",
+        since: &["12.1.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "List[Mailbox]",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[97usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("mailboxes")],
             crate::runtime::decode_json::<Vec<super::models::Mailbox>>,
         );
@@ -89,11 +101,23 @@ pub struct Get {
     call: crate::runtime::Call<super::models::Mailbox>,
 }
 impl Get {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "mailboxes",
+        nickname: "get",
+        name: "mailboxes.get",
+        method: crate::runtime::Method::Get,
+        path: "/mailboxes/{mailboxName}",
+        since: &["12.1.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "Mailbox",
+    };
     pub(crate) fn new(client: &crate::Client, mailbox_name: impl Into<String>) -> Self {
         let mailbox_name: String = mailbox_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[98usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("mailboxes"),
                 crate::runtime::Seg::Id("mailboxName", &mailbox_name),
@@ -141,6 +165,18 @@ pub struct Update {
     call: crate::runtime::Call<()>,
 }
 impl Update {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "mailboxes",
+        nickname: "update",
+        name: "mailboxes.update",
+        method: crate::runtime::Method::Put,
+        path: "/mailboxes/{mailboxName}",
+        since: &["12.1.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         mailbox_name: impl Into<String>,
@@ -150,7 +186,7 @@ impl Update {
         let mailbox_name: String = mailbox_name.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[99usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("mailboxes"),
                 crate::runtime::Seg::Id("mailboxName", &mailbox_name),
@@ -199,11 +235,23 @@ pub struct Delete {
     call: crate::runtime::Call<()>,
 }
 impl Delete {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "mailboxes",
+        nickname: "delete",
+        name: "mailboxes.delete",
+        method: crate::runtime::Method::Delete,
+        path: "/mailboxes/{mailboxName}",
+        since: &["12.1.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, mailbox_name: impl Into<String>) -> Self {
         let mailbox_name: String = mailbox_name.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[100usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("mailboxes"),
                 crate::runtime::Seg::Id("mailboxName", &mailbox_name),

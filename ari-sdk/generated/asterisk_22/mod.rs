@@ -2,6 +2,9 @@
 
 /// The spec this code was generated from.
 pub const SPEC_LABEL: &str = "Asterisk 22 api-docs (api-docs/22)";
+/// The content fingerprint of that spec (SHA-256 of what generation read): the same
+/// api-docs give the same value wherever they lie.
+pub const SPEC_FINGERPRINT: &str = "sha256:4a9218bff21fda6da438acd60d4d0620fcd893c8a6831f7c01ff77e1fd5016ae";
 /// ARI models and the enums of their allowed values.
 #[allow(
     clippy::large_enum_variant,

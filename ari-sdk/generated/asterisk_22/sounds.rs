@@ -34,10 +34,22 @@ pub struct List {
     call: crate::runtime::Call<Vec<super::models::Sound>>,
 }
 impl List {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "sounds",
+        nickname: "list",
+        name: "sounds.list",
+        method: crate::runtime::Method::Get,
+        path: "/sounds",
+        since: &["12.0.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "List[Sound]",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[88usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("sounds")],
             crate::runtime::decode_json::<Vec<super::models::Sound>>,
         );
@@ -91,11 +103,23 @@ pub struct Get {
     call: crate::runtime::Call<super::models::Sound>,
 }
 impl Get {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "sounds",
+        nickname: "get",
+        name: "sounds.get",
+        method: crate::runtime::Method::Get,
+        path: "/sounds/{soundId}",
+        since: &["12.0.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "Sound",
+    };
     pub(crate) fn new(client: &crate::Client, sound_id: impl Into<String>) -> Self {
         let sound_id: String = sound_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[89usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("sounds"),
                 crate::runtime::Seg::Id("soundId", &sound_id),

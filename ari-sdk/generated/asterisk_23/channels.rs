@@ -232,10 +232,22 @@ pub struct List {
     call: crate::runtime::Call<Vec<super::models::Channel>>,
 }
 impl List {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "list",
+        name: "channels.list",
+        method: crate::runtime::Method::Get,
+        path: "/channels",
+        since: &["12.0.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "List[Channel]",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[23usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("channels")],
             crate::runtime::decode_json::<Vec<super::models::Channel>>,
         );
@@ -291,10 +303,22 @@ pub struct Originate {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl Originate {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "originate",
+        name: "channels.originate",
+        method: crate::runtime::Method::Post,
+        path: "/channels",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(client: &crate::Client, endpoint: impl Into<String>) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[24usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("channels")],
             crate::runtime::decode_json::<super::models::Channel>,
         );
@@ -431,6 +455,18 @@ pub struct Create {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl Create {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "create",
+        name: "channels.create",
+        method: crate::runtime::Method::Post,
+        path: "/channels/create",
+        since: &["14.0.0"],
+        error_statuses: &[409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         endpoint: impl Into<String>,
@@ -438,7 +474,7 @@ impl Create {
     ) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[25usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("channels"), crate::runtime::Seg::Lit("create")],
             crate::runtime::decode_json::<super::models::Channel>,
         );
@@ -527,11 +563,23 @@ pub struct Get {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl Get {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "get",
+        name: "channels.get",
+        method: crate::runtime::Method::Get,
+        path: "/channels/{channelId}",
+        since: &["12.0.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[26usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -590,6 +638,18 @@ pub struct OriginateWithId {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl OriginateWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "originateWithId",
+        name: "channels.originateWithId",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}",
+        since: &["12.2.0"],
+        error_statuses: &[400u16, 409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -598,7 +658,7 @@ impl OriginateWithId {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[27usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -727,11 +787,23 @@ pub struct Hangup {
     call: crate::runtime::Call<()>,
 }
 impl Hangup {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "hangup",
+        name: "channels.hangup",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[28usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -791,11 +863,23 @@ pub struct ContinueInDialplan {
     call: crate::runtime::Call<()>,
 }
 impl ContinueInDialplan {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "continueInDialplan",
+        name: "channels.continueInDialplan",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/continue",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[29usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -866,6 +950,18 @@ pub struct Move {
     call: crate::runtime::Call<()>,
 }
 impl Move {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "move",
+        name: "channels.move",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/move",
+        since: &["13.26.0", "16.3.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -874,7 +970,7 @@ impl Move {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[30usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -930,6 +1026,18 @@ pub struct Redirect {
     call: crate::runtime::Call<()>,
 }
 impl Redirect {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "redirect",
+        name: "channels.redirect",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/redirect",
+        since: &["13.3.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 412u16, 422u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -938,7 +1046,7 @@ impl Redirect {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[31usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -987,11 +1095,23 @@ pub struct Answer {
     call: crate::runtime::Call<()>,
 }
 impl Answer {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "answer",
+        name: "channels.answer",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/answer",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[32usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1036,11 +1156,23 @@ pub struct Ring {
     call: crate::runtime::Call<()>,
 }
 impl Ring {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "ring",
+        name: "channels.ring",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/ring",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[33usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1085,11 +1217,23 @@ pub struct RingStop {
     call: crate::runtime::Call<()>,
 }
 impl RingStop {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "ringStop",
+        name: "channels.ringStop",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/ring",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[34usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1134,11 +1278,23 @@ pub struct Progress {
     call: crate::runtime::Call<()>,
 }
 impl Progress {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "progress",
+        name: "channels.progress",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/progress",
+        since: &["22.6.0", "21.11.0", "20.16.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[35usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1188,6 +1344,18 @@ pub struct SendDtmf {
     call: crate::runtime::Call<()>,
 }
 impl SendDtmf {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "sendDTMF",
+        name: "channels.sendDTMF",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/dtmf",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1196,7 +1364,7 @@ impl SendDtmf {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[36usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1270,6 +1438,18 @@ pub struct Mute {
     call: crate::runtime::Call<()>,
 }
 impl Mute {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "mute",
+        name: "channels.mute",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/mute",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1278,7 +1458,7 @@ impl Mute {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[37usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1331,6 +1511,18 @@ pub struct Unmute {
     call: crate::runtime::Call<()>,
 }
 impl Unmute {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "unmute",
+        name: "channels.unmute",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/mute",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1339,7 +1531,7 @@ impl Unmute {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[38usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1391,11 +1583,23 @@ pub struct Hold {
     call: crate::runtime::Call<()>,
 }
 impl Hold {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "hold",
+        name: "channels.hold",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/hold",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[39usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1440,11 +1644,23 @@ pub struct Unhold {
     call: crate::runtime::Call<()>,
 }
 impl Unhold {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "unhold",
+        name: "channels.unhold",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/hold",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[40usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1490,11 +1706,23 @@ pub struct StartMoh {
     call: crate::runtime::Call<()>,
 }
 impl StartMoh {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "startMoh",
+        name: "channels.startMoh",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/moh",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[41usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1545,11 +1773,23 @@ pub struct StopMoh {
     call: crate::runtime::Call<()>,
 }
 impl StopMoh {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "stopMoh",
+        name: "channels.stopMoh",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/moh",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[42usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1594,11 +1834,23 @@ pub struct StartSilence {
     call: crate::runtime::Call<()>,
 }
 impl StartSilence {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "startSilence",
+        name: "channels.startSilence",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/silence",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[43usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1643,11 +1895,23 @@ pub struct StopSilence {
     call: crate::runtime::Call<()>,
 }
 impl StopSilence {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "stopSilence",
+        name: "channels.stopSilence",
+        method: crate::runtime::Method::Delete,
+        path: "/channels/{channelId}/silence",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[44usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1697,6 +1961,18 @@ pub struct Play {
     call: crate::runtime::Call<super::models::Playback>,
 }
 impl Play {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "play",
+        name: "channels.play",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/play",
+        since: &["12.0.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "Playback",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1705,7 +1981,7 @@ impl Play {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[45usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1790,6 +2066,18 @@ pub struct PlayWithId {
     call: crate::runtime::Call<super::models::Playback>,
 }
 impl PlayWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "playWithId",
+        name: "channels.playWithId",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/play/{playbackId}",
+        since: &["12.2.0"],
+        error_statuses: &[404u16, 409u16, 412u16],
+        websocket: false,
+        response: "Playback",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1800,7 +2088,7 @@ impl PlayWithId {
         let playback_id: String = playback_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[46usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -1882,6 +2170,18 @@ pub struct Record {
     call: crate::runtime::Call<super::models::LiveRecording>,
 }
 impl Record {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "record",
+        name: "channels.record",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/record",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 422u16],
+        websocket: false,
+        response: "LiveRecording",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -1891,7 +2191,7 @@ impl Record {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[47usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2002,6 +2302,18 @@ pub struct GetChannelVar {
     call: crate::runtime::Call<super::models::Variable>,
 }
 impl GetChannelVar {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "getChannelVar",
+        name: "channels.getChannelVar",
+        method: crate::runtime::Method::Get,
+        path: "/channels/{channelId}/variable",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "Variable",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2010,7 +2322,7 @@ impl GetChannelVar {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[48usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2064,6 +2376,18 @@ pub struct SetChannelVar {
     call: crate::runtime::Call<()>,
 }
 impl SetChannelVar {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "setChannelVar",
+        name: "channels.setChannelVar",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/variable",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2072,7 +2396,7 @@ impl SetChannelVar {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[49usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2134,6 +2458,18 @@ pub struct GetChannelVars {
     call: crate::runtime::Call<super::models::Variables>,
 }
 impl GetChannelVars {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "getChannelVars",
+        name: "channels.getChannelVars",
+        method: crate::runtime::Method::Get,
+        path: "/channels/{channelId}/variables",
+        since: &["20.20.0", "22.10.0", "23.4.0"],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "Variables",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2142,7 +2478,7 @@ impl GetChannelVars {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[50usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2195,6 +2531,18 @@ pub struct SetChannelVars {
     call: crate::runtime::Call<()>,
 }
 impl SetChannelVars {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "setChannelVars",
+        name: "channels.setChannelVars",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/variables",
+        since: &["20.20.0", "22.10.0", "23.4.0"],
+        error_statuses: &[400u16, 404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2203,7 +2551,7 @@ impl SetChannelVars {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[51usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2257,6 +2605,18 @@ pub struct SnoopChannel {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl SnoopChannel {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "snoopChannel",
+        name: "channels.snoopChannel",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/snoop",
+        since: &["12.0.0"],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2265,7 +2625,7 @@ impl SnoopChannel {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[52usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2348,6 +2708,18 @@ pub struct SnoopChannelWithId {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl SnoopChannelWithId {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "snoopChannelWithId",
+        name: "channels.snoopChannelWithId",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/snoop/{snoopId}",
+        since: &["12.2.0"],
+        error_statuses: &[400u16, 404u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2358,7 +2730,7 @@ impl SnoopChannelWithId {
         let snoop_id: String = snoop_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[53usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2433,11 +2805,23 @@ pub struct Dial {
     call: crate::runtime::Call<()>,
 }
 impl Dial {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "dial",
+        name: "channels.dial",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/dial",
+        since: &["14.0.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[54usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2495,11 +2879,23 @@ pub struct Rtpstatistics {
     call: crate::runtime::Call<super::models::RTPstat>,
 }
 impl Rtpstatistics {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "rtpstatistics",
+        name: "channels.rtpstatistics",
+        method: crate::runtime::Method::Get,
+        path: "/channels/{channelId}/rtp_statistics",
+        since: &["13.27.0", "16.4.0"],
+        error_statuses: &[404u16],
+        websocket: false,
+        response: "RTPstat",
+    };
     pub(crate) fn new(client: &crate::Client, channel_id: impl Into<String>) -> Self {
         let channel_id: String = channel_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[55usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),
@@ -2556,6 +2952,18 @@ pub struct ExternalMedia {
     call: crate::runtime::Call<super::models::Channel>,
 }
 impl ExternalMedia {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "externalMedia",
+        name: "channels.externalMedia",
+        method: crate::runtime::Method::Post,
+        path: "/channels/externalMedia",
+        since: &["16.6.0", "17.1.0"],
+        error_statuses: &[400u16, 409u16],
+        websocket: false,
+        response: "Channel",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         app: impl Into<String>,
@@ -2563,7 +2971,7 @@ impl ExternalMedia {
     ) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[56usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Lit("externalMedia"),
@@ -2698,6 +3106,18 @@ pub struct TransferProgress {
     call: crate::runtime::Call<()>,
 }
 impl TransferProgress {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "channels",
+        nickname: "transfer_progress",
+        name: "channels.transfer_progress",
+        method: crate::runtime::Method::Post,
+        path: "/channels/{channelId}/transfer_progress",
+        since: &["22.3.0", "21.8.0", "20.13.0"],
+        error_statuses: &[400u16, 404u16, 409u16, 412u16],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         channel_id: impl Into<String>,
@@ -2706,7 +3126,7 @@ impl TransferProgress {
         let channel_id: String = channel_id.into();
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[57usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("channels"),
                 crate::runtime::Seg::Id("channelId", &channel_id),

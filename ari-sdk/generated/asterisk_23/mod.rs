@@ -2,6 +2,9 @@
 
 /// The spec this code was generated from.
 pub const SPEC_LABEL: &str = "Asterisk 23 api-docs (api-docs/23)";
+/// The content fingerprint of that spec (SHA-256 of what generation read): the same
+/// api-docs give the same value wherever they lie.
+pub const SPEC_FINGERPRINT: &str = "sha256:25caf859b21e29f6c94a7f92a1dc4e031e81727c13023056fb8e96ab78af7329";
 /// ARI models and the enums of their allowed values.
 #[allow(
     clippy::large_enum_variant,

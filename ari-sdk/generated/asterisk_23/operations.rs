@@ -2,1117 +2,107 @@
 
 /// Every operation of the spec, in spec order.
 pub static OPERATIONS: &[crate::runtime::OperationInfo] = &[
-    crate::runtime::OperationInfo {
-        resource: "asterisk",
-        nickname: "getObject",
-        name: "asterisk.getObject",
-        method: crate::runtime::Method::Get,
-        path: "/asterisk/config/dynamic/{configClass}/{objectType}/{id}",
-        since: &["13.5.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "List[ConfigTuple]",
-    },
-    crate::runtime::OperationInfo {
-        resource: "asterisk",
-        nickname: "updateObject",
-        name: "asterisk.updateObject",
-        method: crate::runtime::Method::Put,
-        path: "/asterisk/config/dynamic/{configClass}/{objectType}/{id}",
-        since: &["13.5.0"],
-        error_statuses: &[400u16, 403u16, 404u16],
-        websocket: false,
-        response: "List[ConfigTuple]",
-    },
-    crate::runtime::OperationInfo {
-        resource: "asterisk",
-        nickname: "deleteObject",
-        name: "asterisk.deleteObject",
-        method: crate::runtime::Method::Delete,
-        path: "/asterisk/config/dynamic/{configClass}/{objectType}/{id}",
-        since: &["13.5.0"],
-        error_statuses: &[403u16, 404u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "asterisk",
-        nickname: "getInfo",
-        name: "asterisk.getInfo",
-        method: crate::runtime::Method::Get,
-        path: "/asterisk/info",
-        since: &["12.0.0"],
-        error_statuses: &[],
-        websocket: false,
-        response: "AsteriskInfo",
-    },
-    crate::runtime::OperationInfo {
-        resource: "asterisk",
-        nickname: "ping",
-        name: "asterisk.ping",
-        method: crate::runtime::Method::Get,
-        path: "/asterisk/ping",
-        since: &["13.25.0", "16.2.0"],
-        error_statuses: &[],
-        websocket: false,
-        response: "AsteriskPing",
-    },
-    crate::runtime::OperationInfo {
-        resource: "asterisk",
-        nickname: "listModules",
-        name: "asterisk.listModules",
-        method: crate::runtime::Method::Get,
-        path: "/asterisk/modules",
-        since: &["13.5.0"],
-        error_statuses: &[],
-        websocket: false,
-        response: "List[Module]",
-    },
-    crate::runtime::OperationInfo {
-        resource: "asterisk",
-        nickname: "getModule",
-        name: "asterisk.getModule",
-        method: crate::runtime::Method::Get,
-        path: "/asterisk/modules/{moduleName}",
-        since: &["13.5.0"],
-        error_statuses: &[404u16, 409u16],
-        websocket: false,
-        response: "Module",
-    },
-    crate::runtime::OperationInfo {
-        resource: "asterisk",
-        nickname: "loadModule",
-        name: "asterisk.loadModule",
-        method: crate::runtime::Method::Post,
-        path: "/asterisk/modules/{moduleName}",
-        since: &["13.5.0"],
-        error_statuses: &[409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "asterisk",
-        nickname: "unloadModule",
-        name: "asterisk.unloadModule",
-        method: crate::runtime::Method::Delete,
-        path: "/asterisk/modules/{moduleName}",
-        since: &["13.5.0"],
-        error_statuses: &[404u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "asterisk",
-        nickname: "reloadModule",
-        name: "asterisk.reloadModule",
-        method: crate::runtime::Method::Put,
-        path: "/asterisk/modules/{moduleName}",
-        since: &["13.5.0"],
-        error_statuses: &[404u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "asterisk",
-        nickname: "listLogChannels",
-        name: "asterisk.listLogChannels",
-        method: crate::runtime::Method::Get,
-        path: "/asterisk/logging",
-        since: &["13.6.0"],
-        error_statuses: &[],
-        websocket: false,
-        response: "List[LogChannel]",
-    },
-    crate::runtime::OperationInfo {
-        resource: "asterisk",
-        nickname: "addLog",
-        name: "asterisk.addLog",
-        method: crate::runtime::Method::Post,
-        path: "/asterisk/logging/{logChannelName}",
-        since: &["13.6.0"],
-        error_statuses: &[400u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "asterisk",
-        nickname: "deleteLog",
-        name: "asterisk.deleteLog",
-        method: crate::runtime::Method::Delete,
-        path: "/asterisk/logging/{logChannelName}",
-        since: &["13.6.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "asterisk",
-        nickname: "rotateLog",
-        name: "asterisk.rotateLog",
-        method: crate::runtime::Method::Put,
-        path: "/asterisk/logging/{logChannelName}/rotate",
-        since: &["13.6.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "asterisk",
-        nickname: "getGlobalVar",
-        name: "asterisk.getGlobalVar",
-        method: crate::runtime::Method::Get,
-        path: "/asterisk/variable",
-        since: &["12.0.0"],
-        error_statuses: &[400u16],
-        websocket: false,
-        response: "Variable",
-    },
-    crate::runtime::OperationInfo {
-        resource: "asterisk",
-        nickname: "setGlobalVar",
-        name: "asterisk.setGlobalVar",
-        method: crate::runtime::Method::Post,
-        path: "/asterisk/variable",
-        since: &["12.0.0"],
-        error_statuses: &[400u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "endpoints",
-        nickname: "list",
-        name: "endpoints.list",
-        method: crate::runtime::Method::Get,
-        path: "/endpoints",
-        since: &["12.0.0"],
-        error_statuses: &[],
-        websocket: false,
-        response: "List[Endpoint]",
-    },
-    crate::runtime::OperationInfo {
-        resource: "endpoints",
-        nickname: "sendMessage",
-        name: "endpoints.sendMessage",
-        method: crate::runtime::Method::Put,
-        path: "/endpoints/sendMessage",
-        since: &["13.0.0"],
-        error_statuses: &[400u16, 404u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "endpoints",
-        nickname: "refer",
-        name: "endpoints.refer",
-        method: crate::runtime::Method::Post,
-        path: "/endpoints/refer",
-        since: &["18.20.0", "20.5.0"],
-        error_statuses: &[400u16, 404u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "endpoints",
-        nickname: "listByTech",
-        name: "endpoints.listByTech",
-        method: crate::runtime::Method::Get,
-        path: "/endpoints/{tech}",
-        since: &["12.0.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "List[Endpoint]",
-    },
-    crate::runtime::OperationInfo {
-        resource: "endpoints",
-        nickname: "get",
-        name: "endpoints.get",
-        method: crate::runtime::Method::Get,
-        path: "/endpoints/{tech}/{resource}",
-        since: &["12.0.0"],
-        error_statuses: &[400u16, 404u16],
-        websocket: false,
-        response: "Endpoint",
-    },
-    crate::runtime::OperationInfo {
-        resource: "endpoints",
-        nickname: "sendMessageToEndpoint",
-        name: "endpoints.sendMessageToEndpoint",
-        method: crate::runtime::Method::Put,
-        path: "/endpoints/{tech}/{resource}/sendMessage",
-        since: &["13.0.0"],
-        error_statuses: &[400u16, 404u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "endpoints",
-        nickname: "referToEndpoint",
-        name: "endpoints.referToEndpoint",
-        method: crate::runtime::Method::Post,
-        path: "/endpoints/{tech}/{resource}/refer",
-        since: &["18.20.0", "20.5.0"],
-        error_statuses: &[400u16, 404u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "list",
-        name: "channels.list",
-        method: crate::runtime::Method::Get,
-        path: "/channels",
-        since: &["12.0.0"],
-        error_statuses: &[],
-        websocket: false,
-        response: "List[Channel]",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "originate",
-        name: "channels.originate",
-        method: crate::runtime::Method::Post,
-        path: "/channels",
-        since: &["12.0.0"],
-        error_statuses: &[400u16, 409u16],
-        websocket: false,
-        response: "Channel",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "create",
-        name: "channels.create",
-        method: crate::runtime::Method::Post,
-        path: "/channels/create",
-        since: &["14.0.0"],
-        error_statuses: &[409u16],
-        websocket: false,
-        response: "Channel",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "get",
-        name: "channels.get",
-        method: crate::runtime::Method::Get,
-        path: "/channels/{channelId}",
-        since: &["12.0.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "Channel",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "originateWithId",
-        name: "channels.originateWithId",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}",
-        since: &["12.2.0"],
-        error_statuses: &[400u16, 409u16],
-        websocket: false,
-        response: "Channel",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "hangup",
-        name: "channels.hangup",
-        method: crate::runtime::Method::Delete,
-        path: "/channels/{channelId}",
-        since: &["12.0.0"],
-        error_statuses: &[400u16, 404u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "continueInDialplan",
-        name: "channels.continueInDialplan",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/continue",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16, 412u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "move",
-        name: "channels.move",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/move",
-        since: &["13.26.0", "16.3.0"],
-        error_statuses: &[404u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "redirect",
-        name: "channels.redirect",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/redirect",
-        since: &["13.3.0"],
-        error_statuses: &[400u16, 404u16, 409u16, 412u16, 422u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "answer",
-        name: "channels.answer",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/answer",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16, 412u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "ring",
-        name: "channels.ring",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/ring",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16, 412u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "ringStop",
-        name: "channels.ringStop",
-        method: crate::runtime::Method::Delete,
-        path: "/channels/{channelId}/ring",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16, 412u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "progress",
-        name: "channels.progress",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/progress",
-        since: &["22.6.0", "21.11.0", "20.16.0"],
-        error_statuses: &[404u16, 409u16, 412u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "sendDTMF",
-        name: "channels.sendDTMF",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/dtmf",
-        since: &["12.0.0"],
-        error_statuses: &[400u16, 404u16, 409u16, 412u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "mute",
-        name: "channels.mute",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/mute",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16, 412u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "unmute",
-        name: "channels.unmute",
-        method: crate::runtime::Method::Delete,
-        path: "/channels/{channelId}/mute",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16, 412u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "hold",
-        name: "channels.hold",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/hold",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16, 412u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "unhold",
-        name: "channels.unhold",
-        method: crate::runtime::Method::Delete,
-        path: "/channels/{channelId}/hold",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16, 412u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "startMoh",
-        name: "channels.startMoh",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/moh",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16, 412u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "stopMoh",
-        name: "channels.stopMoh",
-        method: crate::runtime::Method::Delete,
-        path: "/channels/{channelId}/moh",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16, 412u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "startSilence",
-        name: "channels.startSilence",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/silence",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16, 412u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "stopSilence",
-        name: "channels.stopSilence",
-        method: crate::runtime::Method::Delete,
-        path: "/channels/{channelId}/silence",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16, 412u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "play",
-        name: "channels.play",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/play",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16, 412u16],
-        websocket: false,
-        response: "Playback",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "playWithId",
-        name: "channels.playWithId",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/play/{playbackId}",
-        since: &["12.2.0"],
-        error_statuses: &[404u16, 409u16, 412u16],
-        websocket: false,
-        response: "Playback",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "record",
-        name: "channels.record",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/record",
-        since: &["12.0.0"],
-        error_statuses: &[400u16, 404u16, 409u16, 422u16],
-        websocket: false,
-        response: "LiveRecording",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "getChannelVar",
-        name: "channels.getChannelVar",
-        method: crate::runtime::Method::Get,
-        path: "/channels/{channelId}/variable",
-        since: &["12.0.0"],
-        error_statuses: &[400u16, 404u16, 409u16],
-        websocket: false,
-        response: "Variable",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "setChannelVar",
-        name: "channels.setChannelVar",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/variable",
-        since: &["12.0.0"],
-        error_statuses: &[400u16, 404u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "getChannelVars",
-        name: "channels.getChannelVars",
-        method: crate::runtime::Method::Get,
-        path: "/channels/{channelId}/variables",
-        since: &["20.20.0", "22.10.0", "23.4.0"],
-        error_statuses: &[400u16, 404u16, 409u16],
-        websocket: false,
-        response: "Variables",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "setChannelVars",
-        name: "channels.setChannelVars",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/variables",
-        since: &["20.20.0", "22.10.0", "23.4.0"],
-        error_statuses: &[400u16, 404u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "snoopChannel",
-        name: "channels.snoopChannel",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/snoop",
-        since: &["12.0.0"],
-        error_statuses: &[400u16, 404u16],
-        websocket: false,
-        response: "Channel",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "snoopChannelWithId",
-        name: "channels.snoopChannelWithId",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/snoop/{snoopId}",
-        since: &["12.2.0"],
-        error_statuses: &[400u16, 404u16],
-        websocket: false,
-        response: "Channel",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "dial",
-        name: "channels.dial",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/dial",
-        since: &["14.0.0"],
-        error_statuses: &[404u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "rtpstatistics",
-        name: "channels.rtpstatistics",
-        method: crate::runtime::Method::Get,
-        path: "/channels/{channelId}/rtp_statistics",
-        since: &["13.27.0", "16.4.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "RTPstat",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "externalMedia",
-        name: "channels.externalMedia",
-        method: crate::runtime::Method::Post,
-        path: "/channels/externalMedia",
-        since: &["16.6.0", "17.1.0"],
-        error_statuses: &[400u16, 409u16],
-        websocket: false,
-        response: "Channel",
-    },
-    crate::runtime::OperationInfo {
-        resource: "channels",
-        nickname: "transfer_progress",
-        name: "channels.transfer_progress",
-        method: crate::runtime::Method::Post,
-        path: "/channels/{channelId}/transfer_progress",
-        since: &["22.3.0", "21.8.0", "20.13.0"],
-        error_statuses: &[400u16, 404u16, 409u16, 412u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "bridges",
-        nickname: "list",
-        name: "bridges.list",
-        method: crate::runtime::Method::Get,
-        path: "/bridges",
-        since: &["12.0.0"],
-        error_statuses: &[],
-        websocket: false,
-        response: "List[Bridge]",
-    },
-    crate::runtime::OperationInfo {
-        resource: "bridges",
-        nickname: "create",
-        name: "bridges.create",
-        method: crate::runtime::Method::Post,
-        path: "/bridges",
-        since: &["12.0.0"],
-        error_statuses: &[409u16],
-        websocket: false,
-        response: "Bridge",
-    },
-    crate::runtime::OperationInfo {
-        resource: "bridges",
-        nickname: "createWithId",
-        name: "bridges.createWithId",
-        method: crate::runtime::Method::Post,
-        path: "/bridges/{bridgeId}",
-        since: &["12.2.0"],
-        error_statuses: &[409u16],
-        websocket: false,
-        response: "Bridge",
-    },
-    crate::runtime::OperationInfo {
-        resource: "bridges",
-        nickname: "get",
-        name: "bridges.get",
-        method: crate::runtime::Method::Get,
-        path: "/bridges/{bridgeId}",
-        since: &["12.0.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "Bridge",
-    },
-    crate::runtime::OperationInfo {
-        resource: "bridges",
-        nickname: "destroy",
-        name: "bridges.destroy",
-        method: crate::runtime::Method::Delete,
-        path: "/bridges/{bridgeId}",
-        since: &["12.0.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "bridges",
-        nickname: "getBridgeVar",
-        name: "bridges.getBridgeVar",
-        method: crate::runtime::Method::Get,
-        path: "/bridges/{bridgeId}/variable",
-        since: &["20.20.0", "22.10.0", "23.4.0"],
-        error_statuses: &[400u16, 404u16, 409u16],
-        websocket: false,
-        response: "Variable",
-    },
-    crate::runtime::OperationInfo {
-        resource: "bridges",
-        nickname: "setBridgeVar",
-        name: "bridges.setBridgeVar",
-        method: crate::runtime::Method::Post,
-        path: "/bridges/{bridgeId}/variable",
-        since: &["20.20.0", "22.10.0", "23.4.0"],
-        error_statuses: &[400u16, 404u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "bridges",
-        nickname: "getBridgeVars",
-        name: "bridges.getBridgeVars",
-        method: crate::runtime::Method::Get,
-        path: "/bridges/{bridgeId}/variables",
-        since: &["20.20.0", "22.10.0", "23.4.0"],
-        error_statuses: &[400u16, 404u16, 409u16],
-        websocket: false,
-        response: "Variables",
-    },
-    crate::runtime::OperationInfo {
-        resource: "bridges",
-        nickname: "setBridgeVars",
-        name: "bridges.setBridgeVars",
-        method: crate::runtime::Method::Post,
-        path: "/bridges/{bridgeId}/variables",
-        since: &["20.20.0", "22.10.0", "23.4.0"],
-        error_statuses: &[400u16, 404u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "bridges",
-        nickname: "addChannel",
-        name: "bridges.addChannel",
-        method: crate::runtime::Method::Post,
-        path: "/bridges/{bridgeId}/addChannel",
-        since: &["12.0.0"],
-        error_statuses: &[400u16, 404u16, 409u16, 422u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "bridges",
-        nickname: "removeChannel",
-        name: "bridges.removeChannel",
-        method: crate::runtime::Method::Post,
-        path: "/bridges/{bridgeId}/removeChannel",
-        since: &["12.0.0"],
-        error_statuses: &[400u16, 404u16, 409u16, 422u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "bridges",
-        nickname: "setVideoSource",
-        name: "bridges.setVideoSource",
-        method: crate::runtime::Method::Post,
-        path: "/bridges/{bridgeId}/videoSource/{channelId}",
-        since: &["13.13.0", "14.2.0"],
-        error_statuses: &[404u16, 409u16, 422u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "bridges",
-        nickname: "clearVideoSource",
-        name: "bridges.clearVideoSource",
-        method: crate::runtime::Method::Delete,
-        path: "/bridges/{bridgeId}/videoSource",
-        since: &["13.13.0", "14.2.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "bridges",
-        nickname: "startMoh",
-        name: "bridges.startMoh",
-        method: crate::runtime::Method::Post,
-        path: "/bridges/{bridgeId}/moh",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "bridges",
-        nickname: "stopMoh",
-        name: "bridges.stopMoh",
-        method: crate::runtime::Method::Delete,
-        path: "/bridges/{bridgeId}/moh",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "bridges",
-        nickname: "play",
-        name: "bridges.play",
-        method: crate::runtime::Method::Post,
-        path: "/bridges/{bridgeId}/play",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16, 422u16],
-        websocket: false,
-        response: "Playback",
-    },
-    crate::runtime::OperationInfo {
-        resource: "bridges",
-        nickname: "playWithId",
-        name: "bridges.playWithId",
-        method: crate::runtime::Method::Post,
-        path: "/bridges/{bridgeId}/play/{playbackId}",
-        since: &["12.3.0"],
-        error_statuses: &[404u16, 409u16, 422u16],
-        websocket: false,
-        response: "Playback",
-    },
-    crate::runtime::OperationInfo {
-        resource: "bridges",
-        nickname: "record",
-        name: "bridges.record",
-        method: crate::runtime::Method::Post,
-        path: "/bridges/{bridgeId}/record",
-        since: &["12.0.0"],
-        error_statuses: &[400u16, 404u16, 409u16, 422u16],
-        websocket: false,
-        response: "LiveRecording",
-    },
-    crate::runtime::OperationInfo {
-        resource: "recordings",
-        nickname: "listStored",
-        name: "recordings.listStored",
-        method: crate::runtime::Method::Get,
-        path: "/recordings/stored",
-        since: &["12.0.0"],
-        error_statuses: &[],
-        websocket: false,
-        response: "List[StoredRecording]",
-    },
-    crate::runtime::OperationInfo {
-        resource: "recordings",
-        nickname: "getStored",
-        name: "recordings.getStored",
-        method: crate::runtime::Method::Get,
-        path: "/recordings/stored/{recordingName}",
-        since: &["12.0.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "StoredRecording",
-    },
-    crate::runtime::OperationInfo {
-        resource: "recordings",
-        nickname: "deleteStored",
-        name: "recordings.deleteStored",
-        method: crate::runtime::Method::Delete,
-        path: "/recordings/stored/{recordingName}",
-        since: &["12.0.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "recordings",
-        nickname: "getStoredFile",
-        name: "recordings.getStoredFile",
-        method: crate::runtime::Method::Get,
-        path: "/recordings/stored/{recordingName}/file",
-        since: &["14.0.0"],
-        error_statuses: &[403u16, 404u16],
-        websocket: false,
-        response: "binary",
-    },
-    crate::runtime::OperationInfo {
-        resource: "recordings",
-        nickname: "copyStored",
-        name: "recordings.copyStored",
-        method: crate::runtime::Method::Post,
-        path: "/recordings/stored/{recordingName}/copy",
-        since: &["12.5.0"],
-        error_statuses: &[404u16, 409u16],
-        websocket: false,
-        response: "StoredRecording",
-    },
-    crate::runtime::OperationInfo {
-        resource: "recordings",
-        nickname: "getLive",
-        name: "recordings.getLive",
-        method: crate::runtime::Method::Get,
-        path: "/recordings/live/{recordingName}",
-        since: &["12.0.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "LiveRecording",
-    },
-    crate::runtime::OperationInfo {
-        resource: "recordings",
-        nickname: "cancel",
-        name: "recordings.cancel",
-        method: crate::runtime::Method::Delete,
-        path: "/recordings/live/{recordingName}",
-        since: &["12.0.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "recordings",
-        nickname: "stop",
-        name: "recordings.stop",
-        method: crate::runtime::Method::Post,
-        path: "/recordings/live/{recordingName}/stop",
-        since: &["12.0.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "recordings",
-        nickname: "pause",
-        name: "recordings.pause",
-        method: crate::runtime::Method::Post,
-        path: "/recordings/live/{recordingName}/pause",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "recordings",
-        nickname: "unpause",
-        name: "recordings.unpause",
-        method: crate::runtime::Method::Delete,
-        path: "/recordings/live/{recordingName}/pause",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "recordings",
-        nickname: "mute",
-        name: "recordings.mute",
-        method: crate::runtime::Method::Post,
-        path: "/recordings/live/{recordingName}/mute",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "recordings",
-        nickname: "unmute",
-        name: "recordings.unmute",
-        method: crate::runtime::Method::Delete,
-        path: "/recordings/live/{recordingName}/mute",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "sounds",
-        nickname: "list",
-        name: "sounds.list",
-        method: crate::runtime::Method::Get,
-        path: "/sounds",
-        since: &["12.0.0"],
-        error_statuses: &[],
-        websocket: false,
-        response: "List[Sound]",
-    },
-    crate::runtime::OperationInfo {
-        resource: "sounds",
-        nickname: "get",
-        name: "sounds.get",
-        method: crate::runtime::Method::Get,
-        path: "/sounds/{soundId}",
-        since: &["12.0.0"],
-        error_statuses: &[],
-        websocket: false,
-        response: "Sound",
-    },
-    crate::runtime::OperationInfo {
-        resource: "playbacks",
-        nickname: "get",
-        name: "playbacks.get",
-        method: crate::runtime::Method::Get,
-        path: "/playbacks/{playbackId}",
-        since: &["12.0.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "Playback",
-    },
-    crate::runtime::OperationInfo {
-        resource: "playbacks",
-        nickname: "stop",
-        name: "playbacks.stop",
-        method: crate::runtime::Method::Delete,
-        path: "/playbacks/{playbackId}",
-        since: &["12.0.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "playbacks",
-        nickname: "control",
-        name: "playbacks.control",
-        method: crate::runtime::Method::Post,
-        path: "/playbacks/{playbackId}/control",
-        since: &["12.0.0"],
-        error_statuses: &[400u16, 404u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "deviceStates",
-        nickname: "list",
-        name: "deviceStates.list",
-        method: crate::runtime::Method::Get,
-        path: "/deviceStates",
-        since: &["12.0.0"],
-        error_statuses: &[],
-        websocket: false,
-        response: "List[DeviceState]",
-    },
-    crate::runtime::OperationInfo {
-        resource: "deviceStates",
-        nickname: "get",
-        name: "deviceStates.get",
-        method: crate::runtime::Method::Get,
-        path: "/deviceStates/{deviceName}",
-        since: &["12.0.0"],
-        error_statuses: &[],
-        websocket: false,
-        response: "DeviceState",
-    },
-    crate::runtime::OperationInfo {
-        resource: "deviceStates",
-        nickname: "update",
-        name: "deviceStates.update",
-        method: crate::runtime::Method::Put,
-        path: "/deviceStates/{deviceName}",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "deviceStates",
-        nickname: "delete",
-        name: "deviceStates.delete",
-        method: crate::runtime::Method::Delete,
-        path: "/deviceStates/{deviceName}",
-        since: &["12.0.0"],
-        error_statuses: &[404u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "mailboxes",
-        nickname: "list",
-        name: "mailboxes.list",
-        method: crate::runtime::Method::Get,
-        path: "/mailboxes",
-        since: &["12.1.0"],
-        error_statuses: &[],
-        websocket: false,
-        response: "List[Mailbox]",
-    },
-    crate::runtime::OperationInfo {
-        resource: "mailboxes",
-        nickname: "get",
-        name: "mailboxes.get",
-        method: crate::runtime::Method::Get,
-        path: "/mailboxes/{mailboxName}",
-        since: &["12.1.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "Mailbox",
-    },
-    crate::runtime::OperationInfo {
-        resource: "mailboxes",
-        nickname: "update",
-        name: "mailboxes.update",
-        method: crate::runtime::Method::Put,
-        path: "/mailboxes/{mailboxName}",
-        since: &["12.1.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "mailboxes",
-        nickname: "delete",
-        name: "mailboxes.delete",
-        method: crate::runtime::Method::Delete,
-        path: "/mailboxes/{mailboxName}",
-        since: &["12.1.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "void",
-    },
+    super::asterisk::GetObject::INFO,
+    super::asterisk::UpdateObject::INFO,
+    super::asterisk::DeleteObject::INFO,
+    super::asterisk::GetInfo::INFO,
+    super::asterisk::Ping::INFO,
+    super::asterisk::ListModules::INFO,
+    super::asterisk::GetModule::INFO,
+    super::asterisk::LoadModule::INFO,
+    super::asterisk::UnloadModule::INFO,
+    super::asterisk::ReloadModule::INFO,
+    super::asterisk::ListLogChannels::INFO,
+    super::asterisk::AddLog::INFO,
+    super::asterisk::DeleteLog::INFO,
+    super::asterisk::RotateLog::INFO,
+    super::asterisk::GetGlobalVar::INFO,
+    super::asterisk::SetGlobalVar::INFO,
+    super::endpoints::List::INFO,
+    super::endpoints::SendMessage::INFO,
+    super::endpoints::Refer::INFO,
+    super::endpoints::ListByTech::INFO,
+    super::endpoints::Get::INFO,
+    super::endpoints::SendMessageToEndpoint::INFO,
+    super::endpoints::ReferToEndpoint::INFO,
+    super::channels::List::INFO,
+    super::channels::Originate::INFO,
+    super::channels::Create::INFO,
+    super::channels::Get::INFO,
+    super::channels::OriginateWithId::INFO,
+    super::channels::Hangup::INFO,
+    super::channels::ContinueInDialplan::INFO,
+    super::channels::Move::INFO,
+    super::channels::Redirect::INFO,
+    super::channels::Answer::INFO,
+    super::channels::Ring::INFO,
+    super::channels::RingStop::INFO,
+    super::channels::Progress::INFO,
+    super::channels::SendDtmf::INFO,
+    super::channels::Mute::INFO,
+    super::channels::Unmute::INFO,
+    super::channels::Hold::INFO,
+    super::channels::Unhold::INFO,
+    super::channels::StartMoh::INFO,
+    super::channels::StopMoh::INFO,
+    super::channels::StartSilence::INFO,
+    super::channels::StopSilence::INFO,
+    super::channels::Play::INFO,
+    super::channels::PlayWithId::INFO,
+    super::channels::Record::INFO,
+    super::channels::GetChannelVar::INFO,
+    super::channels::SetChannelVar::INFO,
+    super::channels::GetChannelVars::INFO,
+    super::channels::SetChannelVars::INFO,
+    super::channels::SnoopChannel::INFO,
+    super::channels::SnoopChannelWithId::INFO,
+    super::channels::Dial::INFO,
+    super::channels::Rtpstatistics::INFO,
+    super::channels::ExternalMedia::INFO,
+    super::channels::TransferProgress::INFO,
+    super::bridges::List::INFO,
+    super::bridges::Create::INFO,
+    super::bridges::CreateWithId::INFO,
+    super::bridges::Get::INFO,
+    super::bridges::Destroy::INFO,
+    super::bridges::GetBridgeVar::INFO,
+    super::bridges::SetBridgeVar::INFO,
+    super::bridges::GetBridgeVars::INFO,
+    super::bridges::SetBridgeVars::INFO,
+    super::bridges::AddChannel::INFO,
+    super::bridges::RemoveChannel::INFO,
+    super::bridges::SetVideoSource::INFO,
+    super::bridges::ClearVideoSource::INFO,
+    super::bridges::StartMoh::INFO,
+    super::bridges::StopMoh::INFO,
+    super::bridges::Play::INFO,
+    super::bridges::PlayWithId::INFO,
+    super::bridges::Record::INFO,
+    super::recordings::ListStored::INFO,
+    super::recordings::GetStored::INFO,
+    super::recordings::DeleteStored::INFO,
+    super::recordings::GetStoredFile::INFO,
+    super::recordings::CopyStored::INFO,
+    super::recordings::GetLive::INFO,
+    super::recordings::Cancel::INFO,
+    super::recordings::Stop::INFO,
+    super::recordings::Pause::INFO,
+    super::recordings::Unpause::INFO,
+    super::recordings::Mute::INFO,
+    super::recordings::Unmute::INFO,
+    super::sounds::List::INFO,
+    super::sounds::Get::INFO,
+    super::playbacks::Get::INFO,
+    super::playbacks::Stop::INFO,
+    super::playbacks::Control::INFO,
+    super::device_states::List::INFO,
+    super::device_states::Get::INFO,
+    super::device_states::Update::INFO,
+    super::device_states::Delete::INFO,
+    super::mailboxes::List::INFO,
+    super::mailboxes::Get::INFO,
+    super::mailboxes::Update::INFO,
+    super::mailboxes::Delete::INFO,
     crate::runtime::OperationInfo {
         resource: "events",
         nickname: "eventWebsocket",
@@ -1124,83 +114,13 @@ pub static OPERATIONS: &[crate::runtime::OperationInfo] = &[
         websocket: true,
         response: "Message",
     },
-    crate::runtime::OperationInfo {
-        resource: "events",
-        nickname: "userEvent",
-        name: "events.userEvent",
-        method: crate::runtime::Method::Post,
-        path: "/events/user/{eventName}",
-        since: &["12.3.0"],
-        error_statuses: &[400u16, 404u16, 422u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "events",
-        nickname: "claimChannel",
-        name: "events.claimChannel",
-        method: crate::runtime::Method::Post,
-        path: "/events/claim",
-        since: &["20.17.0", "22.7.0", "23.1.0"],
-        error_statuses: &[404u16, 409u16],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "applications",
-        nickname: "list",
-        name: "applications.list",
-        method: crate::runtime::Method::Get,
-        path: "/applications",
-        since: &["13.0.0"],
-        error_statuses: &[],
-        websocket: false,
-        response: "List[Application]",
-    },
-    crate::runtime::OperationInfo {
-        resource: "applications",
-        nickname: "get",
-        name: "applications.get",
-        method: crate::runtime::Method::Get,
-        path: "/applications/{applicationName}",
-        since: &["13.0.0"],
-        error_statuses: &[404u16],
-        websocket: false,
-        response: "Application",
-    },
-    crate::runtime::OperationInfo {
-        resource: "applications",
-        nickname: "subscribe",
-        name: "applications.subscribe",
-        method: crate::runtime::Method::Post,
-        path: "/applications/{applicationName}/subscription",
-        since: &["13.0.0"],
-        error_statuses: &[400u16, 404u16, 422u16],
-        websocket: false,
-        response: "Application",
-    },
-    crate::runtime::OperationInfo {
-        resource: "applications",
-        nickname: "unsubscribe",
-        name: "applications.unsubscribe",
-        method: crate::runtime::Method::Delete,
-        path: "/applications/{applicationName}/subscription",
-        since: &["13.0.0"],
-        error_statuses: &[400u16, 404u16, 409u16, 422u16],
-        websocket: false,
-        response: "Application",
-    },
-    crate::runtime::OperationInfo {
-        resource: "applications",
-        nickname: "filter",
-        name: "applications.filter",
-        method: crate::runtime::Method::Put,
-        path: "/applications/{applicationName}/eventFilter",
-        since: &["13.26.0", "16.3.0"],
-        error_statuses: &[400u16, 404u16],
-        websocket: false,
-        response: "Application",
-    },
+    super::events_resource::UserEvent::INFO,
+    super::events_resource::ClaimChannel::INFO,
+    super::applications::List::INFO,
+    super::applications::Get::INFO,
+    super::applications::Subscribe::INFO,
+    super::applications::Unsubscribe::INFO,
+    super::applications::Filter::INFO,
 ];
 /// Decodes `body` as the response type named like [`OperationInfo::response`]
 /// (`Channel`, `List[Bridge]`, ...); `None` for `void`, `binary` and unknown names.
@@ -1378,265 +298,1346 @@ pub fn check_response(response: &str, body: &[u8]) -> Option<crate::Result<()>> 
 /// One request per callable operation, through the resource accessors, with
 /// placeholder arguments: `(operation name, request)`. For coverage tests.
 #[doc(hidden)]
+#[allow(clippy::vec_init_then_push)]
 pub fn every_operation(
     client: &crate::Client,
 ) -> Vec<(&'static str, crate::runtime::Pending<()>)> {
-    vec![
-        ("asterisk.getObject", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.asterisk().get_object("configClass-1", "objectType-1",
-        "id-1").send(). await .map(| _ | ()) }) }), ("asterisk.updateObject", { let api =
-        super::Api { client : client.clone() }; Box::pin(async move { api.asterisk()
-        .update_object("configClass-1", "objectType-1", "id-1").send(). await .map(| _ |
-        ()) }) }), ("asterisk.deleteObject", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.asterisk().delete_object("configClass-1",
-        "objectType-1", "id-1").send(). await .map(| _ | ()) }) }), ("asterisk.getInfo",
-        { let api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .asterisk().get_info().send(). await .map(| _ | ()) }) }), ("asterisk.ping", {
-        let api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .asterisk().ping().send(). await .map(| _ | ()) }) }), ("asterisk.listModules", {
-        let api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .asterisk().list_modules().send(). await .map(| _ | ()) }) }),
-        ("asterisk.getModule", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.asterisk().get_module("moduleName-1").send(). await
-        .map(| _ | ()) }) }), ("asterisk.loadModule", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.asterisk()
-        .load_module("moduleName-1").send(). await .map(| _ | ()) }) }),
-        ("asterisk.unloadModule", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.asterisk().unload_module("moduleName-1").send(). await
-        .map(| _ | ()) }) }), ("asterisk.reloadModule", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.asterisk()
-        .reload_module("moduleName-1").send(). await .map(| _ | ()) }) }),
-        ("asterisk.listLogChannels", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.asterisk().list_log_channels().send(). await .map(| _ |
-        ()) }) }), ("asterisk.addLog", { let api = super::Api { client : client.clone()
-        }; Box::pin(async move { api.asterisk().add_log("logChannelName-1",
-        "configuration-1").send(). await .map(| _ | ()) }) }), ("asterisk.deleteLog", {
-        let api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .asterisk().delete_log("logChannelName-1").send(). await .map(| _ | ()) }) }),
-        ("asterisk.rotateLog", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.asterisk().rotate_log("logChannelName-1").send(). await
-        .map(| _ | ()) }) }), ("asterisk.getGlobalVar", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.asterisk()
-        .get_global_var("variable-1").send(). await .map(| _ | ()) }) }),
-        ("asterisk.setGlobalVar", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.asterisk().set_global_var("variable-1").send(). await
-        .map(| _ | ()) }) }), ("endpoints.list", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.endpoints().list().send(). await .map(| _ |
-        ()) }) }), ("endpoints.sendMessage", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.endpoints().send_message("to-1", "from-1")
-        .send(). await .map(| _ | ()) }) }), ("endpoints.refer", { let api = super::Api {
-        client : client.clone() }; Box::pin(async move { api.endpoints().refer("to-1",
-        "from-1", "refer_to-1").send(). await .map(| _ | ()) }) }),
-        ("endpoints.listByTech", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.endpoints().list_by_tech("tech-1").send(). await .map(|
-        _ | ()) }) }), ("endpoints.get", { let api = super::Api { client : client.clone()
-        }; Box::pin(async move { api.endpoints().get("tech-1", "resource-1").send().
-        await .map(| _ | ()) }) }), ("endpoints.sendMessageToEndpoint", { let api =
-        super::Api { client : client.clone() }; Box::pin(async move { api.endpoints()
-        .send_message_to_endpoint("tech-1", "resource-1", "from-1").send(). await .map(|
-        _ | ()) }) }), ("endpoints.referToEndpoint", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.endpoints()
-        .refer_to_endpoint("tech-1", "resource-1", "from-1", "refer_to-1").send(). await
-        .map(| _ | ()) }) }), ("channels.list", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.channels().list().send(). await .map(| _ |
-        ()) }) }), ("channels.originate", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.channels().originate("endpoint-1").send().
-        await .map(| _ | ()) }) }), ("channels.create", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.channels().create("endpoint-1",
-        "app-1").send(). await .map(| _ | ()) }) }), ("channels.get", { let api =
-        super::Api { client : client.clone() }; Box::pin(async move { api.channels()
-        .get("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.originateWithId", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.channels().originate_with_id("channelId-1",
-        "endpoint-1").send(). await .map(| _ | ()) }) }), ("channels.hangup", { let api =
-        super::Api { client : client.clone() }; Box::pin(async move { api.channels()
-        .hangup("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.continueInDialplan", { let api = super::Api { client : client.clone()
-        }; Box::pin(async move { api.channels().continue_in_dialplan("channelId-1")
-        .send(). await .map(| _ | ()) }) }), ("channels.move", { let api = super::Api {
-        client : client.clone() }; Box::pin(async move { api.channels()
-        .r#move("channelId-1", "app-1").send(). await .map(| _ | ()) }) }),
-        ("channels.redirect", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.channels().redirect("channelId-1", "endpoint-1").send()
-        . await .map(| _ | ()) }) }), ("channels.answer", { let api = super::Api { client
-        : client.clone() }; Box::pin(async move { api.channels().answer("channelId-1")
-        .send(). await .map(| _ | ()) }) }), ("channels.ring", { let api = super::Api {
-        client : client.clone() }; Box::pin(async move { api.channels()
-        .ring("channelId-1").send(). await .map(| _ | ()) }) }), ("channels.ringStop", {
-        let api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .channels().ring_stop("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.progress", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.channels().progress("channelId-1").send(). await .map(|
-        _ | ()) }) }), ("channels.sendDTMF", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.channels().send_dtmf("channelId-1",
-        "dtmf-1").send(). await .map(| _ | ()) }) }), ("channels.mute", { let api =
-        super::Api { client : client.clone() }; Box::pin(async move { api.channels()
-        .mute("channelId-1", "both").send(). await .map(| _ | ()) }) }),
-        ("channels.unmute", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.channels().unmute("channelId-1", "both").send(). await
-        .map(| _ | ()) }) }), ("channels.hold", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.channels().hold("channelId-1").send().
-        await .map(| _ | ()) }) }), ("channels.unhold", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.channels().unhold("channelId-1")
-        .send(). await .map(| _ | ()) }) }), ("channels.startMoh", { let api = super::Api
-        { client : client.clone() }; Box::pin(async move { api.channels()
-        .start_moh("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.stopMoh", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.channels().stop_moh("channelId-1").send(). await .map(|
-        _ | ()) }) }), ("channels.startSilence", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.channels().start_silence("channelId-1")
-        .send(). await .map(| _ | ()) }) }), ("channels.stopSilence", { let api =
-        super::Api { client : client.clone() }; Box::pin(async move { api.channels()
-        .stop_silence("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.play", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.channels().play("channelId-1", ["sound:media-1"])
-        .send(). await .map(| _ | ()) }) }), ("channels.playWithId", { let api =
-        super::Api { client : client.clone() }; Box::pin(async move { api.channels()
-        .play_with_id("channelId-1", "playbackId-1", ["sound:media-1"]).send(). await
-        .map(| _ | ()) }) }), ("channels.record", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.channels().record("channelId-1",
-        "name-1", "format-1").send(). await .map(| _ | ()) }) }),
-        ("channels.getChannelVar", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.channels().get_channel_var("channelId-1", "variable-1")
-        .send(). await .map(| _ | ()) }) }), ("channels.setChannelVar", { let api =
-        super::Api { client : client.clone() }; Box::pin(async move { api.channels()
-        .set_channel_var("channelId-1", "variable-1").send(). await .map(| _ | ()) }) }),
-        ("channels.getChannelVars", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.channels().get_channel_vars("channelId-1",
-        ["variables-1"]).send(). await .map(| _ | ()) }) }), ("channels.setChannelVars",
-        { let api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .channels().set_channel_vars("channelId-1", [("key", "value")]).send(). await
-        .map(| _ | ()) }) }), ("channels.snoopChannel", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.channels()
-        .snoop_channel("channelId-1", "app-1").send(). await .map(| _ | ()) }) }),
-        ("channels.snoopChannelWithId", { let api = super::Api { client : client.clone()
-        }; Box::pin(async move { api.channels().snoop_channel_with_id("channelId-1",
-        "snoopId-1", "app-1").send(). await .map(| _ | ()) }) }), ("channels.dial", { let
-        api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .channels().dial("channelId-1").send(). await .map(| _ | ()) }) }),
-        ("channels.rtpstatistics", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.channels().rtpstatistics("channelId-1").send(). await
-        .map(| _ | ()) }) }), ("channels.externalMedia", { let api = super::Api { client
-        : client.clone() }; Box::pin(async move { api.channels().external_media("app-1",
-        "format-1").send(). await .map(| _ | ()) }) }), ("channels.transfer_progress", {
-        let api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .channels().transfer_progress("channelId-1", "states-1").send(). await .map(| _ |
-        ()) }) }), ("bridges.list", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.bridges().list().send(). await .map(| _ | ()) }) }),
-        ("bridges.create", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.bridges().create().send(). await .map(| _ | ()) }) }),
-        ("bridges.createWithId", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.bridges().create_with_id("bridgeId-1").send(). await
-        .map(| _ | ()) }) }), ("bridges.get", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.bridges().get("bridgeId-1").send(). await
-        .map(| _ | ()) }) }), ("bridges.destroy", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.bridges().destroy("bridgeId-1")
-        .send(). await .map(| _ | ()) }) }), ("bridges.getBridgeVar", { let api =
-        super::Api { client : client.clone() }; Box::pin(async move { api.bridges()
-        .get_bridge_var("bridgeId-1", "variable-1").send(). await .map(| _ | ()) }) }),
-        ("bridges.setBridgeVar", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.bridges().set_bridge_var("bridgeId-1", "variable-1")
-        .send(). await .map(| _ | ()) }) }), ("bridges.getBridgeVars", { let api =
-        super::Api { client : client.clone() }; Box::pin(async move { api.bridges()
-        .get_bridge_vars("bridgeId-1", ["variables-1"]).send(). await .map(| _ | ()) })
-        }), ("bridges.setBridgeVars", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.bridges().set_bridge_vars("bridgeId-1", [("key",
-        "value")]).send(). await .map(| _ | ()) }) }), ("bridges.addChannel", { let api =
-        super::Api { client : client.clone() }; Box::pin(async move { api.bridges()
-        .add_channel("bridgeId-1", ["channel-1"]).send(). await .map(| _ | ()) }) }),
-        ("bridges.removeChannel", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.bridges().remove_channel("bridgeId-1", ["channel-1"])
-        .send(). await .map(| _ | ()) }) }), ("bridges.setVideoSource", { let api =
-        super::Api { client : client.clone() }; Box::pin(async move { api.bridges()
-        .set_video_source("bridgeId-1", "channelId-1").send(). await .map(| _ | ()) })
-        }), ("bridges.clearVideoSource", { let api = super::Api { client : client.clone()
-        }; Box::pin(async move { api.bridges().clear_video_source("bridgeId-1").send().
-        await .map(| _ | ()) }) }), ("bridges.startMoh", { let api = super::Api { client
-        : client.clone() }; Box::pin(async move { api.bridges().start_moh("bridgeId-1")
-        .send(). await .map(| _ | ()) }) }), ("bridges.stopMoh", { let api = super::Api {
-        client : client.clone() }; Box::pin(async move { api.bridges()
-        .stop_moh("bridgeId-1").send(). await .map(| _ | ()) }) }), ("bridges.play", {
-        let api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .bridges().play("bridgeId-1", ["sound:media-1"]).send(). await .map(| _ | ()) })
-        }), ("bridges.playWithId", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.bridges().play_with_id("bridgeId-1", "playbackId-1",
-        ["sound:media-1"]).send(). await .map(| _ | ()) }) }), ("bridges.record", { let
-        api = super::Api { client : client.clone() }; Box::pin(async move { api.bridges()
-        .record("bridgeId-1", "name-1", "format-1").send(). await .map(| _ | ()) }) }),
-        ("recordings.listStored", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.recordings().list_stored().send(). await .map(| _ | ())
-        }) }), ("recordings.getStored", { let api = super::Api { client : client.clone()
-        }; Box::pin(async move { api.recordings().get_stored("recordingName-1").send().
-        await .map(| _ | ()) }) }), ("recordings.deleteStored", { let api = super::Api {
-        client : client.clone() }; Box::pin(async move { api.recordings()
-        .delete_stored("recordingName-1").send(). await .map(| _ | ()) }) }),
-        ("recordings.getStoredFile", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.recordings().get_stored_file("recordingName-1").send().
-        await .map(| _ | ()) }) }), ("recordings.copyStored", { let api = super::Api {
-        client : client.clone() }; Box::pin(async move { api.recordings()
-        .copy_stored("recordingName-1", "destinationRecordingName-1").send(). await
-        .map(| _ | ()) }) }), ("recordings.getLive", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.recordings()
-        .get_live("recordingName-1").send(). await .map(| _ | ()) }) }),
-        ("recordings.cancel", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.recordings().cancel("recordingName-1").send(). await
-        .map(| _ | ()) }) }), ("recordings.stop", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.recordings().stop("recordingName-1")
-        .send(). await .map(| _ | ()) }) }), ("recordings.pause", { let api = super::Api
-        { client : client.clone() }; Box::pin(async move { api.recordings()
-        .pause("recordingName-1").send(). await .map(| _ | ()) }) }),
-        ("recordings.unpause", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.recordings().unpause("recordingName-1").send(). await
-        .map(| _ | ()) }) }), ("recordings.mute", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.recordings().mute("recordingName-1")
-        .send(). await .map(| _ | ()) }) }), ("recordings.unmute", { let api = super::Api
-        { client : client.clone() }; Box::pin(async move { api.recordings()
-        .unmute("recordingName-1").send(). await .map(| _ | ()) }) }), ("sounds.list", {
-        let api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .sounds().list().send(). await .map(| _ | ()) }) }), ("sounds.get", { let api =
-        super::Api { client : client.clone() }; Box::pin(async move { api.sounds()
-        .get("soundId-1").send(). await .map(| _ | ()) }) }), ("playbacks.get", { let api
-        = super::Api { client : client.clone() }; Box::pin(async move { api.playbacks()
-        .get("playbackId-1").send(). await .map(| _ | ()) }) }), ("playbacks.stop", { let
-        api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .playbacks().stop("playbackId-1").send(). await .map(| _ | ()) }) }),
-        ("playbacks.control", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.playbacks().control("playbackId-1", "restart").send().
-        await .map(| _ | ()) }) }), ("deviceStates.list", { let api = super::Api { client
-        : client.clone() }; Box::pin(async move { api.device_states().list().send().
-        await .map(| _ | ()) }) }), ("deviceStates.get", { let api = super::Api { client
-        : client.clone() }; Box::pin(async move { api.device_states().get("deviceName-1")
-        .send(). await .map(| _ | ()) }) }), ("deviceStates.update", { let api =
-        super::Api { client : client.clone() }; Box::pin(async move { api.device_states()
-        .update("deviceName-1", "NOT_INUSE").send(). await .map(| _ | ()) }) }),
-        ("deviceStates.delete", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.device_states().delete("deviceName-1").send(). await
-        .map(| _ | ()) }) }), ("mailboxes.list", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.mailboxes().list().send(). await .map(| _ |
-        ()) }) }), ("mailboxes.get", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.mailboxes().get("mailboxName-1").send(). await .map(| _
-        | ()) }) }), ("mailboxes.update", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.mailboxes().update("mailboxName-1", 1i64,
-        1i64).send(). await .map(| _ | ()) }) }), ("mailboxes.delete", { let api =
-        super::Api { client : client.clone() }; Box::pin(async move { api.mailboxes()
-        .delete("mailboxName-1").send(). await .map(| _ | ()) }) }), ("events.userEvent",
-        { let api = super::Api { client : client.clone() }; Box::pin(async move { api
-        .events_resource().user_event("eventName-1", "application-1").send(). await
-        .map(| _ | ()) }) }), ("events.claimChannel", { let api = super::Api { client :
-        client.clone() }; Box::pin(async move { api.events_resource()
-        .claim_channel("channelId-1", "application-1").send(). await .map(| _ | ()) })
-        }), ("applications.list", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.applications().list().send(). await .map(| _ | ()) })
-        }), ("applications.get", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.applications().get("applicationName-1").send(). await
-        .map(| _ | ()) }) }), ("applications.subscribe", { let api = super::Api { client
-        : client.clone() }; Box::pin(async move { api.applications()
-        .subscribe("applicationName-1", ["eventSource-1"]).send(). await .map(| _ | ())
-        }) }), ("applications.unsubscribe", { let api = super::Api { client : client
-        .clone() }; Box::pin(async move { api.applications()
-        .unsubscribe("applicationName-1", ["eventSource-1"]).send(). await .map(| _ | ())
-        }) }), ("applications.filter", { let api = super::Api { client : client.clone()
-        }; Box::pin(async move { api.applications().filter("applicationName-1").send().
-        await .map(| _ | ()) }) }),
-    ]
+    let mut all: Vec<(&'static str, crate::runtime::Pending<()>)> = Vec::new();
+    all.push((
+        "asterisk.getObject",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.asterisk()
+                    .get_object("configClass-1", "objectType-1", "id-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "asterisk.updateObject",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.asterisk()
+                    .update_object("configClass-1", "objectType-1", "id-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "asterisk.deleteObject",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.asterisk()
+                    .delete_object("configClass-1", "objectType-1", "id-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "asterisk.getInfo",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move { api.asterisk().get_info().send().await.map(|_| ()) })
+        },
+    ));
+    all.push((
+        "asterisk.ping",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move { api.asterisk().ping().send().await.map(|_| ()) })
+        },
+    ));
+    all.push((
+        "asterisk.listModules",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.asterisk().list_modules().send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "asterisk.getModule",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.asterisk().get_module("moduleName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "asterisk.loadModule",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.asterisk().load_module("moduleName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "asterisk.unloadModule",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.asterisk().unload_module("moduleName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "asterisk.reloadModule",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.asterisk().reload_module("moduleName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "asterisk.listLogChannels",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.asterisk().list_log_channels().send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "asterisk.addLog",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.asterisk()
+                    .add_log("logChannelName-1", "configuration-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "asterisk.deleteLog",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.asterisk().delete_log("logChannelName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "asterisk.rotateLog",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.asterisk().rotate_log("logChannelName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "asterisk.getGlobalVar",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.asterisk().get_global_var("variable-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "asterisk.setGlobalVar",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.asterisk().set_global_var("variable-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "endpoints.list",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move { api.endpoints().list().send().await.map(|_| ()) })
+        },
+    ));
+    all.push((
+        "endpoints.sendMessage",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.endpoints().send_message("to-1", "from-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "endpoints.refer",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.endpoints()
+                    .refer("to-1", "from-1", "refer_to-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "endpoints.listByTech",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.endpoints().list_by_tech("tech-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "endpoints.get",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.endpoints().get("tech-1", "resource-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "endpoints.sendMessageToEndpoint",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.endpoints()
+                    .send_message_to_endpoint("tech-1", "resource-1", "from-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "endpoints.referToEndpoint",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.endpoints()
+                    .refer_to_endpoint("tech-1", "resource-1", "from-1", "refer_to-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.list",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move { api.channels().list().send().await.map(|_| ()) })
+        },
+    ));
+    all.push((
+        "channels.originate",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().originate("endpoint-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.create",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().create("endpoint-1", "app-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.get",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().get("channelId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.originateWithId",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels()
+                    .originate_with_id("channelId-1", "endpoint-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.hangup",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().hangup("channelId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.continueInDialplan",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels()
+                    .continue_in_dialplan("channelId-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.move",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().r#move("channelId-1", "app-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.redirect",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels()
+                    .redirect("channelId-1", "endpoint-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.answer",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().answer("channelId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.ring",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().ring("channelId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.ringStop",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().ring_stop("channelId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.progress",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().progress("channelId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.sendDTMF",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels()
+                    .send_dtmf("channelId-1", "dtmf-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.mute",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().mute("channelId-1", "both").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.unmute",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().unmute("channelId-1", "both").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.hold",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().hold("channelId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.unhold",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().unhold("channelId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.startMoh",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().start_moh("channelId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.stopMoh",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().stop_moh("channelId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.startSilence",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().start_silence("channelId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.stopSilence",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().stop_silence("channelId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.play",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels()
+                    .play("channelId-1", ["sound:media-1"])
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.playWithId",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels()
+                    .play_with_id("channelId-1", "playbackId-1", ["sound:media-1"])
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.record",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels()
+                    .record("channelId-1", "name-1", "format-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.getChannelVar",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels()
+                    .get_channel_var("channelId-1", "variable-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.setChannelVar",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels()
+                    .set_channel_var("channelId-1", "variable-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.getChannelVars",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels()
+                    .get_channel_vars("channelId-1", ["variables-1"])
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.setChannelVars",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels()
+                    .set_channel_vars("channelId-1", [("key", "value")])
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.snoopChannel",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels()
+                    .snoop_channel("channelId-1", "app-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.snoopChannelWithId",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels()
+                    .snoop_channel_with_id("channelId-1", "snoopId-1", "app-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.dial",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().dial("channelId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.rtpstatistics",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels().rtpstatistics("channelId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.externalMedia",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels()
+                    .external_media("app-1", "format-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "channels.transfer_progress",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.channels()
+                    .transfer_progress("channelId-1", "states-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "bridges.list",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move { api.bridges().list().send().await.map(|_| ()) })
+        },
+    ));
+    all.push((
+        "bridges.create",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move { api.bridges().create().send().await.map(|_| ()) })
+        },
+    ));
+    all.push((
+        "bridges.createWithId",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.bridges().create_with_id("bridgeId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "bridges.get",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.bridges().get("bridgeId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "bridges.destroy",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.bridges().destroy("bridgeId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "bridges.getBridgeVar",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.bridges()
+                    .get_bridge_var("bridgeId-1", "variable-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "bridges.setBridgeVar",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.bridges()
+                    .set_bridge_var("bridgeId-1", "variable-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "bridges.getBridgeVars",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.bridges()
+                    .get_bridge_vars("bridgeId-1", ["variables-1"])
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "bridges.setBridgeVars",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.bridges()
+                    .set_bridge_vars("bridgeId-1", [("key", "value")])
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "bridges.addChannel",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.bridges()
+                    .add_channel("bridgeId-1", ["channel-1"])
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "bridges.removeChannel",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.bridges()
+                    .remove_channel("bridgeId-1", ["channel-1"])
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "bridges.setVideoSource",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.bridges()
+                    .set_video_source("bridgeId-1", "channelId-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "bridges.clearVideoSource",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.bridges().clear_video_source("bridgeId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "bridges.startMoh",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.bridges().start_moh("bridgeId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "bridges.stopMoh",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.bridges().stop_moh("bridgeId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "bridges.play",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.bridges()
+                    .play("bridgeId-1", ["sound:media-1"])
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "bridges.playWithId",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.bridges()
+                    .play_with_id("bridgeId-1", "playbackId-1", ["sound:media-1"])
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "bridges.record",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.bridges()
+                    .record("bridgeId-1", "name-1", "format-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "recordings.listStored",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.recordings().list_stored().send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "recordings.getStored",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.recordings().get_stored("recordingName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "recordings.deleteStored",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.recordings()
+                    .delete_stored("recordingName-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "recordings.getStoredFile",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.recordings()
+                    .get_stored_file("recordingName-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "recordings.copyStored",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.recordings()
+                    .copy_stored("recordingName-1", "destinationRecordingName-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "recordings.getLive",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.recordings().get_live("recordingName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "recordings.cancel",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.recordings().cancel("recordingName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "recordings.stop",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.recordings().stop("recordingName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "recordings.pause",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.recordings().pause("recordingName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "recordings.unpause",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.recordings().unpause("recordingName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "recordings.mute",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.recordings().mute("recordingName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "recordings.unmute",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.recordings().unmute("recordingName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "sounds.list",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move { api.sounds().list().send().await.map(|_| ()) })
+        },
+    ));
+    all.push((
+        "sounds.get",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.sounds().get("soundId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "playbacks.get",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.playbacks().get("playbackId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "playbacks.stop",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.playbacks().stop("playbackId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "playbacks.control",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.playbacks()
+                    .control("playbackId-1", "restart")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "deviceStates.list",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move { api.device_states().list().send().await.map(|_| ()) })
+        },
+    ));
+    all.push((
+        "deviceStates.get",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.device_states().get("deviceName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "deviceStates.update",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.device_states()
+                    .update("deviceName-1", "NOT_INUSE")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "deviceStates.delete",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.device_states().delete("deviceName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "mailboxes.list",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move { api.mailboxes().list().send().await.map(|_| ()) })
+        },
+    ));
+    all.push((
+        "mailboxes.get",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.mailboxes().get("mailboxName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "mailboxes.update",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.mailboxes()
+                    .update("mailboxName-1", 1i64, 1i64)
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "mailboxes.delete",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.mailboxes().delete("mailboxName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "events.userEvent",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.events_resource()
+                    .user_event("eventName-1", "application-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "events.claimChannel",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.events_resource()
+                    .claim_channel("channelId-1", "application-1")
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "applications.list",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move { api.applications().list().send().await.map(|_| ()) })
+        },
+    ));
+    all.push((
+        "applications.get",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.applications().get("applicationName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "applications.subscribe",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.applications()
+                    .subscribe("applicationName-1", ["eventSource-1"])
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "applications.unsubscribe",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.applications()
+                    .unsubscribe("applicationName-1", ["eventSource-1"])
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "applications.filter",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.applications().filter("applicationName-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all
 }

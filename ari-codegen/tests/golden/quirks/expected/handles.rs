@@ -19,7 +19,11 @@ impl ThingHandle {
         &self.thing_id
     }
     /// The events that concern this resource, in arrival order, from the client's
-    /// event connection; the stream ends when the resource is gone.
+    /// event connections, each once; the stream ends when the resource is gone.
+    /// It starts now: events that arrived before are not in it. For a channel
+    /// entering your application, use the stream of its
+    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
+    /// arrived.
     pub fn events(&self) -> crate::ResourceEvents {
         crate::ResourceEvents::subscribe(&self.client, "Thing", self.thing_id.clone())
     }

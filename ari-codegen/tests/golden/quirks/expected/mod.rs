@@ -2,6 +2,9 @@
 
 /// The spec this code was generated from.
 pub const SPEC_LABEL: &str = "golden test spec";
+/// The content fingerprint of that spec (SHA-256 of what generation read): the same
+/// api-docs give the same value wherever they lie.
+pub const SPEC_FINGERPRINT: &str = "sha256:bfc7051228ee73a5d38be85ef2232761fb3a2b3614d337f5b6291a85102b3da7";
 /// ARI models and the enums of their allowed values.
 #[allow(
     clippy::large_enum_variant,

@@ -2,50 +2,10 @@
 
 /// Every operation of the spec, in spec order.
 pub static OPERATIONS: &[crate::runtime::OperationInfo] = &[
-    crate::runtime::OperationInfo {
-        resource: "things",
-        nickname: "list",
-        name: "things.list",
-        method: crate::runtime::Method::Get,
-        path: "/things",
-        since: &["12.0.0"],
-        error_statuses: &[],
-        websocket: false,
-        response: "List[Thing]",
-    },
-    crate::runtime::OperationInfo {
-        resource: "things",
-        nickname: "create",
-        name: "things.create",
-        method: crate::runtime::Method::Post,
-        path: "/things",
-        since: &["20.17.0", "22.7.0", "23.1.0"],
-        error_statuses: &[404u16, 409u16],
-        websocket: false,
-        response: "Thing",
-    },
-    crate::runtime::OperationInfo {
-        resource: "things",
-        nickname: "move",
-        name: "things.move",
-        method: crate::runtime::Method::Delete,
-        path: "/things/{thingId}",
-        since: &[],
-        error_statuses: &[],
-        websocket: false,
-        response: "void",
-    },
-    crate::runtime::OperationInfo {
-        resource: "things",
-        nickname: "getFile",
-        name: "things.getFile",
-        method: crate::runtime::Method::Get,
-        path: "/things/{thingId}/sub/{subId}/file",
-        since: &[],
-        error_statuses: &[],
-        websocket: false,
-        response: "binary",
-    },
+    super::things::List::INFO,
+    super::things::Create::INFO,
+    super::things::Move::INFO,
+    super::things::GetFile::INFO,
     crate::runtime::OperationInfo {
         resource: "events",
         nickname: "eventWebsocket",
@@ -84,18 +44,52 @@ pub fn check_response(response: &str, body: &[u8]) -> Option<crate::Result<()>> 
 /// One request per callable operation, through the resource accessors, with
 /// placeholder arguments: `(operation name, request)`. For coverage tests.
 #[doc(hidden)]
+#[allow(clippy::vec_init_then_push)]
 pub fn every_operation(
     client: &crate::Client,
 ) -> Vec<(&'static str, crate::runtime::Pending<()>)> {
-    vec![
-        ("things.list", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.things().list().send(). await .map(| _ | ()) }) }),
-        ("things.create", { let api = super::Api { client : client.clone() };
-        Box::pin(async move { api.things().create("Dialing Offhook").send(). await .map(|
-        _ | ()) }) }), ("things.move", { let api = super::Api { client : client.clone()
-        }; Box::pin(async move { api.things().r#move("thingId-1").send(). await .map(| _
-        | ()) }) }), ("things.getFile", { let api = super::Api { client : client.clone()
-        }; Box::pin(async move { api.things().get_file("thingId-1", "subId-1").send().
-        await .map(| _ | ()) }) }),
-    ]
+    let mut all: Vec<(&'static str, crate::runtime::Pending<()>)> = Vec::new();
+    all.push((
+        "things.list",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move { api.things().list().send().await.map(|_| ()) })
+        },
+    ));
+    all.push((
+        "things.create",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.things().create("Dialing Offhook").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "things.move",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.things().r#move("thingId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all.push((
+        "things.getFile",
+        {
+            let api = super::Api {
+                client: client.clone(),
+            };
+            Box::pin(async move {
+                api.things().get_file("thingId-1", "subId-1").send().await.map(|_| ())
+            })
+        },
+    ));
+    all
 }

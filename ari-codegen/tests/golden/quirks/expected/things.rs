@@ -46,10 +46,22 @@ pub struct List {
     call: crate::runtime::Call<Vec<super::models::Thing>>,
 }
 impl List {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "things",
+        nickname: "list",
+        name: "things.list",
+        method: crate::runtime::Method::Get,
+        path: "/things",
+        since: &["12.0.0"],
+        error_statuses: &[],
+        websocket: false,
+        response: "List[Thing]",
+    };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[0usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("things")],
             crate::runtime::decode_json::<Vec<super::models::Thing>>,
         );
@@ -115,13 +127,25 @@ pub struct Create {
     call: crate::runtime::Call<super::models::Thing>,
 }
 impl Create {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "things",
+        nickname: "create",
+        name: "things.create",
+        method: crate::runtime::Method::Post,
+        path: "/things",
+        since: &["20.17.0", "22.7.0", "23.1.0"],
+        error_statuses: &[404u16, 409u16],
+        websocket: false,
+        response: "Thing",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         r#type: impl Into<super::models::CreateType>,
     ) -> Self {
         let mut call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[1usize],
+            &Self::INFO,
             &[crate::runtime::Seg::Lit("things")],
             crate::runtime::decode_json::<super::models::Thing>,
         );
@@ -197,11 +221,23 @@ pub struct Move {
     call: crate::runtime::Call<()>,
 }
 impl Move {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "things",
+        nickname: "move",
+        name: "things.move",
+        method: crate::runtime::Method::Delete,
+        path: "/things/{thingId}",
+        since: &[],
+        error_statuses: &[],
+        websocket: false,
+        response: "void",
+    };
     pub(crate) fn new(client: &crate::Client, thing_id: impl Into<String>) -> Self {
         let thing_id: String = thing_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[2usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("things"),
                 crate::runtime::Seg::Id("thingId", &thing_id),
@@ -252,6 +288,18 @@ pub struct GetFile {
     call: crate::runtime::Call<crate::runtime::Bytes>,
 }
 impl GetFile {
+    /// This operation's row of [`OPERATIONS`](super::operations::OPERATIONS).
+    pub(crate) const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo {
+        resource: "things",
+        nickname: "getFile",
+        name: "things.getFile",
+        method: crate::runtime::Method::Get,
+        path: "/things/{thingId}/sub/{subId}/file",
+        since: &[],
+        error_statuses: &[],
+        websocket: false,
+        response: "binary",
+    };
     pub(crate) fn new(
         client: &crate::Client,
         thing_id: impl Into<String>,
@@ -261,7 +309,7 @@ impl GetFile {
         let sub_id: String = sub_id.into();
         let call = crate::runtime::Call::new(
             client,
-            &super::operations::OPERATIONS[3usize],
+            &Self::INFO,
             &[
                 crate::runtime::Seg::Lit("things"),
                 crate::runtime::Seg::Id("thingId", &thing_id),
