@@ -1698,6 +1698,8 @@ fn ids_variable_names_and_values_round_trip_through_the_simulator() {
     check(64, strategy, |(id, name, value)| {
         prop_assume!(!unsendable(&id) && !CHANNEL_ROUTE_LITERALS.contains(&id.as_str()));
         prop_assume!(fits_a_url(&[&id, &name, &value]));
+        // Asterisk refuses longer unique ids (400 "Uniqueid length exceeds maximum of 149").
+        prop_assume!(id.len() <= 149);
         sim.runtime.block_on(async {
             // A channel whose id is the hostile text, in a Stasis application.
             let created = client
