@@ -95,7 +95,7 @@ async fn mixing_bridge_add_play_moh_remove_destroy(transport: Transport) {
         })
         .await;
     assert_eq!(left, a.id);
-    assert_eq!(bridge.get().await.expect("get").channels, [b.id.clone()]);
+    assert_eq!(bridge.get().await.expect("get").channels, [b.id.as_str()]);
     let again = bridge
         .remove_channel([a.id.clone()])
         .await
@@ -152,7 +152,7 @@ async fn holding_bridge_with_music_on_hold_and_its_own_events(transport: Transpo
         })
         .await
         .expect("ChannelEnteredBridge on the bridge's stream");
-    assert_eq!(entered, [caller.id.clone()]);
+    assert_eq!(entered, [caller.id.as_str()]);
 
     bridge
         .start_moh()
@@ -187,13 +187,7 @@ async fn record_a_bridge_then_list_get_copy_download_delete(transport: Transport
         return;
     };
     let talker = s.enter("7005", "talker").await;
-    let bridge_id = s.id("bridge");
-    s.client
-        .bridges()
-        .create_with_id(&bridge_id)
-        .r#type("mixing")
-        .await
-        .expect("create");
+    let bridge_id = s.bridge("mixing").await;
     let bridge = s.client.bridge(&bridge_id);
     let mut talker_events = s.client.channel(&talker.id).events();
     bridge

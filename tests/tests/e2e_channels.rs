@@ -9,7 +9,10 @@ mod e2e;
 
 use std::time::Duration;
 
-use ari_sdk::{ChannelState, Event, HangupReason, MuteDirection, SnoopChannelSpy, Transport};
+use ari_sdk::{
+    ChannelState, DigitsEnd, Event, HangupReason, MuteDirection, Played, Recorded, SnoopChannelSpy,
+    Transport,
+};
 use e2e::{LIMIT, other_half};
 
 on_both_transports!(
@@ -23,6 +26,8 @@ on_both_transports!(
 /// The guide's 7000 (`Stasis(hello,world)`): the `;2` half arrives in `hello` with the
 /// arguments `["world"]`, ringing; it rings the caller, answers, and the `;1` half, which
 /// the test originated into its own application, becomes a `Call` through `into_call`.
+/// The answered side then plays a prompt, collects the digits the caller sends and
+/// records a message, with the `Call` helpers.
 /// The only test that uses the shared application `hello` (one connection at a time may
 /// hold it), so it runs on one transport.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -43,7 +48,7 @@ async fn the_guides_7000_gives_args_world_then_ring_answer_and_into_call() {
         .expect("originate Local/7000");
     let id = caller.id.clone();
     let far = other_half(&id);
-    let in_hello = loop {
+    let mut in_hello = loop {
         let call = tokio::time::timeout(LIMIT, hello.next())
             .await
             .expect("a StasisStart in hello in time")
@@ -81,6 +86,42 @@ async fn the_guides_7000_gives_args_world_then_ring_answer_and_into_call() {
     assert_eq!(call.application(), s.app);
     assert_eq!(call.start().channel.state, ChannelState::Up);
     assert_eq!(call.id(), id);
+
+    // The Call helpers on the answered side: a prompt, digits the caller sends, a recording.
+    let played = in_hello
+        .play("sound:hello-world")
+        .await
+        .expect("play a prompt");
+    assert_eq!(played, Played::Finished);
+    let (digits, sent) = tokio::join!(
+        in_hello
+            .collect_digits()
+            .first_digit_timeout(LIMIT)
+            .inter_digit_timeout(Duration::from_secs(3)),
+        call.channel().send_dtmf().dtmf("42#").between(100)
+    );
+    sent.expect("the caller sends 42#");
+    let digits = digits.expect("digits");
+    assert_eq!(
+        (digits.digits.as_str(), digits.end),
+        ("42", DigitsEnd::Terminator('#'))
+    );
+    let name = s.id("message");
+    let recorded = in_hello
+        .record(&name)
+        .beep(true)
+        .max_duration(Some(Duration::from_secs(1)))
+        .await
+        .expect("record a second");
+    let Recorded::Completed { recording } = recorded else {
+        panic!("not completed: {recorded:?}");
+    };
+    assert_eq!(recording.name, name);
+    client
+        .stored_recording(&name)
+        .delete_stored()
+        .await
+        .expect("delete the message");
 
     call.channel().hangup().await.expect("hang up");
     tokio::time::timeout(LIMIT, call.ended().wait())

@@ -153,6 +153,18 @@ impl Session {
         channel
     }
 
+    /// Creates a bridge of `kind` (`mixing`, `holding`) with a fresh id, and returns the id.
+    pub async fn bridge(&self, kind: &str) -> String {
+        let id = self.id(kind);
+        self.client
+            .bridges()
+            .create_with_id(&id)
+            .r#type(kind)
+            .await
+            .unwrap_or_else(|e| panic!("create a {kind} bridge: {e}"));
+        id
+    }
+
     /// The first event on the session's connection that `pick` accepts, within [`LIMIT`].
     pub async fn event<R>(&mut self, what: &str, mut pick: impl FnMut(&Event) -> Option<R>) -> R {
         let wait = async {
