@@ -98,7 +98,7 @@ async fn the_guides_7000_gives_args_world_then_ring_answer_and_into_call() {
             .collect_digits()
             .first_digit_timeout(LIMIT)
             .inter_digit_timeout(Duration::from_secs(3)),
-        call.channel().send_dtmf().dtmf("42#").between(100)
+        call.channel().send_dtmf("42#").between(100)
     );
     sent.expect("the caller sends 42#");
     let digits = digits.expect("digits");
@@ -142,11 +142,7 @@ async fn dtmf_sent_from_one_half_is_received_on_the_other(transport: Transport) 
     let near = s.client.channel(&caller.id);
     let far = s.client.channel(other_half(&caller.id));
     let mut far_events = far.events();
-    near.send_dtmf()
-        .dtmf("12#")
-        .between(100)
-        .await
-        .expect("send DTMF");
+    near.send_dtmf("12#").between(100).await.expect("send DTMF");
     for want in ["1", "2", "#"] {
         let got = far_events.next_dtmf(LIMIT).await.expect("a digit");
         assert_eq!(got, want);
@@ -154,7 +150,7 @@ async fn dtmf_sent_from_one_half_is_received_on_the_other(transport: Transport) 
     // The handle's own wait subscribes when polled, before the digit is sent.
     let (digit, sent) = tokio::join!(far.next_dtmf(LIMIT), async {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        near.send_dtmf().dtmf("7").await
+        near.send_dtmf("7").await
     });
     sent.expect("send 7");
     assert_eq!(digit.expect("next_dtmf"), "7");
@@ -227,20 +223,14 @@ async fn hold_mute_and_variables(transport: Transport) {
     channel.hold().await.expect("hold");
     channel.unhold().await.expect("unhold");
     channel
-        .mute()
-        .direction(MuteDirection::Both)
+        .mute(MuteDirection::Both)
         .await
         .expect("mute both ways");
     channel
-        .unmute()
-        .direction(MuteDirection::In)
+        .unmute(MuteDirection::In)
         .await
         .expect("unmute the way in");
-    channel
-        .unmute()
-        .direction(MuteDirection::Both)
-        .await
-        .expect("unmute");
+    channel.unmute(MuteDirection::Both).await.expect("unmute");
     channel.start_silence().await.expect("silence");
     channel.stop_silence().await.expect("no silence");
     channel.start_moh().await.expect("music on hold");

@@ -65,24 +65,39 @@ async fn not_found_conflict_and_bad_request_are_typed(transport: Transport) {
     );
     assert_eq!(outside.is_documented_status(), Some(true));
 
-    // 400: Asterisk insists on a direction for mute, although the spec makes it optional
-    // with a default of `both`, and lists no 400 for mute.
+    // 400: Asterisk insists on the parameters the generator's fixups make positional
+    // (`ari_codegen::fixups::REQUIRED_BY_ASTERISK`), although the spec marks them optional:
+    // sent without them (raw, as the typed API cannot), each is refused.
     let channel = s.client.channel(&caller.id);
-    let no_direction = channel.mute().await.expect_err("no direction");
-    assert!(no_direction.is_bad_request(), "{no_direction}");
-    assert_eq!(
-        no_direction.asterisk_message(),
-        Some("Direction is required")
-    );
-    assert_eq!(no_direction.is_documented_status(), Some(false));
-    let no_direction = channel.unmute().await.expect_err("no direction");
-    assert_eq!(
-        no_direction.asterisk_message(),
-        Some("Direction is required")
-    );
+    for entry in ari_codegen::fixups::REQUIRED_BY_ASTERISK {
+        let path = match entry.nickname {
+            "sendDTMF" => "dtmf",
+            "mute" => "mute",
+            "unmute" => "mute",
+            other => panic!("no request known for {other}: add it here"),
+        };
+        let method = if entry.nickname == "unmute" {
+            ari_sdk::Method::Delete
+        } else {
+            ari_sdk::Method::Post
+        };
+        let refused = s
+            .client
+            .raw()
+            .request(method, &format!("channels/{}/{path}", caller.id))
+            .send()
+            .await
+            .expect_err("refused without the parameter");
+        assert!(refused.is_bad_request(), "{}: {refused}", entry.nickname);
+        assert_eq!(
+            refused.asterisk_message(),
+            Some(entry.asterisk_says),
+            "{}",
+            entry.nickname
+        );
+    }
     channel
-        .mute()
-        .direction(MuteDirection::Out)
+        .mute(MuteDirection::Out)
         .await
         .expect("with a direction it works");
     // 400 the spec lists: a snoop that neither spies nor whispers.

@@ -849,7 +849,10 @@ async fn originate_then_stasis_start_failed_or_timeout() {
         .unwrap();
     let started = Instant::now();
     let result = silent.stasis_start(Duration::from_millis(100)).await;
-    assert!(matches!(result, Err(Error::WaitTimedOut { .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(Error::WaitTimedOut { .. })),
+        "{result:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(1));
 }
 
