@@ -52,7 +52,20 @@ pub(crate) struct Inner {
     /// Set for the client of a connection Asterisk opened to an
     /// [`OutboundServer`](crate::server::OutboundServer): it has no HTTP side.
     pub(crate) outbound_peer: Option<std::net::SocketAddr>,
+    /// One permit per HTTP connection the client may use at once: a request holds one
+    /// from sending to the end of its answer, others queue.
+    pub(crate) connections: tokio::sync::Semaphore,
+    pub(crate) max_connections: usize,
 }
+
+/// HTTP connections a client uses at most by default: well below Asterisk's default
+/// `sessionlimit` of 100 (http.conf), which event WebSockets and other clients share.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 32;
+
+/// How long an unused HTTP connection is kept by default: under Asterisk's default
+/// `session_keep_alive` of 15 s, so the client gives up an idle connection before the
+/// server closes it under a new request.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -93,6 +106,8 @@ impl Client {
             user_agent: concat!("ari-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
             accept_invalid_certs: false,
             transport: crate::Transport::Http,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
         }
     }
 
@@ -152,6 +167,8 @@ impl Client {
                 transport: crate::Transport::WebSocket,
                 link: Default::default(),
                 outbound_peer: Some(peer),
+                connections: tokio::sync::Semaphore::new(DEFAULT_MAX_CONNECTIONS),
+                max_connections: DEFAULT_MAX_CONNECTIONS,
             }),
         }
     }
@@ -228,6 +245,8 @@ pub struct ClientBuilder {
     user_agent: String,
     accept_invalid_certs: bool,
     transport: crate::Transport,
+    max_connections: usize,
+    idle_timeout: Duration,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -293,6 +312,29 @@ impl ClientBuilder {
         self
     }
 
+    /// The most HTTP requests the client has in flight to the server at once, each on a
+    /// connection of its own (default [`DEFAULT_MAX_CONNECTIONS`], at least 1); more
+    /// requests wait for a free one instead of failing, and idle connections beyond this
+    /// many are closed. (A connection still being handed back to the pool when the next
+    /// request starts can make the count of open connections briefly a little higher.)
+    /// Asterisk serves at most `sessionlimit` HTTP sessions (http.conf, default 100,
+    /// event WebSockets and every other client included) and closes connections beyond
+    /// it, so keep the sum over your clients well below it. The wait for a connection
+    /// counts toward the request's timeout; running out of time there is an
+    /// [`Error::Transport`](crate::Error::Transport) with `sent: false`.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = connections.max(1);
+        self
+    }
+
+    /// How long an unused HTTP connection is kept for the next request (default
+    /// [`DEFAULT_IDLE_TIMEOUT`]). Keep it under Asterisk's `session_keep_alive` (http.conf,
+    /// default 15 s), after which Asterisk closes idle connections itself.
+    pub fn idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle_timeout = idle;
+        self
+    }
+
     pub fn build(self) -> Result<Client> {
         if self.accept_invalid_certs {
             tracing::warn!("TLS certificate verification is OFF for this ARI client");
@@ -329,6 +371,8 @@ impl ClientBuilder {
         let http = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
+            .pool_max_idle_per_host(self.max_connections)
+            .pool_idle_timeout(self.idle_timeout)
             .user_agent(self.user_agent)
             .danger_accept_invalid_certs(self.accept_invalid_certs)
             .build()
@@ -347,6 +391,8 @@ impl ClientBuilder {
                 transport: self.transport,
                 link: Default::default(),
                 outbound_peer: None,
+                connections: tokio::sync::Semaphore::new(self.max_connections),
+                max_connections: self.max_connections,
             }),
         })
     }

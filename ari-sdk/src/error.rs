@@ -16,10 +16,15 @@ pub enum Error {
     #[error(transparent)]
     Status(Box<StatusError>),
     /// The request never got an answer: connection refused or reset, TLS, DNS, ...
+    /// `sent` says whether it may have reached the server: `false` when it certainly did
+    /// not (the connection could not be opened, no connection became free in time, a
+    /// kept-alive connection was closed before the request was written), so sending it
+    /// again is safe; `true` when the connection failed after the request was written.
     #[error("{operation}: transport failure: {message}")]
     Transport {
         operation: String,
         message: String,
+        sent: bool,
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
@@ -230,8 +235,8 @@ impl Error {
     /// raised before anything was sent, and for answers (which say what happened).
     pub fn may_have_executed(&self) -> bool {
         match self {
-            Error::Timeout { .. } | Error::Transport { .. } => true,
-            Error::ConnectionLost { sent, .. } => *sent,
+            Error::Timeout { .. } => true,
+            Error::Transport { sent, .. } | Error::ConnectionLost { sent, .. } => *sent,
             _ => false,
         }
     }

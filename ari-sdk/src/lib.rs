@@ -53,7 +53,7 @@ pub use call::{
     Call, CallEnded, Calls, CallsBuilder, CallsItem, CollectDigits, Digits, DigitsEnd, Menu,
     MenuChoice, Play, Played, Record, Recorded,
 };
-pub use client::{Client, ClientBuilder};
+pub use client::{Client, ClientBuilder, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 pub use error::{Error, EventDecodeError, Result, StatusError};
 pub use event_stream::{EventStream, EventsBuilder, Item, ResourceEvents};
 pub use raw::{Raw, RawRequest};

@@ -284,6 +284,8 @@ fn transport(message: String) -> Error {
     Error::Transport {
         operation: OPERATION.to_owned(),
         message,
+        // Connecting or accepting: no request was written.
+        sent: false,
         source: None,
     }
 }

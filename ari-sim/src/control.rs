@@ -16,6 +16,7 @@ use crate::world::{Shared, lock};
 /// What a phone user does, and what goes wrong in networks.
 #[derive(Clone)]
 pub struct Control {
+    pub(crate) sessions: std::sync::Arc<crate::sessions::SessionCounts>,
     pub(crate) world: Shared,
     pub(crate) hub: Hub,
     pub(crate) faults: Arc<Mutex<Faults>>,
@@ -72,6 +73,21 @@ impl Control {
         }
         world.hangup(channel_id, 16);
         Ok(())
+    }
+
+    /// HTTP sessions (connections) open now, event WebSockets included.
+    pub fn sessions_live(&self) -> usize {
+        self.sessions.live()
+    }
+
+    /// The most HTTP sessions open at once so far.
+    pub fn sessions_peak(&self) -> usize {
+        self.sessions.peak()
+    }
+
+    /// Connections closed at once because the session limit was reached.
+    pub fn sessions_refused(&self) -> u64 {
+        self.sessions.refused()
     }
 
     /// Ids of the channels that exist now.

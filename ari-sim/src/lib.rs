@@ -92,6 +92,7 @@ pub mod ops;
 pub mod outbound;
 mod params;
 mod reply;
+mod sessions;
 pub mod spec;
 mod world;
 mod wsrest;
@@ -105,6 +106,7 @@ pub use control::Control;
 pub use dialplan::Dialplan;
 pub use http::User;
 pub use outbound::{ConnectionType, OutboundConfig, OutboundHandle};
+pub use sessions::SessionLimits;
 pub use world::Timing;
 
 /// A running simulator; stops when dropped.
@@ -131,6 +133,7 @@ pub struct SimulatorBuilder {
     dialplan: Dialplan,
     timing: Timing,
     asterisk_id: String,
+    sessions: SessionLimits,
 }
 
 impl Default for SimulatorBuilder {
@@ -141,6 +144,7 @@ impl Default for SimulatorBuilder {
             dialplan: Dialplan::default_plan(),
             timing: Timing::default(),
             asterisk_id: "02:fc:00:00:00:01".to_owned(),
+            sessions: SessionLimits::default(),
         }
     }
 }
@@ -197,6 +201,13 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Limits HTTP sessions as Asterisk's http.conf does (default: Asterisk's defaults,
+    /// 100 sessions, 15 s keep-alive, 30 s before a first request).
+    pub fn session_limits(mut self, limits: SessionLimits) -> Self {
+        self.sessions = limits;
+        self
+    }
+
     pub async fn start(self) -> std::io::Result<Simulator> {
         let mut users = self.users;
         if users.is_empty() {
@@ -229,7 +240,9 @@ impl SimulatorBuilder {
             users: Arc::new(users),
             faults: faults.clone(),
         };
+        let sessions_seen = Arc::new(sessions::SessionCounts::default());
         let control = Control {
+            sessions: sessions_seen.clone(),
             world: world.clone(),
             hub: hub.clone(),
             faults: faults.clone(),
@@ -247,6 +260,7 @@ impl SimulatorBuilder {
         };
         let listener = tokio::net::TcpListener::bind(self.listen).await?;
         let addr = listener.local_addr()?;
+        let listener = sessions::LimitedListener::new(listener, self.sessions, sessions_seen);
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = http::router(state);
         tokio::spawn(async move {

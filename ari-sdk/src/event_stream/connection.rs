@@ -141,6 +141,8 @@ fn transport(client: &Client, message: String) -> Error {
     Error::Transport {
         operation: OPERATION.to_owned(),
         message: client.redact(&message),
+        // Connecting or accepting: no request was written.
+        sent: false,
         source: None,
     }
 }

@@ -410,22 +410,14 @@ async fn execute(
             .collect();
         url.set_query(Some(&text.join("&")));
     }
-    let mut request = inner
-        .http
-        .request(method.to_reqwest(), url)
-        .timeout(timeout);
-    if let Some(Auth::Basic { user, password }) = &inner.auth {
-        request = request.basic_auth(user, Some(password));
-    }
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let transport = |e: reqwest::Error| -> Error {
+    let deadline = Instant::now() + timeout;
+    let timed_out = || Error::Timeout {
+        operation: operation.to_owned(),
+        timeout,
+    };
+    let transport = |e: reqwest::Error, sent: bool| -> Error {
         if e.is_timeout() {
-            return Error::Timeout {
-                operation: operation.to_owned(),
-                timeout,
-            };
+            return timed_out();
         }
         let e = e.without_url();
         let mut message = e.to_string();
@@ -438,22 +430,94 @@ async fn execute(
         Error::Transport {
             operation: operation.to_owned(),
             message,
+            sent,
             source: Some(Box::new(e)),
         }
     };
-    let response = request.send().await.map_err(transport)?;
+    // A connection of the client's own, or a wait for one (never more than allowed).
+    let _connection =
+        match tokio::time::timeout_at(deadline.into(), inner.connections.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            _ => {
+                return Err(Error::Transport {
+                    operation: operation.to_owned(),
+                    message: format!(
+                        "none of the client's {} HTTP connections became free within {timeout:?} \
+                     (ClientBuilder::max_connections)",
+                        inner.max_connections
+                    ),
+                    sent: false,
+                    source: None,
+                });
+            }
+        };
+    let mut retries = 0;
+    let response = loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(timed_out());
+        }
+        let mut request = inner
+            .http
+            .request(method.to_reqwest(), url.clone())
+            .timeout(remaining);
+        if let Some(Auth::Basic { user, password }) = &inner.auth {
+            request = request.basic_auth(user, Some(password));
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        match request.send().await {
+            Ok(response) => break response,
+            // A kept-alive connection the server had closed: the request never left, so
+            // sending it again cannot run it twice.
+            Err(e) if never_written(&e) && retries < NEVER_WRITTEN_RETRIES => {
+                retries += 1;
+                tracing::debug!(retries, error = %e.without_url(), "request not written; sending again");
+            }
+            Err(e) => {
+                let sent = !(e.is_connect() || never_written(&e));
+                return Err(transport(e, sent));
+            }
+        }
+    };
     let status = response.status().as_u16();
     let location = response
         .headers()
         .get(reqwest::header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = response.bytes().await.map_err(transport)?;
+    let body = response.bytes().await.map_err(|e| transport(e, true))?;
+    // hyper hands the connection back to its pool from a task of its own once the answer
+    // is read: give that task its turn before the next request may take this permit, so
+    // the next request finds the connection idle instead of opening one more.
+    for _ in 0..POOL_RETURN_YIELDS {
+        tokio::task::yield_now().await;
+    }
     Ok(Answer {
         status,
         location,
         body,
     })
+}
+
+/// Turns given to hyper's pool to take a used connection back.
+const POOL_RETURN_YIELDS: usize = 2;
+
+/// How many times a request that provably never left is sent again.
+const NEVER_WRITTEN_RETRIES: u32 = 2;
+
+/// Whether the request failed before any of it was written: hyper cancels a request
+/// whose pooled connection turned out closed before the request went out.
+fn never_written(error: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(s) = source {
+        if let Some(hyper) = s.downcast_ref::<hyper::Error>() {
+            return hyper.is_canceled();
+        }
+        source = s.source();
+    }
+    false
 }
 
 fn status_error(
