@@ -32,12 +32,14 @@ pub fn normalize(spec: &Spec) -> Result<Documents, SpecError> {
     crate::ir::build(spec)?;
     let mut docs = Documents::new();
     let mut listing: ResourceListing = spec.listing.clone();
+    listing.base_path = listing.base_path.as_deref().map(canonical_base_path);
     for entry in &mut listing.apis {
         entry.description = None;
     }
     docs.insert("resources.json".to_owned(), render(&listing));
     for decl in &spec.declarations {
         let mut api: ApiDeclaration = decl.api.clone();
+        api.base_path = api.base_path.as_deref().map(canonical_base_path);
         for path in &mut api.apis {
             path.description = None;
             for op in &mut path.operations {
@@ -63,6 +65,16 @@ pub fn normalize(spec: &Spec) -> Result<Documents, SpecError> {
         docs.insert(decl.file.clone(), render(&api));
     }
     Ok(docs)
+}
+
+/// `basePath` with the host Asterisk's own files carry (`localhost:8088`): a live server
+/// writes the host it was reached as, which says nothing about the API. The path stays.
+pub fn canonical_base_path(base_path: &str) -> String {
+    let path = match base_path.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |at| &rest[at..]),
+        None => base_path,
+    };
+    format!("http://localhost:8088{path}")
 }
 
 fn render<T: serde::Serialize>(value: &T) -> String {
@@ -166,4 +178,28 @@ pub fn fetch(base: &str, credentials: Option<(&str, &str)>) -> Result<Spec, Spec
     };
     let listing = get("resources.json")?;
     Spec::from_documents(&listing, get)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_base_path;
+
+    #[test]
+    fn base_paths_lose_the_host_they_were_fetched_from() {
+        for seen in [
+            "http://127.0.0.1:8088/ari",
+            "http://localhost:8088/ari",
+            "https://pbx.example.com:8089/ari",
+        ] {
+            assert_eq!(
+                canonical_base_path(seen),
+                "http://localhost:8088/ari",
+                "{seen}"
+            );
+        }
+        assert_eq!(
+            canonical_base_path("http://host/asterisk/ari"),
+            "http://localhost:8088/asterisk/ari"
+        );
+    }
 }

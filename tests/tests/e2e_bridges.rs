@@ -305,15 +305,10 @@ async fn record_a_bridge_then_list_get_copy_download_delete(transport: Transport
     s.finish().await;
 }
 
-/// SDK BUG (left failing, ignored): over `Transport::WebSocket` every real Asterisk answers
-/// `recordings.getStoredFile` with `RESTResponse` status 406, reason "Not Acceptable.  Use
-/// HTTP GET" (res/ari/ari_websocket_requests.c refuses any answer that is a file). The
-/// SDK hands that on as `HTTP 406` without Asterisk's reason (`message: None`, "a status
-/// the spec does not list"), so the typed operation never works on that transport, against
-/// the README's "every generated operation works unchanged". Expected: the SDK sends
-/// binary operations over HTTP (it has the URL and credentials), or at least says why.
+/// Over `Transport::WebSocket` every real Asterisk answers `recordings.getStoredFile` with
+/// 406 "Not Acceptable.  Use HTTP GET" (res/ari/ari_websocket_requests.c refuses any answer
+/// that is a file): the SDK sends operations answering a file over HTTP.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "SDK bug: getStoredFile over Transport::WebSocket fails with a bare 406 on a real Asterisk"]
 async fn the_websocket_transport_downloads_a_stored_recording() {
     let Some(s) = e2e::session(
         "download over the WebSocket transport",

@@ -43,6 +43,8 @@ pub struct Call<T> {
     watch_target: Option<(&'static str, String)>,
     /// Overrides the client's timeout for this request.
     timeout: Option<Duration>,
+    /// The answer is a file (`binary`): over HTTP whatever the transport.
+    binary: bool,
 }
 
 impl<T> fmt::Debug for Call<T> {
@@ -79,6 +81,7 @@ impl<T: Send + 'static> Call<T> {
             watch: None,
             watch_target: None,
             timeout: None,
+            binary: op.response == "binary",
         };
         for segment in segments {
             call.path.push('/');
@@ -113,6 +116,8 @@ impl<T: Send + 'static> Call<T> {
             watch: None,
             watch_target: None,
             timeout: None,
+            // Raw requests decode JSON: never a file.
+            binary: false,
         };
         for segment in path.split('/').filter(|s| !s.is_empty()) {
             call.path.push('/');
@@ -303,7 +308,11 @@ impl<T: Send + 'static> Call<T> {
         async move {
             let started = Instant::now();
             let timeout = self.timeout.unwrap_or(self.client.inner.timeout);
-            let answer = if self.client.inner.transport == crate::Transport::WebSocket {
+            // Asterisk sends files (a recording's) over HTTP only; its WebSocket answers
+            // 406 "Use HTTP GET". A client with an HTTP side takes that path for them.
+            let over_websocket = self.client.inner.transport == crate::Transport::WebSocket
+                && !(self.binary && self.client.inner.outbound_peer.is_none());
+            let answer = if over_websocket {
                 crate::ws_rest::execute(
                     &self.client,
                     &self.operation,
@@ -337,7 +346,7 @@ impl<T: Send + 'static> Call<T> {
             tracing::debug!(status = answer.status, elapsed_ms, "response");
             if !(200..300).contains(&answer.status) {
                 // Answers over the event WebSocket come from ARI whatever their body.
-                let over_http = self.client.inner.transport == crate::Transport::Http;
+                let over_http = !over_websocket;
                 if let Some(error) = over_http
                     .then(|| {
                         self.client
@@ -528,14 +537,14 @@ fn status_error(
     body: &[u8],
     documented: &[u16],
 ) -> Error {
-    // Asterisk says why in `message`; some 500s use `error` instead.
-    let message = serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| {
-            ["message", "error"]
-                .iter()
-                .find_map(|k| v.get(k).and_then(|m| m.as_str()).map(str::to_owned))
-        });
+    // Asterisk says why in `message`; some 500s use `error` instead; a few answers
+    // (406 over the WebSocket) are a line of plain text.
+    let message = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v) => ["message", "error"]
+            .iter()
+            .find_map(|k| v.get(k).and_then(|m| m.as_str()).map(str::to_owned)),
+        Err(_) => plain_text_reason(body),
+    };
     Error::Status(Box::new(StatusError {
         operation: operation.to_owned(),
         method: method.as_str().to_owned(),
@@ -545,6 +554,13 @@ fn status_error(
         body: quote_body(body),
         documented: documented.contains(&status),
     }))
+}
+
+/// A short plain-text body (not HTML, one line) as the reason of an error status.
+fn plain_text_reason(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?.trim();
+    let plain = !text.is_empty() && text.len() <= 200 && !text.contains(['<', '\n']);
+    plain.then(|| text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// JSON body -> `T`, naming the JSON path of a mismatch.
