@@ -413,12 +413,11 @@ async fn hangup_with_a_reason_reaches_the_far_end_and_the_call(transport: Transp
     s.finish().await;
 }
 
-/// SIMULATOR BUG (left failing, ignored): a redirect to an endpoint of another technology
+/// Fixed in the simulator: a redirect to an endpoint of another technology
 /// than the channel's is refused by Asterisk with 422 "Endpoint technology 'PJSIP' does
 /// not match channel technology 'Local'" (`move_continue_and_redirect` on a real
-/// Asterisk); ari-sim accepts it with 204.
+/// Asterisk); ari-sim now refuses it the same way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "simulator bug: ari-sim accepts a redirect to another technology (Asterisk: 422)"]
 async fn the_simulator_refuses_a_redirect_to_another_technology_as_asterisk_does() {
     let sim = ari_sim::Simulator::start().await.expect("a simulator");
     let client = sim.client();
@@ -438,13 +437,12 @@ async fn the_simulator_refuses_a_redirect_to_another_technology_as_asterisk_does
     assert_eq!(refused.status(), Some(422), "{refused}");
 }
 
-/// SIMULATOR BUG (left failing, ignored): when the channel in `hello` rings
+/// Fixed in the simulator: when the channel in `hello` rings
 /// (`POST /channels/{id}/ring` on the `;2` half of a Local channel), Asterisk indicates
 /// ringing to the caller, whose state becomes `Ringing` (`ChannelStateChange`; see
 /// `the_guides_7000_gives_args_world_then_ring_answer_and_into_call` on a real Asterisk);
-/// in ari-sim the caller's state does not change.
+/// ari-sim now does the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "simulator bug: ringing the ;2 half does not make the ;1 caller Ringing"]
 async fn the_simulator_rings_the_caller_as_asterisk_does() {
     let sim = ari_sim::Simulator::start().await.expect("a simulator");
     let client = sim.client();

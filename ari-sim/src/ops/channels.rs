@@ -701,10 +701,53 @@ pub fn in_stasis_no_content(shared: &Shared, p: &Params) -> Result {
     Ok(Reply::no_content())
 }
 
+/// `POST /channels/{id}/redirect`: the endpoint must name the channel's own technology
+/// (Asterisk compares as many letters as the endpoint's technology has, ignoring case).
+pub fn redirect(shared: &Shared, p: &Params) -> Result {
+    let world = lock(shared);
+    let chan = world.controllable(&p.string("channelId"))?;
+    let endpoint = p.string("endpoint");
+    let unprocessable = |message: String| Err(Reply::error(422, &message));
+    let Some((tech, resource)) = endpoint.split_once('/').filter(|(t, _)| !t.is_empty()) else {
+        return unprocessable(format!(
+            "Endpoint parameter '{endpoint}' does not contain tech/resource"
+        ));
+    };
+    if resource.is_empty() {
+        return unprocessable(format!(
+            "No resource provided in endpoint parameter '{endpoint}'"
+        ));
+    }
+    let channel_tech = chan.model.name.split('/').next().unwrap_or_default();
+    let same = channel_tech
+        .get(..tech.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(tech));
+    if !same {
+        return unprocessable(format!(
+            "Endpoint technology '{tech}' does not match channel technology '{channel_tech}'"
+        ));
+    }
+    Ok(Reply::no_content())
+}
+
 pub fn ring(shared: &Shared, p: &Params, ringing: bool) -> Result {
     let mut world = lock(shared);
     let id = p.string("channelId");
-    let state = world.controllable(&id)?.model.state.clone();
+    let chan = world.controllable(&id)?;
+    let state = chan.model.state.clone();
+    let peer = chan.local_peer.clone();
+    // The `;2` half of a Local pair passes the indication to its `;1` half, whose state
+    // Asterisk sets to Ringing (core_unreal); its own state does not change.
+    if let Some(peer) = peer {
+        let peer_down = world
+            .channels
+            .get(&peer)
+            .is_some_and(|c| c.model.state != ChannelState::Up);
+        if ringing && state == ChannelState::Ring && peer_down {
+            world.set_state(&peer, ChannelState::Ringing);
+        }
+        return Ok(Reply::no_content());
+    }
     if state != ChannelState::Up {
         world.set_state(
             &id,

@@ -192,8 +192,8 @@ pub fn dispatch(shared: &Shared, op: &Operation, p: &Params) -> Reply {
         "channels.unmute" => channels::mute(shared, p, false),
         "channels.hold" => channels::hold(shared, p, true),
         "channels.unhold" => channels::hold(shared, p, false),
-        "channels.redirect"
-        | "channels.progress"
+        "channels.redirect" => channels::redirect(shared, p),
+        "channels.progress"
         | "channels.startMoh"
         | "channels.stopMoh"
         | "channels.startSilence"
