@@ -15,7 +15,13 @@
 //!
 //! Options: `--url URL` (`--user`, `--password`, default hey/peekaboo), `--media-ms N`
 //! (in-process simulator only, default 20), `--inflight N` (REST requests in flight at
-//! once, default 128), `--timeout-s N` (default 600).
+//! once, default 128), `--timeout-s N` (default 600), `--asterisk-pid PID` (whose CPU to
+//! report beside the client's; with `--url`, a process named `asterisk` is looked for).
+//!
+//! Against the real Asterisk of `../shared/asterisk` (`build.sh` starts it):
+//! ```sh
+//! cargo run --release -p ari-bench --example load -- 100 --url http://127.0.0.1:8088/ari
+//! ```
 //!
 //! Prints wall time, calls/s, events/s through the stream, peak memory (VmHWM) and memory
 //! per active call ((RSS with N calls up - RSS idle) / N). Without `--url` the simulator
@@ -38,6 +44,25 @@ struct Options {
     media: Duration,
     inflight: usize,
     timeout: Duration,
+    /// The Asterisk process whose CPU is reported beside the client's.
+    asterisk_pid: Option<String>,
+}
+
+/// The pid of a process named `asterisk` on this machine, if one runs.
+fn find_asterisk() -> Option<String> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
+        let pid = entry.file_name().into_string().ok()?;
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+        (comm.trim() == "asterisk").then_some(pid)
+    })
+}
+
+/// The p-th percentile (0..=100) of sorted durations.
+fn percentile(sorted: &[Duration], p: usize) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[(sorted.len() - 1) * p / 100]
 }
 
 fn options() -> Result<Options, String> {
@@ -49,6 +74,7 @@ fn options() -> Result<Options, String> {
         media: Duration::from_millis(20),
         inflight: 128,
         timeout: Duration::from_secs(600),
+        asterisk_pid: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -61,6 +87,7 @@ fn options() -> Result<Options, String> {
             "--media-ms" => o.media = Duration::from_millis(number(value()?)?),
             "--inflight" => o.inflight = number(value()?)?.max(1) as usize,
             "--timeout-s" => o.timeout = Duration::from_secs(number(value()?)?),
+            "--asterisk-pid" => o.asterisk_pid = Some(value()?),
             n if !n.starts_with('-') => o.calls = number(n.to_owned())?.max(1) as usize,
             other => return Err(format!("unknown argument {other}")),
         }
@@ -70,7 +97,12 @@ fn options() -> Result<Options, String> {
 
 /// User + system CPU seconds of this process (`/proc/self/stat`, USER_HZ = 100).
 fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    cpu_seconds_of("self")
+}
+
+/// The same for process `pid` (`self` for this one).
+fn cpu_seconds_of(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after = stat.rsplit_once(')')?.1;
     let fields: Vec<&str> = after.split_whitespace().collect();
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
@@ -84,6 +116,10 @@ fn mib(kib: Option<u64>) -> String {
 /// Progress shared by the tasks.
 #[derive(Default)]
 struct Counters {
+    /// When each call's originate was sent, by the `;1` id (the `;2` half that enters
+    /// `hello` is `<id>;2`), and the time to its StasisStart once it arrived.
+    sent_at: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
+    to_stasis_start: std::sync::Mutex<Vec<Duration>>,
     originated: AtomicUsize,
     answered: AtomicUsize,
     done: AtomicUsize,
@@ -203,6 +239,11 @@ async fn run(o: Options) -> Result<(), String> {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let rss_idle = rss_kib();
     let cpu_idle = cpu_seconds();
+    let asterisk_pid = o
+        .asterisk_pid
+        .clone()
+        .or_else(|| o.url.as_ref().and_then(|_| find_asterisk()));
+    let asterisk_cpu_idle = asterisk_pid.as_deref().and_then(cpu_seconds_of);
 
     let counters = Arc::new(Counters::default());
     let permits = Arc::new(Semaphore::new(o.inflight));
@@ -221,6 +262,11 @@ async fn run(o: Options) -> Result<(), String> {
                         counters.events.fetch_add(1, Ordering::Relaxed);
                         match &event {
                             Event::StasisStart(s) if s.application == "hello" => {
+                                let near = s.channel.id.strip_suffix(";2").unwrap_or(&s.channel.id);
+                                let sent = counters.sent_at.lock().unwrap().remove(near);
+                                if let Some(sent) = sent {
+                                    counters.to_stasis_start.lock().unwrap().push(sent.elapsed());
+                                }
                                 let task = call(
                                     client.clone(),
                                     s.channel.id.clone(),
@@ -256,14 +302,19 @@ async fn run(o: Options) -> Result<(), String> {
         let (client, counters, permits) = (client.clone(), counters.clone(), permits.clone());
         tokio::spawn(async move {
             let sent = match permits.acquire().await {
-                Ok(_permit) => client
-                    .channels()
-                    .originate("Local/7000@default")
-                    .app("phone")
-                    .send_full()
-                    .await
-                    .map(drop)
-                    .map_err(|e| e.to_string()),
+                Ok(_permit) => {
+                    let id = format!("load-{}", fastrand::u64(..));
+                    counters.sent_at.lock().unwrap().insert(id.clone(), Instant::now());
+                    client
+                        .channels()
+                        .originate("Local/7000@default")
+                        .app("phone")
+                        .channel_id(id)
+                        .send_full()
+                        .await
+                        .map(drop)
+                        .map_err(|e| e.to_string())
+                }
                 Err(e) => Err(e.to_string()),
             };
             match sent {
@@ -298,6 +349,13 @@ async fn run(o: Options) -> Result<(), String> {
     let wall = up + teardown;
     let events = counters.events.load(Ordering::SeqCst);
     let cpu_used = cpu_seconds().zip(cpu_idle).map(|(now, then)| now - then);
+    let asterisk_cpu = asterisk_pid
+        .as_deref()
+        .and_then(cpu_seconds_of)
+        .zip(asterisk_cpu_idle)
+        .map(|(now, then)| now - then);
+    let mut latencies = counters.to_stasis_start.lock().unwrap().clone();
+    latencies.sort();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let rss_after = rss_kib();
     dispatcher.abort();
@@ -343,6 +401,23 @@ async fn run(o: Options) -> Result<(), String> {
             }
         );
     }
+    if let Some(cpu) = asterisk_cpu {
+        println!(
+            "  CPU of Asterisk            {cpu:.2} s ({:.0} µs per call)",
+            cpu * 1e6 / n as f64
+        );
+    }
+    println!(
+        "  originate -> StasisStart   p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} calls)",
+        percentile(&latencies, 50).as_secs_f64() * 1e3,
+        percentile(&latencies, 99).as_secs_f64() * 1e3,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+        latencies.len()
+    );
+    println!(
+        "  errors                     {}",
+        counters.failed.load(Ordering::SeqCst)
+    );
     println!(
         "  memory (RSS)               start {}, idle {}, {n} calls up {}, after {}; peak (VmHWM) {}",
         mib(rss_start),
