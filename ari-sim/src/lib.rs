@@ -92,6 +92,7 @@ pub mod ops;
 pub mod outbound;
 mod params;
 mod reply;
+pub mod score;
 pub mod spec;
 mod world;
 mod wsrest;
