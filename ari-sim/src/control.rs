@@ -59,8 +59,12 @@ impl Control {
             &self.world,
             channel_id.to_owned(),
             digits.to_owned(),
-            100,
-            100,
+            crate::ops::channels::Keys {
+                lead_ms: 0,
+                hold_ms: 0,
+                between_ms: 100,
+                duration_ms: 100,
+            },
         );
         Ok(())
     }

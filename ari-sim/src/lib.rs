@@ -34,6 +34,25 @@
 //! - A Local originate with `channelId` X names its halves X (`;1`) and `X;2`, or
 //!   `otherChannelId` when given (which counts only along with a `channelId`).
 //!
+//! ## Dialplan, hang-ups, subscriptions and checks, as Asterisk 22 has them
+//!
+//! - `Answer()` on a ringing channel waits up to 500 ms for media before the next step
+//!   ([`Timing::answer_wait`]); a key pressed meanwhile ends the wait.
+//! - A channel whose dialplan ends (`Hangup()`, no step left, or a hang-up noticed in
+//!   `Wait` or back from Stasis) reports a soft `ChannelHangupRequest` with cause 16, the
+//!   PBX's `AST_SOFTHANGUP_APPUNLOAD` flag, whatever the hang-up's cause.
+//! - `POST /channels/{id}/dtmf` sends as `dtmf_stream` does: `before`, 100 ms of quiet,
+//!   each key held for `duration` (100 ms at least) and received as it is released, then
+//!   `between` (0 means 100).
+//! - Subscriptions to a channel are counted (an originate, entering Stasis, each
+//!   `applications.subscribe`); each unsubscribe takes one back, and events stop when
+//!   none is left.
+//! - No parameter is checked against the spec's types, lists or ranges: as Asterisk's
+//!   generated glue, numbers read as `atoi` reads them and flags as `ast_true`; each
+//!   operation checks what its Asterisk handler checks, in its order and its words
+//!   (`Invalid direction specified` after the channel is found, `Missing operation`,
+//!   `Failed to queue media for playback` with 500, ...).
+//!
 //! ## REST over the WebSocket
 //!
 //! A `RESTRequest` text frame on `/ari/events` (or on an outbound socket) runs exactly as
@@ -72,17 +91,36 @@
 //! # }
 //! ```
 //!
-//! Deliberate differences from Asterisk: there is no audio (media "plays" for a fixed,
-//! configurable time), phones are simulated (any `PJSIP/<name>` endpoint answers after a
-//! short ring), and operations without simulated behaviour answer with a well-formed
-//! value or their documented "not found" error (see [`ops::STATEFUL`]). Outbound
-//! connections: `wss://` goes through tungstenite's client, which (unlike Asterisk)
-//! refuses a server that selects no subprotocol; the connection timeout is a fixed 5 s;
-//! per-call timings default to the recorded ones (500 ms to `StasisStart`, 3.5 s from
-//! `StasisEnd` to the close) and are configurable; a per-call socket that cannot be
-//! (re)opened after `reconnect_attempts` sends its channel back to the dialplan (one that
-//! runs none is hung up); a REST request over a socket that answers a file gets
-//! `406 Not Acceptable.  Use HTTP GET`, as Asterisk's code does.
+//! ## Measured against Asterisk, and deliberate differences
+//!
+//! The workspace's differential test (`tests/tests/differential.rs`) runs scenario
+//! programs on a simulator and on a real Asterisk 22 and scores REST statuses, body
+//! shapes and typed event sequences with [`score`]; the simulator scores about what
+//! Asterisk scores against itself. What remains differs on purpose:
+//!
+//! - No audio: media "plays" for a fixed, configurable time whatever the sound, and
+//!   recordings are silent, so events driven by time (a playback's end, `Answer()`'s
+//!   wait) can fall elsewhere among an application's requests than on Asterisk.
+//! - One order where Asterisk's varies: Asterisk's threads send the events of two
+//!   channels (the halves of a Local pair being destroyed, the channels leaving a
+//!   destroyed bridge) in either order from run to run; the simulator sends one of them.
+//! - Done when it answers: an operation's effects and events are complete by its
+//!   answer, where Asterisk answers some first (`DELETE /bridges/{id}` before the
+//!   channels have left).
+//! - Phones are simulated (any `PJSIP/<name>` endpoint answers after a short ring); the
+//!   dialplan runs `Answer`, `Stasis`, `Hangup` and `Goto`, holds a channel in `Wait`,
+//!   `Playback`, `Echo`, `MusicOnHold`, `Dial` and `Background`, and passes over other
+//!   applications.
+//! - Operations without simulated behaviour answer with a well-formed value or their
+//!   documented "not found" error (see [`ops::STATEFUL`]).
+//! - Outbound connections: `wss://` goes through tungstenite's client, which (unlike
+//!   Asterisk) refuses a server that selects no subprotocol; the connection timeout is a
+//!   fixed 5 s;
+//!   per-call timings default to the recorded ones (500 ms to `StasisStart`, 3.5 s from
+//!   `StasisEnd` to the close) and are configurable; a per-call socket that cannot be
+//!   (re)opened after `reconnect_attempts` sends its channel back to the dialplan (one
+//!   that runs none is hung up); a REST request over a socket that answers a file gets
+//!   `406 Not Acceptable.  Use HTTP GET`, as Asterisk's code does.
 
 pub mod control;
 pub mod dialplan;
@@ -92,6 +130,7 @@ pub mod ops;
 pub mod outbound;
 mod params;
 mod reply;
+pub mod score;
 mod sessions;
 pub mod spec;
 mod world;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use ari_codegen::ir::{Operation, ParamLocation, TypeRef};
+use ari_codegen::ir::{Operation, ParamLocation};
 use serde_json::Value;
 
 /// The parameters of one request, after validation.
@@ -33,11 +33,14 @@ impl Params {
             })
             .unwrap_or_default()
     }
+    /// A number as Asterisk reads one (`atoi`): leading digits, 0 when there are none.
     pub fn int(&self, name: &str) -> Option<i64> {
-        self.get(name).and_then(|v| v.trim().parse().ok())
+        self.get(name).map(atoi)
     }
+    /// A flag as Asterisk reads one (`ast_true`): yes, true, y, t, 1, on; anything else
+    /// is false.
     pub fn bool(&self, name: &str) -> Option<bool> {
-        self.get(name).and_then(parse_bool)
+        self.get(name).map(ast_true)
     }
     /// A JSON body member (`variables`, `fields`, `filter`).
     pub fn json(&self, name: &str) -> Option<&Value> {
@@ -52,12 +55,25 @@ impl Params {
     }
 }
 
-fn parse_bool(v: &str) -> Option<bool> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "true" | "yes" | "1" | "on" => Some(true),
-        "false" | "no" | "0" | "off" => Some(false),
-        _ => None,
-    }
+/// C's `atoi`: optional blanks and sign, then digits; 0 when there are none.
+pub fn atoi(text: &str) -> i64 {
+    let text = text.trim_start();
+    let (sign, digits) = match text.as_bytes().first() {
+        Some(b'-') => (-1, &text[1..]),
+        Some(b'+') => (1, &text[1..]),
+        _ => (1, text),
+    };
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    sign * digits[..end].parse::<i64>().unwrap_or(0)
+}
+
+fn ast_true(v: &str) -> bool {
+    matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "yes" | "true" | "y" | "t" | "1" | "on"
+    )
 }
 
 fn text_of(v: &Value) -> String {
@@ -71,8 +87,12 @@ fn text_of(v: &Value) -> String {
 /// A request Asterisk would answer with 400, and its message.
 pub struct Invalid(pub String);
 
-/// Collects and checks parameters: required ones present, numbers and booleans
-/// well-formed, values inside allowed lists and ranges.
+/// Collects the parameters of a request. Asterisk's generated glue checks none of
+/// them: numbers are read as `atoi` reads them, flags as `ast_true`, values outside a
+/// spec's list or range reach the handler, and each handler checks what it needs, in
+/// its own order and words. Here only the handlers' first checks, those made before
+/// anything is looked up, are made ([`missing_message`]); the operations check the
+/// rest where Asterisk's do.
 pub fn collect(
     op: &Operation,
     path_params: &[(String, String)],
@@ -100,83 +120,71 @@ pub fn collect(
             }
         }
     }
-    for p in &op.params {
+    for p in op.params.iter().filter(|p| p.required) {
         let present = match p.location {
             ParamLocation::Body => params.body.contains_key(&p.name),
-            _ => params.text.contains_key(&p.name),
+            _ => params.text.get(&p.name).is_some_and(|v| !v.is_empty()),
         };
         if !present {
-            // Asterisk checks what the spec calls optional in the handler, after the
-            // channel lookup (a missing channel is still 404): the handlers do it too.
-            if p.required && !p.required_by_asterisk {
-                return Err(Invalid(missing_message(op, &p.name)));
+            // Parameters the generator's fixups made required are checked by the
+            // handlers, after the channel lookup (a missing channel is still 404).
+            if p.required_by_asterisk {
+                continue;
             }
-            continue;
-        }
-        if p.location == ParamLocation::Body {
-            continue;
-        }
-        let raw = params.text[&p.name].clone();
-        let values: Vec<&str> = if p.multiple {
-            raw.split(',').collect()
-        } else {
-            vec![raw.as_str()]
-        };
-        for value in values {
-            check_value(p, value)?;
+            if let Some(message) = missing_message(op, &p.name) {
+                return Err(Invalid(message.to_owned()));
+            }
         }
     }
     Ok(params)
 }
 
-fn check_value(p: &ari_codegen::ir::Param, value: &str) -> Result<(), Invalid> {
-    let bad = || {
-        Invalid(format!(
-            "Invalid value for {}: `{}`",
-            p.name,
-            value.chars().take(64).collect::<String>()
-        ))
-    };
-    match &p.ty {
-        TypeRef::Int | TypeRef::Long => {
-            let n: i64 = value.trim().parse().map_err(|_| bad())?;
-            if let Some(range) = &p.range {
-                let n = n as f64;
-                if range.min.is_some_and(|m| n < m) || range.max.is_some_and(|m| n > m) {
-                    return Err(bad());
-                }
-            }
+/// What Asterisk answers (400) when a required parameter is missing and its handler
+/// checks that before anything else; `None` where the handler looks something up first
+/// or does not check at all (the operation then answers as Asterisk's does).
+fn missing_message(op: &Operation, param: &str) -> Option<&'static str> {
+    Some(match (op.qualified_name().as_str(), param) {
+        ("applications.subscribe" | "applications.unsubscribe", "eventSource") => {
+            "Missing parameter eventSource"
         }
-        TypeRef::Double => {
-            value.trim().parse::<f64>().map_err(|_| bad())?;
+        ("asterisk.addLog", "configuration") => "Configuration levels are required",
+        (
+            "asterisk.getGlobalVar"
+            | "asterisk.setGlobalVar"
+            | "bridges.getBridgeVar"
+            | "bridges.setBridgeVar"
+            | "channels.getChannelVar"
+            | "channels.setChannelVar",
+            "variable",
+        ) => "Variable name is required",
+        ("bridges.getBridgeVars" | "channels.getChannelVars", "variables") => {
+            "At least one variable name is required"
         }
-        TypeRef::Boolean => {
-            parse_bool(value).ok_or_else(bad)?;
+        ("bridges.setBridgeVars" | "channels.setChannelVars", "variables") => {
+            "The 'variables' field is required"
         }
-        _ => {}
-    }
-    if let Some(allowed) = &p.allowed {
-        if !allowed.iter().any(|a| a == value) {
-            return Err(bad());
-        }
-    }
-    Ok(())
+        ("channels.externalMedia", "app") => "app cannot be empty",
+        ("channels.transfer_progress", "states") => "states must not be empty",
+        ("events.userEvent", "application") => "Missing parameter application",
+        ("events.claimChannel", "channelId") => "channelId parameter is required",
+        ("events.claimChannel", "application") => "application parameter is required",
+        ("endpoints.sendMessage" | "endpoints.refer", "to") => "To must be specified",
+        ("playbacks.control", "operation") => "Missing operation",
+        _ => return None,
+    })
 }
 
-/// Asterisk's handlers word some of their own checks; the rest read "X is required".
-fn missing_message(op: &Operation, param: &str) -> String {
-    match (op.resource.as_str(), op.nickname.as_str(), param) {
-        ("channels", "originate" | "originateWithId", "endpoint") => {
-            "Endpoint must be specified".to_owned()
-        }
-        _ => format!("{} is required", capitalized(param)),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn capitalized(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
+    #[test]
+    fn numbers_and_flags_read_as_asterisk_reads_them() {
+        assert_eq!(atoi("42"), 42);
+        assert_eq!(atoi(" -7ms"), -7);
+        assert_eq!(atoi("abc"), 0);
+        assert_eq!(atoi(""), 0);
+        assert!(ast_true("Yes") && ast_true("on") && ast_true("1"));
+        assert!(!ast_true("sure") && !ast_true("0"));
     }
 }

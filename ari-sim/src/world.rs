@@ -26,6 +26,9 @@ pub struct Timing {
     pub media: Duration,
     /// How long a simulated phone rings before it answers an originate.
     pub answer_delay: Duration,
+    /// How long the dialplan's `Answer()` waits on a ringing channel before the next
+    /// step: Asterisk waits up to 500 ms for media to flow, and the simulator has none.
+    pub answer_wait: Duration,
 }
 
 impl Default for Timing {
@@ -33,6 +36,7 @@ impl Default for Timing {
         Timing {
             media: Duration::from_millis(300),
             answer_delay: Duration::from_millis(50),
+            answer_wait: Duration::from_millis(500),
         }
     }
 }
@@ -43,6 +47,10 @@ pub struct Chan {
     pub model: Channel,
     /// Applications that receive this channel's events, in subscription order.
     pub subscribers: Vec<String>,
+    /// How many times each subscriber subscribed (an originate, entering Stasis, an
+    /// `applications.subscribe`): as in Asterisk, each unsubscribe takes one back, and
+    /// the events stop when none is left.
+    pub interest: BTreeMap<String, usize>,
     /// The Stasis application the channel is in.
     pub stasis: Option<String>,
     /// The other half of a Local channel pair.
@@ -53,9 +61,6 @@ pub struct Chan {
     pub bridge: Option<String>,
     pub muted: Option<String>,
     pub held: bool,
-    /// The Stasis application subscribed only by entering (so leaving unsubscribes it);
-    /// an application that originated the channel stays subscribed after StasisEnd.
-    pub stasis_only_subscription: bool,
     /// What `POST /channels/create` will dial (`POST /channels/{id}/dial` refuses other
     /// channels).
     pub dialstring: Option<String>,
@@ -144,6 +149,9 @@ pub struct World {
     /// Channels that entered a per-call outbound application: their sockets open once
     /// the world is released.
     pub(crate) pending_per_call: Vec<crate::outbound::PerCallStart>,
+    /// Work to do after a delay, scheduled once the world is released (see
+    /// [`World::after`]).
+    pending_timers: Vec<(Duration, AfterMedia)>,
 }
 
 /// The world, shared by request handlers and timers.
@@ -186,7 +194,17 @@ impl Drop for WorldGuard<'_> {
         let devices = std::mem::take(&mut guard.pending_devices);
         let per_call = std::mem::take(&mut guard.pending_per_call);
         let media = std::mem::take(&mut guard.pending_media);
+        let timers = std::mem::take(&mut guard.pending_timers);
         drop(guard);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            for (delay, action) in timers {
+                let shared = self.shared.clone();
+                runtime.spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    action(&mut lock(&shared));
+                });
+            }
+        }
         if !media.is_empty() {
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
                 for (id, timer) in media {
@@ -251,7 +269,14 @@ impl World {
             pending_devices: Vec::new(),
             device_counts: HashMap::new(),
             pending_per_call: Vec::new(),
+            pending_timers: Vec::new(),
         }
+    }
+
+    /// Runs `action` on the world after `delay` (from a tokio runtime; without one,
+    /// never). Whatever it acts on may have changed meanwhile: it must check.
+    pub fn after(&mut self, delay: Duration, action: impl FnOnce(&mut World) + Send + 'static) {
+        self.pending_timers.push((delay, Box::new(action)));
     }
 
     /// A channel id the way Asterisk makes them: `<start time>.<sequence>`.
@@ -300,6 +325,7 @@ impl World {
         Chan {
             model,
             subscribers: Vec::new(),
+            interest: BTreeMap::new(),
             stasis: None,
             local_peer: None,
             on_answer: None,
@@ -307,7 +333,6 @@ impl World {
             bridge: None,
             muted: None,
             held: false,
-            stasis_only_subscription: false,
             pbx: false,
             dialstring: None,
         }
@@ -478,12 +503,30 @@ impl World {
         }
     }
 
+    /// Subscribes an application to a channel once more.
     pub fn subscribe_channel(&mut self, id: &str, app: &str) {
         if let Some(chan) = self.channels.get_mut(id) {
+            *chan.interest.entry(app.to_owned()).or_default() += 1;
             if !chan.subscribers.iter().any(|a| a == app) {
                 chan.subscribers.push(app.to_owned());
             }
         }
+    }
+
+    /// Takes one subscription back; false when the application had none.
+    pub fn unsubscribe_channel(&mut self, id: &str, app: &str) -> bool {
+        let Some(chan) = self.channels.get_mut(id) else {
+            return false;
+        };
+        let Some(count) = chan.interest.get_mut(app) else {
+            return false;
+        };
+        *count -= 1;
+        if *count == 0 {
+            chan.interest.remove(app);
+            chan.subscribers.retain(|a| a != app);
+        }
+        true
     }
 
     pub fn set_state(&mut self, id: &str, state: ChannelState) {

@@ -536,6 +536,99 @@ async fn hanging_up_through_ari_ends_both_halves() {
     assert!(rig.client.channels().list().await.unwrap().is_empty());
 }
 
+/// An originate to 7002 (`Answer, Wait`) into `phone`: the `;1` half (`x`) and the
+/// `;2` half (`x;2`), which ARI subscribes `phone` to as well.
+async fn call_7002(rig: &mut Rig, id: &str) -> String {
+    rig.client
+        .channels()
+        .originate("Local/7002@default")
+        .app("phone")
+        .channel_id(id)
+        .await
+        .expect("originate");
+    rig.expect_about("phone", "StasisStart", id).await;
+    format!("{id};2")
+}
+
+#[tokio::test]
+async fn answer_in_the_dialplan_waits_for_media_and_a_hung_up_dialplan_ends_softly() {
+    // What the differential test saw a real Asterisk 22 do.
+    let mut rig = Rig::start().await;
+    let near = call_7002(&mut rig, "x").await;
+    let answered = std::time::Instant::now();
+    let wait = rig
+        .expect(
+            "Wait(3600)",
+            |e| matches!(e, Event::ChannelDialplan(d) if d.dialplan_app == "Wait"),
+        )
+        .await;
+    // `Answer()` on a ringing channel waits up to 500 ms for media, and there is none.
+    assert!(answered.elapsed() >= Duration::from_millis(400), "{wait:?}");
+    rig.client.channel("x").hangup().await.unwrap();
+    let mut requests = Vec::new();
+    for _ in 0..2 {
+        let Event::ChannelHangupRequest(r) = rig
+            .expect_about("phone", "ChannelHangupRequest", &near)
+            .await
+        else {
+            unreachable!()
+        };
+        requests.push((r.cause, r.soft));
+    }
+    // The far half's hang-up reaches it with its cause; then its PBX ends, hanging up
+    // softly with AST_SOFTHANGUP_APPUNLOAD (16).
+    assert_eq!(requests, vec![(Some(16), None), (Some(16), Some(true))]);
+    rig.expect_about("phone", "ChannelDestroyed", &near).await;
+}
+
+#[tokio::test]
+async fn a_key_pressed_during_answers_wait_ends_it() {
+    let mut rig = Rig::start().await;
+    let near = call_7002(&mut rig, "x").await;
+    let sent = std::time::Instant::now();
+    rig.client.channel("x").send_dtmf().dtmf("1").await.unwrap();
+    // DTMF counts as media: the dialplan goes on as the key goes down, before it is
+    // received (as it is released).
+    rig.expect(
+        "Wait(3600)",
+        |e| matches!(e, Event::ChannelDialplan(d) if d.dialplan_app == "Wait"),
+    )
+    .await;
+    assert!(sent.elapsed() < Duration::from_millis(400));
+    assert!(
+        !rig.arrives("ChannelDtmfReceived", &near, Duration::from_millis(1))
+            .await
+    );
+    rig.expect_about("phone", "ChannelDtmfReceived", &near)
+        .await;
+}
+
+#[tokio::test]
+async fn subscriptions_to_a_channel_are_counted() {
+    let mut rig = Rig::start().await;
+    let near = call_7002(&mut rig, "x").await;
+    let phone = rig.client.application("phone");
+    let source = format!("channel:{near}");
+    // The originate subscribed `phone` to both halves; one more, then two taken back.
+    phone.subscribe([source.as_str()]).await.unwrap();
+    phone.unsubscribe([source.as_str()]).await.unwrap();
+    phone.unsubscribe([source.as_str()]).await.unwrap();
+    let none = phone.unsubscribe([source.as_str()]).await.unwrap_err();
+    assert_eq!(
+        (none.status(), none.asterisk_message()),
+        (Some(422), Some("Event source was not subscribed to"))
+    );
+    phone.subscribe([source.as_str()]).await.unwrap();
+    phone.unsubscribe([source.as_str()]).await.unwrap();
+    // Once none is left, the far half's end goes unheard.
+    rig.client.channel("x").hangup().await.unwrap();
+    rig.expect_about("phone", "ChannelDestroyed", "x").await;
+    assert!(
+        !rig.arrives("ChannelDestroyed", &near, Duration::from_millis(300))
+            .await
+    );
+}
+
 // ---------------------------------------------------------------- faults
 
 #[tokio::test]

@@ -211,7 +211,7 @@ fn report_mismatches(scenario: &Scenario, trace: &trace::Trace, outcome: &replay
             "{app}: {} recorded, {} simulated, edit distance {}",
             r.len(),
             s.len(),
-            score::edit_distance(&r, &s)
+            ari_sim::score::edit_distance(&r, &s)
         );
     }
     let recorded: Vec<String> = trace.events.iter().map(line).collect();

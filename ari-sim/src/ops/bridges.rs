@@ -156,17 +156,36 @@ impl World {
     }
 }
 
-pub fn create(shared: &Shared, p: &Params, id: Option<String>) -> Result {
+/// `POST /bridges` (`with_id`: `POST /bridges/{id}`). `type` is a comma list of
+/// features, `mixing` when empty; unknown ones count for nothing, and a bridge needs
+/// exactly one of `mixing` and `holding` (Asterisk's `bridge_create_common`).
+pub fn create(shared: &Shared, p: &Params, with_id: bool) -> Result {
     let mut world = lock(shared);
-    let id = id
-        .or_else(|| p.get("bridgeId").map(str::to_owned))
-        .unwrap_or_else(uuid);
-    if world.bridges.contains_key(&id) {
-        return Err(Reply::error(409, "Bridge with this ID already exists"));
+    let requested = p.get("bridgeId").filter(|id| !id.is_empty());
+    if let Some(id) = requested.filter(|id| world.bridges.contains_key(*id)) {
+        return Err(Reply::error(
+            409,
+            &format!("Bridge with id '{id}' already exists"),
+        ));
     }
-    // `type` is a comma list of features: mixing, holding, dtmf_events, proxy_media, ...
-    let features = p.list("type");
-    let holding = features.iter().any(|f| f == "holding");
+    let types = p.get("type").filter(|t| !t.is_empty()).unwrap_or("mixing");
+    let features: Vec<&str> = types.split(',').map(str::trim).collect();
+    let holding = features.contains(&"holding");
+    if holding == features.contains(&"mixing") {
+        return Err(Reply::error(
+            500,
+            &if with_id {
+                "Unable to create bridge".to_owned()
+            } else {
+                // C's printf of a null id.
+                format!(
+                    "Unable to create bridge. Possible duplicate bridge id '{}'",
+                    requested.unwrap_or("(null)")
+                )
+            },
+        ));
+    }
+    let id = requested.map_or_else(uuid, str::to_owned);
     let model = Bridge {
         id: id.clone(),
         technology: if holding {

@@ -10,6 +10,10 @@ use crate::params::Params;
 use crate::reply::{Reply, Result};
 use crate::world::{Chan, Shared, World, lock, object};
 
+/// The flag Asterisk's PBX hangs a channel up with when its dialplan ends, reported as
+/// the `cause` of a soft `ChannelHangupRequest`.
+const SOFTHANGUP_APPUNLOAD: i64 = 16;
+
 /// The longest channel id an originate may ask for (`AST_MAX_PUBLIC_UNIQUEID`).
 const MAX_PUBLIC_UNIQUEID: usize = 149;
 
@@ -208,7 +212,7 @@ impl World {
                 .cloned()
                 .or_else(|| self.per_call_context_step(&cep.context, &cep.exten, cep.priority))
             else {
-                self.hangup(id, 16);
+                self.dialplan_ends(id);
                 return;
             };
             if let Some(chan) = self.channels.get_mut(id) {
@@ -232,9 +236,18 @@ impl World {
                     }
                     self.set_var_event(id, "STASISSTATUS", "FAILED");
                 }
-                "answer" => self.answer(id),
+                "answer" => {
+                    let ringing = self.channels.get(id).is_some_and(|c| {
+                        matches!(c.model.state, ChannelState::Ring | ChannelState::Ringing)
+                    });
+                    self.answer(id);
+                    if ringing {
+                        self.resume_dialplan_after(id, self.timing.answer_wait);
+                        return;
+                    }
+                }
                 "hangup" => {
-                    self.hangup(id, 16);
+                    self.dialplan_ends(id);
                     return;
                 }
                 "goto" => {
@@ -264,6 +277,40 @@ impl World {
                 Some(chan) => chan.model.dialplan.priority += 1,
                 None => return,
             }
+        }
+    }
+
+    /// Goes on to the channel's next dialplan step after `delay`, unless by then it is
+    /// gone or elsewhere (hung up, in an application, sent on).
+    fn resume_dialplan_after(&mut self, id: &str, delay: Duration) {
+        let Some(chan) = self.channels.get(id) else {
+            return;
+        };
+        let (id, at) = (id.to_owned(), chan.model.dialplan.clone());
+        self.after(delay, move |world| {
+            let here = world
+                .channels
+                .get_mut(&id)
+                .filter(|c| c.stasis.is_none() && c.model.dialplan == at);
+            if let Some(chan) = here {
+                chan.model.dialplan.priority += 1;
+                world.run_dialplan(&id);
+            }
+        });
+    }
+
+    /// A frame reaches a channel (a key being pressed): one whose dialplan waits in
+    /// `Answer()` for media stops waiting and goes on.
+    pub fn media_arrives(&mut self, id: &str) {
+        let waiting = self.channels.get_mut(id).filter(|c| {
+            c.pbx
+                && c.stasis.is_none()
+                && c.model.state == ChannelState::Up
+                && c.model.dialplan.app_name.eq_ignore_ascii_case("answer")
+        });
+        if let Some(chan) = waiting {
+            chan.model.dialplan.priority += 1;
+            self.run_dialplan(id);
         }
     }
 
@@ -335,14 +382,9 @@ impl World {
 
     fn enter_stasis_now(&mut self, id: &str, app: &str, args: Vec<String>) {
         self.set_var_event(id, "STASISSTATUS", "");
-        let already = self
-            .channels
-            .get(id)
-            .is_some_and(|c| c.subscribers.iter().any(|a| a == app));
         self.subscribe_channel(id, app);
         if let Some(chan) = self.channels.get_mut(id) {
             chan.stasis = Some(app.to_owned());
-            chan.stasis_only_subscription = !already;
         }
         self.channel_event_to(app, id, "StasisStart", object(json!({ "args": args })));
     }
@@ -376,11 +418,7 @@ impl World {
             return;
         };
         self.channel_event_to(&app, id, "StasisEnd", Map::new());
-        if let Some(chan) = self.channels.get_mut(id) {
-            if chan.stasis_only_subscription {
-                chan.subscribers.retain(|a| *a != app);
-            }
-        }
+        self.unsubscribe_channel(id, &app);
         self.set_var_event(id, "STASISSTATUS", "SUCCESS");
     }
 
@@ -458,20 +496,29 @@ impl World {
         self.tear_down(id, cause);
     }
 
+    /// The channel's dialplan ends (`Hangup()`, or no step left): no request comes
+    /// before, the end of the dialplan makes its own (see [`World::tear_down`]).
+    pub fn dialplan_ends(&mut self, id: &str) {
+        if self.channels.contains_key(id) {
+            self.tear_down(id, 16);
+        }
+    }
+
     /// What follows a hang-up request: out of any bridge, media ended, out of the
-    /// application (back in its dialplan, if it has one, which notices the hang-up and
-    /// requests it again, softly), then the other half of a Local pair is told, this
-    /// channel destroyed, and the other half goes the same way.
+    /// application, then the end of its dialplan, if it runs one (back from Stasis, or
+    /// in an application such as `Wait`, which notices the hang-up): Asterisk's PBX
+    /// ends by hanging up softly with `AST_SOFTHANGUP_APPUNLOAD` (16), whatever the
+    /// cause. Then the other half of a Local pair is told, this channel destroyed, and
+    /// the other half goes the same way.
     fn tear_down(&mut self, id: &str, cause: i64) {
         self.leave_bridge(id);
         self.end_playbacks_of(&format!("channel:{id}"));
-        let leaves_stasis = self.channels.get(id).is_some_and(|c| c.stasis.is_some());
         self.leave_stasis(id);
-        if leaves_stasis && self.channels.get(id).is_some_and(|c| c.pbx) {
+        if self.channels.get(id).is_some_and(|c| c.pbx) {
             self.channel_event(
                 id,
                 "ChannelHangupRequest",
-                object(json!({ "cause": cause, "soft": true })),
+                object(json!({ "cause": SOFTHANGUP_APPUNLOAD, "soft": true })),
             );
         }
         let peer = self
@@ -496,12 +543,21 @@ impl World {
     }
 
     fn destroy(&mut self, id: &str, cause: i64) {
+        // Asterisk's `ast_cause2str` for the causes ARI can name.
         let cause_txt = match cause {
+            1 => "Unallocated (unassigned) number",
             16 => "Normal Clearing",
             17 => "User busy",
-            19 => "No user responding",
+            18 => "No user responding",
+            19 => "User alerting, no answer",
             21 => "Call Rejected",
-            32 => "Normal Clearing",
+            26 => "Answered elsewhere",
+            28 => "Invalid number format",
+            31 => "Normal, unspecified",
+            34 => "Circuit/channel congestion",
+            38 => "Network out of order",
+            58 => "Bearer capability not available",
+            127 => "Interworking, unspecified",
             _ => "Unknown",
         };
         self.channel_event(
@@ -601,6 +657,9 @@ pub fn create(shared: &Shared, p: &Params) -> Result {
         ));
     }
     let endpoint = p.string("endpoint");
+    if endpoint.is_empty() {
+        return Err(Reply::error(400, "Endpoint must be specified"));
+    }
     let (tech, resource) = endpoint.split_once('/').unwrap_or((endpoint.as_str(), ""));
     if !PHONE_TECHS.iter().any(|t| t.eq_ignore_ascii_case(tech)) || resource.is_empty() {
         return Err(Reply::json(500, json!({ "error": "Allocation failed" })));
@@ -624,6 +683,7 @@ pub fn create(shared: &Shared, p: &Params) -> Result {
         dialplan("default", "s", 1, "", ""),
     );
     chan.dialstring = Some(resource.to_owned());
+    chan.interest.insert(app.clone(), 1);
     chan.subscribers.push(app.clone());
     world.insert_channel(chan);
     world.enter_stasis(&id, &app, split_args(p.get("appArgs").unwrap_or("")));
@@ -673,11 +733,42 @@ pub fn hangup(shared: &Shared, p: &Params) -> Result {
     if !world.channels.contains_key(&id) {
         return Err(not_found());
     }
-    let cause = match p.get("reason").unwrap_or("normal") {
+    let reason = p.get("reason").filter(|r| !r.is_empty());
+    let code = p.get("reason_code").filter(|c| !c.is_empty());
+    let cause = match (reason, code) {
+        (Some(_), Some(_)) => {
+            return Err(Reply::error(
+                400,
+                "The reason and reason_code can't both be specified",
+            ));
+        }
+        // Any number Asterisk's `sscanf("%d")` reads.
+        (None, Some(code)) => {
+            let digits = code.trim_start().trim_start_matches(['-', '+']);
+            if !digits.starts_with(|c: char| c.is_ascii_digit()) {
+                return Err(Reply::error(
+                    400,
+                    "Invalid reason for hangup reason code provided",
+                ));
+            }
+            crate::params::atoi(code)
+        }
+        (Some(reason), None) => hangup_cause(reason)
+            .ok_or_else(|| Reply::error(400, "Invalid reason for hangup reason provided"))?,
+        (None, None) => 16,
+    };
+    world.request_hangup(&id, cause);
+    Ok(Reply::no_content())
+}
+
+/// The hang-up causes `DELETE /channels/{id}?reason=` names.
+fn hangup_cause(reason: &str) -> Option<i64> {
+    Some(match reason {
+        "normal" => 16,
         "busy" => 17,
         "congestion" => 34,
         "no_answer" => 19,
-        "timeout" => 19,
+        "timeout" => 18,
         "rejected" => 21,
         "unallocated" => 1,
         "normal_unspecified" => 31,
@@ -686,47 +777,53 @@ pub fn hangup(shared: &Shared, p: &Params) -> Result {
         "interworking" => 127,
         "failure" => 38,
         "answered_elsewhere" => 26,
-        _ => 16,
-    };
-    let cause = p.int("reason_code").unwrap_or(cause);
-    world.request_hangup(&id, cause);
-    Ok(Reply::no_content())
+        _ => return None,
+    })
 }
 
-/// Operations without simulated effect (MOH, silence, progress, redirect, ...): the
-/// channel must be in an application and answered (or inbound).
-pub fn in_stasis_no_content(shared: &Shared, p: &Params) -> Result {
-    let world = lock(shared);
-    world.controllable(&p.string("channelId"))?;
-    Ok(Reply::no_content())
-}
-
-/// `POST /channels/{id}/redirect`: the endpoint must name the channel's own technology
-/// (Asterisk compares as many letters as the endpoint's technology has, ignoring case).
+/// `POST /channels/{id}/redirect`: checked as Asterisk does; nothing is redirected.
 pub fn redirect(shared: &Shared, p: &Params) -> Result {
     let world = lock(shared);
     let chan = world.controllable(&p.string("channelId"))?;
     let endpoint = p.string("endpoint");
-    let unprocessable = |message: String| Err(Reply::error(422, &message));
+    if endpoint.is_empty() {
+        return Err(Reply::error(
+            400,
+            "Required parameter 'endpoint' not provided.",
+        ));
+    }
     let Some((tech, resource)) = endpoint.split_once('/').filter(|(t, _)| !t.is_empty()) else {
-        return unprocessable(format!(
-            "Endpoint parameter '{endpoint}' does not contain tech/resource"
+        return Err(Reply::error(
+            422,
+            &format!("Endpoint parameter '{endpoint}' does not contain tech/resource"),
         ));
     };
     if resource.is_empty() {
-        return unprocessable(format!(
-            "No resource provided in endpoint parameter '{endpoint}'"
+        return Err(Reply::error(
+            422,
+            &format!("No resource provided in endpoint parameter '{endpoint}'"),
         ));
     }
-    let channel_tech = chan.model.name.split('/').next().unwrap_or_default();
-    let same = channel_tech
-        .get(..tech.len())
-        .is_some_and(|start| start.eq_ignore_ascii_case(tech));
-    if !same {
-        return unprocessable(format!(
-            "Endpoint technology '{tech}' does not match channel technology '{channel_tech}'"
+    let channel_tech = chan.model.name.split('/').next().unwrap_or("");
+    if !channel_tech
+        .to_ascii_lowercase()
+        .starts_with(&tech.to_ascii_lowercase())
+    {
+        return Err(Reply::error(
+            422,
+            &format!(
+                "Endpoint technology '{tech}' does not match channel technology '{channel_tech}'"
+            ),
         ));
     }
+    Ok(Reply::no_content())
+}
+
+/// Operations without simulated effect (MOH, silence, progress, ...): the
+/// channel must be in an application and answered (or inbound).
+pub fn in_stasis_no_content(shared: &Shared, p: &Params) -> Result {
+    let world = lock(shared);
+    world.controllable(&p.string("channelId"))?;
     Ok(Reply::no_content())
 }
 
@@ -781,6 +878,9 @@ pub fn mute(shared: &Shared, p: &Params, on: bool) -> Result {
         .filter(|d| !d.is_empty())
         .ok_or_else(|| Reply::error(400, "Direction is required"))?
         .to_owned();
+    if !["in", "out", "both"].contains(&direction.as_str()) {
+        return Err(Reply::error(400, "Invalid direction specified"));
+    }
     if let Some(chan) = world.channels.get_mut(&id) {
         chan.muted = on.then_some(direction);
     }
@@ -801,30 +901,61 @@ pub fn send_dtmf(shared: &Shared, p: &Params) -> Result {
         return Err(Reply::error(400, "DTMF is required"));
     }
     if let Some(receiver) = receiver {
+        // Asterisk's `dtmf_stream`: `before`, 100 ms of quiet, then each digit sent for
+        // its duration (100 ms at least) and followed by `between` (0 means 100).
+        let before = p.int("before").unwrap_or(0).max(0);
+        let between = p.int("between").filter(|b| *b != 0).unwrap_or(100);
+        let duration = p.int("duration").unwrap_or(100).max(100);
         press(
             shared,
             receiver,
             digits,
-            p.int("between").unwrap_or(100),
-            p.int("duration").unwrap_or(100),
+            Keys {
+                lead_ms: before + 100,
+                hold_ms: duration,
+                between_ms: between,
+                duration_ms: duration,
+            },
         );
     }
     Ok(Reply::no_content())
 }
 
-/// Delivers digits on a channel over time (also the far end's key presses).
-pub fn press(shared: &Shared, id: String, digits: String, between_ms: i64, duration_ms: i64) {
+/// How keys are pressed: a wait before the first, each held (its `ChannelDtmfReceived`
+/// comes as it is released, reporting `duration_ms`), a pause after each.
+#[derive(Debug, Clone, Copy)]
+pub struct Keys {
+    pub lead_ms: i64,
+    pub hold_ms: i64,
+    pub between_ms: i64,
+    pub duration_ms: i64,
+}
+
+/// Delivers digits on a channel over time (also the far end's key presses); `w` and
+/// `W` wait half a second and a second, characters that are not keys are skipped.
+pub fn press(shared: &Shared, id: String, digits: String, keys: Keys) {
     let shared = shared.clone();
+    let pause = |ms: i64| tokio::time::sleep(Duration::from_millis(ms.clamp(0, 10_000) as u64));
     tokio::spawn(async move {
-        for (i, digit) in digits.chars().enumerate() {
-            if i > 0 {
-                tokio::time::sleep(Duration::from_millis(between_ms.clamp(0, 10_000) as u64)).await;
+        pause(keys.lead_ms).await;
+        for digit in digits.chars() {
+            match digit {
+                'w' => pause(500).await,
+                'W' => pause(1000).await,
+                d if "0123456789*#ABCDabcd".contains(d) => {
+                    lock(&shared).media_arrives(&id);
+                    pause(keys.hold_ms).await;
+                    {
+                        let world = lock(&shared);
+                        if !world.channels.contains_key(&id) {
+                            return;
+                        }
+                        world.dtmf_received(&id, digit, keys.duration_ms);
+                    }
+                    pause(keys.between_ms).await;
+                }
+                _ => {}
             }
-            let world = lock(&shared);
-            if !world.channels.contains_key(&id) {
-                return;
-            }
-            world.dtmf_received(&id, digit, duration_ms);
         }
     });
 }
@@ -902,12 +1033,16 @@ pub fn set_vars(shared: &Shared, p: &Params) -> Result {
     let mut world = lock(shared);
     let id = p.string("channelId");
     if !world.channels.contains_key(&id) {
-        return Err(not_found());
+        return Err(Reply::error(404, "Provided channel was not found"));
+    }
+    world.channel_in_stasis(&id)?;
+    if !matches!(p.json("variables"), Some(Value::Object(_))) {
+        return Err(Reply::error(
+            400,
+            "The 'variables' field must be a JSON object",
+        ));
     }
     let vars = p.map("variables");
-    if vars.is_empty() {
-        return Err(Reply::error(400, "Variables are required"));
-    }
     for (k, v) in vars {
         if let Some(chan) = world.channels.get_mut(&id) {
             chan.vars.insert(k.clone(), v.clone());
@@ -966,12 +1101,27 @@ pub fn move_app(shared: &Shared, p: &Params) -> Result {
 pub fn snoop(shared: &Shared, p: &Params, snoop_id: Option<String>) -> Result {
     let mut world = lock(shared);
     let id = p.string("channelId");
-    let direction = |name: &str| p.get(name).filter(|d| *d != "none").is_some();
-    if !direction("spy") && !direction("whisper") {
+    let mut directed = false;
+    for name in ["spy", "whisper"] {
+        match p.get(name).unwrap_or("") {
+            "" | "none" => {}
+            "both" | "out" | "in" => directed = true,
+            _ => {
+                return Err(Reply::error(
+                    400,
+                    &format!("Invalid direction specified for {name}"),
+                ));
+            }
+        }
+    }
+    if !directed {
         return Err(Reply::error(
             400,
             "Direction must be specified for at least spy or whisper",
         ));
+    }
+    if p.string("app").is_empty() {
+        return Err(Reply::error(400, "Application name is required"));
     }
     if !world.channels.contains_key(&id) {
         return Err(Reply::error(404, "Provided channel was not found"));
@@ -987,6 +1137,7 @@ pub fn snoop(shared: &Shared, p: &Params, snoop_id: Option<String>) -> Result {
         ChannelState::Up,
         dialplan("default", "s", 1, "", ""),
     );
+    chan.interest.insert(app.clone(), 1);
     chan.subscribers.push(app.clone());
     world.insert_channel(chan);
     world.enter_stasis(&snoop_id, &app, split_args(p.get("appArgs").unwrap_or("")));
@@ -996,10 +1147,7 @@ pub fn snoop(shared: &Shared, p: &Params, snoop_id: Option<String>) -> Result {
 /// `POST /channels/externalMedia`: a media channel placed in an application.
 pub fn external_media(shared: &Shared, p: &Params) -> Result {
     let mut world = lock(shared);
-    let host = p.string("external_host");
-    if host.is_empty() && p.get("connection_type") != Some("server") {
-        return Err(Reply::error(400, "external_host is required"));
-    }
+    let host = external_media_checks(p)?;
     let id = p
         .get("channelId")
         .map(str::to_owned)
@@ -1025,10 +1173,77 @@ pub fn external_media(shared: &Shared, p: &Params) -> Result {
     );
     chan.model.channelvars =
         Some(json!({"UNICASTRTP_LOCAL_ADDRESS": "127.0.0.1", "UNICASTRTP_LOCAL_PORT": "10000"}));
+    chan.interest.insert(app.clone(), 1);
     chan.subscribers.push(app.clone());
     world.insert_channel(chan);
     world.enter_stasis(&id, &app, Vec::new());
     Ok(Reply::ok(&world.channels[&id].model))
+}
+
+/// `POST /channels/externalMedia`'s checks, in Asterisk's order; the host it names.
+/// The simulator has no `websocket_client` connections, so a websocket client has no
+/// host it could name.
+fn external_media_checks(p: &Params) -> Result<String> {
+    let bad = |message: &str| Err(Reply::error(400, message));
+    let or = |name: &str, default: &'static str| {
+        p.get(name)
+            .filter(|v| !v.is_empty())
+            .unwrap_or(default)
+            .to_owned()
+    };
+    let transport = or("transport", "udp");
+    let encapsulation = or("encapsulation", "rtp");
+    let connection = or("connection_type", "client");
+    if transport == "websocket" && encapsulation != "none" {
+        return bad("encapsulation must be 'none' for websocket transport");
+    }
+    if encapsulation == "rtp" && transport != "udp" {
+        return bad("transport must be 'udp' for rtp encapsulation");
+    }
+    if encapsulation == "audiosocket" && transport != "tcp" {
+        return bad("transport must be 'tcp' for audiosocket encapsulation");
+    }
+    if transport != "websocket" && connection == "server" {
+        return bad("'server' connection_type can only be used with the websocket transport");
+    }
+    let host = p.string("external_host");
+    if host.is_empty() && connection == "client" {
+        return bad("external_host is required for all but websocket server connections");
+    }
+    if transport == "websocket" {
+        if connection == "client" {
+            return bad("external_host must be a valid websocket_client connection id.");
+        }
+    } else if host
+        .rsplit_once(':')
+        .is_none_or(|(h, port)| h.is_empty() || port.parse::<u16>().is_err())
+    {
+        return bad("external_host must be <host>:<port> for all transports other than websocket");
+    }
+    if p.string("format").is_empty() {
+        return bad("format cannot be empty");
+    }
+    if !["", "both", "in", "out"].contains(&p.get("direction").unwrap_or("")) {
+        return bad("Invalid direction specified");
+    }
+    match (encapsulation.as_str(), transport.as_str()) {
+        ("rtp", "udp") | ("none", "websocket") => {}
+        ("audiosocket", "tcp") if p.string("data").is_empty() => {
+            return bad("data can not be empty");
+        }
+        ("audiosocket", "tcp") => {}
+        _ => {
+            return Err(Reply::error(
+                501,
+                "The encapsulation and/or transport is not supported",
+            ));
+        }
+    }
+    Ok(if host.is_empty() {
+        "INCOMING".to_owned()
+    } else {
+        host
+    })
 }
 
 /// Far end: a phone dials an extension (the guide's "dial 7000").

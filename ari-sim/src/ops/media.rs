@@ -330,10 +330,28 @@ pub fn play(
     playback_id: Option<String>,
 ) -> Result {
     let mut world = lock(shared);
-    let mut media = p.list("media");
-    if media.is_empty() {
-        return Err(Reply::error(400, "Missing parameter media"));
+    // Asterisk refuses what it cannot queue only when it tries: a channel answers 400
+    // for negative skips and offsets and 500 for no media; a bridge plays through an
+    // announcer channel, and fails all three with its allocation failure.
+    let negative = |name: &str| p.int(name).is_some_and(|n| n < 0);
+    let no_media = p
+        .get("media")
+        .is_none_or(|m| m.split(',').any(str::is_empty));
+    if target_uri.starts_with("bridge:") {
+        if negative("skipms") || negative("offsetms") || no_media {
+            return Err(Reply::json(500, json!({ "error": "Allocation failed" })));
+        }
+    } else {
+        for name in ["skipms", "offsetms"] {
+            if negative(name) {
+                return Err(Reply::error(400, &format!("{name} cannot be negative")));
+            }
+        }
+        if no_media {
+            return Err(Reply::error(500, "Failed to queue media for playback"));
+        }
     }
+    let mut media = p.list("media");
     let id = playback_id
         .or_else(|| p.get("playbackId").map(str::to_owned))
         .unwrap_or_else(uuid);
@@ -405,9 +423,12 @@ pub fn stop_playback(shared: &Shared, p: &Params) -> Result {
 /// `PlaybackStarted` again. Anything else is 409; an operation that would act on a
 /// spoken playback (`digits:` ...) fails with 500, as Asterisk's does.
 pub fn control_playback(shared: &Shared, p: &Params) -> Result {
+    let operation = p.string("operation");
+    if !["restart", "pause", "unpause", "reverse", "forward"].contains(&operation.as_str()) {
+        return Err(Reply::error(400, &format!("Invalid operation {operation}")));
+    }
     let mut world = lock(shared);
     let id = p.string("playbackId");
-    let operation = p.string("operation");
     let (state, controllable, endless) = world
         .playbacks
         .get(&id)
@@ -471,22 +492,47 @@ const FORMATS: &[&str] = &[
     "ogg", "oga",
 ];
 
-/// `POST /channels/{id}/record` and `/bridges/{id}/record`.
+/// What `POST /channels/{id}/record` checks before it looks the channel up.
+pub fn record_limits(p: &Params) -> Result<()> {
+    for (param, name) in [
+        ("maxDurationSeconds", "max_duration_seconds"),
+        ("maxSilenceSeconds", "max_silence_seconds"),
+    ] {
+        if p.int(param).is_some_and(|n| n < 0) {
+            return Err(Reply::error(400, &format!("{name} cannot be negative")));
+        }
+    }
+    Ok(())
+}
+
+/// `POST /channels/{id}/record` and `/bridges/{id}/record`, with their checks in
+/// Asterisk's order (a bridge's format first: it makes the recorder channel with it).
 pub fn record(shared: &Shared, p: &Params, target_uri: String) -> Result {
     let mut world = lock(shared);
+    let format = p.string("format");
+    let unknown_format = || Reply::error(422, "specified format is unknown on this system");
+    let on_bridge = target_uri.starts_with("bridge:");
+    if on_bridge && !FORMATS.contains(&format.as_str()) {
+        return Err(unknown_format());
+    }
+    let terminate_on = p.get("terminateOn").unwrap_or("").to_ascii_lowercase();
+    if !["", "none", "any", "#", "*"].contains(&terminate_on.as_str()) {
+        return Err(Reply::error(400, "terminateOn invalid"));
+    }
+    let if_exists = p.get("ifExists").unwrap_or("").to_ascii_lowercase();
+    let if_exists = match if_exists.as_str() {
+        "" => "fail",
+        "fail" | "overwrite" | "append" => if_exists.as_str(),
+        _ => return Err(Reply::error(400, "ifExists invalid")),
+    };
+    if !FORMATS.contains(&format.as_str()) {
+        return Err(unknown_format());
+    }
     let name = p.string("name");
     if name.is_empty() || name.contains("..") || name.starts_with('/') {
         return Err(Reply::error(400, "Recording name invalid"));
     }
-    let format = p.string("format");
-    if !FORMATS.contains(&format.as_str()) {
-        return Err(Reply::error(
-            422,
-            "specified format is unknown on this system",
-        ));
-    }
     // Both are 409 in the api-docs: "in progress or ifExists=fail".
-    let if_exists = p.get("ifExists").unwrap_or("fail");
     if world.live_recordings.contains_key(&name)
         || (world.stored_recordings.contains_key(&name) && if_exists == "fail")
     {
@@ -624,6 +670,9 @@ pub fn copy_stored(shared: &Shared, p: &Params) -> Result {
         .cloned()
         .ok_or_else(stored_not_found)?;
     let destination = p.string("destinationRecordingName");
+    if destination.is_empty() || destination.contains("..") || destination.starts_with('/') {
+        return Err(Reply::error(400, "Invalid destination recording name"));
+    }
     if world.stored_recordings.contains_key(&destination) {
         return Err(Reply::error(
             409,

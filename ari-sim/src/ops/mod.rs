@@ -158,8 +158,8 @@ pub fn dispatch(shared: &Shared, op: &Operation, p: &Params) -> Reply {
         "asterisk.getGlobalVar" => system::get_global(shared, p),
         "asterisk.setGlobalVar" => system::set_global(shared, p),
         "bridges.list" => bridges::list(shared),
-        "bridges.create" => bridges::create(shared, p, None),
-        "bridges.createWithId" => bridges::create(shared, p, Some(p.string("bridgeId"))),
+        "bridges.create" => bridges::create(shared, p, false),
+        "bridges.createWithId" => bridges::create(shared, p, true),
         "bridges.get" => bridges::get(shared, p),
         "bridges.destroy" => bridges::destroy(shared, p),
         "bridges.addChannel" => bridges::add_channel(shared, p),
@@ -204,9 +204,9 @@ pub fn dispatch(shared: &Shared, op: &Operation, p: &Params) -> Reply {
         }
         "channels.playWithId" => channel_target(shared, p, true)
             .and_then(|t| media::play(shared, p, t, Some(p.string("playbackId")))),
-        "channels.record" => {
-            channel_target(shared, p, false).and_then(|t| media::record(shared, p, t))
-        }
+        "channels.record" => media::record_limits(p)
+            .and_then(|()| channel_target(shared, p, false))
+            .and_then(|t| media::record(shared, p, t)),
         "channels.getChannelVar" => channels::get_var(shared, p),
         "channels.setChannelVar" => channels::set_var(shared, p),
         "channels.getChannelVars" => channels::get_vars(shared, p),

@@ -164,28 +164,38 @@ pub fn subscription(shared: &Shared, p: &Params, subscribe: bool) -> Result {
         return Err(Reply::error(404, "Application not found"));
     }
     let sources = p.list("eventSource");
-    for source in &sources {
+    // Each source in turn, as Asterisk does: one that fails leaves those before it done.
+    for source in sources {
         let (kind, id) = source
             .split_once(':')
             .ok_or_else(|| Reply::error(400, "Invalid event source URI scheme"))?;
-        let exists = match kind {
-            "channel" => world.channels.contains_key(id),
-            "bridge" => world.bridges.contains_key(id),
-            "deviceState" | "endpoint" => true,
-            _ => return Err(Reply::error(400, "Invalid event source URI scheme")),
-        };
-        if !exists {
-            return Err(Reply::error(422, "Event source does not exist"));
+        if !matches!(kind, "channel" | "bridge" | "endpoint" | "deviceState") {
+            return Err(Reply::error(400, "Invalid event source URI scheme"));
         }
-    }
-    for source in sources {
-        let (kind, id) = source.split_once(':').unwrap_or_default();
+        let subscribed = match kind {
+            "channel" => world
+                .channels
+                .get(id)
+                .is_some_and(|c| c.interest.contains_key(&name)),
+            "bridge" => world.bridge_subscribers(id).contains(&name),
+            _ => true,
+        };
+        if subscribe {
+            let exists = match kind {
+                "channel" => world.channels.contains_key(id),
+                "bridge" => world.bridges.contains_key(id),
+                _ => true,
+            };
+            if !exists {
+                return Err(Reply::error(422, "Event source does not exist"));
+            }
+        } else if !subscribed {
+            return Err(Reply::error(422, "Event source was not subscribed to"));
+        }
         match (kind, subscribe) {
             ("channel", true) => world.subscribe_channel(id, &name),
             ("channel", false) => {
-                if let Some(c) = world.channels.get_mut(id) {
-                    c.subscribers.retain(|a| *a != name);
-                }
+                world.unsubscribe_channel(id, &name);
             }
             ("bridge", on) => {
                 if let Some(b) = world.bridges.get_mut(id) {
@@ -247,8 +257,15 @@ pub fn get_device_state(shared: &Shared, p: &Params) -> Result {
 /// Only `Stasis:` devices belong to ARI; others are Asterisk's own.
 pub fn update_device_state(shared: &Shared, p: &Params, delete: bool) -> Result {
     let name = p.string("deviceName");
-    if !name.starts_with("Stasis:") {
+    let device = name
+        .get(..7)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("Stasis:"))
+        .map(|_| &name[7..]);
+    let Some(device) = device else {
         return Err(Reply::error(409, "Uncontrolled device specified"));
+    };
+    if device.is_empty() {
+        return Err(Reply::error(404, "Device name is missing"));
     }
     let mut world = lock(shared);
     if delete {
@@ -258,7 +275,22 @@ pub fn update_device_state(shared: &Shared, p: &Params, delete: bool) -> Result 
             .ok_or_else(|| Reply::error(404, "Device name is missing"))?;
         return Ok(Reply::no_content());
     }
-    let state = p.string("deviceState");
+    // Asterisk's `ast_devstate_val`: any case; anything else, "UNKNOWN" included, is
+    // an unknown device state.
+    let state = p.string("deviceState").to_ascii_uppercase();
+    const STATES: &[&str] = &[
+        "NOT_INUSE",
+        "INUSE",
+        "BUSY",
+        "INVALID",
+        "UNAVAILABLE",
+        "RINGING",
+        "RINGINUSE",
+        "ONHOLD",
+    ];
+    if !STATES.contains(&state.as_str()) {
+        return Err(Reply::error(500, "Unknown device"));
+    }
     world.device_states.insert(name.clone(), state.clone());
     let mut targets: Vec<String> = world
         .app_subscriptions
