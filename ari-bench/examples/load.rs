@@ -50,11 +50,14 @@ struct Options {
 
 /// The pid of a process named `asterisk` on this machine, if one runs.
 fn find_asterisk() -> Option<String> {
-    std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
-        let pid = entry.file_name().into_string().ok()?;
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-        (comm.trim() == "asterisk").then_some(pid)
-    })
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid = entry.file_name().into_string().ok()?;
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+            (comm.trim() == "asterisk").then_some(pid)
+        })
 }
 
 /// The p-th percentile (0..=100) of sorted durations.
@@ -265,7 +268,11 @@ async fn run(o: Options) -> Result<(), String> {
                                 let near = s.channel.id.strip_suffix(";2").unwrap_or(&s.channel.id);
                                 let sent = counters.sent_at.lock().unwrap().remove(near);
                                 if let Some(sent) = sent {
-                                    counters.to_stasis_start.lock().unwrap().push(sent.elapsed());
+                                    counters
+                                        .to_stasis_start
+                                        .lock()
+                                        .unwrap()
+                                        .push(sent.elapsed());
                                 }
                                 let task = call(
                                     client.clone(),
@@ -304,7 +311,11 @@ async fn run(o: Options) -> Result<(), String> {
             let sent = match permits.acquire().await {
                 Ok(_permit) => {
                     let id = format!("load-{}", fastrand::u64(..));
-                    counters.sent_at.lock().unwrap().insert(id.clone(), Instant::now());
+                    counters
+                        .sent_at
+                        .lock()
+                        .unwrap()
+                        .insert(id.clone(), Instant::now());
                     client
                         .channels()
                         .originate("Local/7000@default")
