@@ -586,7 +586,7 @@ async fn a_key_pressed_during_answers_wait_ends_it() {
     let mut rig = Rig::start().await;
     let near = call_7002(&mut rig, "x").await;
     let sent = std::time::Instant::now();
-    rig.client.channel("x").send_dtmf().dtmf("1").await.unwrap();
+    rig.client.channel("x").send_dtmf("1").await.unwrap();
     // DTMF counts as media: the dialplan goes on as the key goes down, before it is
     // received (as it is released).
     rig.expect(
