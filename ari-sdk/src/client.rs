@@ -196,25 +196,30 @@ impl Client {
         if has_ari && body.iter().all(u8::is_ascii_whitespace) {
             return None;
         }
-        let cause = if has_ari {
-            format!(
-                "nothing serves ARI at the base URL `{base}`: check that ARI is enabled \
-                 (`enabled = yes` in ari.conf and http.conf) and that the URL holds \
-                 http.conf's `prefix`, if one is set"
-            )
-        } else {
-            format!(
-                "the base URL `{base}` has no `/ari` path: Asterisk serves ARI under /ari \
-                 (try `{base}/ari`)"
-            )
-        };
+        let page = body_kind(body);
+        if has_ari {
+            // Asterisk's HTTP server answers before res_ari is loaded (while it starts)
+            // and when ARI is disabled: nothing ran, and a later try may succeed.
+            return Some(Error::Transport {
+                operation: operation.to_owned(),
+                message: self.redact(&format!(
+                    "the server answered {status} with a body that is not ARI's ({page}): \
+                     nothing serves ARI at `{base}` (yet): Asterisk may still be starting, \
+                     or ARI is not enabled (`enabled = yes` in ari.conf and http.conf), or \
+                     the URL lacks http.conf's `prefix`"
+                )),
+                sent: false,
+                source: None,
+            });
+        }
         Some(Error::InvalidArgument {
             operation: operation.to_owned(),
             argument: "base_url".to_owned(),
             // A proxy's page may echo the URL, `api_key` included.
             reason: self.redact(&format!(
-                "the server answered {status} with a body that is not ARI's ({}): {cause}",
-                body_kind(body)
+                "the server answered {status} with a body that is not ARI's ({page}): the \
+                 base URL `{base}` has no `/ari` path: Asterisk serves ARI under /ari (try \
+                 `{base}/ari`)"
             )),
         })
     }
