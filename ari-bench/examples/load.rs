@@ -16,7 +16,9 @@
 //! Options: `--url URL` (`--user`, `--password`, default hey/peekaboo), `--media-ms N`
 //! (in-process simulator only, default 20), `--inflight N` (REST requests in flight at
 //! once, default 128), `--timeout-s N` (default 600), `--asterisk-pid PID` (whose CPU to
-//! report beside the client's; with `--url`, a process named `asterisk` is looked for).
+//! report beside the client's; with `--url`, a process named `asterisk` is looked for),
+//! `--max-connections N` (the client's HTTP connection bound, default 32; a large value
+//! shows what an unbounded client does to Asterisk's `sessionlimit` of 100).
 //!
 //! Against the real Asterisk of `../shared/asterisk` (`build.sh` starts it):
 //! ```sh
@@ -46,6 +48,8 @@ struct Options {
     timeout: Duration,
     /// The Asterisk process whose CPU is reported beside the client's.
     asterisk_pid: Option<String>,
+    /// The client's HTTP connection bound (`ClientBuilder::max_connections`).
+    max_connections: usize,
 }
 
 /// The pid of a process named `asterisk` on this machine, if one runs.
@@ -78,6 +82,7 @@ fn options() -> Result<Options, String> {
         inflight: 128,
         timeout: Duration::from_secs(600),
         asterisk_pid: None,
+        max_connections: ari_sdk::DEFAULT_MAX_CONNECTIONS,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -91,6 +96,7 @@ fn options() -> Result<Options, String> {
             "--inflight" => o.inflight = number(value()?)?.max(1) as usize,
             "--timeout-s" => o.timeout = Duration::from_secs(number(value()?)?),
             "--asterisk-pid" => o.asterisk_pid = Some(value()?),
+            "--max-connections" => o.max_connections = number(value()?)? as usize,
             n if !n.starts_with('-') => o.calls = number(n.to_owned())?.max(1) as usize,
             other => return Err(format!("unknown argument {other}")),
         }
@@ -218,6 +224,7 @@ async fn run(o: Options) -> Result<(), String> {
         Some(url) => {
             let client = Client::builder(url.as_str())
                 .basic_auth(&o.user, &o.password)
+                .max_connections(o.max_connections)
                 .build()
                 .map_err(|e| e.to_string())?;
             (None, client)
