@@ -82,8 +82,8 @@ impl axum::serve::Listener for LimitedListener {
     type Io = Session;
     type Addr = std::net::SocketAddr;
 
-    fn accept(&mut self) -> impl Future<Output = (Session, std::net::SocketAddr)> + Send {
-        async move {
+    async fn accept(&mut self) -> (Session, std::net::SocketAddr) {
+        {
             loop {
                 let (stream, addr) = match self.listener.accept().await {
                     Ok(accepted) => accepted,
