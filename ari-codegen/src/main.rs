@@ -43,6 +43,32 @@ EXIT STATUS:
      (the message is on stderr; with --json, also an object with status \"error\" on stdout)
 ";
 
+/// Standard output; a reader that went away (`| head`) ends the program as the shell's
+/// own pipe writers end (status 141, 128 + SIGPIPE), without a panic.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    if let Err(e) = written {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("error: writing to standard output: {e}");
+        std::process::exit(2);
+    }
+}
+
+macro_rules! out {
+    ($($arg:tt)*) => { emit(&format!($($arg)*)) };
+}
+
+macro_rules! outln {
+    () => { emit("\n") };
+    ($($arg:tt)*) => { emit(&format!("{}\n", format!($($arg)*))) };
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
@@ -56,7 +82,7 @@ fn main() -> ExitCode {
                     "exit_code": 2,
                     "error": message,
                 });
-                println!("{error}");
+                outln!("{error}");
             }
             ExitCode::from(2)
         }
@@ -155,8 +181,13 @@ fn spec_error(e: SpecError) -> String {
 }
 
 fn run(args: &[String]) -> Result<ExitCode, String> {
+    // `--help` anywhere (`check --help`) is a request for the usage, not a bad flag.
+    if args.iter().skip(1).any(|a| a == "--help" || a == "-h") {
+        out!("{USAGE}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let Some((command, rest)) = args.split_first() else {
-        print!("{USAGE}");
+        out!("{USAGE}");
         return Ok(ExitCode::from(2));
     };
     match command.as_str() {
@@ -164,7 +195,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             let flags = Flags::parse(rest, &["api-docs"], &[])?;
             let api =
                 ari_codegen::load_api(Path::new(flags.require("api-docs")?)).map_err(spec_error)?;
-            print!("{}", operation_table(&api));
+            out!("{}", operation_table(&api));
             Ok(ExitCode::SUCCESS)
         }
         "generate" => {
@@ -258,12 +289,12 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             let new_facts = Facts::load(Path::new(new.as_str()))?;
             let changes = ari_codegen::diff::diff_facts(&old_facts, &new_facts);
             if flags.iter().any(|f| *f == "--json") {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&changes).map_err(|e| e.to_string())?
                 );
             } else {
-                print!("{}", ari_codegen::diff::render_text(&changes));
+                out!("{}", ari_codegen::diff::render_text(&changes));
             }
             let failed = match fail_on {
                 "breaking" => changes.iter().any(|c| c.breaking),
@@ -277,7 +308,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             })
         }
         "help" | "--help" | "-h" => {
-            print!("{USAGE}");
+            out!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
         other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
@@ -316,24 +347,24 @@ fn check(rest: &[String]) -> Result<ExitCode, String> {
     );
     let code: u8 = if report.up_to_date() { 0 } else { 1 };
     if flags.has("json") {
-        println!(
+        outln!(
             "{}",
             check_json(&report, &dir, &against, code, &regenerate)?
         );
     } else if report.up_to_date() {
-        println!(
+        outln!(
             "{} is up to date with the api-docs in {}",
             against.display(),
             dir.display()
         );
     } else {
-        println!(
+        outln!(
             "{} is out of date with the api-docs in {}\n",
             against.display(),
             dir.display()
         );
-        print!("{}", report.render_text());
-        println!("\n{} is out of date; run: {regenerate}", against.display());
+        out!("{}", report.render_text());
+        outln!("\n{} is out of date; run: {regenerate}", against.display());
     }
     Ok(ExitCode::from(code))
 }

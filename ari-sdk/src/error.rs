@@ -20,7 +20,7 @@ pub enum Error {
     /// not (the connection could not be opened, no connection became free in time, a
     /// kept-alive connection was closed before the request was written), so sending it
     /// again is safe; `true` when the connection failed after the request was written.
-    #[error("{operation}: transport failure: {message}")]
+    #[error("{operation}: transport failure: {message}; {}", sent_text(*sent))]
     Transport {
         operation: String,
         message: String,
