@@ -114,6 +114,7 @@ async fn a_digit_reaches_each_channel_stream_once_on_a_real_asterisk() {
     let Some(real) = Server::real("digits once per stream") else {
         return;
     };
+    let _hello = servers::hello_lock().await;
     assert_eq!(
         digits_reach_each_stream_once(&real, 20, "pc13dup").await,
         20
@@ -202,6 +203,7 @@ async fn a_call_stream_holds_early_digits_on_a_real_asterisk() {
     let Some(real) = Server::real("early digits in the call stream") else {
         return;
     };
+    let _hello = servers::hello_lock().await;
     assert_eq!(
         digits_typed_before_the_application_looks(&real, 10, "pc13late").await,
         10
