@@ -205,22 +205,27 @@ impl Watched<Playback> {
         if playback.state != PlaybackState::Failed {
             return Ok(playback);
         }
-        // Failed: its channel left (gone), or the media could not be played.
-        if let Some(("Channel", channel)) = crate::runtime::media_target(&target_uri) {
-            if let Err(error) = self.client.channel(channel).get().await {
-                if error.is_gone() {
-                    return Err(Error::Gone {
-                        what,
-                        event: format!("the end of channel {channel} (the playback failed)"),
-                    });
-                }
+        let what = format!("{what} of {}", playback.media_uri);
+        Err(playback_failure(&self.client, &target_uri, what).await)
+    }
+}
+
+/// Why a playback ended `failed`: its channel left ([`Error::Gone`]), or Asterisk could not
+/// play the media ([`Error::Failed`] naming it, in `what`).
+pub(crate) async fn playback_failure(client: &Client, target_uri: &str, what: String) -> Error {
+    if let Some(("Channel", channel)) = crate::runtime::media_target(target_uri) {
+        if let Err(error) = client.channel(channel).get().await {
+            if error.is_gone() {
+                return Error::Gone {
+                    what,
+                    event: format!("the end of channel {channel} (the playback failed)"),
+                };
             }
         }
-        Err(Error::Failed {
-            what: format!("{what} of {}", playback.media_uri),
-            reason: "Asterisk could not play it (a sound or recording that does not exist?)"
-                .to_owned(),
-        })
+    }
+    Error::Failed {
+        what,
+        reason: "Asterisk could not play it (a sound or recording that does not exist?)".to_owned(),
     }
 }
 

@@ -132,17 +132,15 @@ impl<'a> Play<'a> {
 /// A playback ended `failed`: because the channel left (the caller is gone), or because
 /// Asterisk could not play the media (an error naming it).
 pub(crate) async fn failed(call: &mut Call, what: String) -> Result<Played> {
-    match call.channel.get().await {
-        Err(error) if error.is_gone() => {
-            call.note_error(&error);
+    let target = format!("channel:{}", call.id());
+    match crate::watch::playback_failure(&call.client, &target, what).await {
+        Error::Gone { .. } => {
+            call.gone
+                .get_or_insert("the playback failed: the channel is gone");
             Ok(Played::CallerGone)
         }
         _ if call.is_gone() => Ok(Played::CallerGone),
-        _ => Err(Error::Failed {
-            what,
-            reason: "Asterisk could not play it (a sound or recording that does not exist?)"
-                .to_owned(),
-        }),
+        error => Err(error),
     }
 }
 

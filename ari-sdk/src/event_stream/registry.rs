@@ -214,7 +214,7 @@ impl Registry {
         let copies_possible = self.sources.load(Ordering::SeqCst) > 1;
         let source = Source::new(connection, event.application());
         let mut fingerprint = None;
-        let now = std::time::Instant::now();
+        let mut now = None;
         let type_name = event.type_name();
         let mut lagging = 0u64;
         event.for_each_resource(|kind, id| {
@@ -229,6 +229,7 @@ impl Registry {
             for entry in list.iter_mut() {
                 if copies_possible {
                     let print = *fingerprint.get_or_insert_with(|| Fingerprint::of(event));
+                    let now = *now.get_or_insert_with(std::time::Instant::now);
                     if !entry.copies.first_copy(print, source, now) {
                         // A copy of an event this stream already has: an ending
                         // event ended the stream the first time.
