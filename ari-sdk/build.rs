@@ -11,30 +11,31 @@ const LINES: &[&str] = &["18", "20", "21", "22", "23"];
 
 fn main() {
     println!("cargo::rerun-if-env-changed=ARI_API_DOCS");
-    let check_cfg: Vec<String> = LINES.iter().map(|l| format!("ari_primary_{l}")).collect();
-    println!("cargo::rustc-check-cfg=cfg({})", check_cfg.join(", "));
     let manifest = PathBuf::from(
         std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
     );
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let feature = |name: String| {
+        std::env::var_os(format!("CARGO_FEATURE_{}", name.to_uppercase().replace('-', "_")))
+            .is_some()
+    };
     let enabled: Vec<&str> = LINES
         .iter()
         .copied()
-        .filter(|l| std::env::var_os(format!("CARGO_FEATURE_ASTERISK_{l}")).is_some())
+        .filter(|l| feature(format!("asterisk-{l}")))
         .collect();
-    // The crate root (and `Client`'s own accessors) use the newest enabled line.
-    let Some(primary) = enabled.last().copied() else {
-        fail("enable at least one Asterisk line feature (asterisk-18, -20, -21, -22 or -23)");
+    let root = match root_line(&enabled, |l| feature(format!("root-{l}"))) {
+        Ok(root) => root,
+        Err(message) => fail(&message),
     };
-    println!("cargo::rustc-cfg=ari_primary_{primary}");
-    for line in enabled {
+    for &line in &enabled {
         let mut settings = ari_codegen::Settings::asterisk_line(line);
-        settings.client_accessors = line == primary;
+        settings.client_accessors = line == root;
         let dir = match std::env::var_os("ARI_API_DOCS") {
-            // A user's own api-docs replace the primary line's. They are labelled by their
+            // A user's own api-docs replace the root line's. They are labelled by their
             // content (ARI version and fingerprint), never by their path: the same files give
             // the same generated sources wherever they lie, so builds are reproducible.
-            Some(custom) if line == primary => {
+            Some(custom) if line == root => {
                 settings.label = None;
                 PathBuf::from(custom)
             }
@@ -56,6 +57,59 @@ fn main() {
             ));
         }
     }
+    let lines = lines_module(&enabled, root);
+    if let Err(error) = std::fs::write(out_dir.join("lines.rs"), lines) {
+        fail(&format!("cannot write lines.rs: {error}"));
+    }
+}
+
+/// The line the crate root re-exports: the only enabled one, or, with several, the one
+/// a `root-NN` feature names. Never a silent pick: a dependency enabling another line
+/// must not change what `ari_sdk::Channel` means for the application.
+fn root_line<'a>(enabled: &[&'a str], chosen: impl Fn(&str) -> bool) -> Result<&'a str, String> {
+    let roots: Vec<&str> = LINES.iter().copied().filter(|l| chosen(l)).collect();
+    let features = |lines: &[&str], prefix: &str| {
+        lines
+            .iter()
+            .map(|l| format!("`{prefix}-{l}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (enabled, roots.as_slice()) {
+        ([], _) => Err(
+            "enable an Asterisk line feature (asterisk-18, -20, -21, -22 or -23)".to_owned(),
+        ),
+        (_, [root]) => Ok(enabled.iter().copied().find(|l| l == root).expect("root-NN enables asterisk-NN")),
+        ([only], []) => Ok(only),
+        (_, []) => Err(format!(
+            "several Asterisk lines are enabled ({}), so the crate root (`ari_sdk::Channel`, \
+             `client.channels()`, ...) would be ambiguous: choose it with one of the features {} \
+             (each line stays reachable as `ari_sdk::asterisk_NN`)",
+            features(enabled, "asterisk"),
+            features(enabled, "root")
+        )),
+        (_, roots) => Err(format!(
+            "the features {} each choose a different crate root; keep one (a library should \
+             not choose one: it can name `ari_sdk::asterisk_NN` types instead)",
+            features(roots, "root")
+        )),
+    }
+}
+
+/// The enabled lines' modules and the crate root's re-export of `root`.
+fn lines_module(enabled: &[&str], root: &str) -> String {
+    let mut out = String::new();
+    for line in enabled {
+        out.push_str(&format!(
+            "/// The client generated from the Asterisk {line} api-docs.\n\
+             pub mod asterisk_{line} {{\n    include!(concat!(env!(\"OUT_DIR\"), \"/asterisk_{line}/mod.rs\"));\n}}\n"
+        ));
+    }
+    out.push_str(&format!(
+        "/// The crate root speaks the root line (see the crate docs).\n\
+         pub use asterisk_{root}::{{events::*, models::*, *}};\n"
+    ));
+    out
 }
 
 /// A clear build error, without a panic backtrace.

@@ -37,8 +37,9 @@ pub(crate) struct Inner {
     pub(crate) auth: Option<Auth>,
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
-    /// Per-resource event subscriptions, fed by this client's event connections.
-    pub(crate) registry: Arc<crate::event_stream::Registry>,
+    /// Per-resource event subscriptions, one registry per release line, fed by this
+    /// client's event connections of that line.
+    pub(crate) registries: crate::event_stream::Registries,
     /// Refuse operations the server's version predates.
     pub(crate) refuse_unsupported: bool,
     /// The server's version, once asked.
@@ -66,6 +67,10 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 32;
 /// `session_keep_alive` of 15 s, so the client gives up an idle connection before the
 /// server closes it under a new request.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Events each per-resource stream (a call's, a watched playback's) holds by default for
+/// a consumer that falls behind.
+pub const DEFAULT_RESOURCE_BUFFER: usize = 256;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -108,6 +113,7 @@ impl Client {
             transport: crate::Transport::Http,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            resource_buffer: DEFAULT_RESOURCE_BUFFER,
         }
     }
 
@@ -160,7 +166,7 @@ impl Client {
                 auth: None,
                 timeout,
                 connect_timeout: timeout,
-                registry: Arc::default(),
+                registries: crate::event_stream::Registries::new(DEFAULT_RESOURCE_BUFFER),
                 refuse_unsupported: false,
                 server_version: std::sync::OnceLock::new(),
                 accept_invalid_certificates: false,
@@ -252,6 +258,7 @@ pub struct ClientBuilder {
     transport: crate::Transport,
     max_connections: usize,
     idle_timeout: Duration,
+    resource_buffer: usize,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -340,6 +347,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Events each per-resource stream holds (a call's, a watched playback's, a handle's
+    /// `events()`) for a consumer that falls behind, before it drops the oldest and
+    /// reports [`Error::Lagged`](crate::Error::Lagged) (default
+    /// [`DEFAULT_RESOURCE_BUFFER`], at least 1).
+    pub fn resource_buffer(mut self, items: usize) -> Self {
+        self.resource_buffer = items.max(1);
+        self
+    }
+
     pub fn build(self) -> Result<Client> {
         if self.accept_invalid_certs {
             tracing::warn!("TLS certificate verification is OFF for this ARI client");
@@ -389,7 +405,7 @@ impl ClientBuilder {
                 auth: self.auth,
                 timeout: self.timeout,
                 connect_timeout: self.connect_timeout,
-                registry: Arc::default(),
+                registries: crate::event_stream::Registries::new(self.resource_buffer),
                 refuse_unsupported: self.refuse_unsupported,
                 server_version: std::sync::OnceLock::new(),
                 accept_invalid_certificates: self.accept_invalid_certs,

@@ -35,10 +35,10 @@
 //! Unknown fields are ignored; enum values the spec does not list decode as `Other(..)`;
 //! unknown event types decode as [`Event::Other`].
 
-mod call;
 mod client;
 mod error;
 mod event_stream;
+pub mod generic;
 mod raw;
 mod response;
 #[doc(hidden)]
@@ -49,79 +49,67 @@ mod version;
 mod watch;
 mod ws_rest;
 
-pub use call::{
-    Call, CallEnded, Calls, CallsBuilder, CallsItem, CollectDigits, Digits, DigitsEnd, Menu,
-    MenuChoice, Play, Played, Record, Recorded,
+pub use client::{
+    Client, ClientBuilder, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RESOURCE_BUFFER,
 };
-pub use client::{Client, ClientBuilder, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 pub use error::{Error, EventDecodeError, Result, StatusError};
-pub use event_stream::{EventStream, EventsBuilder, Item, ResourceEvents};
 pub use raw::{Raw, RawRequest};
 pub use response::Response;
 pub use runtime::{IntoStrings, MEDIA_SCHEMES};
 pub use runtime::{Method, OperationInfo, UnknownEvent};
 pub use timestamp::{Timestamp, TimestampError};
 pub use version::{AsteriskVersion, VersionError, supports};
-pub use watch::Watched;
 pub use ws_rest::Transport;
 
-/// Declares the module of one release line, generated when its feature is enabled.
-macro_rules! release_line {
-    ($feature:literal, $module:ident, $file:literal, $doc:literal) => {
-        #[cfg(feature = $feature)]
-        #[doc = $doc]
-        pub mod $module {
-            include!(concat!(env!("OUT_DIR"), $file));
+/// The parts of the runtime that read one line's events (calls, IVR helpers, waits on
+/// what requests create), written once in `src/line/` and compiled into the module of each
+/// line whose spec has what they read (the generator checks, see `CALLS_UNSUPPORTED`):
+/// there, `super::` is that line, so each line gets them with its own types.
+macro_rules! line_runtime {
+    () => {
+        /// Calls: a channel in your Stasis application, with its own event stream opened
+        /// at the moment its `StasisStart` arrived, a signal for its end, and IVR building
+        /// blocks (prompts with barge-in, digit collection, menus, recording).
+        ///
+        /// One task per call is the pattern:
+        ///
+        /// ```no_run
+        /// # async fn demo(client: ari_sdk::Client) -> ari_sdk::Result<()> {
+        /// let mut calls = client.calls(["hello"]).connect().await?;
+        /// while let Some(call) = calls.next().await {
+        ///     let mut call = match call {
+        ///         Ok(call) => call,
+        ///         Err(error) => { eprintln!("{error}"); continue }   // a bad frame or lag: go on
+        ///     };
+        ///     tokio::spawn(async move {
+        ///         call.channel().answer().await?;
+        ///         call.play("sound:hello-world").await?;
+        ///         call.channel().hangup().await
+        ///     });
+        /// }
+        /// # Ok(())
+        /// # }
+        /// ```
+        pub mod call {
+            include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/line/call.rs"));
         }
+        mod waits {
+            include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/line/waits.rs"));
+        }
+        pub use call::{
+            Call, CallEnded, Calls, CallsBuilder, CallsItem, CollectDigits, Digits, DigitsEnd,
+            Menu, MenuChoice, Play, Played, Record, Recorded,
+        };
     };
 }
 
-release_line!(
-    "asterisk-18",
-    asterisk_18,
-    "/asterisk_18/mod.rs",
-    "The client generated from the Asterisk 18 api-docs."
-);
-release_line!(
-    "asterisk-20",
-    asterisk_20,
-    "/asterisk_20/mod.rs",
-    "The client generated from the Asterisk 20 api-docs."
-);
-release_line!(
-    "asterisk-21",
-    asterisk_21,
-    "/asterisk_21/mod.rs",
-    "The client generated from the Asterisk 21 api-docs."
-);
-release_line!(
-    "asterisk-22",
-    asterisk_22,
-    "/asterisk_22/mod.rs",
-    "The client generated from the Asterisk 22 api-docs."
-);
-release_line!(
-    "asterisk-23",
-    asterisk_23,
-    "/asterisk_23/mod.rs",
-    "The client generated from the Asterisk 23 api-docs."
-);
+pub(crate) use line_runtime;
 
-/// The crate root speaks the newest enabled line (build.rs picks it).
-macro_rules! primary {
-    ($cfg:ident, $module:ident) => {
-        #[cfg($cfg)]
-        pub use $module::{events::*, models::*, *};
-    };
-}
+// The modules of the enabled release lines, and the crate root's re-export of the root
+// line (build.rs writes both from its list of lines and the enabled features).
+include!(concat!(env!("OUT_DIR"), "/lines.rs"));
 
-primary!(ari_primary_18, asterisk_18);
-primary!(ari_primary_20, asterisk_20);
-primary!(ari_primary_21, asterisk_21);
-primary!(ari_primary_22, asterisk_22);
-primary!(ari_primary_23, asterisk_23);
-
-/// Decodes one event WebSocket text frame.
+/// Decodes one event WebSocket text frame into the root line's [`Event`].
 ///
 /// Known types decode into their own variant; an unknown type gives [`Event::Other`]
 /// with the raw JSON; a known type whose payload does not match is an

@@ -61,6 +61,7 @@ use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::{self, Message};
 
 use crate::event_stream::EventStream;
+use crate::runtime::LineEvent;
 use crate::{Client, Error, Result};
 
 /// How errors name the server.
@@ -71,9 +72,12 @@ const SUBPROTOCOL: &str = "ari";
 
 /// Listens for Asterisk's outbound WebSocket connections. Dropping it stops listening;
 /// connections already handed out keep running.
-pub struct OutboundServer {
+///
+/// `E` is a release line's `Event`: use a line's name for it, `ari_sdk::OutboundServer`
+/// (the root line's) or `ari_sdk::asterisk_NN::OutboundServer`.
+pub struct OutboundServer<E: LineEvent> {
     local_addr: SocketAddr,
-    incoming: mpsc::Receiver<AsteriskConnection>,
+    incoming: mpsc::Receiver<AsteriskConnection<E>>,
     shared: Arc<Shared>,
     listener: tokio::task::JoinHandle<()>,
 }
@@ -91,7 +95,7 @@ impl Shared {
     }
 }
 
-impl fmt::Debug for OutboundServer {
+impl<E: LineEvent> fmt::Debug for OutboundServer<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OutboundServer")
             .field("local_addr", &self.local_addr)
@@ -100,17 +104,18 @@ impl fmt::Debug for OutboundServer {
     }
 }
 
-impl Drop for OutboundServer {
+impl<E: LineEvent> Drop for OutboundServer<E> {
     fn drop(&mut self) {
         self.listener.abort();
     }
 }
 
-impl OutboundServer {
+impl<E: LineEvent> OutboundServer<E> {
     /// Starts configuring a server. It needs [`basic_auth`](OutboundServerBuilder::basic_auth)
     /// (or an explicit [`danger_accept_any_credentials`](OutboundServerBuilder::danger_accept_any_credentials)).
-    pub fn builder() -> OutboundServerBuilder {
+    pub fn builder() -> OutboundServerBuilder<E> {
         OutboundServerBuilder {
+            line: std::marker::PhantomData,
             credentials: None,
             accept_any_credentials: false,
             allow_non_loopback: false,
@@ -129,7 +134,7 @@ impl OutboundServer {
     /// The next connection Asterisk opened, once its first event has arrived (that event
     /// names the Asterisk and the application; it is also the first event of the stream).
     /// `None` once the server stopped listening.
-    pub async fn accept(&mut self) -> Option<AsteriskConnection> {
+    pub async fn accept(&mut self) -> Option<AsteriskConnection<E>> {
         self.incoming.recv().await
     }
 
@@ -164,8 +169,8 @@ impl OutboundServer {
 }
 
 /// Configures an [`OutboundServer`].
-#[derive(Clone)]
-pub struct OutboundServerBuilder {
+pub struct OutboundServerBuilder<E> {
+    line: std::marker::PhantomData<fn() -> E>,
     credentials: Option<(String, String)>,
     accept_any_credentials: bool,
     allow_non_loopback: bool,
@@ -175,7 +180,7 @@ pub struct OutboundServerBuilder {
     buffer: usize,
 }
 
-impl fmt::Debug for OutboundServerBuilder {
+impl<E> fmt::Debug for OutboundServerBuilder<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OutboundServerBuilder")
             .field(
@@ -189,7 +194,7 @@ impl fmt::Debug for OutboundServerBuilder {
     }
 }
 
-impl OutboundServerBuilder {
+impl<E: LineEvent> OutboundServerBuilder<E> {
     /// The `username` and `password` of Asterisk's `websocket_client.conf` entry: an upgrade
     /// without them is refused with 401 before any WebSocket opens (accepting and then
     /// closing would make Asterisk reconnect in a tight loop).
@@ -228,7 +233,7 @@ impl OutboundServerBuilder {
     }
 
     /// Binds and starts listening, e.g. `.bind("127.0.0.1:9099")` (port 0 picks a free one).
-    pub async fn bind(self, address: impl tokio::net::ToSocketAddrs) -> Result<OutboundServer> {
+    pub async fn bind(self, address: impl tokio::net::ToSocketAddrs) -> Result<OutboundServer<E>> {
         if self.credentials.is_none() && !self.accept_any_credentials {
             return Err(invalid(
                 "basic_auth",
@@ -290,11 +295,11 @@ fn transport(message: String) -> Error {
     }
 }
 
-async fn listen(
+async fn listen<E: LineEvent>(
     listener: TcpListener,
-    settings: Arc<OutboundServerBuilder>,
+    settings: Arc<OutboundServerBuilder<E>>,
     shared: Arc<Shared>,
-    sender: mpsc::Sender<AsteriskConnection>,
+    sender: mpsc::Sender<AsteriskConnection<E>>,
     http: reqwest::Client,
 ) {
     loop {
@@ -326,13 +331,13 @@ async fn listen(
 }
 
 /// Upgrade, authentication, first event: a connection ready to hand out.
-async fn open(
+async fn open<E: LineEvent>(
     stream: TcpStream,
     peer: SocketAddr,
-    settings: &OutboundServerBuilder,
+    settings: &OutboundServerBuilder<E>,
     shared: &Shared,
     http: reqwest::Client,
-) -> std::result::Result<AsteriskConnection, String> {
+) -> std::result::Result<AsteriskConnection<E>, String> {
     let handshake =
         tokio_tungstenite::accept_hdr_async(MaybeTlsStream::Plain(stream), UpgradeCheck(settings));
     let mut socket = match tokio::time::timeout(settings.handshake_timeout, handshake).await {
@@ -358,7 +363,7 @@ async fn open(
         };
     let identity: Identity = serde_json::from_str(&first).unwrap_or_default();
     let client = Client::outbound(peer, settings.timeout, http);
-    let first_events = match crate::decode_event(&first) {
+    let first_events = match crate::runtime::decode_event::<E>(&first) {
         Ok(event) => vec![event],
         Err(error) => {
             tracing::warn!(%error, "the first frame of an outbound connection is not an event");
@@ -408,9 +413,9 @@ async fn first_text(
 }
 
 /// Refuses the upgrade unless it carries the credentials and offers the `ari` subprotocol.
-struct UpgradeCheck<'a>(&'a OutboundServerBuilder);
+struct UpgradeCheck<'a, E>(&'a OutboundServerBuilder<E>);
 
-impl Callback for UpgradeCheck<'_> {
+impl<E> Callback for UpgradeCheck<'_, E> {
     fn on_request(
         self,
         request: &Request,
@@ -420,8 +425,8 @@ impl Callback for UpgradeCheck<'_> {
     }
 }
 
-fn check_upgrade(
-    settings: &OutboundServerBuilder,
+fn check_upgrade<E>(
+    settings: &OutboundServerBuilder<E>,
     request: &Request,
     mut response: Response,
 ) -> std::result::Result<Response, Box<ErrorResponse>> {
@@ -482,15 +487,15 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// One connection Asterisk opened: its events and a client that answers over it.
-pub struct AsteriskConnection {
+pub struct AsteriskConnection<E: LineEvent> {
     client: Client,
-    events: EventStream,
+    events: EventStream<E>,
     asterisk_id: String,
     application: String,
     peer: SocketAddr,
 }
 
-impl fmt::Debug for AsteriskConnection {
+impl<E: LineEvent> fmt::Debug for AsteriskConnection<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsteriskConnection")
             .field("asterisk_id", &self.asterisk_id)
@@ -500,7 +505,7 @@ impl fmt::Debug for AsteriskConnection {
     }
 }
 
-impl AsteriskConnection {
+impl<E: LineEvent> AsteriskConnection<E> {
     /// The Asterisk that connected (its `entity_id`), from the first event.
     pub fn asterisk_id(&self) -> &str {
         &self.asterisk_id
@@ -521,11 +526,11 @@ impl AsteriskConnection {
     }
     /// The connection's events, starting with the first one. The stream ends when
     /// Asterisk closes the connection (it opens a new one to reconnect).
-    pub fn events(&mut self) -> &mut EventStream {
+    pub fn events(&mut self) -> &mut EventStream<E> {
         &mut self.events
     }
     /// The client and the event stream, to move into different tasks.
-    pub fn into_parts(self) -> (Client, EventStream) {
+    pub fn into_parts(self) -> (Client, EventStream<E>) {
         (self.client, self.events)
     }
 }
@@ -544,7 +549,7 @@ mod tests {
 
     #[test]
     fn the_builder_never_shows_the_password() {
-        let builder = OutboundServer::builder().basic_auth("asterisk", "hunter2");
+        let builder = OutboundServer::<crate::Event>::builder().basic_auth("asterisk", "hunter2");
         assert!(!format!("{builder:?}").contains("hunter2"));
     }
 }

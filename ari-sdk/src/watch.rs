@@ -5,7 +5,8 @@ use std::ops::Deref;
 use std::time::Duration;
 
 use crate::event_stream::ResourceEvents;
-use crate::{Client, Error, Event, LiveRecording, Playback, PlaybackState, Result, StasisStart};
+use crate::runtime::{LineEvent, LineKind};
+use crate::{Client, Error, Result};
 
 /// Where the id of the resource an operation creates comes from.
 #[doc(hidden)]
@@ -35,32 +36,36 @@ pub(crate) fn new_id() -> String {
 /// The answer of an operation that created a resource (a playback, a recording, a
 /// channel, a bridge), with that resource's events already subscribed.
 /// Dereferences to the value.
+///
+/// `E` is a release line's `Event`; each line names this `ari_sdk::asterisk_NN::Watched<T>`
+/// and gives it the waits that fit `T` (`finished` on a playback or recording,
+/// `stasis_start` and `into_call` on a channel).
 #[derive(Debug)]
-pub struct Watched<T> {
+pub struct Watched<T, E: LineEvent> {
     value: T,
     client: Client,
-    kind: &'static str,
+    kind: E::Kind,
     id: String,
-    events: ResourceEvents,
+    events: ResourceEvents<E>,
     /// The channel or bridge a playback or recording belongs to, subscribed with it.
-    target: Option<ResourceEvents>,
+    target: Option<ResourceEvents<E>>,
 }
 
-impl<T> Deref for Watched<T> {
+impl<T, E: LineEvent> Deref for Watched<T, E> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.value
     }
 }
 
-impl<T> Watched<T> {
+impl<T, E: LineEvent> Watched<T, E> {
     pub(crate) fn new(
         value: T,
         client: Client,
-        kind: &'static str,
+        kind: E::Kind,
         id: String,
-        events: ResourceEvents,
-        target: Option<ResourceEvents>,
+        events: ResourceEvents<E>,
+        target: Option<ResourceEvents<E>>,
     ) -> Self {
         Watched {
             value,
@@ -73,9 +78,9 @@ impl<T> Watched<T> {
     }
 
     /// The target's stream subscribed before the request, else one subscribed now.
-    fn target_events(&mut self, target_uri: &str) -> Option<ResourceEvents> {
+    fn target_events(&mut self, target_uri: &str) -> Option<ResourceEvents<E>> {
         self.target.take().or_else(|| {
-            crate::runtime::media_target(target_uri)
+            E::Kind::of_target_uri(target_uri)
                 .map(|(kind, id)| ResourceEvents::subscribe(&self.client, kind, id))
         })
     }
@@ -83,42 +88,64 @@ impl<T> Watched<T> {
     pub fn into_inner(self) -> T {
         self.value
     }
-    /// The resource kind, e.g. `Playback`.
-    pub fn kind(&self) -> &'static str {
+    /// The resource kind.
+    pub fn kind(&self) -> E::Kind {
         self.kind
     }
+    /// The id of the created resource.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    /// The client the request was sent with.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
     /// The resource's events from the moment the request was sent; ends when it is gone.
-    pub fn into_events(self) -> ResourceEvents {
+    pub fn into_events(self) -> ResourceEvents<E> {
         self.events
     }
     /// The value and the events.
-    pub fn into_parts(self) -> (T, ResourceEvents) {
+    pub fn into_parts(self) -> (T, ResourceEvents<E>) {
         (self.value, self.events)
     }
     /// The resource's events, from before the request was sent (borrowing).
-    pub fn events(&mut self) -> &mut ResourceEvents {
+    pub fn events(&mut self) -> &mut ResourceEvents<E> {
         &mut self.events
+    }
+
+    /// Waits for the first event of the created media that `pick` maps to an outcome,
+    /// failing with [`Error::Gone`] when the channel or bridge it plays to (named by
+    /// `target_uri`) goes away first, when the event connection ends, or after `timeout`
+    /// ([`Error::WaitTimedOut`]). For the line's `finished` helpers.
+    #[doc(hidden)]
+    pub async fn wait_media<R>(
+        mut self,
+        target_uri: &str,
+        timeout: Duration,
+        pick: impl FnMut(E) -> Option<Result<R>>,
+    ) -> Result<R> {
+        let target = self.target_events(target_uri);
+        let what = format!("{} {}", self.kind.name(), self.id);
+        wait_media(self.events, target, what, timeout, pick).await
+    }
+
+    /// The parts, for the line's helpers.
+    #[doc(hidden)]
+    pub fn into_all(self) -> (T, Client, ResourceEvents<E>) {
+        (self.value, self.client, self.events)
     }
 }
 
-/// Waits for the first event `pick` accepts, failing when `gone` matches an event of the
-/// media's target, when the stream ends, or after `timeout`.
-/// Target events that mean what media plays to is going away.
-fn ends_target(event: &Event) -> bool {
-    matches!(
-        event.type_name(),
-        "ChannelHangupRequest" | "StasisEnd" | "ChannelDestroyed" | "BridgeDestroyed"
-    )
-}
-
-async fn wait_media<R>(
-    mut events: ResourceEvents,
-    mut target: Option<ResourceEvents>,
+/// Waits for the first event `pick` accepts, failing when an event of the media's target
+/// says it is going away, when the stream ends, or after `timeout`.
+async fn wait_media<E: LineEvent, R>(
+    mut events: ResourceEvents<E>,
+    mut target: Option<ResourceEvents<E>>,
     what: String,
-    timeout: Option<Duration>,
-    mut pick: impl FnMut(Event) -> Option<Result<R>>,
+    timeout: Duration,
+    mut pick: impl FnMut(E) -> Option<Result<R>>,
 ) -> Result<R> {
-    let gone = |event: &Event| Error::Gone {
+    let gone = |event: &E| Error::Gone {
         what: what.clone(),
         event: event.type_name().to_owned(),
     };
@@ -128,7 +155,7 @@ async fn wait_media<R>(
                 Some(t) => tokio::select! {
                     e = events.next() => Some(e),
                     t_event = t.next() => match t_event {
-                        Some(Ok(event)) if ends_target(&event) => return Err(gone(&event)),
+                        Some(Ok(event)) if event.ends_media_target() => return Err(gone(&event)),
                         Some(_) => None,
                         None => { target = None; None }
                     },
@@ -151,7 +178,7 @@ async fn wait_media<R>(
                             while let Ok(Some(Ok(event))) =
                                 tokio::time::timeout(Duration::ZERO, t.next()).await
                             {
-                                if ends_target(&event) {
+                                if event.ends_media_target() {
                                     return Err(gone(&event));
                                 }
                             }
@@ -162,132 +189,11 @@ async fn wait_media<R>(
             }
         }
     };
-    match timeout {
-        Some(limit) => {
-            tokio::time::timeout(limit, wait)
-                .await
-                .map_err(|_| Error::WaitTimedOut {
-                    what: what.clone(),
-                    timeout: limit,
-                })?
-        }
-        None => wait.await,
-    }
-}
-
-impl Watched<Playback> {
-    /// Waits for `PlaybackFinished` and returns the final playback. Fails with
-    /// [`Error::Gone`] when the channel or bridge it plays to goes away first (also when
-    /// the playback ended `failed` because of it), with [`Error::Failed`] naming the media
-    /// when Asterisk could not play it (a missing sound), and when the event connection
-    /// ends. Bounded by the media's length and the target's life; see
-    /// [`finished_within`](Self::finished_within) for a limit of your own.
-    pub async fn finished(self) -> Result<Playback> {
-        self.finished_within(None).await
-    }
-
-    /// [`finished`](Self::finished) with a time limit ([`Error::WaitTimedOut`]).
-    pub async fn finished_within(mut self, timeout: Option<Duration>) -> Result<Playback> {
-        let target_uri = self.value.target_uri.clone();
-        let target = self.target_events(&target_uri);
-        let what = format!("playback {}", self.id);
-        let playback = wait_media(
-            self.events,
-            target,
-            what.clone(),
-            timeout,
-            |event| match event {
-                Event::PlaybackFinished(e) => Some(Ok(e.playback)),
-                _ => None,
-            },
-        )
-        .await?;
-        if playback.state != PlaybackState::Failed {
-            return Ok(playback);
-        }
-        let what = format!("{what} of {}", playback.media_uri);
-        Err(playback_failure(&self.client, &target_uri, what).await)
-    }
-}
-
-/// Why a playback ended `failed`: its channel left ([`Error::Gone`]), or Asterisk could not
-/// play the media ([`Error::Failed`] naming it, in `what`).
-pub(crate) async fn playback_failure(client: &Client, target_uri: &str, what: String) -> Error {
-    if let Some(("Channel", channel)) = crate::runtime::media_target(target_uri) {
-        if let Err(error) = client.channel(channel).get().await {
-            if error.is_gone() {
-                return Error::Gone {
-                    what,
-                    event: format!("the end of channel {channel} (the playback failed)"),
-                };
-            }
-        }
-    }
-    Error::Failed {
-        what,
-        reason: "Asterisk could not play it (a sound or recording that does not exist?)".to_owned(),
-    }
-}
-
-impl Watched<LiveRecording> {
-    /// Waits for `RecordingFinished` (the final recording) or `RecordingFailed` (an error
-    /// with its cause); fails if what is recorded goes away first.
-    pub async fn finished(self) -> Result<LiveRecording> {
-        self.finished_within(None).await
-    }
-
-    /// [`finished`](Self::finished) with a time limit.
-    pub async fn finished_within(mut self, timeout: Option<Duration>) -> Result<LiveRecording> {
-        let target_uri = self.value.target_uri.clone();
-        let target = self.target_events(&target_uri);
-        let what = format!("recording {}", self.id);
-        let failed = what.clone();
-        wait_media(
-            self.events,
-            target,
-            what,
-            timeout,
-            move |event| match event {
-                Event::RecordingFinished(e) => Some(Ok(e.recording)),
-                Event::RecordingFailed(e) => Some(Err(Error::Failed {
-                    what: failed.clone(),
-                    reason: e
-                        .recording
-                        .cause
-                        .clone()
-                        .unwrap_or_else(|| "RecordingFailed".to_owned()),
-                })),
-                _ => None,
-            },
-        )
+    tokio::time::timeout(timeout, wait)
         .await
-    }
+        .map_err(|_| Error::WaitTimedOut {
+            what: what.clone(),
+            timeout,
+        })?
 }
 
-impl Watched<crate::Channel> {
-    /// Waits until the new channel enters a Stasis application (`StasisStart`); fails when
-    /// it is destroyed first (with the hang-up cause) or after `timeout`.
-    pub async fn stasis_start(&mut self, timeout: Duration) -> Result<StasisStart> {
-        let what = format!("StasisStart of channel {}", self.id);
-        self.events
-            .wait_for(timeout, |event| match event {
-                Event::StasisStart(e) => Some(Ok(e.as_ref().clone())),
-                Event::ChannelDestroyed(e) => Some(Err(Error::Failed {
-                    what: what.clone(),
-                    reason: format!("channel destroyed, cause {} ({})", e.cause, e.cause_txt),
-                })),
-                _ => None,
-            })
-            .await?
-    }
-
-    /// Waits for the channel's `StasisStart` (see [`stasis_start`](Self::stasis_start))
-    /// and makes it a [`Call`](crate::Call), its events continuing from this stream
-    /// (subscribed before the originate left): the same object incoming calls are, with
-    /// nothing missed. A call stream of the same application does not hand this channel
-    /// out as well.
-    pub async fn into_call(mut self, timeout: Duration) -> Result<crate::Call> {
-        let start = self.stasis_start(timeout).await?;
-        Ok(crate::Call::new(self.client, Box::new(start), self.events))
-    }
-}

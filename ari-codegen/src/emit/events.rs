@@ -20,7 +20,8 @@ fn resource_visit(api: &Api, field: &Field) -> Option<TokenStream> {
     };
     let kind = api.resource_kinds.iter().find(|k| &k.name == model)?;
     let model_def = api.model(model)?;
-    let kind_name = kind.name.as_str();
+    let kind_ident = type_ident(&kind.name);
+    let kind_path = quote!(super::line::ResourceKind::#kind_ident);
     let field_ident = super::types::snake(&field.name);
     let id_required = kind.id_fields.iter().all(|f| {
         model_def
@@ -38,23 +39,20 @@ fn resource_visit(api: &Api, field: &Field) -> Option<TokenStream> {
         .collect();
     let one = if parts.len() == 1 {
         let part = &parts[0];
-        quote!(visit(#kind_name, &v.#part);)
+        quote!(visit(#kind_path, &v.#part);)
     } else {
         let pattern = vec!["{}"; parts.len()].join("/");
         quote! {
             let id = format!(#pattern, #(v.#parts),*);
-            visit(#kind_name, &id);
+            visit(#kind_path, &id);
         }
     };
     // A playback or recording also concerns the channel or bridge it plays to or records.
-    let has_target = model_def
-        .fields
-        .iter()
-        .any(|f| f.name == "target_uri" && f.ty == TypeRef::String && f.required);
-    let one = if has_target {
+    let one = if super::line::has_media_target(api, model) {
+        let field = super::types::snake(super::line::MEDIA_TARGET_FIELD);
         quote! {
             #one
-            if let Some((kind, id)) = crate::runtime::media_target(&v.target_uri) {
+            if let Some((kind, id)) = <super::line::ResourceKind as crate::runtime::LineKind>::of_target_uri(&v.#field) {
                 visit(kind, id);
             }
         }
@@ -181,10 +179,11 @@ pub fn emit(api: &Api) -> TokenStream {
             #timestamp
             #asterisk_id
 
-            /// Calls `visit(kind, id)` for every resource the event carries: `kind` is the
-            /// model name (`Channel`, `Bridge`, `Playback`, ...), `id` the id a handle takes
-            /// (`technology/resource` for an endpoint). Used by per-resource streams.
-            pub fn for_each_resource(&self, mut visit: impl FnMut(&'static str, &str)) {
+            /// Calls `visit(kind, id)` for every resource the event carries, `id` being the
+            /// id a handle takes (`technology/resource` for an endpoint), and for the channel
+            /// or bridge a playback or recording plays to. Used by per-resource streams.
+            #[allow(unused_mut)]
+            pub fn for_each_resource(&self, mut visit: impl FnMut(super::line::ResourceKind, &str)) {
                 #[allow(clippy::match_single_binding)]
                 match self {
                     #(#resource_arms)*

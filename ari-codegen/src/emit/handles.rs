@@ -48,7 +48,7 @@ fn handle(api: &Api, handle: &Handle) -> TokenStream {
         .iter()
         .find(|k| k.name == handle.name)
         .map(|kind| {
-            let kind_name = kind.name.as_str();
+            let kind_ident = super::types::type_ident(&kind.name);
             let id = if ids.len() == 1 {
                 let id = &ids[0];
                 quote!(self.#id.clone())
@@ -60,11 +60,10 @@ fn handle(api: &Api, handle: &Handle) -> TokenStream {
                 /// The events that concern this resource, in arrival order, from the client's
                 /// event connections, each once; the stream ends when the resource is gone.
                 /// It starts now: events that arrived before are not in it. For a channel
-                /// entering your application, use the stream of its
-                /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
-                /// arrived.
-                pub fn events(&self) -> crate::ResourceEvents {
-                    crate::ResourceEvents::subscribe(&self.client, #kind_name, #id)
+                /// entering your application, use the stream of its `Call`
+                /// (`client.calls(..)`), opened when its `StasisStart` arrived.
+                pub fn events(&self) -> super::ResourceEvents {
+                    super::ResourceEvents::subscribe(&self.client, super::line::ResourceKind::#kind_ident, #id)
                 }
             }
         });

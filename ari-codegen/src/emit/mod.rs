@@ -5,6 +5,7 @@
 mod docs;
 mod events;
 mod handles;
+pub mod line;
 mod models;
 mod operations;
 mod resources;
@@ -88,6 +89,8 @@ pub fn emit(api: &Api, settings: &Settings) -> Result<Files, SpecError> {
     }
     put("handles", handles::emit(api))?;
     modules.push("handles".to_owned());
+    put("line", line::emit(api))?;
+    modules.push("line".to_owned());
     put("mod", root::emit(api, settings, &modules))?;
     files.insert(
         crate::facts::FILE.to_owned(),

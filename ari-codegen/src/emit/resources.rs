@@ -186,12 +186,31 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
     // Operations that create a resource events can name (play, record, originate) answer
     // with a `Watched` value, subscribed to that resource's events before the request left.
     let watch = watched_kind(api, op);
+    // The kind of what created media plays to or records from (the handle it is made on).
+    let target_kind = op.handle.as_ref().and_then(|h| {
+        let kind = api
+            .resource_kinds
+            .iter()
+            .find(|k| &k.name == h && k.id_params.len() == 1)?;
+        super::line::has_media_target(api, watch.as_ref()?.0).then_some(kind)
+    });
     let (awaited, send_body, into_future) = match &watch {
-        Some((kind, _)) => (
-            quote!(crate::Watched<#output>),
-            quote!(self.call.send_watched(#kind).await),
-            quote!(Box::pin(self.call.send_watched(#kind))),
-        ),
+        Some((kind, _)) => {
+            let kind = super::types::type_ident(kind);
+            let target = match target_kind {
+                Some(target) => {
+                    let target = super::types::type_ident(&target.name);
+                    quote!(Some(super::line::ResourceKind::#target))
+                }
+                None => quote!(None),
+            };
+            let send = quote!(self.call.send_watched(super::line::ResourceKind::#kind, #target));
+            (
+                quote!(super::Watched<#output>),
+                quote!(#send.await),
+                quote!(Box::pin(#send)),
+            )
+        }
         None => (
             output.clone(),
             quote!(self.call.send().await),
@@ -208,21 +227,9 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
         };
         // Media (play, record) also watches what it plays to, before the request leaves,
         // so the target going away is never missed.
-        let target = op.handle.as_ref().and_then(|h| {
-            let kind = api
-                .resource_kinds
-                .iter()
-                .find(|k| &k.name == h && k.id_params.len() == 1)?;
-            let has_target = api
-                .model(watch.as_ref()?.0)?
-                .fields
-                .iter()
-                .any(|f| f.name == "target_uri");
-            has_target.then(|| {
-                let kind_name = kind.name.as_str();
-                let id = snake(&kind.id_params[0]);
-                quote!(call.watch_target(#kind_name, #id.clone());)
-            })
+        let target = target_kind.map(|kind| {
+            let id = snake(&kind.id_params[0]);
+            quote!(call.watch_target(#id.clone());)
         });
         quote!(call.watch(#id); #target)
     });

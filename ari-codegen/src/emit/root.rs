@@ -12,6 +12,9 @@ use crate::names;
 /// Names on `Client` that generated accessors must not take.
 const RESERVED: &[&str] = &[
     "events",
+    "calls",
+    "transport",
+    "outbound",
     "raw",
     "builder",
     "new",
@@ -41,6 +44,7 @@ pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
             }
             "operations" => " The table of every operation of the spec.".to_owned(),
             "handles" => " Handles: resources addressed by id.".to_owned(),
+            "line" => " What the runtime routes this spec's events by: [`ResourceKind`](line::ResourceKind), which events end a resource, what media plays to.".to_owned(),
             other => format!(" The `{other}` resource: accessor and request builders."),
         };
         quote! {
@@ -63,13 +67,52 @@ pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
         .unwrap_or_else(|| super::content_label(api));
     let line_doc =
         format!(" This spec's operations ({label}), whichever line the crate root uses.");
+    let api_doc = format!(
+        " The operations of this spec on a client: `client.{line_method}().channels()`."
+    );
+    let call_gap = super::line::call_support_gap(api);
+    let calls_accessor = call_gap.is_none().then(|| {
+        quote! {
+            /// The calls entering Stasis applications, one [`Call`] per `StasisStart`:
+            /// `client.calls(["hello"]).connect().await?`.
+            pub fn calls<I, S>(&self, apps: I) -> CallsBuilder
+            where
+                I: IntoIterator<Item = S>,
+                S: Into<String>,
+            {
+                self.#line_method().calls(apps)
+            }
+        }
+    });
     let client_impl = settings.client_accessors.then(|| {
         quote! {
             impl crate::Client {
+                /// The event connection for one or more Stasis applications:
+                /// `client.events(["hello"]).connect().await?`.
+                pub fn events<I, S>(&self, apps: I) -> EventsBuilder
+                where
+                    I: IntoIterator<Item = S>,
+                    S: Into<String>,
+                {
+                    self.#line_method().events(apps)
+                }
+                #calls_accessor
                 #(#accessors)*
             }
         }
     });
+    let line_runtime = match &call_gap {
+        None => quote! {
+            crate::line_runtime!();
+        },
+        Some(gap) => {
+            quote! {
+                /// Why this spec has no calls (`Call`, `client.calls(..)`) and no waits on
+                /// what requests create: something they read is missing from it.
+                pub const CALLS_UNSUPPORTED: &str = #gap;
+            }
+        }
+    };
     let fingerprint = &api.fingerprint;
     quote! {
         /// The spec this code was generated from.
@@ -79,15 +122,42 @@ pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
         pub const SPEC_FINGERPRINT: &str = #fingerprint;
         #(#module_items)*
 
-        /// The operations of this spec on a client: `client.#line_method().channels()`.
+        #[doc = #api_doc]
         #[derive(Debug, Clone)]
         pub struct Api {
             client: crate::Client,
         }
 
         impl Api {
+            /// The event connection for one or more Stasis applications, its events
+            /// decoded with this spec's [`Event`](events::Event).
+            pub fn events<I, S>(&self, apps: I) -> EventsBuilder
+            where
+                I: IntoIterator<Item = S>,
+                S: Into<String>,
+            {
+                EventsBuilder::new(&self.client, apps)
+            }
             #(#api_accessors)*
         }
+
+        /// The event connection of this spec's events.
+        pub type EventStream = crate::generic::EventStream<events::Event>;
+        /// Settings of an event connection of this spec's events.
+        pub type EventsBuilder = crate::generic::EventsBuilder<events::Event>;
+        /// What an event connection yields: this spec's events and connection changes.
+        pub type Item = crate::generic::Item<events::Event>;
+        /// The events of one resource, in this spec's events.
+        pub type ResourceEvents = crate::generic::ResourceEvents<events::Event>;
+        /// What a request that creates a resource answers, its events subscribed.
+        pub type Watched<T> = crate::generic::Watched<T, events::Event>;
+        /// A server for Asterisk's outbound WebSocket connections speaking this spec.
+        pub type OutboundServer = crate::server::OutboundServer<events::Event>;
+        /// One connection Asterisk opened to an [`OutboundServer`].
+        pub type AsteriskConnection = crate::server::AsteriskConnection<events::Event>;
+        pub use line::ResourceKind;
+
+        #line_runtime
 
         impl crate::Client {
             #[doc = #line_doc]

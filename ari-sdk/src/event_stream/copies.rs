@@ -14,7 +14,7 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::{Duration, Instant};
 
-use crate::Event;
+use crate::runtime::LineEvent;
 
 /// How long a stream remembers an event's content for copies still to come. Copies of
 /// one event leave Asterisk together and are decoded as they arrive, whatever the
@@ -45,7 +45,7 @@ impl Source {
 pub(crate) struct Fingerprint(u64);
 
 impl Fingerprint {
-    pub(crate) fn of(event: &Event) -> Fingerprint {
+    pub(crate) fn of<E: LineEvent>(event: &E) -> Fingerprint {
         let mut hasher = DefaultHasher::new();
         let json = serde_json::to_vec(event).unwrap_or_default();
         // Copies differ only in the top-level `application` member: hash around it.

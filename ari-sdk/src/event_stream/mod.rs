@@ -15,34 +15,58 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-pub(crate) use registry::Registry;
+pub(crate) use registry::{Registries, Registry};
 
 pub use registry::ResourceEvents;
 
-use crate::{Client, Error, Event, Result};
+use crate::runtime::LineEvent;
+use crate::{Client, Error, Result};
 pub(crate) use queue::{Popped, Queue};
 
 /// What a connection task hands its consumer: stream items, and, on a call stream
-/// ([`Client::calls`]), the calls it opened at their `StasisStart`.
-pub(crate) enum Output {
-    Item(Item),
-    Call(Box<crate::Call>),
+/// (`client.calls(..)`), each `StasisStart` of its applications with the channel's
+/// stream, subscribed in the connection task before the next frame was read.
+#[doc(hidden)]
+pub enum Output<E: LineEvent> {
+    Item(Item<E>),
+    Call { start: E, events: ResourceEvents<E> },
 }
 
-impl From<Item> for Output {
-    fn from(item: Item) -> Output {
+impl<E: LineEvent> From<Item<E>> for Output<E> {
+    fn from(item: Item<E>) -> Self {
         Output::Item(item)
     }
 }
 
 /// The consumer's side of a running connection task; dropping it stops the task.
-pub(crate) struct Running {
-    pub(crate) queue: Arc<Queue<Result<Output>>>,
+#[doc(hidden)]
+pub struct Running<E: LineEvent> {
+    pub(crate) queue: Arc<Queue<Result<Output<E>>>>,
     stop: tokio::sync::watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
-impl Running {
+impl<E: LineEvent> Running<E> {
+    /// The next thing the connection task handed on.
+    pub async fn next(&self) -> Option<Result<Output<E>>> {
+        std::future::poll_fn(|cx| self.poll_next(cx)).await
+    }
+
+    /// Polls for the next thing the connection task handed on.
+    pub fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Output<E>>>> {
+        self.queue.poll_pop(cx).map(|popped| {
+            popped.map(|popped| match popped {
+                Popped::Item(output) => output,
+                Popped::Lagged(missed) => Err(Error::Lagged { missed }),
+            })
+        })
+    }
+
+    /// Whether the connection task stopped for good.
+    pub fn is_closed(&self) -> bool {
+        self.queue.is_closed()
+    }
+
     /// Closes the socket cleanly and waits for the connection task to finish.
     pub(crate) async fn close(mut self) {
         let _ = self.stop.send(true);
@@ -52,7 +76,7 @@ impl Running {
     }
 }
 
-impl Drop for Running {
+impl<E: LineEvent> Drop for Running<E> {
     fn drop(&mut self) {
         // The task sees this, sends a close frame and ends.
         let _ = self.stop.send(true);
@@ -62,10 +86,12 @@ impl Drop for Running {
 
 /// What the event stream yields besides errors: events, and changes of the connection
 /// (after a `Disconnected`, events may have been missed: resynchronize, e.g. list channels).
+///
+/// `E` is a release line's `Event`; each line names this `ari_sdk::asterisk_NN::Item`.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub enum Item {
-    Event(Event),
+pub enum Item<E> {
+    Event(E),
     /// The connection is open (first item of a stream).
     Connected,
     /// The connection was lost; reconnecting follows unless the stream ends.
@@ -78,11 +104,12 @@ pub enum Item {
     },
 }
 
-/// Settings of an event connection; from [`Client::events`].
+/// Settings of an event connection; from `client.events(..)`.
 #[derive(Debug, Clone)]
-pub struct EventsBuilder {
+pub struct EventsBuilder<E> {
     client: Client,
     settings: Settings,
+    line: std::marker::PhantomData<fn() -> E>,
 }
 
 #[derive(Debug, Clone)]
@@ -100,16 +127,17 @@ pub(crate) struct Settings {
     pub(crate) calls: bool,
 }
 
-impl Client {
-    /// The event connection for one or more Stasis applications:
-    /// `client.events(["hello"]).connect().await?`.
-    pub fn events<I, S>(&self, apps: I) -> EventsBuilder
+impl<E: LineEvent> EventsBuilder<E> {
+    /// The event connection of `client` for one or more Stasis applications.
+    #[doc(hidden)]
+    pub fn new<I, S>(client: &Client, apps: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         EventsBuilder {
-            client: self.clone(),
+            client: client.clone(),
+            line: std::marker::PhantomData,
             settings: Settings {
                 target: connection::Target {
                     apps: apps.into_iter().map(Into::into).collect(),
@@ -126,9 +154,7 @@ impl Client {
             },
         }
     }
-}
 
-impl EventsBuilder {
     /// Receive every event of the system, not only those of the applications' resources.
     pub fn subscribe_all(mut self, all: bool) -> Self {
         self.settings.target.subscribe_all = all;
@@ -156,36 +182,30 @@ impl EventsBuilder {
         self
     }
     /// Items the stream holds for a slow consumer before it drops and reports lag
-    /// (default 4096); per-resource streams hold [`resource_buffer`](Self::resource_buffer).
+    /// (default 4096); per-resource streams hold what the client was built with
+    /// (`ClientBuilder::resource_buffer`).
     pub fn buffer(mut self, items: usize) -> Self {
         self.settings.buffer = items.max(1);
-        self
-    }
-    /// Capacity of each per-resource stream (default 256).
-    pub fn resource_buffer(self, items: usize) -> Self {
-        self.client
-            .inner
-            .registry
-            .capacity
-            .store(items.max(1), std::sync::atomic::Ordering::Relaxed);
         self
     }
 
     /// Opens the connection. Fails at once, without retrying, when the server refuses it
     /// (wrong credentials, bad application name) or cannot be reached.
-    pub async fn connect(self) -> Result<EventStream> {
+    pub async fn connect(self) -> Result<EventStream<E>> {
         Ok(EventStream {
             running: self.open().await?,
         })
     }
 
-    /// Opens the connection (see [`connect`](Self::connect)) in call mode.
-    pub(crate) async fn connect_calls(mut self) -> Result<Running> {
+    /// Opens the connection (see [`connect`](Self::connect)) in call mode: each
+    /// `StasisStart` of the applications comes as [`Output::Call`].
+    #[doc(hidden)]
+    pub async fn connect_calls(mut self) -> Result<Running<E>> {
         self.settings.calls = true;
         self.open().await
     }
 
-    async fn open(self) -> Result<Running> {
+    async fn open(self) -> Result<Running<E>> {
         if let Some(peer) = self.client.inner.outbound_peer {
             return Err(Error::InvalidArgument {
                 operation: connection::OPERATION.to_owned(),
@@ -196,7 +216,7 @@ impl EventsBuilder {
             });
         }
         connection::validate(&self.settings.target)?;
-        let registry = self.client.inner.registry.clone();
+        let registry = self.client.inner.registries.of::<E>();
         let sources = self.settings.target.apps.len();
         registry.expect_sources(sources);
         let socket = match connection::open(&self.client, &self.settings.target).await {
@@ -219,15 +239,15 @@ impl EventsBuilder {
     }
 }
 
-impl EventStream {
+impl<E: LineEvent> EventStream<E> {
     /// The stream of a connection Asterisk opened to an outbound server.
     pub(crate) fn start_outbound(
         client: Client,
         buffer: usize,
         application: String,
         socket: connection::Socket,
-        first: Vec<Event>,
-    ) -> EventStream {
+        first: Vec<E>,
+    ) -> Self {
         let settings = Settings {
             target: connection::Target {
                 apps: vec![application],
@@ -242,7 +262,7 @@ impl EventStream {
             outbound: true,
             calls: false,
         };
-        client.inner.registry.expect_sources(1);
+        client.inner.registries.of::<E>().expect_sources(1);
         let queue = Arc::new(Queue::new(buffer));
         queue.push(Ok(Item::Connected.into()));
         EventStream {
@@ -256,10 +276,10 @@ impl EventStream {
         client: Client,
         settings: Settings,
         socket: connection::Socket,
-        queue: Arc<Queue<Result<Output>>>,
-        first: Vec<Event>,
-    ) -> Running {
-        let registry = client.inner.registry.clone();
+        queue: Arc<Queue<Result<Output<E>>>>,
+        first: Vec<E>,
+    ) -> Running<E> {
+        let registry = client.inner.registries.of::<E>();
         let connection = registry.connection_opened();
         for event in first {
             registry.deliver(&event, connection);
@@ -288,11 +308,13 @@ impl EventStream {
 /// A frame that is not a valid event gives an `Err` item and the stream goes on; a slow
 /// consumer gets `Err(Error::Lagged { missed })` where items were dropped. Dropping the
 /// stream, or [`close`](Self::close), closes the socket.
-pub struct EventStream {
-    running: Running,
+///
+/// `E` is a release line's `Event`; each line names this `ari_sdk::asterisk_NN::EventStream`.
+pub struct EventStream<E: LineEvent> {
+    running: Running<E>,
 }
 
-impl std::fmt::Debug for EventStream {
+impl<E: LineEvent> std::fmt::Debug for EventStream<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventStream")
             .field("open", &!self.running.queue.is_closed())
@@ -300,14 +322,14 @@ impl std::fmt::Debug for EventStream {
     }
 }
 
-impl EventStream {
+impl<E: LineEvent> EventStream<E> {
     /// The next item, like `StreamExt::next`.
-    pub async fn next(&mut self) -> Option<Result<Item>> {
+    pub async fn next(&mut self) -> Option<Result<Item<E>>> {
         std::future::poll_fn(|cx| futures_core::Stream::poll_next(Pin::new(&mut *self), cx)).await
     }
 
     /// The next event, skipping connection-state items.
-    pub async fn next_event(&mut self) -> Option<Result<Event>> {
+    pub async fn next_event(&mut self) -> Option<Result<E>> {
         loop {
             match self.next().await? {
                 Ok(Item::Event(event)) => return Some(Ok(event)),
@@ -323,18 +345,14 @@ impl EventStream {
     }
 }
 
-impl futures_core::Stream for EventStream {
-    type Item = Result<Item>;
+impl<E: LineEvent> futures_core::Stream for EventStream<E> {
+    type Item = Result<Item<E>>;
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.running.queue.poll_pop(cx).map(|p| {
-            p.map(|p| match p {
-                Popped::Item(Ok(Output::Item(item))) => Ok(item),
+        self.running.poll_next(cx).map(|next| {
+            next.map(|output| match output? {
+                Output::Item(item) => Ok(item),
                 // Not in call mode: never made; keep the event if it ever is.
-                Popped::Item(Ok(Output::Call(call))) => Ok(Item::Event(Event::StasisStart(
-                    Box::new(call.start().clone()),
-                ))),
-                Popped::Item(Err(e)) => Err(e),
-                Popped::Lagged(missed) => Err(Error::Lagged { missed }),
+                Output::Call { start, .. } => Ok(Item::Event(start)),
             })
         })
     }

@@ -9,12 +9,13 @@ use std::task::{Context, Poll};
 
 use super::copies::{Copies, Fingerprint, Source};
 use super::queue::{Popped, Queue};
-use crate::{Client, Error, Event, Result};
+use crate::runtime::{LineEvent, LineKind};
+use crate::{Client, Error, Result};
 
 /// What a stream shares with the registry: its queue, and the signal that it ended
 /// because its resource did (not because the consumer dropped it).
-pub(crate) struct Shared {
-    queue: Queue<Event>,
+pub(crate) struct Shared<E> {
+    queue: Queue<E>,
     ended: tokio::sync::watch::Sender<bool>,
     /// Set for the stream of a channel the application created itself (an originate
     /// answered with `Watched`): its `StasisStart` belongs to that caller, so a call
@@ -22,7 +23,7 @@ pub(crate) struct Shared {
     claims_call: bool,
 }
 
-impl Shared {
+impl<E> Shared<E> {
     fn end(&self) {
         self.queue.close();
         self.ended.send_replace(true);
@@ -30,29 +31,18 @@ impl Shared {
 }
 
 /// One stream in the map, with the copies it has seen (see [`Copies`]).
-struct Entry {
-    shared: Arc<Shared>,
+struct Entry<E> {
+    shared: Arc<Shared<E>>,
     copies: Copies,
 }
 
 /// Resource kind -> resource id -> streams. Looked up with the borrowed `(kind, id)` an
 /// event names: no key is built per event.
-type Subscriptions = HashMap<&'static str, HashMap<String, Vec<Entry>>>;
-
-/// The events that end a resource's stream (delivered, then the stream ends).
-fn ends(kind: &str, event_type: &str) -> bool {
-    matches!(
-        (kind, event_type),
-        ("Channel", "StasisEnd" | "ChannelDestroyed")
-            | ("Bridge", "BridgeDestroyed")
-            | ("Playback", "PlaybackFinished")
-            | ("LiveRecording", "RecordingFinished" | "RecordingFailed")
-    )
-}
+type Subscriptions<E> = HashMap<<E as LineEvent>::Kind, HashMap<String, Vec<Entry<E>>>>;
 
 /// Shared by a client and its event connections.
-pub(crate) struct Registry {
-    subscribers: Mutex<Subscriptions>,
+pub(crate) struct Registry<E: LineEvent> {
+    subscribers: Mutex<Subscriptions<E>>,
     /// Open event connections delivering into this registry.
     connections: AtomicUsize,
     /// Numbers the connections, to tell where a copy of an event came from.
@@ -62,23 +52,21 @@ pub(crate) struct Registry {
     /// sees it, on each connection), and streams must recognise the copies.
     sources: AtomicUsize,
     /// Capacity of each resource stream.
-    pub(crate) capacity: AtomicUsize,
+    capacity: usize,
 }
 
-impl Default for Registry {
-    fn default() -> Self {
+impl<E: LineEvent> Registry<E> {
+    pub(crate) fn new(capacity: usize) -> Self {
         Registry {
             subscribers: Mutex::default(),
             connections: AtomicUsize::new(0),
             next_connection: AtomicU64::new(1),
             sources: AtomicUsize::new(0),
-            capacity: AtomicUsize::new(256),
+            capacity,
         }
     }
-}
 
-impl Registry {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Subscriptions> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Subscriptions<E>> {
         self.subscribers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -118,10 +106,10 @@ impl Registry {
 
     pub(crate) fn subscribe(
         &self,
-        kind: &'static str,
+        kind: E::Kind,
         id: String,
         claims_call: bool,
-    ) -> Arc<Shared> {
+    ) -> Arc<Shared<E>> {
         self.subscribe_seeded(kind, id, claims_call, Copies::default())
     }
 
@@ -129,10 +117,11 @@ impl Registry {
     /// on `connection`): the stream starts after that event and takes no copy of it.
     pub(crate) fn subscribe_after(
         &self,
+        kind: E::Kind,
         id: String,
-        start: &Event,
+        start: &E,
         connection: u64,
-    ) -> Arc<Shared> {
+    ) -> Arc<Shared<E>> {
         let mut copies = Copies::default();
         if self.sources.load(Ordering::SeqCst) > 1 {
             copies.first_copy(
@@ -141,18 +130,18 @@ impl Registry {
                 std::time::Instant::now(),
             );
         }
-        self.subscribe_seeded("Channel", id, true, copies)
+        self.subscribe_seeded(kind, id, true, copies)
     }
 
     fn subscribe_seeded(
         &self,
-        kind: &'static str,
+        kind: E::Kind,
         id: String,
         claims_call: bool,
         copies: Copies,
-    ) -> Arc<Shared> {
+    ) -> Arc<Shared<E>> {
         let shared = Arc::new(Shared {
-            queue: Queue::new(self.capacity.load(Ordering::Relaxed)),
+            queue: Queue::new(self.capacity),
             ended: tokio::sync::watch::Sender::new(false),
             claims_call,
         });
@@ -168,9 +157,9 @@ impl Registry {
         shared
     }
 
-    fn unsubscribe(&self, kind: &'static str, id: &str, shared: &Arc<Shared>) {
+    fn unsubscribe(&self, kind: E::Kind, id: &str, shared: &Arc<Shared<E>>) {
         let mut map = self.lock();
-        let Some(by_id) = map.get_mut(kind) else {
+        let Some(by_id) = map.get_mut(&kind) else {
             return;
         };
         if let Some(list) = by_id.get_mut(id) {
@@ -180,14 +169,14 @@ impl Registry {
             }
         }
         if by_id.is_empty() {
-            map.remove(kind);
+            map.remove(&kind);
         }
     }
 
     /// Whether a stream of channel `id` was opened by the originate that created it.
-    pub(crate) fn is_claimed(&self, id: &str) -> bool {
+    pub(crate) fn is_claimed(&self, kind: E::Kind, id: &str) -> bool {
         self.lock()
-            .get("Channel")
+            .get(&kind)
             .and_then(|by_id| by_id.get(id))
             .is_some_and(|list| list.iter().any(|e| e.shared.claims_call))
     }
@@ -199,14 +188,14 @@ impl Registry {
     /// Each stream gets each event once: when the client has several sources (more than
     /// one connection or application), the copies of one event are recognised by their
     /// content, however many other events arrive between them (see [`Copies`]).
-    pub(crate) fn deliver(&self, event: &Event, connection: u64) {
+    pub(crate) fn deliver(&self, event: &E, connection: u64) {
         let mut map = self.lock();
         if map.is_empty() {
             return;
         }
         let mut wanted = false;
         event.for_each_resource(|kind, id| {
-            wanted = wanted || map.get(kind).is_some_and(|by_id| by_id.contains_key(id));
+            wanted = wanted || map.get(&kind).is_some_and(|by_id| by_id.contains_key(id));
         });
         if !wanted {
             return;
@@ -218,13 +207,13 @@ impl Registry {
         let type_name = event.type_name();
         let mut lagging = 0u64;
         event.for_each_resource(|kind, id| {
-            let Some(by_id) = map.get_mut(kind) else {
+            let Some(by_id) = map.get_mut(&kind) else {
                 return;
             };
             let Some(list) = by_id.get_mut(id) else {
                 return;
             };
-            let finished = ends(kind, type_name);
+            let finished = event.ends_stream_of(kind);
             let mut all_ended = finished;
             for entry in list.iter_mut() {
                 if copies_possible {
@@ -253,7 +242,7 @@ impl Registry {
             if all_ended {
                 by_id.remove(id);
                 if by_id.is_empty() {
-                    map.remove(kind);
+                    map.remove(&kind);
                 }
             }
         });
@@ -272,26 +261,28 @@ impl Registry {
 /// falls behind gets `Err(Error::Lagged { missed })` where events were dropped.
 ///
 /// The stream starts when it is opened: events that arrived before are not in it. For a
-/// channel that enters your application, take the stream from a
-/// [`Call`](crate::Call) (`client.calls(..)`), which is opened at the moment its
-/// `StasisStart` arrives; for what a request creates, use the [`Watched`](crate::Watched)
-/// answer, opened before the request leaves.
-pub struct ResourceEvents {
-    kind: &'static str,
+/// channel that enters your application, take the stream from a `Call` (`client.calls(..)`),
+/// which is opened at the moment its `StasisStart` arrives; for what a request creates,
+/// use the `Watched` answer, opened before the request leaves.
+///
+/// `E` is the `Event` type of a release line; each line names this stream
+/// `ari_sdk::asterisk_NN::ResourceEvents` (the crate root's is the root line's).
+pub struct ResourceEvents<E: LineEvent> {
+    kind: E::Kind,
     id: String,
-    state: SubscriptionState,
+    state: SubscriptionState<E>,
 }
 
-enum SubscriptionState {
+enum SubscriptionState<E: LineEvent> {
     Live {
-        registry: Arc<Registry>,
-        shared: Arc<Shared>,
+        registry: Arc<Registry<E>>,
+        shared: Arc<Shared<E>>,
     },
     /// No event connection: one error, then the end.
     NotConnected(Option<Error>),
 }
 
-impl std::fmt::Debug for ResourceEvents {
+impl<E: LineEvent> std::fmt::Debug for ResourceEvents<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResourceEvents")
             .field("kind", &self.kind)
@@ -300,30 +291,27 @@ impl std::fmt::Debug for ResourceEvents {
     }
 }
 
-impl ResourceEvents {
-    /// Subscribes to the events of the resource `kind` (`Channel`, `Bridge`, ...) with `id`.
-    pub fn subscribe(client: &Client, kind: &'static str, id: impl Into<String>) -> ResourceEvents {
+impl<E: LineEvent> ResourceEvents<E> {
+    /// Subscribes to the events of the resource of `kind` with `id`, on the event
+    /// connections of `client` that speak this stream's line.
+    pub fn subscribe(client: &Client, kind: E::Kind, id: impl Into<String>) -> Self {
         Self::open(client, kind, id.into(), false)
     }
 
-    /// Subscribes for the caller that is creating channel `id`, which takes its
-    /// `StasisStart` from this stream (no call stream hands it out).
-    pub(crate) fn subscribe_claiming(
-        client: &Client,
-        kind: &'static str,
-        id: String,
-    ) -> ResourceEvents {
-        Self::open(client, kind, id, kind == "Channel")
+    /// Subscribes for the caller that is creating resource `id`: when it is a channel, the
+    /// caller takes its `StasisStart` from this stream (no call stream hands it out).
+    pub(crate) fn subscribe_claiming(client: &Client, kind: E::Kind, id: String) -> Self {
+        Self::open(client, kind, id, Some(kind) == E::call_kind())
     }
 
-    fn open(client: &Client, kind: &'static str, id: String, claims_call: bool) -> ResourceEvents {
-        let registry = client.inner.registry.clone();
+    fn open(client: &Client, kind: E::Kind, id: String, claims_call: bool) -> Self {
+        let registry = client.inner.registries.of::<E>();
         let state = if registry.is_connected() {
             let shared = registry.subscribe(kind, id.clone(), claims_call);
             SubscriptionState::Live { registry, shared }
         } else {
             SubscriptionState::NotConnected(Some(Error::NoEventConnection {
-                what: format!("events of {kind} {id}"),
+                what: format!("events of {} {id}", kind.name()),
             }))
         };
         ResourceEvents { kind, id, state }
@@ -331,11 +319,11 @@ impl ResourceEvents {
 
     /// The stream of a subscription the connection task made (a call's channel).
     pub(crate) fn from_registry(
-        registry: Arc<Registry>,
-        kind: &'static str,
+        registry: Arc<Registry<E>>,
+        kind: E::Kind,
         id: String,
-        shared: Arc<Shared>,
-    ) -> ResourceEvents {
+        shared: Arc<Shared<E>>,
+    ) -> Self {
         ResourceEvents {
             kind,
             id,
@@ -343,8 +331,8 @@ impl ResourceEvents {
         }
     }
 
-    /// The resource kind, e.g. `Channel`.
-    pub fn kind(&self) -> &'static str {
+    /// The resource kind.
+    pub fn kind(&self) -> E::Kind {
         self.kind
     }
 
@@ -354,13 +342,14 @@ impl ResourceEvents {
     }
 
     /// The next item, like `StreamExt::next`.
-    pub async fn next(&mut self) -> Option<Result<Event>> {
+    pub async fn next(&mut self) -> Option<Result<E>> {
         std::future::poll_fn(|cx| futures_core::Stream::poll_next(Pin::new(&mut *self), cx)).await
     }
 
     /// Watches for the end of the resource (its final event delivered, or the last event
     /// connection closed for good); `None` when the stream was never live.
-    pub(crate) fn ended_signal(&self) -> Option<tokio::sync::watch::Receiver<bool>> {
+    #[doc(hidden)]
+    pub fn ended_signal(&self) -> Option<tokio::sync::watch::Receiver<bool>> {
         match &self.state {
             SubscriptionState::Live { shared, .. } => Some(shared.ended.subscribe()),
             SubscriptionState::NotConnected(_) => None,
@@ -368,8 +357,8 @@ impl ResourceEvents {
     }
 }
 
-impl futures_core::Stream for ResourceEvents {
-    type Item = Result<Event>;
+impl<E: LineEvent> futures_core::Stream for ResourceEvents<E> {
+    type Item = Result<E>;
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         match &mut this.state {
@@ -384,12 +373,42 @@ impl futures_core::Stream for ResourceEvents {
     }
 }
 
-impl Drop for ResourceEvents {
+impl<E: LineEvent> Drop for ResourceEvents<E> {
     fn drop(&mut self) {
         if let SubscriptionState::Live { registry, shared } = &self.state {
             shared.queue.close();
             registry.unsubscribe(self.kind, &self.id, shared);
         }
+    }
+}
+
+/// The registries of a client, one per release line in use: an event connection of a
+/// line delivers into its line's registry, and that line's streams subscribe there.
+pub(crate) struct Registries {
+    by_line: Mutex<Vec<Arc<dyn std::any::Any + Send + Sync>>>,
+    /// Capacity of each resource stream.
+    capacity: usize,
+}
+
+impl Registries {
+    pub(crate) fn new(capacity: usize) -> Registries {
+        Registries {
+            by_line: Mutex::default(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The registry of the line whose events are `E`, made on first use.
+    pub(crate) fn of<E: LineEvent>(&self) -> Arc<Registry<E>> {
+        let mut lines = self.by_line.lock().unwrap_or_else(|e| e.into_inner());
+        let found = lines
+            .iter()
+            .find_map(|any| any.clone().downcast::<Registry<E>>().ok());
+        found.unwrap_or_else(|| {
+            let registry = Arc::new(Registry::<E>::new(self.capacity));
+            lines.push(registry.clone());
+            registry
+        })
     }
 }
 
@@ -399,7 +418,9 @@ mod tests {
     use std::task::{Context, Poll, Waker};
 
     use super::{Popped, Registry, Shared};
-    use crate::Event;
+    use crate::{Event, ResourceKind};
+
+    const CHANNEL: ResourceKind = ResourceKind::Channel;
 
     fn channel_event(event_type: &str, channel: &str, app: &str, digit: &str) -> Event {
         let text = format!(
@@ -413,7 +434,7 @@ mod tests {
     }
 
     /// Every event queued so far as (application, digit), then whether the stream ended.
-    fn drain(shared: &Shared) -> (Vec<(String, String)>, bool) {
+    fn drain(shared: &Shared<Event>) -> (Vec<(String, String)>, bool) {
         let mut cx = Context::from_waker(Waker::noop());
         let mut seen = Vec::new();
         loop {
@@ -438,8 +459,8 @@ mod tests {
             .collect()
     }
 
-    fn two_sources() -> Registry {
-        let registry = Registry::default();
+    fn two_sources() -> Registry<Event> {
+        let registry = Registry::new(256);
         registry.expect_sources(2);
         registry
     }
@@ -447,8 +468,8 @@ mod tests {
     #[test]
     fn copies_for_other_applications_are_delivered_once_and_final_events_end_streams() {
         let registry = two_sources();
-        let mine = registry.subscribe("Channel", "ch-1".to_owned(), false);
-        let other = registry.subscribe("Channel", "ch-2".to_owned(), false);
+        let mine = registry.subscribe(CHANNEL, "ch-1".to_owned(), false);
+        let other = registry.subscribe(CHANNEL, "ch-2".to_owned(), false);
 
         registry.deliver(&dtmf("ch-1", "hello", "1"), 1);
         registry.deliver(&dtmf("ch-1", "world", "1"), 1); // the same event, for another app
@@ -468,18 +489,18 @@ mod tests {
         registry.deliver(&channel_event("StasisEnd", "ch-1", "world", ""), 1);
         assert_eq!(drain(&mine), (pairs(&[("hello", "")]), true));
         assert!(*mine.ended.borrow(), "the end is signalled");
-        assert!(!registry.lock()["Channel"].contains_key("ch-1"));
+        assert!(!registry.lock()[&CHANNEL].contains_key("ch-1"));
         assert_eq!(drain(&other), (vec![], false));
 
-        registry.unsubscribe("Channel", "ch-2", &other);
+        registry.unsubscribe(CHANNEL, "ch-2", &other);
         assert!(registry.lock().is_empty(), "empty maps are removed");
     }
 
     #[test]
     fn copies_are_recognised_however_many_events_lie_between_them() {
         let registry = two_sources();
-        let streams: Vec<Arc<Shared>> = (0..50)
-            .map(|i| registry.subscribe("Channel", format!("ch-{i}"), false))
+        let streams: Vec<Arc<Shared<Event>>> = (0..50)
+            .map(|i| registry.subscribe(CHANNEL, format!("ch-{i}"), false))
             .collect();
         // Connection 1 (app hello) delivers every call's digit, then connection 2 (an
         // observer) delivers its copies, 50 events later.
@@ -502,9 +523,9 @@ mod tests {
 
     #[test]
     fn one_source_delivers_everything_without_fingerprints() {
-        let registry = Registry::default();
+        let registry = Registry::<Event>::new(256);
         registry.expect_sources(1);
-        let stream = registry.subscribe("Channel", "ch-1".to_owned(), false);
+        let stream = registry.subscribe(CHANNEL, "ch-1".to_owned(), false);
         for _ in 0..3 {
             registry.deliver(&dtmf("ch-1", "hello", "5"), 1);
         }
@@ -514,9 +535,9 @@ mod tests {
     #[test]
     fn streams_of_one_channel_each_get_their_copy() {
         let registry = two_sources();
-        let first = registry.subscribe("Channel", "ch-1".to_owned(), false);
+        let first = registry.subscribe(CHANNEL, "ch-1".to_owned(), false);
         registry.deliver(&dtmf("ch-1", "hello", "1"), 1);
-        let second = registry.subscribe("Channel", "ch-1".to_owned(), true);
+        let second = registry.subscribe(CHANNEL, "ch-1".to_owned(), true);
         registry.deliver(&dtmf("ch-1", "observer", "1"), 2); // a copy: first has it
         registry.deliver(&dtmf("ch-1", "hello", "2"), 1);
         registry.deliver(&dtmf("ch-1", "observer", "2"), 2);
@@ -527,7 +548,7 @@ mod tests {
             drain(&second).0,
             pairs(&[("observer", "1"), ("hello", "2")])
         );
-        assert!(registry.is_claimed("ch-1"));
-        assert!(!registry.is_claimed("ch-2"));
+        assert!(registry.is_claimed(CHANNEL, "ch-1"));
+        assert!(!registry.is_claimed(CHANNEL, "ch-2"));
     }
 }

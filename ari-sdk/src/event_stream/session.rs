@@ -9,9 +9,10 @@ use tokio::time::{Instant, sleep_until};
 
 use super::connection::{self, Frame, Socket};
 use super::queue::Queue;
-use super::{Item, Output, Settings, backoff};
+use super::{Item, Output, Registry, ResourceEvents, Settings, backoff};
 use crate::ws_rest::{InFlight, Requests, fail_unsent};
-use crate::{Client, Event, Result};
+use crate::runtime::LineEvent;
+use crate::{Client, Result};
 
 /// Why a session ended.
 enum Ended {
@@ -24,15 +25,15 @@ enum Ended {
     Lost(String),
 }
 
-pub(crate) async fn run(
+pub(crate) async fn run<E: LineEvent>(
     client: Client,
     mut settings: Settings,
     (mut socket, connection): (Socket, u64),
-    out: Arc<Queue<Result<Output>>>,
+    out: Arc<Queue<Result<Output<E>>>>,
     mut stop: watch::Receiver<bool>,
     mut requests: Requests,
 ) {
-    let registry = client.inner.registry.clone();
+    let registry = client.inner.registries.of::<E>();
     let sources = settings.target.apps.len();
     let mut requests_open = true;
     loop {
@@ -91,10 +92,10 @@ pub(crate) async fn run(
 }
 
 /// Tries until a connection opens, the application stops, or retrying cannot help.
-async fn reconnect(
+async fn reconnect<E: LineEvent>(
     client: &Client,
     settings: &Settings,
-    out: &Queue<Result<Output>>,
+    out: &Queue<Result<Output<E>>>,
     stop: &mut watch::Receiver<bool>,
 ) -> Option<Socket> {
     let mut attempt = 0u32;
@@ -131,16 +132,16 @@ async fn reconnect(
     }
 }
 
-async fn session(
+async fn session<E: LineEvent>(
     client: &Client,
     settings: &mut Settings,
     (socket, connection): (&mut Socket, u64),
-    out: &Queue<Result<Output>>,
+    out: &Queue<Result<Output<E>>>,
     stop: &mut watch::Receiver<bool>,
     (requests, requests_open): (&mut Requests, &mut bool),
     in_flight: &mut InFlight,
 ) -> Ended {
-    let registry = &client.inner.registry;
+    let registry = client.inner.registries.of::<E>();
     let mut next_ping = Instant::now() + settings.ping_interval;
     let mut awaiting_pong: Option<Instant> = None;
     loop {
@@ -190,15 +191,15 @@ async fn session(
                 if in_flight.complete(text.as_str()) {
                     continue;
                 }
-                let item = crate::decode_event(text.as_str());
-                if let Ok(Event::ApplicationReplaced(replaced)) = &item {
-                    settings.target.apps.retain(|a| *a != replaced.application);
+                let item = crate::runtime::decode_event::<E>(text.as_str());
+                if let Some(replaced) = item.as_ref().ok().and_then(E::replaced_application) {
+                    settings.target.apps.retain(|a| a != replaced);
                 }
                 if let Ok(event) = &item {
                     registry.deliver(event, connection);
                 }
                 let output = match item {
-                    Ok(event) => Ok(crate::call::arrived(client, settings, event, connection)),
+                    Ok(event) => Ok(hand_on(&registry, settings, event, connection)),
                     Err(e) => Err(e),
                 };
                 match out.push(output) {
@@ -234,5 +235,32 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
         if stop.changed().await.is_err() {
             return;
         }
+    }
+}
+
+/// What the connection task hands on for `event`: for a `StasisStart` of a call
+/// connection's applications, the event with its channel's stream, subscribed here, before
+/// the next frame is read (so the call misses nothing); otherwise the event.
+fn hand_on<E: LineEvent>(
+    registry: &Arc<Registry<E>>,
+    settings: &Settings,
+    event: E,
+    connection: u64,
+) -> Output<E> {
+    let (Some(kind), Some((app, channel))) = (E::call_kind(), event.call_start()) else {
+        return Item::Event(event).into();
+    };
+    if !settings.calls
+        || !settings.target.apps.iter().any(|a| a == app)
+        || registry.is_claimed(kind, channel)
+    {
+        return Item::Event(event).into();
+    }
+    let id = channel.to_owned();
+    let shared = registry.subscribe_after(kind, id.clone(), &event, connection);
+    let events = ResourceEvents::from_registry(registry.clone(), kind, id, shared);
+    Output::Call {
+        start: event,
+        events,
     }
 }

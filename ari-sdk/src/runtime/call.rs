@@ -15,6 +15,7 @@ use super::encode::{encode_query, encode_segment};
 use super::{Method, OperationInfo, Seg};
 use crate::client::Auth;
 use crate::error::{Error, Result, StatusError, quote_body};
+use crate::event_stream::ResourceEvents;
 use crate::{Client, Response};
 
 /// The future of a request builder.
@@ -39,8 +40,8 @@ pub struct Call<T> {
     decode: Decoder<T>,
     /// The id of the resource this call creates, for [`Call::send_watched`].
     watch: Option<crate::watch::WatchId>,
-    /// The channel or bridge that media of this call plays to or records.
-    watch_target: Option<(&'static str, String)>,
+    /// The id of the channel or bridge that media of this call plays to or records.
+    watch_target: Option<String>,
     /// Overrides the client's timeout for this request.
     timeout: Option<Duration>,
     /// The answer is a file (`binary`): over HTTP whatever the transport.
@@ -246,13 +247,19 @@ impl<T: Send + 'static> Call<T> {
     }
 
     /// Names the channel or bridge the created media belongs to.
-    pub fn watch_target(&mut self, kind: &'static str, id: String) {
-        self.watch_target = Some((kind, id));
+    pub fn watch_target(&mut self, id: String) {
+        self.watch_target = Some(id);
     }
 
     /// Subscribes to the created resource's events (when an event connection is open),
     /// then sends: the events that follow the answer cannot be missed.
-    pub async fn send_watched(mut self, kind: &'static str) -> Result<crate::Watched<T>> {
+    /// `kind` is the created resource's kind, `target` the kind of the resource named by
+    /// [`watch_target`](Self::watch_target).
+    pub async fn send_watched<K: super::LineKind>(
+        mut self,
+        kind: K,
+        target: Option<K>,
+    ) -> Result<crate::watch::Watched<T, K::Event>> {
         use crate::watch::WatchId;
         let id = match self.watch.take() {
             Some(WatchId::Path(id)) => id,
@@ -260,7 +267,9 @@ impl<T: Send + 'static> Call<T> {
                 Some((_, value)) => value.clone(),
                 // Without an event connection there is nothing to subscribe, and the
                 // request goes out exactly as the caller built it.
-                None if !self.client.inner.registry.is_connected() => String::new(),
+                None if !self.client.inner.registries.of::<K::Event>().is_connected() => {
+                    String::new()
+                }
                 None => {
                     let id = crate::watch::new_id();
                     self.query.push((Cow::Borrowed(name), id.clone()));
@@ -269,14 +278,16 @@ impl<T: Send + 'static> Call<T> {
             },
             None => String::new(),
         };
-        let events = crate::ResourceEvents::subscribe_claiming(&self.client, kind, id.clone());
-        let target = self
-            .watch_target
-            .take()
-            .map(|(k, target)| crate::ResourceEvents::subscribe(&self.client, k, target));
+        let events = ResourceEvents::subscribe_claiming(&self.client, kind, id.clone());
+        let target = match (target, self.watch_target.take()) {
+            (Some(target), Some(id)) => Some(ResourceEvents::subscribe(&self.client, target, id)),
+            _ => None,
+        };
         let client = self.client.clone();
         let value = self.send().await?;
-        Ok(crate::Watched::new(value, client, kind, id, events, target))
+        Ok(crate::watch::Watched::new(
+            value, client, kind, id, events, target,
+        ))
     }
 
     /// Sends and decodes.

@@ -5,6 +5,7 @@ mod call;
 mod encode;
 mod enums;
 mod event_decode;
+mod line;
 mod media;
 mod strings;
 
@@ -22,6 +23,7 @@ pub use event_decode::{
     EventSet, PayloadError, UnknownEvent, decode_event, decode_payload, deserialize_event,
     serialize_tagged,
 };
+pub use line::{LineEvent, LineKind};
 pub use media::MEDIA_SCHEMES;
 pub use strings::IntoStrings;
 
@@ -79,17 +81,4 @@ impl Method {
             Method::Head => reqwest::Method::HEAD,
         }
     }
-}
-
-/// A media `target_uri` (`channel:ID`, `bridge:ID`, ...) -> (resource kind, id).
-pub fn media_target(uri: &str) -> Option<(&'static str, &str)> {
-    let (kind, id) = uri.split_once(':')?;
-    let kind = match kind {
-        "channel" => "Channel",
-        "bridge" => "Bridge",
-        "endpoint" => "Endpoint",
-        "deviceState" => "DeviceState",
-        _ => return None,
-    };
-    (!id.is_empty()).then_some((kind, id))
 }

@@ -1,4 +1,4 @@
-//! Playing prompts to a call, with barge-in.
+// Playing prompts to a call, with barge-in.
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use super::cleanup::{Started, StopOnDrop};
 use super::{Call, Step, deadline};
-use crate::{Error, Event, PlaybackState, Result};
+use super::super::events::Event;
+use super::super::models::PlaybackState;
+use crate::{Error, Result};
 
 /// How long a helper waits for Asterisk to confirm a stopped playback ended.
 const STOP_CONFIRMATION: Duration = Duration::from_secs(2);
@@ -133,10 +135,10 @@ impl<'a> Play<'a> {
 /// Asterisk could not play the media (an error naming it).
 pub(crate) async fn failed(call: &mut Call, what: String) -> Result<Played> {
     let target = format!("channel:{}", call.id());
-    match crate::watch::playback_failure(&call.client, &target, what).await {
+    match super::super::waits::playback_failure(&call.client, &target, what).await {
         Error::Gone { .. } => {
             call.gone
-                .get_or_insert("the playback failed: the channel is gone");
+                .get_or_insert_with(|| "the playback failed: the channel is gone".to_owned());
             Ok(Played::CallerGone)
         }
         _ if call.is_gone() => Ok(Played::CallerGone),

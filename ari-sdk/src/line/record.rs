@@ -1,4 +1,4 @@
-//! Recording the caller.
+// Recording the caller.
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use super::cleanup::{Started, StopOnDrop};
 use super::{Call, Step, deadline};
-use crate::{Error, Event, LiveRecording, RecordTerminateOn, Result};
+use super::super::events::Event;
+use super::super::models::{LiveRecording, RecordTerminateOn};
+use crate::{Error, Result};
 
 /// How long a recording may take to be reported finished after its channel left.
 const FINISH_AFTER_HANGUP: Duration = Duration::from_secs(3);
@@ -185,7 +187,7 @@ fn stops(on: &RecordTerminateOn, digit: char) -> bool {
 }
 
 /// The recording's final state when it is reported shortly after the channel left.
-async fn finished_later(events: &mut crate::ResourceEvents, name: &str) -> Option<LiveRecording> {
+async fn finished_later(events: &mut super::super::ResourceEvents, name: &str) -> Option<LiveRecording> {
     let wait = async {
         while let Some(item) = events.next().await {
             match item {

@@ -1,4 +1,4 @@
-//! Collecting the digits a caller presses.
+// Collecting the digits a caller presses.
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;

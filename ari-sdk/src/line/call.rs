@@ -1,33 +1,25 @@
-//! Calls: a channel in your Stasis application, with its own event stream opened at the
-//! moment its `StasisStart` arrived, a signal for its end, and IVR building blocks
-//! (prompts with barge-in, digit collection, menus, recording).
-//!
-//! One task per call is the pattern:
-//!
-//! ```no_run
-//! # async fn demo(client: ari_sdk::Client) -> ari_sdk::Result<()> {
-//! let mut calls = client.calls(["hello"]).connect().await?;
-//! while let Some(call) = calls.next().await {
-//!     let mut call = match call {
-//!         Ok(call) => call,
-//!         Err(error) => { eprintln!("{error}"); continue }   // a bad frame or lag: go on
-//!     };
-//!     tokio::spawn(async move {
-//!         call.channel().answer().await?;
-//!         call.play("sound:hello-world").await?;
-//!         call.channel().hangup().await
-//!     });
-//! }
-//! # Ok(())
-//! # }
-//! ```
+// Calls: a channel in your Stasis application (see the module docs in lib.rs's
+// `line_runtime!`). Compiled into each release line module that supports calls: paths
+// through `super::` reach that line's generated types.
 
-mod calls;
-mod cleanup;
-mod digits;
-mod menu;
-mod prompt;
-mod record;
+mod calls {
+    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/line/calls.rs"));
+}
+mod cleanup {
+    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/line/cleanup.rs"));
+}
+mod digits {
+    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/line/digits.rs"));
+}
+mod menu {
+    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/line/menu.rs"));
+}
+mod prompt {
+    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/line/prompt.rs"));
+}
+mod record {
+    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/line/record.rs"));
+}
 
 use std::collections::VecDeque;
 use std::future::{Future, IntoFuture};
@@ -42,16 +34,17 @@ pub use menu::{Menu, MenuChoice};
 pub use prompt::{Play, Played};
 pub use record::{Record, Recorded};
 
-use crate::event_stream::{Output, Registry, ResourceEvents, Settings};
-use crate::handles::ChannelHandle;
-use crate::{Client, Error, Event, Item, Result, StasisStart};
+use super::events::{Event, StasisStart};
+use super::handles::ChannelHandle;
+use super::ResourceEvents;
+use crate::{Client, Error, Result};
 
 /// A channel in your application: what its `StasisStart` said, a handle to act on it,
 /// and its events from the moment it arrived (nothing after `StasisStart` is missed,
 /// however late the application reads).
 ///
-/// Get one from [`Client::calls`] for incoming calls, or from
-/// [`Watched::into_call`](crate::Watched::into_call) for a channel you originated. Move it
+/// Get one from `client.calls(..)` for incoming calls, or from
+/// `Watched::into_call` for a channel you originated. Move it
 /// into a task of its own. The helpers ([`play`](Self::play),
 /// [`collect_digits`](Self::collect_digits), [`menu`](Self::menu),
 /// [`record`](Self::record)) read the call's events themselves and keep digits the caller
@@ -65,8 +58,8 @@ pub struct Call {
     ended: CallEnded,
     /// Digits received and not yet used by a helper.
     typed_ahead: VecDeque<char>,
-    /// The event that ended the call for this application, once seen.
-    gone: Option<&'static str>,
+    /// What ended the call for this application (an event type), once seen.
+    gone: Option<String>,
 }
 
 impl std::fmt::Debug for Call {
@@ -91,14 +84,9 @@ pub(crate) enum Step {
     Event(Event),
 }
 
-/// Events that mean the channel is leaving this application.
-fn is_departure(event: &Event) -> Option<&'static str> {
-    match event {
-        Event::ChannelHangupRequest(_) => Some("ChannelHangupRequest"),
-        Event::StasisEnd(_) => Some("StasisEnd"),
-        Event::ChannelDestroyed(_) => Some("ChannelDestroyed"),
-        _ => None,
-    }
+/// For an event that means the channel is leaving this application, its type.
+fn is_departure(event: &Event) -> Option<String> {
+    event.is_hangup().then(|| event.type_name().to_owned())
 }
 
 impl Call {
@@ -107,7 +95,7 @@ impl Call {
             signal: events.ended_signal(),
         };
         Call {
-            channel: client.channel(&start.channel.id),
+            channel: ChannelHandle::new(client.clone(), start.channel.id.clone()),
             client,
             start,
             events,
@@ -155,7 +143,8 @@ impl Call {
                 }
             }
             None => {
-                self.gone.get_or_insert("end of the call's events");
+                self.gone
+                    .get_or_insert_with(|| "end of the call's events".to_owned());
             }
             Some(Err(_)) => {}
         }
@@ -231,7 +220,7 @@ impl Call {
         };
         match next {
             None => {
-                self.gone = Some("end of the call's events");
+                self.gone = Some("end of the call's events".to_owned());
                 Ok(Step::Gone)
             }
             Some(Err(error)) => Err(error),
@@ -253,39 +242,17 @@ impl Call {
     pub(crate) fn note_error(&mut self, error: &Error) {
         if error.is_gone() {
             self.gone
-                .get_or_insert("a request answered that the channel is gone");
+                .get_or_insert_with(|| "a request answered that the channel is gone".to_owned());
         }
     }
 }
 
-/// What the connection task hands on for `event`: for a `StasisStart` of a call
-/// connection's applications, a call whose channel stream is subscribed here, in the
-/// connection task, before the next frame is read; otherwise the event.
-pub(crate) fn arrived(
-    client: &Client,
-    settings: &Settings,
-    event: Event,
-    connection: u64,
-) -> Output {
-    let registry: &std::sync::Arc<Registry> = &client.inner.registry;
-    let start = match event {
-        Event::StasisStart(start)
-            if settings.calls
-                && settings.target.apps.contains(&start.application)
-                && !registry.is_claimed(&start.channel.id) =>
-        {
-            start
-        }
-        other => return Item::Event(other).into(),
-    };
-    let id = start.channel.id.clone();
-    let event = Event::StasisStart(start);
-    let shared = registry.subscribe_after(id.clone(), &event, connection);
-    let events = ResourceEvents::from_registry(registry.clone(), "Channel", id, shared);
-    let Event::StasisStart(start) = event else {
-        unreachable!("built above")
-    };
-    Output::Call(Box::new(Call::new(client.clone(), start, events)))
+/// The call a call connection opened at its `StasisStart` (see `EventsBuilder::connect_calls`).
+pub(crate) fn from_start(client: &Client, start: Event, events: ResourceEvents) -> Result<Call, Event> {
+    match start {
+        Event::StasisStart(start) => Ok(Call::new(client.clone(), start, events)),
+        other => Err(other),
+    }
 }
 
 /// The end of a call, as a future: resolves once the call left the application (or its

@@ -1,34 +1,38 @@
-//! The stream of incoming calls of one or more applications.
+// The stream of incoming calls of one or more applications.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::Call;
-use crate::event_stream::{EventsBuilder, Output, Popped, Running};
-use crate::{Client, Error, Event, Item, Result};
+use super::super::events::Event;
+use super::super::{EventsBuilder, Item};
+use super::{Call, from_start};
+use crate::generic::{Output, Running};
+use crate::{Client, Result};
 
-impl Client {
-    /// The calls entering Stasis applications: `client.calls(["hello"]).connect().await?`
+impl super::super::Api {
+    /// The calls entering Stasis applications: `.calls(["hello"]).connect().await?`
     /// opens an event connection for them and yields a [`Call`] for every `StasisStart`,
     /// its channel's events subscribed at that moment. Calls the application originates
-    /// itself (an originate answered with [`Watched`](crate::Watched)) are not handed out
-    /// here: take them with [`Watched::into_call`](crate::Watched::into_call).
+    /// itself (an originate answered with `Watched`) are not handed out here: take them
+    /// with `Watched::into_call`.
     pub fn calls<I, S>(&self, apps: I) -> CallsBuilder
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         CallsBuilder {
+            client: self.client.clone(),
             events: self.events(apps),
         }
     }
 }
 
-/// Settings of a call stream; from [`Client::calls`]. The connection's settings are those
+/// Settings of a call stream; from `client.calls(..)`. The connection's settings are those
 /// of [`EventsBuilder`].
 #[derive(Debug, Clone)]
 pub struct CallsBuilder {
+    client: Client,
     events: EventsBuilder,
 }
 
@@ -58,15 +62,11 @@ impl CallsBuilder {
         self.events = self.events.buffer(items);
         self
     }
-    /// Events each call's stream holds for a slow call task (default 256).
-    pub fn resource_buffer(mut self, items: usize) -> Self {
-        self.events = self.events.resource_buffer(items);
-        self
-    }
     /// Opens the connection; fails at once when the server refuses it or cannot be
     /// reached (reconnects by itself afterwards).
     pub async fn connect(self) -> Result<Calls> {
         Ok(Calls {
+            client: self.client,
             running: self.events.connect_calls().await?,
         })
     }
@@ -94,13 +94,14 @@ pub enum CallsItem {
 /// Dropping the stream closes the connection; calls already handed out keep their
 /// streams only while another event connection of the client is open.
 pub struct Calls {
-    running: Running,
+    client: Client,
+    running: Running<Event>,
 }
 
 impl std::fmt::Debug for Calls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Calls")
-            .field("open", &!self.running.queue.is_closed())
+            .field("open", &!self.running.is_closed())
             .finish()
     }
 }
@@ -118,17 +119,19 @@ impl Calls {
     }
 
     fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<CallsItem>>> {
-        self.running.queue.poll_pop(cx).map(|popped| {
-            popped.map(|popped| match popped {
-                Popped::Item(Ok(Output::Call(call))) => Ok(CallsItem::Call(*call)),
-                Popped::Item(Ok(Output::Item(item))) => Ok(match item {
+        let client = &self.client;
+        self.running.poll_next(cx).map(|next| {
+            next.map(|output| match output? {
+                Output::Call { start, events } => Ok(match from_start(client, start, events) {
+                    Ok(call) => CallsItem::Call(call),
+                    Err(event) => CallsItem::Event(event),
+                }),
+                Output::Item(item) => Ok(match item {
                     Item::Event(event) => CallsItem::Event(event),
                     Item::Connected => CallsItem::Connected,
                     Item::Disconnected { reason } => CallsItem::Disconnected { reason },
                     Item::Reconnected { attempt } => CallsItem::Reconnected { attempt },
                 }),
-                Popped::Item(Err(error)) => Err(error),
-                Popped::Lagged(missed) => Err(Error::Lagged { missed }),
             })
         })
     }

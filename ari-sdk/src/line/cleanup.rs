@@ -1,6 +1,7 @@
-//! Helpers leave nothing playing or recording behind: a guard stops what a helper started
-//! unless the helper saw it finish, also when the helper's future is dropped.
+// Helpers leave nothing playing or recording behind: a guard stops what a helper started
+// unless the helper saw it finish, also when the helper's future is dropped.
 
+use super::super::handles::{LiveRecordingHandle, PlaybackHandle};
 use crate::Client;
 
 /// What a helper started.
@@ -50,8 +51,11 @@ impl StopOnDrop {
 
 async fn stop(client: &Client, what: Started, id: &str) -> crate::Result<()> {
     match what {
-        Started::Playback => client.playback(id).stop().await.map(drop),
-        Started::Recording => client.live_recording(id).stop().await.map(drop),
+        Started::Playback => PlaybackHandle::new(client.clone(), id).stop().await.map(drop),
+        Started::Recording => LiveRecordingHandle::new(client.clone(), id)
+            .stop()
+            .await
+            .map(drop),
     }
 }
 

@@ -1,4 +1,4 @@
-//! A menu: prompt, collect, match, retry, give up.
+// A menu: prompt, collect, match, retry, give up.
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
