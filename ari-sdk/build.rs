@@ -16,8 +16,11 @@ fn main() {
     );
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let feature = |name: String| {
-        std::env::var_os(format!("CARGO_FEATURE_{}", name.to_uppercase().replace('-', "_")))
-            .is_some()
+        std::env::var_os(format!(
+            "CARGO_FEATURE_{}",
+            name.to_uppercase().replace('-', "_")
+        ))
+        .is_some()
     };
     let enabled: Vec<&str> = LINES
         .iter()
@@ -76,10 +79,14 @@ fn root_line<'a>(enabled: &[&'a str], chosen: impl Fn(&str) -> bool) -> Result<&
             .join(", ")
     };
     match (enabled, roots.as_slice()) {
-        ([], _) => Err(
-            "enable an Asterisk line feature (asterisk-18, -20, -21, -22 or -23)".to_owned(),
-        ),
-        (_, [root]) => Ok(enabled.iter().copied().find(|l| l == root).expect("root-NN enables asterisk-NN")),
+        ([], _) => {
+            Err("enable an Asterisk line feature (asterisk-18, -20, -21, -22 or -23)".to_owned())
+        }
+        (_, [root]) => Ok(enabled
+            .iter()
+            .copied()
+            .find(|l| l == root)
+            .expect("root-NN enables asterisk-NN")),
         ([only], []) => Ok(only),
         (_, []) => Err(format!(
             "several Asterisk lines are enabled ({}), so the crate root (`ari_sdk::Channel`, \

@@ -61,7 +61,11 @@ async fn through_stream(frames: &[String], total: usize, subscriptions: usize) -
         .expect("connect");
     let held: Vec<ari_sdk::ResourceEvents> = (0..subscriptions)
         .map(|i| {
-            let kind = if i % 2 == 0 { "Channel" } else { "Bridge" };
+            let kind = if i % 2 == 0 {
+                ari_sdk::ResourceKind::Channel
+            } else {
+                ari_sdk::ResourceKind::Bridge
+            };
             ari_sdk::ResourceEvents::subscribe(&client, kind, format!("not-in-corpus-{i}"))
         })
         .collect();

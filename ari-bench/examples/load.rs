@@ -203,7 +203,7 @@ async fn call(
             .map_err(|e| format!("play {id}: {e}"))?
     };
     playback
-        .finished_within(Some(Duration::from_secs(120)))
+        .finished(Duration::from_secs(120))
         .await
         .map_err(|e| format!("playback on {id}: {e}"))?;
     {

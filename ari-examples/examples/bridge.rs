@@ -105,10 +105,7 @@ async fn run(client: &Client, cleanup: &mut Cleanup) -> Result<(), String> {
         .play(["sound:hello-world"])
         .await
         .map_err(|e| e.to_string())?;
-    let done = playback
-        .finished_within(Some(WAIT))
-        .await
-        .map_err(|e| e.to_string())?;
+    let done = playback.finished(WAIT).await.map_err(|e| e.to_string())?;
     println!("playback {} {}", done.id, done.state);
 
     step(5, "remove one channel, destroy the bridge");

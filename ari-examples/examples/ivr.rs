@@ -81,7 +81,7 @@ async fn run(client: &Client, cleanup: &mut Cleanup, digits: &str) -> Result<Str
         .await
         .map_err(|e| format!("dtmf: {e}"))?;
     prompt
-        .finished_within(Some(WAIT))
+        .finished(WAIT)
         .await
         .map_err(|e| format!("prompt: {e}"))?;
 
@@ -110,7 +110,7 @@ async fn run(client: &Client, cleanup: &mut Cleanup, digits: &str) -> Result<Str
         .await
         .map_err(|e| format!("play {sound}: {e}"))?;
     reply
-        .finished_within(Some(WAIT))
+        .finished(WAIT)
         .await
         .map_err(|e| format!("{sound}: {e}"))?;
     println!("  played {sound}");

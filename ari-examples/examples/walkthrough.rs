@@ -233,10 +233,7 @@ async fn run(client: &Client, cleanup: &mut Cleanup) -> Result<(), String> {
         ("second channel", to_second),
         ("bridge", to_bridge),
     ] {
-        let done = playback
-            .finished_within(Some(WAIT))
-            .await
-            .map_err(at(what))?;
+        let done = playback.finished(WAIT).await.map_err(at(what))?;
         println!("  playback to the {what} finished ({})", done.state);
     }
 

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ari_examples::{at, step, wait_for};
-use ari_sdk::server::{AsteriskConnection, OutboundServer};
+use ari_sdk::{AsteriskConnection, OutboundServer};
 use ari_sdk::{ChannelState, Event};
 use ari_sim::{OutboundConfig, Simulator};
 

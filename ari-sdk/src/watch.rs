@@ -196,4 +196,3 @@ async fn wait_media<E: LineEvent, R>(
             timeout,
         })?
 }
-

@@ -234,10 +234,7 @@ async fn the_sdk_waits_for_a_bridge_playback_to_finish() {
     // Applications hear of a bridge through their channels in it.
     handle.add_channel([&call.two]).await.unwrap();
     let pb = handle.play(["sound:hello-world"]).await.unwrap();
-    let done = pb
-        .finished_within(Some(Duration::from_secs(5)))
-        .await
-        .unwrap();
+    let done = pb.finished(Duration::from_secs(5)).await.unwrap();
     assert_eq!(done.state, PlaybackState::Done);
     assert_eq!(done.target_uri, format!("bridge:{}", bridge.id));
 }

@@ -60,7 +60,10 @@ async fn walkthrough_against_the_simulator() {
         Some(format!("/ari/playbacks/{}", sent.value.id).as_str())
     );
     let pb = ch.play(["sound:hello-world"]).await.unwrap();
-    let finished = pb.finished().await.unwrap();
+    let finished = pb
+        .finished(std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
     assert_eq!(finished.state, ari_sdk::PlaybackState::Done);
     ch.hangup().await.unwrap();
     let err = ch.get().await.unwrap_err();

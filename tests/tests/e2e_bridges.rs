@@ -70,7 +70,7 @@ async fn mixing_bridge_add_play_moh_remove_destroy(transport: Transport) {
         .expect("play to the bridge");
     assert_eq!(playback.target_uri, format!("bridge:{bridge_id}"));
     let done = playback
-        .finished_within(Some(LIMIT))
+        .finished(LIMIT)
         .await
         .expect("the bridge's playback finishes");
     assert_eq!(done.state, PlaybackState::Done);
@@ -224,10 +224,7 @@ async fn record_a_bridge_then_list_get_copy_download_delete(transport: Transport
         .stop()
         .await
         .expect("stop recording");
-    let finished = recording
-        .finished_within(Some(LIMIT))
-        .await
-        .expect("RecordingFinished");
+    let finished = recording.finished(LIMIT).await.expect("RecordingFinished");
     assert_eq!(finished.state, LiveRecordingState::Done);
 
     // The stored recording.
@@ -328,10 +325,7 @@ async fn the_websocket_transport_downloads_a_stored_recording() {
         .max_duration_seconds(1)
         .await
         .expect("record a second");
-    recording
-        .finished_within(Some(LIMIT))
-        .await
-        .expect("recorded");
+    recording.finished(LIMIT).await.expect("recorded");
     let file = s.client.stored_recording(&name).get_stored_file().await;
     s.client
         .channel(&caller.id)

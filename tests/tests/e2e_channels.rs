@@ -354,7 +354,10 @@ async fn snoop_on_a_talking_channel(transport: Transport) {
         .hangup()
         .await
         .expect("end the snoop");
-    let event = snoop_events.hangup(LIMIT).await.expect("the snoop ends");
+    let event = snoop_events
+        .wait_for_hangup(LIMIT)
+        .await
+        .expect("the snoop ends");
     assert!(
         matches!(event.type_name(), "ChannelHangupRequest" | "StasisEnd"),
         "{event:?}"
@@ -389,7 +392,7 @@ async fn hangup_with_a_reason_reaches_the_far_end_and_the_call(transport: Transp
         .expect("hang up, busy");
     let ended = call
         .events()
-        .hangup(LIMIT)
+        .wait_for_hangup(LIMIT)
         .await
         .expect("the call's stream sees it");
     assert!(

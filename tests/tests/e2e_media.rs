@@ -30,7 +30,7 @@ async fn playback_controls_stop_and_the_paused_state(transport: Transport) {
         .await
         .expect("play hello-world");
     assert_eq!(short.target_uri, format!("channel:{}", listener.id));
-    let done = short.finished_within(Some(LIMIT)).await.expect("finished");
+    let done = short.finished(LIMIT).await.expect("finished");
     assert_eq!(done.state, PlaybackState::Done);
 
     // A missing sound: finished() names it.
@@ -39,7 +39,7 @@ async fn playback_controls_stop_and_the_paused_state(transport: Transport) {
         .await
         .expect("Asterisk accepts the request");
     let failed = missing
-        .finished_within(Some(LIMIT))
+        .finished(LIMIT)
         .await
         .expect_err("a sound that does not exist");
     assert!(
@@ -114,7 +114,7 @@ async fn playback_controls_stop_and_the_paused_state(transport: Transport) {
 
     playback.stop().await.expect("stop");
     let stopped = long
-        .finished_within(Some(LIMIT))
+        .finished(LIMIT)
         .await
         .expect("a stopped playback finishes");
     assert_eq!(stopped.state, PlaybackState::Done);
@@ -126,7 +126,7 @@ async fn playback_controls_stop_and_the_paused_state(transport: Transport) {
         .play(["sound:demo-congrats"])
         .await
         .expect("play again");
-    let (finished, hung_up) = tokio::join!(cut.finished_within(Some(LIMIT)), async {
+    let (finished, hung_up) = tokio::join!(cut.finished(LIMIT), async {
         tokio::time::sleep(Duration::from_millis(300)).await;
         channel.hangup().await
     });

@@ -8,7 +8,7 @@ mod e2e;
 
 use std::time::Duration;
 
-use ari_sdk::server::OutboundServer;
+use ari_sdk::OutboundServer;
 use ari_sdk::{ChannelState, Event, Item, PlaybackState, Transport};
 use e2e::{LIMIT, other_half};
 
@@ -132,7 +132,7 @@ async fn asterisk_connects_per_call_and_requests_go_back_over_the_connection() {
         .await
         .expect("play over the connection");
     let done = playback
-        .finished_within(Some(LIMIT))
+        .finished(LIMIT)
         .await
         .expect("PlaybackFinished on the connection's stream");
     assert_eq!(done.state, PlaybackState::Done);

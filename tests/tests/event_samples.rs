@@ -134,7 +134,7 @@ fn every_event_with_a_required_channel_reports_it() {
             .unwrap_or_else(|e| panic!("{} decodes: {e}", spec_event.name));
         let mut resources = Vec::new();
         event.for_each_resource(|kind, id| resources.push((kind, id.to_owned())));
-        if !resources.contains(&("Channel", "x".to_owned())) {
+        if !resources.contains(&(ari_sdk::ResourceKind::Channel, "x".to_owned())) {
             missing.push(format!("{}: {resources:?}", spec_event.name));
         }
     }

@@ -567,7 +567,10 @@ async fn a_channel_stream_gets_its_channel_only_and_ends_after_stasis_end() {
     let server = FakeAri::start().await;
     let (client, mut stream, conn) = connect(&server, |b| b).await;
     let mut mine = client.channel("ch-1").events();
-    assert_eq!((mine.kind(), mine.id()), ("Channel", "ch-1"));
+    assert_eq!(
+        (mine.kind(), mine.id()),
+        (ari_sdk::ResourceKind::Channel, "ch-1")
+    );
 
     conn.send(stasis_start("ch-1", &[]));
     conn.send(stasis_start("ch-2", &[]));
@@ -642,7 +645,15 @@ async fn a_resource_stream_without_an_event_connection_is_an_error_then_ends() {
 #[tokio::test]
 async fn a_slow_resource_stream_lags() {
     let server = FakeAri::start().await;
-    let (client, mut stream, conn) = connect(&server, |b| b.resource_buffer(2)).await;
+    // The resource streams' capacity is the client's.
+    let client = ari_sdk::Client::builder(server.base_url())
+        .basic_auth(fake_ari::USER, fake_ari::PASSWORD)
+        .resource_buffer(2)
+        .build()
+        .expect("client builds");
+    let mut stream = client.events(["hello"]).connect().await.expect("connects");
+    let conn = server.connection().await;
+    assert_eq!(next_ok(&mut stream).await, Item::Connected);
     let mut slow = client.channel("ch-5").events();
 
     for n in 1..=5 {
@@ -699,7 +710,7 @@ async fn play_sends_an_id_and_finished_sees_events_sent_before_the_answer() {
     // Both events are processed before anyone waits for them.
     skip_to(&mut stream, "PlaybackFinished").await;
     let done = pb
-        .finished_within(Some(Duration::from_secs(1)))
+        .finished(Duration::from_secs(1))
         .await
         .expect("PlaybackFinished was caught by the subscription made before sending");
     assert_eq!(&done.id, sent_id);
@@ -719,7 +730,7 @@ async fn play_without_an_event_connection_sends_no_id() {
         calls[0].query
     );
     let error = pb
-        .finished_within(Some(Duration::from_millis(500)))
+        .finished(Duration::from_millis(500))
         .await
         .expect_err("nothing to wait with");
     assert!(
@@ -737,7 +748,7 @@ async fn finished_is_gone_when_the_channel_leaves_while_waiting() {
         vec![playback("PlaybackStarted", &id, "channel:ch-1")]
     });
     let pb = client.channel("ch-1").play(["sound:x"]).await.unwrap();
-    let (result, ()) = tokio::join!(pb.finished_within(Some(LIMIT)), async {
+    let (result, ()) = tokio::join!(pb.finished(LIMIT), async {
         conn.send(stasis_end("ch-1"));
     });
     match result {
@@ -760,7 +771,7 @@ async fn finished_is_gone_when_the_channel_left_right_after_the_answer() {
     let pb = client.channel("ch-1").play(["sound:x"]).await.unwrap();
     // The channel is gone before the application gets round to waiting.
     skip_to(&mut stream, "StasisEnd").await;
-    match pb.finished_within(Some(Duration::from_millis(500))).await {
+    match pb.finished(Duration::from_millis(500)).await {
         Err(Error::Gone { event, .. }) => assert_eq!(event, "StasisEnd"),
         other => panic!("expected Gone (the channel left after the answer), got {other:?}"),
     }
@@ -788,11 +799,11 @@ async fn record_finished_and_failed() {
 
     let good = client.channel("ch-1").record("good", "wav").await.unwrap();
     assert_eq!(good.name, "good");
-    let done = good.finished_within(Some(LIMIT)).await.unwrap();
+    let done = good.finished(LIMIT).await.unwrap();
     assert_eq!(done.state, LiveRecordingState::Done);
 
     let bad = client.channel("ch-1").record("bad", "wav").await.unwrap();
-    match bad.finished_within(Some(LIMIT)).await {
+    match bad.finished(LIMIT).await {
         Err(Error::Failed { reason, .. }) => assert_eq!(reason, "Unable to open file"),
         other => panic!("expected Failed, got {other:?}"),
     }

@@ -393,7 +393,10 @@ async fn a_missing_sound_is_an_error_naming_it() {
         .play(["sound:no-such-prompt"])
         .await
         .expect("play");
-    let error = watched.finished().await.expect_err("fails");
+    let error = watched
+        .finished(std::time::Duration::from_secs(60))
+        .await
+        .expect_err("fails");
     assert!(
         matches!(&error, Error::Failed { what, .. } if what.contains("sound:no-such-prompt")),
         "{error}"
@@ -416,7 +419,7 @@ async fn a_playback_failed_by_a_hang_up_is_gone() {
         .await
         .expect("play");
     line.hang_up_later(&call, Duration::from_millis(100));
-    let error = tokio::time::timeout(LIMIT, watched.finished())
+    let error = tokio::time::timeout(LIMIT, watched.finished(std::time::Duration::from_secs(60)))
         .await
         .expect("in time")
         .expect_err("gone");

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use ari_sdk::server::{AsteriskConnection, OutboundServer};
+use ari_sdk::{AsteriskConnection, OutboundServer};
 use ari_sdk::{Error, Event, Item};
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};

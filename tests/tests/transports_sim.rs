@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use ari_sdk::server::{AsteriskConnection, OutboundServer};
+use ari_sdk::{AsteriskConnection, OutboundServer};
 use ari_sdk::{Client, Error, Event, EventStream, Item, Transport};
 use ari_sim::{OutboundConfig, Simulator};
 
@@ -187,10 +187,7 @@ async fn the_walkthrough_call_runs_over_the_websocket_with_events_in_order() {
         .play(["sound:hello-world"])
         .await
         .expect("play");
-    let finished = playback
-        .finished_within(Some(LIMIT))
-        .await
-        .expect("finished");
+    let finished = playback.finished(LIMIT).await.expect("finished");
     assert_eq!(finished.state, ari_sdk::PlaybackState::Done);
     ws.channel(&id).hangup().await.expect("hangup");
     wait_event(&mut events, |e| {

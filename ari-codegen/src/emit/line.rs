@@ -57,7 +57,10 @@ const CALL_SUPPORT: &[(&str, &[&str])] = &[
     ("RecordingFinished", &["recording"]),
     ("RecordingFailed", &["recording"]),
     ("Channel", &["id", "state"]),
-    ("Playback", &["id", "state", "media_uri", MEDIA_TARGET_FIELD]),
+    (
+        "Playback",
+        &["id", "state", "media_uri", MEDIA_TARGET_FIELD],
+    ),
     (
         "LiveRecording",
         &["name", "state", "cause", MEDIA_TARGET_FIELD],
@@ -129,7 +132,9 @@ pub fn emit(api: &Api) -> TokenStream {
         .map(|k| format_ident!("{}", type_ident(&k.name).to_string()))
         .collect();
     let kind_names: Vec<&str> = api.resource_kinds.iter().map(|k| k.name.as_str()).collect();
-    let kind_docs = kind_names.iter().map(|n| format!(" A `{n}`."));
+    let kind_docs = kind_names
+        .iter()
+        .map(|n| format!(" The `{n}` model and handle."));
 
     let end_arms = STREAM_ENDS
         .iter()
@@ -141,8 +146,14 @@ pub fn emit(api: &Api) -> TokenStream {
                 .map(|e| event_variant(e))
                 .collect();
             let kind = type_ident(kind);
-            (!events.is_empty()).then(|| quote!((ResourceKind::#kind, #(#events)|*) => true,))
+            (!events.is_empty()).then(|| quote!((ResourceKind::#kind, #(#events)|*)))
         });
+    let end_arms: Vec<TokenStream> = end_arms.collect();
+    let ends_body = if end_arms.is_empty() {
+        quote!(false)
+    } else {
+        quote!(matches!((kind, self), #(#end_arms)|*))
+    };
     let matches_any = |names: &[&str]| {
         let arms: Vec<_> = names
             .iter()
@@ -169,10 +180,13 @@ pub fn emit(api: &Api) -> TokenStream {
         " Whether the event means a channel hangs up or leaves the application ({hangup_names})."
     );
 
-    let schemes = TARGET_SCHEMES.iter().filter(|(_, kind)| has_kind(kind)).map(|(scheme, kind)| {
-        let kind = type_ident(kind);
-        quote!(#scheme => ResourceKind::#kind,)
-    });
+    let schemes = TARGET_SCHEMES
+        .iter()
+        .filter(|(_, kind)| has_kind(kind))
+        .map(|(scheme, kind)| {
+            let kind = type_ident(kind);
+            quote!(#scheme => ResourceKind::#kind,)
+        });
 
     let call_start = match api.events.iter().find(|e| e.name == CALL_START) {
         Some(_) if call_support_gap(api).is_none() => {
@@ -292,11 +306,7 @@ pub fn emit(api: &Api) -> TokenStream {
                 super::events::Event::for_each_resource(self, visit)
             }
             fn ends_stream_of(&self, kind: ResourceKind) -> bool {
-                #[allow(unreachable_patterns)]
-                match (kind, self) {
-                    #(#end_arms)*
-                    _ => false,
-                }
+                #ends_body
             }
             fn call_start(&self) -> Option<(&str, &str)> {
                 #call_start

@@ -67,9 +67,8 @@ pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
         .unwrap_or_else(|| super::content_label(api));
     let line_doc =
         format!(" This spec's operations ({label}), whichever line the crate root uses.");
-    let api_doc = format!(
-        " The operations of this spec on a client: `client.{line_method}().channels()`."
-    );
+    let api_doc =
+        format!(" The operations of this spec on a client: `client.{line_method}().channels()`.");
     let call_gap = super::line::call_support_gap(api);
     let calls_accessor = call_gap.is_none().then(|| {
         quote! {

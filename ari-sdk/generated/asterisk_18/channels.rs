@@ -390,8 +390,8 @@ impl Originate {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
-        self.call.send_watched("Channel").await
+    pub async fn send(self) -> crate::Result<super::Watched<super::models::Channel>> {
+        self.call.send_watched(super::line::ResourceKind::Channel, None).await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -401,10 +401,10 @@ impl Originate {
     }
 }
 impl std::future::IntoFuture for Originate {
-    type Output = crate::Result<crate::Watched<super::models::Channel>>;
-    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Channel>>;
+    type Output = crate::Result<super::Watched<super::models::Channel>>;
+    type IntoFuture = crate::runtime::Pending<super::Watched<super::models::Channel>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("Channel"))
+        Box::pin(self.call.send_watched(super::line::ResourceKind::Channel, None))
     }
 }
 /// `POST /channels/create` (`create`).
@@ -505,8 +505,8 @@ impl Create {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
-        self.call.send_watched("Channel").await
+    pub async fn send(self) -> crate::Result<super::Watched<super::models::Channel>> {
+        self.call.send_watched(super::line::ResourceKind::Channel, None).await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -516,10 +516,10 @@ impl Create {
     }
 }
 impl std::future::IntoFuture for Create {
-    type Output = crate::Result<crate::Watched<super::models::Channel>>;
-    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Channel>>;
+    type Output = crate::Result<super::Watched<super::models::Channel>>;
+    type IntoFuture = crate::runtime::Pending<super::Watched<super::models::Channel>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("Channel"))
+        Box::pin(self.call.send_watched(super::line::ResourceKind::Channel, None))
     }
 }
 /// `GET /channels/{channelId}` (`get`).
@@ -727,8 +727,8 @@ impl OriginateWithId {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
-        self.call.send_watched("Channel").await
+    pub async fn send(self) -> crate::Result<super::Watched<super::models::Channel>> {
+        self.call.send_watched(super::line::ResourceKind::Channel, None).await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -738,10 +738,10 @@ impl OriginateWithId {
     }
 }
 impl std::future::IntoFuture for OriginateWithId {
-    type Output = crate::Result<crate::Watched<super::models::Channel>>;
-    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Channel>>;
+    type Output = crate::Result<super::Watched<super::models::Channel>>;
+    type IntoFuture = crate::runtime::Pending<super::Watched<super::models::Channel>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("Channel"))
+        Box::pin(self.call.send_watched(super::line::ResourceKind::Channel, None))
     }
 }
 /// `DELETE /channels/{channelId}` (`hangup`).
@@ -1909,7 +1909,7 @@ impl Play {
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Query("playbackId"));
-        call.watch_target("Channel", channel_id.clone());
+        call.watch_target(channel_id.clone());
         Play { call }
     }
     /// Sets `lang` (query, `string`).
@@ -1942,8 +1942,13 @@ impl Play {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Playback>> {
-        self.call.send_watched("Playback").await
+    pub async fn send(self) -> crate::Result<super::Watched<super::models::Playback>> {
+        self.call
+            .send_watched(
+                super::line::ResourceKind::Playback,
+                Some(super::line::ResourceKind::Channel),
+            )
+            .await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -1953,10 +1958,17 @@ impl Play {
     }
 }
 impl std::future::IntoFuture for Play {
-    type Output = crate::Result<crate::Watched<super::models::Playback>>;
-    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Playback>>;
+    type Output = crate::Result<super::Watched<super::models::Playback>>;
+    type IntoFuture = crate::runtime::Pending<super::Watched<super::models::Playback>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("Playback"))
+        Box::pin(
+            self
+                .call
+                .send_watched(
+                    super::line::ResourceKind::Playback,
+                    Some(super::line::ResourceKind::Channel),
+                ),
+        )
     }
 }
 /// `POST /channels/{channelId}/play/{playbackId}` (`playWithId`).
@@ -2017,7 +2029,7 @@ impl PlayWithId {
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Path(playback_id.clone()));
-        call.watch_target("Channel", channel_id.clone());
+        call.watch_target(channel_id.clone());
         PlayWithId { call }
     }
     /// Sets `lang` (query, `string`).
@@ -2044,8 +2056,13 @@ impl PlayWithId {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Playback>> {
-        self.call.send_watched("Playback").await
+    pub async fn send(self) -> crate::Result<super::Watched<super::models::Playback>> {
+        self.call
+            .send_watched(
+                super::line::ResourceKind::Playback,
+                Some(super::line::ResourceKind::Channel),
+            )
+            .await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -2055,10 +2072,17 @@ impl PlayWithId {
     }
 }
 impl std::future::IntoFuture for PlayWithId {
-    type Output = crate::Result<crate::Watched<super::models::Playback>>;
-    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Playback>>;
+    type Output = crate::Result<super::Watched<super::models::Playback>>;
+    type IntoFuture = crate::runtime::Pending<super::Watched<super::models::Playback>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("Playback"))
+        Box::pin(
+            self
+                .call
+                .send_watched(
+                    super::line::ResourceKind::Playback,
+                    Some(super::line::ResourceKind::Channel),
+                ),
+        )
     }
 }
 /// `POST /channels/{channelId}/record` (`record`).
@@ -2118,7 +2142,7 @@ impl Record {
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Query("name"));
-        call.watch_target("Channel", channel_id.clone());
+        call.watch_target(channel_id.clone());
         Record { call }
     }
     /// Sets `maxDurationSeconds` (query, `int`); default `0`; range 0 to unbounded.
@@ -2180,8 +2204,13 @@ impl Record {
     /// Sends the request (the same as `.await`).
     pub async fn send(
         self,
-    ) -> crate::Result<crate::Watched<super::models::LiveRecording>> {
-        self.call.send_watched("LiveRecording").await
+    ) -> crate::Result<super::Watched<super::models::LiveRecording>> {
+        self.call
+            .send_watched(
+                super::line::ResourceKind::LiveRecording,
+                Some(super::line::ResourceKind::Channel),
+            )
+            .await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -2191,12 +2220,19 @@ impl Record {
     }
 }
 impl std::future::IntoFuture for Record {
-    type Output = crate::Result<crate::Watched<super::models::LiveRecording>>;
+    type Output = crate::Result<super::Watched<super::models::LiveRecording>>;
     type IntoFuture = crate::runtime::Pending<
-        crate::Watched<super::models::LiveRecording>,
+        super::Watched<super::models::LiveRecording>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("LiveRecording"))
+        Box::pin(
+            self
+                .call
+                .send_watched(
+                    super::line::ResourceKind::LiveRecording,
+                    Some(super::line::ResourceKind::Channel),
+                ),
+        )
     }
 }
 /// `GET /channels/{channelId}/variable` (`getChannelVar`).
@@ -2825,8 +2861,8 @@ impl ExternalMedia {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
-        self.call.send_watched("Channel").await
+    pub async fn send(self) -> crate::Result<super::Watched<super::models::Channel>> {
+        self.call.send_watched(super::line::ResourceKind::Channel, None).await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -2836,9 +2872,9 @@ impl ExternalMedia {
     }
 }
 impl std::future::IntoFuture for ExternalMedia {
-    type Output = crate::Result<crate::Watched<super::models::Channel>>;
-    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Channel>>;
+    type Output = crate::Result<super::Watched<super::models::Channel>>;
+    type IntoFuture = crate::runtime::Pending<super::Watched<super::models::Channel>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("Channel"))
+        Box::pin(self.call.send_watched(super::line::ResourceKind::Channel, None))
     }
 }

@@ -140,12 +140,30 @@ pub mod applications {
 pub mod handles {
     include!(concat!(env!("OUT_DIR"), "/asterisk_18/handles.rs"));
 }
-/// The operations of this spec on a client: `client.#line_method().channels()`.
+/// What the runtime routes this spec's events by: [`ResourceKind`](line::ResourceKind), which events end a resource, what media plays to.
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
+pub mod line {
+    include!(concat!(env!("OUT_DIR"), "/asterisk_18/line.rs"));
+}
+/// The operations of this spec on a client: `client.asterisk_18().channels()`.
 #[derive(Debug, Clone)]
 pub struct Api {
     client: crate::Client,
 }
 impl Api {
+    /// The event connection for one or more Stasis applications, its events
+    /// decoded with this spec's [`Event`](events::Event).
+    pub fn events<I, S>(&self, apps: I) -> EventsBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        EventsBuilder::new(&self.client, apps)
+    }
     /// Operations of the `asterisk` resource.
     pub fn asterisk(&self) -> asterisk::Asterisk {
         asterisk::Asterisk::new(self.client.clone())
@@ -283,6 +301,22 @@ impl Api {
         handles::ApplicationHandle::new(self.client.clone(), application_name)
     }
 }
+/// The event connection of this spec's events.
+pub type EventStream = crate::generic::EventStream<events::Event>;
+/// Settings of an event connection of this spec's events.
+pub type EventsBuilder = crate::generic::EventsBuilder<events::Event>;
+/// What an event connection yields: this spec's events and connection changes.
+pub type Item = crate::generic::Item<events::Event>;
+/// The events of one resource, in this spec's events.
+pub type ResourceEvents = crate::generic::ResourceEvents<events::Event>;
+/// What a request that creates a resource answers, its events subscribed.
+pub type Watched<T> = crate::generic::Watched<T, events::Event>;
+/// A server for Asterisk's outbound WebSocket connections speaking this spec.
+pub type OutboundServer = crate::server::OutboundServer<events::Event>;
+/// One connection Asterisk opened to an [`OutboundServer`].
+pub type AsteriskConnection = crate::server::AsteriskConnection<events::Event>;
+pub use line::ResourceKind;
+crate::line_runtime!();
 impl crate::Client {
     /// This spec's operations (Asterisk 18 api-docs (api-docs/18)), whichever line the crate root uses.
     pub fn asterisk_18(&self) -> Api {
@@ -290,6 +324,24 @@ impl crate::Client {
     }
 }
 impl crate::Client {
+    /// The event connection for one or more Stasis applications:
+    /// `client.events(["hello"]).connect().await?`.
+    pub fn events<I, S>(&self, apps: I) -> EventsBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.asterisk_18().events(apps)
+    }
+    /// The calls entering Stasis applications, one [`Call`] per `StasisStart`:
+    /// `client.calls(["hello"]).connect().await?`.
+    pub fn calls<I, S>(&self, apps: I) -> CallsBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.asterisk_18().calls(apps)
+    }
     /// Operations of the `asterisk` resource.
     pub fn asterisk(&self) -> asterisk::Asterisk {
         asterisk::Asterisk::new(self.clone())

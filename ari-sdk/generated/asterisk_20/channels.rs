@@ -417,8 +417,8 @@ impl Originate {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
-        self.call.send_watched("Channel").await
+    pub async fn send(self) -> crate::Result<super::Watched<super::models::Channel>> {
+        self.call.send_watched(super::line::ResourceKind::Channel, None).await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -428,10 +428,10 @@ impl Originate {
     }
 }
 impl std::future::IntoFuture for Originate {
-    type Output = crate::Result<crate::Watched<super::models::Channel>>;
-    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Channel>>;
+    type Output = crate::Result<super::Watched<super::models::Channel>>;
+    type IntoFuture = crate::runtime::Pending<super::Watched<super::models::Channel>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("Channel"))
+        Box::pin(self.call.send_watched(super::line::ResourceKind::Channel, None))
     }
 }
 /// `POST /channels/create` (`create`).
@@ -532,8 +532,8 @@ impl Create {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
-        self.call.send_watched("Channel").await
+    pub async fn send(self) -> crate::Result<super::Watched<super::models::Channel>> {
+        self.call.send_watched(super::line::ResourceKind::Channel, None).await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -543,10 +543,10 @@ impl Create {
     }
 }
 impl std::future::IntoFuture for Create {
-    type Output = crate::Result<crate::Watched<super::models::Channel>>;
-    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Channel>>;
+    type Output = crate::Result<super::Watched<super::models::Channel>>;
+    type IntoFuture = crate::runtime::Pending<super::Watched<super::models::Channel>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("Channel"))
+        Box::pin(self.call.send_watched(super::line::ResourceKind::Channel, None))
     }
 }
 /// `GET /channels/{channelId}` (`get`).
@@ -754,8 +754,8 @@ impl OriginateWithId {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
-        self.call.send_watched("Channel").await
+    pub async fn send(self) -> crate::Result<super::Watched<super::models::Channel>> {
+        self.call.send_watched(super::line::ResourceKind::Channel, None).await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -765,10 +765,10 @@ impl OriginateWithId {
     }
 }
 impl std::future::IntoFuture for OriginateWithId {
-    type Output = crate::Result<crate::Watched<super::models::Channel>>;
-    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Channel>>;
+    type Output = crate::Result<super::Watched<super::models::Channel>>;
+    type IntoFuture = crate::runtime::Pending<super::Watched<super::models::Channel>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("Channel"))
+        Box::pin(self.call.send_watched(super::line::ResourceKind::Channel, None))
     }
 }
 /// `DELETE /channels/{channelId}` (`hangup`).
@@ -1997,7 +1997,7 @@ impl Play {
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Query("playbackId"));
-        call.watch_target("Channel", channel_id.clone());
+        call.watch_target(channel_id.clone());
         Play { call }
     }
     /// Sets `lang` (query, `string`).
@@ -2030,8 +2030,13 @@ impl Play {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Playback>> {
-        self.call.send_watched("Playback").await
+    pub async fn send(self) -> crate::Result<super::Watched<super::models::Playback>> {
+        self.call
+            .send_watched(
+                super::line::ResourceKind::Playback,
+                Some(super::line::ResourceKind::Channel),
+            )
+            .await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -2041,10 +2046,17 @@ impl Play {
     }
 }
 impl std::future::IntoFuture for Play {
-    type Output = crate::Result<crate::Watched<super::models::Playback>>;
-    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Playback>>;
+    type Output = crate::Result<super::Watched<super::models::Playback>>;
+    type IntoFuture = crate::runtime::Pending<super::Watched<super::models::Playback>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("Playback"))
+        Box::pin(
+            self
+                .call
+                .send_watched(
+                    super::line::ResourceKind::Playback,
+                    Some(super::line::ResourceKind::Channel),
+                ),
+        )
     }
 }
 /// `POST /channels/{channelId}/play/{playbackId}` (`playWithId`).
@@ -2105,7 +2117,7 @@ impl PlayWithId {
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Path(playback_id.clone()));
-        call.watch_target("Channel", channel_id.clone());
+        call.watch_target(channel_id.clone());
         PlayWithId { call }
     }
     /// Sets `lang` (query, `string`).
@@ -2132,8 +2144,13 @@ impl PlayWithId {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Playback>> {
-        self.call.send_watched("Playback").await
+    pub async fn send(self) -> crate::Result<super::Watched<super::models::Playback>> {
+        self.call
+            .send_watched(
+                super::line::ResourceKind::Playback,
+                Some(super::line::ResourceKind::Channel),
+            )
+            .await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -2143,10 +2160,17 @@ impl PlayWithId {
     }
 }
 impl std::future::IntoFuture for PlayWithId {
-    type Output = crate::Result<crate::Watched<super::models::Playback>>;
-    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Playback>>;
+    type Output = crate::Result<super::Watched<super::models::Playback>>;
+    type IntoFuture = crate::runtime::Pending<super::Watched<super::models::Playback>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("Playback"))
+        Box::pin(
+            self
+                .call
+                .send_watched(
+                    super::line::ResourceKind::Playback,
+                    Some(super::line::ResourceKind::Channel),
+                ),
+        )
     }
 }
 /// `POST /channels/{channelId}/record` (`record`).
@@ -2206,7 +2230,7 @@ impl Record {
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Query("name"));
-        call.watch_target("Channel", channel_id.clone());
+        call.watch_target(channel_id.clone());
         Record { call }
     }
     /// Sets `maxDurationSeconds` (query, `int`); default `0`; range 0 to unbounded.
@@ -2268,8 +2292,13 @@ impl Record {
     /// Sends the request (the same as `.await`).
     pub async fn send(
         self,
-    ) -> crate::Result<crate::Watched<super::models::LiveRecording>> {
-        self.call.send_watched("LiveRecording").await
+    ) -> crate::Result<super::Watched<super::models::LiveRecording>> {
+        self.call
+            .send_watched(
+                super::line::ResourceKind::LiveRecording,
+                Some(super::line::ResourceKind::Channel),
+            )
+            .await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -2279,12 +2308,19 @@ impl Record {
     }
 }
 impl std::future::IntoFuture for Record {
-    type Output = crate::Result<crate::Watched<super::models::LiveRecording>>;
+    type Output = crate::Result<super::Watched<super::models::LiveRecording>>;
     type IntoFuture = crate::runtime::Pending<
-        crate::Watched<super::models::LiveRecording>,
+        super::Watched<super::models::LiveRecording>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("LiveRecording"))
+        Box::pin(
+            self
+                .call
+                .send_watched(
+                    super::line::ResourceKind::LiveRecording,
+                    Some(super::line::ResourceKind::Channel),
+                ),
+        )
     }
 }
 /// `GET /channels/{channelId}/variable` (`getChannelVar`).
@@ -3074,8 +3110,8 @@ impl ExternalMedia {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Channel>> {
-        self.call.send_watched("Channel").await
+    pub async fn send(self) -> crate::Result<super::Watched<super::models::Channel>> {
+        self.call.send_watched(super::line::ResourceKind::Channel, None).await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -3085,10 +3121,10 @@ impl ExternalMedia {
     }
 }
 impl std::future::IntoFuture for ExternalMedia {
-    type Output = crate::Result<crate::Watched<super::models::Channel>>;
-    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Channel>>;
+    type Output = crate::Result<super::Watched<super::models::Channel>>;
+    type IntoFuture = crate::runtime::Pending<super::Watched<super::models::Channel>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("Channel"))
+        Box::pin(self.call.send_watched(super::line::ResourceKind::Channel, None))
     }
 }
 /// `POST /channels/{channelId}/transfer_progress` (`transfer_progress`).

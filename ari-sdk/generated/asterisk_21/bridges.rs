@@ -210,8 +210,8 @@ impl Create {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Bridge>> {
-        self.call.send_watched("Bridge").await
+    pub async fn send(self) -> crate::Result<super::Watched<super::models::Bridge>> {
+        self.call.send_watched(super::line::ResourceKind::Bridge, None).await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -221,10 +221,10 @@ impl Create {
     }
 }
 impl std::future::IntoFuture for Create {
-    type Output = crate::Result<crate::Watched<super::models::Bridge>>;
-    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Bridge>>;
+    type Output = crate::Result<super::Watched<super::models::Bridge>>;
+    type IntoFuture = crate::runtime::Pending<super::Watched<super::models::Bridge>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("Bridge"))
+        Box::pin(self.call.send_watched(super::line::ResourceKind::Bridge, None))
     }
 }
 /// `POST /bridges/{bridgeId}` (`createWithId`).
@@ -287,8 +287,8 @@ impl CreateWithId {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Bridge>> {
-        self.call.send_watched("Bridge").await
+    pub async fn send(self) -> crate::Result<super::Watched<super::models::Bridge>> {
+        self.call.send_watched(super::line::ResourceKind::Bridge, None).await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -298,10 +298,10 @@ impl CreateWithId {
     }
 }
 impl std::future::IntoFuture for CreateWithId {
-    type Output = crate::Result<crate::Watched<super::models::Bridge>>;
-    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Bridge>>;
+    type Output = crate::Result<super::Watched<super::models::Bridge>>;
+    type IntoFuture = crate::runtime::Pending<super::Watched<super::models::Bridge>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("Bridge"))
+        Box::pin(self.call.send_watched(super::line::ResourceKind::Bridge, None))
     }
 }
 /// `GET /bridges/{bridgeId}` (`get`).
@@ -912,7 +912,7 @@ impl Play {
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Query("playbackId"));
-        call.watch_target("Bridge", bridge_id.clone());
+        call.watch_target(bridge_id.clone());
         Play { call }
     }
     /// Sets `lang` (query, `string`).
@@ -947,8 +947,13 @@ impl Play {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Playback>> {
-        self.call.send_watched("Playback").await
+    pub async fn send(self) -> crate::Result<super::Watched<super::models::Playback>> {
+        self.call
+            .send_watched(
+                super::line::ResourceKind::Playback,
+                Some(super::line::ResourceKind::Bridge),
+            )
+            .await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -958,10 +963,17 @@ impl Play {
     }
 }
 impl std::future::IntoFuture for Play {
-    type Output = crate::Result<crate::Watched<super::models::Playback>>;
-    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Playback>>;
+    type Output = crate::Result<super::Watched<super::models::Playback>>;
+    type IntoFuture = crate::runtime::Pending<super::Watched<super::models::Playback>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("Playback"))
+        Box::pin(
+            self
+                .call
+                .send_watched(
+                    super::line::ResourceKind::Playback,
+                    Some(super::line::ResourceKind::Bridge),
+                ),
+        )
     }
 }
 /// `POST /bridges/{bridgeId}/play/{playbackId}` (`playWithId`).
@@ -1022,7 +1034,7 @@ impl PlayWithId {
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Path(playback_id.clone()));
-        call.watch_target("Bridge", bridge_id.clone());
+        call.watch_target(bridge_id.clone());
         PlayWithId { call }
     }
     /// Sets `lang` (query, `string`).
@@ -1051,8 +1063,13 @@ impl PlayWithId {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<crate::Watched<super::models::Playback>> {
-        self.call.send_watched("Playback").await
+    pub async fn send(self) -> crate::Result<super::Watched<super::models::Playback>> {
+        self.call
+            .send_watched(
+                super::line::ResourceKind::Playback,
+                Some(super::line::ResourceKind::Bridge),
+            )
+            .await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -1062,10 +1079,17 @@ impl PlayWithId {
     }
 }
 impl std::future::IntoFuture for PlayWithId {
-    type Output = crate::Result<crate::Watched<super::models::Playback>>;
-    type IntoFuture = crate::runtime::Pending<crate::Watched<super::models::Playback>>;
+    type Output = crate::Result<super::Watched<super::models::Playback>>;
+    type IntoFuture = crate::runtime::Pending<super::Watched<super::models::Playback>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("Playback"))
+        Box::pin(
+            self
+                .call
+                .send_watched(
+                    super::line::ResourceKind::Playback,
+                    Some(super::line::ResourceKind::Bridge),
+                ),
+        )
     }
 }
 /// `POST /bridges/{bridgeId}/record` (`record`).
@@ -1125,7 +1149,7 @@ impl Record {
         }
         let mut call = call;
         call.watch(crate::runtime::WatchId::Query("name"));
-        call.watch_target("Bridge", bridge_id.clone());
+        call.watch_target(bridge_id.clone());
         Record { call }
     }
     /// Sets `maxDurationSeconds` (query, `int`); default `0`; range 0 to unbounded.
@@ -1187,8 +1211,13 @@ impl Record {
     /// Sends the request (the same as `.await`).
     pub async fn send(
         self,
-    ) -> crate::Result<crate::Watched<super::models::LiveRecording>> {
-        self.call.send_watched("LiveRecording").await
+    ) -> crate::Result<super::Watched<super::models::LiveRecording>> {
+        self.call
+            .send_watched(
+                super::line::ResourceKind::LiveRecording,
+                Some(super::line::ResourceKind::Bridge),
+            )
+            .await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -1198,11 +1227,18 @@ impl Record {
     }
 }
 impl std::future::IntoFuture for Record {
-    type Output = crate::Result<crate::Watched<super::models::LiveRecording>>;
+    type Output = crate::Result<super::Watched<super::models::LiveRecording>>;
     type IntoFuture = crate::runtime::Pending<
-        crate::Watched<super::models::LiveRecording>,
+        super::Watched<super::models::LiveRecording>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call.send_watched("LiveRecording"))
+        Box::pin(
+            self
+                .call
+                .send_watched(
+                    super::line::ResourceKind::LiveRecording,
+                    Some(super::line::ResourceKind::Bridge),
+                ),
+        )
     }
 }

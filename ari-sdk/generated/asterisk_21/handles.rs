@@ -90,13 +90,12 @@ impl ModuleHandle {
     /// The events that concern this resource, in arrival order, from the client's
     /// event connections, each once; the stream ends when the resource is gone.
     /// It starts now: events that arrived before are not in it. For a channel
-    /// entering your application, use the stream of its
-    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
-    /// arrived.
-    pub fn events(&self) -> crate::ResourceEvents {
-        crate::ResourceEvents::subscribe(
+    /// entering your application, use the stream of its `Call`
+    /// (`client.calls(..)`), opened when its `StasisStart` arrived.
+    pub fn events(&self) -> super::ResourceEvents {
+        super::ResourceEvents::subscribe(
             &self.client,
-            "Module",
+            super::line::ResourceKind::Module,
             self.module_name.clone(),
         )
     }
@@ -226,13 +225,12 @@ impl EndpointHandle {
     /// The events that concern this resource, in arrival order, from the client's
     /// event connections, each once; the stream ends when the resource is gone.
     /// It starts now: events that arrived before are not in it. For a channel
-    /// entering your application, use the stream of its
-    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
-    /// arrived.
-    pub fn events(&self) -> crate::ResourceEvents {
-        crate::ResourceEvents::subscribe(
+    /// entering your application, use the stream of its `Call`
+    /// (`client.calls(..)`), opened when its `StasisStart` arrived.
+    pub fn events(&self) -> super::ResourceEvents {
+        super::ResourceEvents::subscribe(
             &self.client,
-            "Endpoint",
+            super::line::ResourceKind::Endpoint,
             format!("{}/{}", self.tech, self.resource),
         )
     }
@@ -304,13 +302,12 @@ impl ChannelHandle {
     /// The events that concern this resource, in arrival order, from the client's
     /// event connections, each once; the stream ends when the resource is gone.
     /// It starts now: events that arrived before are not in it. For a channel
-    /// entering your application, use the stream of its
-    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
-    /// arrived.
-    pub fn events(&self) -> crate::ResourceEvents {
-        crate::ResourceEvents::subscribe(
+    /// entering your application, use the stream of its `Call`
+    /// (`client.calls(..)`), opened when its `StasisStart` arrived.
+    pub fn events(&self) -> super::ResourceEvents {
+        super::ResourceEvents::subscribe(
             &self.client,
-            "Channel",
+            super::line::ResourceKind::Channel,
             self.channel_id.clone(),
         )
     }
@@ -519,11 +516,14 @@ impl BridgeHandle {
     /// The events that concern this resource, in arrival order, from the client's
     /// event connections, each once; the stream ends when the resource is gone.
     /// It starts now: events that arrived before are not in it. For a channel
-    /// entering your application, use the stream of its
-    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
-    /// arrived.
-    pub fn events(&self) -> crate::ResourceEvents {
-        crate::ResourceEvents::subscribe(&self.client, "Bridge", self.bridge_id.clone())
+    /// entering your application, use the stream of its `Call`
+    /// (`client.calls(..)`), opened when its `StasisStart` arrived.
+    pub fn events(&self) -> super::ResourceEvents {
+        super::ResourceEvents::subscribe(
+            &self.client,
+            super::line::ResourceKind::Bridge,
+            self.bridge_id.clone(),
+        )
     }
     /// The client this handle sends with.
     pub fn client(&self) -> &crate::Client {
@@ -629,13 +629,12 @@ impl StoredRecordingHandle {
     /// The events that concern this resource, in arrival order, from the client's
     /// event connections, each once; the stream ends when the resource is gone.
     /// It starts now: events that arrived before are not in it. For a channel
-    /// entering your application, use the stream of its
-    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
-    /// arrived.
-    pub fn events(&self) -> crate::ResourceEvents {
-        crate::ResourceEvents::subscribe(
+    /// entering your application, use the stream of its `Call`
+    /// (`client.calls(..)`), opened when its `StasisStart` arrived.
+    pub fn events(&self) -> super::ResourceEvents {
+        super::ResourceEvents::subscribe(
             &self.client,
-            "StoredRecording",
+            super::line::ResourceKind::StoredRecording,
             self.recording_name.clone(),
         )
     }
@@ -692,13 +691,12 @@ impl LiveRecordingHandle {
     /// The events that concern this resource, in arrival order, from the client's
     /// event connections, each once; the stream ends when the resource is gone.
     /// It starts now: events that arrived before are not in it. For a channel
-    /// entering your application, use the stream of its
-    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
-    /// arrived.
-    pub fn events(&self) -> crate::ResourceEvents {
-        crate::ResourceEvents::subscribe(
+    /// entering your application, use the stream of its `Call`
+    /// (`client.calls(..)`), opened when its `StasisStart` arrived.
+    pub fn events(&self) -> super::ResourceEvents {
+        super::ResourceEvents::subscribe(
             &self.client,
-            "LiveRecording",
+            super::line::ResourceKind::LiveRecording,
             self.recording_name.clone(),
         )
     }
@@ -760,11 +758,14 @@ impl SoundHandle {
     /// The events that concern this resource, in arrival order, from the client's
     /// event connections, each once; the stream ends when the resource is gone.
     /// It starts now: events that arrived before are not in it. For a channel
-    /// entering your application, use the stream of its
-    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
-    /// arrived.
-    pub fn events(&self) -> crate::ResourceEvents {
-        crate::ResourceEvents::subscribe(&self.client, "Sound", self.sound_id.clone())
+    /// entering your application, use the stream of its `Call`
+    /// (`client.calls(..)`), opened when its `StasisStart` arrived.
+    pub fn events(&self) -> super::ResourceEvents {
+        super::ResourceEvents::subscribe(
+            &self.client,
+            super::line::ResourceKind::Sound,
+            self.sound_id.clone(),
+        )
     }
     /// The client this handle sends with.
     pub fn client(&self) -> &crate::Client {
@@ -800,13 +801,12 @@ impl PlaybackHandle {
     /// The events that concern this resource, in arrival order, from the client's
     /// event connections, each once; the stream ends when the resource is gone.
     /// It starts now: events that arrived before are not in it. For a channel
-    /// entering your application, use the stream of its
-    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
-    /// arrived.
-    pub fn events(&self) -> crate::ResourceEvents {
-        crate::ResourceEvents::subscribe(
+    /// entering your application, use the stream of its `Call`
+    /// (`client.calls(..)`), opened when its `StasisStart` arrived.
+    pub fn events(&self) -> super::ResourceEvents {
+        super::ResourceEvents::subscribe(
             &self.client,
-            "Playback",
+            super::line::ResourceKind::Playback,
             self.playback_id.clone(),
         )
     }
@@ -855,13 +855,12 @@ impl DeviceStateHandle {
     /// The events that concern this resource, in arrival order, from the client's
     /// event connections, each once; the stream ends when the resource is gone.
     /// It starts now: events that arrived before are not in it. For a channel
-    /// entering your application, use the stream of its
-    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
-    /// arrived.
-    pub fn events(&self) -> crate::ResourceEvents {
-        crate::ResourceEvents::subscribe(
+    /// entering your application, use the stream of its `Call`
+    /// (`client.calls(..)`), opened when its `StasisStart` arrived.
+    pub fn events(&self) -> super::ResourceEvents {
+        super::ResourceEvents::subscribe(
             &self.client,
-            "DeviceState",
+            super::line::ResourceKind::DeviceState,
             self.device_name.clone(),
         )
     }
@@ -914,13 +913,12 @@ impl MailboxHandle {
     /// The events that concern this resource, in arrival order, from the client's
     /// event connections, each once; the stream ends when the resource is gone.
     /// It starts now: events that arrived before are not in it. For a channel
-    /// entering your application, use the stream of its
-    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
-    /// arrived.
-    pub fn events(&self) -> crate::ResourceEvents {
-        crate::ResourceEvents::subscribe(
+    /// entering your application, use the stream of its `Call`
+    /// (`client.calls(..)`), opened when its `StasisStart` arrived.
+    pub fn events(&self) -> super::ResourceEvents {
+        super::ResourceEvents::subscribe(
             &self.client,
-            "Mailbox",
+            super::line::ResourceKind::Mailbox,
             self.mailbox_name.clone(),
         )
     }
@@ -1016,13 +1014,12 @@ impl ApplicationHandle {
     /// The events that concern this resource, in arrival order, from the client's
     /// event connections, each once; the stream ends when the resource is gone.
     /// It starts now: events that arrived before are not in it. For a channel
-    /// entering your application, use the stream of its
-    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
-    /// arrived.
-    pub fn events(&self) -> crate::ResourceEvents {
-        crate::ResourceEvents::subscribe(
+    /// entering your application, use the stream of its `Call`
+    /// (`client.calls(..)`), opened when its `StasisStart` arrived.
+    pub fn events(&self) -> super::ResourceEvents {
+        super::ResourceEvents::subscribe(
             &self.client,
-            "Application",
+            super::line::ResourceKind::Application,
             self.application_name.clone(),
         )
     }

@@ -359,276 +359,292 @@ impl Event {
             Event::Other(e) => e.asterisk_id.as_deref(),
         }
     }
-    /// Calls `visit(kind, id)` for every resource the event carries: `kind` is the
-    /// model name (`Channel`, `Bridge`, `Playback`, ...), `id` the id a handle takes
-    /// (`technology/resource` for an endpoint). Used by per-resource streams.
-    pub fn for_each_resource(&self, mut visit: impl FnMut(&'static str, &str)) {
+    /// Calls `visit(kind, id)` for every resource the event carries, `id` being the
+    /// id a handle takes (`technology/resource` for an endpoint), and for the channel
+    /// or bridge a playback or recording plays to. Used by per-resource streams.
+    #[allow(unused_mut)]
+    pub fn for_each_resource(
+        &self,
+        mut visit: impl FnMut(super::line::ResourceKind, &str),
+    ) {
         #[allow(clippy::match_single_binding)]
         match self {
             Event::ApplicationMoveFailed(e) => {
                 let v = &e.channel;
-                visit("Channel", &v.id);
+                visit(super::line::ResourceKind::Channel, &v.id);
             }
             Event::BridgeAttendedTransfer(e) => {
                 {
                     let v = &e.transferer_first_leg;
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
                 {
                     let v = &e.transferer_second_leg;
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
                 if let Some(v) = &e.replace_channel {
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
                 if let Some(v) = &e.transferee {
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
                 if let Some(v) = &e.transfer_target {
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
                 if let Some(v) = &e.transferer_first_leg_bridge {
-                    visit("Bridge", &v.id);
+                    visit(super::line::ResourceKind::Bridge, &v.id);
                 }
                 if let Some(v) = &e.transferer_second_leg_bridge {
-                    visit("Bridge", &v.id);
+                    visit(super::line::ResourceKind::Bridge, &v.id);
                 }
                 if let Some(v) = &e.destination_link_first_leg {
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
                 if let Some(v) = &e.destination_link_second_leg {
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
                 if let Some(v) = &e.destination_threeway_channel {
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
                 if let Some(v) = &e.destination_threeway_bridge {
-                    visit("Bridge", &v.id);
+                    visit(super::line::ResourceKind::Bridge, &v.id);
                 }
             }
             Event::BridgeBlindTransfer(e) => {
                 {
                     let v = &e.channel;
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
                 if let Some(v) = &e.replace_channel {
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
                 if let Some(v) = &e.transferee {
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
                 if let Some(v) = &e.bridge {
-                    visit("Bridge", &v.id);
+                    visit(super::line::ResourceKind::Bridge, &v.id);
                 }
             }
             Event::BridgeCreated(e) => {
                 let v = &e.bridge;
-                visit("Bridge", &v.id);
+                visit(super::line::ResourceKind::Bridge, &v.id);
             }
             Event::BridgeDestroyed(e) => {
                 let v = &e.bridge;
-                visit("Bridge", &v.id);
+                visit(super::line::ResourceKind::Bridge, &v.id);
             }
             Event::BridgeMerged(e) => {
                 {
                     let v = &e.bridge;
-                    visit("Bridge", &v.id);
+                    visit(super::line::ResourceKind::Bridge, &v.id);
                 }
                 {
                     let v = &e.bridge_from;
-                    visit("Bridge", &v.id);
+                    visit(super::line::ResourceKind::Bridge, &v.id);
                 }
             }
             Event::BridgeVideoSourceChanged(e) => {
                 let v = &e.bridge;
-                visit("Bridge", &v.id);
+                visit(super::line::ResourceKind::Bridge, &v.id);
             }
             Event::CallBroadcast(e) => {
                 let v = &e.channel;
-                visit("Channel", &v.id);
+                visit(super::line::ResourceKind::Channel, &v.id);
             }
             Event::CallClaimed(e) => {
                 let v = &e.channel;
-                visit("Channel", &v.id);
+                visit(super::line::ResourceKind::Channel, &v.id);
             }
             Event::ChannelCallerId(e) => {
                 let v = &e.channel;
-                visit("Channel", &v.id);
+                visit(super::line::ResourceKind::Channel, &v.id);
             }
             Event::ChannelConnectedLine(e) => {
                 let v = &e.channel;
-                visit("Channel", &v.id);
+                visit(super::line::ResourceKind::Channel, &v.id);
             }
             Event::ChannelCreated(e) => {
                 let v = &e.channel;
-                visit("Channel", &v.id);
+                visit(super::line::ResourceKind::Channel, &v.id);
             }
             Event::ChannelDestroyed(e) => {
                 let v = &e.channel;
-                visit("Channel", &v.id);
+                visit(super::line::ResourceKind::Channel, &v.id);
             }
             Event::ChannelDialplan(e) => {
                 let v = &e.channel;
-                visit("Channel", &v.id);
+                visit(super::line::ResourceKind::Channel, &v.id);
             }
             Event::ChannelDtmfReceived(e) => {
                 let v = &e.channel;
-                visit("Channel", &v.id);
+                visit(super::line::ResourceKind::Channel, &v.id);
             }
             Event::ChannelEnteredBridge(e) => {
                 {
                     let v = &e.bridge;
-                    visit("Bridge", &v.id);
+                    visit(super::line::ResourceKind::Bridge, &v.id);
                 }
                 if let Some(v) = &e.channel {
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
             }
             Event::ChannelHangupRequest(e) => {
                 let v = &e.channel;
-                visit("Channel", &v.id);
+                visit(super::line::ResourceKind::Channel, &v.id);
             }
             Event::ChannelHold(e) => {
                 let v = &e.channel;
-                visit("Channel", &v.id);
+                visit(super::line::ResourceKind::Channel, &v.id);
             }
             Event::ChannelLeftBridge(e) => {
                 {
                     let v = &e.bridge;
-                    visit("Bridge", &v.id);
+                    visit(super::line::ResourceKind::Bridge, &v.id);
                 }
                 {
                     let v = &e.channel;
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
             }
             Event::ChannelStateChange(e) => {
                 let v = &e.channel;
-                visit("Channel", &v.id);
+                visit(super::line::ResourceKind::Channel, &v.id);
             }
             Event::ChannelTalkingFinished(e) => {
                 let v = &e.channel;
-                visit("Channel", &v.id);
+                visit(super::line::ResourceKind::Channel, &v.id);
             }
             Event::ChannelTalkingStarted(e) => {
                 let v = &e.channel;
-                visit("Channel", &v.id);
+                visit(super::line::ResourceKind::Channel, &v.id);
             }
             Event::ChannelToneDetected(e) => {
                 let v = &e.channel;
-                visit("Channel", &v.id);
+                visit(super::line::ResourceKind::Channel, &v.id);
             }
             Event::ChannelUnhold(e) => {
                 let v = &e.channel;
-                visit("Channel", &v.id);
+                visit(super::line::ResourceKind::Channel, &v.id);
             }
             Event::ChannelUserevent(e) => {
                 if let Some(v) = &e.channel {
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
                 if let Some(v) = &e.bridge {
-                    visit("Bridge", &v.id);
+                    visit(super::line::ResourceKind::Bridge, &v.id);
                 }
                 if let Some(v) = &e.endpoint {
                     let id = format!("{}/{}", v.technology, v.resource);
-                    visit("Endpoint", &id);
+                    visit(super::line::ResourceKind::Endpoint, &id);
                 }
             }
             Event::ChannelVarset(e) => {
                 if let Some(v) = &e.channel {
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
             }
             Event::ContactStatusChange(e) => {
                 let v = &e.endpoint;
                 let id = format!("{}/{}", v.technology, v.resource);
-                visit("Endpoint", &id);
+                visit(super::line::ResourceKind::Endpoint, &id);
             }
             Event::DeviceStateChanged(e) => {
                 let v = &e.device_state;
-                visit("DeviceState", &v.name);
+                visit(super::line::ResourceKind::DeviceState, &v.name);
             }
             Event::Dial(e) => {
                 if let Some(v) = &e.caller {
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
                 {
                     let v = &e.peer;
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
                 if let Some(v) = &e.forwarded {
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
             }
             Event::EndpointStateChange(e) => {
                 let v = &e.endpoint;
                 let id = format!("{}/{}", v.technology, v.resource);
-                visit("Endpoint", &id);
+                visit(super::line::ResourceKind::Endpoint, &id);
             }
             Event::PeerStatusChange(e) => {
                 let v = &e.endpoint;
                 let id = format!("{}/{}", v.technology, v.resource);
-                visit("Endpoint", &id);
+                visit(super::line::ResourceKind::Endpoint, &id);
             }
             Event::PlaybackContinuing(e) => {
                 let v = &e.playback;
-                visit("Playback", &v.id);
-                if let Some((kind, id)) = crate::runtime::media_target(&v.target_uri) {
+                visit(super::line::ResourceKind::Playback, &v.id);
+                if let Some((kind, id)) = <super::line::ResourceKind as crate::runtime::LineKind>::of_target_uri(
+                    &v.target_uri,
+                ) {
                     visit(kind, id);
                 }
             }
             Event::PlaybackFinished(e) => {
                 let v = &e.playback;
-                visit("Playback", &v.id);
-                if let Some((kind, id)) = crate::runtime::media_target(&v.target_uri) {
+                visit(super::line::ResourceKind::Playback, &v.id);
+                if let Some((kind, id)) = <super::line::ResourceKind as crate::runtime::LineKind>::of_target_uri(
+                    &v.target_uri,
+                ) {
                     visit(kind, id);
                 }
             }
             Event::PlaybackStarted(e) => {
                 let v = &e.playback;
-                visit("Playback", &v.id);
-                if let Some((kind, id)) = crate::runtime::media_target(&v.target_uri) {
+                visit(super::line::ResourceKind::Playback, &v.id);
+                if let Some((kind, id)) = <super::line::ResourceKind as crate::runtime::LineKind>::of_target_uri(
+                    &v.target_uri,
+                ) {
                     visit(kind, id);
                 }
             }
             Event::RecordingFailed(e) => {
                 let v = &e.recording;
-                visit("LiveRecording", &v.name);
-                if let Some((kind, id)) = crate::runtime::media_target(&v.target_uri) {
+                visit(super::line::ResourceKind::LiveRecording, &v.name);
+                if let Some((kind, id)) = <super::line::ResourceKind as crate::runtime::LineKind>::of_target_uri(
+                    &v.target_uri,
+                ) {
                     visit(kind, id);
                 }
             }
             Event::RecordingFinished(e) => {
                 let v = &e.recording;
-                visit("LiveRecording", &v.name);
-                if let Some((kind, id)) = crate::runtime::media_target(&v.target_uri) {
+                visit(super::line::ResourceKind::LiveRecording, &v.name);
+                if let Some((kind, id)) = <super::line::ResourceKind as crate::runtime::LineKind>::of_target_uri(
+                    &v.target_uri,
+                ) {
                     visit(kind, id);
                 }
             }
             Event::RecordingStarted(e) => {
                 let v = &e.recording;
-                visit("LiveRecording", &v.name);
-                if let Some((kind, id)) = crate::runtime::media_target(&v.target_uri) {
+                visit(super::line::ResourceKind::LiveRecording, &v.name);
+                if let Some((kind, id)) = <super::line::ResourceKind as crate::runtime::LineKind>::of_target_uri(
+                    &v.target_uri,
+                ) {
                     visit(kind, id);
                 }
             }
             Event::StasisEnd(e) => {
                 let v = &e.channel;
-                visit("Channel", &v.id);
+                visit(super::line::ResourceKind::Channel, &v.id);
             }
             Event::StasisStart(e) => {
                 {
                     let v = &e.channel;
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
                 if let Some(v) = &e.replace_channel {
-                    visit("Channel", &v.id);
+                    visit(super::line::ResourceKind::Channel, &v.id);
                 }
             }
             Event::TextMessageReceived(e) => {
                 if let Some(v) = &e.endpoint {
                     let id = format!("{}/{}", v.technology, v.resource);
-                    visit("Endpoint", &id);
+                    visit(super::line::ResourceKind::Endpoint, &id);
                 }
             }
             _ => {}

@@ -104,12 +104,7 @@ impl<E: LineEvent> Registry<E> {
         self.connections.load(Ordering::SeqCst) > 0
     }
 
-    pub(crate) fn subscribe(
-        &self,
-        kind: E::Kind,
-        id: String,
-        claims_call: bool,
-    ) -> Arc<Shared<E>> {
+    pub(crate) fn subscribe(&self, kind: E::Kind, id: String, claims_call: bool) -> Arc<Shared<E>> {
         self.subscribe_seeded(kind, id, claims_call, Copies::default())
     }
 

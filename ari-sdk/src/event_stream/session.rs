@@ -10,8 +10,8 @@ use tokio::time::{Instant, sleep_until};
 use super::connection::{self, Frame, Socket};
 use super::queue::Queue;
 use super::{Item, Output, Registry, ResourceEvents, Settings, backoff};
-use crate::ws_rest::{InFlight, Requests, fail_unsent};
 use crate::runtime::LineEvent;
+use crate::ws_rest::{InFlight, Requests, fail_unsent};
 use crate::{Client, Result};
 
 /// Why a session ended.

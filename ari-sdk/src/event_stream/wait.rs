@@ -13,8 +13,8 @@ impl<E: LineEvent> ResourceEvents<E> {
     /// `wait_for_hangup`) are made of it.
     pub async fn wait_for<R>(
         &mut self,
-        mut accept: impl FnMut(&E) -> Option<R>,
         timeout: Duration,
+        mut accept: impl FnMut(&E) -> Option<R>,
     ) -> Result<R> {
         let what = format!("an awaited event of {} {}", self.kind().name(), self.id());
         let wait = async {

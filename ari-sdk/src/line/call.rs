@@ -34,9 +34,9 @@ pub use menu::{Menu, MenuChoice};
 pub use prompt::{Play, Played};
 pub use record::{Record, Recorded};
 
+use super::ResourceEvents;
 use super::events::{Event, StasisStart};
 use super::handles::ChannelHandle;
-use super::ResourceEvents;
 use crate::{Client, Error, Result};
 
 /// A channel in your application: what its `StasisStart` said, a handle to act on it,
@@ -244,14 +244,6 @@ impl Call {
             self.gone
                 .get_or_insert_with(|| "a request answered that the channel is gone".to_owned());
         }
-    }
-}
-
-/// The call a call connection opened at its `StasisStart` (see `EventsBuilder::connect_calls`).
-pub(crate) fn from_start(client: &Client, start: Event, events: ResourceEvents) -> Result<Call, Event> {
-    match start {
-        Event::StasisStart(start) => Ok(Call::new(client.clone(), start, events)),
-        other => Err(other),
     }
 }
 

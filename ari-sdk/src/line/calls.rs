@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::super::events::Event;
 use super::super::{EventsBuilder, Item};
-use super::{Call, from_start};
+use super::Call;
 use crate::generic::{Output, Running};
 use crate::{Client, Result};
 
@@ -122,10 +122,12 @@ impl Calls {
         let client = &self.client;
         self.running.poll_next(cx).map(|next| {
             next.map(|output| match output? {
-                Output::Call { start, events } => Ok(match from_start(client, start, events) {
-                    Ok(call) => CallsItem::Call(call),
-                    Err(event) => CallsItem::Event(event),
-                }),
+                Output::Call {
+                    start: Event::StasisStart(start),
+                    events,
+                } => Ok(CallsItem::Call(Call::new(client.clone(), start, events))),
+                // Only a `StasisStart` opens a call.
+                Output::Call { start, .. } => Ok(CallsItem::Event(start)),
                 Output::Item(item) => Ok(match item {
                     Item::Event(event) => CallsItem::Event(event),
                     Item::Connected => CallsItem::Connected,

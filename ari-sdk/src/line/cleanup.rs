@@ -51,7 +51,10 @@ impl StopOnDrop {
 
 async fn stop(client: &Client, what: Started, id: &str) -> crate::Result<()> {
     match what {
-        Started::Playback => PlaybackHandle::new(client.clone(), id).stop().await.map(drop),
+        Started::Playback => PlaybackHandle::new(client.clone(), id)
+            .stop()
+            .await
+            .map(drop),
         Started::Recording => LiveRecordingHandle::new(client.clone(), id)
             .stop()
             .await

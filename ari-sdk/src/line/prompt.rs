@@ -4,10 +4,10 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::time::Duration;
 
-use super::cleanup::{Started, StopOnDrop};
-use super::{Call, Step, deadline};
 use super::super::events::Event;
 use super::super::models::PlaybackState;
+use super::cleanup::{Started, StopOnDrop};
+use super::{Call, Step, deadline};
 use crate::{Error, Result};
 
 /// How long a helper waits for Asterisk to confirm a stopped playback ended.

@@ -4,10 +4,10 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::time::Duration;
 
-use super::cleanup::{Started, StopOnDrop};
-use super::{Call, Step, deadline};
 use super::super::events::Event;
 use super::super::models::{LiveRecording, RecordTerminateOn};
+use super::cleanup::{Started, StopOnDrop};
+use super::{Call, Step, deadline};
 use crate::{Error, Result};
 
 /// How long a recording may take to be reported finished after its channel left.
@@ -187,7 +187,10 @@ fn stops(on: &RecordTerminateOn, digit: char) -> bool {
 }
 
 /// The recording's final state when it is reported shortly after the channel left.
-async fn finished_later(events: &mut super::super::ResourceEvents, name: &str) -> Option<LiveRecording> {
+async fn finished_later(
+    events: &mut super::super::ResourceEvents,
+    name: &str,
+) -> Option<LiveRecording> {
     let wait = async {
         while let Some(item) = events.next().await {
             match item {

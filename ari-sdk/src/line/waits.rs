@@ -1,7 +1,7 @@
 // Waits that read this line's events: on what a request created (`Watched`), on a
 // resource's stream (`ResourceEvents`) and on a channel handle. Compiled into each release
 // line module that supports calls; `super::` is that line. Every wait takes its time limit
-// as its last argument and fails with `Error::WaitTimedOut` when it passes.
+// as a `Duration` argument and fails with `Error::WaitTimedOut` when it passes.
 
 use std::time::Duration;
 
@@ -86,17 +86,14 @@ impl Watched<Channel> {
     pub async fn stasis_start(&mut self, timeout: Duration) -> Result<StasisStart> {
         let what = format!("StasisStart of channel {}", self.id);
         self.events()
-            .wait_for(
-                |event| match event {
-                    Event::StasisStart(e) => Some(Ok(e.as_ref().clone())),
-                    Event::ChannelDestroyed(e) => Some(Err(Error::Failed {
-                        what: what.clone(),
-                        reason: format!("channel destroyed, cause {} ({})", e.cause, e.cause_txt),
-                    })),
-                    _ => None,
-                },
-                timeout,
-            )
+            .wait_for(timeout, |event| match event {
+                Event::StasisStart(e) => Some(Ok(e.as_ref().clone())),
+                Event::ChannelDestroyed(e) => Some(Err(Error::Failed {
+                    what: what.clone(),
+                    reason: format!("channel destroyed, cause {} ({})", e.cause, e.cause_txt),
+                })),
+                _ => None,
+            })
             .await?
     }
 
@@ -115,25 +112,23 @@ impl Watched<Channel> {
 impl ResourceEvents {
     /// The next DTMF digit the channel receives.
     pub async fn next_dtmf(&mut self, timeout: Duration) -> Result<String> {
-        self.wait_for(
-            |event| match event {
-                Event::ChannelDtmfReceived(e) => Some(e.digit.clone()),
-                _ => None,
-            },
-            timeout,
-        )
+        self.wait_for(timeout, |event| match event {
+            Event::ChannelDtmfReceived(e) => Some(e.digit.clone()),
+            _ => None,
+        })
         .await
     }
 
     /// Waits until a `ChannelStateChange` reports `state`; returns the channel then.
-    pub async fn wait_for_state(&mut self, state: ChannelState, timeout: Duration) -> Result<Channel> {
-        self.wait_for(
-            |event| match event {
-                Event::ChannelStateChange(e) if e.channel.state == state => Some(e.channel.clone()),
-                _ => None,
-            },
-            timeout,
-        )
+    pub async fn wait_for_state(
+        &mut self,
+        state: ChannelState,
+        timeout: Duration,
+    ) -> Result<Channel> {
+        self.wait_for(timeout, |event| match event {
+            Event::ChannelStateChange(e) if e.channel.state == state => Some(e.channel.clone()),
+            _ => None,
+        })
         .await
     }
 
@@ -141,7 +136,7 @@ impl ResourceEvents {
     /// [`Event::is_hangup`]: `ChannelHangupRequest`, `StasisEnd`, `ChannelDestroyed`);
     /// returns that event.
     pub async fn wait_for_hangup(&mut self, timeout: Duration) -> Result<Event> {
-        self.wait_for(|event| event.is_hangup().then(|| event.clone()), timeout)
+        self.wait_for(timeout, |event| event.is_hangup().then(|| event.clone()))
             .await
     }
 }

@@ -22,7 +22,9 @@ pub trait LineKind: Copy + Eq + Hash + Debug + Send + Sync + Unpin + 'static {
 }
 
 /// A line's `Event` enum, with the facts of its spec the runtime routes by.
-pub trait LineEvent: EventSet + Clone + Debug + PartialEq + Serialize + Send + Sync + 'static {
+pub trait LineEvent:
+    EventSet + Clone + Debug + PartialEq + Serialize + Send + Sync + 'static
+{
     /// The line's resource kinds.
     type Kind: LineKind<Event = Self>;
 

@@ -55,15 +55,19 @@ impl Event {
             Event::Other(e) => e.asterisk_id.as_deref(),
         }
     }
-    /// Calls `visit(kind, id)` for every resource the event carries: `kind` is the
-    /// model name (`Channel`, `Bridge`, `Playback`, ...), `id` the id a handle takes
-    /// (`technology/resource` for an endpoint). Used by per-resource streams.
-    pub fn for_each_resource(&self, mut visit: impl FnMut(&'static str, &str)) {
+    /// Calls `visit(kind, id)` for every resource the event carries, `id` being the
+    /// id a handle takes (`technology/resource` for an endpoint), and for the channel
+    /// or bridge a playback or recording plays to. Used by per-resource streams.
+    #[allow(unused_mut)]
+    pub fn for_each_resource(
+        &self,
+        mut visit: impl FnMut(super::line::ResourceKind, &str),
+    ) {
         #[allow(clippy::match_single_binding)]
         match self {
             Event::ThingCreated(e) => {
                 let v = &e.thing;
-                visit("Thing", &v.id);
+                visit(super::line::ResourceKind::Thing, &v.id);
             }
             _ => {}
         }

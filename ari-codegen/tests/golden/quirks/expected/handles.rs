@@ -21,11 +21,14 @@ impl ThingHandle {
     /// The events that concern this resource, in arrival order, from the client's
     /// event connections, each once; the stream ends when the resource is gone.
     /// It starts now: events that arrived before are not in it. For a channel
-    /// entering your application, use the stream of its
-    /// [`Call`](crate::Call) (`client.calls(..)`), opened when its `StasisStart`
-    /// arrived.
-    pub fn events(&self) -> crate::ResourceEvents {
-        crate::ResourceEvents::subscribe(&self.client, "Thing", self.thing_id.clone())
+    /// entering your application, use the stream of its `Call`
+    /// (`client.calls(..)`), opened when its `StasisStart` arrived.
+    pub fn events(&self) -> super::ResourceEvents {
+        super::ResourceEvents::subscribe(
+            &self.client,
+            super::line::ResourceKind::Thing,
+            self.thing_id.clone(),
+        )
     }
     /// The client this handle sends with.
     pub fn client(&self) -> &crate::Client {

@@ -59,12 +59,30 @@ pub mod events_resource {
 pub mod handles {
     include!(concat!(env!("OUT_DIR"), "/golden/handles.rs"));
 }
-/// The operations of this spec on a client: `client.#line_method().channels()`.
+/// What the runtime routes this spec's events by: [`ResourceKind`](line::ResourceKind), which events end a resource, what media plays to.
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    rustdoc::redundant_explicit_links
+)]
+pub mod line {
+    include!(concat!(env!("OUT_DIR"), "/golden/line.rs"));
+}
+/// The operations of this spec on a client: `client.golden().channels()`.
 #[derive(Debug, Clone)]
 pub struct Api {
     client: crate::Client,
 }
 impl Api {
+    /// The event connection for one or more Stasis applications, its events
+    /// decoded with this spec's [`Event`](events::Event).
+    pub fn events<I, S>(&self, apps: I) -> EventsBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        EventsBuilder::new(&self.client, apps)
+    }
     /// Operations of the `things` resource.
     pub fn things(&self) -> things::Things {
         things::Things::new(self.client.clone())
@@ -78,6 +96,24 @@ impl Api {
         handles::ThingHandle::new(self.client.clone(), thing_id)
     }
 }
+/// The event connection of this spec's events.
+pub type EventStream = crate::generic::EventStream<events::Event>;
+/// Settings of an event connection of this spec's events.
+pub type EventsBuilder = crate::generic::EventsBuilder<events::Event>;
+/// What an event connection yields: this spec's events and connection changes.
+pub type Item = crate::generic::Item<events::Event>;
+/// The events of one resource, in this spec's events.
+pub type ResourceEvents = crate::generic::ResourceEvents<events::Event>;
+/// What a request that creates a resource answers, its events subscribed.
+pub type Watched<T> = crate::generic::Watched<T, events::Event>;
+/// A server for Asterisk's outbound WebSocket connections speaking this spec.
+pub type OutboundServer = crate::server::OutboundServer<events::Event>;
+/// One connection Asterisk opened to an [`OutboundServer`].
+pub type AsteriskConnection = crate::server::AsteriskConnection<events::Event>;
+pub use line::ResourceKind;
+/// Why this spec has no calls (`Call`, `client.calls(..)`) and no waits on
+/// what requests create: something they read is missing from it.
+pub const CALLS_UNSUPPORTED: &str = "no event or model `StasisStart`";
 impl crate::Client {
     /// This spec's operations (golden test spec), whichever line the crate root uses.
     pub fn golden(&self) -> Api {
@@ -85,6 +121,15 @@ impl crate::Client {
     }
 }
 impl crate::Client {
+    /// The event connection for one or more Stasis applications:
+    /// `client.events(["hello"]).connect().await?`.
+    pub fn events<I, S>(&self, apps: I) -> EventsBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.golden().events(apps)
+    }
     /// Operations of the `things` resource.
     pub fn things(&self) -> things::Things {
         things::Things::new(self.clone())
