@@ -6,8 +6,21 @@
 
 use std::path::PathBuf;
 
-/// The release lines api-docs/ holds, oldest first; each is a cargo feature `asterisk-NN`.
-const LINES: &[&str] = &["18", "20", "21", "22", "23"];
+/// The release lines: the numbered folders of api-docs/, oldest first. Each is a pair of
+/// cargo features, `asterisk-NN` and `root-NN`, which cargo needs spelled out in Cargo.toml
+/// (a test compares the two lists).
+fn release_lines(api_docs: &std::path::Path) -> Vec<String> {
+    let entries = match std::fs::read_dir(api_docs) {
+        Ok(entries) => entries,
+        Err(error) => fail(&format!("cannot list {}: {error}", api_docs.display())),
+    };
+    let mut lines: Vec<String> = entries
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    lines.sort_by_key(|line| line.parse::<u32>().unwrap_or(u32::MAX));
+    lines
+}
 
 fn main() {
     println!("cargo::rerun-if-env-changed=ARI_API_DOCS");
@@ -22,12 +35,15 @@ fn main() {
         ))
         .is_some()
     };
-    let enabled: Vec<&str> = LINES
+    let api_docs = manifest.join("api-docs");
+    println!("cargo::rerun-if-changed={}", api_docs.display());
+    let lines = release_lines(&api_docs);
+    let enabled: Vec<&str> = lines
         .iter()
-        .copied()
+        .map(String::as_str)
         .filter(|l| feature(format!("asterisk-{l}")))
         .collect();
-    let root = match root_line(&enabled, |l| feature(format!("root-{l}"))) {
+    let root = match root_line(&lines, &enabled, |l| feature(format!("root-{l}"))) {
         Ok(root) => root,
         Err(message) => fail(&message),
     };
@@ -42,7 +58,7 @@ fn main() {
                 settings.label = None;
                 PathBuf::from(custom)
             }
-            _ => manifest.join("api-docs").join(line),
+            _ => api_docs.join(line),
         };
         println!("cargo::rerun-if-changed={}", dir.display());
         let out = out_dir.join(&settings.out_subdir);
@@ -69,8 +85,16 @@ fn main() {
 /// The line the crate root re-exports: the only enabled one, or, with several, the one
 /// a `root-NN` feature names. Never a silent pick: a dependency enabling another line
 /// must not change what `ari_sdk::Channel` means for the application.
-fn root_line<'a>(enabled: &[&'a str], chosen: impl Fn(&str) -> bool) -> Result<&'a str, String> {
-    let roots: Vec<&str> = LINES.iter().copied().filter(|l| chosen(l)).collect();
+fn root_line<'a>(
+    lines: &[String],
+    enabled: &[&'a str],
+    chosen: impl Fn(&str) -> bool,
+) -> Result<&'a str, String> {
+    let roots: Vec<&str> = lines
+        .iter()
+        .map(String::as_str)
+        .filter(|l| chosen(l))
+        .collect();
     let features = |lines: &[&str], prefix: &str| {
         lines
             .iter()

@@ -20,6 +20,17 @@
 //! # }
 //! ```
 //!
+//! ## Release lines and the crate root
+//!
+//! Each enabled line feature (`asterisk-18` ... `asterisk-23`) compiles a complete module,
+//! `ari_sdk::asterisk_NN`: models, events, operations, handles, and the runtime parts that
+//! read that line's events (event connections, per-resource streams, waits, calls and IVR
+//! helpers), reached through `client.asterisk_NN()`. The crate root re-exports one line: the
+//! only enabled one, or the one a `root-NN` feature chooses. Several lines without a choice,
+//! or two choices, are a build error naming the features, so enabling another line anywhere in
+//! a dependency tree never changes what `ari_sdk::Channel` means. [`generic`] holds the
+//! runtime types over any line's `Event`.
+//!
 //! ## Decoding rule for fields the spec marks required
 //!
 //! Real servers omit some fields their spec marks required (older Asterisk sends channels

@@ -21,7 +21,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> ari_sdk::Result<()> {
-//! use ari_sdk::server::OutboundServer;
+//! use ari_sdk::OutboundServer;
 //!
 //! let mut server = OutboundServer::builder()
 //!     .basic_auth("asterisk", "secret")

@@ -66,8 +66,8 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-/// Runs the build script as cargo would for ari-sdk with asterisk-20 and asterisk-22,
-/// `ARI_API_DOCS` replacing the primary line's (22) spec.
+/// Runs the build script as cargo would for ari-sdk with asterisk-20 and root-22,
+/// `ARI_API_DOCS` replacing the root line's (22) spec.
 fn run_build_script(api_docs: &Path, out_dir: &Path, cwd: &Path, env: &[(&str, &str)]) {
     std::fs::create_dir_all(out_dir).unwrap();
     std::fs::create_dir_all(cwd).unwrap();
@@ -78,6 +78,7 @@ fn run_build_script(api_docs: &Path, out_dir: &Path, cwd: &Path, env: &[(&str, &
         .env("OUT_DIR", out_dir)
         .env("CARGO_FEATURE_ASTERISK_20", "1")
         .env("CARGO_FEATURE_ASTERISK_22", "1")
+        .env("CARGO_FEATURE_ROOT_22", "1")
         .env("ARI_API_DOCS", api_docs)
         .envs(env.iter().copied())
         .output()
@@ -172,4 +173,54 @@ fn the_same_api_docs_in_two_places_build_the_same_sources() {
         );
     }
     std::fs::remove_dir_all(&scratch).unwrap();
+}
+
+/// The build script's answer for these features set (`asterisk-20` style names).
+fn build_with_features(features: &[&str]) -> std::process::Output {
+    let scratch = std::env::temp_dir().join(format!(
+        "ari-root-choice-{}-{}",
+        std::process::id(),
+        features.join("-")
+    ));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let mut command = Command::new(build_script());
+    command
+        .env_clear()
+        .env("CARGO_MANIFEST_DIR", root().join("ari-sdk"))
+        .env("OUT_DIR", &scratch);
+    for feature in features {
+        let var = format!("CARGO_FEATURE_{}", feature.to_uppercase().replace('-', "_"));
+        command.env(var, "1");
+    }
+    let output = command.output().unwrap();
+    let _ = std::fs::remove_dir_all(&scratch);
+    output
+}
+
+#[test]
+fn several_lines_need_an_explicit_crate_root() {
+    let ambiguous = build_with_features(&["asterisk-20", "asterisk-22"]);
+    let said = String::from_utf8_lossy(&ambiguous.stdout);
+    assert!(!ambiguous.status.success(), "{said}");
+    assert!(
+        said.contains(
+            "cargo::error=several Asterisk lines are enabled (`asterisk-20`, `asterisk-22`)"
+        ) && said.contains("`root-20`, `root-22`"),
+        "{said}"
+    );
+
+    let two_roots = build_with_features(&["asterisk-20", "asterisk-22", "root-20", "root-22"]);
+    let said = String::from_utf8_lossy(&two_roots.stdout);
+    assert!(!two_roots.status.success(), "{said}");
+    assert!(
+        said.contains("`root-20`, `root-22` each choose a different crate root"),
+        "{said}"
+    );
+
+    let chosen = build_with_features(&["asterisk-20", "asterisk-22", "root-20"]);
+    assert!(
+        chosen.status.success(),
+        "{}",
+        String::from_utf8_lossy(&chosen.stdout)
+    );
 }
