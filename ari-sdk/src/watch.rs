@@ -92,10 +92,6 @@ impl<T, E: LineEvent> Watched<T, E> {
     pub fn kind(&self) -> E::Kind {
         self.kind
     }
-    /// The id of the created resource.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
     /// The client the request was sent with.
     pub fn client(&self) -> &Client {
         &self.client

@@ -154,6 +154,7 @@ pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
         pub type OutboundServer = crate::server::OutboundServer<events::Event>;
         /// One connection Asterisk opened to an [`OutboundServer`].
         pub type AsteriskConnection = crate::server::AsteriskConnection<events::Event>;
+        pub use events::Event;
         pub use line::ResourceKind;
 
         #line_runtime

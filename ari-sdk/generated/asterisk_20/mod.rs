@@ -315,6 +315,7 @@ pub type Watched<T> = crate::generic::Watched<T, events::Event>;
 pub type OutboundServer = crate::server::OutboundServer<events::Event>;
 /// One connection Asterisk opened to an [`OutboundServer`].
 pub type AsteriskConnection = crate::server::AsteriskConnection<events::Event>;
+pub use events::Event;
 pub use line::ResourceKind;
 crate::line_runtime!();
 impl crate::Client {

@@ -110,6 +110,7 @@ pub type Watched<T> = crate::generic::Watched<T, events::Event>;
 pub type OutboundServer = crate::server::OutboundServer<events::Event>;
 /// One connection Asterisk opened to an [`OutboundServer`].
 pub type AsteriskConnection = crate::server::AsteriskConnection<events::Event>;
+pub use events::Event;
 pub use line::ResourceKind;
 /// Why this spec has no calls (`Call`, `client.calls(..)`) and no waits on
 /// what requests create: something they read is missing from it.
