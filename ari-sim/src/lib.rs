@@ -112,7 +112,7 @@
 //!   `Playback`, `Echo`, `MusicOnHold`, `Dial` and `Background`, and passes over other
 //!   applications.
 //! - Operations without simulated behaviour answer with a well-formed value or their
-//!   documented "not found" error (see [`ops::STATEFUL`]).
+//!   documented "not found" error (see [`ops::BEHAVIOURS`]).
 //! - Outbound connections: `wss://` goes through tungstenite's client, which (unlike
 //!   Asterisk) refuses a server that selects no subprotocol; the connection timeout is a
 //!   fixed 5 s;
