@@ -111,6 +111,9 @@
 //!   dialplan runs `Answer`, `Stasis`, `Hangup` and `Goto`, holds a channel in `Wait`,
 //!   `Playback`, `Echo`, `MusicOnHold`, `Dial` and `Background`, and passes over other
 //!   applications.
+//! - A recording's `terminateOn` ends it when its channel receives the digit; a bridge's
+//!   recording ignores digits (whether Asterisk's recorder channel hears the parties'
+//!   DTMF is not checked against a real server).
 //! - Operations without simulated behaviour answer with a well-formed value or their
 //!   documented "not found" error (see [`ops::BEHAVIOURS`]).
 //! - Outbound connections: `wss://` goes through tungstenite's client, which (unlike
