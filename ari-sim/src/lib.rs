@@ -350,10 +350,16 @@ impl Simulator {
 
     /// An SDK client for this simulator, authenticated as [`credentials`](Self::credentials).
     pub fn client(&self) -> ari_sdk::Client {
-        ari_sdk::Client::builder(self.base_url())
-            .basic_auth(&self.user.name, &self.user.password)
+        self.client_builder()
             .build()
             .expect("the simulator's own URL is valid")
+    }
+
+    /// A client builder for this simulator, authenticated as
+    /// [`credentials`](Self::credentials), for a client with settings of its own
+    /// (timeouts, transport, connection bounds).
+    pub fn client_builder(&self) -> ari_sdk::ClientBuilder {
+        ari_sdk::Client::builder(self.base_url()).basic_auth(&self.user.name, &self.user.password)
     }
 
     /// The far end and fault injection.

@@ -728,9 +728,8 @@ async fn injected_failures_and_delays() {
     assert_eq!(failed.status(), Some(500), "{failed}");
     assert!(client.asterisk().ping().await.is_ok());
 
-    let (user, password) = sim.credentials();
-    let impatient = ari_sdk::Client::builder(sim.base_url())
-        .basic_auth(user, password)
+    let impatient = sim
+        .client_builder()
         .timeout(Duration::from_millis(100))
         .build()
         .unwrap();
@@ -862,9 +861,8 @@ async fn the_sim_control_endpoints_work_over_plain_http() {
 #[tokio::test]
 async fn every_operation_of_the_spec_answers() {
     let sim = Simulator::start().await.unwrap();
-    let (user, password) = sim.credentials();
-    let client = ari_sdk::Client::builder(sim.base_url())
-        .basic_auth(user, password)
+    let client = sim
+        .client_builder()
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
