@@ -111,8 +111,11 @@
 //!   dialplan runs `Answer`, `Stasis`, `Hangup` and `Goto`, holds a channel in `Wait`,
 //!   `Playback`, `Echo`, `MusicOnHold`, `Dial` and `Background`, and passes over other
 //!   applications.
+//! - A recording's `terminateOn` ends it when its channel receives the digit; a bridge's
+//!   recording ignores digits (whether Asterisk's recorder channel hears the parties'
+//!   DTMF is not checked against a real server).
 //! - Operations without simulated behaviour answer with a well-formed value or their
-//!   documented "not found" error (see [`ops::STATEFUL`]).
+//!   documented "not found" error (see [`ops::BEHAVIOURS`]).
 //! - Outbound connections: `wss://` goes through tungstenite's client, which (unlike
 //!   Asterisk) refuses a server that selects no subprotocol; the connection timeout is a
 //!   fixed 5 s;
@@ -347,10 +350,16 @@ impl Simulator {
 
     /// An SDK client for this simulator, authenticated as [`credentials`](Self::credentials).
     pub fn client(&self) -> ari_sdk::Client {
-        ari_sdk::Client::builder(self.base_url())
-            .basic_auth(&self.user.name, &self.user.password)
+        self.client_builder()
             .build()
             .expect("the simulator's own URL is valid")
+    }
+
+    /// A client builder for this simulator, authenticated as
+    /// [`credentials`](Self::credentials), for a client with settings of its own
+    /// (timeouts, transport, connection bounds).
+    pub fn client_builder(&self) -> ari_sdk::ClientBuilder {
+        ari_sdk::Client::builder(self.base_url()).basic_auth(&self.user.name, &self.user.password)
     }
 
     /// The far end and fault injection.

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ari_codegen::ir::{Api, HttpMethod, Operation, Segment};
+use ari_codegen::ir::{Api, Operation, Segment};
 
 /// The facts-only Asterisk 22 api-docs, as served at `/ari/api-docs/`.
 pub const API_DOCS: &[(&str, &str)] = &[
@@ -97,7 +97,7 @@ pub fn resolve<'a>(api: &'a Api, method: &str, segments: &[String]) -> Resolved<
             continue;
         }
         path_exists = true;
-        if method_of(op.method) != method {
+        if op.method.as_str() != method {
             continue;
         }
         if best.is_none_or(|(n, _)| literals > n) {
@@ -120,8 +120,4 @@ pub fn resolve<'a>(api: &'a Api, method: &str, segments: &[String]) -> Resolved<
         None if path_exists => Resolved::WrongMethod,
         None => Resolved::NotFound,
     }
-}
-
-fn method_of(method: HttpMethod) -> &'static str {
-    method.as_str()
 }

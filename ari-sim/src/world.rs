@@ -104,6 +104,8 @@ pub type AfterMedia = Box<dyn FnOnce(&mut World) + Send>;
 pub struct RecordingState {
     pub model: LiveRecording,
     pub started: std::time::Instant,
+    /// The digits that end it when the recorded channel receives one (`terminateOn`).
+    pub ends_on_digits: &'static str,
 }
 
 /// Everything the simulated Asterisk holds.

@@ -384,6 +384,72 @@ async fn recording_rules_cancel_if_exists_and_format() {
     assert_eq!(format.status(), Some(422), "{format}");
 }
 
+/// `terminateOn`, as `res_stasis_recording` hands it to `ast_play_and_record_full`: the
+/// recorded channel receiving a listed digit ends the recording `done` and kept, after
+/// the digit's own event; other digits, and every digit under `none`, leave it going.
+#[tokio::test]
+async fn a_recording_ends_on_its_terminating_digit() {
+    let mut rig = Rig::start().await;
+    let call = rig.call().await;
+    let channel = rig.client.channel(&call.two);
+
+    channel
+        .record("on-hash", "wav")
+        .terminate_on("#")
+        .await
+        .unwrap();
+    rig.expect_about("hello", "RecordingStarted", "on-hash")
+        .await;
+    rig.sim.control().press(&call.two, "1*").unwrap();
+    assert_eq!(digits(&mut rig, &call.two, 2).await, "1*");
+    let live = rig.client.live_recording("on-hash").get_live().await;
+    assert_eq!(live.unwrap().state, LiveRecordingState::Recording);
+    rig.sim.control().press(&call.two, "#").unwrap();
+    assert_eq!(digits(&mut rig, &call.two, 1).await, "#");
+    let Event::RecordingFinished(finished) = rig
+        .expect_about("hello", "RecordingFinished", "on-hash")
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(finished.recording.state, LiveRecordingState::Done);
+    let stored = rig.client.stored_recording("on-hash").get_stored().await;
+    assert!(stored.is_ok(), "{stored:?}");
+
+    // `any` (Asterisk's list is lowercase: a received `A` does not match), while paused too.
+    channel
+        .record("on-any", "wav")
+        .terminate_on("any")
+        .await
+        .unwrap();
+    rig.expect_about("hello", "RecordingStarted", "on-any")
+        .await;
+    rig.client.live_recording("on-any").pause().await.unwrap();
+    rig.sim.control().press(&call.two, "A").unwrap();
+    assert_eq!(digits(&mut rig, &call.two, 1).await, "A");
+    assert!(rig.client.live_recording("on-any").get_live().await.is_ok());
+    rig.sim.control().press(&call.two, "5").unwrap();
+    assert_eq!(digits(&mut rig, &call.two, 1).await, "5");
+    rig.expect_about("hello", "RecordingFinished", "on-any")
+        .await;
+
+    // `none` (the default): no digit ends it.
+    channel.record("on-none", "wav").await.unwrap();
+    rig.expect_about("hello", "RecordingStarted", "on-none")
+        .await;
+    rig.sim.control().press(&call.two, "#*1").unwrap();
+    assert_eq!(digits(&mut rig, &call.two, 3).await, "#*1");
+    let live = rig.client.live_recording("on-none").get_live().await;
+    assert_eq!(live.unwrap().state, LiveRecordingState::Recording);
+
+    let invalid = channel
+        .record("bad", "wav")
+        .terminate_on("5")
+        .await
+        .unwrap_err();
+    assert_eq!(invalid.status(), Some(400), "{invalid}");
+}
+
 // ---------------------------------------------------------------- DTMF, variables
 
 async fn digits(rig: &mut Rig, channel: &str, count: usize) -> String {
@@ -659,9 +725,8 @@ async fn injected_failures_and_delays() {
     assert_eq!(failed.status(), Some(500), "{failed}");
     assert!(client.asterisk().ping().await.is_ok());
 
-    let (user, password) = sim.credentials();
-    let impatient = ari_sdk::Client::builder(sim.base_url())
-        .basic_auth(user, password)
+    let impatient = sim
+        .client_builder()
         .timeout(Duration::from_millis(100))
         .build()
         .unwrap();
@@ -793,9 +858,8 @@ async fn the_sim_control_endpoints_work_over_plain_http() {
 #[tokio::test]
 async fn every_operation_of_the_spec_answers() {
     let sim = Simulator::start().await.unwrap();
-    let (user, password) = sim.credentials();
-    let client = ari_sdk::Client::builder(sim.base_url())
-        .basic_auth(user, password)
+    let client = sim
+        .client_builder()
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
@@ -824,7 +888,7 @@ async fn every_operation_of_the_spec_answers() {
                 None => problems.push(format!("{name}: {e}")),
             },
         }
-        if !ari_sim::ops::STATEFUL.contains(&name) {
+        if !ari_sim::ops::is_stateful(name) {
             by_shape.push(name);
         }
     }

@@ -18,9 +18,7 @@ async fn simulator(limits: SessionLimits) -> Simulator {
 }
 
 fn client(sim: &Simulator, max_connections: usize) -> Client {
-    let (user, password) = sim.credentials();
-    Client::builder(sim.base_url())
-        .basic_auth(user, password)
+    sim.client_builder()
         .max_connections(max_connections)
         .timeout(Duration::from_secs(20))
         .build()
@@ -80,11 +78,10 @@ async fn a_connection_the_server_closed_for_idling_does_not_fail_the_next_reques
         ..SessionLimits::default()
     })
     .await;
-    let (user, password) = sim.credentials();
     // Keeps connections far longer than the server does: each request finds its pooled
     // connection closed by the server.
-    let client = Client::builder(sim.base_url())
-        .basic_auth(user, password)
+    let client = sim
+        .client_builder()
         .idle_timeout(Duration::from_secs(60))
         .build()
         .expect("client");

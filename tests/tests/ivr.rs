@@ -23,12 +23,7 @@ async fn line() -> Line {
         .start()
         .await
         .expect("simulator");
-    let (user, password) = sim.credentials();
-    let client = Client::builder(sim.base_url())
-        .basic_auth(user, password)
-        .timeout(LIMIT)
-        .build()
-        .expect("client");
+    let client = sim.client_builder().timeout(LIMIT).build().expect("client");
     let calls = client.calls(["hello"]).connect().await.expect("calls");
     Line { sim, client, calls }
 }

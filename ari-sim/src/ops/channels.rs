@@ -569,13 +569,15 @@ impl World {
     }
 
     /// DTMF pressed on a channel: received by the channel itself (a phone pressing keys)
-    /// or, sent to a Local half, by its other half.
-    pub fn dtmf_received(&self, id: &str, digit: char, duration_ms: i64) {
+    /// or, sent to a Local half, by its other half. The event comes first (Asterisk
+    /// publishes it as it reads the digit), then a recording may end on it.
+    pub fn dtmf_received(&mut self, id: &str, digit: char, duration_ms: i64) {
         self.channel_event(
             id,
             "ChannelDtmfReceived",
             object(json!({"digit": digit.to_string(), "duration_ms": duration_ms})),
         );
+        self.recording_hears_digit(id, digit);
     }
 }
 
@@ -946,7 +948,7 @@ pub fn press(shared: &Shared, id: String, digits: String, keys: Keys) {
                     lock(&shared).media_arrives(&id);
                     pause(keys.hold_ms).await;
                     {
-                        let world = lock(&shared);
+                        let mut world = lock(&shared);
                         if !world.channels.contains_key(&id) {
                             return;
                         }

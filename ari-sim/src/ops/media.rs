@@ -274,6 +274,26 @@ impl World {
         );
     }
 
+    /// A channel received `digit`: a recording of it that ends on the digit ends, kept,
+    /// as `stop` ends it. Also while paused (pausing only stops writing audio); a
+    /// recording still queued has not started listening.
+    pub fn recording_hears_digit(&mut self, channel_id: &str, digit: char) {
+        let target = format!("channel:{channel_id}");
+        let ended: Vec<String> = self
+            .live_recordings
+            .iter()
+            .filter(|(_, r)| {
+                r.model.target_uri == target
+                    && r.model.state != LiveRecordingState::Queued
+                    && r.ends_on_digits.contains(digit)
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in ended {
+            self.finish_recording(&name, LiveRecordingState::Done, true);
+        }
+    }
+
     fn finish_recording(&mut self, name: &str, state: LiveRecordingState, keep: bool) {
         let Some(rec) = self.live_recordings.get_mut(name) else {
             return;
@@ -505,6 +525,20 @@ pub fn record_limits(p: &Params) -> Result<()> {
     Ok(())
 }
 
+/// The digits a recording's `terminateOn` ends it on, as `res_stasis_recording` reads
+/// the parameter (case-insensitive, empty meaning `none`); `None` when it is not one of
+/// the four values. `any` is Asterisk's list, whose lowercase letters never match the
+/// uppercase `A`-`D` a channel receives.
+fn terminating_digits(terminate_on: &str) -> Option<&'static str> {
+    match terminate_on.to_ascii_lowercase().as_str() {
+        "" | "none" => Some(""),
+        "any" => Some("#*0123456789abcd"),
+        "#" => Some("#"),
+        "*" => Some("*"),
+        _ => None,
+    }
+}
+
 /// `POST /channels/{id}/record` and `/bridges/{id}/record`, with their checks in
 /// Asterisk's order (a bridge's format first: it makes the recorder channel with it).
 pub fn record(shared: &Shared, p: &Params, target_uri: String) -> Result {
@@ -515,10 +549,8 @@ pub fn record(shared: &Shared, p: &Params, target_uri: String) -> Result {
     if on_bridge && !FORMATS.contains(&format.as_str()) {
         return Err(unknown_format());
     }
-    let terminate_on = p.get("terminateOn").unwrap_or("").to_ascii_lowercase();
-    if !["", "none", "any", "#", "*"].contains(&terminate_on.as_str()) {
-        return Err(Reply::error(400, "terminateOn invalid"));
-    }
+    let ends_on_digits = terminating_digits(p.get("terminateOn").unwrap_or(""))
+        .ok_or_else(|| Reply::error(400, "terminateOn invalid"))?;
     let if_exists = p.get("ifExists").unwrap_or("").to_ascii_lowercase();
     let if_exists = match if_exists.as_str() {
         "" => "fail",
@@ -557,6 +589,7 @@ pub fn record(shared: &Shared, p: &Params, target_uri: String) -> Result {
         RecordingState {
             model,
             started: Instant::now(),
+            ends_on_digits,
         },
     );
     let max = p.int("maxDurationSeconds").filter(|s| *s > 0);

@@ -1,48 +1,23 @@
-//! The end-to-end suite's shared parts: the real Asterisk named by `ARI_E2E_URL`
-//! (`ARI_E2E_USER` / `ARI_E2E_PASSWORD`, default hey/peekaboo), configured as
-//! `../shared/asterisk/` sets it up, and a [`Session`] per test: its own Stasis
-//! applications, its own id prefix, an event connection, and a clean-up that removes
-//! every channel, bridge and stored recording the test made, also when it fails.
+//! The end-to-end suite's shared parts: the real Asterisk named by `ARI_E2E_URL` (see
+//! `support/servers.rs`), and a [`Session`] per test: its own Stasis applications, its
+//! own id prefix, an event connection, and a clean-up that removes every channel, bridge
+//! and stored recording the test made, also when it fails.
 //!
 //! Without `ARI_E2E_URL` every test passes after printing `SKIPPED <what>: ARI_E2E_URL is
 //! not set`.
 #![allow(dead_code)]
 
+#[path = "../support/servers.rs"]
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use ari_sdk::{Channel, Client, Event, EventStream, Item, Transport, Watched};
+pub use support::{Asterisk, asterisk, run_id};
 
 /// The bound of every wait in the suite.
 pub const LIMIT: Duration = Duration::from_secs(15);
-
-/// Where the test Asterisk is and who the suite is there.
-#[derive(Debug, Clone)]
-pub struct Asterisk {
-    pub url: String,
-    pub user: String,
-    pub password: String,
-}
-
-/// The Asterisk of `ARI_E2E_URL`, or `None` after saying `test` is skipped.
-pub fn asterisk(test: &str) -> Option<Asterisk> {
-    match std::env::var("ARI_E2E_URL") {
-        Ok(url) if !url.trim().is_empty() => {
-            let var = |name: &str, default: &str| {
-                std::env::var(name).unwrap_or_else(|_| default.to_owned())
-            };
-            Some(Asterisk {
-                url: url.trim().to_owned(),
-                user: var("ARI_E2E_USER", "hey"),
-                password: var("ARI_E2E_PASSWORD", "peekaboo"),
-            })
-        }
-        _ => {
-            eprintln!("SKIPPED {test}: ARI_E2E_URL is not set");
-            None
-        }
-    }
-}
 
 impl Asterisk {
     /// A client of the suite's user.
@@ -52,8 +27,7 @@ impl Asterisk {
 
     /// A client of another `ari.conf` user (`ro`/`ro` is read-only).
     pub fn client_as(&self, user: &str, password: &str, transport: Transport) -> Client {
-        Client::builder(&self.url)
-            .basic_auth(user, password)
+        self.client_builder_as(user, password)
             .transport(transport)
             .timeout(LIMIT)
             .build()
@@ -310,20 +284,6 @@ impl Drop for Cleanup {
         });
         let _ = cleaning.join();
     }
-}
-
-/// Tells this run's resources from those of an earlier or concurrent run.
-pub fn run_id() -> &'static str {
-    static RUN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    RUN.get_or_init(|| {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        format!(
-            "{:x}",
-            (u64::from(std::process::id()) << 20) ^ u64::from(nanos)
-        )
-    })
 }
 
 /// Runs each named scenario (`async fn name(transport: Transport)`) once per transport,

@@ -1,23 +1,23 @@
-//! The two servers the per-call tests run on: the simulator, always, and a real Asterisk
-//! when `ARI_E2E_URL` names one (`ARI_E2E_USER` / `ARI_E2E_PASSWORD`, default
-//! hey/peekaboo), configured as `../shared/asterisk/` sets it up (7000 runs
-//! `Stasis(hello,world)`).
+//! The two servers the per-call tests run on: the simulator, always, and the real
+//! Asterisk of `ARI_E2E_URL` when there is one (see `support/servers.rs`), configured as
+//! `../shared/asterisk/` sets it up (7000 runs `Stasis(hello,world)`).
+
+#[path = "../support/servers.rs"]
+mod support;
 
 use std::time::Duration;
 
 use ari_sdk::{Client, Transport};
 use ari_sim::Simulator;
+pub use support::hello_lock;
+use support::{Asterisk, run_id};
 
 /// Generous: on a loaded 2-core CI machine 1,000 debug-build calls take seconds.
 pub const LIMIT: Duration = Duration::from_secs(60);
 
 pub enum Server {
     Sim(Simulator),
-    Real {
-        url: String,
-        user: String,
-        password: String,
-    },
+    Real(Asterisk),
 }
 
 impl Server {
@@ -32,43 +32,24 @@ impl Server {
     }
 
     /// The real Asterisk of `ARI_E2E_URL`, or `None` after saying the test is skipped.
-    /// Hold [`hello_lock`] while using it: Asterisk serves an application on one
-    /// connection only, and a second connection for `hello` would take it over.
+    /// Hold [`hello_lock`] while using it.
     pub fn real(test: &str) -> Option<Server> {
-        let Ok(url) = std::env::var("ARI_E2E_URL") else {
-            eprintln!("SKIPPED {test} on a real Asterisk: ARI_E2E_URL is not set");
-            return None;
-        };
-        let var =
-            |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
-        Some(Server::Real {
-            url,
-            user: var("ARI_E2E_USER", "hey"),
-            password: var("ARI_E2E_PASSWORD", "peekaboo"),
-        })
+        support::asterisk(&format!("{test} on a real Asterisk")).map(Server::Real)
     }
 
     pub fn name(&self) -> &'static str {
         match self {
             Server::Sim(_) => "simulator",
-            Server::Real { .. } => "real Asterisk",
+            Server::Real(_) => "real Asterisk",
         }
     }
 
     pub fn client(&self) -> Client {
-        let (url, user, password) = match self {
-            Server::Sim(sim) => {
-                let (user, password) = sim.credentials();
-                (sim.base_url(), user.to_owned(), password.to_owned())
-            }
-            Server::Real {
-                url,
-                user,
-                password,
-            } => (url.clone(), user.clone(), password.clone()),
+        let builder = match self {
+            Server::Sim(sim) => sim.client_builder(),
+            Server::Real(asterisk) => asterisk.client_builder(),
         };
-        Client::builder(url)
-            .basic_auth(user, password)
+        builder
             .transport(Transport::Http)
             .timeout(LIMIT)
             .build()
@@ -83,7 +64,7 @@ impl Server {
         let tag = format!("{tag}-{}", run_id());
         match self {
             Server::Sim(sim) => sim.control().call("7000").expect("a call"),
-            Server::Real { .. } => {
+            Server::Real(_) => {
                 let near = format!("{tag}-near");
                 client
                     .raw()
@@ -104,7 +85,7 @@ impl Server {
     /// near half through REST (not through the application), which brings the far half
     /// up in `phone`, and waits until it is there. Nothing to do on the simulator.
     pub async fn ready(&self, client: &Client, near: &str) {
-        if let Server::Real { .. } = self {
+        if let Server::Real(_) = self {
             let far = near.replace("-near", "-far");
             retry_while_setting_up(|| async {
                 client
@@ -133,7 +114,7 @@ impl Server {
     pub async fn press(&self, client: &Client, near: &str, digits: &str) {
         match self {
             Server::Sim(sim) => sim.control().press(near, digits).expect("press"),
-            Server::Real { .. } => {
+            Server::Real(_) => {
                 self.ready(client, near).await;
                 let far = near.replace("-near", "-far");
                 client
@@ -150,7 +131,7 @@ impl Server {
 
     /// Hangs up whatever a test left behind on a real server (channels named by `tag`).
     pub async fn clean_up(&self, client: &Client, tag: &str) {
-        if let Server::Real { .. } = self {
+        if let Server::Real(_) = self {
             if let Ok(channels) = client.channels().list().await {
                 for channel in channels.iter().filter(|c| c.id.contains(tag)) {
                     let _ = client.channel(&channel.id).hangup().await;
@@ -177,21 +158,4 @@ where
             Err(e) => panic!("{e}"),
         }
     }
-}
-
-/// Tells this run's channels from those of an earlier run on the same server.
-fn run_id() -> &'static str {
-    static RUN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    RUN.get_or_init(|| {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        format!("{:x}{nanos:x}", std::process::id())
-    })
-}
-
-/// One test at a time on the real server's `hello` application.
-pub async fn hello_lock() -> tokio::sync::MutexGuard<'static, ()> {
-    static HELLO: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    HELLO.lock().await
 }

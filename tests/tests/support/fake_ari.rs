@@ -4,6 +4,17 @@
 //! credentials (`hey`/`peekaboo`, Basic or `api_key`), and hands each accepted event
 //! connection to the test as a [`Conn`] that the test scripts: send frames, ping, close,
 //! go silent, and see when the client closed.
+//!
+//! Why a third server double (used by `event_stream.rs`, `ws_transport.rs` and the burst
+//! test of `faults.rs`): those tests are about the client's side of one WebSocket, frame
+//! by frame, which neither of the other two can script. wiremock speaks HTTP only, no
+//! WebSocket upgrade. ari-sim sends only the well-formed events its simulated world
+//! causes, in its order, and answers `RESTRequest` frames itself; its control API drops
+//! connections but cannot send a chosen frame (an unknown type, a binary or bad frame, an
+//! event before the REST answer that caused it, 100,000 events in a burst), go silent
+//! (no pongs), refuse upgrades on demand, show the upgrade request's headers and query,
+//! or hand the test the client's text frames to answer as it likes. Tests that need a
+//! behaving Asterisk use ari-sim; tests of exact HTTP requests use wiremock.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
