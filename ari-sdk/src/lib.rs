@@ -45,9 +45,11 @@ mod response;
 pub mod runtime;
 pub mod server;
 mod timestamp;
+mod transport;
 mod version;
 mod watch;
-mod ws_rest;
+// The event connection's code names REST over the WebSocket by its old module path.
+use transport::websocket as ws_rest;
 
 pub use call::{
     Call, CallEnded, Calls, CallsBuilder, CallsItem, CollectDigits, Digits, DigitsEnd, Menu,
@@ -61,9 +63,9 @@ pub use response::Response;
 pub use runtime::{IntoStrings, MEDIA_SCHEMES};
 pub use runtime::{Method, OperationInfo, UnknownEvent};
 pub use timestamp::{Timestamp, TimestampError};
+pub use transport::Transport;
 pub use version::{AsteriskVersion, VersionError, supports};
 pub use watch::Watched;
-pub use ws_rest::Transport;
 
 /// Declares the module of one release line, generated when its feature is enabled.
 macro_rules! release_line {

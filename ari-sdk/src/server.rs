@@ -254,14 +254,7 @@ impl OutboundServerBuilder {
             rejected: AtomicU64::new(0),
         });
         let (sender, incoming) = mpsc::channel(64);
-        let http = reqwest::Client::new();
-        let listener = tokio::spawn(listen(
-            listener,
-            Arc::new(self),
-            shared.clone(),
-            sender,
-            http,
-        ));
+        let listener = tokio::spawn(listen(listener, Arc::new(self), shared.clone(), sender));
         tracing::info!(%local_addr, "listening for Asterisk's outbound WebSocket connections");
         Ok(OutboundServer {
             local_addr,
@@ -295,7 +288,6 @@ async fn listen(
     settings: Arc<OutboundServerBuilder>,
     shared: Arc<Shared>,
     sender: mpsc::Sender<AsteriskConnection>,
-    http: reqwest::Client,
 ) {
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -313,9 +305,8 @@ async fn listen(
         let settings = settings.clone();
         let shared = shared.clone();
         let sender = sender.clone();
-        let http = http.clone();
         tokio::spawn(async move {
-            match open(stream, peer, &settings, &shared, http).await {
+            match open(stream, peer, &settings, &shared).await {
                 Ok(connection) => {
                     let _ = sender.send(connection).await;
                 }
@@ -331,7 +322,6 @@ async fn open(
     peer: SocketAddr,
     settings: &OutboundServerBuilder,
     shared: &Shared,
-    http: reqwest::Client,
 ) -> std::result::Result<AsteriskConnection, String> {
     let handshake =
         tokio_tungstenite::accept_hdr_async(MaybeTlsStream::Plain(stream), UpgradeCheck(settings));
@@ -357,7 +347,7 @@ async fn open(
             Ok(Some(text)) => text,
         };
     let identity: Identity = serde_json::from_str(&first).unwrap_or_default();
-    let client = Client::outbound(peer, settings.timeout, http);
+    let client = crate::transport::outbound::client(peer, settings.timeout);
     let first_events = match crate::decode_event(&first) {
         Ok(event) => vec![event],
         Err(error) => {

@@ -186,7 +186,7 @@ impl EventsBuilder {
     }
 
     async fn open(self) -> Result<Running> {
-        if let Some(peer) = self.client.inner.outbound_peer {
+        if let Some(peer) = self.client.outbound_peer() {
             return Err(Error::InvalidArgument {
                 operation: connection::OPERATION.to_owned(),
                 argument: "client".to_owned(),
