@@ -299,3 +299,29 @@ fn body_kind(body: &[u8]) -> String {
     }
     format!("`{start}`")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ari_root_loses_its_trailing_slashes_and_nothing_else() {
+        let root = ari_root(" http://host:8088/ari// ").unwrap();
+        assert_eq!(root.as_str(), "http://host:8088/ari");
+        assert_eq!(ari_root("https://host").unwrap().path(), "/");
+    }
+
+    #[test]
+    fn a_base_url_with_credentials_query_or_other_scheme_is_refused() {
+        for bad in [
+            "ws://host/ari",
+            "http://user:secret@host/ari",
+            "http://host/ari?api_key=a:b",
+            "http://host/ari#top",
+            "not a url",
+        ] {
+            let reason = ari_root(bad).expect_err(bad);
+            assert!(!reason.contains("secret"), "{reason}");
+        }
+    }
+}

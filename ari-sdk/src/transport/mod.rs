@@ -104,3 +104,39 @@ impl Client {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_transport_users_see_follows_the_carrier() {
+        let http = Client::builder("http://127.0.0.1:8088/ari/")
+            .build()
+            .unwrap();
+        assert_eq!(http.transport(), Transport::Http);
+        assert_eq!(http.base_url(), Some("http://127.0.0.1:8088/ari"));
+
+        let socket = Client::builder("http://127.0.0.1:8088/ari")
+            .transport(Transport::WebSocket)
+            .build()
+            .unwrap();
+        assert_eq!(socket.transport(), Transport::WebSocket);
+        // Files still need the HTTP side.
+        assert!(socket.inner.carrier.http().is_some());
+    }
+
+    #[test]
+    fn an_outbound_connections_client_has_no_url() {
+        let peer: std::net::SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        let client = outbound::client(peer, Duration::from_secs(5));
+        assert_eq!(client.transport(), Transport::WebSocket);
+        assert_eq!(client.base_url(), None);
+        assert_eq!(client.outbound_peer(), Some(peer));
+        let debug = format!("{client:?}");
+        assert!(
+            debug.contains("127.0.0.1:40000") && !debug.contains("base_url"),
+            "{debug}"
+        );
+    }
+}
