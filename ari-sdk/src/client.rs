@@ -1,10 +1,13 @@
-//! The client: base URL, credentials, HTTP connection pool.
+//! The client: its carrier (see [`crate::transport`]), credentials and settings.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::transport::Carrier;
+use crate::transport::http::Http;
+use crate::transport::websocket::Link;
 
 /// How requests authenticate. Never printed: `Debug` shows only the kind.
 #[derive(Clone)]
@@ -13,6 +16,22 @@ pub(crate) enum Auth {
     Basic { user: String, password: String },
     /// `?api_key=user:password` on every request.
     ApiKey { user: String, password: String },
+}
+
+impl Auth {
+    /// Masks the password (and the api_key form of it) in text from other libraries.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        match self {
+            Auth::Basic { password, .. } | Auth::ApiKey { password, .. }
+                if !password.is_empty() =>
+            {
+                let encoded = crate::runtime::encode_query(password);
+                text.replace(password.as_str(), "<redacted>")
+                    .replace(&encoded, "<redacted>")
+            }
+            _ => text.to_owned(),
+        }
+    }
 }
 
 impl fmt::Debug for Auth {
@@ -31,9 +50,9 @@ pub struct Client {
 }
 
 pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
-    /// The ARI root without a trailing slash, e.g. `http://127.0.0.1:8088/ari`.
-    pub(crate) base: url::Url,
+    /// What carries the requests: chosen once, when the client is built.
+    pub(crate) carrier: Carrier,
+    /// For HTTP requests and the event WebSocket.
     pub(crate) auth: Option<Auth>,
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
@@ -46,17 +65,19 @@ pub(crate) struct Inner {
     pub(crate) server_version: std::sync::OnceLock<crate::AsteriskVersion>,
     /// TLS certificate checks off (REST and WebSocket alike).
     pub(crate) accept_invalid_certificates: bool,
-    /// How REST requests travel.
-    pub(crate) transport: crate::Transport,
-    /// Where requests go with [`crate::Transport::WebSocket`].
-    pub(crate) link: crate::ws_rest::Link,
-    /// Set for the client of a connection Asterisk opened to an
-    /// [`OutboundServer`](crate::server::OutboundServer): it has no HTTP side.
-    pub(crate) outbound_peer: Option<std::net::SocketAddr>,
-    /// One permit per HTTP connection the client may use at once: a request holds one
-    /// from sending to the end of its answer, others queue.
-    pub(crate) connections: tokio::sync::Semaphore,
-    pub(crate) max_connections: usize,
+    /// Where REST-over-WebSocket requests wait for the event connection that carries them.
+    pub(crate) link: Link,
+}
+
+/// A client's settings besides its carrier.
+pub(crate) struct Settings {
+    pub(crate) auth: Option<Auth>,
+    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) refuse_unsupported: bool,
+    pub(crate) accept_invalid_certificates: bool,
+    /// Capacity of each per-resource stream.
+    pub(crate) resource_buffer: usize,
 }
 
 /// HTTP connections a client uses at most by default: well below Asterisk's default
@@ -75,27 +96,38 @@ pub const DEFAULT_RESOURCE_BUFFER: usize = 256;
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("Client");
-        match self.inner.outbound_peer {
-            Some(peer) => debug.field("outbound_connection_from", &peer),
-            None => debug.field("base_url", &self.inner.base.as_str()),
+        match &self.inner.carrier {
+            Carrier::Outbound(outbound) => debug.field("outbound_connection_from", &outbound.peer),
+            Carrier::Http(http) | Carrier::EventSocket(http) => {
+                debug.field("base_url", &http.base().as_str())
+            }
         };
         debug
             .field("auth", &self.inner.auth)
-            .field("transport", &self.inner.transport)
+            .field("transport", &self.transport())
             .field("timeout", &self.inner.timeout)
             .finish()
     }
 }
 
-impl Inner {
-    /// The URL path of `rel` (`/channels`, `/events`) under the ARI root. A base URL
-    /// without a path has the path `/`, which must not double the slash.
-    pub(crate) fn path_of(&self, rel: &str) -> String {
-        format!("{}{rel}", self.base.path().trim_end_matches('/'))
-    }
-}
-
 impl Client {
+    /// The one constructor: every client, built or handed out by an outbound server.
+    pub(crate) fn new(carrier: Carrier, settings: Settings) -> Client {
+        Client {
+            inner: Arc::new(Inner {
+                carrier,
+                auth: settings.auth,
+                timeout: settings.timeout,
+                connect_timeout: settings.connect_timeout,
+                registries: crate::event_stream::Registries::new(settings.resource_buffer),
+                refuse_unsupported: settings.refuse_unsupported,
+                server_version: std::sync::OnceLock::new(),
+                accept_invalid_certificates: settings.accept_invalid_certificates,
+                link: Link::default(),
+            }),
+        }
+    }
+
     /// Starts configuring a client for the ARI root, e.g. `http://127.0.0.1:8088/ari`
     /// (a trailing slash is fine). Asterisk serves ARI under `/ari` (after http.conf's
     /// `prefix`, if one is set): when a base URL without it is answered with Asterisk's
@@ -119,12 +151,15 @@ impl Client {
 
     /// How this client carries REST requests.
     pub fn transport(&self) -> crate::Transport {
-        self.inner.transport
+        self.inner.carrier.transport()
     }
 
-    /// The ARI root this client talks to.
-    pub fn base_url(&self) -> &str {
-        self.inner.base.as_str()
+    /// The ARI root this client talks to, without a trailing slash. `None` for the client
+    /// of a connection Asterisk opened to an
+    /// [`OutboundServer`](crate::server::OutboundServer): it reaches Asterisk only over
+    /// that connection, at no URL of its own.
+    pub fn base_url(&self) -> Option<&str> {
+        Some(self.inner.carrier.http()?.base().as_str())
     }
 
     /// The server's Asterisk version, from `GET /asterisk/info` (asked once, then cached).
@@ -151,113 +186,40 @@ impl Client {
         Ok(version)
     }
 
-    /// The client of a connection Asterisk opened to an outbound server: requests travel
-    /// over that connection, never over HTTP.
-    pub(crate) fn outbound(
-        peer: std::net::SocketAddr,
-        timeout: Duration,
-        http: reqwest::Client,
-    ) -> Client {
-        Client {
-            inner: Arc::new(Inner {
-                http,
-                // Never used for a request: the transport is the connection.
-                base: url::Url::parse("http://outbound.invalid/ari").expect("a valid URL"),
-                auth: None,
-                timeout,
-                connect_timeout: timeout,
-                registries: crate::event_stream::Registries::new(DEFAULT_RESOURCE_BUFFER),
-                refuse_unsupported: false,
-                server_version: std::sync::OnceLock::new(),
-                accept_invalid_certificates: false,
-                transport: crate::Transport::WebSocket,
-                link: Default::default(),
-                outbound_peer: Some(peer),
-                connections: tokio::sync::Semaphore::new(DEFAULT_MAX_CONNECTIONS),
-                max_connections: DEFAULT_MAX_CONNECTIONS,
-            }),
-        }
-    }
-
-    /// The error for an HTTP answer that cannot have come from ARI: a 404 whose body is
-    /// not ARI's JSON (Asterisk's HTTP server answers an HTML page for paths outside ARI,
-    /// ARI itself a JSON object with `message`). Its likely cause is the base URL, so the
-    /// error names it instead of passing for an ordinary "not found" that a caller might
-    /// take for a resource already gone.
+    /// The error for an HTTP answer that cannot have come from ARI (see
+    /// [`Http::not_ari`](crate::transport::http::Http::not_ari)); `None` without an HTTP side.
     pub(crate) fn not_ari(&self, operation: &str, status: u16, body: &[u8]) -> Option<Error> {
-        let ari_body =
-            serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| v.is_object());
-        if status != 404 || ari_body {
-            return None;
-        }
-        let base = self.inner.base.as_str().trim_end_matches('/');
-        let has_ari = self
-            .inner
-            .base
-            .path()
-            .trim_end_matches('/')
-            .ends_with("/ari");
-        // A WebSocket refusal may arrive without its body: then only a missing `/ari` says
-        // enough.
-        if has_ari && body.iter().all(u8::is_ascii_whitespace) {
-            return None;
-        }
-        let page = body_kind(body);
-        if has_ari {
-            // Asterisk's HTTP server answers before res_ari is loaded (while it starts)
-            // and when ARI is disabled: nothing ran, and a later try may succeed.
-            return Some(Error::Transport {
-                operation: operation.to_owned(),
-                message: self.redact(&format!(
-                    "the server answered {status} with a body that is not ARI's ({page}): \
-                     nothing serves ARI at `{base}` (yet): Asterisk may still be starting, \
-                     or ARI is not enabled (`enabled = yes` in ari.conf and http.conf), or \
-                     the URL lacks http.conf's `prefix`"
-                )),
-                sent: false,
-                source: None,
-            });
-        }
-        Some(Error::InvalidArgument {
-            operation: operation.to_owned(),
-            argument: "base_url".to_owned(),
-            // A proxy's page may echo the URL, `api_key` included.
-            reason: self.redact(&format!(
-                "the server answered {status} with a body that is not ARI's ({page}): the \
-                 base URL `{base}` has no `/ari` path: Asterisk serves ARI under /ari (try \
-                 `{base}/ari`)"
-            )),
-        })
+        let http = self.inner.carrier.http()?;
+        http.not_ari(operation, status, body, self.inner.auth.as_ref())
     }
 
     /// Masks the password (and the api_key form of it) in text from other libraries.
     pub(crate) fn redact(&self, text: &str) -> String {
         match &self.inner.auth {
-            Some(Auth::Basic { password, .. } | Auth::ApiKey { password, .. })
-                if !password.is_empty() =>
-            {
-                let encoded = crate::runtime::encode_query(password);
-                text.replace(password.as_str(), "<redacted>")
-                    .replace(&encoded, "<redacted>")
-            }
-            _ => text.to_owned(),
+            Some(auth) => auth.redact(text),
+            None => text.to_owned(),
         }
+    }
+
+    /// Where the connection Asterisk opened came from, for an outbound connection's client.
+    pub(crate) fn outbound_peer(&self) -> Option<std::net::SocketAddr> {
+        Some(self.inner.carrier.outbound()?.peer)
     }
 }
 
 /// Configures a [`Client`].
 #[derive(Clone)]
 pub struct ClientBuilder {
-    base_url: String,
+    pub(crate) base_url: String,
     auth: Option<Auth>,
-    timeout: Duration,
-    connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
     refuse_unsupported: bool,
-    user_agent: String,
-    accept_invalid_certs: bool,
+    pub(crate) user_agent: String,
+    pub(crate) accept_invalid_certs: bool,
     transport: crate::Transport,
-    max_connections: usize,
-    idle_timeout: Duration,
+    pub(crate) max_connections: usize,
+    pub(crate) idle_timeout: Duration,
     resource_buffer: usize,
 }
 
@@ -360,85 +322,19 @@ impl ClientBuilder {
         if self.accept_invalid_certs {
             tracing::warn!("TLS certificate verification is OFF for this ARI client");
         }
-        let invalid = |reason: String| Error::InvalidArgument {
-            operation: "Client::builder".to_owned(),
-            argument: "base_url".to_owned(),
-            reason,
+        let http = Http::new(&self)?;
+        let carrier = match self.transport {
+            crate::Transport::Http => Carrier::Http(http),
+            crate::Transport::WebSocket => Carrier::EventSocket(http),
         };
-        let mut base = url::Url::parse(self.base_url.trim()).map_err(|e| {
-            invalid(format!(
-                "`{}` is not a URL: {e}",
-                crate::runtime::redact_url(&self.base_url)
-            ))
-        })?;
-        if !matches!(base.scheme(), "http" | "https") {
-            return Err(invalid(format!(
-                "scheme `{}` is not http or https",
-                base.scheme()
-            )));
-        }
-        if !base.username().is_empty() || base.password().is_some() {
-            return Err(invalid(
-                "credentials in the URL: use basic_auth() or api_key() instead".to_owned(),
-            ));
-        }
-        if base.query().is_some() || base.fragment().is_some() {
-            return Err(invalid(
-                "the ARI root must not have a query or fragment".to_owned(),
-            ));
-        }
-        let path = base.path().trim_end_matches('/').to_owned();
-        base.set_path(&path);
-        let http = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            .pool_max_idle_per_host(self.max_connections)
-            .pool_idle_timeout(self.idle_timeout)
-            .user_agent(self.user_agent)
-            .danger_accept_invalid_certs(self.accept_invalid_certs)
-            .build()
-            .map_err(|e| invalid(format!("cannot set up HTTP: {}", e.without_url())))?;
-        Ok(Client {
-            inner: Arc::new(Inner {
-                http,
-                base,
-                auth: self.auth,
-                timeout: self.timeout,
-                connect_timeout: self.connect_timeout,
-                registries: crate::event_stream::Registries::new(self.resource_buffer),
-                refuse_unsupported: self.refuse_unsupported,
-                server_version: std::sync::OnceLock::new(),
-                accept_invalid_certificates: self.accept_invalid_certs,
-                transport: self.transport,
-                link: Default::default(),
-                outbound_peer: None,
-                connections: tokio::sync::Semaphore::new(self.max_connections),
-                max_connections: self.max_connections,
-            }),
-        })
+        let settings = Settings {
+            auth: self.auth,
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            refuse_unsupported: self.refuse_unsupported,
+            accept_invalid_certificates: self.accept_invalid_certs,
+            resource_buffer: self.resource_buffer,
+        };
+        Ok(Client::new(carrier, settings))
     }
-}
-
-/// A few words on a body, for errors: an HTML page's title, the start of other text.
-fn body_kind(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.is_empty() {
-        return "an empty body".to_owned();
-    }
-    let lower = text.to_ascii_lowercase();
-    let title = lower.find("<title>").and_then(|start| {
-        let start = start + "<title>".len();
-        let end = start + lower[start..].find("</title>")?;
-        Some(text[start..end].trim())
-    });
-    if let Some(title) = title.filter(|t| !t.is_empty()) {
-        let title: String = title.chars().take(80).collect();
-        return format!("an HTML page titled `{title}`");
-    }
-    let mut start: String = text.chars().take(60).collect();
-    if start.len() < text.len() {
-        start.push_str("...");
-    }
-    format!("`{start}`")
 }

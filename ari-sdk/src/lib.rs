@@ -56,9 +56,10 @@ mod response;
 pub mod runtime;
 pub mod server;
 mod timestamp;
+mod transport;
 mod version;
 mod watch;
-mod ws_rest;
+// The event connection's code names REST over the WebSocket by its old module path.
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RESOURCE_BUFFER,
@@ -69,8 +70,8 @@ pub use response::Response;
 pub use runtime::{IntoStrings, MEDIA_SCHEMES};
 pub use runtime::{Method, OperationInfo, UnknownEvent};
 pub use timestamp::{Timestamp, TimestampError};
+pub use transport::Transport;
 pub use version::{AsteriskVersion, VersionError, supports};
-pub use ws_rest::Transport;
 
 /// The parts of the runtime that read one line's events (calls, IVR helpers, waits on
 /// what requests create), written once in `src/line/` and compiled into the module of each

@@ -259,14 +259,7 @@ impl<E: LineEvent> OutboundServerBuilder<E> {
             rejected: AtomicU64::new(0),
         });
         let (sender, incoming) = mpsc::channel(64);
-        let http = reqwest::Client::new();
-        let listener = tokio::spawn(listen(
-            listener,
-            Arc::new(self),
-            shared.clone(),
-            sender,
-            http,
-        ));
+        let listener = tokio::spawn(listen(listener, Arc::new(self), shared.clone(), sender));
         tracing::info!(%local_addr, "listening for Asterisk's outbound WebSocket connections");
         Ok(OutboundServer {
             local_addr,
@@ -300,7 +293,6 @@ async fn listen<E: LineEvent>(
     settings: Arc<OutboundServerBuilder<E>>,
     shared: Arc<Shared>,
     sender: mpsc::Sender<AsteriskConnection<E>>,
-    http: reqwest::Client,
 ) {
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -318,9 +310,8 @@ async fn listen<E: LineEvent>(
         let settings = settings.clone();
         let shared = shared.clone();
         let sender = sender.clone();
-        let http = http.clone();
         tokio::spawn(async move {
-            match open(stream, peer, &settings, &shared, http).await {
+            match open(stream, peer, &settings, &shared).await {
                 Ok(connection) => {
                     let _ = sender.send(connection).await;
                 }
@@ -336,7 +327,6 @@ async fn open<E: LineEvent>(
     peer: SocketAddr,
     settings: &OutboundServerBuilder<E>,
     shared: &Shared,
-    http: reqwest::Client,
 ) -> std::result::Result<AsteriskConnection<E>, String> {
     let handshake =
         tokio_tungstenite::accept_hdr_async(MaybeTlsStream::Plain(stream), UpgradeCheck(settings));
@@ -362,7 +352,7 @@ async fn open<E: LineEvent>(
             Ok(Some(text)) => text,
         };
     let identity: Identity = serde_json::from_str(&first).unwrap_or_default();
-    let client = Client::outbound(peer, settings.timeout, http);
+    let client = crate::transport::outbound::client(peer, settings.timeout);
     let first_events = match crate::runtime::decode_event::<E>(&first) {
         Ok(event) => vec![event],
         Err(error) => {

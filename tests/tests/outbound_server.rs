@@ -204,6 +204,12 @@ async fn a_connection_brings_its_events_and_a_client_that_answers_over_it() {
     assert_eq!(connection.asterisk_id(), "02:fc:00:00:00:01");
     assert_eq!(connection.application(), "outapp");
     assert!(!format!("{:?}", connection.client()).contains(PASSWORD));
+    // Asterisk is reached over this connection only, at no URL.
+    assert_eq!(connection.client().base_url(), None);
+    assert_eq!(
+        connection.client().transport(),
+        ari_sdk::Transport::WebSocket
+    );
 
     let events = connection.events();
     assert_eq!(

@@ -25,11 +25,16 @@ pub(crate) struct Target {
 
 fn url(client: &Client, target: &Target) -> Result<url::Url, Error> {
     let inner = &client.inner;
-    let mut url = inner.base.clone();
+    let http = inner.carrier.http().ok_or_else(|| {
+        invalid(
+            "client",
+            "an outbound connection's client has no URL".to_owned(),
+        )
+    })?;
+    let mut url = http.url_of("/events");
     let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
     url.set_scheme(scheme)
         .map_err(|_| invalid("base_url", "cannot become a WebSocket URL".to_owned()))?;
-    url.set_path(&inner.path_of("/events"));
     let apps: Vec<String> = target.apps.iter().map(|a| encode_query(a)).collect();
     let mut query = format!("app={}", apps.join(","));
     if target.subscribe_all {
@@ -115,7 +120,7 @@ pub(crate) async fn open(client: &Client, target: &Target) -> Result<Socket, Err
             Err(Error::Status(Box::new(StatusError {
                 operation: OPERATION.to_owned(),
                 method: "GET".to_owned(),
-                path: client.inner.path_of("/events"),
+                path: url.path().to_owned(),
                 status,
                 message,
                 body: quote_body(body),

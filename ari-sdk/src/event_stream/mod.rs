@@ -206,7 +206,7 @@ impl<E: LineEvent> EventsBuilder<E> {
     }
 
     async fn open(self) -> Result<Running<E>> {
-        if let Some(peer) = self.client.inner.outbound_peer {
+        if let Some(peer) = self.client.outbound_peer() {
             return Err(Error::InvalidArgument {
                 operation: connection::OPERATION.to_owned(),
                 argument: "client".to_owned(),

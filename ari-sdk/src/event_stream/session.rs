@@ -11,7 +11,7 @@ use super::connection::{self, Frame, Socket};
 use super::queue::Queue;
 use super::{Item, Output, Registry, ResourceEvents, Settings, backoff};
 use crate::runtime::LineEvent;
-use crate::ws_rest::{InFlight, Requests, fail_unsent};
+use crate::transport::websocket::{InFlight, Requests, fail_unsent};
 use crate::{Client, Result};
 
 /// Why a session ended.

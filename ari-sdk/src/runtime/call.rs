@@ -1,5 +1,5 @@
-//! One request: built by generated code, sent by [`Call::send_full`], the single place
-//! that talks HTTP.
+//! One request: built by generated code, sent by [`Call::send_full`], which hands it to
+//! the client's carrier ([`crate::transport`]) and turns the answer into a value or error.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -11,11 +11,11 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
-use super::encode::{encode_query, encode_segment};
+use super::encode::encode_segment;
 use super::{Method, OperationInfo, Seg};
-use crate::client::Auth;
 use crate::error::{Error, Result, StatusError, quote_body};
 use crate::event_stream::ResourceEvents;
+use crate::transport::Request;
 use crate::{Client, Response};
 
 /// The future of a request builder.
@@ -44,7 +44,7 @@ pub struct Call<T> {
     watch_target: Option<String>,
     /// Overrides the client's timeout for this request.
     timeout: Option<Duration>,
-    /// The answer is a file (`binary`): over HTTP whatever the transport.
+    /// The answer is a file (`binary`): over HTTP whenever the client has an HTTP side.
     binary: bool,
 }
 
@@ -318,34 +318,16 @@ impl<T: Send + 'static> Call<T> {
         );
         async move {
             let started = Instant::now();
-            let timeout = self.timeout.unwrap_or(self.client.inner.timeout);
-            // Asterisk sends files (a recording's) over HTTP only; its WebSocket answers
-            // 406 "Use HTTP GET". A client with an HTTP side takes that path for them.
-            let over_websocket = self.client.inner.transport == crate::Transport::WebSocket
-                && !(self.binary && self.client.inner.outbound_peer.is_none());
-            let answer = if over_websocket {
-                crate::ws_rest::execute(
-                    &self.client,
-                    &self.operation,
-                    self.method,
-                    &self.path,
-                    &self.query,
-                    self.body.as_ref(),
-                    timeout,
-                )
-                .await
-            } else {
-                execute(
-                    &self.client,
-                    &self.operation,
-                    self.method,
-                    &self.path,
-                    &self.query,
-                    self.body.as_ref(),
-                    timeout,
-                )
-                .await
+            let request = Request {
+                operation: &self.operation,
+                method: self.method,
+                path: &self.path,
+                query: &self.query,
+                body: self.body.as_ref(),
+                timeout: self.timeout.unwrap_or(self.client.inner.timeout),
+                binary: self.binary,
             };
+            let answer = self.client.send(&request).await;
             let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
             let answer = match answer {
                 Ok(answer) => answer,
@@ -356,17 +338,6 @@ impl<T: Send + 'static> Call<T> {
             };
             tracing::debug!(status = answer.status, elapsed_ms, "response");
             if !(200..300).contains(&answer.status) {
-                // Answers over the event WebSocket come from ARI whatever their body.
-                let over_http = !over_websocket;
-                if let Some(error) = over_http
-                    .then(|| {
-                        self.client
-                            .not_ari(&self.operation, answer.status, &answer.body)
-                    })
-                    .flatten()
-                {
-                    return Err(error);
-                }
                 return Err(status_error(
                     &self.operation,
                     self.method,
@@ -394,150 +365,6 @@ impl<T: Send + 'static> IntoFuture for Call<T> {
     fn into_future(self) -> Pending<T> {
         Box::pin(self.send())
     }
-}
-
-/// What came back for one request, whatever carried it.
-pub(crate) struct Answer {
-    pub(crate) status: u16,
-    pub(crate) location: Option<String>,
-    pub(crate) body: Bytes,
-}
-
-/// Sends one request over HTTP.
-async fn execute(
-    client: &Client,
-    operation: &str,
-    method: Method,
-    path: &str,
-    query: &[(Cow<'static, str>, String)],
-    body: Option<&serde_json::Map<String, serde_json::Value>>,
-    timeout: Duration,
-) -> Result<Answer> {
-    let inner = &client.inner;
-    let mut url = inner.base.clone();
-    url.set_path(&inner.path_of(path));
-    let mut pairs: Vec<(&str, Cow<'_, str>)> = query
-        .iter()
-        .map(|(k, v)| (k.as_ref(), Cow::Borrowed(v.as_str())))
-        .collect();
-    if let Some(Auth::ApiKey { user, password }) = &inner.auth {
-        pairs.push(("api_key", Cow::Owned(format!("{user}:{password}"))));
-    }
-    if !pairs.is_empty() {
-        let text: Vec<String> = pairs
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode_query(k), encode_query(v)))
-            .collect();
-        url.set_query(Some(&text.join("&")));
-    }
-    let deadline = Instant::now() + timeout;
-    let timed_out = || Error::Timeout {
-        operation: operation.to_owned(),
-        timeout,
-    };
-    let transport = |e: reqwest::Error, sent: bool| -> Error {
-        if e.is_timeout() {
-            return timed_out();
-        }
-        let e = e.without_url();
-        let mut message = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            message.push_str(": ");
-            message.push_str(&s.to_string());
-            source = s.source();
-        }
-        Error::Transport {
-            operation: operation.to_owned(),
-            message,
-            sent,
-            source: Some(Box::new(e)),
-        }
-    };
-    // A connection of the client's own, or a wait for one (never more than allowed).
-    let _connection =
-        match tokio::time::timeout_at(deadline.into(), inner.connections.acquire()).await {
-            Ok(Ok(permit)) => permit,
-            _ => {
-                return Err(Error::Transport {
-                    operation: operation.to_owned(),
-                    message: format!(
-                        "none of the client's {} HTTP connections became free within {timeout:?} \
-                     (ClientBuilder::max_connections)",
-                        inner.max_connections
-                    ),
-                    sent: false,
-                    source: None,
-                });
-            }
-        };
-    let mut retries = 0;
-    let response = loop {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            return Err(timed_out());
-        }
-        let mut request = inner
-            .http
-            .request(method.to_reqwest(), url.clone())
-            .timeout(remaining);
-        if let Some(Auth::Basic { user, password }) = &inner.auth {
-            request = request.basic_auth(user, Some(password));
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        match request.send().await {
-            Ok(response) => break response,
-            // A kept-alive connection the server had closed: the request never left, so
-            // sending it again cannot run it twice.
-            Err(e) if never_written(&e) && retries < NEVER_WRITTEN_RETRIES => {
-                retries += 1;
-                tracing::debug!(retries, error = %e.without_url(), "request not written; sending again");
-            }
-            Err(e) => {
-                let sent = !(e.is_connect() || never_written(&e));
-                return Err(transport(e, sent));
-            }
-        }
-    };
-    let status = response.status().as_u16();
-    let location = response
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body = response.bytes().await.map_err(|e| transport(e, true))?;
-    // hyper hands the connection back to its pool from a task of its own once the answer
-    // is read: give that task its turn before the next request may take this permit, so
-    // the next request finds the connection idle instead of opening one more.
-    for _ in 0..POOL_RETURN_YIELDS {
-        tokio::task::yield_now().await;
-    }
-    Ok(Answer {
-        status,
-        location,
-        body,
-    })
-}
-
-/// Turns given to hyper's pool to take a used connection back.
-const POOL_RETURN_YIELDS: usize = 2;
-
-/// How many times a request that provably never left is sent again.
-const NEVER_WRITTEN_RETRIES: u32 = 2;
-
-/// Whether the request failed before any of it was written: hyper cancels a request
-/// whose pooled connection turned out closed before the request went out.
-fn never_written(error: &reqwest::Error) -> bool {
-    let mut source = std::error::Error::source(error);
-    while let Some(s) = source {
-        if let Some(hyper) = s.downcast_ref::<hyper::Error>() {
-            return hyper.is_canceled();
-        }
-        source = s.source();
-    }
-    false
 }
 
 fn status_error(

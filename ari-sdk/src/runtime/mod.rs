@@ -11,7 +11,6 @@ mod strings;
 
 pub use crate::watch::WatchId;
 pub use bytes::Bytes;
-pub(crate) use call::Answer;
 pub use call::{
     Call, Decoder, Pending, decode_binary, decode_json, decode_json_or_null, decode_void,
 };

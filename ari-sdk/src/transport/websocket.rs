@@ -15,23 +15,8 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::runtime::{Answer, Method};
-use crate::{Client, Error, Result};
-
-/// How a [`Client`] carries its REST requests.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Transport {
-    /// One HTTP request per operation (every Asterisk version). The default.
-    #[default]
-    Http,
-    /// `RESTRequest` messages on the open event connection, answered by `RESTResponse`
-    /// events (Asterisk 20.14, 21.9, 22.4 and later): one socket, no HTTP handshake per
-    /// request, requests and events in one ordered stream. Needs an open event connection
-    /// ([`Client::events`]); requests made while it reconnects wait for it, within the
-    /// request timeout.
-    WebSocket,
-}
+use super::{Answer, Request};
+use crate::{Error, Result};
 
 /// A request handed to the connection task.
 pub(crate) struct Outgoing {
@@ -218,32 +203,26 @@ struct QueryParameter<'a> {
 }
 
 /// Sends one request over the event connection and waits for its answer.
-pub(crate) async fn execute(
-    client: &Client,
-    operation: &str,
-    method: Method,
-    path: &str,
-    query: &[(Cow<'static, str>, String)],
-    body: Option<&serde_json::Map<String, serde_json::Value>>,
-    timeout: std::time::Duration,
-) -> Result<Answer> {
-    let link = &client.inner.link;
+pub(crate) async fn send(link: &Link, request: &Request<'_>) -> Result<Answer> {
+    let operation = request.operation;
     let request_id = link.next_request_id();
-    let message_body =
-        body.map(serde_json::to_string)
-            .transpose()
-            .map_err(|e| Error::InvalidArgument {
-                operation: operation.to_owned(),
-                argument: "body".to_owned(),
-                reason: e.to_string(),
-            })?;
+    let message_body = request
+        .body
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| Error::InvalidArgument {
+            operation: operation.to_owned(),
+            argument: "body".to_owned(),
+            reason: e.to_string(),
+        })?;
     let frame = serde_json::to_string(&WireRequest {
         kind: "RESTRequest",
         transaction_id: &request_id,
         request_id: &request_id,
-        method: method.as_str(),
-        uri: path.trim_start_matches('/'),
-        query_strings: query
+        method: request.method.as_str(),
+        uri: request.path.trim_start_matches('/'),
+        query_strings: request
+            .query
             .iter()
             .map(|(name, value)| QueryParameter { name, value })
             .collect(),
@@ -266,6 +245,7 @@ pub(crate) async fn execute(
             what: format!("{operation} over the WebSocket transport"),
         });
     }
+    let timeout = request.timeout;
     match tokio::time::timeout(timeout, answer).await {
         Ok(Ok(Reply::Answer(answer))) => Ok(answer),
         Ok(Ok(Reply::Lost { sent, reason })) => Err(Error::ConnectionLost {
