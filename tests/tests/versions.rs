@@ -29,6 +29,15 @@ fn the_readme_lists_the_same_releases() {
         );
         assert!(api_docs().join(line).join("resources.json").is_file());
     }
+    // And no folder is missing from this list.
+    let mut folders: Vec<String> = std::fs::read_dir(api_docs())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    folders.sort();
+    let listed: Vec<&str> = LINES.iter().map(|(line, _)| *line).collect();
+    assert_eq!(folders, listed, "api-docs/ folders vs LINES");
 }
 
 #[test]
