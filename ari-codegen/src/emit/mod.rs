@@ -7,6 +7,7 @@ mod events;
 mod handles;
 mod models;
 mod operations;
+pub mod reserved;
 mod resources;
 mod root;
 mod types;
@@ -69,6 +70,7 @@ pub fn content_label(api: &Api) -> String {
 
 /// Renders every generated file for an API.
 pub fn emit(api: &Api, settings: &Settings) -> Result<Files, SpecError> {
+    reserved::check_root_names(api)?;
     let mut files = Files::new();
     let mut modules = Vec::new();
     let mut put = |name: &str, tokens: TokenStream| -> Result<(), SpecError> {

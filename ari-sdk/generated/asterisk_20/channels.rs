@@ -322,11 +322,7 @@ impl Originate {
             &[crate::runtime::Seg::Lit("channels")],
             crate::runtime::decode_json::<super::models::Channel>,
         );
-        {
-            let call = &mut call;
-            call.query("endpoint", Into::<String>::into(endpoint));
-        }
-        let mut call = call;
+        call.query("endpoint", Into::<String>::into(endpoint));
         call.watch(crate::runtime::WatchId::Query("channelId"));
         Originate { call }
     }
@@ -478,12 +474,8 @@ impl Create {
             &[crate::runtime::Seg::Lit("channels"), crate::runtime::Seg::Lit("create")],
             crate::runtime::decode_json::<super::models::Channel>,
         );
-        {
-            let call = &mut call;
-            call.query("endpoint", Into::<String>::into(endpoint));
-            call.query("app", Into::<String>::into(app));
-        }
-        let mut call = call;
+        call.query("endpoint", Into::<String>::into(endpoint));
+        call.query("app", Into::<String>::into(app));
         call.watch(crate::runtime::WatchId::Query("channelId"));
         Create { call }
     }
@@ -665,11 +657,7 @@ impl OriginateWithId {
             ],
             crate::runtime::decode_json::<super::models::Channel>,
         );
-        {
-            let call = &mut call;
-            call.query("endpoint", Into::<String>::into(endpoint));
-        }
-        let mut call = call;
+        call.query("endpoint", Into::<String>::into(endpoint));
         call.watch(crate::runtime::WatchId::Path(channel_id.clone()));
         OriginateWithId { call }
     }
@@ -978,10 +966,7 @@ impl Move {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("app", Into::<String>::into(app));
-        }
+        call.query("app", Into::<String>::into(app));
         Move { call }
     }
     /// Sets `appArgs` (query, `string`).
@@ -1054,10 +1039,7 @@ impl Redirect {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("endpoint", Into::<String>::into(endpoint));
-        }
+        call.query("endpoint", Into::<String>::into(endpoint));
         Redirect { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -1372,10 +1354,7 @@ impl SendDtmf {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("dtmf", Into::<String>::into(dtmf));
-        }
+        call.query("dtmf", Into::<String>::into(dtmf));
         SendDtmf { call }
     }
     /// Sets `before` (query, `int`); default `0`.
@@ -1466,13 +1445,7 @@ impl Mute {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query(
-                "direction",
-                Into::<super::models::MuteDirection>::into(direction),
-            );
-        }
+        call.query("direction", Into::<super::models::MuteDirection>::into(direction));
         Mute { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -1539,13 +1512,7 @@ impl Unmute {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query(
-                "direction",
-                Into::<super::models::MuteDirection>::into(direction),
-            );
-        }
+        call.query("direction", Into::<super::models::MuteDirection>::into(direction));
         Unmute { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -1989,13 +1956,9 @@ impl Play {
             ],
             crate::runtime::decode_json::<super::models::Playback>,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(media);
-            call.check_media("media", &values);
-            call.query_list("media", values);
-        }
-        let mut call = call;
+        let values = crate::IntoStrings::into_strings(media);
+        call.check_media("media", &values);
+        call.query_list("media", values);
         call.watch(crate::runtime::WatchId::Query("playbackId"));
         call.watch_target("Channel", channel_id.clone());
         Play { call }
@@ -2097,13 +2060,9 @@ impl PlayWithId {
             ],
             crate::runtime::decode_json::<super::models::Playback>,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(media);
-            call.check_media("media", &values);
-            call.query_list("media", values);
-        }
-        let mut call = call;
+        let values = crate::IntoStrings::into_strings(media);
+        call.check_media("media", &values);
+        call.query_list("media", values);
         call.watch(crate::runtime::WatchId::Path(playback_id.clone()));
         call.watch_target("Channel", channel_id.clone());
         PlayWithId { call }
@@ -2199,12 +2158,8 @@ impl Record {
             ],
             crate::runtime::decode_json::<super::models::LiveRecording>,
         );
-        {
-            let call = &mut call;
-            call.query("name", Into::<String>::into(name));
-            call.query("format", Into::<String>::into(format));
-        }
-        let mut call = call;
+        call.query("name", Into::<String>::into(name));
+        call.query("format", Into::<String>::into(format));
         call.watch(crate::runtime::WatchId::Query("name"));
         call.watch_target("Channel", channel_id.clone());
         Record { call }
@@ -2330,10 +2285,7 @@ impl GetChannelVar {
             ],
             crate::runtime::decode_json::<super::models::Variable>,
         );
-        {
-            let call = &mut call;
-            call.query("variable", Into::<String>::into(variable));
-        }
+        call.query("variable", Into::<String>::into(variable));
         GetChannelVar { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -2404,10 +2356,7 @@ impl SetChannelVar {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("variable", Into::<String>::into(variable));
-        }
+        call.query("variable", Into::<String>::into(variable));
         SetChannelVar { call }
     }
     /// Sets `value` (query, `string`).
@@ -2486,11 +2435,8 @@ impl GetChannelVars {
             ],
             crate::runtime::decode_json::<super::models::Variables>,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(variables);
-            call.query_list("variables", values);
-        }
+        let values = crate::IntoStrings::into_strings(variables);
+        call.query_list("variables", values);
         GetChannelVars { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -2559,10 +2505,7 @@ impl SetChannelVars {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.body_map("variables", variables);
-        }
+        call.body_map("variables", variables);
         SetChannelVars { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -2633,10 +2576,7 @@ impl SnoopChannel {
             ],
             crate::runtime::decode_json::<super::models::Channel>,
         );
-        {
-            let call = &mut call;
-            call.query("app", Into::<String>::into(app));
-        }
+        call.query("app", Into::<String>::into(app));
         SnoopChannel { call }
     }
     /// Sets `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`.
@@ -2739,10 +2679,7 @@ impl SnoopChannelWithId {
             ],
             crate::runtime::decode_json::<super::models::Channel>,
         );
-        {
-            let call = &mut call;
-            call.query("app", Into::<String>::into(app));
-        }
+        call.query("app", Into::<String>::into(app));
         SnoopChannelWithId { call }
     }
     /// Sets `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`.
@@ -2978,12 +2915,8 @@ impl ExternalMedia {
             ],
             crate::runtime::decode_json::<super::models::Channel>,
         );
-        {
-            let call = &mut call;
-            call.query("app", Into::<String>::into(app));
-            call.query("format", Into::<String>::into(format));
-        }
-        let mut call = call;
+        call.query("app", Into::<String>::into(app));
+        call.query("format", Into::<String>::into(format));
         call.watch(crate::runtime::WatchId::Query("channelId"));
         ExternalMedia { call }
     }
@@ -3134,10 +3067,7 @@ impl TransferProgress {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("states", Into::<String>::into(states));
-        }
+        call.query("states", Into::<String>::into(states));
         TransferProgress { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.

@@ -140,7 +140,7 @@ pub mod applications {
 pub mod handles {
     include!(concat!(env!("OUT_DIR"), "/asterisk_20/handles.rs"));
 }
-/// The operations of this spec on a client: `client.#line_method().channels()`.
+/// The operations of this spec on a client: `client.asterisk_20()`.
 #[derive(Debug, Clone)]
 pub struct Api {
     client: crate::Client,

@@ -59,7 +59,7 @@ pub mod events_resource {
 pub mod handles {
     include!(concat!(env!("OUT_DIR"), "/golden/handles.rs"));
 }
-/// The operations of this spec on a client: `client.#line_method().channels()`.
+/// The operations of this spec on a client: `client.golden()`.
 #[derive(Debug, Clone)]
 pub struct Api {
     client: crate::Client,
