@@ -1,6 +1,9 @@
 //! A corpus of broken specs made from the real Asterisk 22 api-docs: each mutation gives
-//! exactly one clear error (never a panic, never generated code that cannot compile)
-//! naming the file and the JSON location of the problem.
+//! exactly one clear error (never a panic) naming the file and the JSON location of the
+//! problem. Names that only clash with what the generated code or the runtime defines are
+//! not errors: they give way (`client` -> `client_arg`), and `tests/golden_compiles.rs`
+//! compiles the naming obstacle course inside ari-sdk, so generated code that cannot
+//! compile fails a test.
 //!
 //! `tests/broken.rs` covers the basic cases on the small quirks spec; this file covers
 //! what a real, large spec can get wrong: models missing across files, cycles through

@@ -152,7 +152,8 @@ impl Scope {
     /// Takes `wanted` (identifier text, possibly `r#type`), or when it is taken,
     /// `wanted` + `suffix`, then `wanted` + `suffix` + 2, 3, ...
     pub fn claim(&mut self, wanted: &str, suffix: &str) -> String {
-        let bare = wanted.trim_start_matches("r#");
+        // `r#type` gives `type_param`; `self_` (an escaped keyword) gives `self_param`.
+        let bare = wanted.trim_start_matches("r#").trim_end_matches('_');
         let name = std::iter::once(wanted.to_owned())
             .chain(std::iter::once(format!("{bare}{suffix}")))
             .chain((2..).map(|n| format!("{bare}{suffix}{n}")))
@@ -252,6 +253,8 @@ mod tests {
         let mut scope = Scope::with(&["type"]);
         assert_eq!(scope.claim("r#type", "_param"), "type_param");
         assert!(scope.is_taken("r#type_param"));
+        let mut scope = Scope::with(&["self_"]);
+        assert_eq!(scope.claim("self_", "_arg"), "self_arg");
     }
 
     #[test]

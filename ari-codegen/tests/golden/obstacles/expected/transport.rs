@@ -278,9 +278,9 @@ impl Send {
         self
     }
     /// Sets `Self` (query, `string`).
-    pub fn self__param(mut self, self__arg: impl Into<String>) -> Self {
+    pub fn self_param(mut self, self_arg: impl Into<String>) -> Self {
         let call = &mut self.call;
-        call.query("Self", Into::<String>::into(self__arg));
+        call.query("Self", Into::<String>::into(self_arg));
         self
     }
     /// Sets `crate` (query, `string`).
