@@ -456,6 +456,19 @@ fn parse_path(loc: &Loc, path: &str) -> Result<Vec<Segment>, SpecError> {
             if segments.contains(&Segment::Param(name.to_owned())) {
                 return Err(loc.err(format!("path parameter `{name}` appears twice in `{path}`")));
             }
+            // Path parameters become positional arguments of one accessor method
+            // (`client.thing(a, b)`), so they must stay apart as Rust names too.
+            let snake = names::snake_ident(name);
+            if let Some(Segment::Param(other)) = segments
+                .iter()
+                .find(|s| matches!(s, Segment::Param(p) if names::snake_ident(p) == snake))
+            {
+                return Err(loc.err(format!(
+                    "path parameters `{other}` and `{name}` of `{path}` both become the Rust \
+                     name `{}`",
+                    snake.unwrap_or_default()
+                )));
+            }
             segments.push(Segment::Param(name.to_owned()));
         } else if part.contains(['{', '}', '?', '#', '%']) {
             return Err(loc.err(format!(
@@ -570,6 +583,15 @@ mod tests {
 
         let dot = build_things(json!([op("/x/..", "GET", "get", json!([]), "void")]));
         assert!(dot.unwrap_err().message.contains("dot segment"));
+
+        let case = json!([path_param("a"), path_param("A")]);
+        let twins = build_things(json!([op("/x/{a}/{A}", "GET", "get", case, "void")]));
+        assert!(
+            twins
+                .unwrap_err()
+                .message
+                .contains("both become the Rust name `a`")
+        );
 
         let stray = build_things(json!([op(
             "/x",
