@@ -1,8 +1,11 @@
 //! The resolved, version-independent model of an ARI spec.
 //!
 //! This is the one place that knows the dialect's quirks: emitters, the simulator and
-//! the API diff read only these types, never raw JSON. Whether a name makes valid,
-//! non-clashing Rust is the emitter's business ([`crate::emit`]), not the IR's.
+//! the API diff read only these types, never raw JSON. Whether a name clashes with what
+//! the runtime or the generated code defines is the emitter's business
+//! ([`crate::emit::reserved`]); the IR refuses only names that cannot become the items it
+//! derives itself (a module per file, a handle per id prefix, a method per nickname, an
+//! argument per path parameter), where the spec location is at hand.
 //!
 //! - [`types`]: the data structures;
 //! - `build`: spec -> IR (references, parameters, types, allowed values);
