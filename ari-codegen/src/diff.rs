@@ -11,7 +11,8 @@ use crate::ir::Api;
 /// One difference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
-    /// `operation`, `parameter`, `response`, `model`, `field`, `event`, `enum value`, ...
+    /// `ARI version`, `operation`, `parameter`, `response`, `model`, `field`, `event`,
+    /// `enum value`, ...
     pub kind: &'static str,
     /// What changed, e.g. `channels.originate(formats)` or `Channel.state`.
     pub item: String,
@@ -43,6 +44,16 @@ pub fn diff(old: &Api, new: &Api) -> Vec<Change> {
 /// [`diff`] over stored facts: a generated folder's `spec-facts.json` against a spec.
 pub fn diff_facts(old: &Facts, new: &Facts) -> Vec<Change> {
     let mut out = Vec::new();
+    if old.api_version != new.api_version {
+        // Not breaking by itself: what changed with it is listed item by item.
+        let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".to_owned());
+        out.push(change(
+            "ARI version",
+            "apiVersion",
+            format!("{} -> {}", text(&old.api_version), text(&new.api_version)),
+            false,
+        ));
+    }
     operations(&old.operations, &new.operations, &mut out);
     structs("model", &old.models, &new.models, &mut out);
     structs("event", &old.events, &new.events, &mut out);
@@ -282,6 +293,20 @@ mod tests {
     fn identical_specs_have_no_changes() {
         let a = api("quirks");
         assert!(diff(&a, &a).is_empty());
+    }
+
+    #[test]
+    fn a_changed_ari_version_alone_is_reported() {
+        let old = api("quirks");
+        let mut new = old.clone();
+        new.api_version = Some("99.0.0".to_owned());
+        let changes = diff(&old, &new);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].kind, "ARI version");
+        assert!(changes[0].detail.ends_with("-> 99.0.0"), "{changes:?}");
+        assert!(!changes[0].breaking);
+        new.api_version = None;
+        assert!(diff(&old, &new)[0].detail.ends_with("-> none"));
     }
 
     #[test]

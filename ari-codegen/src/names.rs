@@ -2,6 +2,8 @@
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
+use crate::emit::reserved;
+
 const KEYWORDS: &[&str] = &[
     "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for",
     "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
@@ -84,54 +86,29 @@ fn word_problem(wire: &str) -> Option<String> {
         .map(|c| format!("`{c}` is not an ASCII letter, digit, `_` or `-`"))
 }
 
-/// Modules the generator always emits; a resource of the same name gets `_resource`.
-pub const FIXED_MODULES: &[&str] = &["models", "events", "operations", "handles", "mod"];
-
 /// The module (and file stem) of a resource, for a name [`item_name_problem`] accepts:
-/// `deviceStates` -> `device_states`; a fixed module's name or a keyword gets `_resource`.
+/// `deviceStates` -> `device_states`; a keyword or a name generated paths need
+/// ([`reserved::MODULES`]) gets `_resource`.
 pub fn module_name(resource: &str) -> String {
     let mut name = resource.to_snake_case();
     name.retain(|c| c.is_ascii_alphanumeric() || c == '_');
-    if FIXED_MODULES.contains(&name.as_str()) || is_keyword(&name) {
+    if reserved::MODULES.contains(&name.as_str()) || is_keyword(&name) {
         name.push_str("_resource");
     }
     name
 }
 
 /// The request builder type of an operation: `originate` -> `Originate`; a nickname that
-/// repeats the resource's accessor type (`Channels` in `channels`) gets `Request`.
+/// repeats the resource's accessor type (`Channels` in `channels`) or a prelude type the
+/// module uses ([`reserved::PRELUDE_TYPES`]) gets `Request`.
 pub fn builder_name(resource: &str, nickname: &str) -> String {
     let name = upper_camel(nickname);
-    if name == upper_camel(resource) {
+    if name == upper_camel(resource) || reserved::PRELUDE_TYPES.contains(&name.as_str()) {
         format!("{name}Request")
     } else {
         name
     }
 }
-
-/// Methods of a request builder that a parameter setter must not shadow.
-pub const BUILDER_METHODS: &[&str] = &["new", "send", "send_full", "into_future"];
-
-/// The setter of an optional parameter on a request builder: `snake_case`, with `_param`
-/// when it would shadow a builder method. For a name [`snake_ident`] accepts.
-pub fn setter_name(param: &str) -> String {
-    let text = snake_ident(param).unwrap_or_default();
-    if BUILDER_METHODS.contains(&text.as_str()) {
-        format!("{text}_param")
-    } else {
-        text
-    }
-}
-
-/// Names the generated code of a request builder uses for itself (`client`, `call`),
-/// which a parameter's `snake_case` name must not take.
-pub const RESERVED_PARAMS: &[&str] = &["client", "call"];
-
-/// Methods every resource accessor has besides its operations.
-pub const ACCESSOR_METHODS: &[&str] = &["new"];
-
-/// Methods every handle has besides its operations (plus one getter per id parameter).
-pub const HANDLE_METHODS: &[&str] = &["new", "id", "events", "client"];
 
 /// UpperCamelCase, keeping only identifier characters.
 pub fn upper_camel(wire: &str) -> String {
@@ -350,8 +327,8 @@ mod tests {
     fn builders_and_setters_avoid_their_own_names() {
         assert_eq!(builder_name("channels", "originate"), "Originate");
         assert_eq!(builder_name("channels", "channels"), "ChannelsRequest");
-        assert_eq!(setter_name("send"), "send_param");
-        assert_eq!(setter_name("channelId"), "channel_id");
+        assert_eq!(builder_name("things", "vec"), "VecRequest");
+        assert_eq!(module_name("std"), "std_resource");
     }
 
     #[test]

@@ -5,12 +5,56 @@ use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use super::docs;
+use super::reserved::{self, Scope};
 use super::resources::{builder_name, callable, module_name, required_args};
-use super::types::snake;
+use super::types::ident;
 use crate::ir::{Api, Handle};
+use crate::names;
 
 pub fn type_name(handle: &Handle) -> Ident {
     format_ident!("{}Handle", handle.name)
+}
+
+/// Rust names of a handle's parts. A path parameter or operation wanting a name the handle
+/// already has gives way: `_id` for ids, `_request` for operations.
+struct HandleNames {
+    /// One field per id parameter (never `client`, the field holding the client).
+    fields: Vec<Ident>,
+    /// One getter per id parameter; `None` for a single id named `id`, which `id()` is.
+    getters: Vec<Option<Ident>>,
+    /// Operation (resource, nickname) -> method.
+    methods: Vec<((String, String), Ident)>,
+}
+
+fn handle_names(handle: &Handle) -> HandleNames {
+    let mut fields = Scope::with(&["client"]);
+    let single = handle.id_params.len() == 1;
+    // `id()` is written for single-id handles only; a handle of several ids has a getter
+    // per id, which may then be `id`.
+    let own: Vec<&str> = reserved::HANDLE_METHODS
+        .iter()
+        .copied()
+        .filter(|m| single || *m != "id")
+        .collect();
+    let mut methods = Scope::with(&own);
+    let mut names = HandleNames {
+        fields: Vec::new(),
+        getters: Vec::new(),
+        methods: Vec::new(),
+    };
+    for id in &handle.id_params {
+        let wanted = names::snake_ident(id).expect("validated by ir");
+        names.fields.push(ident(&fields.claim(&wanted, "_id")));
+        let getter = (!(single && wanted == "id")).then(|| ident(&methods.claim(&wanted, "_id")));
+        names.getters.push(getter);
+    }
+    for key in &handle.operations {
+        let wanted = names::snake_ident(&key.1).expect("validated by ir");
+        names
+            .methods
+            .push((key.clone(), ident(&methods.claim(&wanted, "_request"))));
+    }
+    names
 }
 
 pub fn emit(api: &Api) -> TokenStream {
@@ -20,24 +64,42 @@ pub fn emit(api: &Api) -> TokenStream {
 
 fn handle(api: &Api, handle: &Handle) -> TokenStream {
     let name = type_name(handle);
-    let ids: Vec<Ident> = handle.id_params.iter().map(|p| snake(p)).collect();
+    let names = handle_names(handle);
+    let ids = &names.fields;
     let id_docs = handle
         .id_params
         .iter()
-        .map(|p| format!(" The `{p}` this handle addresses."));
+        .map(|p| format!(" The path parameter `{p}` of `{}`.", handle.prefix));
     let doc = docs::attrs(&[format!(
         "A {} addressed by id (`{}`): its operations without the id.",
         handle.name, handle.prefix
     )]);
-    // A single id named `id` already has its getter.
-    let getters: Vec<&Ident> = ids
+    let getters = names
+        .getters
         .iter()
-        .filter(|id| ids.len() > 1 || *id != "id")
-        .collect();
+        .zip(ids)
+        .zip(&handle.id_params)
+        .filter_map(|((getter, field), param)| {
+            let getter = getter.as_ref()?;
+            let doc = format!(
+                " The `{param}` this handle addresses (in `{}`).",
+                handle.prefix
+            );
+            Some(quote! {
+                #[doc = #doc]
+                pub fn #getter(&self) -> &str {
+                    &self.#field
+                }
+            })
+        });
     let single_id = (ids.len() == 1).then(|| {
         let id = &ids[0];
+        let doc = format!(
+            " The id this handle addresses: its path parameter `{}`.",
+            handle.id_params[0]
+        );
         quote! {
-            /// The id this handle addresses.
+            #[doc = #doc]
             pub fn id(&self) -> &str {
                 &self.#id
             }
@@ -81,7 +143,11 @@ fn handle(api: &Api, handle: &Handle) -> TokenStream {
             }
             let module = format_ident!("{}", module_name(resource));
             let builder = builder_name(resource, op);
-            let method = snake(&op.nickname);
+            let method = names
+                .methods
+                .iter()
+                .find(|(key, _)| key.0 == *resource_name && key.1 == *nickname)
+                .map(|(_, method)| method)?;
             let rest = required_args(op, ids.len());
             let (args, names) = (&rest.args, &rest.names);
             let doc = docs::attrs(&[format!(
@@ -113,12 +179,7 @@ fn handle(api: &Api, handle: &Handle) -> TokenStream {
             pub fn client(&self) -> &crate::Client {
                 &self.client
             }
-            #(
-                #[doc = " The id this handle addresses."]
-                pub fn #getters(&self) -> &str {
-                    &self.#getters
-                }
-            )*
+            #(#getters)*
             #(#methods)*
         }
     }

@@ -8,6 +8,7 @@ mod handles;
 pub mod line;
 mod models;
 mod operations;
+pub mod reserved;
 mod resources;
 mod root;
 mod types;
@@ -70,6 +71,7 @@ pub fn content_label(api: &Api) -> String {
 
 /// Renders every generated file for an API.
 pub fn emit(api: &Api, settings: &Settings) -> Result<Files, SpecError> {
+    reserved::check_root_names(api)?;
     let mut files = Files::new();
     let mut modules = Vec::new();
     let mut put = |name: &str, tokens: TokenStream| -> Result<(), SpecError> {

@@ -73,7 +73,8 @@ pub fn emit(api: &Api) -> TokenStream {
     }
 }
 
-/// `check_response(type, body)`: decodes a body as an operation's response type, for
+/// `check_response(type, body)` (behind ari-sdk's `testing` feature, like
+/// [`every_operation`]: users' builds do not pay for it): decodes a body as an operation's response type, for
 /// tools and tests that hold an operation row rather than a typed builder.
 fn response_checks(api: &Api) -> TokenStream {
     let mut seen: Vec<String> = Vec::new();
@@ -95,8 +96,10 @@ fn response_checks(api: &Api) -> TokenStream {
     quote! {
         /// Decodes `body` as the response type named like [`OperationInfo::response`]
         /// (`Channel`, `List[Bridge]`, ...); `None` for `void`, `binary` and unknown names.
+        /// For tests and tools: only with ari-sdk's `testing` feature.
         ///
         /// [`OperationInfo::response`]: crate::runtime::OperationInfo::response
+        #[cfg(feature = "testing")]
         pub fn check_response(response: &str, body: &[u8]) -> Option<crate::Result<()>> {
             Some(match response {
                 #(#arms)*
@@ -112,12 +115,13 @@ fn every_operation(api: &Api) -> TokenStream {
     let mut calls = Vec::new();
     for resource in &api.resources {
         let accessor = super::root::accessor_method(api, resource);
+        let methods = resources::accessor_methods(resource);
         for op in resource
             .operations
             .iter()
             .filter(|o| super::resources::callable(o))
         {
-            let method = super::types::snake(&op.nickname);
+            let method = &methods[&op.nickname];
             let name = op.qualified_name();
             let args: Vec<TokenStream> = op
                 .params
@@ -137,7 +141,9 @@ fn every_operation(api: &Api) -> TokenStream {
     }
     quote! {
         /// One request per callable operation, through the resource accessors, with
-        /// placeholder arguments: `(operation name, request)`. For coverage tests.
+        /// placeholder arguments: `(operation name, request)`. For coverage tests: only
+        /// with ari-sdk's `testing` feature.
+        #[cfg(feature = "testing")]
         #[doc(hidden)]
         #[allow(clippy::vec_init_then_push)]
         pub fn every_operation(client: &crate::Client) -> Vec<(&'static str, crate::runtime::Pending<()>)> {

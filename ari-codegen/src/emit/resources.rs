@@ -5,7 +5,8 @@ use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use super::docs;
-use super::types::{arg_shape, ident, snake, value_type};
+use super::reserved::{self, Scope, param_names};
+use super::types::{arg_shape, ident, value_type};
 use crate::ir::{Api, Operation, ParamLocation, Resource, Segment, TypeRef};
 use crate::names;
 
@@ -21,8 +22,31 @@ pub fn builder_name(resource: &Resource, op: &Operation) -> Ident {
     format_ident!("{}", names::builder_name(&resource.name, &op.nickname))
 }
 
-pub fn setter_ident(param: &str) -> Ident {
-    ident(&names::setter_name(param))
+/// The accessor's method for each operation (by nickname): `snake_case`, with `_request`
+/// when the accessor already has the name.
+pub fn accessor_methods(resource: &Resource) -> std::collections::HashMap<String, Ident> {
+    let mut scope = Scope::with(reserved::ACCESSOR_METHODS);
+    resource
+        .operations
+        .iter()
+        .map(|op| {
+            let wanted = names::snake_ident(&op.nickname).expect("validated by ir");
+            (
+                op.nickname.clone(),
+                ident(&scope.claim(&wanted, "_request")),
+            )
+        })
+        .collect()
+}
+
+/// The argument identifier of the parameter `wire` of `op`.
+fn arg_of(op: &Operation, wire: &str) -> Ident {
+    let index = op
+        .params
+        .iter()
+        .position(|p| p.name == wire)
+        .expect("a parameter of the operation");
+    ident(&param_names(op)[index].arg)
 }
 
 /// Operations that a builder can send (the event WebSocket has its own connection type).
@@ -41,13 +65,14 @@ pub fn emit(api: &Api, resource: &Resource) -> TokenStream {
         "Each method returns a request builder: set optional parameters, then `.await` it."
             .to_owned(),
     ]);
+    let method_names = accessor_methods(resource);
     let methods = resource
         .operations
         .iter()
         .filter(|op| callable(op))
         .map(|op| {
             let builder = builder_name(resource, op);
-            let method = snake(&op.nickname);
+            let method = &method_names[&op.nickname];
             let required = required_args(op, 0);
             let (args, names) = (&required.args, &required.names);
             let doc = docs::attrs(&[format!(
@@ -103,11 +128,13 @@ pub struct RequiredArgs {
 pub fn required_args(op: &Operation, skip: usize) -> RequiredArgs {
     let mut args = Vec::new();
     let mut names = Vec::new();
-    for (i, p) in op.params.iter().filter(|p| p.required).enumerate() {
+    let idents = param_names(op);
+    let required = op.params.iter().zip(&idents).filter(|(p, _)| p.required);
+    for (i, (p, idents)) in required.enumerate() {
         if i < skip {
             continue;
         }
-        let name = snake(&p.name);
+        let name = ident(&idents.arg);
         let ty = if p.location == ParamLocation::Path {
             quote!(impl Into<String>)
         } else {
@@ -131,23 +158,22 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
     let required = required_args(op, 0);
     let args = &required.args;
 
-    let path_ids: Vec<Ident> = op.path_params().map(|p| snake(&p.name)).collect();
+    let idents = param_names(op);
+    let path_ids: Vec<Ident> = op.path_params().map(|p| arg_of(op, &p.name)).collect();
     let segments = op.segments.iter().map(|s| match s {
         Segment::Literal(l) => quote!(crate::runtime::Seg::Lit(#l)),
         Segment::Param(p) => {
-            let id = snake(p);
+            let id = arg_of(op, p);
             quote!(crate::runtime::Seg::Id(#p, &#id))
         }
     });
-    let stores = op
+    let stores: Vec<TokenStream> = op
         .params
         .iter()
-        .filter(|p| p.required && p.location != ParamLocation::Path)
-        .map(|p| {
-            let arg = snake(&p.name);
-            arg_shape(p, &arg).store
-        });
-    let stores: Vec<TokenStream> = stores.collect();
+        .zip(&idents)
+        .filter(|(p, _)| p.required && p.location != ParamLocation::Path)
+        .map(|(p, idents)| arg_shape(p, &ident(&idents.arg)).store)
+        .collect();
     let new_call = quote! {
         crate::runtime::Call::new(
             client,
@@ -156,33 +182,26 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
             #decoder,
         )
     };
-    let stores_empty = stores.is_empty();
-    let make_call = if stores.is_empty() {
-        quote!(let call = #new_call;)
-    } else {
-        quote! {
-            let mut call = #new_call;
-            {
-                let call = &mut call;
-                #(#stores)*
+    let setters = op
+        .params
+        .iter()
+        .zip(&idents)
+        .filter(|(p, _)| !p.required)
+        .map(|(p, idents)| {
+            let setter = ident(&idents.setter);
+            let arg = ident(&idents.arg);
+            let shape = arg_shape(p, &arg);
+            let (ty, store) = (shape.arg, shape.store);
+            let doc = docs::attrs(&[format!("Sets {}.", docs::param(p))]);
+            quote! {
+                #doc
+                pub fn #setter(mut self, #arg: #ty) -> Self {
+                    let call = &mut self.call;
+                    #store
+                    self
+                }
             }
-        }
-    };
-    let setters = op.params.iter().filter(|p| !p.required).map(|p| {
-        let setter = setter_ident(&p.name);
-        let arg = snake(&p.name);
-        let shape = arg_shape(p, &arg);
-        let (ty, store) = (shape.arg, shape.store);
-        let doc = docs::attrs(&[format!("Sets {}.", docs::param(p))]);
-        quote! {
-            #doc
-            pub fn #setter(mut self, #arg: #ty) -> Self {
-                let call = &mut self.call;
-                #store
-                self
-            }
-        }
-    });
+        });
     // Operations that create a resource events can name (play, record, originate) answer
     // with a `Watched` value, subscribed to that resource's events before the request left.
     let watch = watched_kind(api, op);
@@ -219,7 +238,7 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
     };
     let watch_setup = watch.as_ref().map(|(_, param)| {
         let id = if param.location == ParamLocation::Path {
-            let ident = snake(&param.name);
+            let ident = arg_of(op, &param.name);
             quote!(crate::runtime::WatchId::Path(#ident.clone()))
         } else {
             let param_name = param.name.as_str();
@@ -228,22 +247,21 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
         // Media (play, record) also watches what it plays to, before the request leaves,
         // so the target going away is never missed.
         let target = target_kind.map(|kind| {
-            let id = snake(&kind.id_params[0]);
+            let id = arg_of(op, &kind.id_params[0]);
             quote!(call.watch_target(#id.clone());)
         });
         quote!(call.watch(#id); #target)
     });
-    let make_call = match watch_setup {
-        Some(setup) if stores_empty => quote! {
+    // Stores run on the call itself (setters run them on `&mut self.call`), so the call is
+    // bound once, mutable only when something is stored or watched.
+    let make_call = if stores.is_empty() && watch_setup.is_none() {
+        quote!(let call = #new_call;)
+    } else {
+        quote! {
             let mut call = #new_call;
-            #setup
-        },
-        Some(setup) => quote! {
-            #make_call
-            let mut call = call;
-            #setup
-        },
-        None => make_call,
+            #(#stores)*
+            #watch_setup
+        }
     };
     let doc = docs::attrs(&docs::operation(op));
     quote! {

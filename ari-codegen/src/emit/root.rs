@@ -9,22 +9,6 @@ use super::types::snake;
 use crate::ir::Api;
 use crate::names;
 
-/// Names on `Client` that generated accessors must not take.
-const RESERVED: &[&str] = &[
-    "events",
-    "calls",
-    "transport",
-    "outbound",
-    "raw",
-    "builder",
-    "new",
-    "clone",
-    "fmt",
-    "base_url",
-    "server_version",
-    "redact",
-];
-
 /// `asterisk_22` and the like: the methods of `Client` that select a line.
 fn is_line_method(name: &str) -> bool {
     name.strip_prefix("asterisk_")
@@ -67,8 +51,7 @@ pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
         .unwrap_or_else(|| super::content_label(api));
     let line_doc =
         format!(" This spec's operations ({label}), whichever line the crate root uses.");
-    let api_doc =
-        format!(" The operations of this spec on a client: `client.{line_method}().channels()`.");
+    let api_doc = format!(" The operations of this spec on a client: `client.{line_method}()`.");
     let call_gap = super::line::call_support_gap(api);
     let calls_accessor = call_gap.is_none().then(|| {
         quote! {
@@ -213,7 +196,10 @@ pub struct AccessorNames {
 }
 
 pub fn accessor_names(api: &Api) -> AccessorNames {
-    let mut taken: Vec<String> = RESERVED.iter().map(|s| s.to_string()).collect();
+    let mut taken: Vec<String> = super::reserved::CLIENT_METHODS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let mut claim = |wanted: String, suffix: &str| -> String {
         let mut name = wanted;
         while taken.contains(&name) || is_line_method(&name) {

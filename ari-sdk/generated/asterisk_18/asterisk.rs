@@ -848,10 +848,7 @@ impl AddLog {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("configuration", Into::<String>::into(configuration));
-        }
+        call.query("configuration", Into::<String>::into(configuration));
         AddLog { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -1040,10 +1037,7 @@ impl GetGlobalVar {
             ],
             crate::runtime::decode_json::<super::models::Variable>,
         );
-        {
-            let call = &mut call;
-            call.query("variable", Into::<String>::into(variable));
-        }
+        call.query("variable", Into::<String>::into(variable));
         GetGlobalVar { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -1106,10 +1100,7 @@ impl SetGlobalVar {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("variable", Into::<String>::into(variable));
-        }
+        call.query("variable", Into::<String>::into(variable));
         SetGlobalVar { call }
     }
     /// Sets `value` (query, `string`).

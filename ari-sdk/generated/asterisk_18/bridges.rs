@@ -471,11 +471,8 @@ impl AddChannel {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(channel);
-            call.query_list("channel", values);
-        }
+        let values = crate::IntoStrings::into_strings(channel);
+        call.query_list("channel", values);
         AddChannel { call }
     }
     /// Sets `role` (query, `string`).
@@ -569,11 +566,8 @@ impl RemoveChannel {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(channel);
-            call.query_list("channel", values);
-        }
+        let values = crate::IntoStrings::into_strings(channel);
+        call.query_list("channel", values);
         RemoveChannel { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -902,13 +896,9 @@ impl Play {
             ],
             crate::runtime::decode_json::<super::models::Playback>,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(media);
-            call.check_media("media", &values);
-            call.query_list("media", values);
-        }
-        let mut call = call;
+        let values = crate::IntoStrings::into_strings(media);
+        call.check_media("media", &values);
+        call.query_list("media", values);
         call.watch(crate::runtime::WatchId::Query("playbackId"));
         call.watch_target(bridge_id.clone());
         Play { call }
@@ -1024,13 +1014,9 @@ impl PlayWithId {
             ],
             crate::runtime::decode_json::<super::models::Playback>,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(media);
-            call.check_media("media", &values);
-            call.query_list("media", values);
-        }
-        let mut call = call;
+        let values = crate::IntoStrings::into_strings(media);
+        call.check_media("media", &values);
+        call.query_list("media", values);
         call.watch(crate::runtime::WatchId::Path(playback_id.clone()));
         call.watch_target(bridge_id.clone());
         PlayWithId { call }
@@ -1140,12 +1126,8 @@ impl Record {
             ],
             crate::runtime::decode_json::<super::models::LiveRecording>,
         );
-        {
-            let call = &mut call;
-            call.query("name", Into::<String>::into(name));
-            call.query("format", Into::<String>::into(format));
-        }
-        let mut call = call;
+        call.query("name", Into::<String>::into(name));
+        call.query("format", Into::<String>::into(format));
         call.watch(crate::runtime::WatchId::Query("name"));
         call.watch_target(bridge_id.clone());
         Record { call }

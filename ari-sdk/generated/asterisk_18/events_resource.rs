@@ -65,10 +65,7 @@ impl UserEvent {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("application", Into::<String>::into(application));
-        }
+        call.query("application", Into::<String>::into(application));
         UserEvent { call }
     }
     /// Sets `source` (query, `string`, comma-joined list).

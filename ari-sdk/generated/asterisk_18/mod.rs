@@ -149,7 +149,7 @@ pub mod handles {
 pub mod line {
     include!(concat!(env!("OUT_DIR"), "/asterisk_18/line.rs"));
 }
-/// The operations of this spec on a client: `client.asterisk_18().channels()`.
+/// The operations of this spec on a client: `client.asterisk_18()`.
 #[derive(Debug, Clone)]
 pub struct Api {
     client: crate::Client,

@@ -193,13 +193,10 @@ impl Control {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query(
-                "operation",
-                Into::<super::models::ControlOperation>::into(operation),
-            );
-        }
+        call.query(
+            "operation",
+            Into::<super::models::ControlOperation>::into(operation),
+        );
         Control { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.

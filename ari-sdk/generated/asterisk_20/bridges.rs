@@ -521,10 +521,7 @@ impl GetBridgeVar {
             ],
             crate::runtime::decode_json::<super::models::Variable>,
         );
-        {
-            let call = &mut call;
-            call.query("variable", Into::<String>::into(variable));
-        }
+        call.query("variable", Into::<String>::into(variable));
         GetBridgeVar { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -595,10 +592,7 @@ impl SetBridgeVar {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("variable", Into::<String>::into(variable));
-        }
+        call.query("variable", Into::<String>::into(variable));
         SetBridgeVar { call }
     }
     /// Sets `value` (query, `string`).
@@ -677,11 +671,8 @@ impl GetBridgeVars {
             ],
             crate::runtime::decode_json::<super::models::Variables>,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(variables);
-            call.query_list("variables", values);
-        }
+        let values = crate::IntoStrings::into_strings(variables);
+        call.query_list("variables", values);
         GetBridgeVars { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -750,10 +741,7 @@ impl SetBridgeVars {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.body_map("variables", variables);
-        }
+        call.body_map("variables", variables);
         SetBridgeVars { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -824,11 +812,8 @@ impl AddChannel {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(channel);
-            call.query_list("channel", values);
-        }
+        let values = crate::IntoStrings::into_strings(channel);
+        call.query_list("channel", values);
         AddChannel { call }
     }
     /// Sets `role` (query, `string`).
@@ -922,11 +907,8 @@ impl RemoveChannel {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(channel);
-            call.query_list("channel", values);
-        }
+        let values = crate::IntoStrings::into_strings(channel);
+        call.query_list("channel", values);
         RemoveChannel { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -1256,13 +1238,9 @@ impl Play {
             ],
             crate::runtime::decode_json::<super::models::Playback>,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(media);
-            call.check_media("media", &values);
-            call.query_list("media", values);
-        }
-        let mut call = call;
+        let values = crate::IntoStrings::into_strings(media);
+        call.check_media("media", &values);
+        call.query_list("media", values);
         call.watch(crate::runtime::WatchId::Query("playbackId"));
         call.watch_target(bridge_id.clone());
         Play { call }
@@ -1385,13 +1363,9 @@ impl PlayWithId {
             ],
             crate::runtime::decode_json::<super::models::Playback>,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(media);
-            call.check_media("media", &values);
-            call.query_list("media", values);
-        }
-        let mut call = call;
+        let values = crate::IntoStrings::into_strings(media);
+        call.check_media("media", &values);
+        call.query_list("media", values);
         call.watch(crate::runtime::WatchId::Path(playback_id.clone()));
         call.watch_target(bridge_id.clone());
         PlayWithId { call }
@@ -1508,12 +1482,8 @@ impl Record {
             ],
             crate::runtime::decode_json::<super::models::LiveRecording>,
         );
-        {
-            let call = &mut call;
-            call.query("name", Into::<String>::into(name));
-            call.query("format", Into::<String>::into(format));
-        }
-        let mut call = call;
+        call.query("name", Into::<String>::into(name));
+        call.query("format", Into::<String>::into(format));
         call.watch(crate::runtime::WatchId::Query("name"));
         call.watch_target(bridge_id.clone());
         Record { call }

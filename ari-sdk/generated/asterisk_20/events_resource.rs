@@ -73,10 +73,7 @@ impl UserEvent {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("application", Into::<String>::into(application));
-        }
+        call.query("application", Into::<String>::into(application));
         UserEvent { call }
     }
     /// Sets `source` (query, `string`, comma-joined list).
@@ -154,11 +151,8 @@ impl ClaimChannel {
             &[crate::runtime::Seg::Lit("events"), crate::runtime::Seg::Lit("claim")],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("channelId", Into::<String>::into(channel_id));
-            call.query("application", Into::<String>::into(application));
-        }
+        call.query("channelId", Into::<String>::into(channel_id));
+        call.query("application", Into::<String>::into(application));
         ClaimChannel { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.

@@ -4,11 +4,11 @@
 #[derive(Debug, Clone)]
 pub struct ConfigObjectHandle {
     client: crate::Client,
-    /// The `configClass` this handle addresses.
+    /// The path parameter `configClass` of `/asterisk/config/dynamic/{configClass}/{objectType}/{id}`.
     config_class: String,
-    /// The `objectType` this handle addresses.
+    /// The path parameter `objectType` of `/asterisk/config/dynamic/{configClass}/{objectType}/{id}`.
     object_type: String,
-    /// The `id` this handle addresses.
+    /// The path parameter `id` of `/asterisk/config/dynamic/{configClass}/{objectType}/{id}`.
     id: String,
 }
 impl ConfigObjectHandle {
@@ -29,15 +29,15 @@ impl ConfigObjectHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The id this handle addresses.
+    /// The `configClass` this handle addresses (in `/asterisk/config/dynamic/{configClass}/{objectType}/{id}`).
     pub fn config_class(&self) -> &str {
         &self.config_class
     }
-    /// The id this handle addresses.
+    /// The `objectType` this handle addresses (in `/asterisk/config/dynamic/{configClass}/{objectType}/{id}`).
     pub fn object_type(&self) -> &str {
         &self.object_type
     }
-    /// The id this handle addresses.
+    /// The `id` this handle addresses (in `/asterisk/config/dynamic/{configClass}/{objectType}/{id}`).
     pub fn id(&self) -> &str {
         &self.id
     }
@@ -73,7 +73,7 @@ impl ConfigObjectHandle {
 #[derive(Debug, Clone)]
 pub struct ModuleHandle {
     client: crate::Client,
-    /// The `moduleName` this handle addresses.
+    /// The path parameter `moduleName` of `/asterisk/modules/{moduleName}`.
     module_name: String,
 }
 impl ModuleHandle {
@@ -83,7 +83,7 @@ impl ModuleHandle {
             module_name: module_name.into(),
         }
     }
-    /// The id this handle addresses.
+    /// The id this handle addresses: its path parameter `moduleName`.
     pub fn id(&self) -> &str {
         &self.module_name
     }
@@ -103,7 +103,7 @@ impl ModuleHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The id this handle addresses.
+    /// The `moduleName` this handle addresses (in `/asterisk/modules/{moduleName}`).
     pub fn module_name(&self) -> &str {
         &self.module_name
     }
@@ -128,7 +128,7 @@ impl ModuleHandle {
 #[derive(Debug, Clone)]
 pub struct LogChannelHandle {
     client: crate::Client,
-    /// The `logChannelName` this handle addresses.
+    /// The path parameter `logChannelName` of `/asterisk/logging/{logChannelName}`.
     log_channel_name: String,
 }
 impl LogChannelHandle {
@@ -141,7 +141,7 @@ impl LogChannelHandle {
             log_channel_name: log_channel_name.into(),
         }
     }
-    /// The id this handle addresses.
+    /// The id this handle addresses: its path parameter `logChannelName`.
     pub fn id(&self) -> &str {
         &self.log_channel_name
     }
@@ -149,7 +149,7 @@ impl LogChannelHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The id this handle addresses.
+    /// The `logChannelName` this handle addresses (in `/asterisk/logging/{logChannelName}`).
     pub fn log_channel_name(&self) -> &str {
         &self.log_channel_name
     }
@@ -174,7 +174,7 @@ impl LogChannelHandle {
 #[derive(Debug, Clone)]
 pub struct EndpointByTechHandle {
     client: crate::Client,
-    /// The `tech` this handle addresses.
+    /// The path parameter `tech` of `/endpoints/{tech}`.
     tech: String,
 }
 impl EndpointByTechHandle {
@@ -184,7 +184,7 @@ impl EndpointByTechHandle {
             tech: tech.into(),
         }
     }
-    /// The id this handle addresses.
+    /// The id this handle addresses: its path parameter `tech`.
     pub fn id(&self) -> &str {
         &self.tech
     }
@@ -192,7 +192,7 @@ impl EndpointByTechHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The id this handle addresses.
+    /// The `tech` this handle addresses (in `/endpoints/{tech}`).
     pub fn tech(&self) -> &str {
         &self.tech
     }
@@ -205,9 +205,9 @@ impl EndpointByTechHandle {
 #[derive(Debug, Clone)]
 pub struct EndpointHandle {
     client: crate::Client,
-    /// The `tech` this handle addresses.
+    /// The path parameter `tech` of `/endpoints/{tech}/{resource}`.
     tech: String,
-    /// The `resource` this handle addresses.
+    /// The path parameter `resource` of `/endpoints/{tech}/{resource}`.
     resource: String,
 }
 impl EndpointHandle {
@@ -238,11 +238,11 @@ impl EndpointHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The id this handle addresses.
+    /// The `tech` this handle addresses (in `/endpoints/{tech}/{resource}`).
     pub fn tech(&self) -> &str {
         &self.tech
     }
-    /// The id this handle addresses.
+    /// The `resource` this handle addresses (in `/endpoints/{tech}/{resource}`).
     pub fn resource(&self) -> &str {
         &self.resource
     }
@@ -285,7 +285,7 @@ impl EndpointHandle {
 #[derive(Debug, Clone)]
 pub struct ChannelHandle {
     client: crate::Client,
-    /// The `channelId` this handle addresses.
+    /// The path parameter `channelId` of `/channels/{channelId}`.
     channel_id: String,
 }
 impl ChannelHandle {
@@ -295,7 +295,7 @@ impl ChannelHandle {
             channel_id: channel_id.into(),
         }
     }
-    /// The id this handle addresses.
+    /// The id this handle addresses: its path parameter `channelId`.
     pub fn id(&self) -> &str {
         &self.channel_id
     }
@@ -315,7 +315,7 @@ impl ChannelHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The id this handle addresses.
+    /// The `channelId` this handle addresses (in `/channels/{channelId}`).
     pub fn channel_id(&self) -> &str {
         &self.channel_id
     }
@@ -521,7 +521,7 @@ impl ChannelHandle {
 #[derive(Debug, Clone)]
 pub struct BridgeHandle {
     client: crate::Client,
-    /// The `bridgeId` this handle addresses.
+    /// The path parameter `bridgeId` of `/bridges/{bridgeId}`.
     bridge_id: String,
 }
 impl BridgeHandle {
@@ -531,7 +531,7 @@ impl BridgeHandle {
             bridge_id: bridge_id.into(),
         }
     }
-    /// The id this handle addresses.
+    /// The id this handle addresses: its path parameter `bridgeId`.
     pub fn id(&self) -> &str {
         &self.bridge_id
     }
@@ -551,7 +551,7 @@ impl BridgeHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The id this handle addresses.
+    /// The `bridgeId` this handle addresses (in `/bridges/{bridgeId}`).
     pub fn bridge_id(&self) -> &str {
         &self.bridge_id
     }
@@ -670,7 +670,7 @@ impl BridgeHandle {
 #[derive(Debug, Clone)]
 pub struct StoredRecordingHandle {
     client: crate::Client,
-    /// The `recordingName` this handle addresses.
+    /// The path parameter `recordingName` of `/recordings/stored/{recordingName}`.
     recording_name: String,
 }
 impl StoredRecordingHandle {
@@ -680,7 +680,7 @@ impl StoredRecordingHandle {
             recording_name: recording_name.into(),
         }
     }
-    /// The id this handle addresses.
+    /// The id this handle addresses: its path parameter `recordingName`.
     pub fn id(&self) -> &str {
         &self.recording_name
     }
@@ -700,7 +700,7 @@ impl StoredRecordingHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The id this handle addresses.
+    /// The `recordingName` this handle addresses (in `/recordings/stored/{recordingName}`).
     pub fn recording_name(&self) -> &str {
         &self.recording_name
     }
@@ -732,7 +732,7 @@ impl StoredRecordingHandle {
 #[derive(Debug, Clone)]
 pub struct LiveRecordingHandle {
     client: crate::Client,
-    /// The `recordingName` this handle addresses.
+    /// The path parameter `recordingName` of `/recordings/live/{recordingName}`.
     recording_name: String,
 }
 impl LiveRecordingHandle {
@@ -742,7 +742,7 @@ impl LiveRecordingHandle {
             recording_name: recording_name.into(),
         }
     }
-    /// The id this handle addresses.
+    /// The id this handle addresses: its path parameter `recordingName`.
     pub fn id(&self) -> &str {
         &self.recording_name
     }
@@ -762,7 +762,7 @@ impl LiveRecordingHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The id this handle addresses.
+    /// The `recordingName` this handle addresses (in `/recordings/live/{recordingName}`).
     pub fn recording_name(&self) -> &str {
         &self.recording_name
     }
@@ -799,7 +799,7 @@ impl LiveRecordingHandle {
 #[derive(Debug, Clone)]
 pub struct SoundHandle {
     client: crate::Client,
-    /// The `soundId` this handle addresses.
+    /// The path parameter `soundId` of `/sounds/{soundId}`.
     sound_id: String,
 }
 impl SoundHandle {
@@ -809,7 +809,7 @@ impl SoundHandle {
             sound_id: sound_id.into(),
         }
     }
-    /// The id this handle addresses.
+    /// The id this handle addresses: its path parameter `soundId`.
     pub fn id(&self) -> &str {
         &self.sound_id
     }
@@ -829,7 +829,7 @@ impl SoundHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The id this handle addresses.
+    /// The `soundId` this handle addresses (in `/sounds/{soundId}`).
     pub fn sound_id(&self) -> &str {
         &self.sound_id
     }
@@ -842,7 +842,7 @@ impl SoundHandle {
 #[derive(Debug, Clone)]
 pub struct PlaybackHandle {
     client: crate::Client,
-    /// The `playbackId` this handle addresses.
+    /// The path parameter `playbackId` of `/playbacks/{playbackId}`.
     playback_id: String,
 }
 impl PlaybackHandle {
@@ -852,7 +852,7 @@ impl PlaybackHandle {
             playback_id: playback_id.into(),
         }
     }
-    /// The id this handle addresses.
+    /// The id this handle addresses: its path parameter `playbackId`.
     pub fn id(&self) -> &str {
         &self.playback_id
     }
@@ -872,7 +872,7 @@ impl PlaybackHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The id this handle addresses.
+    /// The `playbackId` this handle addresses (in `/playbacks/{playbackId}`).
     pub fn playback_id(&self) -> &str {
         &self.playback_id
     }
@@ -896,7 +896,7 @@ impl PlaybackHandle {
 #[derive(Debug, Clone)]
 pub struct DeviceStateHandle {
     client: crate::Client,
-    /// The `deviceName` this handle addresses.
+    /// The path parameter `deviceName` of `/deviceStates/{deviceName}`.
     device_name: String,
 }
 impl DeviceStateHandle {
@@ -906,7 +906,7 @@ impl DeviceStateHandle {
             device_name: device_name.into(),
         }
     }
-    /// The id this handle addresses.
+    /// The id this handle addresses: its path parameter `deviceName`.
     pub fn id(&self) -> &str {
         &self.device_name
     }
@@ -926,7 +926,7 @@ impl DeviceStateHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The id this handle addresses.
+    /// The `deviceName` this handle addresses (in `/deviceStates/{deviceName}`).
     pub fn device_name(&self) -> &str {
         &self.device_name
     }
@@ -954,7 +954,7 @@ impl DeviceStateHandle {
 #[derive(Debug, Clone)]
 pub struct MailboxHandle {
     client: crate::Client,
-    /// The `mailboxName` this handle addresses.
+    /// The path parameter `mailboxName` of `/mailboxes/{mailboxName}`.
     mailbox_name: String,
 }
 impl MailboxHandle {
@@ -964,7 +964,7 @@ impl MailboxHandle {
             mailbox_name: mailbox_name.into(),
         }
     }
-    /// The id this handle addresses.
+    /// The id this handle addresses: its path parameter `mailboxName`.
     pub fn id(&self) -> &str {
         &self.mailbox_name
     }
@@ -984,7 +984,7 @@ impl MailboxHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The id this handle addresses.
+    /// The `mailboxName` this handle addresses (in `/mailboxes/{mailboxName}`).
     pub fn mailbox_name(&self) -> &str {
         &self.mailbox_name
     }
@@ -1014,7 +1014,7 @@ impl MailboxHandle {
 #[derive(Debug, Clone)]
 pub struct UserEventHandle {
     client: crate::Client,
-    /// The `eventName` this handle addresses.
+    /// The path parameter `eventName` of `/events/user/{eventName}`.
     event_name: String,
 }
 impl UserEventHandle {
@@ -1024,7 +1024,7 @@ impl UserEventHandle {
             event_name: event_name.into(),
         }
     }
-    /// The id this handle addresses.
+    /// The id this handle addresses: its path parameter `eventName`.
     pub fn id(&self) -> &str {
         &self.event_name
     }
@@ -1032,7 +1032,7 @@ impl UserEventHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The id this handle addresses.
+    /// The `eventName` this handle addresses (in `/events/user/{eventName}`).
     pub fn event_name(&self) -> &str {
         &self.event_name
     }
@@ -1052,7 +1052,7 @@ impl UserEventHandle {
 #[derive(Debug, Clone)]
 pub struct ApplicationHandle {
     client: crate::Client,
-    /// The `applicationName` this handle addresses.
+    /// The path parameter `applicationName` of `/applications/{applicationName}`.
     application_name: String,
 }
 impl ApplicationHandle {
@@ -1065,7 +1065,7 @@ impl ApplicationHandle {
             application_name: application_name.into(),
         }
     }
-    /// The id this handle addresses.
+    /// The id this handle addresses: its path parameter `applicationName`.
     pub fn id(&self) -> &str {
         &self.application_name
     }
@@ -1085,7 +1085,7 @@ impl ApplicationHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The id this handle addresses.
+    /// The `applicationName` this handle addresses (in `/applications/{applicationName}`).
     pub fn application_name(&self) -> &str {
         &self.application_name
     }

@@ -202,11 +202,8 @@ impl Subscribe {
             ],
             crate::runtime::decode_json::<super::models::Application>,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(event_source);
-            call.query_list("eventSource", values);
-        }
+        let values = crate::IntoStrings::into_strings(event_source);
+        call.query_list("eventSource", values);
         Subscribe { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -275,11 +272,8 @@ impl Unsubscribe {
             ],
             crate::runtime::decode_json::<super::models::Application>,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(event_source);
-            call.query_list("eventSource", values);
-        }
+        let values = crate::IntoStrings::into_strings(event_source);
+        call.query_list("eventSource", values);
         Unsubscribe { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.

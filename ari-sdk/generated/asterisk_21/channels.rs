@@ -306,11 +306,7 @@ impl Originate {
             &[crate::runtime::Seg::Lit("channels")],
             crate::runtime::decode_json::<super::models::Channel>,
         );
-        {
-            let call = &mut call;
-            call.query("endpoint", Into::<String>::into(endpoint));
-        }
-        let mut call = call;
+        call.query("endpoint", Into::<String>::into(endpoint));
         call.watch(crate::runtime::WatchId::Query("channelId"));
         Originate { call }
     }
@@ -462,12 +458,8 @@ impl Create {
             &[crate::runtime::Seg::Lit("channels"), crate::runtime::Seg::Lit("create")],
             crate::runtime::decode_json::<super::models::Channel>,
         );
-        {
-            let call = &mut call;
-            call.query("endpoint", Into::<String>::into(endpoint));
-            call.query("app", Into::<String>::into(app));
-        }
-        let mut call = call;
+        call.query("endpoint", Into::<String>::into(endpoint));
+        call.query("app", Into::<String>::into(app));
         call.watch(crate::runtime::WatchId::Query("channelId"));
         Create { call }
     }
@@ -649,11 +641,7 @@ impl OriginateWithId {
             ],
             crate::runtime::decode_json::<super::models::Channel>,
         );
-        {
-            let call = &mut call;
-            call.query("endpoint", Into::<String>::into(endpoint));
-        }
-        let mut call = call;
+        call.query("endpoint", Into::<String>::into(endpoint));
         call.watch(crate::runtime::WatchId::Path(channel_id.clone()));
         OriginateWithId { call }
     }
@@ -962,10 +950,7 @@ impl Move {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("app", Into::<String>::into(app));
-        }
+        call.query("app", Into::<String>::into(app));
         Move { call }
     }
     /// Sets `appArgs` (query, `string`).
@@ -1038,10 +1023,7 @@ impl Redirect {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("endpoint", Into::<String>::into(endpoint));
-        }
+        call.query("endpoint", Into::<String>::into(endpoint));
         Redirect { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -1356,10 +1338,7 @@ impl SendDtmf {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("dtmf", Into::<String>::into(dtmf));
-        }
+        call.query("dtmf", Into::<String>::into(dtmf));
         SendDtmf { call }
     }
     /// Sets `before` (query, `int`); default `0`.
@@ -1450,13 +1429,7 @@ impl Mute {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query(
-                "direction",
-                Into::<super::models::MuteDirection>::into(direction),
-            );
-        }
+        call.query("direction", Into::<super::models::MuteDirection>::into(direction));
         Mute { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -1523,13 +1496,7 @@ impl Unmute {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query(
-                "direction",
-                Into::<super::models::MuteDirection>::into(direction),
-            );
-        }
+        call.query("direction", Into::<super::models::MuteDirection>::into(direction));
         Unmute { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -1973,13 +1940,9 @@ impl Play {
             ],
             crate::runtime::decode_json::<super::models::Playback>,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(media);
-            call.check_media("media", &values);
-            call.query_list("media", values);
-        }
-        let mut call = call;
+        let values = crate::IntoStrings::into_strings(media);
+        call.check_media("media", &values);
+        call.query_list("media", values);
         call.watch(crate::runtime::WatchId::Query("playbackId"));
         call.watch_target(channel_id.clone());
         Play { call }
@@ -2093,13 +2056,9 @@ impl PlayWithId {
             ],
             crate::runtime::decode_json::<super::models::Playback>,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(media);
-            call.check_media("media", &values);
-            call.query_list("media", values);
-        }
-        let mut call = call;
+        let values = crate::IntoStrings::into_strings(media);
+        call.check_media("media", &values);
+        call.query_list("media", values);
         call.watch(crate::runtime::WatchId::Path(playback_id.clone()));
         call.watch_target(channel_id.clone());
         PlayWithId { call }
@@ -2207,12 +2166,8 @@ impl Record {
             ],
             crate::runtime::decode_json::<super::models::LiveRecording>,
         );
-        {
-            let call = &mut call;
-            call.query("name", Into::<String>::into(name));
-            call.query("format", Into::<String>::into(format));
-        }
-        let mut call = call;
+        call.query("name", Into::<String>::into(name));
+        call.query("format", Into::<String>::into(format));
         call.watch(crate::runtime::WatchId::Query("name"));
         call.watch_target(channel_id.clone());
         Record { call }
@@ -2350,10 +2305,7 @@ impl GetChannelVar {
             ],
             crate::runtime::decode_json::<super::models::Variable>,
         );
-        {
-            let call = &mut call;
-            call.query("variable", Into::<String>::into(variable));
-        }
+        call.query("variable", Into::<String>::into(variable));
         GetChannelVar { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -2423,10 +2375,7 @@ impl SetChannelVar {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("variable", Into::<String>::into(variable));
-        }
+        call.query("variable", Into::<String>::into(variable));
         SetChannelVar { call }
     }
     /// Sets `value` (query, `string`).
@@ -2503,10 +2452,7 @@ impl SnoopChannel {
             ],
             crate::runtime::decode_json::<super::models::Channel>,
         );
-        {
-            let call = &mut call;
-            call.query("app", Into::<String>::into(app));
-        }
+        call.query("app", Into::<String>::into(app));
         SnoopChannel { call }
     }
     /// Sets `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`.
@@ -2609,10 +2555,7 @@ impl SnoopChannelWithId {
             ],
             crate::runtime::decode_json::<super::models::Channel>,
         );
-        {
-            let call = &mut call;
-            call.query("app", Into::<String>::into(app));
-        }
+        call.query("app", Into::<String>::into(app));
         SnoopChannelWithId { call }
     }
     /// Sets `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`.
@@ -2847,12 +2790,8 @@ impl ExternalMedia {
             ],
             crate::runtime::decode_json::<super::models::Channel>,
         );
-        {
-            let call = &mut call;
-            call.query("app", Into::<String>::into(app));
-            call.query("format", Into::<String>::into(format));
-        }
-        let mut call = call;
+        call.query("app", Into::<String>::into(app));
+        call.query("format", Into::<String>::into(format));
         call.watch(crate::runtime::WatchId::Query("channelId"));
         ExternalMedia { call }
     }
@@ -2997,10 +2936,7 @@ impl TransferProgress {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("states", Into::<String>::into(states));
-        }
+        call.query("states", Into::<String>::into(states));
         TransferProgress { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.

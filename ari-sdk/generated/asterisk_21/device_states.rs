@@ -189,13 +189,10 @@ impl Update {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query(
-                "deviceState",
-                Into::<super::models::UpdateDeviceState>::into(device_state),
-            );
-        }
+        call.query(
+            "deviceState",
+            Into::<super::models::UpdateDeviceState>::into(device_state),
+        );
         Update { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.

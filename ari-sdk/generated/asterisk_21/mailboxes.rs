@@ -193,11 +193,8 @@ impl Update {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("oldMessages", old_messages);
-            call.query("newMessages", new_messages);
-        }
+        call.query("oldMessages", old_messages);
+        call.query("newMessages", new_messages);
         Update { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.

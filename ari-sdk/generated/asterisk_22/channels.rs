@@ -322,11 +322,7 @@ impl Originate {
             &[crate::runtime::Seg::Lit("channels")],
             crate::runtime::decode_json::<super::models::Channel>,
         );
-        {
-            let call = &mut call;
-            call.query("endpoint", Into::<String>::into(endpoint));
-        }
-        let mut call = call;
+        call.query("endpoint", Into::<String>::into(endpoint));
         call.watch(crate::runtime::WatchId::Query("channelId"));
         Originate { call }
     }
@@ -478,12 +474,8 @@ impl Create {
             &[crate::runtime::Seg::Lit("channels"), crate::runtime::Seg::Lit("create")],
             crate::runtime::decode_json::<super::models::Channel>,
         );
-        {
-            let call = &mut call;
-            call.query("endpoint", Into::<String>::into(endpoint));
-            call.query("app", Into::<String>::into(app));
-        }
-        let mut call = call;
+        call.query("endpoint", Into::<String>::into(endpoint));
+        call.query("app", Into::<String>::into(app));
         call.watch(crate::runtime::WatchId::Query("channelId"));
         Create { call }
     }
@@ -665,11 +657,7 @@ impl OriginateWithId {
             ],
             crate::runtime::decode_json::<super::models::Channel>,
         );
-        {
-            let call = &mut call;
-            call.query("endpoint", Into::<String>::into(endpoint));
-        }
-        let mut call = call;
+        call.query("endpoint", Into::<String>::into(endpoint));
         call.watch(crate::runtime::WatchId::Path(channel_id.clone()));
         OriginateWithId { call }
     }
@@ -978,10 +966,7 @@ impl Move {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("app", Into::<String>::into(app));
-        }
+        call.query("app", Into::<String>::into(app));
         Move { call }
     }
     /// Sets `appArgs` (query, `string`).
@@ -1054,10 +1039,7 @@ impl Redirect {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("endpoint", Into::<String>::into(endpoint));
-        }
+        call.query("endpoint", Into::<String>::into(endpoint));
         Redirect { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -1372,10 +1354,7 @@ impl SendDtmf {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("dtmf", Into::<String>::into(dtmf));
-        }
+        call.query("dtmf", Into::<String>::into(dtmf));
         SendDtmf { call }
     }
     /// Sets `before` (query, `int`); default `0`.
@@ -1466,13 +1445,7 @@ impl Mute {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query(
-                "direction",
-                Into::<super::models::MuteDirection>::into(direction),
-            );
-        }
+        call.query("direction", Into::<super::models::MuteDirection>::into(direction));
         Mute { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -1539,13 +1512,7 @@ impl Unmute {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query(
-                "direction",
-                Into::<super::models::MuteDirection>::into(direction),
-            );
-        }
+        call.query("direction", Into::<super::models::MuteDirection>::into(direction));
         Unmute { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -1989,13 +1956,9 @@ impl Play {
             ],
             crate::runtime::decode_json::<super::models::Playback>,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(media);
-            call.check_media("media", &values);
-            call.query_list("media", values);
-        }
-        let mut call = call;
+        let values = crate::IntoStrings::into_strings(media);
+        call.check_media("media", &values);
+        call.query_list("media", values);
         call.watch(crate::runtime::WatchId::Query("playbackId"));
         call.watch_target(channel_id.clone());
         Play { call }
@@ -2109,13 +2072,9 @@ impl PlayWithId {
             ],
             crate::runtime::decode_json::<super::models::Playback>,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(media);
-            call.check_media("media", &values);
-            call.query_list("media", values);
-        }
-        let mut call = call;
+        let values = crate::IntoStrings::into_strings(media);
+        call.check_media("media", &values);
+        call.query_list("media", values);
         call.watch(crate::runtime::WatchId::Path(playback_id.clone()));
         call.watch_target(channel_id.clone());
         PlayWithId { call }
@@ -2223,12 +2182,8 @@ impl Record {
             ],
             crate::runtime::decode_json::<super::models::LiveRecording>,
         );
-        {
-            let call = &mut call;
-            call.query("name", Into::<String>::into(name));
-            call.query("format", Into::<String>::into(format));
-        }
-        let mut call = call;
+        call.query("name", Into::<String>::into(name));
+        call.query("format", Into::<String>::into(format));
         call.watch(crate::runtime::WatchId::Query("name"));
         call.watch_target(channel_id.clone());
         Record { call }
@@ -2366,10 +2321,7 @@ impl GetChannelVar {
             ],
             crate::runtime::decode_json::<super::models::Variable>,
         );
-        {
-            let call = &mut call;
-            call.query("variable", Into::<String>::into(variable));
-        }
+        call.query("variable", Into::<String>::into(variable));
         GetChannelVar { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -2440,10 +2392,7 @@ impl SetChannelVar {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("variable", Into::<String>::into(variable));
-        }
+        call.query("variable", Into::<String>::into(variable));
         SetChannelVar { call }
     }
     /// Sets `value` (query, `string`).
@@ -2522,11 +2471,8 @@ impl GetChannelVars {
             ],
             crate::runtime::decode_json::<super::models::Variables>,
         );
-        {
-            let call = &mut call;
-            let values = crate::IntoStrings::into_strings(variables);
-            call.query_list("variables", values);
-        }
+        let values = crate::IntoStrings::into_strings(variables);
+        call.query_list("variables", values);
         GetChannelVars { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -2595,10 +2541,7 @@ impl SetChannelVars {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.body_map("variables", variables);
-        }
+        call.body_map("variables", variables);
         SetChannelVars { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.
@@ -2669,10 +2612,7 @@ impl SnoopChannel {
             ],
             crate::runtime::decode_json::<super::models::Channel>,
         );
-        {
-            let call = &mut call;
-            call.query("app", Into::<String>::into(app));
-        }
+        call.query("app", Into::<String>::into(app));
         SnoopChannel { call }
     }
     /// Sets `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`.
@@ -2775,10 +2715,7 @@ impl SnoopChannelWithId {
             ],
             crate::runtime::decode_json::<super::models::Channel>,
         );
-        {
-            let call = &mut call;
-            call.query("app", Into::<String>::into(app));
-        }
+        call.query("app", Into::<String>::into(app));
         SnoopChannelWithId { call }
     }
     /// Sets `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`.
@@ -3014,12 +2951,8 @@ impl ExternalMedia {
             ],
             crate::runtime::decode_json::<super::models::Channel>,
         );
-        {
-            let call = &mut call;
-            call.query("app", Into::<String>::into(app));
-            call.query("format", Into::<String>::into(format));
-        }
-        let mut call = call;
+        call.query("app", Into::<String>::into(app));
+        call.query("format", Into::<String>::into(format));
         call.watch(crate::runtime::WatchId::Query("channelId"));
         ExternalMedia { call }
     }
@@ -3170,10 +3103,7 @@ impl TransferProgress {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("states", Into::<String>::into(states));
-        }
+        call.query("states", Into::<String>::into(states));
         TransferProgress { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.

@@ -124,8 +124,10 @@ pub static OPERATIONS: &[crate::runtime::OperationInfo] = &[
 ];
 /// Decodes `body` as the response type named like [`OperationInfo::response`]
 /// (`Channel`, `List[Bridge]`, ...); `None` for `void`, `binary` and unknown names.
+/// For tests and tools: only with ari-sdk's `testing` feature.
 ///
 /// [`OperationInfo::response`]: crate::runtime::OperationInfo::response
+#[cfg(feature = "testing")]
 pub fn check_response(response: &str, body: &[u8]) -> Option<crate::Result<()>> {
     Some(
         match response {
@@ -296,7 +298,9 @@ pub fn check_response(response: &str, body: &[u8]) -> Option<crate::Result<()>> 
     )
 }
 /// One request per callable operation, through the resource accessors, with
-/// placeholder arguments: `(operation name, request)`. For coverage tests.
+/// placeholder arguments: `(operation name, request)`. For coverage tests: only
+/// with ari-sdk's `testing` feature.
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 #[allow(clippy::vec_init_then_push)]
 pub fn every_operation(

@@ -157,11 +157,8 @@ impl SendMessage {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("to", Into::<String>::into(to));
-            call.query("from", Into::<String>::into(from));
-        }
+        call.query("to", Into::<String>::into(to));
+        call.query("from", Into::<String>::into(from));
         SendMessage { call }
     }
     /// Sets `body` (query, `string`).
@@ -242,12 +239,9 @@ impl Refer {
             &[crate::runtime::Seg::Lit("endpoints"), crate::runtime::Seg::Lit("refer")],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("to", Into::<String>::into(to));
-            call.query("from", Into::<String>::into(from));
-            call.query("refer_to", Into::<String>::into(refer_to));
-        }
+        call.query("to", Into::<String>::into(to));
+        call.query("from", Into::<String>::into(from));
+        call.query("refer_to", Into::<String>::into(refer_to));
         Refer { call }
     }
     /// Sets `to_self` (query, `boolean`); default `false`.
@@ -466,10 +460,7 @@ impl SendMessageToEndpoint {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("from", Into::<String>::into(from));
-        }
+        call.query("from", Into::<String>::into(from));
         SendMessageToEndpoint { call }
     }
     /// Sets `body` (query, `string`).
@@ -559,11 +550,8 @@ impl ReferToEndpoint {
             ],
             crate::runtime::decode_void,
         );
-        {
-            let call = &mut call;
-            call.query("from", Into::<String>::into(from));
-            call.query("refer_to", Into::<String>::into(refer_to));
-        }
+        call.query("from", Into::<String>::into(from));
+        call.query("refer_to", Into::<String>::into(refer_to));
         ReferToEndpoint { call }
     }
     /// Sets `to_self` (query, `boolean`); default `false`.

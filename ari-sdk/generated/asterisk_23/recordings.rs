@@ -362,13 +362,10 @@ impl CopyStored {
             ],
             crate::runtime::decode_json::<super::models::StoredRecording>,
         );
-        {
-            let call = &mut call;
-            call.query(
-                "destinationRecordingName",
-                Into::<String>::into(destination_recording_name),
-            );
-        }
+        call.query(
+            "destinationRecordingName",
+            Into::<String>::into(destination_recording_name),
+        );
         CopyStored { call }
     }
     /// Time allowed for this request alone, instead of the client's timeout.

@@ -4,7 +4,7 @@
 #[derive(Debug, Clone)]
 pub struct ThingHandle {
     client: crate::Client,
-    /// The `thingId` this handle addresses.
+    /// The path parameter `thingId` of `/things/{thingId}`.
     thing_id: String,
 }
 impl ThingHandle {
@@ -14,7 +14,7 @@ impl ThingHandle {
             thing_id: thing_id.into(),
         }
     }
-    /// The id this handle addresses.
+    /// The id this handle addresses: its path parameter `thingId`.
     pub fn id(&self) -> &str {
         &self.thing_id
     }
@@ -34,7 +34,7 @@ impl ThingHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The id this handle addresses.
+    /// The `thingId` this handle addresses (in `/things/{thingId}`).
     pub fn thing_id(&self) -> &str {
         &self.thing_id
     }

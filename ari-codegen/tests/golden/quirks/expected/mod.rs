@@ -68,7 +68,7 @@ pub mod handles {
 pub mod line {
     include!(concat!(env!("OUT_DIR"), "/golden/line.rs"));
 }
-/// The operations of this spec on a client: `client.golden().channels()`.
+/// The operations of this spec on a client: `client.golden()`.
 #[derive(Debug, Clone)]
 pub struct Api {
     client: crate::Client,

@@ -149,10 +149,7 @@ impl Create {
             &[crate::runtime::Seg::Lit("things")],
             crate::runtime::decode_json::<super::models::Thing>,
         );
-        {
-            let call = &mut call;
-            call.query("type", Into::<super::models::CreateType>::into(r#type));
-        }
+        call.query("type", Into::<super::models::CreateType>::into(r#type));
         Create { call }
     }
     /// Sets `timeout` (query, `int`); default `30`; range 0 to unbounded.
