@@ -110,7 +110,7 @@ macro_rules! line_runtime {
         }
         pub use call::{
             Call, CallEnded, Calls, CallsBuilder, CallsItem, CollectDigits, Digits, DigitsEnd,
-            Menu, MenuChoice, Play, Played, Record, Recorded,
+            Menu, MenuChoice, Played, Prompt, Record, Recorded,
         };
     };
 }

@@ -120,7 +120,7 @@ fn every_line_of_api_docs_has_its_features_and_no_other() {
     let mut declared: Vec<String> = features
         .lines()
         .filter_map(|l| l.split_once('=').map(|(name, _)| name.trim().to_owned()))
-        .filter(|name| name != "default")
+        .filter(|name| name.starts_with("asterisk-") || name.starts_with("root-"))
         .collect();
     declared.sort();
     let mut expected: Vec<String> = lines
@@ -138,4 +138,44 @@ fn every_line_of_api_docs_has_its_features_and_no_other() {
             "root-{line} must enable asterisk-{line}"
         );
     }
+}
+
+/// One connection, any line: what a request of another line created is watched from the
+/// events of the connection that is open (decoded again in that line's events), and a
+/// second connection for the same application (which would take it over) is not needed.
+#[tokio::test]
+async fn a_line_watches_through_the_connection_of_another() {
+    let sim = Simulator::builder()
+        .media_duration(Duration::from_millis(200))
+        .start()
+        .await
+        .expect("simulator");
+    let client = sim.client_builder().build().expect("client");
+    let mut calls = client.calls(["hello"]).connect().await.expect("calls");
+    let id = sim.control().call("7000").expect("dial");
+    let call = tokio::time::timeout(LIMIT, calls.next())
+        .await
+        .expect("a call in time")
+        .expect("stream open")
+        .expect("a call");
+    assert_eq!(call.id(), id);
+
+    let old = client.asterisk_18();
+    let mut events: ari_sdk::asterisk_18::ResourceEvents = old.channel(&id).events();
+    let playback = client
+        .asterisk_20()
+        .channel(&id)
+        .play(["sound:hello-world"])
+        .await
+        .expect("play");
+    let done = playback
+        .finished(LIMIT)
+        .await
+        .expect("finished via line 22's connection");
+    assert_eq!(
+        done.state,
+        ari_sdk::asterisk_20::models::PlaybackState::Done
+    );
+    sim.control().press(&id, "7").expect("press");
+    assert_eq!(events.next_dtmf(LIMIT).await.expect("digit"), "7");
 }

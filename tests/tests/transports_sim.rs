@@ -125,6 +125,28 @@ async fn the_websocket_transport_gives_the_same_typed_answers_and_errors_as_http
     );
 }
 
+/// Requests ride on the newest event connection; when it closes, on the one before.
+#[tokio::test]
+async fn requests_move_to_an_older_connection_when_the_newest_closes() {
+    let sim = simulator("02:fc:00:00:00:01").await;
+    let ws = client(&sim, sim.credentials(), Transport::WebSocket);
+    let _calls = ws.events(["hello"]).connect().await.expect("connect");
+    let observer = ws
+        .events(["observer"])
+        .subscribe_all(true)
+        .connect()
+        .await
+        .expect("connect");
+    ws.asterisk().ping().await.expect("over the newest");
+    observer.close().await;
+    ws.asterisk()
+        .ping()
+        .await
+        .expect("over the older connection, still open");
+    let bridge = ws.bridges().create().await.expect("create");
+    assert!(!bridge.id.is_empty());
+}
+
 #[tokio::test]
 async fn a_hundred_concurrent_requests_share_one_socket() {
     let sim = simulator("02:fc:00:00:00:01").await;

@@ -40,28 +40,33 @@ struct Entry<E> {
 /// event names: no key is built per event.
 type Subscriptions<E> = HashMap<<E as LineEvent>::Kind, HashMap<String, Vec<Entry<E>>>>;
 
-/// Shared by a client and its event connections.
-pub(crate) struct Registry<E: LineEvent> {
-    subscribers: Mutex<Subscriptions<E>>,
-    /// Open event connections delivering into this registry.
-    connections: AtomicUsize,
+/// What the registries of every line of one client share: the client's event connections,
+/// whatever line they decode with.
+#[derive(Default)]
+pub(crate) struct Connections {
+    /// Open event connections.
+    open: AtomicUsize,
     /// Numbers the connections, to tell where a copy of an event came from.
-    next_connection: AtomicU64,
+    next: AtomicU64,
     /// Applications over all connections, counted before a connection opens: with more
     /// than one, Asterisk may send one event several times (once per application that
     /// sees it, on each connection), and streams must recognise the copies.
     sources: AtomicUsize,
+}
+
+/// The per-resource streams of one line, fed by every event connection of the client.
+pub(crate) struct Registry<E: LineEvent> {
+    subscribers: Mutex<Subscriptions<E>>,
+    connections: Arc<Connections>,
     /// Capacity of each resource stream.
     capacity: usize,
 }
 
 impl<E: LineEvent> Registry<E> {
-    pub(crate) fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize, connections: Arc<Connections>) -> Self {
         Registry {
             subscribers: Mutex::default(),
-            connections: AtomicUsize::new(0),
-            next_connection: AtomicU64::new(1),
-            sources: AtomicUsize::new(0),
+            connections,
             capacity,
         }
     }
@@ -74,34 +79,32 @@ impl<E: LineEvent> Registry<E> {
     /// must be recognised, even before the socket is up (Asterisk may send an event to
     /// the new connection while an older one is still delivering its own copy).
     pub(crate) fn expect_sources(&self, apps: usize) {
-        self.sources.fetch_add(apps, Ordering::SeqCst);
+        self.connections.sources.fetch_add(apps, Ordering::SeqCst);
     }
 
     /// Undoes [`expect_sources`](Self::expect_sources) for a connection that closed or
     /// never opened.
     pub(crate) fn forget_sources(&self, apps: usize) {
-        self.sources.fetch_sub(apps, Ordering::SeqCst);
+        self.connections.sources.fetch_sub(apps, Ordering::SeqCst);
     }
 
     /// A connection opened; returns the number naming it in [`deliver`](Self::deliver).
     pub(crate) fn connection_opened(&self) -> u64 {
-        self.connections.fetch_add(1, Ordering::SeqCst);
-        self.next_connection.fetch_add(1, Ordering::Relaxed)
+        self.connections.open.fetch_add(1, Ordering::SeqCst);
+        self.connections.next.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    /// The last connection going away ends every resource stream.
-    pub(crate) fn connection_closed(&self) {
-        if self.connections.fetch_sub(1, Ordering::SeqCst) == 1 {
-            for (_, by_id) in self.lock().drain() {
-                for entry in by_id.into_values().flatten() {
-                    entry.shared.end();
-                }
+    /// Ends every stream (the last event connection closed for good).
+    fn end_all(&self) {
+        for (_, by_id) in self.lock().drain() {
+            for entry in by_id.into_values().flatten() {
+                entry.shared.end();
             }
         }
     }
 
     pub(crate) fn is_connected(&self) -> bool {
-        self.connections.load(Ordering::SeqCst) > 0
+        self.connections.open.load(Ordering::SeqCst) > 0
     }
 
     pub(crate) fn subscribe(&self, kind: E::Kind, id: String, claims_call: bool) -> Arc<Shared<E>> {
@@ -118,7 +121,7 @@ impl<E: LineEvent> Registry<E> {
         connection: u64,
     ) -> Arc<Shared<E>> {
         let mut copies = Copies::default();
-        if self.sources.load(Ordering::SeqCst) > 1 {
+        if self.connections.sources.load(Ordering::SeqCst) > 1 {
             copies.first_copy(
                 Fingerprint::of(start),
                 Source::new(connection, start.application()),
@@ -195,7 +198,7 @@ impl<E: LineEvent> Registry<E> {
         if !wanted {
             return;
         }
-        let copies_possible = self.sources.load(Ordering::SeqCst) > 1;
+        let copies_possible = self.connections.sources.load(Ordering::SeqCst) > 1;
         let source = Source::new(connection, event.application());
         let mut fingerprint = None;
         let mut now = None;
@@ -305,9 +308,11 @@ impl<E: LineEvent> ResourceEvents<E> {
             let shared = registry.subscribe(kind, id.clone(), claims_call);
             SubscriptionState::Live { registry, shared }
         } else {
-            SubscriptionState::NotConnected(Some(Error::NoEventConnection {
-                what: format!("events of {} {id}", kind.name()),
-            }))
+            let what = match id.as_str() {
+                "" => format!("events of the new {}", kind.name()),
+                id => format!("events of {} {id}", kind.name()),
+            };
+            SubscriptionState::NotConnected(Some(Error::NoEventConnection { what }))
         };
         ResourceEvents { kind, id, state }
     }
@@ -377,10 +382,41 @@ impl<E: LineEvent> Drop for ResourceEvents<E> {
     }
 }
 
-/// The registries of a client, one per release line in use: an event connection of a
-/// line delivers into its line's registry, and that line's streams subscribe there.
+/// A line's registry as the others see it: frames of a connection of another line are
+/// decoded again with this line's events, only when this line has streams.
+trait LineRegistry: Send + Sync {
+    fn line(&self) -> std::any::TypeId;
+    fn deliver_frame(&self, frame: &str, connection: u64);
+    fn end_all(&self);
+}
+
+impl<E: LineEvent> LineRegistry for Registry<E> {
+    fn line(&self) -> std::any::TypeId {
+        std::any::TypeId::of::<E>()
+    }
+    fn deliver_frame(&self, frame: &str, connection: u64) {
+        if self.lock().is_empty() {
+            return;
+        }
+        // A frame that does not decode is reported by the connection's own line.
+        if let Ok(event) = crate::runtime::decode_event::<E>(frame) {
+            self.deliver(&event, connection);
+        }
+    }
+    fn end_all(&self) {
+        Registry::end_all(self)
+    }
+}
+
+/// The registries of a client, one per release line in use. Every event connection feeds
+/// every line: its own line's registry with the events it decoded, the others (when they
+/// have streams) with the frame decoded again in their own events, so what a request of
+/// `client.asterisk_20()` created is watched whichever line's connection is open.
 pub(crate) struct Registries {
-    by_line: Mutex<Vec<Arc<dyn std::any::Any + Send + Sync>>>,
+    by_line: Mutex<Vec<(Arc<dyn std::any::Any + Send + Sync>, Arc<dyn LineRegistry>)>>,
+    /// How many lines have a registry: with one, no frame is decoded twice.
+    lines: AtomicUsize,
+    connections: Arc<Connections>,
     /// Capacity of each resource stream.
     capacity: usize,
 }
@@ -389,21 +425,60 @@ impl Registries {
     pub(crate) fn new(capacity: usize) -> Registries {
         Registries {
             by_line: Mutex::default(),
+            lines: AtomicUsize::new(0),
+            connections: Arc::default(),
             capacity: capacity.max(1),
         }
     }
 
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, Vec<(Arc<dyn std::any::Any + Send + Sync>, Arc<dyn LineRegistry>)>>
+    {
+        self.by_line.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The registry of the line whose events are `E`, made on first use.
     pub(crate) fn of<E: LineEvent>(&self) -> Arc<Registry<E>> {
-        let mut lines = self.by_line.lock().unwrap_or_else(|e| e.into_inner());
+        let mut lines = self.lock();
         let found = lines
             .iter()
-            .find_map(|any| any.clone().downcast::<Registry<E>>().ok());
+            .find_map(|(any, _)| any.clone().downcast::<Registry<E>>().ok());
         found.unwrap_or_else(|| {
-            let registry = Arc::new(Registry::<E>::new(self.capacity));
-            lines.push(registry.clone());
+            let registry = Arc::new(Registry::<E>::new(self.capacity, self.connections.clone()));
+            lines.push((registry.clone(), registry.clone()));
+            self.lines.store(lines.len(), Ordering::SeqCst);
             registry
         })
+    }
+
+    /// Hands a frame that a connection of line `E` decoded (and delivered to its own
+    /// registry) to the other lines' streams.
+    pub(crate) fn deliver_to_other_lines<E: LineEvent>(&self, frame: &str, connection: u64) {
+        if self.lines.load(Ordering::SeqCst) < 2 {
+            return;
+        }
+        let own = std::any::TypeId::of::<E>();
+        let others: Vec<Arc<dyn LineRegistry>> = self
+            .lock()
+            .iter()
+            .filter(|(_, line)| line.line() != own)
+            .map(|(_, line)| line.clone())
+            .collect();
+        for other in others {
+            other.deliver_frame(frame, connection);
+        }
+    }
+
+    /// A connection closed; the last one going away ends every stream of every line.
+    pub(crate) fn connection_closed(&self) {
+        if self.connections.open.fetch_sub(1, Ordering::SeqCst) == 1 {
+            let lines: Vec<Arc<dyn LineRegistry>> =
+                self.lock().iter().map(|(_, line)| line.clone()).collect();
+            for line in lines {
+                line.end_all();
+            }
+        }
     }
 }
 
@@ -455,7 +530,7 @@ mod tests {
     }
 
     fn two_sources() -> Registry<Event> {
-        let registry = Registry::new(256);
+        let registry = Registry::new(256, Arc::default());
         registry.expect_sources(2);
         registry
     }
@@ -518,7 +593,7 @@ mod tests {
 
     #[test]
     fn one_source_delivers_everything_without_fingerprints() {
-        let registry = Registry::<Event>::new(256);
+        let registry = Registry::<Event>::new(256, Arc::default());
         registry.expect_sources(1);
         let stream = registry.subscribe(CHANNEL, "ch-1".to_owned(), false);
         for _ in 0..3 {

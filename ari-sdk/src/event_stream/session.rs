@@ -87,7 +87,7 @@ pub(crate) async fn run<E: LineEvent>(
     fail_unsent(&mut requests, "the event connection closed for good");
     client.inner.link.detach(&requests);
     out.close();
-    registry.connection_closed();
+    client.inner.registries.connection_closed();
     registry.forget_sources(sources);
 }
 
@@ -172,7 +172,7 @@ async fn session<E: LineEvent>(
                     }
                     // The caller gave up (timed out) before the request left.
                     Some(_) => {}
-                    // A newer event connection of this client carries the requests now.
+                    // Detached: this connection carries no more requests.
                     None => *requests_open = false,
                 }
                 continue;
@@ -197,6 +197,10 @@ async fn session<E: LineEvent>(
                 }
                 if let Ok(event) = &item {
                     registry.deliver(event, connection);
+                    client
+                        .inner
+                        .registries
+                        .deliver_to_other_lines::<E>(text.as_str(), connection);
                 }
                 let output = match item {
                     Ok(event) => Ok(hand_on(&registry, settings, event, connection)),

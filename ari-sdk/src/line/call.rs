@@ -31,7 +31,7 @@ use tokio::time::Instant;
 pub use calls::{Calls, CallsBuilder, CallsItem};
 pub use digits::{CollectDigits, Digits, DigitsEnd};
 pub use menu::{Menu, MenuChoice};
-pub use prompt::{Play, Played};
+pub use prompt::{Played, Prompt};
 pub use record::{Record, Recorded};
 
 use super::ResourceEvents;
@@ -182,9 +182,9 @@ impl Call {
 
     /// Plays one media URI or several in sequence (`"sound:hello-world"`,
     /// `["sound:a", "digits:42"]`) and waits for the end; `.barge_in(true)` stops it at
-    /// the first digit. See [`Play`].
-    pub fn play(&mut self, media: impl crate::IntoStrings) -> Play<'_> {
-        Play::new(self, media.into_strings())
+    /// the first digit. See [`Prompt`] (not the `channels::Play` request, which answers with the playback to wait on yourself).
+    pub fn play(&mut self, media: impl crate::IntoStrings) -> Prompt<'_> {
+        Prompt::new(self, media.into_strings())
     }
 
     /// Collects digits: see [`CollectDigits`] for the limits (defaults: 1 to 16 digits,

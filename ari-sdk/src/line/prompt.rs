@@ -33,7 +33,7 @@ pub enum Played {
 /// played at all. A media URI Asterisk cannot play (a missing sound file) is an
 /// [`Error::Failed`] naming it. The wait is bounded by the media's length and the call's
 /// life; `.timeout(d)` bounds it further ([`Error::WaitTimedOut`], the playback stopped).
-pub struct Play<'a> {
+pub struct Prompt<'a> {
     call: &'a mut Call,
     media: Vec<String>,
     barge_in: bool,
@@ -41,9 +41,9 @@ pub struct Play<'a> {
     timeout: Option<Duration>,
 }
 
-impl<'a> Play<'a> {
-    pub(crate) fn new(call: &'a mut Call, media: Vec<String>) -> Play<'a> {
-        Play {
+impl<'a> Prompt<'a> {
+    pub(crate) fn new(call: &'a mut Call, media: Vec<String>) -> Prompt<'a> {
+        Prompt {
             call,
             media,
             barge_in: false,
@@ -68,7 +68,7 @@ impl<'a> Play<'a> {
     }
 
     async fn run(self) -> Result<Played> {
-        let Play {
+        let Prompt {
             call,
             media,
             barge_in,
@@ -159,7 +159,7 @@ async fn wait_finished(call: &mut Call, id: &str) -> Result<()> {
     }
 }
 
-impl<'a> IntoFuture for Play<'a> {
+impl<'a> IntoFuture for Prompt<'a> {
     type Output = Result<Played>;
     type IntoFuture = Pin<Box<dyn Future<Output = Result<Played>> + Send + 'a>>;
     fn into_future(self) -> Self::IntoFuture {

@@ -39,8 +39,9 @@ pub(crate) enum Reply {
 #[derive(Default)]
 pub(crate) struct Link {
     next_id: AtomicU64,
-    /// The current connection task's queue, with the number of its `attach`.
-    queue: Mutex<Option<(u64, mpsc::UnboundedSender<Outgoing>)>>,
+    /// The queues of the open connection tasks, oldest first, each with the number of its
+    /// `attach`: requests go to the newest, and to the one before when it closes.
+    queues: Mutex<Vec<(u64, mpsc::UnboundedSender<Outgoing>)>>,
     attached: AtomicU64,
 }
 
@@ -51,38 +52,35 @@ pub(crate) struct Requests {
 }
 
 impl Link {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(u64, mpsc::UnboundedSender<Outgoing>)>> {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(u64, mpsc::UnboundedSender<Outgoing>)>> {
+        self.queues.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Called by a connection task when it starts: from now on requests go to it.
     pub(crate) fn attach(&self) -> Requests {
         let (sender, receiver) = mpsc::unbounded_channel();
         let generation = self.attached.fetch_add(1, Ordering::Relaxed);
-        *self.lock() = Some((generation, sender));
+        self.lock().push((generation, sender));
         Requests {
             generation,
             receiver,
         }
     }
 
-    /// Called by a connection task when it ends for good (a newer one may have taken over).
+    /// Called by a connection task when it ends for good: requests go to the newest of
+    /// the others again.
     pub(crate) fn detach(&self, requests: &Requests) {
-        let mut queue = self.lock();
-        if queue
-            .as_ref()
-            .is_some_and(|(generation, _)| *generation == requests.generation)
-        {
-            *queue = None;
-        }
+        self.lock()
+            .retain(|(generation, _)| *generation != requests.generation);
     }
 
     pub(crate) fn is_attached(&self) -> bool {
-        self.lock().as_ref().is_some_and(|(_, s)| !s.is_closed())
+        self.lock().iter().any(|(_, s)| !s.is_closed())
     }
 
     fn send(&self, outgoing: Outgoing) -> bool {
-        match self.lock().as_ref() {
+        let queues = self.lock();
+        match queues.iter().rev().find(|(_, queue)| !queue.is_closed()) {
             Some((_, queue)) => queue.send(outgoing).is_ok(),
             None => false,
         }
