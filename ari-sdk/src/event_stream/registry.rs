@@ -408,12 +408,15 @@ impl<E: LineEvent> LineRegistry for Registry<E> {
     }
 }
 
+/// One line's registry, as itself (to hand out) and as one of the lines (to feed).
+type LineEntry = (Arc<dyn std::any::Any + Send + Sync>, Arc<dyn LineRegistry>);
+
 /// The registries of a client, one per release line in use. Every event connection feeds
 /// every line: its own line's registry with the events it decoded, the others (when they
 /// have streams) with the frame decoded again in their own events, so what a request of
 /// `client.asterisk_20()` created is watched whichever line's connection is open.
 pub(crate) struct Registries {
-    by_line: Mutex<Vec<(Arc<dyn std::any::Any + Send + Sync>, Arc<dyn LineRegistry>)>>,
+    by_line: Mutex<Vec<LineEntry>>,
     /// How many lines have a registry: with one, no frame is decoded twice.
     lines: AtomicUsize,
     connections: Arc<Connections>,
@@ -431,10 +434,7 @@ impl Registries {
         }
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, Vec<(Arc<dyn std::any::Any + Send + Sync>, Arc<dyn LineRegistry>)>>
-    {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<LineEntry>> {
         self.by_line.lock().unwrap_or_else(|e| e.into_inner())
     }
 
