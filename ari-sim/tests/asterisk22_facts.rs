@@ -56,7 +56,7 @@ async fn sequence(rig: &mut Rig, count: usize, playbacks: &[&str], channel: &str
 /// Raw, because the SDK refuses media without a scheme before sending, and these tests
 /// show what Asterisk does with it.
 async fn play(channel: &ChannelHandle, id: &str, media: &[&str]) -> Playback {
-    let path = format!("channels/{}/play/{id}", channel.channel_id());
+    let path = format!("channels/{}/play/{id}", channel.id());
     let answer = channel
         .client()
         .raw()

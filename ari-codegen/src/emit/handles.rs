@@ -20,7 +20,8 @@ pub fn type_name(handle: &Handle) -> Ident {
 struct HandleNames {
     /// One field per id parameter (never `client`, the field holding the client).
     fields: Vec<Ident>,
-    /// One getter per id parameter; `None` for a single id named `id`, which `id()` is.
+    /// One getter per id parameter of a handle of several ids; `None` for a single id,
+    /// which `id()` returns.
     getters: Vec<Option<Ident>>,
     /// Operation (resource, nickname) -> method.
     methods: Vec<((String, String), Ident)>,
@@ -45,7 +46,8 @@ fn handle_names(handle: &Handle) -> HandleNames {
     for id in &handle.id_params {
         let wanted = names::snake_ident(id).expect("validated by ir");
         names.fields.push(ident(&fields.claim(&wanted, "_id")));
-        let getter = (!(single && wanted == "id")).then(|| ident(&methods.claim(&wanted, "_id")));
+        // One name per concept: a single id is `id()`, never also `channel_id()`.
+        let getter = (!single).then(|| ident(&methods.claim(&wanted, "_id")));
         names.getters.push(getter);
     }
     for key in &handle.operations {

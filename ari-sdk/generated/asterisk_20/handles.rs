@@ -103,10 +103,6 @@ impl ModuleHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The `moduleName` this handle addresses (in `/asterisk/modules/{moduleName}`).
-    pub fn module_name(&self) -> &str {
-        &self.module_name
-    }
     /// `GET /asterisk/modules/{moduleName}`: returns a [`GetModule`](super::asterisk::GetModule) request builder.
     pub fn get_module(&self) -> super::asterisk::GetModule {
         super::asterisk::GetModule::new(&self.client, self.module_name.clone())
@@ -149,10 +145,6 @@ impl LogChannelHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The `logChannelName` this handle addresses (in `/asterisk/logging/{logChannelName}`).
-    pub fn log_channel_name(&self) -> &str {
-        &self.log_channel_name
-    }
     /// `POST /asterisk/logging/{logChannelName}`: returns a [`AddLog`](super::asterisk::AddLog) request builder.
     pub fn add_log(&self, configuration: impl Into<String>) -> super::asterisk::AddLog {
         super::asterisk::AddLog::new(
@@ -191,10 +183,6 @@ impl EndpointByTechHandle {
     /// The client this handle sends with.
     pub fn client(&self) -> &crate::Client {
         &self.client
-    }
-    /// The `tech` this handle addresses (in `/endpoints/{tech}`).
-    pub fn tech(&self) -> &str {
-        &self.tech
     }
     /// `GET /endpoints/{tech}`: returns a [`ListByTech`](super::endpoints::ListByTech) request builder.
     pub fn list_by_tech(&self) -> super::endpoints::ListByTech {
@@ -314,10 +302,6 @@ impl ChannelHandle {
     /// The client this handle sends with.
     pub fn client(&self) -> &crate::Client {
         &self.client
-    }
-    /// The `channelId` this handle addresses (in `/channels/{channelId}`).
-    pub fn channel_id(&self) -> &str {
-        &self.channel_id
     }
     /// `GET /channels/{channelId}`: returns a [`Get`](super::channels::Get) request builder.
     pub fn get(&self) -> super::channels::Get {
@@ -551,10 +535,6 @@ impl BridgeHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The `bridgeId` this handle addresses (in `/bridges/{bridgeId}`).
-    pub fn bridge_id(&self) -> &str {
-        &self.bridge_id
-    }
     /// `POST /bridges/{bridgeId}`: returns a [`CreateWithId`](super::bridges::CreateWithId) request builder.
     pub fn create_with_id(&self) -> super::bridges::CreateWithId {
         super::bridges::CreateWithId::new(&self.client, self.bridge_id.clone())
@@ -700,10 +680,6 @@ impl StoredRecordingHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The `recordingName` this handle addresses (in `/recordings/stored/{recordingName}`).
-    pub fn recording_name(&self) -> &str {
-        &self.recording_name
-    }
     /// `GET /recordings/stored/{recordingName}`: returns a [`GetStored`](super::recordings::GetStored) request builder.
     pub fn get_stored(&self) -> super::recordings::GetStored {
         super::recordings::GetStored::new(&self.client, self.recording_name.clone())
@@ -761,10 +737,6 @@ impl LiveRecordingHandle {
     /// The client this handle sends with.
     pub fn client(&self) -> &crate::Client {
         &self.client
-    }
-    /// The `recordingName` this handle addresses (in `/recordings/live/{recordingName}`).
-    pub fn recording_name(&self) -> &str {
-        &self.recording_name
     }
     /// `GET /recordings/live/{recordingName}`: returns a [`GetLive`](super::recordings::GetLive) request builder.
     pub fn get_live(&self) -> super::recordings::GetLive {
@@ -829,10 +801,6 @@ impl SoundHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The `soundId` this handle addresses (in `/sounds/{soundId}`).
-    pub fn sound_id(&self) -> &str {
-        &self.sound_id
-    }
     /// `GET /sounds/{soundId}`: returns a [`Get`](super::sounds::Get) request builder.
     pub fn get(&self) -> super::sounds::Get {
         super::sounds::Get::new(&self.client, self.sound_id.clone())
@@ -871,10 +839,6 @@ impl PlaybackHandle {
     /// The client this handle sends with.
     pub fn client(&self) -> &crate::Client {
         &self.client
-    }
-    /// The `playbackId` this handle addresses (in `/playbacks/{playbackId}`).
-    pub fn playback_id(&self) -> &str {
-        &self.playback_id
     }
     /// `GET /playbacks/{playbackId}`: returns a [`Get`](super::playbacks::Get) request builder.
     pub fn get(&self) -> super::playbacks::Get {
@@ -925,10 +889,6 @@ impl DeviceStateHandle {
     /// The client this handle sends with.
     pub fn client(&self) -> &crate::Client {
         &self.client
-    }
-    /// The `deviceName` this handle addresses (in `/deviceStates/{deviceName}`).
-    pub fn device_name(&self) -> &str {
-        &self.device_name
     }
     /// `GET /deviceStates/{deviceName}`: returns a [`Get`](super::device_states::Get) request builder.
     pub fn get(&self) -> super::device_states::Get {
@@ -984,10 +944,6 @@ impl MailboxHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The `mailboxName` this handle addresses (in `/mailboxes/{mailboxName}`).
-    pub fn mailbox_name(&self) -> &str {
-        &self.mailbox_name
-    }
     /// `GET /mailboxes/{mailboxName}`: returns a [`Get`](super::mailboxes::Get) request builder.
     pub fn get(&self) -> super::mailboxes::Get {
         super::mailboxes::Get::new(&self.client, self.mailbox_name.clone())
@@ -1031,10 +987,6 @@ impl UserEventHandle {
     /// The client this handle sends with.
     pub fn client(&self) -> &crate::Client {
         &self.client
-    }
-    /// The `eventName` this handle addresses (in `/events/user/{eventName}`).
-    pub fn event_name(&self) -> &str {
-        &self.event_name
     }
     /// `POST /events/user/{eventName}`: returns a [`UserEvent`](super::events_resource::UserEvent) request builder.
     pub fn user_event(
@@ -1084,10 +1036,6 @@ impl ApplicationHandle {
     /// The client this handle sends with.
     pub fn client(&self) -> &crate::Client {
         &self.client
-    }
-    /// The `applicationName` this handle addresses (in `/applications/{applicationName}`).
-    pub fn application_name(&self) -> &str {
-        &self.application_name
     }
     /// `GET /applications/{applicationName}`: returns a [`Get`](super::applications::Get) request builder.
     pub fn get(&self) -> super::applications::Get {

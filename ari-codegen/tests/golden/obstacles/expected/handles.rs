@@ -22,10 +22,6 @@ impl TransportByChannelIdHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The `channelId` this handle addresses (in `/transport/{channelId}`).
-    pub fn channel_id(&self) -> &str {
-        &self.channel_id
-    }
     /// `POST /transport/{channelId}`: returns a [`Send`](super::transport::Send) request builder.
     pub fn send(
         &self,
@@ -129,10 +125,6 @@ impl OutboundHandle {
     /// The client this handle sends with.
     pub fn client(&self) -> &crate::Client {
         &self.client
-    }
-    /// The `self` this handle addresses (in `/outbound/{self}`).
-    pub fn self_(&self) -> &str {
-        &self.self_
     }
     /// `GET /outbound/{self}`: returns a [`Get`](super::outbound::Get) request builder.
     pub fn get(&self) -> super::outbound::Get {

@@ -34,10 +34,6 @@ impl ThingHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The `thingId` this handle addresses (in `/things/{thingId}`).
-    pub fn thing_id(&self) -> &str {
-        &self.thing_id
-    }
     /// `DELETE /things/{thingId}`: returns a [`Move`](super::things::Move) request builder.
     pub fn r#move(&self) -> super::things::Move {
         super::things::Move::new(&self.client, self.thing_id.clone())
