@@ -124,3 +124,11 @@ fn apply_to(resource: &str, nickname: &str, param: &mut Param) {
         param.media_uris = true;
     }
 }
+
+/// Operations that create a resource under a parameter not named after its kind, as
+/// `(resource, nickname, parameter)`: a snoop is a new channel, named by `snoopId`. With
+/// it, the answer is `Watched`, subscribed before the request leaves like an originate's.
+pub const CREATED_UNDER: &[(&str, &str, &str)] = &[
+    ("channels", "snoopChannel", "snoopId"),
+    ("channels", "snoopChannelWithId", "snoopId"),
+];

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ari_codegen::fixups::{MEDIA_URIS, REQUIRED_BY_ASTERISK};
+use ari_codegen::fixups::{CREATED_UNDER, MEDIA_URIS, REQUIRED_BY_ASTERISK};
 use ari_codegen::{Settings, Spec, ir};
 
 fn api_docs(line: &str) -> PathBuf {
@@ -182,4 +182,25 @@ fn generated_code_takes_dtmf_positionally_and_says_why() {
             "{name} still takes a string list as an iterator"
         );
     }
+}
+
+#[test]
+fn created_under_names_operations_that_now_answer_watched() {
+    let api = ari_codegen::load_api(&api_docs("22")).unwrap();
+    for (resource, nickname, param) in CREATED_UNDER {
+        // The parameter exists as the spec spells it (a stale entry would do nothing).
+        ir_param(&api, resource, nickname, param);
+    }
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../ari-sdk/generated/asterisk_22/channels.rs"),
+    )
+    .unwrap();
+    let snoop = &text[text.find("pub struct SnoopChannel ").expect("the builder")..];
+    let snoop = &snoop[..snoop
+        .find("pub struct SnoopChannelWithId")
+        .unwrap_or(snoop.len())];
+    assert!(
+        snoop.contains("super::Watched<super::models::Channel>"),
+        "snoopChannel answers Watched"
+    );
 }

@@ -323,11 +323,10 @@ async fn snoop_on_a_talking_channel(transport: Transport) {
         return;
     };
     let caller = s.enter("7005", "talker").await;
-    // snoopChannel answers a plain Channel (no `Watched`): with an id of our own, its
-    // events are subscribed before the request leaves, so its StasisStart cannot be missed.
+    // snoopChannel answers `Watched` like an originate: the snoop channel's events are
+    // subscribed before the request leaves, so its StasisStart cannot be missed.
     let snoop_id = s.id("snoop");
-    let mut snoop_events = s.client.channel(&snoop_id).events();
-    let snoop = s
+    let mut snoop = s
         .client
         .channel(&caller.id)
         .snoop_channel(&s.app)
@@ -338,13 +337,11 @@ async fn snoop_on_a_talking_channel(transport: Transport) {
         .expect("snoop");
     assert_eq!(snoop.id, snoop_id);
     assert!(snoop.name.starts_with("Snoop/"), "{}", snoop.name);
-    let start = snoop_events
-        .wait_for(LIMIT, |event| match event {
-            Event::StasisStart(e) => Some(e.clone()),
-            _ => None,
-        })
+    let start = snoop
+        .stasis_start(LIMIT)
         .await
         .expect("the snoop in Stasis");
+    let mut snoop_events = snoop.into_events();
     assert_eq!(start.args, ["spying"]);
     assert_eq!(start.application, s.app);
     assert_eq!(start.channel.state, ChannelState::Up);

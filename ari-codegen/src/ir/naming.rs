@@ -15,6 +15,10 @@ impl ResourceKind {
         };
         let camel = names::upper_camel(&self.name);
         let lower = format!("{}{}Id", camel[..1].to_ascii_lowercase(), &camel[1..]);
+        let named_otherwise = crate::fixups::CREATED_UNDER
+            .iter()
+            .find(|(resource, nickname, _)| *resource == op.resource && *nickname == op.nickname)
+            .map(|(_, _, param)| *param);
         if op.method == HttpMethod::Get {
             return None;
         }
@@ -32,7 +36,7 @@ impl ResourceKind {
             p.ty == TypeRef::String
                 && !p.multiple
                 && place_ok
-                && (p.name == lower || p.name == *field)
+                && (p.name == lower || p.name == *field || Some(p.name.as_str()) == named_otherwise)
         })
     }
 }

@@ -2613,6 +2613,7 @@ impl SnoopChannel {
             crate::runtime::decode_json::<super::models::Channel>,
         );
         call.query("app", Into::<String>::into(app));
+        call.watch(crate::runtime::WatchId::Query("snoopId"));
         SnoopChannel { call }
     }
     /// Sets `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`.
@@ -2648,8 +2649,8 @@ impl SnoopChannel {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<super::models::Channel> {
-        self.call.send().await
+    pub async fn send(self) -> crate::Result<super::Watched<super::models::Channel>> {
+        self.call.send_watched(super::line::ResourceKind::Channel, None).await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -2659,10 +2660,10 @@ impl SnoopChannel {
     }
 }
 impl std::future::IntoFuture for SnoopChannel {
-    type Output = crate::Result<super::models::Channel>;
-    type IntoFuture = crate::runtime::Pending<super::models::Channel>;
+    type Output = crate::Result<super::Watched<super::models::Channel>>;
+    type IntoFuture = crate::runtime::Pending<super::Watched<super::models::Channel>>;
     fn into_future(self) -> Self::IntoFuture {
-        self.call.into_future()
+        Box::pin(self.call.send_watched(super::line::ResourceKind::Channel, None))
     }
 }
 /// `POST /channels/{channelId}/snoop/{snoopId}` (`snoopChannelWithId`).
@@ -2716,6 +2717,7 @@ impl SnoopChannelWithId {
             crate::runtime::decode_json::<super::models::Channel>,
         );
         call.query("app", Into::<String>::into(app));
+        call.watch(crate::runtime::WatchId::Path(snoop_id.clone()));
         SnoopChannelWithId { call }
     }
     /// Sets `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`.
@@ -2745,8 +2747,8 @@ impl SnoopChannelWithId {
         self
     }
     /// Sends the request (the same as `.await`).
-    pub async fn send(self) -> crate::Result<super::models::Channel> {
-        self.call.send().await
+    pub async fn send(self) -> crate::Result<super::Watched<super::models::Channel>> {
+        self.call.send_watched(super::line::ResourceKind::Channel, None).await
     }
     /// Sends the request and returns the status and `Location` header with the value.
     pub async fn send_full(
@@ -2756,10 +2758,10 @@ impl SnoopChannelWithId {
     }
 }
 impl std::future::IntoFuture for SnoopChannelWithId {
-    type Output = crate::Result<super::models::Channel>;
-    type IntoFuture = crate::runtime::Pending<super::models::Channel>;
+    type Output = crate::Result<super::Watched<super::models::Channel>>;
+    type IntoFuture = crate::runtime::Pending<super::Watched<super::models::Channel>>;
     fn into_future(self) -> Self::IntoFuture {
-        self.call.into_future()
+        Box::pin(self.call.send_watched(super::line::ResourceKind::Channel, None))
     }
 }
 /// `POST /channels/{channelId}/dial` (`dial`).
