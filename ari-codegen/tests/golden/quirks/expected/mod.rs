@@ -75,7 +75,7 @@ pub struct Api {
 }
 impl Api {
     /// The event connection for one or more Stasis applications, its events
-    /// decoded with this spec's [`Event`](events::Event).
+    /// decoded with this spec's [`Event`].
     pub fn events<I, S>(&self, apps: I) -> EventsBuilder
     where
         I: IntoIterator<Item = S>,
