@@ -1,0 +1,116 @@
+//! The JetStream streams and buckets of a cluster, made when missing. Proxies and instances
+//! both call [`prepare`]: whoever comes first makes them, with the cluster's [`Timing`].
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, kv, stream};
+
+use crate::protocol::{
+    ADOPTIONS_BUCKET, EVENTS_STREAM, INSTANCES_BUCKET, LEASES_BUCKET, NEW_CALLS_STREAM,
+    OWNERS_BUCKET, subject,
+};
+use crate::{ClusterError, Result};
+
+/// The time limits of a cluster. They are the buckets' and streams' settings, so the first
+/// proxy or instance to start sets them for every other.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// A node's lease lapses this long after its active proxy last renewed it; a standby
+    /// then takes the node over. Renewed every third of it.
+    pub lease_ttl: Duration,
+    /// An instance counts as dead this long after it last said it is alive; a survivor
+    /// then takes its calls over. Refreshed every third of it.
+    pub instance_ttl: Duration,
+    /// How long events stay in the event stream (for instances that are behind, and for
+    /// the survivor of a dead instance).
+    pub event_retention: Duration,
+    /// JetStream drops a second publish of one event (same message id) within this window.
+    pub duplicate_window: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            lease_ttl: Duration::from_secs(6),
+            instance_ttl: Duration::from_secs(6),
+            event_retention: Duration::from_secs(3600),
+            duplicate_window: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Handles on what a cluster keeps in JetStream.
+#[derive(Clone)]
+pub struct Store {
+    pub context: jetstream::Context,
+    pub owners: kv::Store,
+    pub leases: kv::Store,
+    pub instances: kv::Store,
+    pub adoptions: kv::Store,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+/// Makes the streams and buckets that are missing and opens them all.
+pub async fn prepare(client: &async_nats::Client, timing: &Timing) -> Result<Store> {
+    let context = jetstream::new(client.clone());
+    let window = timing.duplicate_window.min(timing.event_retention);
+    context
+        .get_or_create_stream(stream::Config {
+            name: EVENTS_STREAM.to_owned(),
+            subjects: vec![subject::EVENTS.to_owned()],
+            max_age: timing.event_retention,
+            duplicate_window: window,
+            storage: stream::StorageType::File,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| ClusterError::jetstream(EVENTS_STREAM, e))?;
+    context
+        .get_or_create_stream(stream::Config {
+            name: NEW_CALLS_STREAM.to_owned(),
+            subjects: vec![subject::NEW_CALLS.to_owned()],
+            retention: stream::RetentionPolicy::WorkQueue,
+            max_age: timing.event_retention,
+            duplicate_window: window,
+            storage: stream::StorageType::File,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| ClusterError::jetstream(NEW_CALLS_STREAM, e))?;
+    Ok(Store {
+        owners: bucket(&context, OWNERS_BUCKET, Duration::ZERO).await?,
+        leases: bucket(&context, LEASES_BUCKET, timing.lease_ttl).await?,
+        instances: bucket(&context, INSTANCES_BUCKET, timing.instance_ttl).await?,
+        adoptions: bucket(&context, ADOPTIONS_BUCKET, Duration::ZERO).await?,
+        context,
+    })
+}
+
+/// Opens a bucket, making it when missing; `max_age` zero keeps keys until deleted.
+async fn bucket(context: &jetstream::Context, name: &str, max_age: Duration) -> Result<kv::Store> {
+    if let Ok(store) = context.get_key_value(name).await {
+        return Ok(store);
+    }
+    let made = context
+        .create_key_value(kv::Config {
+            bucket: name.to_owned(),
+            history: 1,
+            max_age,
+            storage: stream::StorageType::File,
+            ..Default::default()
+        })
+        .await;
+    match made {
+        Ok(store) => Ok(store),
+        // Another process made it in between.
+        Err(error) => context
+            .get_key_value(name)
+            .await
+            .map_err(|_| ClusterError::jetstream(name, error)),
+    }
+}
