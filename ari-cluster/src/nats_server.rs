@@ -1,0 +1,1 @@
+//! Placeholder: starting a `nats-server` for tests and examples.

@@ -1,0 +1,1 @@
+//! Placeholder: the proxy is being written (see the `cluster` branch work).
