@@ -67,8 +67,16 @@ pub fn escape(token: &str) -> String {
             out.push(byte as char);
         } else {
             out.push('=');
-            out.push(char::from_digit((byte >> 4) as u32, 16).unwrap().to_ascii_uppercase());
-            out.push(char::from_digit((byte & 15) as u32, 16).unwrap().to_ascii_uppercase());
+            out.push(
+                char::from_digit((byte >> 4) as u32, 16)
+                    .unwrap()
+                    .to_ascii_uppercase(),
+            );
+            out.push(
+                char::from_digit((byte & 15) as u32, 16)
+                    .unwrap()
+                    .to_ascii_uppercase(),
+            );
         }
     }
     out

@@ -98,6 +98,7 @@ impl fmt::Debug for Client {
         let mut debug = f.debug_struct("Client");
         match &self.inner.carrier {
             Carrier::Outbound(outbound) => debug.field("outbound_connection_from", &outbound.peer),
+            Carrier::Relay(relayed) => debug.field("relay", relayed),
             Carrier::Http(http) | Carrier::EventSocket(http) => {
                 debug.field("base_url", &http.base().as_str())
             }
@@ -326,6 +327,14 @@ impl ClientBuilder {
         let carrier = match self.transport {
             crate::Transport::Http => Carrier::Http(http),
             crate::Transport::WebSocket => Carrier::EventSocket(http),
+            crate::Transport::Relay => {
+                return Err(Error::InvalidArgument {
+                    operation: "client.build".to_owned(),
+                    argument: "transport".to_owned(),
+                    reason: "a relayed client is made with Client::over_relay, not a builder"
+                        .to_owned(),
+                });
+            }
         };
         let settings = Settings {
             auth: self.auth,

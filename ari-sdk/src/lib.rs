@@ -71,6 +71,7 @@ pub use runtime::{IntoStrings, MEDIA_SCHEMES};
 pub use runtime::{Method, OperationInfo, UnknownEvent};
 pub use timestamp::{Timestamp, TimestampError};
 pub use transport::Transport;
+pub use transport::relay;
 pub use version::{AsteriskVersion, VersionError, supports};
 
 /// The parts of the runtime that read one line's events (calls, IVR helpers, waits on

@@ -9,9 +9,73 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use crate::client::Auth;
 use crate::error::quote_body;
 use crate::runtime::encode_query;
+use crate::transport::relay::FeedItem;
 use crate::{Client, Error, StatusError};
 
-pub(crate) type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+/// Asterisk's event WebSocket, as opened or accepted.
+pub(crate) type WebSocket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Where a connection task reads frames from: a WebSocket, or a relay's feed.
+pub(crate) enum Socket {
+    WebSocket(Box<WebSocket>),
+    Relay {
+        feed: crate::transport::relay::Feed,
+        /// A ping was sent: a feed has no pings, so the next read answers it at once.
+        pong_due: bool,
+    },
+}
+
+impl Socket {
+    pub(crate) fn web_socket(socket: WebSocket) -> Socket {
+        Socket::WebSocket(Box::new(socket))
+    }
+
+    /// The next frame; `None` when the peer is gone.
+    pub(crate) async fn next(&mut self) -> Option<Result<Frame, WsError>> {
+        use futures_util::StreamExt;
+        match self {
+            Socket::WebSocket(socket) => socket.next().await,
+            Socket::Relay { feed, pong_due } => {
+                if std::mem::take(pong_due) {
+                    return Some(Ok(Frame::Pong(Vec::new().into())));
+                }
+                Some(Ok(match feed.items.recv().await? {
+                    FeedItem::Frame(text) => Frame::Text(text.into()),
+                    FeedItem::Lost(reason) => {
+                        Frame::Close(Some(tungstenite::protocol::CloseFrame {
+                            code: tungstenite::protocol::frame::coding::CloseCode::Away,
+                            reason: reason.into(),
+                        }))
+                    }
+                }))
+            }
+        }
+    }
+
+    /// Sends a frame (requests, pings); a feed takes only pings.
+    pub(crate) async fn send(&mut self, frame: Frame) -> Result<(), WsError> {
+        use futures_util::SinkExt;
+        match self {
+            Socket::WebSocket(socket) => socket.send(frame).await,
+            Socket::Relay { pong_due, .. } => {
+                if matches!(frame, Frame::Ping(_)) {
+                    *pong_due = true;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Closes it cleanly (a feed: stops reading it).
+    pub(crate) async fn close(&mut self) {
+        match self {
+            Socket::WebSocket(socket) => {
+                let _ = socket.close(None).await;
+            }
+            Socket::Relay { feed, .. } => feed.items.close(),
+        }
+    }
+}
 
 /// How errors name the connection.
 pub(crate) const OPERATION: &str = "events.eventWebsocket";
@@ -77,6 +141,16 @@ pub(crate) fn validate(target: &Target) -> Result<(), Error> {
 
 /// Opens one connection. Errors say whether retrying can help ([`is_permanent`]).
 pub(crate) async fn open(client: &Client, target: &Target) -> Result<Socket, Error> {
+    if let Some(relayed) = client.inner.carrier.relay() {
+        let feed = relayed
+            .relay
+            .events(&target.apps, target.subscribe_all)
+            .await?;
+        return Ok(Socket::Relay {
+            feed,
+            pong_due: false,
+        });
+    }
     let url = url(client, target)?;
     let mut request = url
         .as_str()
@@ -102,7 +176,7 @@ pub(crate) async fn open(client: &Client, target: &Target) -> Result<Socket, Err
             operation: OPERATION.to_owned(),
             timeout: client.inner.connect_timeout,
         }),
-        Ok(Ok((socket, _response))) => Ok(socket),
+        Ok(Ok((socket, _response))) => Ok(Socket::web_socket(socket)),
         Ok(Err(WsError::Http(response))) => {
             let status = response.status().as_u16();
             let body = response.body().as_deref().unwrap_or_default();

@@ -245,7 +245,7 @@ impl<E: LineEvent> EventStream<E> {
         client: Client,
         buffer: usize,
         application: String,
-        socket: connection::Socket,
+        socket: connection::WebSocket,
         first: Vec<E>,
     ) -> Self {
         let settings = Settings {
@@ -266,7 +266,13 @@ impl<E: LineEvent> EventStream<E> {
         let queue = Arc::new(Queue::new(buffer));
         queue.push(Ok(Item::Connected.into()));
         EventStream {
-            running: EventStream::start(client, settings, socket, queue, first),
+            running: EventStream::start(
+                client,
+                settings,
+                connection::Socket::web_socket(socket),
+                queue,
+                first,
+            ),
         }
     }
 

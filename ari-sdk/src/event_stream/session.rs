@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use futures_util::{SinkExt, StreamExt};
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
 
@@ -55,11 +54,11 @@ pub(crate) async fn run<E: LineEvent>(
         });
         match ended {
             Ended::Stopped => {
-                let _ = socket.close(None).await;
+                socket.close().await;
                 break;
             }
             Ended::Replaced => {
-                let _ = socket.close(None).await;
+                socket.close().await;
                 tracing::warn!(
                     "every application was replaced by another connection; not reconnecting"
                 );

@@ -5,6 +5,7 @@
 
 pub(crate) mod http;
 pub(crate) mod outbound;
+pub mod relay;
 pub(crate) mod websocket;
 
 use std::borrow::Cow;
@@ -28,6 +29,9 @@ pub enum Transport {
     /// ([`Client::events`]); requests made while it reconnects wait for it, within the
     /// request timeout.
     WebSocket,
+    /// A [`relay::Relay`] from outside the SDK carries requests and events
+    /// ([`Client::over_relay`]).
+    Relay,
 }
 
 /// What carries a client's requests.
@@ -38,6 +42,8 @@ pub(crate) enum Carrier {
     EventSocket(http::Http),
     /// Requests over the connection Asterisk opened; there is no HTTP side.
     Outbound(outbound::Outbound),
+    /// Requests and events through a [`relay::Relay`]; there is no HTTP side.
+    Relay(relay::Relayed),
 }
 
 impl Carrier {
@@ -46,6 +52,7 @@ impl Carrier {
         match self {
             Carrier::Http(_) => Transport::Http,
             Carrier::EventSocket(_) | Carrier::Outbound(_) => Transport::WebSocket,
+            Carrier::Relay(_) => Transport::Relay,
         }
     }
 
@@ -53,7 +60,7 @@ impl Carrier {
     pub(crate) fn http(&self) -> Option<&http::Http> {
         match self {
             Carrier::Http(http) | Carrier::EventSocket(http) => Some(http),
-            Carrier::Outbound(_) => None,
+            Carrier::Outbound(_) | Carrier::Relay(_) => None,
         }
     }
 
@@ -61,7 +68,15 @@ impl Carrier {
     pub(crate) fn outbound(&self) -> Option<&outbound::Outbound> {
         match self {
             Carrier::Outbound(outbound) => Some(outbound),
-            Carrier::Http(_) | Carrier::EventSocket(_) => None,
+            Carrier::Http(_) | Carrier::EventSocket(_) | Carrier::Relay(_) => None,
+        }
+    }
+
+    /// The relay, for a relayed client.
+    pub(crate) fn relay(&self) -> Option<&relay::Relayed> {
+        match self {
+            Carrier::Relay(relayed) => Some(relayed),
+            _ => None,
         }
     }
 }
@@ -101,6 +116,7 @@ impl Client {
             Carrier::EventSocket(_) | Carrier::Outbound(_) => {
                 websocket::send(&inner.link, request).await
             }
+            Carrier::Relay(relayed) => relayed.send(request).await,
         }
     }
 }
