@@ -7,6 +7,7 @@
 //!
 //! ARCHITECTURE.md in this crate describes the design, the guarantees and the failure cases.
 
+mod client;
 pub mod jetstream;
 pub mod nats_server;
 pub mod protocol;
@@ -14,5 +15,6 @@ pub mod proxy;
 
 mod error;
 
+pub use client::{Cluster, ClusterBuilder};
 pub use error::{ClusterError, Result};
 pub use jetstream::Timing;

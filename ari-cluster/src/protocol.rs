@@ -220,6 +220,10 @@ pub struct Claim {
     pub channel: String,
     pub instance: String,
     pub app: String,
+    /// The `StasisStart` as queued: what the node sends the claimer when it no longer
+    /// holds the call's first events itself (a standby proxy that took the node over).
+    #[serde(default)]
+    pub start: serde_json::Value,
 }
 
 /// The node's answer to a [`Claim`].

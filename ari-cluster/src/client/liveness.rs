@@ -1,0 +1,231 @@
+//! Staying known as alive, and taking over the calls of instances that are not.
+//!
+//! Each instance refreshes its key in the instances bucket (which forgets keys after the
+//! cluster's `instance_ttl`). An instance whose owned-event consumer exists but whose key is
+//! gone is dead: the first survivor to record itself in the adoptions bucket
+//! (compare-and-set) replays the dead instance's calls to its own application as new
+//! `StasisStart`s and then reads the dead one's consumer, so events the dead instance never
+//! acknowledged, and every later one, reach the survivor in order.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+
+use super::hub::{self, Hub};
+use crate::protocol::{self, Adoption, InstanceRecord, OwnerRecord, key, kind, unescape};
+
+/// Refreshes this instance's key and adopts dead instances, every third of the TTL.
+pub(crate) async fn run(hub: Arc<Hub>, apps: Vec<String>, ttl: std::time::Duration) {
+    let record = serde_json::to_vec(&InstanceRecord { apps }).unwrap_or_default();
+    let mut adopted: HashSet<String> = HashSet::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut tick = tokio::time::interval(ttl / 3);
+    loop {
+        tick.tick().await;
+        if let Err(error) = hub
+            .store
+            .instances
+            .put(key::single(&hub.instance), record.clone().into())
+            .await
+        {
+            tracing::warn!(%error, "refreshing this instance's liveness failed");
+            continue;
+        }
+        if fenced(&hub).await {
+            tracing::error!(instance = %hub.instance, "another instance took this one over; stopping its event feeds");
+            hub.fenced.send_replace(true);
+            hub.lose_feeds("this instance was taken over by another (it missed its heartbeats)");
+            tasks.shutdown().await;
+            return;
+        }
+        match dead_instances(&hub).await {
+            Ok(dead) => {
+                for instance in dead {
+                    if adopted.contains(&instance) || !adopt(&hub, &instance).await {
+                        continue;
+                    }
+                    tracing::info!(dead = %instance, by = %hub.instance, "took over a dead instance's calls");
+                    adopted.insert(instance.clone());
+                    let replay = calls_of(&hub, &instance).await;
+                    tasks.spawn(hub::consume_owned(hub.clone(), instance, replay));
+                }
+            }
+            Err(error) => tracing::warn!(%error, "looking for dead instances failed"),
+        }
+    }
+}
+
+/// Whether another instance adopted this one (it was thought dead).
+async fn fenced(hub: &Hub) -> bool {
+    match hub.store.adoptions.get(key::single(&hub.instance)).await {
+        Ok(Some(value)) => serde_json::from_slice::<Adoption>(&value)
+            .map(|adoption| adoption.by != hub.instance)
+            .unwrap_or(false),
+        _ => false,
+    }
+}
+
+/// Instances with an owned-event consumer and no liveness key, this one apart, not adopted
+/// by a live instance.
+async fn dead_instances(hub: &Hub) -> crate::Result<Vec<String>> {
+    let mut alive = HashSet::new();
+    let mut keys = hub
+        .store
+        .instances
+        .keys()
+        .await
+        .map_err(|e| crate::ClusterError::jetstream(protocol::INSTANCES_BUCKET, e))?;
+    while let Some(key) = keys.next().await {
+        if let Some(instance) = key.ok().as_deref().and_then(unescape) {
+            alive.insert(instance);
+        }
+    }
+    let stream = hub
+        .store
+        .context
+        .get_stream(protocol::EVENTS_STREAM)
+        .await
+        .map_err(|e| crate::ClusterError::jetstream(protocol::EVENTS_STREAM, e))?;
+    let mut names = stream.consumer_names();
+    let mut dead = Vec::new();
+    while let Some(name) = names.next().await {
+        let Some(instance) = name
+            .ok()
+            .as_deref()
+            .and_then(|n| n.strip_prefix("inst-"))
+            .and_then(unescape)
+        else {
+            continue;
+        };
+        if instance == hub.instance || alive.contains(&instance) {
+            continue;
+        }
+        let adopter = match hub.store.adoptions.get(key::single(&instance)).await {
+            Ok(Some(value)) => serde_json::from_slice::<Adoption>(&value)
+                .ok()
+                .map(|a| a.by),
+            _ => None,
+        };
+        match adopter {
+            Some(by) if by == hub.instance || alive.contains(&by) => {}
+            _ => dead.push(instance),
+        }
+    }
+    Ok(dead)
+}
+
+/// Records this instance as `dead`'s adopter; false when another got there first.
+async fn adopt(hub: &Hub, dead: &str) -> bool {
+    let adoptions = &hub.store.adoptions;
+    let key = key::single(dead);
+    let value = serde_json::to_vec(&Adoption {
+        by: hub.instance.clone(),
+    })
+    .unwrap_or_default();
+    match adoptions.entry(key.clone()).await {
+        Ok(None) => adoptions.create(&key, value.into()).await.is_ok(),
+        // Adopted before by an instance that died too, or deleted: take it over.
+        Ok(Some(entry)) => adoptions
+            .update(&key, value.into(), entry.revision)
+            .await
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// The `StasisStart`s that give a survivor's application the dead instance's calls: one per
+/// channel it owned, made from the channel as its owner record last showed it.
+async fn calls_of(hub: &Hub, dead: &str) -> Vec<(String, String)> {
+    let mut replay = Vec::new();
+    let Ok(mut keys) = hub.store.owners.keys().await else {
+        return replay;
+    };
+    let mut channels = Vec::new();
+    while let Some(key) = keys.next().await {
+        let Ok(key) = key else { continue };
+        let mut parts = key.split('.');
+        let (Some(node), Some(owned_kind), Some(id)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        if owned_kind != kind::CHANNEL {
+            continue;
+        }
+        if let (Some(node), Some(id)) = (unescape(node), unescape(id)) {
+            channels.push((key.clone(), node, id));
+        }
+    }
+    for (key, node, id) in channels {
+        let Ok(Some(value)) = hub.store.owners.get(key).await else {
+            continue;
+        };
+        let Ok(record) = serde_json::from_slice::<OwnerRecord>(&value) else {
+            continue;
+        };
+        hub.learn_node(kind::CHANNEL, &id, &node);
+        let (true, Some(snapshot)) = (record.instance == dead, record.snapshot) else {
+            continue;
+        };
+        let start = serde_json::json!({
+            "type": "StasisStart",
+            "application": record.app,
+            "timestamp": now_like_asterisk(),
+            "args": [],
+            "channel": snapshot,
+            "asterisk_id": node,
+            "cluster_adopted_from": dead,
+        });
+        replay.push((record.app, start.to_string()));
+    }
+    replay
+}
+
+/// The current time as Asterisk writes timestamps: `2026-12-02T10:00:00.000+0000`.
+pub(crate) fn now_like_asterisk() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let seconds = now.as_secs();
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}+0000",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        now.subsec_millis()
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_follow_the_calendar() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(20_789), (2026, 12, 2));
+    }
+
+    #[test]
+    fn timestamps_decode_like_asterisks() {
+        let text = now_like_asterisk();
+        assert!(ari_sdk::Timestamp::parse(&text).is_ok(), "{text}");
+    }
+}
