@@ -97,7 +97,7 @@ impl ClusterRelay {
                 },
                 RequestErrorKind::NoResponders => transport_error(
                     request.operation,
-                    format!("no proxy serves {target} (no responders): the request did not run"),
+                    format!("no proxy serves {target} (no responders)"),
                     false,
                 ),
                 _ => transport_error(
