@@ -1,0 +1,394 @@
+//! The cluster as a whole, on real components: a real nats-server (JetStream), simulated
+//! Asterisk nodes (ari-sim, each its own `asterisk_id`), two proxies per node (active and
+//! standby), and application instances written like single-Asterisk applications.
+//!
+//! Needs `nats-server` (Debian's package; `.ci/run` installs it). Without it each test
+//! says SKIPPED and passes, so a developer machine without NATS still runs the rest.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ari_cluster::nats_server::NatsServer;
+use ari_cluster::proxy::{AsteriskTarget, Proxy, ProxyConfig, ProxyHandle};
+use ari_cluster::{Cluster, Timing};
+use ari_sdk::Event;
+use ari_sim::Simulator;
+
+const APP: &str = "hello";
+/// How long any one step may take before the test fails.
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn timing() -> Timing {
+    Timing {
+        lease_ttl: Duration::from_millis(1500),
+        instance_ttl: Duration::from_millis(1500),
+        ..Timing::default()
+    }
+}
+
+fn nats_or_skip(test: &str) -> Option<NatsServer> {
+    if !NatsServer::is_installed() {
+        eprintln!("SKIPPED {test}: nats-server is not installed (apt-get install nats-server)");
+        return None;
+    }
+    Some(NatsServer::start().expect("nats-server starts"))
+}
+
+/// What the instances' application did, for the test to check.
+#[derive(Default)]
+struct Log {
+    /// channel -> instances that got it as a new call (original or adopted).
+    started: HashMap<String, Vec<String>>,
+    /// channel -> (instance, the digits it saw, in order) once it hung the call up.
+    finished: HashMap<String, (String, String)>,
+}
+
+type SharedLog = Arc<Mutex<Log>>;
+
+/// One application instance running the test's application: answer each call, collect
+/// three digits in order, hang up. Written as it would be for one Asterisk.
+struct App {
+    cluster: Cluster,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl App {
+    async fn start(nats: &str, log: SharedLog) -> App {
+        let cluster = Cluster::builder(nats, [APP])
+            .timing(timing())
+            .request_timeout(Duration::from_secs(10))
+            .connect()
+            .await
+            .expect("instance joins");
+        let client = cluster.client().clone();
+        let me = cluster.instance_id().to_owned();
+        let task = tokio::spawn(async move {
+            let mut calls = client.calls([APP]).connect().await.expect("calls");
+            while let Some(call) = calls.next().await {
+                let Ok(mut call) = call else { continue };
+                let (log, me) = (log.clone(), me.clone());
+                log.lock()
+                    .unwrap()
+                    .started
+                    .entry(call.id().to_owned())
+                    .or_default()
+                    .push(me.clone());
+                tokio::spawn(async move {
+                    let _ = call.channel().answer().await;
+                    let mut digits = String::new();
+                    while digits.len() < 3 {
+                        match tokio::time::timeout(LIMIT, call.next_event()).await {
+                            Ok(Some(Ok(Event::ChannelDtmfReceived(dtmf)))) => {
+                                digits.push_str(&dtmf.digit)
+                            }
+                            Ok(Some(Ok(_))) => {}
+                            _ => return,
+                        }
+                    }
+                    if call.channel().hangup().await.is_ok() {
+                        log.lock()
+                            .unwrap()
+                            .finished
+                            .insert(call.id().to_owned(), (me, digits));
+                    }
+                });
+            }
+        });
+        App { cluster, task }
+    }
+
+    fn kill(self) {
+        self.task.abort();
+        self.cluster.kill();
+    }
+}
+
+struct Node {
+    sim: Simulator,
+    proxies: Vec<ProxyHandle>,
+}
+
+async fn start_node(nats: &str, id: &str, proxies: usize) -> Node {
+    let sim = Simulator::builder()
+        .asterisk_id(id)
+        .start()
+        .await
+        .expect("simulator");
+    let mut handles = Vec::new();
+    for n in 0..proxies {
+        handles.push(start_proxy(nats, &sim, id, &format!("{id}-p{n}")).await);
+    }
+    Node {
+        sim,
+        proxies: handles,
+    }
+}
+
+async fn start_proxy(nats: &str, sim: &Simulator, node: &str, proxy_id: &str) -> ProxyHandle {
+    let (user, password) = sim.credentials();
+    let target = AsteriskTarget {
+        base_url: sim.base_url(),
+        user: user.to_owned(),
+        password: password.to_owned(),
+    };
+    Proxy::start(
+        ProxyConfig::new(nats, node, target, vec![APP.to_owned()])
+            .proxy_id(proxy_id)
+            .timing(timing()),
+    )
+    .await
+    .expect("proxy starts")
+}
+
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + LIMIT;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn until_active(node: &Node) -> usize {
+    let mut active = None;
+    until("a node's active proxy", || {
+        active = node.proxies.iter().position(|p| p.is_active());
+        active.is_some()
+    })
+    .await;
+    active.unwrap()
+}
+
+/// Places `count` calls spread over `nodes`, returning (node index, channel id).
+fn place_calls(nodes: &[Node], count: usize) -> Vec<(usize, String)> {
+    (0..count)
+        .map(|n| {
+            let node = n % nodes.len();
+            let id = nodes[node].sim.control().call("7000").expect("call placed");
+            (node, id)
+        })
+        .collect()
+}
+
+fn press_all(nodes: &[Node], calls: &[(usize, String)]) {
+    for (node, channel) in calls {
+        nodes[*node]
+            .sim
+            .control()
+            .press(channel, "123")
+            .expect("digits pressed");
+    }
+}
+
+/// The scenario: 3 nodes with an active and a standby proxy each, 3 instances;
+/// calls spread over the nodes are each answered by exactly one instance, their digits
+/// arrive in order; an instance killed mid-run has its calls finished by a survivor; the
+/// active proxy of a node killed, its standby takes over and serves new calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_spread_over_nodes_and_instances_survive_failures() {
+    let Some(nats) = nats_or_skip("calls_spread_over_nodes_and_instances_survive_failures") else {
+        return;
+    };
+    let calls_per_phase: usize = std::env::var("ARI_CLUSTER_CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000)
+        / 2;
+    let url = nats.url();
+    let mut nodes = Vec::new();
+    for id in ["n0", "n1.with.dots", "n2"] {
+        nodes.push(start_node(&url, id, 2).await);
+    }
+    for node in &nodes {
+        until_active(node).await;
+    }
+    let log = SharedLog::default();
+    let mut apps = Vec::new();
+    for _ in 0..3 {
+        apps.push(App::start(&url, log.clone()).await);
+    }
+
+    // Phase 1: calls placed, answered by one instance each; then one instance dies with
+    // its calls waiting for digits.
+    let first = place_calls(&nodes, calls_per_phase);
+    until("every call of phase 1 started", || {
+        log.lock().unwrap().started.len() == first.len()
+    })
+    .await;
+    let victim = apps.remove(0);
+    let victim_id = victim.cluster.instance_id().to_owned();
+    let victims_calls: HashSet<String> = log
+        .lock()
+        .unwrap()
+        .started
+        .iter()
+        .filter(|(_, by)| by[0] == victim_id)
+        .map(|(channel, _)| channel.clone())
+        .collect();
+    assert!(!victims_calls.is_empty(), "the victim had calls");
+    victim.kill();
+    let killed_at = Instant::now();
+    press_all(&nodes, &first);
+    until("every call of phase 1 finished", || {
+        log.lock().unwrap().finished.len() == first.len()
+    })
+    .await;
+    let takeover = killed_at.elapsed();
+
+    // Phase 2: the active proxy of node 0 dies; its standby takes the node over.
+    let active = until_active(&nodes[0]).await;
+    let dead_proxy = nodes[0].proxies.remove(active);
+    dead_proxy.kill();
+    let proxy_killed_at = Instant::now();
+    until_active(&nodes[0]).await;
+    let proxy_takeover = proxy_killed_at.elapsed();
+    // The standby's WebSocket is up once the node's application is registered again.
+    until("node 0's application registered again", || {
+        nodes[0].sim.control().websocket_count() > 0
+    })
+    .await;
+    let second = place_calls(&nodes, calls_per_phase);
+    until("every call of phase 2 started", || {
+        log.lock().unwrap().started.len() == first.len() + second.len()
+    })
+    .await;
+    press_all(&nodes, &second);
+    until("every call of phase 2 finished", || {
+        log.lock().unwrap().finished.len() == first.len() + second.len()
+    })
+    .await;
+
+    let log = log.lock().unwrap();
+    for (channel, (by, digits)) in &log.finished {
+        assert_eq!(digits, "123", "digits of {channel} in order");
+        assert_ne!(by, &victim_id, "{channel} finished by the dead instance");
+    }
+    for (channel, by) in &log.started {
+        // Once, or twice when its first instance died and a survivor adopted it.
+        let expected = if victims_calls.contains(channel) { 2 } else { 1 };
+        assert_eq!(by.len(), expected, "{channel} started on {by:?}");
+    }
+    let per_instance: HashMap<&str, usize> =
+        log.finished.values().fold(HashMap::new(), |mut counts, (by, _)| {
+            *counts.entry(by.as_str()).or_default() += 1;
+            counts
+        });
+    assert_eq!(per_instance.len(), 2, "both survivors took calls: {per_instance:?}");
+    eprintln!(
+        "cluster: {} calls; instance takeover (kill to last call done) {takeover:?}; proxy takeover {proxy_takeover:?}; calls per instance {per_instance:?}",
+        log.finished.len()
+    );
+    for node in &nodes {
+        assert!(
+            node.sim.control().channel_ids().is_empty(),
+            "every channel hung up"
+        );
+    }
+}
+
+/// JetStream's state survives a restart of nats-server: who owns a call in progress, and
+/// the call goes on afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_go_on_across_a_nats_restart() {
+    let Some(mut nats) = nats_or_skip("calls_go_on_across_a_nats_restart") else {
+        return;
+    };
+    let url = nats.url();
+    let nodes = vec![start_node(&url, "solo", 1).await];
+    until_active(&nodes[0]).await;
+    let log = SharedLog::default();
+    let app = App::start(&url, log.clone()).await;
+    let calls = place_calls(&nodes, 5);
+    until("the calls started", || log.lock().unwrap().started.len() == 5).await;
+
+    nats.restart().expect("nats-server restarts");
+    // The owner records are still there (the bucket lives in the store).
+    let client = async_nats::connect(url.as_str()).await.expect("connects");
+    let owners = async_nats::jetstream::new(client)
+        .get_key_value(ari_cluster::protocol::OWNERS_BUCKET)
+        .await
+        .expect("owners bucket survives");
+    for (_, channel) in &calls {
+        let key = ari_cluster::protocol::key::owner("solo", "channel", channel);
+        let deadline = Instant::now() + LIMIT;
+        loop {
+            if let Ok(Some(_)) = owners.get(key.as_str()).await {
+                break;
+            }
+            assert!(Instant::now() < deadline, "owner of {channel} kept");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    // Give the proxy and the instance time to reconnect to NATS, then finish the calls.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    press_all(&nodes, &calls);
+    until("the calls finished after the restart", || {
+        log.lock().unwrap().finished.len() == 5
+    })
+    .await;
+    drop(app);
+}
+
+/// Garbage on every subject the cluster reads gets an error or is set aside, and the
+/// calls behind it are not lost. Unknown nodes answer "no responders": never ran.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_and_loses_nothing() {
+    let Some(nats) = nats_or_skip("bad_input_is_refused_and_loses_nothing") else {
+        return;
+    };
+    let url = nats.url();
+    let nodes = vec![start_node(&url, "solo", 1).await];
+    until_active(&nodes[0]).await;
+    let log = SharedLog::default();
+    let app = App::start(&url, log.clone()).await;
+
+    let raw = async_nats::connect(url.as_str()).await.expect("connects");
+    let js = async_nats::jetstream::new(raw.clone());
+    use ari_cluster::protocol::subject;
+    // A new call that is not one, an event envelope that is not one.
+    js.publish(subject::new_calls(APP), "not json".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    js.publish(
+        subject::owned_events(app.cluster.instance_id(), APP),
+        "{\"broken\":".into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    // A command and a claim that are not ones get an answer, not silence.
+    for target in [subject::command("solo"), subject::claim("solo")] {
+        let reply = raw
+            .request(target.clone(), "garbage".into())
+            .await
+            .unwrap_or_else(|e| panic!("{target} answers: {e}"));
+        let failure = reply
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(ari_cluster::protocol::headers::FAILURE))
+            .map(|v| v.as_str().to_owned());
+        assert!(
+            failure.is_some() || !reply.payload.is_empty(),
+            "{target} says what was wrong"
+        );
+    }
+    // Calls after the garbage are handled.
+    let calls = place_calls(&nodes, 3);
+    until("the calls started", || log.lock().unwrap().started.len() == 3).await;
+    press_all(&nodes, &calls);
+    until("the calls finished", || log.lock().unwrap().finished.len() == 3).await;
+
+    // A node nobody serves: the request never ran, and the error says so.
+    let error = app
+        .cluster
+        .node_client("no-such-node")
+        .asterisk()
+        .get_info()
+        .await
+        .expect_err("no node");
+    assert!(!error.may_have_executed(), "{error}");
+    assert!(error.to_string().contains("no responders"), "{error}");
+}
