@@ -52,7 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut instances = Vec::new();
     for name in ["app-1", "app-2"] {
         let cluster = Cluster::builder(nats.url(), [APP])
-            .instance_id(name)
+            .instance_name(name)
             .connect()
             .await?;
         tokio::spawn(run_application(cluster.client().clone(), name.to_owned(), tally.clone()));

@@ -60,10 +60,11 @@ impl std::fmt::Debug for ClusterBuilder {
 }
 
 impl ClusterBuilder {
-    /// This instance's id (default: new and random at every start). Two running instances
-    /// must not share one.
-    pub fn instance_id(mut self, id: impl Into<String>) -> Self {
-        self.instance = Some(id.into());
+    /// A name for this instance, for logs and [`Cluster::instance_id`] (default: none). Each
+    /// start adds a fresh suffix (`app-1-3f9c2a1b`): a restarted instance is a new member,
+    /// never its former self, whose calls a survivor adopts.
+    pub fn instance_name(mut self, name: impl Into<String>) -> Self {
+        self.instance = Some(name.into());
         self
     }
     /// The cluster's time limits; the first process of a cluster sets them (see [`Timing`]).
@@ -96,7 +97,10 @@ impl ClusterBuilder {
             .await
             .map_err(|e| ClusterError::nats(format!("connecting to {server}"), e))?;
         let store = jetstream::prepare(&nats, &self.timing).await?;
-        let instance = self.instance.unwrap_or_else(route::new_id);
+        let instance = match self.instance {
+            Some(name) => format!("{name}-{:08x}", fastrand::u32(..)),
+            None => route::new_id(),
+        };
         let hub = Arc::new(Hub::new(
             nats,
             store,
@@ -215,7 +219,7 @@ impl Cluster {
         ari_sdk::Client::over_relay(Arc::new(relay), self.request_timeout, self.resource_buffer)
     }
 
-    /// This instance's id.
+    /// This instance's id: its name and a suffix new at every start, or a random id.
     pub fn instance_id(&self) -> &str {
         &self.hub.instance
     }
