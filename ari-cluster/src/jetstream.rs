@@ -92,25 +92,38 @@ pub async fn prepare(client: &async_nats::Client, timing: &Timing) -> Result<Sto
 }
 
 /// Opens a bucket, making it when missing; `max_age` zero keeps keys until deleted.
+///
+/// The bucket's stream is made here, with the settings a key-value bucket has, because
+/// async-nats's own `create_key_value` first asks for account details in a shape
+/// nats-server 2.9 does not send.
 async fn bucket(context: &jetstream::Context, name: &str, max_age: Duration) -> Result<kv::Store> {
     if let Ok(store) = context.get_key_value(name).await {
         return Ok(store);
     }
     let made = context
-        .create_key_value(kv::Config {
-            bucket: name.to_owned(),
-            history: 1,
+        .get_or_create_stream(stream::Config {
+            name: format!("KV_{name}"),
+            subjects: vec![format!("$KV.{name}.>")],
+            max_messages_per_subject: 1,
             max_age,
             storage: stream::StorageType::File,
+            allow_rollup: true,
+            deny_delete: true,
+            allow_direct: true,
+            discard: stream::DiscardPolicy::New,
+            duplicate_window: if max_age.is_zero() {
+                Duration::from_secs(120)
+            } else {
+                max_age.min(Duration::from_secs(120))
+            },
             ..Default::default()
         })
         .await;
-    match made {
-        Ok(store) => Ok(store),
-        // Another process made it in between.
-        Err(error) => context
-            .get_key_value(name)
-            .await
-            .map_err(|_| ClusterError::jetstream(name, error)),
+    if let Err(error) = made {
+        return Err(ClusterError::jetstream(name, error));
     }
+    context
+        .get_key_value(name)
+        .await
+        .map_err(|e| ClusterError::jetstream(name, e))
 }

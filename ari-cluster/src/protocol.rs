@@ -67,8 +67,16 @@ pub fn escape(token: &str) -> String {
             out.push(byte as char);
         } else {
             out.push('=');
-            out.push(char::from_digit((byte >> 4) as u32, 16).unwrap().to_ascii_uppercase());
-            out.push(char::from_digit((byte & 15) as u32, 16).unwrap().to_ascii_uppercase());
+            out.push(
+                char::from_digit((byte >> 4) as u32, 16)
+                    .unwrap()
+                    .to_ascii_uppercase(),
+            );
+            out.push(
+                char::from_digit((byte & 15) as u32, 16)
+                    .unwrap()
+                    .to_ascii_uppercase(),
+            );
         }
     }
     out
@@ -212,6 +220,10 @@ pub struct Claim {
     pub channel: String,
     pub instance: String,
     pub app: String,
+    /// The `StasisStart` as queued: what the node sends the claimer when it no longer
+    /// holds the call's first events itself (a standby proxy that took the node over).
+    #[serde(default)]
+    pub start: serde_json::Value,
 }
 
 /// The node's answer to a [`Claim`].
