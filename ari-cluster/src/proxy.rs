@@ -1,1 +1,0 @@
-//! Placeholder: the proxy is being written (see the `cluster` branch work).

@@ -1,0 +1,186 @@
+//! Claims of new calls, and the hand-back of calls nobody claimed in time.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_nats::HeaderMap;
+use bytes::Bytes;
+use futures_util::StreamExt;
+
+use super::config::UnclaimedAction;
+use super::events::channel_json;
+use super::owners::{self, Recorded};
+use super::routing::Resource;
+use super::{Shared, asterisk::encode, publish};
+use crate::protocol::{Claim, ClaimReply, OwnerRecord, event_message_id, kind, subject};
+
+/// Answers claims while the proxy is active.
+pub(crate) async fn serve(shared: Arc<Shared>) {
+    let claims = subject::claim(&shared.node);
+    let mut requests = match shared.nats.subscribe(claims.clone()).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(subject = %claims, error = %e, "claims not served");
+            return;
+        }
+    };
+    while let Some(message) = requests.next().await {
+        let claim: Claim = match serde_json::from_slice(&message.payload) {
+            Ok(claim) => claim,
+            Err(e) => {
+                let error = crate::ClusterError::bad_message(claims.as_str(), e.to_string());
+                tracing::warn!(node = %shared.node, %error, "malformed claim");
+                shared
+                    .reply_bad_request(message.reply.as_ref(), &error.to_string())
+                    .await;
+                continue;
+            }
+        };
+        let answer = decide(&shared, &claim).await;
+        tracing::debug!(node = %shared.node, channel = %claim.channel, instance = %claim.instance, ?answer, "claim");
+        let body = serde_json::to_vec(&answer).unwrap_or_default();
+        shared
+            .reply(message.reply.as_ref(), HeaderMap::new(), Bytes::from(body))
+            .await;
+    }
+}
+
+async fn decide(shared: &Shared, claim: &Claim) -> ClaimReply {
+    let resource: Resource = (kind::CHANNEL, claim.channel.clone());
+    let mut routing = shared.routing.lock().await;
+    if let Some(owned) = routing.owner_of(&resource) {
+        return taken_or_claimed(claim, &owned.record.instance);
+    }
+    if let Some(call) = routing.pending.remove(&claim.channel) {
+        let record = OwnerRecord {
+            instance: claim.instance.clone(),
+            app: call.app.clone(),
+            snapshot: channel_json(&call.start.text),
+        };
+        return match owners::record(shared, &mut routing, &resource, record).await {
+            Ok(Recorded::Created) => {
+                let owned = subject::owned_events(&claim.instance, &call.app);
+                for frame in std::iter::once(&call.start).chain(&call.buffer) {
+                    let Some(payload) = publish::envelope(
+                        &shared.node,
+                        &shared.boot,
+                        frame.seq,
+                        &frame.app,
+                        false,
+                        &frame.text,
+                    ) else {
+                        continue;
+                    };
+                    let msg_id =
+                        event_message_id(&shared.node, &shared.boot, frame.seq, &claim.instance);
+                    let target = if frame.app == call.app {
+                        owned.clone()
+                    } else {
+                        subject::owned_events(&claim.instance, &frame.app)
+                    };
+                    shared.publisher.publish(target, msg_id, payload).await;
+                }
+                ClaimReply::Claimed
+            }
+            Ok(Recorded::Existing(existing)) => taken_or_claimed(claim, &existing.instance),
+            Err(e) => {
+                // Keep it pending: the claim may be retried.
+                tracing::warn!(node = %shared.node, channel = %claim.channel, error = %e, "owner not recorded");
+                routing.pending.insert(claim.channel.clone(), call);
+                ClaimReply::Gone
+            }
+        };
+    }
+    if routing.is_gone(&claim.channel) {
+        return ClaimReply::Gone;
+    }
+    // No state for it here (this proxy took the node over after it was queued): ask
+    // Asterisk whether the call is still there.
+    match shared.asterisk.channel_exists(&claim.channel).await {
+        Ok(true) => {}
+        Ok(false) => return ClaimReply::Gone,
+        Err(e) => {
+            tracing::warn!(node = %shared.node, channel = %claim.channel, reason = %e.reason(), "claimed channel not checked");
+            return ClaimReply::Gone;
+        }
+    }
+    let record = OwnerRecord {
+        instance: claim.instance.clone(),
+        app: claim.app.clone(),
+        snapshot: claim.start.get("channel").cloned(),
+    };
+    match owners::record(shared, &mut routing, &resource, record).await {
+        Ok(Recorded::Created) => {
+            let seq = shared.seq.load(std::sync::atomic::Ordering::SeqCst);
+            let start = claim.start.to_string();
+            if claim.start.is_null() {
+                tracing::warn!(node = %shared.node, channel = %claim.channel, "claim without its StasisStart: none delivered");
+            } else if let Some(payload) =
+                publish::envelope(&shared.node, &shared.boot, seq, &claim.app, true, &start)
+            {
+                let msg_id = event_message_id(
+                    &shared.node,
+                    &shared.boot,
+                    seq,
+                    &format!("{}:claim-start", claim.instance),
+                );
+                shared
+                    .publisher
+                    .publish(
+                        subject::owned_events(&claim.instance, &claim.app),
+                        msg_id,
+                        payload,
+                    )
+                    .await;
+            }
+            ClaimReply::Claimed
+        }
+        Ok(Recorded::Existing(existing)) => taken_or_claimed(claim, &existing.instance),
+        Err(e) => {
+            tracing::warn!(node = %shared.node, channel = %claim.channel, error = %e, "owner not recorded");
+            ClaimReply::Gone
+        }
+    }
+}
+
+fn taken_or_claimed(claim: &Claim, owner: &str) -> ClaimReply {
+    if owner == claim.instance {
+        ClaimReply::Claimed
+    } else {
+        ClaimReply::Taken {
+            owner: owner.to_owned(),
+        }
+    }
+}
+
+/// Hands back the calls whose claim deadline passed, as configured.
+pub(crate) async fn hand_back_unclaimed(shared: Arc<Shared>) {
+    let tick = (shared.config.claim_timeout / 4)
+        .clamp(Duration::from_millis(20), Duration::from_millis(500));
+    loop {
+        tokio::time::sleep(tick).await;
+        let expired = shared.routing.lock().await.take_expired(Instant::now());
+        for channel in expired {
+            let (method, path) = match shared.config.unclaimed {
+                UnclaimedAction::Continue => {
+                    ("POST", format!("/channels/{}/continue", encode(&channel)))
+                }
+                UnclaimedAction::Hangup => ("DELETE", format!("/channels/{}", encode(&channel))),
+            };
+            tracing::info!(node = %shared.node, %channel, action = ?shared.config.unclaimed, "call not claimed in time; handed back");
+            match shared
+                .asterisk
+                .request(method, &path, None, Bytes::new())
+                .await
+            {
+                Ok(reply) if reply.status < 300 || reply.status == 404 => {}
+                Ok(reply) => {
+                    tracing::warn!(node = %shared.node, %channel, status = reply.status, "hand-back refused")
+                }
+                Err(e) => {
+                    tracing::warn!(node = %shared.node, %channel, reason = %e.reason(), "hand-back not sent")
+                }
+            }
+        }
+    }
+}
