@@ -32,6 +32,7 @@ fn timing() -> Timing {
 async fn node(nats: &str, id: &str, proxies: usize) -> (Simulator, Vec<ProxyHandle>) {
     let sim = Simulator::builder()
         .asterisk_id(id)
+        .system_name(id)
         .media_duration(Duration::from_millis(10))
         .start()
         .await
@@ -126,13 +127,17 @@ fn main() {
         return;
     }
     let quick = quick_mode();
-    let (requests, event_calls, rate_calls) = if quick { (20, 10, 10) } else { (2_000, 300, 600) };
+    let (requests, event_calls, rate_calls) = if quick {
+        (20, 10, 10)
+    } else {
+        (2_000, 300, 600)
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let nats = NatsServer::start().expect("nats-server");
+        let nats = NatsServer::start().await.expect("nats-server");
         let url = nats.url();
 
         // Latency: the direct client and the cluster on two simulators alike.

@@ -28,22 +28,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("nats-server is not installed: apt-get install nats-server");
         std::process::exit(1);
     }
-    let nats = NatsServer::start()?;
+    let nats = NatsServer::start().await?;
     println!("nats-server (JetStream) at {}", nats.url());
 
     let mut nodes = Vec::new();
     let mut proxies = Vec::new();
     for node in ["east", "west"] {
-        let sim = Simulator::builder().asterisk_id(node).start().await?;
+        let sim = Simulator::builder()
+            .asterisk_id(node)
+            .system_name(node)
+            .start()
+            .await?;
         let (user, password) = sim.credentials();
         let target = AsteriskTarget {
             base_url: sim.base_url(),
             user: user.to_owned(),
             password: password.to_owned(),
         };
-        let proxy =
-            Proxy::start(ProxyConfig::new(nats.url(), node, target, vec![APP.to_owned()])).await?;
-        println!("node {node}: simulated Asterisk at {}, proxy {}", sim.base_url(), proxy.proxy_id());
+        let proxy = Proxy::start(ProxyConfig::new(
+            nats.url(),
+            node,
+            target,
+            vec![APP.to_owned()],
+        ))
+        .await?;
+        println!(
+            "node {node}: simulated Asterisk at {}, proxy {}",
+            sim.base_url(),
+            proxy.proxy_id()
+        );
         nodes.push(sim);
         proxies.push(proxy);
     }
@@ -55,7 +68,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .instance_name(name)
             .connect()
             .await?;
-        tokio::spawn(run_application(cluster.client().clone(), name.to_owned(), tally.clone()));
+        tokio::spawn(run_application(
+            cluster.client().clone(),
+            name.to_owned(),
+            tally.clone(),
+        ));
         instances.push(cluster);
     }
     // Both instances and both proxies are up; see them as the cluster does.
@@ -68,7 +85,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     for n in 0..CALLS {
         let sim = &nodes[n % nodes.len()];
-        sim.control().call("7000").map_err(|e| format!("placing a call: {e}"))?;
+        sim.control()
+            .call("7000")
+            .map_err(|e| format!("placing a call: {e}"))?;
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while tally.lock().unwrap().values().sum::<usize>() < CALLS {

@@ -27,12 +27,12 @@ fn timing() -> Timing {
     }
 }
 
-fn nats_or_skip(test: &str) -> Option<NatsServer> {
+async fn nats_or_skip(test: &str) -> Option<NatsServer> {
     if !NatsServer::is_installed() {
         eprintln!("SKIPPED {test}: nats-server is not installed (apt-get install nats-server)");
         return None;
     }
-    Some(NatsServer::start().expect("nats-server starts"))
+    Some(NatsServer::start().await.expect("nats-server starts"))
 }
 
 /// What the instances' application did, for the test to check.
@@ -112,6 +112,7 @@ struct Node {
 async fn start_node(nats: &str, id: &str, proxies: usize) -> Node {
     let sim = Simulator::builder()
         .asterisk_id(id)
+        .system_name(id)
         .start()
         .await
         .expect("simulator");
@@ -142,6 +143,12 @@ async fn start_proxy(nats: &str, sim: &Simulator, node: &str, proxy_id: &str) ->
 }
 
 async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    if std::env::var_os("ARI_CLUSTER_TRACE").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_max_level(tracing::Level::DEBUG)
+            .try_init();
+    }
     let deadline = Instant::now() + LIMIT;
     while !done() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -186,7 +193,8 @@ fn press_all(nodes: &[Node], calls: &[(usize, String)]) {
 /// active proxy of a node killed, its standby takes over and serves new calls.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_spread_over_nodes_and_instances_survive_failures() {
-    let Some(nats) = nats_or_skip("calls_spread_over_nodes_and_instances_survive_failures") else {
+    let Some(nats) = nats_or_skip("calls_spread_over_nodes_and_instances_survive_failures").await
+    else {
         return;
     };
     let calls_per_phase: usize = std::env::var("ARI_CLUSTER_CALLS")
@@ -212,7 +220,11 @@ async fn calls_spread_over_nodes_and_instances_survive_failures() {
     // its calls waiting for digits.
     let first = place_calls(&nodes, calls_per_phase);
     until("every call of phase 1 started", || {
-        log.lock().unwrap().started.len() == first.len()
+        let started = log.lock().unwrap().started.len();
+        if std::env::var_os("ARI_CLUSTER_TRACE").is_some() {
+            eprintln!("started {started} of {}", first.len());
+        }
+        started == first.len()
     })
     .await;
     let victim = apps.remove(0);
@@ -265,15 +277,25 @@ async fn calls_spread_over_nodes_and_instances_survive_failures() {
     }
     for (channel, by) in &log.started {
         // Once, or twice when its first instance died and a survivor adopted it.
-        let expected = if victims_calls.contains(channel) { 2 } else { 1 };
+        let expected = if victims_calls.contains(channel) {
+            2
+        } else {
+            1
+        };
         assert_eq!(by.len(), expected, "{channel} started on {by:?}");
     }
     let per_instance: HashMap<&str, usize> =
-        log.finished.values().fold(HashMap::new(), |mut counts, (by, _)| {
-            *counts.entry(by.as_str()).or_default() += 1;
-            counts
-        });
-    assert_eq!(per_instance.len(), 2, "both survivors took calls: {per_instance:?}");
+        log.finished
+            .values()
+            .fold(HashMap::new(), |mut counts, (by, _)| {
+                *counts.entry(by.as_str()).or_default() += 1;
+                counts
+            });
+    assert_eq!(
+        per_instance.len(),
+        2,
+        "both survivors took calls: {per_instance:?}"
+    );
     eprintln!(
         "cluster: {} calls; instance takeover (kill to last call done) {takeover:?}; proxy takeover {proxy_takeover:?}; calls per instance {per_instance:?}",
         log.finished.len()
@@ -290,7 +312,7 @@ async fn calls_spread_over_nodes_and_instances_survive_failures() {
 /// the call goes on afterwards.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_go_on_across_a_nats_restart() {
-    let Some(mut nats) = nats_or_skip("calls_go_on_across_a_nats_restart") else {
+    let Some(mut nats) = nats_or_skip("calls_go_on_across_a_nats_restart").await else {
         return;
     };
     let url = nats.url();
@@ -299,9 +321,12 @@ async fn calls_go_on_across_a_nats_restart() {
     let log = SharedLog::default();
     let app = App::start(&url, log.clone()).await;
     let calls = place_calls(&nodes, 5);
-    until("the calls started", || log.lock().unwrap().started.len() == 5).await;
+    until("the calls started", || {
+        log.lock().unwrap().started.len() == 5
+    })
+    .await;
 
-    nats.restart().expect("nats-server restarts");
+    nats.restart().await.expect("nats-server restarts");
     // The owner records are still there (the bucket lives in the store).
     let client = async_nats::connect(url.as_str()).await.expect("connects");
     let owners = async_nats::jetstream::new(client)
@@ -333,7 +358,7 @@ async fn calls_go_on_across_a_nats_restart() {
 /// calls behind it are not lost. Unknown nodes answer "no responders": never ran.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_refused_and_loses_nothing() {
-    let Some(nats) = nats_or_skip("bad_input_is_refused_and_loses_nothing") else {
+    let Some(nats) = nats_or_skip("bad_input_is_refused_and_loses_nothing").await else {
         return;
     };
     let url = nats.url();
@@ -377,9 +402,15 @@ async fn bad_input_is_refused_and_loses_nothing() {
     }
     // Calls after the garbage are handled.
     let calls = place_calls(&nodes, 3);
-    until("the calls started", || log.lock().unwrap().started.len() == 3).await;
+    until("the calls started", || {
+        log.lock().unwrap().started.len() == 3
+    })
+    .await;
     press_all(&nodes, &calls);
-    until("the calls finished", || log.lock().unwrap().finished.len() == 3).await;
+    until("the calls finished", || {
+        log.lock().unwrap().finished.len() == 3
+    })
+    .await;
 
     // A node nobody serves: the request never ran, and the error says so.
     let error = app

@@ -175,6 +175,7 @@ pub struct SimulatorBuilder {
     dialplan: Dialplan,
     timing: Timing,
     asterisk_id: String,
+    system_name: Option<String>,
     sessions: SessionLimits,
 }
 
@@ -186,6 +187,7 @@ impl Default for SimulatorBuilder {
             dialplan: Dialplan::default_plan(),
             timing: Timing::default(),
             asterisk_id: "02:fc:00:00:00:01".to_owned(),
+            system_name: None,
             sessions: SessionLimits::default(),
         }
     }
@@ -237,6 +239,12 @@ impl SimulatorBuilder {
         self.asterisk_id = id.to_owned();
         self
     }
+    /// `asterisk.conf`'s `systemname`: channel ids start with it (`pbx1-1796214063.0`), as
+    /// Asterisk's do, so the ids of several servers never collide (default: none).
+    pub fn system_name(mut self, name: &str) -> Self {
+        self.system_name = Some(name.to_owned());
+        self
+    }
     /// How long a simulated phone rings before answering (default 50 ms).
     pub fn answer_delay(mut self, delay: Duration) -> Self {
         self.timing.answer_delay = delay;
@@ -270,12 +278,12 @@ impl SimulatorBuilder {
             .cloned()
             .unwrap_or_else(|| users[0].clone());
         let hub = hub::Hub::new(&self.asterisk_id);
-        let world = Arc::new(Mutex::new(world::World::new(
-            hub.clone(),
-            self.asterisk_id,
-            self.timing,
-            self.dialplan,
-        )));
+        let mut world =
+            world::World::new(hub.clone(), self.asterisk_id, self.timing, self.dialplan);
+        if let Some(name) = self.system_name {
+            world.id_prefix = format!("{name}-");
+        }
+        let world = Arc::new(Mutex::new(world));
         let faults = Arc::new(Mutex::new(http::Faults::default()));
         let rest = wsrest::Rest {
             api: spec::api(),

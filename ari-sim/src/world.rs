@@ -115,6 +115,8 @@ pub struct World {
     pub timing: Timing,
     pub dialplan: Dialplan,
     start_secs: u64,
+    /// `systemname-` when one is set: the start of every channel id.
+    pub(crate) id_prefix: String,
     next_seq: u64,
     next_local: u32,
     pub channels: HashMap<String, Chan>,
@@ -253,6 +255,7 @@ impl World {
             timing,
             dialplan,
             start_secs,
+            id_prefix: String::new(),
             next_seq: 0,
             next_local: 0,
             channels: HashMap::new(),
@@ -281,9 +284,9 @@ impl World {
         self.pending_timers.push((delay, Box::new(action)));
     }
 
-    /// A channel id the way Asterisk makes them: `<start time>.<sequence>`.
+    /// A channel id the way Asterisk makes them: `[<systemname>-]<start time>.<sequence>`.
     pub fn next_channel_id(&mut self) -> String {
-        let id = format!("{}.{}", self.start_secs, self.next_seq);
+        let id = format!("{}{}.{}", self.id_prefix, self.start_secs, self.next_seq);
         self.next_seq += 1;
         id
     }

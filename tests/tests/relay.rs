@@ -20,7 +20,10 @@ fn stasis_start() -> String {
 fn dtmf(digit: &str) -> String {
     stasis_start()
         .replace(r#""type":"StasisStart""#, r#""type":"ChannelDtmfReceived""#)
-        .replace(r#""args":[],"#, &format!(r#""digit":"{digit}","duration_ms":100,"#))
+        .replace(
+            r#""args":[],"#,
+            &format!(r#""digit":"{digit}","duration_ms":100,"#),
+        )
 }
 
 /// Answers from a script, records what it was asked, hands out feeds the test fills.
@@ -34,11 +37,17 @@ struct ScriptedRelay {
 impl Relay for ScriptedRelay {
     fn send<'a>(&'a self, request: RelayRequest<'a>) -> RelayFuture<'a, RelayAnswer> {
         Box::pin(async move {
-            let query: Vec<String> = request.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            self.asked
-                .lock()
-                .unwrap()
-                .push(format!("{} {}?{}", request.method, request.path, query.join("&")));
+            let query: Vec<String> = request
+                .query
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            self.asked.lock().unwrap().push(format!(
+                "{} {}?{}",
+                request.method,
+                request.path,
+                query.join("&")
+            ));
             match request.path {
                 "/asterisk/ping" => Ok(RelayAnswer {
                     status: 200,
@@ -91,7 +100,11 @@ async fn operations_travel_over_the_relay_and_errors_come_back_typed() {
     let pong = client.asterisk().ping().await.expect("ping answered");
     assert_eq!(pong.asterisk_id, "n1");
     client.channel(CHANNEL).answer().await.expect("answered");
-    let error = client.channels().list().await.expect_err("scripted failure");
+    let error = client
+        .channels()
+        .list()
+        .await
+        .expect_err("scripted failure");
     assert!(!error.may_have_executed(), "{error}");
     assert!(error.to_string().contains("no responders"), "{error}");
     let asked = relay.asked.lock().unwrap().clone();
@@ -109,7 +122,11 @@ async fn operations_travel_over_the_relay_and_errors_come_back_typed() {
 async fn calls_and_their_events_come_from_the_feed_in_order() {
     let relay = Arc::new(ScriptedRelay::default());
     let client = Client::over_relay(relay.clone(), Duration::from_secs(5), 64);
-    let mut calls = client.calls(["hello"]).connect().await.expect("feed opened");
+    let mut calls = client
+        .calls(["hello"])
+        .connect()
+        .await
+        .expect("feed opened");
     let feed = relay.newest_feed();
     feed.send(FeedItem::Frame(stasis_start())).await.unwrap();
     for digit in ["1", "2", "3"] {
@@ -161,7 +178,9 @@ async fn a_lost_feed_is_reported_and_opened_again() {
     assert_eq!(relay.opened.load(Ordering::SeqCst), 2);
     // A frame that is not an event is an error item; the stream goes on.
     let feed = relay.newest_feed();
-    feed.send(FeedItem::Frame("{not json".to_owned())).await.unwrap();
+    feed.send(FeedItem::Frame("{not json".to_owned()))
+        .await
+        .unwrap();
     feed.send(FeedItem::Frame(stasis_start())).await.unwrap();
     assert!(matches!(events.next().await, Some(Err(Error::Event(_)))));
     assert!(matches!(
