@@ -423,3 +423,90 @@ async fn bad_input_is_refused_and_loses_nothing() {
     assert!(!error.may_have_executed(), "{error}");
     assert!(error.to_string().contains("no responders"), "{error}");
 }
+
+/// The real Asterisk of the end-to-end suite as a node (when `ARI_E2E_URL` names one): a call
+/// the instance originates comes back to it, the far half entering `hello` is a new call
+/// claimed by it, and whole-system requests reach the node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_asterisk_is_a_node_too() {
+    let Some(url) = std::env::var("ARI_E2E_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+    else {
+        eprintln!("SKIPPED a_real_asterisk_is_a_node_too: ARI_E2E_URL is not set");
+        return;
+    };
+    let Some(nats) = nats_or_skip("a_real_asterisk_is_a_node_too").await else {
+        return;
+    };
+    let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+    let caller_app = "cluster-e2e";
+    let target = AsteriskTarget {
+        base_url: url.trim().to_owned(),
+        user: var("ARI_E2E_USER", "hey"),
+        password: var("ARI_E2E_PASSWORD", "peekaboo"),
+    };
+    let proxy = Proxy::start(
+        ProxyConfig::new(
+            nats.url(),
+            "real",
+            target,
+            vec![APP.to_owned(), caller_app.to_owned()],
+        )
+        .timing(timing()),
+    )
+    .await
+    .expect("proxy for the real Asterisk");
+    until("the proxy is active", || proxy.is_active()).await;
+    let cluster = Cluster::builder(nats.url(), [APP, caller_app])
+        .timing(timing())
+        .connect()
+        .await
+        .expect("instance");
+    // The node is discovered with its version once its WebSocket is up.
+    let deadline = Instant::now() + LIMIT;
+    let node = loop {
+        let nodes = cluster.nodes(Duration::from_millis(300)).await.expect("ping");
+        if let Some(node) = nodes
+            .into_iter()
+            .find(|n| n.websocket_up && n.asterisk_version.is_some())
+        {
+            break node;
+        }
+        assert!(Instant::now() < deadline, "the real node announces itself");
+    };
+    assert_eq!(node.node, "real");
+    let client = cluster.client().clone();
+    let info = client.asterisk().get_info().await.expect("asterisk.getInfo via the cluster");
+    assert!(info.system.is_some(), "{info:?}");
+
+    let mut hello = client.calls([APP]).connect().await.expect("calls of hello");
+    let caller = client
+        .channels()
+        .originate("Local/7000@default")
+        .app(caller_app)
+        .await
+        .expect("originate through the cluster");
+    let far = format!("{};2", caller.id);
+    let in_hello = loop {
+        let call = tokio::time::timeout(LIMIT, hello.next())
+            .await
+            .expect("a new call in hello")
+            .expect("stream open")
+            .expect("a call");
+        if call.id() == far {
+            break call;
+        }
+    };
+    assert_eq!(in_hello.args(), ["world"]);
+    in_hello.channel().answer().await.expect("answer");
+    // The originated half comes back to this instance once answered.
+    let caller_id = caller.id.clone();
+    let call = caller.into_call(LIMIT).await.expect("the originated channel's call");
+    assert_eq!(call.id(), caller_id);
+    call.channel().hangup().await.expect("hang up");
+    tokio::time::timeout(LIMIT, in_hello.ended())
+        .await
+        .expect("the far half ends with the call");
+    proxy.shutdown().await;
+}
