@@ -270,6 +270,37 @@ async fn calls_spread_over_nodes_and_instances_survive_failures() {
     })
     .await;
 
+    // The dead instance's calls are over: its adopter retires its consumer.
+    let js = async_nats::jetstream::new(async_nats::connect(url.as_str()).await.unwrap());
+    let events = js
+        .get_stream(ari_cluster::protocol::EVENTS_STREAM)
+        .await
+        .unwrap();
+    let victims_consumer = ari_cluster::protocol::instance_consumer(&victim_id);
+    let deadline = Instant::now() + LIMIT;
+    while let Ok(info) = events.consumer_info(&victims_consumer).await {
+        if Instant::now() > deadline {
+            let owners = js
+                .get_key_value(ari_cluster::protocol::OWNERS_BUCKET)
+                .await
+                .unwrap();
+            let mut keys = owners.keys().await.unwrap();
+            let mut left = Vec::new();
+            use futures_util::StreamExt;
+            while let Some(Ok(key)) = keys.next().await {
+                let value = owners.get(key.as_str()).await.unwrap().unwrap_or_default();
+                left.push(format!("{key} -> {}", String::from_utf8_lossy(&value)));
+            }
+            panic!(
+                "the dead instance's consumer is not retired: pending {} ack pending {}; owners left: {:?}",
+                info.num_pending,
+                info.num_ack_pending,
+                &left[..left.len().min(5)]
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     let log = log.lock().unwrap();
     for (channel, (by, digits)) in &log.finished {
         assert_eq!(digits, "123", "digits of {channel} in order");

@@ -7,7 +7,7 @@
 //! `StasisStart`s and then reads the dead one's consumer, so events the dead instance never
 //! acknowledged, and every later one, reach the survivor in order.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use futures_util::StreamExt;
@@ -18,11 +18,15 @@ use crate::protocol::{self, Adoption, InstanceRecord, OwnerRecord, key, kind, un
 /// Refreshes this instance's key and adopts dead instances, every third of the TTL.
 pub(crate) async fn run(hub: Arc<Hub>, apps: Vec<String>, ttl: std::time::Duration) {
     let record = serde_json::to_vec(&InstanceRecord { apps }).unwrap_or_default();
-    let mut adopted: HashSet<String> = HashSet::new();
+    // Adopted instance -> the task reading its consumer.
+    let mut adopted: HashMap<String, tokio::task::AbortHandle> = HashMap::new();
     let mut tasks = tokio::task::JoinSet::new();
     let mut tick = tokio::time::interval(ttl / 3);
-    loop {
+    for round in 0u64.. {
         tick.tick().await;
+        if round % 8 == 7 && !adopted.is_empty() {
+            retire_finished(&hub, &mut adopted).await;
+        }
         if let Err(error) = hub
             .store
             .instances
@@ -42,18 +46,70 @@ pub(crate) async fn run(hub: Arc<Hub>, apps: Vec<String>, ttl: std::time::Durati
         match dead_instances(&hub).await {
             Ok(dead) => {
                 for instance in dead {
-                    if adopted.contains(&instance) || !adopt(&hub, &instance).await {
+                    if adopted.contains_key(&instance) || !adopt(&hub, &instance).await {
                         continue;
                     }
                     tracing::info!(dead = %instance, by = %hub.instance, "took over a dead instance's calls");
-                    adopted.insert(instance.clone());
                     let replay = calls_of(&hub, &instance).await;
-                    tasks.spawn(hub::consume_owned(hub.clone(), instance, replay));
+                    let task = tasks.spawn(hub::consume_owned(hub.clone(), instance.clone(), replay));
+                    adopted.insert(instance, task);
                 }
             }
             Err(error) => tracing::warn!(%error, "looking for dead instances failed"),
         }
     }
+}
+
+/// Forgets adopted instances that own nothing any more and whose consumer holds nothing:
+/// their consumer and adoption record are deleted, so restarts do not pile them up.
+async fn retire_finished(hub: &Hub, adopted: &mut HashMap<String, tokio::task::AbortHandle>) {
+    let Some(owning) = owning_instances(hub).await else {
+        return;
+    };
+    let Ok(stream) = hub.store.context.get_stream(protocol::EVENTS_STREAM).await else {
+        return;
+    };
+    let finished: Vec<String> = adopted
+        .keys()
+        .filter(|instance| !owning.contains(*instance))
+        .cloned()
+        .collect();
+    for instance in finished {
+        let name = protocol::instance_consumer(&instance);
+        let idle = match stream.consumer_info(&name).await {
+            Ok(info) => info.num_pending == 0 && info.num_ack_pending == 0,
+            Err(_) => true,
+        };
+        if !idle {
+            continue;
+        }
+        if let Some(task) = adopted.remove(&instance) {
+            task.abort();
+        }
+        let _ = stream.delete_consumer(&name).await;
+        let _ = hub.store.adoptions.delete(key::single(&instance)).await;
+        tracing::info!(instance = %instance, "an adopted instance's calls are all over; its consumer is gone");
+    }
+}
+
+/// The instances that own at least one resource; `None` when the bucket cannot be read.
+async fn owning_instances(hub: &Hub) -> Option<HashSet<String>> {
+    let mut owning = HashSet::new();
+    let mut keys = hub.store.owners.keys().await.ok()?;
+    let mut all = Vec::new();
+    while let Some(key) = keys.next().await {
+        if let Ok(key) = key {
+            all.push(key);
+        }
+    }
+    for key in all {
+        if let Ok(Some(value)) = hub.store.owners.get(key).await {
+            if let Ok(record) = serde_json::from_slice::<OwnerRecord>(&value) {
+                owning.insert(record.instance);
+            }
+        }
+    }
+    Some(owning)
 }
 
 /// Whether another instance adopted this one (it was thought dead).
