@@ -18,6 +18,8 @@ use super::{Shared, TaskSet, commands, owners, publish};
 use crate::protocol::{NewCall, OwnerRecord, RESYNC_EVENT, event_message_id, kind, subject};
 
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How long after a `StasisEnd` the channel's existence is checked.
+const DESTROYED_CHECK_DELAY: Duration = Duration::from_millis(500);
 
 /// Keeps the WebSocket connected while the proxy is active (the task is aborted when it
 /// steps down).
@@ -145,7 +147,7 @@ fn minimal_channel(id: &str) -> serde_json::Value {
 }
 
 /// Routes one frame.
-async fn route_frame(shared: &Shared, text: &str) {
+async fn route_frame(shared: &Arc<Shared>, text: &str) {
     let seq = shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
     let event = match ari_sdk::decode_event(text) {
         Ok(event) => event,
@@ -221,6 +223,24 @@ async fn route_frame(shared: &Shared, text: &str) {
             owners::forget(shared, &mut routing, resource).await;
         }
     }
+    if let Event::StasisEnd(end) = &event
+        && routing.channel_owner(&end.channel.id).is_some()
+    {
+        forget_when_destroyed(shared.clone(), end.channel.id.clone());
+    }
+}
+
+/// After a `StasisEnd` the application may not hear the channel's `ChannelDestroyed`:
+/// ask Asterisk a moment later, and forget the owner when the channel is gone. A channel
+/// that went back to the dialplan keeps its owner (it may come back to Stasis).
+fn forget_when_destroyed(shared: Arc<Shared>, channel: String) {
+    tokio::spawn(async move {
+        tokio::time::sleep(DESTROYED_CHECK_DELAY).await;
+        if let Ok(false) = shared.asterisk.channel_exists(&channel).await {
+            let mut routing = shared.routing.lock().await;
+            owners::forget(&shared, &mut routing, &(kind::CHANNEL, channel)).await;
+        }
+    });
 }
 
 /// A `StasisStart` nobody owns: queued for the instances, kept pending for a claim.
