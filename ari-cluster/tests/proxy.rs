@@ -81,7 +81,17 @@ impl Setup {
             proxy.is_active() && proxy.is_websocket_up()
         })
         .await;
+        self.wait_registered().await;
         proxy
+    }
+
+    /// Until the simulator has registered the application of the proxy's WebSocket (it
+    /// does so just after the handshake: a call placed before would find no application).
+    async fn wait_registered(&self) {
+        wait_until("the simulator registered the WebSocket", || {
+            self.sim.control().websocket_count() == 1
+        })
+        .await;
     }
 
     async fn command(
@@ -177,10 +187,12 @@ async fn new_call_is_queued_claimed_and_its_events_follow_in_order() {
     };
     let proxy = setup.proxy(setup.config()).await;
     let mut new_calls = setup.nats.subscribe(subject::new_calls(APP)).await.unwrap();
+    setup.nats.flush().await.unwrap();
     assert_eq!(subject::new_calls(APP), "ari.newcall.my=2Eapp");
     let owned_subject = subject::owned_events("inst.1", APP);
     assert_eq!(owned_subject, "ari.ev.own.inst=2E1.my=2Eapp");
     let mut owned = setup.nats.subscribe(owned_subject).await.unwrap();
+    setup.nats.flush().await.unwrap();
 
     let channel = setup.sim.control().call("7000").unwrap();
     assert!(channel.contains('.'), "{channel}");
@@ -284,6 +296,7 @@ async fn unclaimed_calls_are_handed_back_and_unowned_events_go_to_the_node() {
     let node_subject = subject::node_events(NODE, APP);
     assert_eq!(node_subject, "ari.ev.node.node=2E1.my=2Eapp");
     let mut node_events = setup.nats.subscribe(node_subject).await.unwrap();
+    setup.nats.flush().await.unwrap();
 
     let channel = setup.sim.control().call("7000").unwrap();
     // Back in the dialplan, the call reaches Hangup().
@@ -340,7 +353,9 @@ async fn creates_record_the_owner_and_need_a_proxy() {
         .subscribe(subject::owned_events("inst.9", APP))
         .await
         .unwrap();
+    setup.nats.flush().await.unwrap();
     let mut new_calls = setup.nats.subscribe(subject::new_calls(APP)).await.unwrap();
+    setup.nats.flush().await.unwrap();
     let reply = setup
         .command(
             subject::create(APP),
@@ -385,6 +400,7 @@ async fn one_proxy_per_node_is_active_and_a_standby_takes_over() {
     // The standby announces itself too.
     let inbox = setup.nats.new_inbox();
     let mut replies = setup.nats.subscribe(inbox.clone()).await.unwrap();
+    setup.nats.flush().await.unwrap();
     setup
         .nats
         .publish_with_reply(subject::PING, inbox, Bytes::new())
@@ -407,6 +423,7 @@ async fn one_proxy_per_node_is_active_and_a_standby_takes_over() {
         second.is_active() && second.is_websocket_up()
     })
     .await;
+    setup.wait_registered().await;
     assert!(
         started.elapsed() < Duration::from_secs(4),
         "{:?}",
@@ -493,5 +510,149 @@ async fn owners_survive_a_nats_restart_and_bad_requests_get_errors() {
         assert!(tokio::time::Instant::now() < deadline, "proxy not back");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    proxy.shutdown().await;
+}
+
+/// Skips envelopes until one of type `wanted`; returns it whole.
+async fn find(
+    subscriber: &mut Subscriber,
+    boot: &str,
+    wanted: &str,
+) -> (u64, bool, serde_json::Value) {
+    loop {
+        let message = next(subscriber).await;
+        let envelope: Envelope<'_> = serde_json::from_slice(&message.payload).unwrap();
+        let synthetic = envelope.synthetic;
+        let (seq, kind, event) = open(&message, boot);
+        if kind == wanted {
+            return (seq, synthetic, event);
+        }
+    }
+}
+
+/// Places a call and claims it for `instance`; returns the channel id.
+async fn claimed_call(setup: &Setup, instance: &str) -> String {
+    let mut new_calls = setup.nats.subscribe(subject::new_calls(APP)).await.unwrap();
+    setup.nats.flush().await.unwrap();
+    let channel = setup.sim.control().call("7000").unwrap();
+    let queued = next(&mut new_calls).await;
+    let new_call: NewCall<'_> = serde_json::from_slice(&queued.payload).unwrap();
+    let start: serde_json::Value = serde_json::from_str(new_call.envelope.event.get()).unwrap();
+    assert_eq!(
+        setup.claim(&channel, instance, start).await,
+        ClaimReply::Claimed
+    );
+    channel
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_lost_websocket_owners_are_resynchronised_and_missed_ends_reported() {
+    let Some(setup) = Setup::new().await else {
+        return;
+    };
+    let proxy = setup.proxy(setup.config()).await;
+    let mut owned = setup
+        .nats
+        .subscribe(subject::owned_events("inst.1", APP))
+        .await
+        .unwrap();
+    setup.nats.flush().await.unwrap();
+    let channel = claimed_call(&setup, "inst.1").await;
+    find(&mut owned, proxy.boot(), "StasisStart").await;
+
+    // Like an Asterisk restart: the call vanishes without a single event.
+    setup.sim.control().restart();
+    let (_, synthetic, resync) = find(&mut owned, proxy.boot(), protocol::RESYNC_EVENT).await;
+    assert!(synthetic);
+    assert_eq!(resync["node"], NODE);
+    assert_eq!(resync["application"], APP);
+    let (_, synthetic, end) = find(&mut owned, proxy.boot(), "StasisEnd").await;
+    assert!(synthetic);
+    assert_eq!(end["channel"]["id"], channel.as_str());
+    // The snapshot is a full channel, as the StasisStart showed it.
+    assert_eq!(end["channel"]["dialplan"]["exten"], "7000");
+    ari_sdk::decode_event(&end.to_string()).unwrap();
+    proxy.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_queued_by_a_crashed_proxy_is_claimed_from_its_successor() {
+    let Some(setup) = Setup::new().await else {
+        return;
+    };
+    let first = setup.proxy(setup.config().proxy_id("p1")).await;
+    let second = Proxy::start(setup.config().proxy_id("p2")).await.unwrap();
+    let mut new_calls = setup.nats.subscribe(subject::new_calls(APP)).await.unwrap();
+    setup.nats.flush().await.unwrap();
+    let channel = setup.sim.control().call("7000").unwrap();
+    let queued = next(&mut new_calls).await;
+    let new_call: NewCall<'_> = serde_json::from_slice(&queued.payload).unwrap();
+    let start: serde_json::Value = serde_json::from_str(new_call.envelope.event.get()).unwrap();
+
+    first.kill();
+    wait_until("the standby is active", || {
+        second.is_active() && second.is_websocket_up()
+    })
+    .await;
+    setup.wait_registered().await;
+    let mut owned = setup
+        .nats
+        .subscribe(subject::owned_events("inst.7", APP))
+        .await
+        .unwrap();
+    setup.nats.flush().await.unwrap();
+    assert_eq!(
+        setup.claim(&channel, "inst.7", start).await,
+        ClaimReply::Claimed
+    );
+    let (_, synthetic, event) = find(&mut owned, second.boot(), "StasisStart").await;
+    assert!(synthetic);
+    assert_eq!(event["channel"]["id"], channel.as_str());
+    setup.sim.control().press(&channel, "5").unwrap();
+    let (_, synthetic, dtmf) = find(&mut owned, second.boot(), "ChannelDtmfReceived").await;
+    assert!(!synthetic);
+    assert_eq!(dtmf["digit"], "5");
+    second.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_its_asterisk_a_proxy_takes_no_creates_and_fails_commands_unsent() {
+    let Some(setup) = Setup::new().await else {
+        return;
+    };
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = ProxyConfig::new(
+        setup.nats_server.url(),
+        NODE,
+        AsteriskTarget::new(format!("http://127.0.0.1:{port}/ari"), "u", "p"),
+        [APP],
+    )
+    .timing(timing());
+    let proxy = Proxy::start(config).await.unwrap();
+    wait_until("the proxy is active", || proxy.is_active()).await;
+    let reply = setup
+        .command(subject::command(NODE), "GET", "/asterisk/info", None, "i")
+        .await;
+    assert_eq!(
+        header(&reply, headers::FAILURE),
+        Some("unsent"),
+        "{reply:?}"
+    );
+    assert!(header(&reply, headers::REASON).is_some());
+    assert!(header(&reply, headers::STATUS).is_none());
+    let mut h = HeaderMap::new();
+    h.insert(headers::METHOD, "POST");
+    h.insert(headers::PATH, "/channels");
+    let error = setup
+        .nats
+        .request_with_headers(subject::create(APP), h, Bytes::new())
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), async_nats::RequestErrorKind::NoResponders);
     proxy.shutdown().await;
 }

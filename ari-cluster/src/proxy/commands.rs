@@ -19,17 +19,12 @@ use super::{Shared, creates};
 use crate::protocol::{CREATE_QUEUE_GROUP, OwnerRecord, headers, subject};
 
 /// Serves `ari.cmd.<node>` while the proxy is active.
-pub(crate) async fn serve_node(shared: Arc<Shared>) {
-    let subject = subject::command(&shared.node);
-    match shared.nats.subscribe(subject.clone()).await {
-        Ok(requests) => serve(shared, requests).await,
-        Err(e) => tracing::error!(%subject, error = %e, "commands not served"),
-    }
+pub(crate) async fn serve_node(shared: Arc<Shared>, requests: async_nats::Subscriber) {
+    serve(shared, requests).await;
 }
 
-/// Serves `ari.create.<app>` for every app, in the proxies' queue group, while the event
-/// WebSocket is up (the task is aborted when it drops).
-pub(crate) async fn serve_creates(shared: Arc<Shared>) {
+/// Subscribes to `ari.create.<app>` for every app, in the proxies' queue group.
+pub(crate) async fn subscribe_creates(shared: &Shared) -> Vec<async_nats::Subscriber> {
     let mut subscriptions = Vec::new();
     for app in &shared.config.apps {
         let subject = subject::create(app);
@@ -42,6 +37,12 @@ pub(crate) async fn serve_creates(shared: Arc<Shared>) {
             Err(e) => tracing::error!(%subject, error = %e, "creates not served"),
         }
     }
+    subscriptions
+}
+
+/// Serves creates while the event WebSocket is up (the task is aborted when it drops,
+/// which unsubscribes).
+pub(crate) async fn serve_creates(shared: Arc<Shared>, subscriptions: Vec<async_nats::Subscriber>) {
     serve(shared, futures_util::stream::select_all(subscriptions)).await;
 }
 

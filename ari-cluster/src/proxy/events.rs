@@ -30,6 +30,12 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             Ok(mut socket) => {
                 backoff = Duration::from_millis(100);
                 tracing::info!(node = %shared.node, "event WebSocket up");
+                // Creates are served only while events can be delivered; subscribed
+                // (and the server told) before the proxy says its WebSocket is up.
+                let creates = commands::subscribe_creates(&shared).await;
+                let _ = shared.nats.flush().await;
+                let mut while_up = TaskSet::default();
+                while_up.spawn(commands::serve_creates(shared.clone(), creates));
                 shared.websocket_up.store(true, Ordering::SeqCst);
                 if shared.version.lock().map(|v| v.is_none()).unwrap_or(false)
                     && let Some(version) = shared.asterisk.version().await
@@ -37,9 +43,6 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                 {
                     *known = Some(version);
                 }
-                // Creates are served only while events can be delivered.
-                let mut while_up = TaskSet::default();
-                while_up.spawn(commands::serve_creates(shared.clone()));
                 resync(&shared).await;
                 while let Some(frame) = socket.next().await {
                     match frame {

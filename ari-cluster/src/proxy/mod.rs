@@ -71,6 +71,11 @@ impl Proxy {
             .subscribe(crate::protocol::subject::PING)
             .await
             .map_err(|e| crate::ClusterError::nats("subscribe to pings", e))?;
+        shared
+            .nats
+            .flush()
+            .await
+            .map_err(|e| crate::ClusterError::nats("flush", e))?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
         let tasks = vec![
             ack_checker,
