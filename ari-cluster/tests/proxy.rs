@@ -656,3 +656,65 @@ async fn without_its_asterisk_a_proxy_takes_no_creates_and_fails_commands_unsent
     assert_eq!(error.kind(), async_nats::RequestErrorKind::NoResponders);
     proxy.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_before_the_claim_wait_for_the_claimer_and_heartbeats_flow() {
+    let Some(setup) = Setup::new().await else {
+        return;
+    };
+    let mut heartbeats = setup.nats.subscribe(subject::ANNOUNCE).await.unwrap();
+    setup.nats.flush().await.unwrap();
+    let proxy = setup.proxy(setup.config()).await;
+    let mut node_events = setup
+        .nats
+        .subscribe(subject::node_events(NODE, APP))
+        .await
+        .unwrap();
+    let mut new_calls = setup.nats.subscribe(subject::new_calls(APP)).await.unwrap();
+    setup.nats.flush().await.unwrap();
+    let channel = setup.sim.control().call("7000").unwrap();
+    let queued = next(&mut new_calls).await;
+    let new_call: NewCall<'_> = serde_json::from_slice(&queued.payload).unwrap();
+    let start: serde_json::Value = serde_json::from_str(new_call.envelope.event.get()).unwrap();
+
+    setup.sim.control().press(&channel, "9").unwrap();
+    // The digit's event has no observable effect until the claim (it is held for the
+    // claimer, not published): give the simulator a moment to send it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut owned = setup
+        .nats
+        .subscribe(subject::owned_events("inst.4", APP))
+        .await
+        .unwrap();
+    setup.nats.flush().await.unwrap();
+    assert_eq!(
+        setup.claim(&channel, "inst.4", start).await,
+        ClaimReply::Claimed
+    );
+    let (start_seq, kind, _) = open(&next(&mut owned).await, proxy.boot());
+    assert_eq!(kind, "StasisStart");
+    let (dtmf_seq, _, dtmf) = find(&mut owned, proxy.boot(), "ChannelDtmfReceived").await;
+    assert_eq!(dtmf["digit"], "9");
+    assert!(start_seq < dtmf_seq);
+    // Held, not published to the node's subject.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), node_events.next())
+            .await
+            .is_err()
+    );
+
+    // Heartbeats say who serves the node, and which Asterisk.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let announce: protocol::Announce =
+            serde_json::from_slice(&next(&mut heartbeats).await.payload).unwrap();
+        assert_eq!(announce.node, NODE);
+        assert_eq!(announce.proxy, proxy.proxy_id());
+        assert_eq!(announce.apps, [APP]);
+        if announce.active && announce.websocket_up && announce.asterisk_version.is_some() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{announce:?}");
+    }
+    proxy.shutdown().await;
+}

@@ -25,6 +25,7 @@ const DESTROYED_CHECK_DELAY: Duration = Duration::from_millis(500);
 /// steps down).
 pub(crate) async fn run(shared: Arc<Shared>) {
     let mut backoff = Duration::from_millis(100);
+    let mut draining: Vec<TaskSet> = Vec::new();
     loop {
         match shared.asterisk.connect_events(&shared.config.apps).await {
             Ok(mut socket) => {
@@ -34,8 +35,9 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                 // (and the server told) before the proxy says its WebSocket is up.
                 let creates = commands::subscribe_creates(&shared).await;
                 let _ = shared.nats.flush().await;
+                let (stop_creates, stopped) = tokio::sync::oneshot::channel();
                 let mut while_up = TaskSet::default();
-                while_up.spawn(commands::serve_creates(shared.clone(), creates));
+                while_up.spawn(commands::serve_creates(shared.clone(), creates, stopped));
                 shared.websocket_up.store(true, Ordering::SeqCst);
                 if shared.version.lock().map(|v| v.is_none()).unwrap_or(false)
                     && let Some(version) = shared.asterisk.version().await
@@ -55,7 +57,10 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                         }
                     }
                 }
-                drop(while_up);
+                // No new creates; those in flight finish (unless the proxy steps down).
+                let _ = stop_creates.send(());
+                draining.retain(|tasks| !tasks.is_finished());
+                draining.push(while_up);
                 shared.websocket_up.store(false, Ordering::SeqCst);
                 tracing::warn!(node = %shared.node, "event WebSocket down; reconnecting");
             }

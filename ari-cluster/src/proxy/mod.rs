@@ -234,6 +234,10 @@ impl TaskSet {
         self.0.retain(|t| !t.is_finished());
         self.0.push(tokio::spawn(task));
     }
+
+    pub fn is_finished(&self) -> bool {
+        self.0.iter().all(|t| t.is_finished())
+    }
 }
 
 impl Drop for TaskSet {
