@@ -178,3 +178,34 @@ async fn run(args: Args, password: String) -> ExitCode {
     proxy.shutdown().await;
     ExitCode::SUCCESS
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(text: &str) -> Result<Parsed, String> {
+        parse(text.split_whitespace().map(str::to_owned))
+    }
+
+    #[test]
+    fn flags_parse_and_bad_ones_are_named() {
+        let Ok(Parsed::Run(a)) = args(
+            "--nats nats://h:4222 --node n1 --ari http://a/ari --user u --app x --app y \
+             --claim-timeout 2.5 --unclaimed hangup --proxy-id p",
+        ) else {
+            panic!("parses");
+        };
+        assert_eq!(a.apps, ["x", "y"]);
+        assert_eq!(a.claim_timeout, Some(Duration::from_millis(2500)));
+        assert_eq!(a.unclaimed, UnclaimedAction::Hangup);
+        assert_eq!(a.password_env, "ARI_PASSWORD");
+        assert_eq!(a.proxy_id.as_deref(), Some("p"));
+        assert!(matches!(args("--help"), Ok(Parsed::Help)));
+        let error = |text| args(text).err().unwrap_or_default();
+        assert!(error("--nats x --node n --ari a --user u").contains("--app"));
+        assert!(error("--bogus").contains("--bogus"));
+        assert!(error("--app").contains("needs a value"));
+        assert!(error("--unclaimed maybe --app a").contains("maybe"));
+        assert!(error("--claim-timeout -1 --app a").contains("-1"));
+    }
+}

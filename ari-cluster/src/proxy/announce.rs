@@ -45,15 +45,9 @@ pub(crate) async fn heartbeat(shared: Arc<Shared>) {
     }
 }
 
-/// Answers every ping with the heartbeat.
-pub(crate) async fn answer_pings(shared: Arc<Shared>) {
-    let mut pings = match shared.nats.subscribe(subject::PING).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "pings not answered");
-            return;
-        }
-    };
+/// Answers every ping with the heartbeat (subscribed before the proxy's start returns,
+/// so a started proxy is always discoverable).
+pub(crate) async fn answer_pings(shared: Arc<Shared>, mut pings: async_nats::Subscriber) {
     while let Some(ping) = pings.next().await {
         shared
             .reply(ping.reply.as_ref(), HeaderMap::new(), announce(&shared))

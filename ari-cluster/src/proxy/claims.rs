@@ -15,15 +15,8 @@ use super::{Shared, asterisk::encode, publish};
 use crate::protocol::{Claim, ClaimReply, OwnerRecord, event_message_id, kind, subject};
 
 /// Answers claims while the proxy is active.
-pub(crate) async fn serve(shared: Arc<Shared>) {
+pub(crate) async fn serve(shared: Arc<Shared>, mut requests: async_nats::Subscriber) {
     let claims = subject::claim(&shared.node);
-    let mut requests = match shared.nats.subscribe(claims.clone()).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(subject = %claims, error = %e, "claims not served");
-            return;
-        }
-    };
     while let Some(message) = requests.next().await {
         let claim: Claim = match serde_json::from_slice(&message.payload) {
             Ok(claim) => claim,

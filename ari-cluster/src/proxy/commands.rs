@@ -19,17 +19,12 @@ use super::{Shared, creates};
 use crate::protocol::{CREATE_QUEUE_GROUP, OwnerRecord, headers, subject};
 
 /// Serves `ari.cmd.<node>` while the proxy is active.
-pub(crate) async fn serve_node(shared: Arc<Shared>) {
-    let subject = subject::command(&shared.node);
-    match shared.nats.subscribe(subject.clone()).await {
-        Ok(requests) => serve(shared, requests).await,
-        Err(e) => tracing::error!(%subject, error = %e, "commands not served"),
-    }
+pub(crate) async fn serve_node(shared: Arc<Shared>, requests: async_nats::Subscriber) {
+    serve(shared, requests, std::future::pending()).await;
 }
 
-/// Serves `ari.create.<app>` for every app, in the proxies' queue group, while the event
-/// WebSocket is up (the task is aborted when it drops).
-pub(crate) async fn serve_creates(shared: Arc<Shared>) {
+/// Subscribes to `ari.create.<app>` for every app, in the proxies' queue group.
+pub(crate) async fn subscribe_creates(shared: &Shared) -> Vec<async_nats::Subscriber> {
     let mut subscriptions = Vec::new();
     for app in &shared.config.apps {
         let subject = subject::create(app);
@@ -42,7 +37,25 @@ pub(crate) async fn serve_creates(shared: Arc<Shared>) {
             Err(e) => tracing::error!(%subject, error = %e, "creates not served"),
         }
     }
-    serve(shared, futures_util::stream::select_all(subscriptions)).await;
+    subscriptions
+}
+
+/// Serves creates until `stop` (the event WebSocket dropped): then unsubscribes and
+/// finishes the requests already taken.
+pub(crate) async fn serve_creates(
+    shared: Arc<Shared>,
+    subscriptions: Vec<async_nats::Subscriber>,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let stop = async {
+        let _ = stop.await;
+    };
+    serve(
+        shared,
+        futures_util::stream::select_all(subscriptions),
+        stop,
+    )
+    .await;
 }
 
 /// The per-resource queues; a worker removes its own entry when it finds its queue empty
@@ -52,11 +65,18 @@ type Queues = Arc<Mutex<HashMap<String, mpsc::UnboundedSender<Message>>>>;
 async fn serve(
     shared: Arc<Shared>,
     mut requests: impl futures_util::Stream<Item = Message> + Unpin,
+    stop: impl std::future::Future<Output = ()>,
 ) {
     let queues: Queues = Arc::default();
-    // Dropped with this task, aborting every request in flight.
+    // Dropped with this task (the proxy stepped down), aborting every request in flight.
     let mut workers = JoinSet::new();
-    while let Some(message) = requests.next().await {
+    tokio::pin!(stop);
+    loop {
+        let message = tokio::select! {
+            message = requests.next() => message,
+            () = &mut stop => None,
+        };
+        let Some(message) = message else { break };
         while workers.try_join_next().is_some() {}
         let Some(key) = ordering_key(&message) else {
             workers.spawn(run(shared.clone(), message));
@@ -75,6 +95,9 @@ async fn serve(
         map.insert(key.clone(), queue);
         workers.spawn(work_through(shared.clone(), queues.clone(), key, receiver));
     }
+    // Unsubscribed: no new requests; those taken get their answers.
+    drop(requests);
+    while workers.join_next().await.is_some() {}
 }
 
 async fn work_through(
@@ -245,4 +268,36 @@ fn owner_app(shared: &Shared, query: Option<&str>) -> String {
         .filter(|app| shared.config.apps.contains(app))
         .or_else(|| shared.config.apps.first().cloned())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(path: &str) -> Message {
+        let mut h = HeaderMap::new();
+        h.insert(headers::PATH, path);
+        Message {
+            subject: "s".into(),
+            reply: None,
+            payload: Bytes::new(),
+            headers: Some(h),
+            status: None,
+            description: None,
+            length: 0,
+        }
+    }
+
+    #[test]
+    fn requests_for_one_resource_share_a_key() {
+        let key = |p| ordering_key(&request(p));
+        assert_eq!(
+            key("/channels/1.2/answer").as_deref(),
+            Some("/channels/1.2")
+        );
+        assert_eq!(key("/channels/1.2"), key("/channels/1.2/play/p"));
+        assert_eq!(key("/channels"), None);
+        assert_eq!(key("/"), None);
+        assert!(read_request(&request("/channels")).is_err(), "no method");
+    }
 }

@@ -18,16 +18,26 @@ use super::{Shared, TaskSet, commands, owners, publish};
 use crate::protocol::{NewCall, OwnerRecord, RESYNC_EVENT, event_message_id, kind, subject};
 
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How long after a `StasisEnd` the channel's existence is checked.
+const DESTROYED_CHECK_DELAY: Duration = Duration::from_millis(500);
 
 /// Keeps the WebSocket connected while the proxy is active (the task is aborted when it
 /// steps down).
 pub(crate) async fn run(shared: Arc<Shared>) {
     let mut backoff = Duration::from_millis(100);
+    let mut draining: Vec<TaskSet> = Vec::new();
     loop {
         match shared.asterisk.connect_events(&shared.config.apps).await {
             Ok(mut socket) => {
                 backoff = Duration::from_millis(100);
                 tracing::info!(node = %shared.node, "event WebSocket up");
+                // Creates are served only while events can be delivered; subscribed
+                // (and the server told) before the proxy says its WebSocket is up.
+                let creates = commands::subscribe_creates(&shared).await;
+                let _ = shared.nats.flush().await;
+                let (stop_creates, stopped) = tokio::sync::oneshot::channel();
+                let mut while_up = TaskSet::default();
+                while_up.spawn(commands::serve_creates(shared.clone(), creates, stopped));
                 shared.websocket_up.store(true, Ordering::SeqCst);
                 if shared.version.lock().map(|v| v.is_none()).unwrap_or(false)
                     && let Some(version) = shared.asterisk.version().await
@@ -35,9 +45,6 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                 {
                     *known = Some(version);
                 }
-                // Creates are served only while events can be delivered.
-                let mut while_up = TaskSet::default();
-                while_up.spawn(commands::serve_creates(shared.clone()));
                 resync(&shared).await;
                 while let Some(frame) = socket.next().await {
                     match frame {
@@ -50,7 +57,10 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                         }
                     }
                 }
-                drop(while_up);
+                // No new creates; those in flight finish (unless the proxy steps down).
+                let _ = stop_creates.send(());
+                draining.retain(|tasks| !tasks.is_finished());
+                draining.push(while_up);
                 shared.websocket_up.store(false, Ordering::SeqCst);
                 tracing::warn!(node = %shared.node, "event WebSocket down; reconnecting");
             }
@@ -145,7 +155,7 @@ fn minimal_channel(id: &str) -> serde_json::Value {
 }
 
 /// Routes one frame.
-async fn route_frame(shared: &Shared, text: &str) {
+async fn route_frame(shared: &Arc<Shared>, text: &str) {
     let seq = shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
     let event = match ari_sdk::decode_event(text) {
         Ok(event) => event,
@@ -221,6 +231,24 @@ async fn route_frame(shared: &Shared, text: &str) {
             owners::forget(shared, &mut routing, resource).await;
         }
     }
+    if let Event::StasisEnd(end) = &event
+        && routing.channel_owner(&end.channel.id).is_some()
+    {
+        forget_when_destroyed(shared.clone(), end.channel.id.clone());
+    }
+}
+
+/// After a `StasisEnd` the application may not hear the channel's `ChannelDestroyed`:
+/// ask Asterisk a moment later, and forget the owner when the channel is gone. A channel
+/// that went back to the dialplan keeps its owner (it may come back to Stasis).
+fn forget_when_destroyed(shared: Arc<Shared>, channel: String) {
+    tokio::spawn(async move {
+        tokio::time::sleep(DESTROYED_CHECK_DELAY).await;
+        if let Ok(false) = shared.asterisk.channel_exists(&channel).await {
+            let mut routing = shared.routing.lock().await;
+            owners::forget(&shared, &mut routing, &(kind::CHANNEL, channel)).await;
+        }
+    });
 }
 
 /// A `StasisStart` nobody owns: queued for the instances, kept pending for a claim.

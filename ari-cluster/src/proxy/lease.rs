@@ -10,7 +10,7 @@ use bytes::Bytes;
 use tokio::sync::oneshot;
 
 use super::{Shared, TaskSet, claims, commands, events, owners};
-use crate::protocol::{Lease, key};
+use crate::protocol::{Lease, key, subject};
 
 /// Competes for the lease until `stop` fires (then releases it when held). A dropped
 /// `stop` sender leaves the proxy running.
@@ -100,14 +100,24 @@ async fn become_active(shared: &Arc<Shared>) -> Option<TaskSet> {
             return None;
         }
     };
+    // Subscribed, and the server told, before the proxy says it is active.
+    let claims = shared.nats.subscribe(subject::claim(&shared.node)).await;
+    let commands = shared.nats.subscribe(subject::command(&shared.node)).await;
+    let (claims, commands) = match (claims, commands, shared.nats.flush().await) {
+        (Ok(claims), Ok(commands), Ok(())) => (claims, commands),
+        _ => {
+            tracing::warn!(node = %shared.node, "claims and commands not subscribed; not taking the node");
+            return None;
+        }
+    };
     tracing::info!(node = %shared.node, proxy = %shared.proxy_id, owned = routing.owners.len(), "active");
     *shared.routing.lock().await = routing;
-    shared.active.store(true, Ordering::SeqCst);
     let mut tasks = TaskSet::default();
     tasks.spawn(events::run(shared.clone()));
-    tasks.spawn(claims::serve(shared.clone()));
+    tasks.spawn(claims::serve(shared.clone(), claims));
     tasks.spawn(claims::hand_back_unclaimed(shared.clone()));
-    tasks.spawn(commands::serve_node(shared.clone()));
+    tasks.spawn(commands::serve_node(shared.clone(), commands));
+    shared.active.store(true, Ordering::SeqCst);
     Some(tasks)
 }
 

@@ -66,11 +66,21 @@ impl Proxy {
             version: std::sync::Mutex::new(None),
         });
         tracing::info!(node = %shared.node, proxy = %shared.proxy_id, boot = %shared.boot, "proxy started");
+        let pings = shared
+            .nats
+            .subscribe(crate::protocol::subject::PING)
+            .await
+            .map_err(|e| crate::ClusterError::nats("subscribe to pings", e))?;
+        shared
+            .nats
+            .flush()
+            .await
+            .map_err(|e| crate::ClusterError::nats("flush", e))?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
         let tasks = vec![
             ack_checker,
             tokio::spawn(announce::heartbeat(shared.clone())),
-            tokio::spawn(announce::answer_pings(shared.clone())),
+            tokio::spawn(announce::answer_pings(shared.clone(), pings)),
         ];
         let supervisor = tokio::spawn(lease::supervise(shared.clone(), stop_rx));
         Ok(ProxyHandle {
@@ -223,6 +233,10 @@ impl TaskSet {
     pub fn spawn(&mut self, task: impl std::future::Future<Output = ()> + Send + 'static) {
         self.0.retain(|t| !t.is_finished());
         self.0.push(tokio::spawn(task));
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.0.iter().all(|t| t.is_finished())
     }
 }
 
