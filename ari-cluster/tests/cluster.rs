@@ -470,7 +470,8 @@ async fn a_real_asterisk_is_a_node_too() {
     let Some(nats) = nats_or_skip("a_real_asterisk_is_a_node_too").await else {
         return;
     };
-    let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+    let var =
+        |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
     let caller_app = "cluster-e2e";
     let target = AsteriskTarget {
         base_url: url.trim().to_owned(),
@@ -497,7 +498,10 @@ async fn a_real_asterisk_is_a_node_too() {
     // The node is discovered with its version once its WebSocket is up.
     let deadline = Instant::now() + LIMIT;
     let node = loop {
-        let nodes = cluster.nodes(Duration::from_millis(300)).await.expect("ping");
+        let nodes = cluster
+            .nodes(Duration::from_millis(300))
+            .await
+            .expect("ping");
         if let Some(node) = nodes
             .into_iter()
             .find(|n| n.websocket_up && n.asterisk_version.is_some())
@@ -508,7 +512,11 @@ async fn a_real_asterisk_is_a_node_too() {
     };
     assert_eq!(node.node, "real");
     let client = cluster.client().clone();
-    let info = client.asterisk().get_info().await.expect("asterisk.getInfo via the cluster");
+    let info = client
+        .asterisk()
+        .get_info()
+        .await
+        .expect("asterisk.getInfo via the cluster");
     assert!(info.system.is_some(), "{info:?}");
 
     let mut hello = client.calls([APP]).connect().await.expect("calls of hello");
@@ -533,7 +541,10 @@ async fn a_real_asterisk_is_a_node_too() {
     in_hello.channel().answer().await.expect("answer");
     // The originated half comes back to this instance once answered.
     let caller_id = caller.id.clone();
-    let call = caller.into_call(LIMIT).await.expect("the originated channel's call");
+    let call = caller
+        .into_call(LIMIT)
+        .await
+        .expect("the originated channel's call");
     assert_eq!(call.id(), caller_id);
     call.channel().hangup().await.expect("hang up");
     tokio::time::timeout(LIMIT, in_hello.ended())

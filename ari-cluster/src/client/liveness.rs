@@ -51,7 +51,8 @@ pub(crate) async fn run(hub: Arc<Hub>, apps: Vec<String>, ttl: std::time::Durati
                     }
                     tracing::info!(dead = %instance, by = %hub.instance, "took over a dead instance's calls");
                     let replay = calls_of(&hub, &instance).await;
-                    let task = tasks.spawn(hub::consume_owned(hub.clone(), instance.clone(), replay));
+                    let task =
+                        tasks.spawn(hub::consume_owned(hub.clone(), instance.clone(), replay));
                     adopted.insert(instance, task);
                 }
             }
