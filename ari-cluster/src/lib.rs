@@ -6,6 +6,28 @@
 //! - [`protocol`]: the subjects, streams, buckets and messages both sides share.
 //!
 //! ARCHITECTURE.md in this crate describes the design, the guarantees and the failure cases.
+//!
+//! An application instance: the call logic is what it would be with one Asterisk.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use ari_cluster::Cluster;
+//!
+//! let cluster = Cluster::builder("nats://127.0.0.1:4222", ["hello"]).connect().await?;
+//! // From here on, the same code as with one Asterisk.
+//! let client = cluster.client();
+//! let mut calls = client.calls(["hello"]).connect().await?;
+//! while let Some(call) = calls.next().await {
+//!     let mut call = call?;
+//!     tokio::spawn(async move {
+//!         let _ = call.channel().answer().await;
+//!         let _ = call.play("sound:hello-world").await;
+//!         let _ = call.channel().hangup().await;
+//!     });
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 mod client;
 pub mod jetstream;

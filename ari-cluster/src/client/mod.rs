@@ -1,25 +1,7 @@
 //! The application side of a cluster: an [`ari_sdk::Client`] whose requests and events
 //! travel over NATS, through the `ari-proxy` of each Asterisk node.
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use ari_cluster::Cluster;
-//!
-//! let cluster = Cluster::builder("nats://127.0.0.1:4222", ["hello"]).connect().await?;
-//! // From here on, the same code as with one Asterisk.
-//! let client = cluster.client();
-//! let mut calls = client.calls(["hello"]).connect().await?;
-//! while let Some(call) = calls.next().await {
-//!     let call = call?;
-//!     tokio::spawn(async move {
-//!         let _ = call.channel().answer().await;
-//!         let _ = call.play("sound:hello-world").await;
-//!         let _ = call.channel().hangup().await;
-//!     });
-//! }
-//! # Ok(())
-//! # }
-//! ```
+//! (The crate's front page shows it in use.)
 
 mod hub;
 mod liveness;
@@ -158,7 +140,7 @@ impl ClusterBuilder {
     }
 }
 
-/// One application instance's membership of a cluster; see the [module](self). Keep it
+/// One application instance's membership of a cluster; see the [crate](crate). Keep it
 /// alive as long as the instance works: dropping it stops taking calls and events.
 pub struct Cluster {
     hub: Arc<Hub>,

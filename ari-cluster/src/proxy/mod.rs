@@ -1,9 +1,9 @@
 //! The `ari-proxy`: runs beside one Asterisk and bridges its ARI to NATS.
 //!
 //! Several proxies may serve one node; the one holding the node's lease is active: it
-//! reads Asterisk's events and publishes them ([`events`]), answers claims of new calls
-//! ([`claims`]) and runs requests ([`commands`]). The others wait to take over. Every
-//! proxy announces itself ([`announce`]).
+//! reads Asterisk's events and publishes them (`events`), answers claims of new calls
+//! (`claims`) and runs requests (`commands`). The others wait to take over. Every
+//! proxy announces itself (`announce`).
 
 mod announce;
 mod asterisk;
