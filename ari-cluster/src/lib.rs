@@ -30,6 +30,7 @@
 //! ```
 
 mod client;
+mod creates;
 pub mod jetstream;
 pub mod nats_server;
 pub mod protocol;

@@ -12,7 +12,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::hub::Hub;
 use super::route;
-use crate::protocol::{headers, kind, subject};
+use crate::creates;
+use crate::protocol::{headers, subject};
 
 /// Bytes of a query value sent as they are (RFC 3986's unreserved characters).
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
@@ -63,15 +64,17 @@ impl ClusterRelay {
 
     async fn send_request(&self, request: RelayRequest<'_>) -> ari_sdk::Result<RelayAnswer> {
         let mut query = request.query;
-        if let Some(parameter) = route::id_to_choose(request.method, request.path, &query) {
+        let names = query.iter().map(|(name, _)| name.as_str());
+        if let Some(parameter) = creates::id_to_choose(request.method, request.path, names) {
             query.push((parameter.to_owned(), route::new_id()));
         }
         let target = self.route(request.method, request.path, &query);
         let mut header_map = HeaderMap::new();
         header_map.insert(headers::METHOD, request.method);
         header_map.insert(headers::PATH, request.path);
+        let encoded_query = encode_query(&query);
         if !query.is_empty() {
-            header_map.insert(headers::QUERY, encode_query(&query).as_str());
+            header_map.insert(headers::QUERY, encoded_query.as_str());
         }
         header_map.insert(headers::INSTANCE, self.hub.instance.as_str());
         if request.binary {
@@ -130,7 +133,8 @@ impl ClusterRelay {
                 )
             })?;
         if let (Some(node), true) = (header(headers::NODE), (200..300).contains(&status)) {
-            for (kind, id) in created(request.method, request.path, &query) {
+            let made = creates::created_by(request.method, request.path, Some(&encoded_query));
+            for (kind, id) in made {
                 self.hub.learn_node(kind, &id, &node);
             }
         }
@@ -140,29 +144,6 @@ impl ClusterRelay {
             body: reply.payload,
         })
     }
-}
-
-/// What a successful request made, by the ids it carried: they live on the node that
-/// answered.
-fn created(method: &str, path: &str, query: &[(String, String)]) -> Vec<(&'static str, String)> {
-    if method != "POST" {
-        return Vec::new();
-    }
-    let mut made = Vec::new();
-    if route::creates_addressed(method, path) {
-        made.extend(route::addressed(path));
-    }
-    for (name, value) in query {
-        let kind = match name.as_str() {
-            "channelId" | "otherChannelId" | "snoopId" => kind::CHANNEL,
-            "bridgeId" => kind::BRIDGE,
-            "playbackId" => kind::PLAYBACK,
-            "name" if path.ends_with("/record") => kind::RECORDING,
-            _ => continue,
-        };
-        made.push((kind, value.clone()));
-    }
-    made
 }
 
 fn encode_query(query: &[(String, String)]) -> String {
@@ -230,26 +211,5 @@ mod tests {
             ("app".to_owned(), "a b".to_owned()),
         ];
         assert_eq!(encode_query(&query), "endpoint=PJSIP%2F100&app=a%20b");
-    }
-
-    #[test]
-    fn successful_creates_name_what_they_made() {
-        let query = vec![
-            ("channelId".to_owned(), "c1".to_owned()),
-            ("otherChannelId".to_owned(), "c2".to_owned()),
-            ("endpoint".to_owned(), "Local/1".to_owned()),
-        ];
-        assert_eq!(
-            created("POST", "/channels", &query),
-            vec![
-                (kind::CHANNEL, "c1".to_owned()),
-                (kind::CHANNEL, "c2".to_owned())
-            ]
-        );
-        assert_eq!(
-            created("POST", "/bridges/b1", &[]),
-            vec![(kind::BRIDGE, "b1".to_owned())]
-        );
-        assert!(created("GET", "/channels", &query).is_empty());
     }
 }

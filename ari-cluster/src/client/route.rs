@@ -1,6 +1,5 @@
 //! Where a request goes: the node of the resource it addresses, or any node for creates
-//! and questions about the whole system; and the ids a create must carry so its node can
-//! record who owns what it makes before it exists.
+//! and questions about the whole system (what creates what: [`crate::creates`]).
 
 use crate::protocol::kind;
 
@@ -22,51 +21,6 @@ pub(crate) fn addressed(path: &str) -> Option<(&'static str, String)> {
     }
     let id = percent_decode(id)?;
     (!id.is_empty()).then_some((owned_kind, id))
-}
-
-/// Whether a request for an id no node is known for makes it: `POST /channels/{id}`
-/// (originate with an id) and `POST /bridges/{id}` (create with an id).
-pub(crate) fn creates_addressed(method: &str, path: &str) -> bool {
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    method == "POST" && segments.len() == 2 && matches!(segments[0], "channels" | "bridges")
-}
-
-/// Creates whose id the client chooses when the caller did not: `(method, path pattern,
-/// query parameter)`; `*` matches one segment. With the id known before the request runs,
-/// the node records the owner first, so no event of the new resource can go astray.
-const CHOSEN_IDS: &[(&str, &str, &str)] = &[
-    ("POST", "/channels", "channelId"),
-    ("POST", "/channels/create", "channelId"),
-    ("POST", "/channels/externalMedia", "channelId"),
-    ("POST", "/channels/*/snoop", "snoopId"),
-    ("POST", "/bridges", "bridgeId"),
-    ("POST", "/channels/*/play", "playbackId"),
-    ("POST", "/bridges/*/play", "playbackId"),
-];
-
-/// The query parameter a create's id goes in, when the caller left it out.
-pub(crate) fn id_to_choose(
-    method: &str,
-    path: &str,
-    query: &[(String, String)],
-) -> Option<&'static str> {
-    let (_, _, parameter) = CHOSEN_IDS
-        .iter()
-        .find(|(m, pattern, _)| *m == method && matches_pattern(pattern, path))?;
-    (!query.iter().any(|(name, _)| name == parameter)).then_some(*parameter)
-}
-
-fn matches_pattern(pattern: &str, path: &str) -> bool {
-    let mut pattern = pattern.split('/');
-    let mut path = path.split('/');
-    loop {
-        match (pattern.next(), path.next()) {
-            (None, None) => return true,
-            (Some("*"), Some(segment)) if !segment.is_empty() => {}
-            (Some(a), Some(b)) if a == b => {}
-            _ => return false,
-        }
-    }
 }
 
 /// A new id: 128 random bits, as lowercase hex in UUID form.
@@ -132,28 +86,6 @@ mod tests {
         ] {
             assert_eq!(addressed(whole_system), None, "{whole_system}");
         }
-    }
-
-    #[test]
-    fn creates_with_an_id_are_told_apart() {
-        assert!(creates_addressed("POST", "/channels/abc"));
-        assert!(creates_addressed("POST", "/bridges/abc"));
-        assert!(!creates_addressed("POST", "/channels/abc/answer"));
-        assert!(!creates_addressed("DELETE", "/channels/abc"));
-    }
-
-    #[test]
-    fn creates_get_an_id_unless_they_have_one() {
-        let none: Vec<(String, String)> = Vec::new();
-        assert_eq!(id_to_choose("POST", "/channels", &none), Some("channelId"));
-        assert_eq!(
-            id_to_choose("POST", "/channels/c1/play", &none),
-            Some("playbackId")
-        );
-        assert_eq!(id_to_choose("POST", "/channels/c1/answer", &none), None);
-        assert_eq!(id_to_choose("GET", "/channels", &none), None);
-        let given = vec![("channelId".to_owned(), "mine".to_owned())];
-        assert_eq!(id_to_choose("POST", "/channels", &given), None);
     }
 
     #[test]

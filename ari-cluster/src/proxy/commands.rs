@@ -14,8 +14,9 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+use super::Shared;
 use super::owners::{self, Recorded};
-use super::{Shared, creates};
+use crate::creates;
 use crate::protocol::{CREATE_QUEUE_GROUP, OwnerRecord, headers, subject};
 
 /// Serves `ari.cmd.<node>` while the proxy is active.

@@ -10,7 +10,6 @@ mod asterisk;
 mod claims;
 mod commands;
 mod config;
-mod creates;
 mod events;
 mod lease;
 mod owners;

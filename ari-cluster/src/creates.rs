@@ -1,6 +1,7 @@
 //! Which requests create a resource with an id the caller chose: the proxy records the
 //! caller as its owner before running them, so the resource's first events already go to
-//! the caller. This table is the one place that knows.
+//! the caller; the cluster client gives such a request an id when its caller did not, and
+//! learns the node of what it made. This table is the one place that knows.
 
 use percent_encoding::percent_decode_str;
 
@@ -76,6 +77,34 @@ pub(crate) fn created_by(
     }
     ids.dedup();
     ids.into_iter().map(|id| (rule.kind, id)).collect()
+}
+
+/// The query parameter in which a client chooses the id of what `method path` creates,
+/// when the request has none yet (`names`: the query parameters it has). Only ids that
+/// are the caller's to invent: not a recording's `name` (a required, meaningful
+/// argument) nor a Local channel's second half.
+pub(crate) fn id_to_choose<'a>(
+    method: &str,
+    path: &str,
+    mut names: impl Iterator<Item = &'a str>,
+) -> Option<&'static str> {
+    if !method.eq_ignore_ascii_case("POST") {
+        return None;
+    }
+    let segments: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(decode)
+        .collect();
+    let rule = RULES.iter().find(|rule| matches(rule.path, &segments))?;
+    if rule.path.iter().any(|s| matches!(s, Id)) {
+        return None;
+    }
+    let chosen = *rule
+        .query_ids
+        .iter()
+        .find(|name| !matches!(**name, "name" | "otherChannelId"))?;
+    (!names.any(|name| name == chosen)).then_some(chosen)
 }
 
 fn matches(pattern: &[Seg], segments: &[String]) -> bool {
@@ -170,6 +199,30 @@ mod tests {
             ids("POST", "/bridges/b/record", Some("name=r")),
             vec![(kind::RECORDING, "r".into())]
         );
+    }
+
+    #[test]
+    fn creates_get_an_id_unless_they_have_one() {
+        let choose = |method: &str, path: &str, names: &[&str]| {
+            id_to_choose(method, path, names.iter().copied())
+        };
+        assert_eq!(
+            choose("POST", "/channels", &["endpoint"]),
+            Some("channelId")
+        );
+        assert_eq!(choose("POST", "/channels/create", &[]), Some("channelId"));
+        assert_eq!(choose("POST", "/channels/c1/snoop", &[]), Some("snoopId"));
+        assert_eq!(choose("POST", "/bridges", &["type"]), Some("bridgeId"));
+        assert_eq!(
+            choose("POST", "/channels/c1/play", &["media"]),
+            Some("playbackId")
+        );
+        assert_eq!(choose("POST", "/channels", &["channelId"]), None);
+        // The id is in the path already, or is the caller's to name.
+        assert_eq!(choose("POST", "/channels/c1", &[]), None);
+        assert_eq!(choose("POST", "/channels/c1/record", &[]), None);
+        assert_eq!(choose("POST", "/channels/c1/answer", &[]), None);
+        assert_eq!(choose("GET", "/channels", &[]), None);
     }
 
     #[test]
