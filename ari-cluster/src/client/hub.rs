@@ -120,15 +120,23 @@ impl Hub {
         }
     }
 
-    /// Hands `frame` of `app` to every feed that wants it, waiting for room (a slow
-    /// application slows the consumer, it does not lose events). False when no feed took it.
-    async fn deliver(&self, app: &str, frame: &str, message: &jetstream::Message) -> bool {
-        let senders: Vec<(u64, mpsc::Sender<FeedItem>)> = self
-            .feeds()
+    /// The feeds that get events of `app`: those that want it, or all when none does.
+    fn senders_for(&self, app: &str) -> Vec<(u64, mpsc::Sender<FeedItem>)> {
+        let feeds = self.feeds();
+        let wanting = feeds.iter().any(|slot| slot.apps.iter().any(|a| a == app));
+        feeds
             .iter()
-            .filter(|slot| slot.apps.iter().any(|a| a == app))
+            .filter(|slot| !wanting || slot.apps.iter().any(|a| a == app))
             .map(|slot| (slot.id, slot.sender.clone()))
-            .collect();
+            .collect()
+    }
+
+    /// Hands `frame` of `app` to every feed that wants it, or, when none does (a channel
+    /// the instance originated into another application), to every feed: the client's
+    /// per-resource streams and waits see it either way. Waits for room (a slow application
+    /// slows the consumer, it does not lose events). False when no feed took it.
+    async fn deliver(&self, app: &str, frame: &str, message: &jetstream::Message) -> bool {
+        let senders = self.senders_for(app);
         let mut delivered = false;
         for (id, sender) in senders {
             let send = sender.send(FeedItem::Frame(frame.to_owned()));
@@ -224,13 +232,7 @@ pub(crate) async fn consume_owned(hub: Arc<Hub>, owner: String, replay: Vec<(Str
         hub.until_wanted(None).await;
         if let Some(frames) = replay.take() {
             for (app, frame) in frames {
-                let senders: Vec<mpsc::Sender<FeedItem>> = hub
-                    .feeds()
-                    .iter()
-                    .filter(|slot| slot.apps.contains(&app))
-                    .map(|slot| slot.sender.clone())
-                    .collect();
-                for sender in senders {
+                for (_, sender) in hub.senders_for(&app) {
                     let _ = sender.send(FeedItem::Frame(frame.clone())).await;
                 }
             }
@@ -290,9 +292,9 @@ async fn consume_once(hub: &Hub, owner: &str, consumer_name: &str) -> crate::Res
         hub.learn_nodes_of(envelope.event.get(), &envelope.node);
         let frame = envelope.event.get().to_owned();
         let app = envelope.app.clone();
-        hub.until_wanted(Some(&app)).await;
+        hub.until_wanted(None).await;
         if !hub.deliver(&app, &frame, &message).await {
-            // Every feed of the app closed while delivering: leave it for the next one.
+            // Every feed closed while delivering: leave it for the next one.
             let _ = message
                 .ack_with(AckKind::Nak(Some(Duration::from_millis(200))))
                 .await;
