@@ -227,7 +227,7 @@ async fn calls_of(hub: &Hub, dead: &str) -> Vec<(String, String)> {
         let start = serde_json::json!({
             "type": "StasisStart",
             "application": record.app,
-            "timestamp": now_like_asterisk(),
+            "timestamp": crate::proxy::asterisk_now(),
             "args": [],
             "channel": snapshot,
             "asterisk_id": node,
@@ -236,53 +236,4 @@ async fn calls_of(hub: &Hub, dead: &str) -> Vec<(String, String)> {
         replay.push((record.app, start.to_string()));
     }
     replay
-}
-
-/// The current time as Asterisk writes timestamps: `2026-12-02T10:00:00.000+0000`.
-pub(crate) fn now_like_asterisk() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let seconds = now.as_secs();
-    let (days, rest) = (seconds / 86_400, seconds % 86_400);
-    let (year, month, day) = civil_from_days(days as i64);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}+0000",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60,
-        now.subsec_millis()
-    )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_follow_the_calendar() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(20_789), (2026, 12, 2));
-    }
-
-    #[test]
-    fn timestamps_decode_like_asterisks() {
-        let text = now_like_asterisk();
-        assert!(ari_sdk::Timestamp::parse(&text).is_ok(), "{text}");
-    }
 }

@@ -24,6 +24,7 @@ use bytes::Bytes;
 use tokio::task::JoinHandle;
 
 pub use config::{AsteriskTarget, ProxyConfig, UnclaimedAction};
+pub(crate) use publish::asterisk_now;
 
 use crate::jetstream::Store;
 use crate::protocol::headers;
