@@ -552,3 +552,113 @@ async fn a_real_asterisk_is_a_node_too() {
         .expect("the far half ends with the call");
     proxy.shutdown().await;
 }
+
+/// An application that reads nothing for longer than the acknowledgement wait, then
+/// reads slowly: every call arrives once, with its digits in order, none repeated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_application_misses_and_repeats_nothing() {
+    let Some(nats) = nats_or_skip("a_slow_application_misses_and_repeats_nothing").await else {
+        return;
+    };
+    let url = nats.url();
+    let nodes = vec![start_node(&url, "solo", 1).await];
+    until_active(&nodes[0]).await;
+    let cluster = Cluster::builder(url.as_str(), [APP])
+        .timing(timing())
+        .connect()
+        .await
+        .expect("instance");
+    let mut calls = cluster
+        .client()
+        .calls([APP])
+        .connect()
+        .await
+        .expect("calls");
+    let placed = place_calls(&nodes, 40);
+    press_all(&nodes, &placed);
+    // Twice the acknowledgement wait without reading anything.
+    tokio::time::sleep(timing().instance_ttl * 2).await;
+    let mut seen = HashMap::new();
+    while seen.len() < placed.len() {
+        let mut call = tokio::time::timeout(LIMIT, calls.next())
+            .await
+            .expect("a call in time")
+            .expect("stream open")
+            .expect("a call");
+        let mut digits = String::new();
+        while digits.len() < 3 {
+            match tokio::time::timeout(LIMIT, call.next_event()).await {
+                Ok(Some(Ok(Event::ChannelDtmfReceived(dtmf)))) => digits.push_str(&dtmf.digit),
+                Ok(Some(Ok(_))) => {}
+                other => panic!("digits of {}: {other:?}", call.id()),
+            }
+        }
+        assert!(
+            seen.insert(call.id().to_owned(), digits).is_none(),
+            "{} delivered twice",
+            call.id()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(seen.values().all(|digits| digits == "123"), "{seen:?}");
+    // Nothing more comes: no call is handed out again.
+    let again = tokio::time::timeout(Duration::from_millis(500), calls.next()).await;
+    assert!(
+        again.is_err(),
+        "a call came twice: {:?}",
+        again.map(|c| c.map(|c| c.map(|c| c.id().to_owned())))
+    );
+}
+
+/// Two event connections for one application on one cluster client behave as on one
+/// Asterisk: the newer takes the application over (the older is told it was replaced and
+/// ends), so each call is handed out once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_connection_takes_the_application_over_as_on_asterisk() {
+    let Some(nats) =
+        nats_or_skip("a_second_connection_takes_the_application_over_as_on_asterisk").await
+    else {
+        return;
+    };
+    let url = nats.url();
+    let nodes = vec![start_node(&url, "solo", 1).await];
+    until_active(&nodes[0]).await;
+    let cluster = Cluster::builder(url.as_str(), [APP])
+        .timing(timing())
+        .connect()
+        .await
+        .expect("instance");
+    let client = cluster.client().clone();
+    let mut first = client.events([APP]).connect().await.expect("first");
+    let handed = Arc::new(Mutex::new(Vec::new()));
+    let mut calls = client.calls([APP]).connect().await.expect("calls");
+    // The first connection hears it was replaced, and ends.
+    let mut replaced = false;
+    while let Ok(Some(item)) = tokio::time::timeout(LIMIT, first.next()).await {
+        match item {
+            Ok(ari_sdk::Item::Event(Event::ApplicationReplaced(_))) => replaced = true,
+            Ok(ari_sdk::Item::Disconnected { .. }) => break,
+            _ => {}
+        }
+    }
+    assert!(replaced, "the first connection was told");
+    {
+        let handed = handed.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(call)) = calls.next().await {
+                handed.lock().unwrap().push(call.id().to_owned());
+                let _ = call.channel().hangup().await;
+            }
+        });
+    }
+    let placed = place_calls(&nodes, 30);
+    until("every call handed out", || {
+        handed.lock().unwrap().len() >= placed.len()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let handed = handed.lock().unwrap();
+    let unique: HashSet<&String> = handed.iter().collect();
+    assert_eq!(unique.len(), placed.len());
+    assert_eq!(handed.len(), placed.len(), "a call handed out twice");
+}

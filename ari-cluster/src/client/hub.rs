@@ -64,14 +64,35 @@ impl Hub {
     }
 
     /// A new feed for `apps`.
+    /// A new feed for `apps`. As on one Asterisk, where a second WebSocket for an
+    /// application takes it over, the newest feed gets an application's events: older
+    /// feeds of it are told `ApplicationReplaced` and stop getting them (an event connection
+    /// that loses all its applications ends). Each call is then handed out once.
     pub(crate) fn open_feed(&self, apps: &[String]) -> Feed {
         let (sender, feed) = Feed::channel(1024);
         let id = self.next_slot.fetch_add(1, Ordering::Relaxed);
-        self.feeds().push(Slot {
-            id,
-            apps: apps.to_vec(),
-            sender,
-        });
+        {
+            let mut feeds = self.feeds();
+            for slot in feeds.iter_mut() {
+                let (taken, kept): (Vec<String>, Vec<String>) =
+                    slot.apps.drain(..).partition(|app| apps.contains(app));
+                slot.apps = kept;
+                for app in taken {
+                    let replaced = serde_json::json!({
+                        "type": "ApplicationReplaced",
+                        "application": app,
+                        "timestamp": crate::proxy::asterisk_now(),
+                    });
+                    let _ = slot.sender.try_send(FeedItem::Frame(replaced.to_string()));
+                }
+            }
+            feeds.retain(|slot| !slot.apps.is_empty());
+            feeds.push(Slot {
+                id,
+                apps: apps.to_vec(),
+                sender,
+            });
+        }
         self.publish_wanted();
         feed
     }
@@ -139,16 +160,13 @@ impl Hub {
         let senders = self.senders_for(app);
         let mut delivered = false;
         for (id, sender) in senders {
-            let send = sender.send(FeedItem::Frame(frame.to_owned()));
-            tokio::pin!(send);
-            // While the application is slow, tell JetStream the message is being worked on,
-            // so it is not handed out again.
-            let mut progress = tokio::time::interval(self.ack_wait / 3);
-            progress.tick().await;
-            let sent = loop {
-                tokio::select! {
-                    sent = &mut send => break sent.is_ok(),
-                    _ = progress.tick() => { let _ = message.ack_with(AckKind::Progress).await; }
+            let item = FeedItem::Frame(frame.to_owned());
+            // Room at once (the usual case): no timer.
+            let sent = match sender.try_send(item) {
+                Ok(()) => true,
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+                Err(mpsc::error::TrySendError::Full(item)) => {
+                    self.send_slowly(&sender, item, message).await
                 }
             };
             if sent {
@@ -158,6 +176,26 @@ impl Hub {
             }
         }
         delivered
+    }
+
+    /// Waits for room in a full feed, telling JetStream meanwhile that the message is being
+    /// worked on, so it is not handed out again while the application catches up.
+    async fn send_slowly(
+        &self,
+        sender: &mpsc::Sender<FeedItem>,
+        item: FeedItem,
+        message: &jetstream::Message,
+    ) -> bool {
+        let send = sender.send(item);
+        tokio::pin!(send);
+        let mut progress = tokio::time::interval(self.ack_wait / 3);
+        progress.tick().await;
+        loop {
+            tokio::select! {
+                sent = &mut send => return sent.is_ok(),
+                _ = progress.tick() => { let _ = message.ack_with(AckKind::Progress).await; }
+            }
+        }
     }
 
     /// The node resource `kind`/`id` lives on, when known.
