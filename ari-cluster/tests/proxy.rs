@@ -387,6 +387,21 @@ async fn creates_record_the_owner_and_need_a_proxy() {
     let record: protocol::OwnerRecord = serde_json::from_slice(&record).unwrap();
     assert_eq!(record.instance, "inst.9");
     assert_eq!(record.app, APP);
+
+    // Without an id the proxy chooses one, so the owner is known all the same.
+    let reply = setup
+        .command(
+            subject::create(APP),
+            "POST",
+            "/channels",
+            Some("endpoint=PJSIP%2F201&app=my.app"),
+            "inst.9",
+        )
+        .await;
+    assert_eq!(header(&reply, headers::STATUS), Some("200"), "{reply:?}");
+    let created: serde_json::Value = serde_json::from_slice(&reply.payload).unwrap();
+    let (_, _, start) = find(&mut owned, proxy.boot(), "StasisStart").await;
+    assert_eq!(start["channel"]["id"], created["id"]);
     proxy.shutdown().await;
 }
 

@@ -183,6 +183,14 @@ async fn run(shared: Arc<Shared>, message: Message) {
             return;
         }
     };
+    // Asterisk would choose the id after the resource's first events: choose it here.
+    let chosen_query = request
+        .instance
+        .and_then(|_| creates::with_chosen_id(request.method, request.path, request.query, new_id));
+    let request = Request {
+        query: chosen_query.as_deref().or(request.query),
+        ..request
+    };
     let recorded = record_owners(&shared, &request).await;
     let outcome = shared
         .asterisk
@@ -218,6 +226,11 @@ async fn run(shared: Arc<Shared>, message: Message) {
         }
     }
     shared.reply(message.reply.as_ref(), reply, body).await;
+}
+
+/// An id for a resource whose creator named none.
+fn new_id() -> String {
+    format!("{:016x}", fastrand::u64(..))
 }
 
 /// Records the caller as the owner of what the request creates; returns the records it

@@ -2,7 +2,7 @@
 //! caller as its owner before running them, so the resource's first events already go to
 //! the caller. This table is the one place that knows.
 
-use percent_encoding::percent_decode_str;
+use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 use crate::protocol::kind;
 
@@ -76,6 +76,42 @@ pub(crate) fn created_by(
     }
     ids.dedup();
     ids.into_iter().map(|id| (rule.kind, id)).collect()
+}
+
+/// For a create that lets Asterisk choose the id (no id in the path, none of the id
+/// parameters given): the query with an id chosen here instead, so the owner can be
+/// recorded before the resource's first event. `None` when nothing needs adding.
+/// Recordings are left alone: their `name` is required, Asterisk refuses the request.
+pub(crate) fn with_chosen_id(
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    new_id: impl FnOnce() -> String,
+) -> Option<String> {
+    if !method.eq_ignore_ascii_case("POST") {
+        return None;
+    }
+    let segments: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(decode)
+        .collect();
+    let rule = RULES.iter().find(|rule| matches(rule.path, &segments))?;
+    let has_path_id = rule.path.iter().any(|s| matches!(s, Id));
+    let first = rule.query_ids.first()?;
+    if has_path_id || rule.kind == kind::RECORDING {
+        return None;
+    }
+    let query = query.unwrap_or("");
+    if query_pairs(query).any(|(name, value)| name == *first && !value.is_empty()) {
+        return None;
+    }
+    let id = utf8_percent_encode(&new_id(), NON_ALPHANUMERIC).to_string();
+    Some(if query.is_empty() {
+        format!("{first}={id}")
+    } else {
+        format!("{query}&{first}={id}")
+    })
 }
 
 fn matches(pattern: &[Seg], segments: &[String]) -> bool {
@@ -169,6 +205,36 @@ mod tests {
         assert_eq!(
             ids("POST", "/bridges/b/record", Some("name=r")),
             vec![(kind::RECORDING, "r".into())]
+        );
+    }
+
+    #[test]
+    fn ids_left_to_asterisk_are_chosen_here() {
+        let chosen = |m: &str, p: &str, q: Option<&str>| with_chosen_id(m, p, q, || "n.1".into());
+        assert_eq!(
+            chosen("POST", "/channels", Some("endpoint=x")).as_deref(),
+            Some("endpoint=x&channelId=n%2E1")
+        );
+        assert_eq!(
+            chosen("POST", "/channels", Some("endpoint=x&channelId=mine")),
+            None
+        );
+        assert_eq!(
+            chosen("POST", "/bridges", None).as_deref(),
+            Some("bridgeId=n%2E1")
+        );
+        assert_eq!(
+            chosen("POST", "/channels/c/play", Some("media=m")).as_deref(),
+            Some("media=m&playbackId=n%2E1")
+        );
+        assert_eq!(chosen("POST", "/channels/c1", Some("endpoint=x")), None);
+        assert_eq!(chosen("POST", "/channels/c/record", None), None);
+        assert_eq!(chosen("POST", "/channels/c/answer", None), None);
+        assert_eq!(chosen("GET", "/channels", None), None);
+        let query = chosen("POST", "/channels", Some("endpoint=x")).unwrap();
+        assert_eq!(
+            created_by("POST", "/channels", Some(&query)),
+            vec![(kind::CHANNEL, "n.1".to_owned())]
         );
     }
 

@@ -15,7 +15,16 @@ use crate::protocol::{Lease, key, subject};
 /// Competes for the lease until `stop` fires (then releases it when held). A dropped
 /// `stop` sender leaves the proxy running.
 pub(crate) async fn supervise(shared: Arc<Shared>, mut stop: oneshot::Receiver<()>) {
-    let period = shared.config.timing.lease_ttl / 3;
+    // The bucket's age limit is the lease's real lifetime (the first process to make the
+    // bucket set it, maybe with other settings than ours).
+    let ttl = match shared.store.leases.status().await {
+        Ok(status) if !status.max_age().is_zero() => status.max_age(),
+        _ => shared.config.timing.lease_ttl,
+    };
+    if ttl != shared.config.timing.lease_ttl {
+        tracing::info!(node = %shared.node, ?ttl, "lease lifetime as the bucket sets it");
+    }
+    let period = ttl / 3;
     let lease_key = key::single(&shared.node);
     let ours = Lease {
         proxy: shared.proxy_id.clone(),
