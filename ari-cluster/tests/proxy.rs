@@ -669,6 +669,22 @@ async fn without_its_asterisk_a_proxy_takes_no_creates_and_fails_commands_unsent
         .await
         .unwrap_err();
     assert_eq!(error.kind(), async_nats::RequestErrorKind::NoResponders);
+    // A claim it cannot check: not decided (the claimer asks again), not refused.
+    let claim = Claim {
+        channel: "x.1".into(),
+        instance: "i".into(),
+        app: APP.into(),
+        start: serde_json::Value::Null,
+    };
+    let reply = setup
+        .nats
+        .request(
+            subject::claim(NODE),
+            serde_json::to_vec(&claim).unwrap().into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(header(&reply, headers::FAILURE), Some("unavailable"));
     proxy.shutdown().await;
 }
 

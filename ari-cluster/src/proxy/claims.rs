@@ -12,7 +12,7 @@ use super::events::channel_json;
 use super::owners::{self, Recorded};
 use super::routing::Resource;
 use super::{Shared, asterisk::encode, publish};
-use crate::protocol::{Claim, ClaimReply, OwnerRecord, event_message_id, kind, subject};
+use crate::protocol::{Claim, ClaimReply, OwnerRecord, event_message_id, headers, kind, subject};
 
 /// Answers claims while the proxy is active.
 pub(crate) async fn serve(shared: Arc<Shared>, mut requests: async_nats::Subscriber) {
@@ -29,20 +29,33 @@ pub(crate) async fn serve(shared: Arc<Shared>, mut requests: async_nats::Subscri
                 continue;
             }
         };
-        let answer = decide(&shared, &claim).await;
-        tracing::debug!(node = %shared.node, channel = %claim.channel, instance = %claim.instance, ?answer, "claim");
-        let body = serde_json::to_vec(&answer).unwrap_or_default();
-        shared
-            .reply(message.reply.as_ref(), HeaderMap::new(), Bytes::from(body))
-            .await;
+        match decide(&shared, &claim).await {
+            Ok(answer) => {
+                tracing::debug!(node = %shared.node, channel = %claim.channel, instance = %claim.instance, ?answer, "claim");
+                let body = serde_json::to_vec(&answer).unwrap_or_default();
+                shared
+                    .reply(message.reply.as_ref(), HeaderMap::new(), Bytes::from(body))
+                    .await;
+            }
+            Err(reason) => {
+                tracing::warn!(node = %shared.node, channel = %claim.channel, %reason, "claim not decided");
+                let mut h = HeaderMap::new();
+                h.insert(headers::FAILURE, "unavailable");
+                h.insert(headers::REASON, reason.as_str());
+                h.insert(headers::NODE, shared.node.as_str());
+                shared.reply(message.reply.as_ref(), h, Bytes::new()).await;
+            }
+        }
     }
 }
 
-async fn decide(shared: &Shared, claim: &Claim) -> ClaimReply {
+/// The answer to a claim; `Err` when it cannot be decided now (the owners bucket or
+/// Asterisk did not answer): the claimer may ask again.
+async fn decide(shared: &Shared, claim: &Claim) -> Result<ClaimReply, String> {
     let resource: Resource = (kind::CHANNEL, claim.channel.clone());
     let mut routing = shared.routing.lock().await;
     if let Some(owned) = routing.owner_of(&resource) {
-        return taken_or_claimed(claim, &owned.record.instance);
+        return Ok(taken_or_claimed(claim, &owned.record.instance));
     }
     if let Some(call) = routing.pending.remove(&claim.channel) {
         let record = OwnerRecord {
@@ -73,29 +86,25 @@ async fn decide(shared: &Shared, claim: &Claim) -> ClaimReply {
                     };
                     shared.publisher.publish(target, msg_id, payload).await;
                 }
-                ClaimReply::Claimed
+                Ok(ClaimReply::Claimed)
             }
-            Ok(Recorded::Existing(existing)) => taken_or_claimed(claim, &existing.instance),
+            Ok(Recorded::Existing(existing)) => Ok(taken_or_claimed(claim, &existing.instance)),
             Err(e) => {
-                // Keep it pending: the claim may be retried.
-                tracing::warn!(node = %shared.node, channel = %claim.channel, error = %e, "owner not recorded");
+                // Still pending: the claim may be retried.
                 routing.pending.insert(claim.channel.clone(), call);
-                ClaimReply::Gone
+                Err(format!("owner not recorded: {e}"))
             }
         };
     }
     if routing.is_gone(&claim.channel) {
-        return ClaimReply::Gone;
+        return Ok(ClaimReply::Gone);
     }
     // No state for it here (this proxy took the node over after it was queued): ask
     // Asterisk whether the call is still there.
     match shared.asterisk.channel_exists(&claim.channel).await {
         Ok(true) => {}
-        Ok(false) => return ClaimReply::Gone,
-        Err(e) => {
-            tracing::warn!(node = %shared.node, channel = %claim.channel, reason = %e.reason(), "claimed channel not checked");
-            return ClaimReply::Gone;
-        }
+        Ok(false) => return Ok(ClaimReply::Gone),
+        Err(e) => return Err(format!("channel not checked: {}", e.reason())),
     }
     let record = OwnerRecord {
         instance: claim.instance.clone(),
@@ -126,13 +135,10 @@ async fn decide(shared: &Shared, claim: &Claim) -> ClaimReply {
                     )
                     .await;
             }
-            ClaimReply::Claimed
+            Ok(ClaimReply::Claimed)
         }
-        Ok(Recorded::Existing(existing)) => taken_or_claimed(claim, &existing.instance),
-        Err(e) => {
-            tracing::warn!(node = %shared.node, channel = %claim.channel, error = %e, "owner not recorded");
-            ClaimReply::Gone
-        }
+        Ok(Recorded::Existing(existing)) => Ok(taken_or_claimed(claim, &existing.instance)),
+        Err(e) => Err(format!("owner not recorded: {e}")),
     }
 }
 

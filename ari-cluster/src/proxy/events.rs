@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use ari_sdk::Event;
+use ari_sdk::generic::LineEvent;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use serde_json::json;
@@ -164,6 +165,10 @@ async fn route_frame(shared: &Arc<Shared>, text: &str) {
             return;
         }
     };
+    if let Some(app) = event.replaced_application() {
+        // Another connection took the application: its events no longer come here.
+        tracing::error!(node = %shared.node, app, "application taken over by another WebSocket");
+    }
     let app = event.application().to_owned();
     let resources = resources_of(&event);
     let mut routing = shared.routing.lock().await;
