@@ -74,7 +74,7 @@ impl Asterisk {
         let pair = format!("{}:{}", target.user, target.password);
         Ok(Asterisk {
             http,
-            base_url: target.base_url.clone(),
+            base_url: target.base_url.trim_end_matches('/').to_owned(),
             authorization: format!(
                 "Basic {}",
                 base64::engine::general_purpose::STANDARD.encode(pair)
