@@ -749,3 +749,57 @@ async fn events_before_the_claim_wait_for_the_claimer_and_heartbeats_flow() {
     }
     proxy.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_proxy_ends_owned_calls_that_vanished_and_forgets_gone_resources() {
+    let Some(setup) = Setup::new().await else {
+        return;
+    };
+    // Records left by an earlier proxy of the node, for things Asterisk no longer has.
+    let store = ari_cluster::jetstream::prepare(&setup.nats, &timing())
+        .await
+        .unwrap();
+    let record = |snapshot| {
+        let record = protocol::OwnerRecord {
+            instance: "inst.5".into(),
+            app: APP.into(),
+            snapshot,
+        };
+        Bytes::from(serde_json::to_vec(&record).unwrap())
+    };
+    let ghost_channel = key::owner(NODE, kind::CHANNEL, "ghost.1");
+    let ghost_bridge = key::owner(NODE, kind::BRIDGE, "ghost.b");
+    store
+        .owners
+        .put(&ghost_channel, record(None))
+        .await
+        .unwrap();
+    store.owners.put(&ghost_bridge, record(None)).await.unwrap();
+    let mut owned = setup
+        .nats
+        .subscribe(subject::owned_events("inst.5", APP))
+        .await
+        .unwrap();
+    setup.nats.flush().await.unwrap();
+
+    let config = setup
+        .config()
+        .owner_sweep_interval(Duration::from_millis(100));
+    let proxy = setup.proxy(config).await;
+    let (_, synthetic, _) = find(&mut owned, proxy.boot(), protocol::RESYNC_EVENT).await;
+    assert!(synthetic);
+    let (_, synthetic, end) = find(&mut owned, proxy.boot(), "StasisEnd").await;
+    assert!(synthetic);
+    assert_eq!(end["channel"]["id"], "ghost.1");
+    // Without a snapshot the channel is a minimal one, still a valid event.
+    ari_sdk::decode_event(&end.to_string()).unwrap();
+
+    let deadline = tokio::time::Instant::now() + WAIT;
+    for gone in [&ghost_channel, &ghost_bridge] {
+        while store.owners.get(gone).await.unwrap().is_some() {
+            assert!(tokio::time::Instant::now() < deadline, "{gone} kept");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    proxy.shutdown().await;
+}

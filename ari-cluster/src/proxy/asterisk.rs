@@ -126,18 +126,25 @@ impl Asterisk {
 
     /// Whether the channel exists: `Ok(false)` only when Asterisk says 404.
     pub async fn channel_exists(&self, id: &str) -> Result<bool, SendFailure> {
-        let reply = self
-            .request(
-                "GET",
-                &format!("/channels/{}", encode(id)),
-                None,
-                Bytes::new(),
-            )
-            .await?;
+        self.exists(crate::protocol::kind::CHANNEL, id).await
+    }
+
+    /// Whether an ownable resource exists: `Ok(false)` only when Asterisk says 404.
+    pub async fn exists(&self, kind: &str, id: &str) -> Result<bool, SendFailure> {
+        use crate::protocol::kind;
+        let collection = match kind {
+            kind::CHANNEL => "/channels",
+            kind::BRIDGE => "/bridges",
+            kind::PLAYBACK => "/playbacks",
+            kind::RECORDING => "/recordings/live",
+            _ => return Err(SendFailure::Unsent(format!("unknown kind {kind}"))),
+        };
+        let path = format!("{collection}/{}", encode(id));
+        let reply = self.request("GET", &path, None, Bytes::new()).await?;
         match reply.status {
             200..=299 => Ok(true),
             404 => Ok(false),
-            other => Err(SendFailure::Sent(format!("GET channel: status {other}"))),
+            other => Err(SendFailure::Sent(format!("GET {kind}: status {other}"))),
         }
     }
 

@@ -219,10 +219,15 @@ async fn run(shared: Arc<Shared>, message: Message) {
             (failure.kind() == "sent", Bytes::new())
         }
     };
-    if !ran && !recorded.is_empty() {
+    if !recorded.creating.is_empty() {
         let mut routing = shared.routing.lock().await;
-        for resource in &recorded {
-            owners::forget(&shared, &mut routing, resource).await;
+        for resource in &recorded.creating {
+            routing.end_create(resource);
+        }
+        if !ran {
+            for resource in &recorded.made {
+                owners::forget(&shared, &mut routing, resource).await;
+            }
         }
     }
     shared.reply(message.reply.as_ref(), reply, body).await;
@@ -233,27 +238,37 @@ fn new_id() -> String {
     format!("{:016x}", fastrand::u64(..))
 }
 
-/// Records the caller as the owner of what the request creates; returns the records it
-/// made (to undo when the request fails).
-async fn record_owners(shared: &Shared, request: &Request<'_>) -> Vec<(&'static str, String)> {
+/// What a create request recorded.
+#[derive(Default)]
+struct Recording {
+    /// Every resource it creates (marked as being created until it is answered).
+    creating: Vec<(&'static str, String)>,
+    /// The owner records it made (undone when the request fails).
+    made: Vec<(&'static str, String)>,
+}
+
+/// Records the caller as the owner of what the request creates.
+async fn record_owners(shared: &Shared, request: &Request<'_>) -> Recording {
+    let mut recording = Recording::default();
     let Some(instance) = request.instance else {
-        return Vec::new();
+        return recording;
     };
     let created = creates::created_by(request.method, request.path, request.query);
     if created.is_empty() {
-        return Vec::new();
+        return recording;
     }
     let app = owner_app(shared, request.query);
-    let mut made = Vec::new();
     let mut routing = shared.routing.lock().await;
     for resource in created {
+        routing.begin_create(&resource);
+        recording.creating.push(resource.clone());
         let record = OwnerRecord {
             instance: instance.to_owned(),
             app: app.clone(),
             snapshot: None,
         };
         match owners::record(shared, &mut routing, &resource, record).await {
-            Ok(Recorded::Created) => made.push(resource),
+            Ok(Recorded::Created) => recording.made.push(resource),
             Ok(Recorded::Existing(existing)) if existing.instance != instance => {
                 tracing::warn!(node = %shared.node, kind = resource.0, id = %resource.1, owner = %existing.instance, "create of a resource another instance owns");
             }
@@ -263,7 +278,7 @@ async fn record_owners(shared: &Shared, request: &Request<'_>) -> Vec<(&'static 
             }
         }
     }
-    made
+    recording
 }
 
 /// The application a created resource's events belong to: the request's `app` when it

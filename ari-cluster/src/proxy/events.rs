@@ -80,10 +80,10 @@ async fn resync(shared: &Shared) {
     let (pairs, channels) = {
         let routing = shared.routing.lock().await;
         let channels: Vec<String> = routing
-            .owners
-            .keys()
+            .settled_owned()
+            .into_iter()
             .filter(|(k, _)| *k == kind::CHANNEL)
-            .map(|(_, id)| id.clone())
+            .map(|(_, id)| id)
             .collect();
         (routing.owner_apps(), channels)
     };
@@ -116,6 +116,10 @@ async fn end_missed_channel(shared: &Shared, id: &str) {
     let Some(owned) = routing.owner_of(&resource).cloned() else {
         return;
     };
+    if routing.is_creating(&resource) {
+        // Created while it was checked.
+        return;
+    }
     let app = owned.record.app.clone();
     let channel = owned
         .record

@@ -126,6 +126,7 @@ async fn become_active(shared: &Arc<Shared>) -> Option<TaskSet> {
     tasks.spawn(claims::serve(shared.clone(), claims));
     tasks.spawn(claims::hand_back_unclaimed(shared.clone()));
     tasks.spawn(commands::serve_node(shared.clone(), commands));
+    tasks.spawn(owners::sweep_gone(shared.clone()));
     shared.active.store(true, Ordering::SeqCst);
     Some(tasks)
 }

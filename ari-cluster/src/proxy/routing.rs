@@ -82,6 +82,9 @@ pub(crate) struct Routing {
     pub pending: HashMap<String, PendingCall>,
     gone: HashSet<String>,
     gone_order: VecDeque<String>,
+    /// Resources whose create request is running: Asterisk may not have them yet, so
+    /// checks of whether they still exist must leave them alone.
+    creating: HashMap<Resource, u32>,
 }
 
 impl Routing {
@@ -112,6 +115,32 @@ impl Routing {
             .iter()
             .filter(|(k, id)| *k == kind::CHANNEL && self.pending.contains_key(id))
             .map(|(_, id)| id.clone())
+            .collect()
+    }
+
+    pub fn begin_create(&mut self, resource: &Resource) {
+        *self.creating.entry(resource.clone()).or_default() += 1;
+    }
+
+    pub fn end_create(&mut self, resource: &Resource) {
+        if let Some(count) = self.creating.get_mut(resource) {
+            *count -= 1;
+            if *count == 0 {
+                self.creating.remove(resource);
+            }
+        }
+    }
+
+    pub fn is_creating(&self, resource: &Resource) -> bool {
+        self.creating.contains_key(resource)
+    }
+
+    /// Owned resources whose existence may be checked now.
+    pub fn settled_owned(&self) -> Vec<Resource> {
+        self.owners
+            .keys()
+            .filter(|r| !self.is_creating(r))
+            .cloned()
             .collect()
     }
 
