@@ -44,6 +44,12 @@ struct Setup {
 impl Setup {
     /// `None` (the test is skipped) when nats-server is not installed.
     async fn new() -> Option<Setup> {
+        if std::env::var_os("ARI_PROXY_TRACE").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_test_writer()
+                .with_max_level(tracing::Level::DEBUG)
+                .try_init();
+        }
         if !NatsServer::is_installed() {
             eprintln!("nats-server not installed: skipped");
             return None;
@@ -134,6 +140,12 @@ impl Setup {
     }
 }
 
+/// Until the server has processed this client's subscriptions (a flush does not wait for
+/// that): a request nobody answers is a round trip.
+async fn sync(client: &async_nats::Client) {
+    let _ = client.request(client.new_inbox(), Bytes::new()).await;
+}
+
 async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while !condition() {
@@ -187,12 +199,12 @@ async fn new_call_is_queued_claimed_and_its_events_follow_in_order() {
     };
     let proxy = setup.proxy(setup.config()).await;
     let mut new_calls = setup.nats.subscribe(subject::new_calls(APP)).await.unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     assert_eq!(subject::new_calls(APP), "ari.newcall.my=2Eapp");
     let owned_subject = subject::owned_events("inst.1", APP);
     assert_eq!(owned_subject, "ari.ev.own.inst=2E1.my=2Eapp");
     let mut owned = setup.nats.subscribe(owned_subject).await.unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
 
     let channel = setup.sim.control().call("7000").unwrap();
     assert!(channel.contains('.'), "{channel}");
@@ -296,7 +308,7 @@ async fn unclaimed_calls_are_handed_back_and_unowned_events_go_to_the_node() {
     let node_subject = subject::node_events(NODE, APP);
     assert_eq!(node_subject, "ari.ev.node.node=2E1.my=2Eapp");
     let mut node_events = setup.nats.subscribe(node_subject).await.unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
 
     let channel = setup.sim.control().call("7000").unwrap();
     // Back in the dialplan, the call reaches Hangup().
@@ -353,9 +365,9 @@ async fn creates_record_the_owner_and_need_a_proxy() {
         .subscribe(subject::owned_events("inst.9", APP))
         .await
         .unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     let mut new_calls = setup.nats.subscribe(subject::new_calls(APP)).await.unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     let reply = setup
         .command(
             subject::create(APP),
@@ -371,7 +383,7 @@ async fn creates_record_the_owner_and_need_a_proxy() {
     let seen = read_until(&mut owned, proxy.boot(), "StasisStart").await;
     assert!(!seen.is_empty());
     // It went to its creator, not to the new calls.
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     assert!(
         tokio::time::timeout(Duration::from_millis(200), new_calls.next())
             .await
@@ -415,7 +427,7 @@ async fn one_proxy_per_node_is_active_and_a_standby_takes_over() {
     // The standby announces itself too.
     let inbox = setup.nats.new_inbox();
     let mut replies = setup.nats.subscribe(inbox.clone()).await.unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     setup
         .nats
         .publish_with_reply(subject::PING, inbox, Bytes::new())
@@ -548,7 +560,7 @@ async fn find(
 /// Places a call and claims it for `instance`; returns the channel id.
 async fn claimed_call(setup: &Setup, instance: &str) -> String {
     let mut new_calls = setup.nats.subscribe(subject::new_calls(APP)).await.unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     let channel = setup.sim.control().call("7000").unwrap();
     let queued = next(&mut new_calls).await;
     let new_call: NewCall<'_> = serde_json::from_slice(&queued.payload).unwrap();
@@ -571,7 +583,7 @@ async fn after_a_lost_websocket_owners_are_resynchronised_and_missed_ends_report
         .subscribe(subject::owned_events("inst.1", APP))
         .await
         .unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     let channel = claimed_call(&setup, "inst.1").await;
     find(&mut owned, proxy.boot(), "StasisStart").await;
 
@@ -598,7 +610,7 @@ async fn a_call_queued_by_a_crashed_proxy_is_claimed_from_its_successor() {
     let first = setup.proxy(setup.config().proxy_id("p1")).await;
     let second = Proxy::start(setup.config().proxy_id("p2")).await.unwrap();
     let mut new_calls = setup.nats.subscribe(subject::new_calls(APP)).await.unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     let channel = setup.sim.control().call("7000").unwrap();
     let queued = next(&mut new_calls).await;
     let new_call: NewCall<'_> = serde_json::from_slice(&queued.payload).unwrap();
@@ -615,7 +627,7 @@ async fn a_call_queued_by_a_crashed_proxy_is_claimed_from_its_successor() {
         .subscribe(subject::owned_events("inst.7", APP))
         .await
         .unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     assert_eq!(
         setup.claim(&channel, "inst.7", start).await,
         ClaimReply::Claimed
@@ -694,7 +706,7 @@ async fn events_before_the_claim_wait_for_the_claimer_and_heartbeats_flow() {
         return;
     };
     let mut heartbeats = setup.nats.subscribe(subject::ANNOUNCE).await.unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     let proxy = setup.proxy(setup.config()).await;
     let mut node_events = setup
         .nats
@@ -702,7 +714,7 @@ async fn events_before_the_claim_wait_for_the_claimer_and_heartbeats_flow() {
         .await
         .unwrap();
     let mut new_calls = setup.nats.subscribe(subject::new_calls(APP)).await.unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     let channel = setup.sim.control().call("7000").unwrap();
     let queued = next(&mut new_calls).await;
     let new_call: NewCall<'_> = serde_json::from_slice(&queued.payload).unwrap();
@@ -717,7 +729,7 @@ async fn events_before_the_claim_wait_for_the_claimer_and_heartbeats_flow() {
         .subscribe(subject::owned_events("inst.4", APP))
         .await
         .unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     assert_eq!(
         setup.claim(&channel, "inst.4", start).await,
         ClaimReply::Claimed
@@ -780,7 +792,7 @@ async fn a_new_proxy_ends_owned_calls_that_vanished_and_forgets_gone_resources()
         .subscribe(subject::owned_events("inst.5", APP))
         .await
         .unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
 
     let config = setup
         .config()
@@ -802,4 +814,36 @@ async fn a_new_proxy_ends_owned_calls_that_vanished_and_forgets_gone_resources()
         }
     }
     proxy.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_nobody_claims_is_handed_back_even_when_its_proxy_crashed() {
+    let Some(setup) = Setup::new().await else {
+        return;
+    };
+    let first = setup.proxy(setup.config().proxy_id("p1")).await;
+    let second = Proxy::start(
+        setup
+            .config()
+            .proxy_id("p2")
+            .claim_timeout(Duration::from_millis(300))
+            .unclaimed(UnclaimedAction::Hangup),
+    )
+    .await
+    .unwrap();
+    let mut new_calls = setup.nats.subscribe(subject::new_calls(APP)).await.unwrap();
+    sync(&setup.nats).await;
+    let channel = setup.sim.control().call("7000").unwrap();
+    let queued = next(&mut new_calls).await;
+    let new_call: NewCall<'_> = serde_json::from_slice(&queued.payload).unwrap();
+    let start: serde_json::Value = serde_json::from_str(new_call.envelope.event.get()).unwrap();
+
+    // Its deadline dies with the first proxy; the successor finds the call waiting.
+    first.kill();
+    wait_until("the call is handed back by the successor", || {
+        second.is_active() && !setup.sim.control().channel_ids().contains(&channel)
+    })
+    .await;
+    assert_eq!(setup.claim(&channel, "late", start).await, ClaimReply::Gone);
+    second.shutdown().await;
 }

@@ -99,12 +99,25 @@ async fn decide(shared: &Shared, claim: &Claim) -> Result<ClaimReply, String> {
     if routing.is_gone(&claim.channel) {
         return Ok(ClaimReply::Gone);
     }
-    // No state for it here (this proxy took the node over after it was queued): ask
-    // Asterisk whether the call is still there.
-    match shared.asterisk.channel_exists(&claim.channel).await {
-        Ok(true) => {}
-        Ok(false) => return Ok(ClaimReply::Gone),
-        Err(e) => return Err(format!("channel not checked: {}", e.reason())),
+    // No state for it here but maybe an orphan deadline (this proxy took the node over
+    // after it was queued): ask Asterisk whether the call is still waiting in Stasis.
+    let orphan = routing.orphans.remove(&claim.channel);
+    let in_stasis = match shared.asterisk.channel(&claim.channel).await {
+        Ok(Some(channel)) => {
+            super::asterisk::stasis_app(&channel).is_some()
+                || channel.pointer("/dialplan/app_name").is_none()
+        }
+        Ok(None) => false,
+        Err(e) => {
+            if let Some(deadline) = orphan {
+                routing.orphans.insert(claim.channel.clone(), deadline);
+            }
+            return Err(format!("channel not checked: {}", e.reason()));
+        }
+    };
+    if !in_stasis {
+        routing.mark_gone(&claim.channel);
+        return Ok(ClaimReply::Gone);
     }
     let record = OwnerRecord {
         instance: claim.instance.clone(),
@@ -138,7 +151,12 @@ async fn decide(shared: &Shared, claim: &Claim) -> Result<ClaimReply, String> {
             Ok(ClaimReply::Claimed)
         }
         Ok(Recorded::Existing(existing)) => Ok(taken_or_claimed(claim, &existing.instance)),
-        Err(e) => Err(format!("owner not recorded: {e}")),
+        Err(e) => {
+            if let Some(deadline) = orphan {
+                routing.orphans.insert(claim.channel.clone(), deadline);
+            }
+            Err(format!("owner not recorded: {e}"))
+        }
     }
 }
 

@@ -35,7 +35,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                 // Creates are served only while events can be delivered; subscribed
                 // (and the server told) before the proxy says its WebSocket is up.
                 let creates = commands::subscribe_creates(&shared).await;
-                let _ = shared.nats.flush().await;
+                super::confirm_subscriptions(&shared.nats).await;
                 let (stop_creates, stopped) = tokio::sync::oneshot::channel();
                 let mut while_up = TaskSet::default();
                 while_up.spawn(commands::serve_creates(shared.clone(), creates, stopped));
@@ -108,6 +108,32 @@ async fn resync(shared: &Shared) {
             }
         }
     }
+    adopt_orphans(shared).await;
+}
+
+/// Unowned calls waiting in Stasis for our applications: queued by an earlier proxy (or
+/// by this one before the WebSocket dropped) and not claimed yet. They get a claim
+/// deadline here, so none waits forever.
+async fn adopt_orphans(shared: &Shared) {
+    let channels = match shared.asterisk.channels().await {
+        Ok(channels) => channels,
+        Err(e) => {
+            tracing::warn!(node = %shared.node, reason = %e.reason(), "channels not listed");
+            return;
+        }
+    };
+    let deadline = Instant::now() + shared.config.claim_timeout;
+    let mut routing = shared.routing.lock().await;
+    for channel in &channels {
+        let Some(id) = channel.get("id").and_then(|id| id.as_str()) else {
+            continue;
+        };
+        let ours = super::asterisk::stasis_app(channel)
+            .is_some_and(|app| shared.config.apps.iter().any(|a| a == app));
+        if ours && !routing.knows_channel(id) {
+            routing.orphans.insert(id.to_owned(), deadline);
+        }
+    }
 }
 
 async fn end_missed_channel(shared: &Shared, id: &str) {
@@ -175,10 +201,12 @@ async fn route_frame(shared: &Arc<Shared>, text: &str) {
     }
     let app = event.application().to_owned();
     let resources = resources_of(&event);
+    tracing::debug!(node = %shared.node, seq, kind = event.type_name(), "event");
     let mut routing = shared.routing.lock().await;
     if let Event::StasisStart(start) = &event {
         let channel = start.channel.id.clone();
         if routing.channel_owner(&channel).is_none() && !routing.pending.contains_key(&channel) {
+            routing.orphans.remove(&channel);
             queue_new_call(shared, &mut routing, seq, &app, &channel, text).await;
             return;
         }
@@ -210,8 +238,15 @@ async fn route_frame(shared: &Arc<Shared>, text: &str) {
     }
     let pending = routing.pending_among(&resources);
     let mut to_node = owners_now.is_empty();
+    let ends = matches!(&event, Event::StasisEnd(_) | Event::ChannelDestroyed(_));
+    if ends {
+        for (_, id) in resources.iter().filter(|(k, _)| *k == kind::CHANNEL) {
+            if routing.orphans.remove(id).is_some() {
+                routing.mark_gone(id);
+            }
+        }
+    }
     for channel in &pending {
-        let ends = matches!(&event, Event::StasisEnd(_) | Event::ChannelDestroyed(_));
         if ends {
             // Nobody claimed it before it ended: later claims get `Gone`.
             routing.pending.remove(channel);
@@ -286,6 +321,7 @@ async fn queue_new_call(
     let Ok(payload) = serde_json::to_vec(&new_call) else {
         return;
     };
+    tracing::debug!(node = %shared.node, seq, channel, "new call");
     let msg_id = event_message_id(&shared.node, &shared.boot, seq, "newcall");
     if let Err(e) = shared
         .publisher

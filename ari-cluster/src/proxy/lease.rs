@@ -112,8 +112,9 @@ async fn become_active(shared: &Arc<Shared>) -> Option<TaskSet> {
     // Subscribed, and the server told, before the proxy says it is active.
     let claims = shared.nats.subscribe(subject::claim(&shared.node)).await;
     let commands = shared.nats.subscribe(subject::command(&shared.node)).await;
-    let (claims, commands) = match (claims, commands, shared.nats.flush().await) {
-        (Ok(claims), Ok(commands), Ok(())) => (claims, commands),
+    super::confirm_subscriptions(&shared.nats).await;
+    let (claims, commands) = match (claims, commands) {
+        (Ok(claims), Ok(commands)) => (claims, commands),
         _ => {
             tracing::warn!(node = %shared.node, "claims and commands not subscribed; not taking the node");
             return None;

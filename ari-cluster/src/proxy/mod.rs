@@ -71,11 +71,7 @@ impl Proxy {
             .subscribe(crate::protocol::subject::PING)
             .await
             .map_err(|e| crate::ClusterError::nats("subscribe to pings", e))?;
-        shared
-            .nats
-            .flush()
-            .await
-            .map_err(|e| crate::ClusterError::nats("flush", e))?;
+        confirm_subscriptions(&shared.nats).await;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
         let tasks = vec![
             ack_checker,
@@ -218,6 +214,14 @@ impl Shared {
         h.insert(headers::NODE, self.node.as_str());
         self.reply(reply, h, Bytes::new()).await;
     }
+}
+
+/// Returns once the server has processed every subscription this client sent before
+/// (a flush only empties the client's buffer): a request nobody answers is a round trip
+/// the server handles after them.
+pub(crate) async fn confirm_subscriptions(client: &async_nats::Client) {
+    let round_trip = client.request(client.new_inbox(), Bytes::new());
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), round_trip).await;
 }
 
 /// 16 random hex digits.

@@ -82,6 +82,10 @@ pub(crate) struct Routing {
     pub pending: HashMap<String, PendingCall>,
     gone: HashSet<String>,
     gone_order: VecDeque<String>,
+    /// Calls found in Stasis, unowned, when this proxy connected (a proxy before it queued
+    /// them and may have died before they were claimed): handed back at their deadline
+    /// unless claimed.
+    pub orphans: HashMap<String, Instant>,
     /// Resources whose create request is running: Asterisk may not have them yet, so
     /// checks of whether they still exist must leave them alone.
     creating: HashMap<Resource, u32>,
@@ -159,19 +163,30 @@ impl Routing {
         self.gone.contains(channel)
     }
 
-    /// Removes and returns the pending calls whose claim deadline has passed.
+    /// Removes and returns the pending (and orphan) calls whose claim deadline has passed.
     pub fn take_expired(&mut self, now: Instant) -> Vec<String> {
         let expired: Vec<String> = self
             .pending
             .iter()
-            .filter(|(_, call)| call.deadline <= now)
+            .map(|(id, call)| (id, call.deadline))
+            .chain(self.orphans.iter().map(|(id, deadline)| (id, *deadline)))
+            .filter(|(_, deadline)| *deadline <= now)
             .map(|(id, _)| id.clone())
             .collect();
         for id in &expired {
             self.pending.remove(id);
+            self.orphans.remove(id);
             self.mark_gone(id);
         }
         expired
+    }
+
+    /// Whether a channel is known here in any way (owned, pending, orphan or gone).
+    pub fn knows_channel(&self, id: &str) -> bool {
+        self.channel_owner(id).is_some()
+            || self.pending.contains_key(id)
+            || self.orphans.contains_key(id)
+            || self.is_gone(id)
     }
 
     /// The distinct (instance, app) pairs of the map: who gets a resynchronisation.
