@@ -58,6 +58,9 @@ pub(crate) async fn serve_creates(
     .await;
 }
 
+/// Room left in a reply for its headers.
+const REPLY_HEADROOM: usize = 4096;
+
 /// The per-resource queues; a worker removes its own entry when it finds its queue empty
 /// (senders push while holding the map, so nothing is lost in between).
 type Queues = Arc<Mutex<HashMap<String, mpsc::UnboundedSender<Message>>>>;
@@ -203,7 +206,24 @@ async fn run(shared: Arc<Shared>, message: Message) {
         .await;
     let mut reply = HeaderMap::new();
     reply.insert(headers::NODE, shared.node.as_str());
+    let room = shared
+        .nats
+        .server_info()
+        .max_payload
+        .saturating_sub(REPLY_HEADROOM);
     let (ran, body) = match outcome {
+        Ok(answer) if answer.body.len() > room => {
+            // It ran, but its answer cannot travel: say so rather than let the caller
+            // wait for a reply that never comes.
+            reply.insert(headers::FAILURE, "sent");
+            let reason = format!(
+                "Asterisk answered {} with {} bytes, more than a NATS message carries",
+                answer.status,
+                answer.body.len()
+            );
+            reply.insert(headers::REASON, reason.as_str());
+            (answer.status < 300, Bytes::new())
+        }
         Ok(answer) => {
             reply.insert(headers::STATUS, answer.status.to_string().as_str());
             if let Some(location) = &answer.location {
