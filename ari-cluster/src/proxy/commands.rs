@@ -157,14 +157,23 @@ fn read_request(message: &Message) -> Result<Request<'_>, String> {
         return Err(format!("unsupported method {method:?}"));
     }
     let path = header(message, headers::PATH).ok_or("no Ari-Path header")?;
+    // Under the ARI root and nowhere else: no dot segments (URL parsers resolve them,
+    // encoded or not), no backslashes (read as slashes), nothing a URL would split on.
+    let dot_segment = |segment: &str| {
+        let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+        decoded == "." || decoded == ".."
+    };
     let well_formed = path.starts_with('/')
-        && !path.contains(['?', '#', ' '])
-        && !path.split('/').any(|s| s == ".." || s == ".");
+        && !path.contains(['?', '#', '\\'])
+        && !path.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !path.split('/').any(dot_segment);
     if !well_formed {
         return Err(format!("bad path {path:?}"));
     }
     let query = header(message, headers::QUERY).filter(|q| !q.is_empty());
-    if query.is_some_and(|q| q.contains(['#', ' '])) {
+    if query
+        .is_some_and(|q| q.contains('#') || q.chars().any(|c| c.is_whitespace() || c.is_control()))
+    {
         return Err("bad query".into());
     }
     Ok(Request {
@@ -347,5 +356,25 @@ mod tests {
         assert_eq!(key("/channels"), None);
         assert_eq!(key("/"), None);
         assert!(read_request(&request("/channels")).is_err(), "no method");
+        let with_method = |path: &str| {
+            let mut message = request(path);
+            if let Some(h) = message.headers.as_mut() {
+                h.insert(headers::METHOD, "GET");
+            }
+            read_request(&message).is_ok()
+        };
+        assert!(with_method("/channels/1.2"));
+        for bad in [
+            "channels",
+            "/a/../b",
+            "/a/%2e%2E/b",
+            "/a/./b",
+            "/a\\b",
+            "/a b",
+            "/a?x",
+            "/a#x",
+        ] {
+            assert!(!with_method(bad), "{bad}");
+        }
     }
 }
