@@ -25,6 +25,8 @@ OPTIONS:
   --unclaimed ACTION    continue | hangup: what becomes of unclaimed calls (default continue)
   -h, --help            this text
 
+Runs until Ctrl-C or SIGTERM, then releases the node's lease so a standby takes over.
+
 Logging: RUST_LOG=error|warn|info|debug|trace (default info), to stderr; libraries log\nat warn at most.
 ";
 
@@ -107,6 +109,27 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
     }))
 }
 
+/// Ctrl-C, or SIGTERM (how service managers and containers stop a process).
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+                return;
+            }
+            Err(e) => eprintln!("ari-proxy: cannot watch for SIGTERM: {e}"),
+        }
+    }
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        eprintln!("ari-proxy: cannot wait for Ctrl-C: {e}");
+    }
+}
+
 /// The proxy's own lines at `RUST_LOG`'s level (default info); its libraries' at warn
 /// unless `RUST_LOG` asks for more.
 fn init_logging() {
@@ -182,9 +205,7 @@ async fn run(args: Args, password: String) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        eprintln!("ari-proxy: cannot wait for Ctrl-C: {e}");
-    }
+    stop_requested().await;
     proxy.shutdown().await;
     ExitCode::SUCCESS
 }

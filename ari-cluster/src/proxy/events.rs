@@ -27,10 +27,12 @@ const DESTROYED_CHECK_DELAY: Duration = Duration::from_millis(500);
 pub(crate) async fn run(shared: Arc<Shared>) {
     let mut backoff = Duration::from_millis(100);
     let mut draining: Vec<TaskSet> = Vec::new();
+    let mut failures: u32 = 0;
     loop {
         match shared.asterisk.connect_events(&shared.config.apps).await {
             Ok(mut socket) => {
                 backoff = Duration::from_millis(100);
+                failures = 0;
                 tracing::info!(node = %shared.node, "event WebSocket up");
                 // Creates are served only while events can be delivered; subscribed
                 // (and the server told) before the proxy says its WebSocket is up.
@@ -65,8 +67,14 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                 shared.websocket_up.store(false, Ordering::SeqCst);
                 tracing::warn!(node = %shared.node, "event WebSocket down; reconnecting");
             }
+            // Warned once per outage; the retries are debug lines.
+            Err(e) if failures == 0 => {
+                failures += 1;
+                tracing::warn!(node = %shared.node, error = %e, "event WebSocket not connected; retrying");
+            }
             Err(e) => {
-                tracing::warn!(node = %shared.node, error = %e, "event WebSocket not connected");
+                failures += 1;
+                tracing::debug!(node = %shared.node, error = %e, failures, "event WebSocket not connected");
             }
         }
         tokio::time::sleep(backoff).await;
