@@ -271,6 +271,46 @@ async fn new_call_is_queued_claimed_and_its_events_follow_in_order() {
         .await;
     assert_eq!(header(&answer, headers::STATUS), Some("204"));
     assert_eq!(header(&answer, headers::NODE), Some(NODE));
+
+    // Requests for one channel run in the order they were sent.
+    let inbox = setup.nats.new_inbox();
+    let mut replies = setup.nats.subscribe(format!("{inbox}.*")).await.unwrap();
+    sync(&setup.nats).await;
+    let variable_path = format!("/channels/{channel}/variable");
+    for n in 0..20 {
+        let mut h = HeaderMap::new();
+        h.insert(headers::METHOD, "POST");
+        h.insert(headers::PATH, variable_path.as_str());
+        h.insert(headers::QUERY, format!("variable=ORDER&value={n}").as_str());
+        setup
+            .nats
+            .publish_with_reply_and_headers(
+                subject::command(NODE),
+                format!("{inbox}.{n}"),
+                h,
+                Bytes::new(),
+            )
+            .await
+            .unwrap();
+    }
+    for _ in 0..20 {
+        assert_eq!(
+            header(&next(&mut replies).await, headers::STATUS),
+            Some("204")
+        );
+    }
+    let value = setup
+        .command(
+            subject::command(NODE),
+            "GET",
+            &variable_path,
+            Some("variable=ORDER"),
+            "inst.1",
+        )
+        .await;
+    assert_eq!(header(&value, headers::STATUS), Some("200"));
+    let value: serde_json::Value = serde_json::from_slice(&value.payload).unwrap();
+    assert_eq!(value["value"], "19");
     let hangup = setup
         .command(
             subject::command(NODE),
