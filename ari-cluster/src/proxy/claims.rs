@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use super::config::UnclaimedAction;
 use super::events::channel_json;
 use super::owners::{self, Recorded};
-use super::routing::Resource;
+use super::routing::{PendingCall, Resource, Routing};
 use super::{Shared, asterisk::encode, publish};
 use crate::protocol::{Claim, ClaimReply, OwnerRecord, event_message_id, headers, kind, subject};
 
@@ -52,73 +52,30 @@ pub(crate) async fn serve(shared: Arc<Shared>, mut requests: async_nats::Subscri
 /// The answer to a claim; `Err` when it cannot be decided now (the owners bucket or
 /// Asterisk did not answer): the claimer may ask again.
 async fn decide(shared: &Shared, claim: &Claim) -> Result<ClaimReply, String> {
-    let resource: Resource = (kind::CHANNEL, claim.channel.clone());
-    let mut routing = shared.routing.lock().await;
-    if let Some(owned) = routing.owner_of(&resource) {
-        return Ok(taken_or_claimed(claim, &owned.record.instance));
+    if let Some(answer) = from_state(shared, &mut *shared.routing.lock().await, claim).await {
+        return answer;
     }
-    if let Some(call) = routing.pending.remove(&claim.channel) {
-        let record = OwnerRecord {
-            instance: claim.instance.clone(),
-            app: call.app.clone(),
-            snapshot: channel_json(&call.start.text),
-        };
-        return match owners::record(shared, &mut routing, &resource, record).await {
-            Ok(Recorded::Created) => {
-                let owned = subject::owned_events(&claim.instance, &call.app);
-                for frame in std::iter::once(&call.start).chain(&call.buffer) {
-                    let Some(payload) = publish::envelope(
-                        &shared.node,
-                        &shared.boot,
-                        frame.seq,
-                        &frame.app,
-                        false,
-                        &frame.text,
-                    ) else {
-                        continue;
-                    };
-                    let msg_id =
-                        event_message_id(&shared.node, &shared.boot, frame.seq, &claim.instance);
-                    let target = if frame.app == call.app {
-                        owned.clone()
-                    } else {
-                        subject::owned_events(&claim.instance, &frame.app)
-                    };
-                    shared.publisher.publish(target, msg_id, payload).await;
-                }
-                Ok(ClaimReply::Claimed)
-            }
-            Ok(Recorded::Existing(existing)) => Ok(taken_or_claimed(claim, &existing.instance)),
-            Err(e) => {
-                // Still pending: the claim may be retried.
-                routing.pending.insert(claim.channel.clone(), call);
-                Err(format!("owner not recorded: {e}"))
-            }
-        };
-    }
-    if routing.is_gone(&claim.channel) {
-        return Ok(ClaimReply::Gone);
-    }
-    // No state for it here but maybe an orphan deadline (this proxy took the node over
-    // after it was queued): ask Asterisk whether the call is still waiting in Stasis.
-    let orphan = routing.orphans.remove(&claim.channel);
+    // No state for it here (this proxy took the node over after it was queued): ask
+    // Asterisk whether the call is still waiting in Stasis, without holding up events.
     let in_stasis = match shared.asterisk.channel(&claim.channel).await {
         Ok(Some(channel)) => {
             super::asterisk::stasis_app(&channel).is_some()
                 || channel.pointer("/dialplan/app_name").is_none()
         }
         Ok(None) => false,
-        Err(e) => {
-            if let Some(deadline) = orphan {
-                routing.orphans.insert(claim.channel.clone(), deadline);
-            }
-            return Err(format!("channel not checked: {}", e.reason()));
-        }
+        Err(e) => return Err(format!("channel not checked: {}", e.reason())),
     };
+    let mut routing = shared.routing.lock().await;
+    // Its events may have been routed meanwhile.
+    if let Some(answer) = from_state(shared, &mut routing, claim).await {
+        return answer;
+    }
     if !in_stasis {
+        routing.orphans.remove(&claim.channel);
         routing.mark_gone(&claim.channel);
         return Ok(ClaimReply::Gone);
     }
+    let resource: Resource = (kind::CHANNEL, claim.channel.clone());
     let record = OwnerRecord {
         instance: claim.instance.clone(),
         app: claim.app.clone(),
@@ -126,6 +83,7 @@ async fn decide(shared: &Shared, claim: &Claim) -> Result<ClaimReply, String> {
     };
     match owners::record(shared, &mut routing, &resource, record).await {
         Ok(Recorded::Created) => {
+            routing.orphans.remove(&claim.channel);
             let seq = shared.seq.load(std::sync::atomic::Ordering::SeqCst);
             let start = claim.start.to_string();
             if claim.start.is_null() {
@@ -151,12 +109,65 @@ async fn decide(shared: &Shared, claim: &Claim) -> Result<ClaimReply, String> {
             Ok(ClaimReply::Claimed)
         }
         Ok(Recorded::Existing(existing)) => Ok(taken_or_claimed(claim, &existing.instance)),
-        Err(e) => {
-            if let Some(deadline) = orphan {
-                routing.orphans.insert(claim.channel.clone(), deadline);
-            }
-            Err(format!("owner not recorded: {e}"))
-        }
+        Err(e) => Err(format!("owner not recorded: {e}")),
+    }
+}
+
+/// The answer from what this proxy knows of the call (owned, pending, gone); `None`
+/// when it knows nothing.
+async fn from_state(
+    shared: &Shared,
+    routing: &mut Routing,
+    claim: &Claim,
+) -> Option<Result<ClaimReply, String>> {
+    let resource: Resource = (kind::CHANNEL, claim.channel.clone());
+    if let Some(owned) = routing.owner_of(&resource) {
+        return Some(Ok(taken_or_claimed(claim, &owned.record.instance)));
+    }
+    if let Some(call) = routing.pending.remove(&claim.channel) {
+        let record = OwnerRecord {
+            instance: claim.instance.clone(),
+            app: call.app.clone(),
+            snapshot: channel_json(&call.start.text),
+        };
+        return Some(
+            match owners::record(shared, routing, &resource, record).await {
+                Ok(Recorded::Created) => {
+                    deliver_held(shared, claim, &call).await;
+                    Ok(ClaimReply::Claimed)
+                }
+                Ok(Recorded::Existing(existing)) => Ok(taken_or_claimed(claim, &existing.instance)),
+                Err(e) => {
+                    // Still pending: the claim may be retried.
+                    routing.pending.insert(claim.channel.clone(), call);
+                    Err(format!("owner not recorded: {e}"))
+                }
+            },
+        );
+    }
+    if routing.is_gone(&claim.channel) {
+        return Some(Ok(ClaimReply::Gone));
+    }
+    None
+}
+
+/// Publishes a claimed call's `StasisStart` and the frames held since, in order, to the
+/// claimer.
+async fn deliver_held(shared: &Shared, claim: &Claim, call: &PendingCall) {
+    for frame in std::iter::once(&call.start).chain(&call.buffer) {
+        let Some(payload) = publish::envelope(
+            &shared.node,
+            &shared.boot,
+            frame.seq,
+            &frame.app,
+            false,
+            &frame.text,
+        ) else {
+            continue;
+        };
+        let msg_id = event_message_id(&shared.node, &shared.boot, frame.seq, &claim.instance);
+        let target = subject::owned_events(&claim.instance, &frame.app);
+        shared.publisher.publish(target, msg_id, payload).await;
     }
 }
 
