@@ -3,7 +3,7 @@
 //! the caller; the cluster client gives such a request an id when its caller did not, and
 //! learns the node of what it made. This table is the one place that knows.
 
-use percent_encoding::percent_decode_str;
+use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 use crate::protocol::kind;
 
@@ -105,6 +105,29 @@ pub(crate) fn id_to_choose<'a>(
         .iter()
         .find(|name| !matches!(**name, "name" | "otherChannelId"))?;
     (!names.any(|name| name == chosen)).then_some(chosen)
+}
+
+/// For a create that lets Asterisk choose the id (no id in the path, none of the id
+/// parameters given): the query with an id chosen here instead, so the owner can be
+/// recorded before the resource's first event. `None` when nothing needs adding.
+/// Recordings are left alone: their `name` is required, Asterisk refuses the request.
+pub(crate) fn with_chosen_id(
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    new_id: impl FnOnce() -> String,
+) -> Option<String> {
+    let query = query.unwrap_or("");
+    let pairs: Vec<(String, String)> = query_pairs(query)
+        .filter(|(_, value)| !value.is_empty())
+        .collect();
+    let parameter = id_to_choose(method, path, pairs.iter().map(|(name, _)| name.as_str()))?;
+    let id = utf8_percent_encode(&new_id(), NON_ALPHANUMERIC).to_string();
+    Some(if query.is_empty() {
+        format!("{parameter}={id}")
+    } else {
+        format!("{query}&{parameter}={id}")
+    })
 }
 
 fn matches(pattern: &[Seg], segments: &[String]) -> bool {
@@ -223,6 +246,36 @@ mod tests {
         assert_eq!(choose("POST", "/channels/c1/record", &[]), None);
         assert_eq!(choose("POST", "/channels/c1/answer", &[]), None);
         assert_eq!(choose("GET", "/channels", &[]), None);
+    }
+
+    #[test]
+    fn ids_left_to_asterisk_are_chosen_here() {
+        let chosen = |m: &str, p: &str, q: Option<&str>| with_chosen_id(m, p, q, || "n.1".into());
+        assert_eq!(
+            chosen("POST", "/channels", Some("endpoint=x")).as_deref(),
+            Some("endpoint=x&channelId=n%2E1")
+        );
+        assert_eq!(
+            chosen("POST", "/channels", Some("endpoint=x&channelId=mine")),
+            None
+        );
+        assert_eq!(
+            chosen("POST", "/bridges", None).as_deref(),
+            Some("bridgeId=n%2E1")
+        );
+        assert_eq!(
+            chosen("POST", "/channels/c/play", Some("media=m")).as_deref(),
+            Some("media=m&playbackId=n%2E1")
+        );
+        assert_eq!(chosen("POST", "/channels/c1", Some("endpoint=x")), None);
+        assert_eq!(chosen("POST", "/channels/c/record", None), None);
+        assert_eq!(chosen("POST", "/channels/c/answer", None), None);
+        assert_eq!(chosen("GET", "/channels", None), None);
+        let query = chosen("POST", "/channels", Some("endpoint=x")).unwrap();
+        assert_eq!(
+            created_by("POST", "/channels", Some(&query)),
+            vec![(kind::CHANNEL, "n.1".to_owned())]
+        );
     }
 
     #[test]

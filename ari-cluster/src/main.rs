@@ -25,7 +25,9 @@ OPTIONS:
   --unclaimed ACTION    continue | hangup: what becomes of unclaimed calls (default continue)
   -h, --help            this text
 
-Logging: RUST_LOG=error|warn|info|debug|trace (default info), to stderr.
+Runs until Ctrl-C or SIGTERM, then releases the node's lease so a standby takes over.
+
+Logging: RUST_LOG=error|warn|info|debug|trace (default info), to stderr; libraries log\nat warn at most.
 ";
 
 struct Args {
@@ -107,14 +109,45 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
     }))
 }
 
+/// Ctrl-C, or SIGTERM (how service managers and containers stop a process).
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+                return;
+            }
+            Err(e) => eprintln!("ari-proxy: cannot watch for SIGTERM: {e}"),
+        }
+    }
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        eprintln!("ari-proxy: cannot wait for Ctrl-C: {e}");
+    }
+}
+
+/// The proxy's own lines at `RUST_LOG`'s level (default info); its libraries' at warn
+/// unless `RUST_LOG` asks for more.
 fn init_logging() {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     let level = std::env::var("RUST_LOG")
         .ok()
-        .and_then(|l| l.parse::<tracing::Level>().ok())
-        .unwrap_or(tracing::Level::INFO);
-    tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr)
+        .and_then(|l| l.parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    let filter = Targets::new()
+        .with_target("ari_cluster", level)
+        .with_target("ari_proxy", level)
+        .with_default(level.min(LevelFilter::WARN));
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
         .init();
 }
 
@@ -172,9 +205,7 @@ async fn run(args: Args, password: String) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        eprintln!("ari-proxy: cannot wait for Ctrl-C: {e}");
-    }
+    stop_requested().await;
     proxy.shutdown().await;
     ExitCode::SUCCESS
 }

@@ -50,6 +50,10 @@ pub mod headers {
     pub const NODE: &str = "Ari-Node";
     /// Reply: the request did not get an answer from Asterisk; the value says whether it
     /// may have run: `unsent` (it certainly did not) or `sent` (it may have).
+    ///
+    /// Also on claims and requests the proxy could not act on: `bad-request` (the message
+    /// is not what the protocol says; it will never work) and, on claims, `unavailable`
+    /// (the node cannot decide now: ask again).
     pub const FAILURE: &str = "Ari-Failure";
     /// Reply with [`FAILURE`]: what went wrong, in words.
     pub const REASON: &str = "Ari-Reason";

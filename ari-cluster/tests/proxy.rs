@@ -44,6 +44,12 @@ struct Setup {
 impl Setup {
     /// `None` (the test is skipped) when nats-server is not installed.
     async fn new() -> Option<Setup> {
+        if std::env::var_os("ARI_PROXY_TRACE").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_test_writer()
+                .with_max_level(tracing::Level::DEBUG)
+                .try_init();
+        }
         if !NatsServer::is_installed() {
             eprintln!("nats-server not installed: skipped");
             return None;
@@ -134,6 +140,12 @@ impl Setup {
     }
 }
 
+/// Until the server has processed this client's subscriptions (a flush does not wait for
+/// that): a request nobody answers is a round trip.
+async fn sync(client: &async_nats::Client) {
+    let _ = client.request(client.new_inbox(), Bytes::new()).await;
+}
+
 async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while !condition() {
@@ -187,12 +199,12 @@ async fn new_call_is_queued_claimed_and_its_events_follow_in_order() {
     };
     let proxy = setup.proxy(setup.config()).await;
     let mut new_calls = setup.nats.subscribe(subject::new_calls(APP)).await.unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     assert_eq!(subject::new_calls(APP), "ari.newcall.my=2Eapp");
     let owned_subject = subject::owned_events("inst.1", APP);
     assert_eq!(owned_subject, "ari.ev.own.inst=2E1.my=2Eapp");
     let mut owned = setup.nats.subscribe(owned_subject).await.unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
 
     let channel = setup.sim.control().call("7000").unwrap();
     assert!(channel.contains('.'), "{channel}");
@@ -259,6 +271,46 @@ async fn new_call_is_queued_claimed_and_its_events_follow_in_order() {
         .await;
     assert_eq!(header(&answer, headers::STATUS), Some("204"));
     assert_eq!(header(&answer, headers::NODE), Some(NODE));
+
+    // Requests for one channel run in the order they were sent.
+    let inbox = setup.nats.new_inbox();
+    let mut replies = setup.nats.subscribe(format!("{inbox}.*")).await.unwrap();
+    sync(&setup.nats).await;
+    let variable_path = format!("/channels/{channel}/variable");
+    for n in 0..20 {
+        let mut h = HeaderMap::new();
+        h.insert(headers::METHOD, "POST");
+        h.insert(headers::PATH, variable_path.as_str());
+        h.insert(headers::QUERY, format!("variable=ORDER&value={n}").as_str());
+        setup
+            .nats
+            .publish_with_reply_and_headers(
+                subject::command(NODE),
+                format!("{inbox}.{n}"),
+                h,
+                Bytes::new(),
+            )
+            .await
+            .unwrap();
+    }
+    for _ in 0..20 {
+        assert_eq!(
+            header(&next(&mut replies).await, headers::STATUS),
+            Some("204")
+        );
+    }
+    let value = setup
+        .command(
+            subject::command(NODE),
+            "GET",
+            &variable_path,
+            Some("variable=ORDER"),
+            "inst.1",
+        )
+        .await;
+    assert_eq!(header(&value, headers::STATUS), Some("200"));
+    let value: serde_json::Value = serde_json::from_slice(&value.payload).unwrap();
+    assert_eq!(value["value"], "19");
     let hangup = setup
         .command(
             subject::command(NODE),
@@ -296,7 +348,7 @@ async fn unclaimed_calls_are_handed_back_and_unowned_events_go_to_the_node() {
     let node_subject = subject::node_events(NODE, APP);
     assert_eq!(node_subject, "ari.ev.node.node=2E1.my=2Eapp");
     let mut node_events = setup.nats.subscribe(node_subject).await.unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
 
     let channel = setup.sim.control().call("7000").unwrap();
     // Back in the dialplan, the call reaches Hangup().
@@ -353,9 +405,9 @@ async fn creates_record_the_owner_and_need_a_proxy() {
         .subscribe(subject::owned_events("inst.9", APP))
         .await
         .unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     let mut new_calls = setup.nats.subscribe(subject::new_calls(APP)).await.unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     let reply = setup
         .command(
             subject::create(APP),
@@ -371,7 +423,7 @@ async fn creates_record_the_owner_and_need_a_proxy() {
     let seen = read_until(&mut owned, proxy.boot(), "StasisStart").await;
     assert!(!seen.is_empty());
     // It went to its creator, not to the new calls.
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     assert!(
         tokio::time::timeout(Duration::from_millis(200), new_calls.next())
             .await
@@ -387,6 +439,21 @@ async fn creates_record_the_owner_and_need_a_proxy() {
     let record: protocol::OwnerRecord = serde_json::from_slice(&record).unwrap();
     assert_eq!(record.instance, "inst.9");
     assert_eq!(record.app, APP);
+
+    // Without an id the proxy chooses one, so the owner is known all the same.
+    let reply = setup
+        .command(
+            subject::create(APP),
+            "POST",
+            "/channels",
+            Some("endpoint=PJSIP%2F201&app=my.app"),
+            "inst.9",
+        )
+        .await;
+    assert_eq!(header(&reply, headers::STATUS), Some("200"), "{reply:?}");
+    let created: serde_json::Value = serde_json::from_slice(&reply.payload).unwrap();
+    let (_, _, start) = find(&mut owned, proxy.boot(), "StasisStart").await;
+    assert_eq!(start["channel"]["id"], created["id"]);
     proxy.shutdown().await;
 }
 
@@ -400,7 +467,7 @@ async fn one_proxy_per_node_is_active_and_a_standby_takes_over() {
     // The standby announces itself too.
     let inbox = setup.nats.new_inbox();
     let mut replies = setup.nats.subscribe(inbox.clone()).await.unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     setup
         .nats
         .publish_with_reply(subject::PING, inbox, Bytes::new())
@@ -533,7 +600,7 @@ async fn find(
 /// Places a call and claims it for `instance`; returns the channel id.
 async fn claimed_call(setup: &Setup, instance: &str) -> String {
     let mut new_calls = setup.nats.subscribe(subject::new_calls(APP)).await.unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     let channel = setup.sim.control().call("7000").unwrap();
     let queued = next(&mut new_calls).await;
     let new_call: NewCall<'_> = serde_json::from_slice(&queued.payload).unwrap();
@@ -556,7 +623,7 @@ async fn after_a_lost_websocket_owners_are_resynchronised_and_missed_ends_report
         .subscribe(subject::owned_events("inst.1", APP))
         .await
         .unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     let channel = claimed_call(&setup, "inst.1").await;
     find(&mut owned, proxy.boot(), "StasisStart").await;
 
@@ -583,7 +650,7 @@ async fn a_call_queued_by_a_crashed_proxy_is_claimed_from_its_successor() {
     let first = setup.proxy(setup.config().proxy_id("p1")).await;
     let second = Proxy::start(setup.config().proxy_id("p2")).await.unwrap();
     let mut new_calls = setup.nats.subscribe(subject::new_calls(APP)).await.unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     let channel = setup.sim.control().call("7000").unwrap();
     let queued = next(&mut new_calls).await;
     let new_call: NewCall<'_> = serde_json::from_slice(&queued.payload).unwrap();
@@ -600,7 +667,7 @@ async fn a_call_queued_by_a_crashed_proxy_is_claimed_from_its_successor() {
         .subscribe(subject::owned_events("inst.7", APP))
         .await
         .unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     assert_eq!(
         setup.claim(&channel, "inst.7", start).await,
         ClaimReply::Claimed
@@ -654,6 +721,22 @@ async fn without_its_asterisk_a_proxy_takes_no_creates_and_fails_commands_unsent
         .await
         .unwrap_err();
     assert_eq!(error.kind(), async_nats::RequestErrorKind::NoResponders);
+    // A claim it cannot check: not decided (the claimer asks again), not refused.
+    let claim = Claim {
+        channel: "x.1".into(),
+        instance: "i".into(),
+        app: APP.into(),
+        start: serde_json::Value::Null,
+    };
+    let reply = setup
+        .nats
+        .request(
+            subject::claim(NODE),
+            serde_json::to_vec(&claim).unwrap().into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(header(&reply, headers::FAILURE), Some("unavailable"));
     proxy.shutdown().await;
 }
 
@@ -663,7 +746,7 @@ async fn events_before_the_claim_wait_for_the_claimer_and_heartbeats_flow() {
         return;
     };
     let mut heartbeats = setup.nats.subscribe(subject::ANNOUNCE).await.unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     let proxy = setup.proxy(setup.config()).await;
     let mut node_events = setup
         .nats
@@ -671,7 +754,7 @@ async fn events_before_the_claim_wait_for_the_claimer_and_heartbeats_flow() {
         .await
         .unwrap();
     let mut new_calls = setup.nats.subscribe(subject::new_calls(APP)).await.unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     let channel = setup.sim.control().call("7000").unwrap();
     let queued = next(&mut new_calls).await;
     let new_call: NewCall<'_> = serde_json::from_slice(&queued.payload).unwrap();
@@ -686,7 +769,7 @@ async fn events_before_the_claim_wait_for_the_claimer_and_heartbeats_flow() {
         .subscribe(subject::owned_events("inst.4", APP))
         .await
         .unwrap();
-    setup.nats.flush().await.unwrap();
+    sync(&setup.nats).await;
     assert_eq!(
         setup.claim(&channel, "inst.4", start).await,
         ClaimReply::Claimed
@@ -717,4 +800,90 @@ async fn events_before_the_claim_wait_for_the_claimer_and_heartbeats_flow() {
         assert!(tokio::time::Instant::now() < deadline, "{announce:?}");
     }
     proxy.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_proxy_ends_owned_calls_that_vanished_and_forgets_gone_resources() {
+    let Some(setup) = Setup::new().await else {
+        return;
+    };
+    // Records left by an earlier proxy of the node, for things Asterisk no longer has.
+    let store = ari_cluster::jetstream::prepare(&setup.nats, &timing())
+        .await
+        .unwrap();
+    let record = |snapshot| {
+        let record = protocol::OwnerRecord {
+            instance: "inst.5".into(),
+            app: APP.into(),
+            snapshot,
+        };
+        Bytes::from(serde_json::to_vec(&record).unwrap())
+    };
+    let ghost_channel = key::owner(NODE, kind::CHANNEL, "ghost.1");
+    let ghost_bridge = key::owner(NODE, kind::BRIDGE, "ghost.b");
+    store
+        .owners
+        .put(&ghost_channel, record(None))
+        .await
+        .unwrap();
+    store.owners.put(&ghost_bridge, record(None)).await.unwrap();
+    let mut owned = setup
+        .nats
+        .subscribe(subject::owned_events("inst.5", APP))
+        .await
+        .unwrap();
+    sync(&setup.nats).await;
+
+    let config = setup
+        .config()
+        .owner_sweep_interval(Duration::from_millis(100));
+    let proxy = setup.proxy(config).await;
+    let (_, synthetic, _) = find(&mut owned, proxy.boot(), protocol::RESYNC_EVENT).await;
+    assert!(synthetic);
+    let (_, synthetic, end) = find(&mut owned, proxy.boot(), "StasisEnd").await;
+    assert!(synthetic);
+    assert_eq!(end["channel"]["id"], "ghost.1");
+    // Without a snapshot the channel is a minimal one, still a valid event.
+    ari_sdk::decode_event(&end.to_string()).unwrap();
+
+    let deadline = tokio::time::Instant::now() + WAIT;
+    for gone in [&ghost_channel, &ghost_bridge] {
+        while store.owners.get(gone).await.unwrap().is_some() {
+            assert!(tokio::time::Instant::now() < deadline, "{gone} kept");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    proxy.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_nobody_claims_is_handed_back_even_when_its_proxy_crashed() {
+    let Some(setup) = Setup::new().await else {
+        return;
+    };
+    let first = setup.proxy(setup.config().proxy_id("p1")).await;
+    let second = Proxy::start(
+        setup
+            .config()
+            .proxy_id("p2")
+            .claim_timeout(Duration::from_millis(300))
+            .unclaimed(UnclaimedAction::Hangup),
+    )
+    .await
+    .unwrap();
+    let mut new_calls = setup.nats.subscribe(subject::new_calls(APP)).await.unwrap();
+    sync(&setup.nats).await;
+    let channel = setup.sim.control().call("7000").unwrap();
+    let queued = next(&mut new_calls).await;
+    let new_call: NewCall<'_> = serde_json::from_slice(&queued.payload).unwrap();
+    let start: serde_json::Value = serde_json::from_str(new_call.envelope.event.get()).unwrap();
+
+    // Its deadline dies with the first proxy; the successor finds the call waiting.
+    first.kill();
+    wait_until("the call is handed back by the successor", || {
+        second.is_active() && !setup.sim.control().channel_ids().contains(&channel)
+    })
+    .await;
+    assert_eq!(setup.claim(&channel, "late", start).await, ClaimReply::Gone);
+    second.shutdown().await;
 }

@@ -119,8 +119,8 @@ impl ClusterRelay {
             let reason = header(headers::REASON).unwrap_or_else(|| failure.clone());
             return Err(transport_error(
                 request.operation,
-                format!("the proxy on {target} could not reach Asterisk: {reason}"),
-                failure != "unsent",
+                format!("the proxy on {target} failed it ({failure}): {reason}"),
+                failure == "sent",
             ));
         }
         let status = header(headers::STATUS)

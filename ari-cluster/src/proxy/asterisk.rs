@@ -74,7 +74,7 @@ impl Asterisk {
         let pair = format!("{}:{}", target.user, target.password);
         Ok(Asterisk {
             http,
-            base_url: target.base_url.clone(),
+            base_url: target.base_url.trim_end_matches('/').to_owned(),
             authorization: format!(
                 "Basic {}",
                 base64::engine::general_purpose::STANDARD.encode(pair)
@@ -126,17 +126,50 @@ impl Asterisk {
 
     /// Whether the channel exists: `Ok(false)` only when Asterisk says 404.
     pub async fn channel_exists(&self, id: &str) -> Result<bool, SendFailure> {
-        let reply = self
-            .request(
-                "GET",
-                &format!("/channels/{}", encode(id)),
-                None,
-                Bytes::new(),
-            )
-            .await?;
+        self.exists(crate::protocol::kind::CHANNEL, id).await
+    }
+
+    /// Whether an ownable resource exists: `Ok(false)` only when Asterisk says 404.
+    pub async fn exists(&self, kind: &str, id: &str) -> Result<bool, SendFailure> {
+        use crate::protocol::kind;
+        let collection = match kind {
+            kind::CHANNEL => "/channels",
+            kind::BRIDGE => "/bridges",
+            kind::PLAYBACK => "/playbacks",
+            kind::RECORDING => "/recordings/live",
+            _ => return Err(SendFailure::Unsent(format!("unknown kind {kind}"))),
+        };
+        let path = format!("{collection}/{}", encode(id));
+        let reply = self.request("GET", &path, None, Bytes::new()).await?;
         match reply.status {
             200..=299 => Ok(true),
             404 => Ok(false),
+            other => Err(SendFailure::Sent(format!("GET {kind}: status {other}"))),
+        }
+    }
+
+    /// The channels Asterisk has now (`GET /channels`).
+    pub async fn channels(&self) -> Result<Vec<serde_json::Value>, SendFailure> {
+        let reply = self.request("GET", "/channels", None, Bytes::new()).await?;
+        if reply.status != 200 {
+            return Err(SendFailure::Sent(format!(
+                "GET channels: status {}",
+                reply.status
+            )));
+        }
+        serde_json::from_slice(&reply.body)
+            .map_err(|e| SendFailure::Sent(format!("GET channels: {e}")))
+    }
+
+    /// The channel (`GET /channels/{id}`), `Ok(None)` when Asterisk says 404.
+    pub async fn channel(&self, id: &str) -> Result<Option<serde_json::Value>, SendFailure> {
+        let path = format!("/channels/{}", encode(id));
+        let reply = self.request("GET", &path, None, Bytes::new()).await?;
+        match reply.status {
+            200 => serde_json::from_slice(&reply.body)
+                .map(Some)
+                .map_err(|e| SendFailure::Sent(format!("GET channel: {e}"))),
+            404 => Ok(None),
             other => Err(SendFailure::Sent(format!("GET channel: status {other}"))),
         }
     }
@@ -192,6 +225,18 @@ fn classify(error: reqwest::Error) -> SendFailure {
     }
 }
 
+/// The Stasis application a channel is in, by its dialplan position (`app_name`
+/// `Stasis`, `app_data` `app,args...`); `None` when it is elsewhere.
+pub(crate) fn stasis_app(channel: &serde_json::Value) -> Option<&str> {
+    let dialplan = channel.get("dialplan")?;
+    let app_name = dialplan.get("app_name")?.as_str()?;
+    if !app_name.eq_ignore_ascii_case("Stasis") {
+        return None;
+    }
+    let data = dialplan.get("app_data")?.as_str()?;
+    Some(data.split(',').next().unwrap_or("").trim())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +245,14 @@ mod tests {
     fn ids_are_encoded_as_one_segment() {
         assert_eq!(encode("1733.42"), "1733.42");
         assert_eq!(encode("a/b c"), "a%2Fb%20c");
+    }
+
+    #[test]
+    fn the_stasis_app_comes_from_the_dialplan_position() {
+        let at = |name: &str, data: &str| serde_json::json!({"dialplan": {"app_name": name, "app_data": data}});
+        assert_eq!(stasis_app(&at("Stasis", "my.app,x,y")), Some("my.app"));
+        assert_eq!(stasis_app(&at("Stasis", "")), Some(""));
+        assert_eq!(stasis_app(&at("Wait", "5")), None);
+        assert_eq!(stasis_app(&serde_json::json!({})), None);
     }
 }

@@ -10,9 +10,9 @@ use futures_util::StreamExt;
 use super::config::UnclaimedAction;
 use super::events::channel_json;
 use super::owners::{self, Recorded};
-use super::routing::Resource;
+use super::routing::{PendingCall, Resource, Routing};
 use super::{Shared, asterisk::encode, publish};
-use crate::protocol::{Claim, ClaimReply, OwnerRecord, event_message_id, kind, subject};
+use crate::protocol::{Claim, ClaimReply, OwnerRecord, event_message_id, headers, kind, subject};
 
 /// Answers claims while the proxy is active.
 pub(crate) async fn serve(shared: Arc<Shared>, mut requests: async_nats::Subscriber) {
@@ -29,74 +29,53 @@ pub(crate) async fn serve(shared: Arc<Shared>, mut requests: async_nats::Subscri
                 continue;
             }
         };
-        let answer = decide(&shared, &claim).await;
-        tracing::debug!(node = %shared.node, channel = %claim.channel, instance = %claim.instance, ?answer, "claim");
-        let body = serde_json::to_vec(&answer).unwrap_or_default();
-        shared
-            .reply(message.reply.as_ref(), HeaderMap::new(), Bytes::from(body))
-            .await;
+        match decide(&shared, &claim).await {
+            Ok(answer) => {
+                tracing::debug!(node = %shared.node, channel = %claim.channel, instance = %claim.instance, ?answer, "claim");
+                let body = serde_json::to_vec(&answer).unwrap_or_default();
+                shared
+                    .reply(message.reply.as_ref(), HeaderMap::new(), Bytes::from(body))
+                    .await;
+            }
+            Err(reason) => {
+                tracing::warn!(node = %shared.node, channel = %claim.channel, %reason, "claim not decided");
+                let mut h = HeaderMap::new();
+                h.insert(headers::FAILURE, "unavailable");
+                h.insert(headers::REASON, reason.as_str());
+                h.insert(headers::NODE, shared.node.as_str());
+                shared.reply(message.reply.as_ref(), h, Bytes::new()).await;
+            }
+        }
     }
 }
 
-async fn decide(shared: &Shared, claim: &Claim) -> ClaimReply {
-    let resource: Resource = (kind::CHANNEL, claim.channel.clone());
-    let mut routing = shared.routing.lock().await;
-    if let Some(owned) = routing.owner_of(&resource) {
-        return taken_or_claimed(claim, &owned.record.instance);
-    }
-    if let Some(call) = routing.pending.remove(&claim.channel) {
-        let record = OwnerRecord {
-            instance: claim.instance.clone(),
-            app: call.app.clone(),
-            snapshot: channel_json(&call.start.text),
-        };
-        return match owners::record(shared, &mut routing, &resource, record).await {
-            Ok(Recorded::Created) => {
-                let owned = subject::owned_events(&claim.instance, &call.app);
-                for frame in std::iter::once(&call.start).chain(&call.buffer) {
-                    let Some(payload) = publish::envelope(
-                        &shared.node,
-                        &shared.boot,
-                        frame.seq,
-                        &frame.app,
-                        false,
-                        &frame.text,
-                    ) else {
-                        continue;
-                    };
-                    let msg_id =
-                        event_message_id(&shared.node, &shared.boot, frame.seq, &claim.instance);
-                    let target = if frame.app == call.app {
-                        owned.clone()
-                    } else {
-                        subject::owned_events(&claim.instance, &frame.app)
-                    };
-                    shared.publisher.publish(target, msg_id, payload).await;
-                }
-                ClaimReply::Claimed
-            }
-            Ok(Recorded::Existing(existing)) => taken_or_claimed(claim, &existing.instance),
-            Err(e) => {
-                // Keep it pending: the claim may be retried.
-                tracing::warn!(node = %shared.node, channel = %claim.channel, error = %e, "owner not recorded");
-                routing.pending.insert(claim.channel.clone(), call);
-                ClaimReply::Gone
-            }
-        };
-    }
-    if routing.is_gone(&claim.channel) {
-        return ClaimReply::Gone;
+/// The answer to a claim; `Err` when it cannot be decided now (the owners bucket or
+/// Asterisk did not answer): the claimer may ask again.
+async fn decide(shared: &Shared, claim: &Claim) -> Result<ClaimReply, String> {
+    if let Some(answer) = from_state(shared, &mut *shared.routing.lock().await, claim).await {
+        return answer;
     }
     // No state for it here (this proxy took the node over after it was queued): ask
-    // Asterisk whether the call is still there.
-    match shared.asterisk.channel_exists(&claim.channel).await {
-        Ok(true) => {}
-        Ok(false) => return ClaimReply::Gone,
-        Err(e) => {
-            tracing::warn!(node = %shared.node, channel = %claim.channel, reason = %e.reason(), "claimed channel not checked");
-            return ClaimReply::Gone;
+    // Asterisk whether the call is still waiting in Stasis, without holding up events.
+    let in_stasis = match shared.asterisk.channel(&claim.channel).await {
+        Ok(Some(channel)) => {
+            super::asterisk::stasis_app(&channel).is_some()
+                || channel.pointer("/dialplan/app_name").is_none()
         }
+        Ok(None) => false,
+        Err(e) => return Err(format!("channel not checked: {}", e.reason())),
+    };
+    let mut routing = shared.routing.lock().await;
+    // Its events may have been routed meanwhile.
+    if let Some(answer) = from_state(shared, &mut routing, claim).await {
+        return answer;
     }
+    if !in_stasis {
+        routing.orphans.remove(&claim.channel);
+        routing.mark_gone(&claim.channel);
+        return Ok(ClaimReply::Gone);
+    }
+    let resource: Resource = (kind::CHANNEL, claim.channel.clone());
     let record = OwnerRecord {
         instance: claim.instance.clone(),
         app: claim.app.clone(),
@@ -104,6 +83,7 @@ async fn decide(shared: &Shared, claim: &Claim) -> ClaimReply {
     };
     match owners::record(shared, &mut routing, &resource, record).await {
         Ok(Recorded::Created) => {
+            routing.orphans.remove(&claim.channel);
             let seq = shared.seq.load(std::sync::atomic::Ordering::SeqCst);
             let start = claim.start.to_string();
             if claim.start.is_null() {
@@ -126,13 +106,68 @@ async fn decide(shared: &Shared, claim: &Claim) -> ClaimReply {
                     )
                     .await;
             }
-            ClaimReply::Claimed
+            Ok(ClaimReply::Claimed)
         }
-        Ok(Recorded::Existing(existing)) => taken_or_claimed(claim, &existing.instance),
-        Err(e) => {
-            tracing::warn!(node = %shared.node, channel = %claim.channel, error = %e, "owner not recorded");
-            ClaimReply::Gone
-        }
+        Ok(Recorded::Existing(existing)) => Ok(taken_or_claimed(claim, &existing.instance)),
+        Err(e) => Err(format!("owner not recorded: {e}")),
+    }
+}
+
+/// The answer from what this proxy knows of the call (owned, pending, gone); `None`
+/// when it knows nothing.
+async fn from_state(
+    shared: &Shared,
+    routing: &mut Routing,
+    claim: &Claim,
+) -> Option<Result<ClaimReply, String>> {
+    let resource: Resource = (kind::CHANNEL, claim.channel.clone());
+    if let Some(owned) = routing.owner_of(&resource) {
+        return Some(Ok(taken_or_claimed(claim, &owned.record.instance)));
+    }
+    if let Some(call) = routing.pending.remove(&claim.channel) {
+        let record = OwnerRecord {
+            instance: claim.instance.clone(),
+            app: call.app.clone(),
+            snapshot: channel_json(&call.start.text),
+        };
+        return Some(
+            match owners::record(shared, routing, &resource, record).await {
+                Ok(Recorded::Created) => {
+                    deliver_held(shared, claim, &call).await;
+                    Ok(ClaimReply::Claimed)
+                }
+                Ok(Recorded::Existing(existing)) => Ok(taken_or_claimed(claim, &existing.instance)),
+                Err(e) => {
+                    // Still pending: the claim may be retried.
+                    routing.pending.insert(claim.channel.clone(), call);
+                    Err(format!("owner not recorded: {e}"))
+                }
+            },
+        );
+    }
+    if routing.is_gone(&claim.channel) {
+        return Some(Ok(ClaimReply::Gone));
+    }
+    None
+}
+
+/// Publishes a claimed call's `StasisStart` and the frames held since, in order, to the
+/// claimer.
+async fn deliver_held(shared: &Shared, claim: &Claim, call: &PendingCall) {
+    for frame in std::iter::once(&call.start).chain(&call.buffer) {
+        let Some(payload) = publish::envelope(
+            &shared.node,
+            &shared.boot,
+            frame.seq,
+            &frame.app,
+            false,
+            &frame.text,
+        ) else {
+            continue;
+        };
+        let msg_id = event_message_id(&shared.node, &shared.boot, frame.seq, &claim.instance);
+        let target = subject::owned_events(&claim.instance, &frame.app);
+        shared.publisher.publish(target, msg_id, payload).await;
     }
 }
 

@@ -59,6 +59,9 @@ pub(crate) async fn serve_creates(
     .await;
 }
 
+/// Room left in a reply for its headers.
+const REPLY_HEADROOM: usize = 4096;
+
 /// The per-resource queues; a worker removes its own entry when it finds its queue empty
 /// (senders push while holding the map, so nothing is lost in between).
 type Queues = Arc<Mutex<HashMap<String, mpsc::UnboundedSender<Message>>>>;
@@ -155,14 +158,23 @@ fn read_request(message: &Message) -> Result<Request<'_>, String> {
         return Err(format!("unsupported method {method:?}"));
     }
     let path = header(message, headers::PATH).ok_or("no Ari-Path header")?;
+    // Under the ARI root and nowhere else: no dot segments (URL parsers resolve them,
+    // encoded or not), no backslashes (read as slashes), nothing a URL would split on.
+    let dot_segment = |segment: &str| {
+        let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+        decoded == "." || decoded == ".."
+    };
     let well_formed = path.starts_with('/')
-        && !path.contains(['?', '#', ' '])
-        && !path.split('/').any(|s| s == ".." || s == ".");
+        && !path.contains(['?', '#', '\\'])
+        && !path.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !path.split('/').any(dot_segment);
     if !well_formed {
         return Err(format!("bad path {path:?}"));
     }
     let query = header(message, headers::QUERY).filter(|q| !q.is_empty());
-    if query.is_some_and(|q| q.contains(['#', ' '])) {
+    if query
+        .is_some_and(|q| q.contains('#') || q.chars().any(|c| c.is_whitespace() || c.is_control()))
+    {
         return Err("bad query".into());
     }
     Ok(Request {
@@ -184,6 +196,14 @@ async fn run(shared: Arc<Shared>, message: Message) {
             return;
         }
     };
+    // Asterisk would choose the id after the resource's first events: choose it here.
+    let chosen_query = request
+        .instance
+        .and_then(|_| creates::with_chosen_id(request.method, request.path, request.query, new_id));
+    let request = Request {
+        query: chosen_query.as_deref().or(request.query),
+        ..request
+    };
     let recorded = record_owners(&shared, &request).await;
     let outcome = shared
         .asterisk
@@ -196,7 +216,24 @@ async fn run(shared: Arc<Shared>, message: Message) {
         .await;
     let mut reply = HeaderMap::new();
     reply.insert(headers::NODE, shared.node.as_str());
+    let room = shared
+        .nats
+        .server_info()
+        .max_payload
+        .saturating_sub(REPLY_HEADROOM);
     let (ran, body) = match outcome {
+        Ok(answer) if answer.body.len() > room => {
+            // It ran, but its answer cannot travel: say so rather than let the caller
+            // wait for a reply that never comes.
+            reply.insert(headers::FAILURE, "sent");
+            let reason = format!(
+                "Asterisk answered {} with {} bytes, more than a NATS message carries",
+                answer.status,
+                answer.body.len()
+            );
+            reply.insert(headers::REASON, reason.as_str());
+            (answer.status < 300, Bytes::new())
+        }
         Ok(answer) => {
             reply.insert(headers::STATUS, answer.status.to_string().as_str());
             if let Some(location) = &answer.location {
@@ -212,36 +249,56 @@ async fn run(shared: Arc<Shared>, message: Message) {
             (failure.kind() == "sent", Bytes::new())
         }
     };
-    if !ran && !recorded.is_empty() {
+    if !recorded.creating.is_empty() {
         let mut routing = shared.routing.lock().await;
-        for resource in &recorded {
-            owners::forget(&shared, &mut routing, resource).await;
+        for resource in &recorded.creating {
+            routing.end_create(resource);
+        }
+        if !ran {
+            for resource in &recorded.made {
+                owners::forget(&shared, &mut routing, resource).await;
+            }
         }
     }
     shared.reply(message.reply.as_ref(), reply, body).await;
 }
 
-/// Records the caller as the owner of what the request creates; returns the records it
-/// made (to undo when the request fails).
-async fn record_owners(shared: &Shared, request: &Request<'_>) -> Vec<(&'static str, String)> {
+/// An id for a resource whose creator named none.
+fn new_id() -> String {
+    format!("{:016x}", fastrand::u64(..))
+}
+
+/// What a create request recorded.
+#[derive(Default)]
+struct Recording {
+    /// Every resource it creates (marked as being created until it is answered).
+    creating: Vec<(&'static str, String)>,
+    /// The owner records it made (undone when the request fails).
+    made: Vec<(&'static str, String)>,
+}
+
+/// Records the caller as the owner of what the request creates.
+async fn record_owners(shared: &Shared, request: &Request<'_>) -> Recording {
+    let mut recording = Recording::default();
     let Some(instance) = request.instance else {
-        return Vec::new();
+        return recording;
     };
     let created = creates::created_by(request.method, request.path, request.query);
     if created.is_empty() {
-        return Vec::new();
+        return recording;
     }
     let app = owner_app(shared, request.query);
-    let mut made = Vec::new();
     let mut routing = shared.routing.lock().await;
     for resource in created {
+        routing.begin_create(&resource);
+        recording.creating.push(resource.clone());
         let record = OwnerRecord {
             instance: instance.to_owned(),
             app: app.clone(),
             snapshot: None,
         };
         match owners::record(shared, &mut routing, &resource, record).await {
-            Ok(Recorded::Created) => made.push(resource),
+            Ok(Recorded::Created) => recording.made.push(resource),
             Ok(Recorded::Existing(existing)) if existing.instance != instance => {
                 tracing::warn!(node = %shared.node, kind = resource.0, id = %resource.1, owner = %existing.instance, "create of a resource another instance owns");
             }
@@ -251,7 +308,7 @@ async fn record_owners(shared: &Shared, request: &Request<'_>) -> Vec<(&'static 
             }
         }
     }
-    made
+    recording
 }
 
 /// The application a created resource's events belong to: the request's `app` when it
@@ -300,5 +357,25 @@ mod tests {
         assert_eq!(key("/channels"), None);
         assert_eq!(key("/"), None);
         assert!(read_request(&request("/channels")).is_err(), "no method");
+        let with_method = |path: &str| {
+            let mut message = request(path);
+            if let Some(h) = message.headers.as_mut() {
+                h.insert(headers::METHOD, "GET");
+            }
+            read_request(&message).is_ok()
+        };
+        assert!(with_method("/channels/1.2"));
+        for bad in [
+            "channels",
+            "/a/../b",
+            "/a/%2e%2E/b",
+            "/a/./b",
+            "/a\\b",
+            "/a b",
+            "/a?x",
+            "/a#x",
+        ] {
+            assert!(!with_method(bad), "{bad}");
+        }
     }
 }

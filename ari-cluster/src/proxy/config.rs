@@ -60,6 +60,7 @@ pub struct ProxyConfig {
     pub(crate) unclaimed: UnclaimedAction,
     pub(crate) announce_interval: Duration,
     pub(crate) request_timeout: Duration,
+    pub(crate) owner_sweep_interval: Duration,
 }
 
 impl ProxyConfig {
@@ -80,6 +81,7 @@ impl ProxyConfig {
             unclaimed: UnclaimedAction::Continue,
             announce_interval: Duration::from_secs(1),
             request_timeout: Duration::from_secs(30),
+            owner_sweep_interval: Duration::from_secs(60),
         }
     }
 
@@ -120,6 +122,12 @@ impl ProxyConfig {
         self
     }
 
+    /// How often the owners of resources Asterisk no longer has are forgotten.
+    pub fn owner_sweep_interval(mut self, interval: Duration) -> Self {
+        self.owner_sweep_interval = interval;
+        self
+    }
+
     pub(crate) fn validate(&self) -> crate::Result<()> {
         let problem = if self.node.is_empty() {
             Some("the node id is empty")
@@ -127,6 +135,10 @@ impl ProxyConfig {
             Some("no application names")
         } else if self.apps.iter().any(|a| a.is_empty()) {
             Some("an empty application name")
+        } else if self.owner_sweep_interval < Duration::from_millis(10)
+            || self.announce_interval < Duration::from_millis(10)
+        {
+            Some("sweep or announce interval below 10 ms")
         } else if self.timing.lease_ttl < Duration::from_millis(300) {
             Some("lease_ttl below 300 ms")
         } else if !(self.asterisk.base_url.starts_with("http://")

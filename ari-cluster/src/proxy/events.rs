@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use ari_sdk::Event;
+use ari_sdk::generic::LineEvent;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use serde_json::json;
@@ -26,15 +27,17 @@ const DESTROYED_CHECK_DELAY: Duration = Duration::from_millis(500);
 pub(crate) async fn run(shared: Arc<Shared>) {
     let mut backoff = Duration::from_millis(100);
     let mut draining: Vec<TaskSet> = Vec::new();
+    let mut failures: u32 = 0;
     loop {
         match shared.asterisk.connect_events(&shared.config.apps).await {
             Ok(mut socket) => {
                 backoff = Duration::from_millis(100);
+                failures = 0;
                 tracing::info!(node = %shared.node, "event WebSocket up");
                 // Creates are served only while events can be delivered; subscribed
                 // (and the server told) before the proxy says its WebSocket is up.
                 let creates = commands::subscribe_creates(&shared).await;
-                let _ = shared.nats.flush().await;
+                super::confirm_subscriptions(&shared.nats).await;
                 let (stop_creates, stopped) = tokio::sync::oneshot::channel();
                 let mut while_up = TaskSet::default();
                 while_up.spawn(commands::serve_creates(shared.clone(), creates, stopped));
@@ -64,8 +67,14 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                 shared.websocket_up.store(false, Ordering::SeqCst);
                 tracing::warn!(node = %shared.node, "event WebSocket down; reconnecting");
             }
+            // Warned once per outage; the retries are debug lines.
+            Err(e) if failures == 0 => {
+                failures += 1;
+                tracing::warn!(node = %shared.node, error = %e, "event WebSocket not connected; retrying");
+            }
             Err(e) => {
-                tracing::warn!(node = %shared.node, error = %e, "event WebSocket not connected");
+                failures += 1;
+                tracing::debug!(node = %shared.node, error = %e, failures, "event WebSocket not connected");
             }
         }
         tokio::time::sleep(backoff).await;
@@ -79,10 +88,10 @@ async fn resync(shared: &Shared) {
     let (pairs, channels) = {
         let routing = shared.routing.lock().await;
         let channels: Vec<String> = routing
-            .owners
-            .keys()
+            .settled_owned()
+            .into_iter()
             .filter(|(k, _)| *k == kind::CHANNEL)
-            .map(|(_, id)| id.clone())
+            .map(|(_, id)| id)
             .collect();
         (routing.owner_apps(), channels)
     };
@@ -107,6 +116,32 @@ async fn resync(shared: &Shared) {
             }
         }
     }
+    adopt_orphans(shared).await;
+}
+
+/// Unowned calls waiting in Stasis for our applications: queued by an earlier proxy (or
+/// by this one before the WebSocket dropped) and not claimed yet. They get a claim
+/// deadline here, so none waits forever.
+async fn adopt_orphans(shared: &Shared) {
+    let channels = match shared.asterisk.channels().await {
+        Ok(channels) => channels,
+        Err(e) => {
+            tracing::warn!(node = %shared.node, reason = %e.reason(), "channels not listed");
+            return;
+        }
+    };
+    let deadline = Instant::now() + shared.config.claim_timeout;
+    let mut routing = shared.routing.lock().await;
+    for channel in &channels {
+        let Some(id) = channel.get("id").and_then(|id| id.as_str()) else {
+            continue;
+        };
+        let ours = super::asterisk::stasis_app(channel)
+            .is_some_and(|app| shared.config.apps.iter().any(|a| a == app));
+        if ours && !routing.knows_channel(id) {
+            routing.orphans.insert(id.to_owned(), deadline);
+        }
+    }
 }
 
 async fn end_missed_channel(shared: &Shared, id: &str) {
@@ -115,6 +150,10 @@ async fn end_missed_channel(shared: &Shared, id: &str) {
     let Some(owned) = routing.owner_of(&resource).cloned() else {
         return;
     };
+    if routing.is_creating(&resource) {
+        // Created while it was checked.
+        return;
+    }
     let app = owned.record.app.clone();
     let channel = owned
         .record
@@ -164,12 +203,18 @@ async fn route_frame(shared: &Arc<Shared>, text: &str) {
             return;
         }
     };
+    if let Some(app) = event.replaced_application() {
+        // Another connection took the application: its events no longer come here.
+        tracing::error!(node = %shared.node, app, "application taken over by another WebSocket");
+    }
     let app = event.application().to_owned();
     let resources = resources_of(&event);
+    tracing::debug!(node = %shared.node, seq, kind = event.type_name(), "event");
     let mut routing = shared.routing.lock().await;
     if let Event::StasisStart(start) = &event {
         let channel = start.channel.id.clone();
         if routing.channel_owner(&channel).is_none() && !routing.pending.contains_key(&channel) {
+            routing.orphans.remove(&channel);
             queue_new_call(shared, &mut routing, seq, &app, &channel, text).await;
             return;
         }
@@ -201,8 +246,15 @@ async fn route_frame(shared: &Arc<Shared>, text: &str) {
     }
     let pending = routing.pending_among(&resources);
     let mut to_node = owners_now.is_empty();
+    let ends = matches!(&event, Event::StasisEnd(_) | Event::ChannelDestroyed(_));
+    if ends {
+        for (_, id) in resources.iter().filter(|(k, _)| *k == kind::CHANNEL) {
+            if routing.orphans.remove(id).is_some() {
+                routing.mark_gone(id);
+            }
+        }
+    }
     for channel in &pending {
-        let ends = matches!(&event, Event::StasisEnd(_) | Event::ChannelDestroyed(_));
         if ends {
             // Nobody claimed it before it ended: later claims get `Gone`.
             routing.pending.remove(channel);
@@ -277,6 +329,7 @@ async fn queue_new_call(
     let Ok(payload) = serde_json::to_vec(&new_call) else {
         return;
     };
+    tracing::debug!(node = %shared.node, seq, channel, "new call");
     let msg_id = event_message_id(&shared.node, &shared.boot, seq, "newcall");
     if let Err(e) = shared
         .publisher

@@ -15,7 +15,16 @@ use crate::protocol::{Lease, key, subject};
 /// Competes for the lease until `stop` fires (then releases it when held). A dropped
 /// `stop` sender leaves the proxy running.
 pub(crate) async fn supervise(shared: Arc<Shared>, mut stop: oneshot::Receiver<()>) {
-    let period = shared.config.timing.lease_ttl / 3;
+    // The bucket's age limit is the lease's real lifetime (the first process to make the
+    // bucket set it, maybe with other settings than ours).
+    let ttl = match shared.store.leases.status().await {
+        Ok(status) if !status.max_age().is_zero() => status.max_age(),
+        _ => shared.config.timing.lease_ttl,
+    };
+    if ttl != shared.config.timing.lease_ttl {
+        tracing::info!(node = %shared.node, ?ttl, "lease lifetime as the bucket sets it");
+    }
+    let period = ttl / 3;
     let lease_key = key::single(&shared.node);
     let ours = Lease {
         proxy: shared.proxy_id.clone(),
@@ -103,8 +112,9 @@ async fn become_active(shared: &Arc<Shared>) -> Option<TaskSet> {
     // Subscribed, and the server told, before the proxy says it is active.
     let claims = shared.nats.subscribe(subject::claim(&shared.node)).await;
     let commands = shared.nats.subscribe(subject::command(&shared.node)).await;
-    let (claims, commands) = match (claims, commands, shared.nats.flush().await) {
-        (Ok(claims), Ok(commands), Ok(())) => (claims, commands),
+    super::confirm_subscriptions(&shared.nats).await;
+    let (claims, commands) = match (claims, commands) {
+        (Ok(claims), Ok(commands)) => (claims, commands),
         _ => {
             tracing::warn!(node = %shared.node, "claims and commands not subscribed; not taking the node");
             return None;
@@ -117,6 +127,7 @@ async fn become_active(shared: &Arc<Shared>) -> Option<TaskSet> {
     tasks.spawn(claims::serve(shared.clone(), claims));
     tasks.spawn(claims::hand_back_unclaimed(shared.clone()));
     tasks.spawn(commands::serve_node(shared.clone(), commands));
+    tasks.spawn(owners::sweep_gone(shared.clone()));
     shared.active.store(true, Ordering::SeqCst);
     Some(tasks)
 }

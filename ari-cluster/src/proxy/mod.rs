@@ -1,9 +1,22 @@
-//! The `ari-proxy`: runs beside one Asterisk and bridges its ARI to NATS.
+//! The `ari-proxy`: runs beside one Asterisk (a *node*) and bridges its ARI to NATS.
 //!
-//! Several proxies may serve one node; the one holding the node's lease is active: it
-//! reads Asterisk's events and publishes them (`events`), answers claims of new calls
-//! (`claims`) and runs requests (`commands`). The others wait to take over. Every
-//! proxy announces itself (`announce`).
+//! Several proxies may serve one node; the one holding the node's lease (bucket
+//! [`LEASES_BUCKET`](crate::protocol::LEASES_BUCKET)) is *active*, the others wait and
+//! take over when the lease lapses. The active proxy:
+//!
+//! - reads Asterisk's event WebSocket and publishes every frame, unchanged inside an
+//!   [`Envelope`](crate::protocol::Envelope): to the owners of the resources it concerns,
+//!   to the new-call queue (a `StasisStart` nobody owns, held for a claim), or to the
+//!   node's subject. After every (re)connect it tells the owners to resynchronise, ends
+//!   the owned calls that vanished meanwhile, and gives calls left waiting in Stasis a
+//!   claim deadline;
+//! - answers claims of new calls on `ari.claim.<node>`; a call nobody claims in time is
+//!   handed back ([`UnclaimedAction`]);
+//! - runs requests on `ari.cmd.<node>`, and on `ari.create.<app>` while its WebSocket is
+//!   up, recording the requesting instance as the owner of what a request creates before
+//!   running it.
+//!
+//! Every proxy, active or not, publishes a heartbeat and answers pings.
 
 mod announce;
 mod asterisk;
@@ -71,11 +84,7 @@ impl Proxy {
             .subscribe(crate::protocol::subject::PING)
             .await
             .map_err(|e| crate::ClusterError::nats("subscribe to pings", e))?;
-        shared
-            .nats
-            .flush()
-            .await
-            .map_err(|e| crate::ClusterError::nats("flush", e))?;
+        confirm_subscriptions(&shared.nats).await;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
         let tasks = vec![
             ack_checker,
@@ -92,7 +101,8 @@ impl Proxy {
     }
 }
 
-/// A running proxy.
+/// A running proxy. Dropping the handle leaves it running (until the runtime ends): stop
+/// it with [`ProxyHandle::shutdown`], or [`ProxyHandle::kill`] to simulate a crash.
 pub struct ProxyHandle {
     shared: Arc<Shared>,
     tasks: Vec<JoinHandle<()>>,
@@ -218,6 +228,14 @@ impl Shared {
         h.insert(headers::NODE, self.node.as_str());
         self.reply(reply, h, Bytes::new()).await;
     }
+}
+
+/// Returns once the server has processed every subscription this client sent before
+/// (a flush only empties the client's buffer): a request nobody answers is a round trip
+/// the server handles after them.
+pub(crate) async fn confirm_subscriptions(client: &async_nats::Client) {
+    let round_trip = client.request(client.new_inbox(), Bytes::new());
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), round_trip).await;
 }
 
 /// 16 random hex digits.

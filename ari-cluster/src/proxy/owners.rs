@@ -117,3 +117,28 @@ pub(crate) async fn forget(shared: &Shared, routing: &mut Routing, resource: &Re
         tracing::warn!(key = %k, error = %e, "owner record not deleted");
     }
 }
+
+/// Every `interval`, forgets the owners of resources Asterisk no longer has: their end
+/// event was not heard (a channel that left Stasis and hung up in the dialplan, a
+/// `ChannelDestroyed` that never came). Resources being created are left alone.
+pub(crate) async fn sweep_gone(shared: std::sync::Arc<Shared>) {
+    let interval = shared.config.owner_sweep_interval;
+    loop {
+        tokio::time::sleep(interval).await;
+        let candidates = shared.routing.lock().await.settled_owned();
+        for resource in candidates {
+            match shared.asterisk.exists(resource.0, &resource.1).await {
+                Ok(false) => {
+                    let mut routing = shared.routing.lock().await;
+                    if !routing.is_creating(&resource) {
+                        tracing::debug!(node = %shared.node, kind = resource.0, id = %resource.1, "owned resource gone; owner forgotten");
+                        forget(&shared, &mut routing, &resource).await;
+                    }
+                }
+                Ok(true) => {}
+                // Asterisk away: try again next round.
+                Err(_) => break,
+            }
+        }
+    }
+}

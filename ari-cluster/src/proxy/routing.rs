@@ -82,6 +82,13 @@ pub(crate) struct Routing {
     pub pending: HashMap<String, PendingCall>,
     gone: HashSet<String>,
     gone_order: VecDeque<String>,
+    /// Calls found in Stasis, unowned, when this proxy connected (a proxy before it queued
+    /// them and may have died before they were claimed): handed back at their deadline
+    /// unless claimed.
+    pub orphans: HashMap<String, Instant>,
+    /// Resources whose create request is running: Asterisk may not have them yet, so
+    /// checks of whether they still exist must leave them alone.
+    creating: HashMap<Resource, u32>,
 }
 
 impl Routing {
@@ -115,6 +122,32 @@ impl Routing {
             .collect()
     }
 
+    pub fn begin_create(&mut self, resource: &Resource) {
+        *self.creating.entry(resource.clone()).or_default() += 1;
+    }
+
+    pub fn end_create(&mut self, resource: &Resource) {
+        if let Some(count) = self.creating.get_mut(resource) {
+            *count -= 1;
+            if *count == 0 {
+                self.creating.remove(resource);
+            }
+        }
+    }
+
+    pub fn is_creating(&self, resource: &Resource) -> bool {
+        self.creating.contains_key(resource)
+    }
+
+    /// Owned resources whose existence may be checked now.
+    pub fn settled_owned(&self) -> Vec<Resource> {
+        self.owners
+            .keys()
+            .filter(|r| !self.is_creating(r))
+            .cloned()
+            .collect()
+    }
+
     pub fn mark_gone(&mut self, channel: &str) {
         if self.gone.insert(channel.to_owned()) {
             self.gone_order.push_back(channel.to_owned());
@@ -130,19 +163,30 @@ impl Routing {
         self.gone.contains(channel)
     }
 
-    /// Removes and returns the pending calls whose claim deadline has passed.
+    /// Removes and returns the pending (and orphan) calls whose claim deadline has passed.
     pub fn take_expired(&mut self, now: Instant) -> Vec<String> {
         let expired: Vec<String> = self
             .pending
             .iter()
-            .filter(|(_, call)| call.deadline <= now)
+            .map(|(id, call)| (id, call.deadline))
+            .chain(self.orphans.iter().map(|(id, deadline)| (id, *deadline)))
+            .filter(|(_, deadline)| *deadline <= now)
             .map(|(id, _)| id.clone())
             .collect();
         for id in &expired {
             self.pending.remove(id);
+            self.orphans.remove(id);
             self.mark_gone(id);
         }
         expired
+    }
+
+    /// Whether a channel is known here in any way (owned, pending, orphan or gone).
+    pub fn knows_channel(&self, id: &str) -> bool {
+        self.channel_owner(id).is_some()
+            || self.pending.contains_key(id)
+            || self.orphans.contains_key(id)
+            || self.is_gone(id)
     }
 
     /// The distinct (instance, app) pairs of the map: who gets a resynchronisation.
