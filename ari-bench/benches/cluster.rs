@@ -189,24 +189,26 @@ fn main() {
         let direct_rate = direct_events as f64 / direct_time.as_secs_f64();
         let cluster_rate = cluster_events as f64 / cluster_time.as_secs_f64();
         println!(
-            "events ({event_calls} calls, 3 digits each, digits 100 ms apart): direct {direct_rate:.0}/s, cluster {cluster_rate:.0}/s: {:.2}x",
+            "events ({event_calls} calls at once, 3 digits each 100 ms apart, until all hung up): direct {direct_rate:.0}/s in {direct_time:?}, cluster {cluster_rate:.0}/s in {cluster_time:?}: {:.2}x",
             cluster_rate / direct_rate
         );
 
-        // Calls/s with 1, 2 and 3 instances, over three nodes.
+        // Calls/s with 1, 2 and 3 instances, over three nodes: answer and hang up.
+        first.shutdown().await;
         let (sim_b, _pb) = node(&url, "n1", 1).await;
         let (sim_c, _pc) = node(&url, "n2", 1).await;
         let sims = [&cluster_sim, &sim_b, &sim_c];
-        let mut instances = vec![first];
+        let plain_done = Arc::new(Mutex::new((0, 0)));
+        let mut instances = Vec::new();
         let mut rates = Vec::new();
         for count in 1..=3 {
             while instances.len() < count {
                 let next = instance(&url).await;
-                application(next.client().clone(), 0, cluster_done.clone());
+                application(next.client().clone(), 0, plain_done.clone());
                 instances.push(next);
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
-            let (_, elapsed) = run_calls(&sims, rate_calls, "", &cluster_done).await;
+            let (_, elapsed) = run_calls(&sims, rate_calls, "", &plain_done).await;
             let rate = rate_calls as f64 / elapsed.as_secs_f64();
             rates.push(rate);
             println!(
