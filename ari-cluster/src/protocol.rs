@@ -252,6 +252,9 @@ pub struct OwnerRecord {
     /// resynchronisation reports when the call ended while no WebSocket was connected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<serde_json::Value>,
+    /// The `args` of that `StasisStart`: a survivor that adopts the call hands them on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
 }
 
 /// The holder of a node's lease.

@@ -19,20 +19,30 @@ const APP: &str = "hello";
 /// How long any one step may take before the test fails.
 const LIMIT: Duration = Duration::from_secs(60);
 
+/// Short enough for quick failovers, long enough that a loaded 2-core machine does not
+/// miss a renewal and take a live instance or proxy for dead.
 fn timing() -> Timing {
     Timing {
-        lease_ttl: Duration::from_millis(1500),
-        instance_ttl: Duration::from_millis(1500),
+        lease_ttl: Duration::from_secs(3),
+        instance_ttl: Duration::from_secs(3),
         ..Timing::default()
     }
 }
 
-async fn nats_or_skip(test: &str) -> Option<NatsServer> {
+/// One cluster test at a time: each runs its own nats-server, nodes and instances, and
+/// the failover test's timings assume the machine is not running the others beside it.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn nats_or_skip(test: &str) -> Option<(NatsServer, tokio::sync::MutexGuard<'static, ()>)> {
     if !NatsServer::is_installed() {
         eprintln!("SKIPPED {test}: nats-server is not installed (apt-get install nats-server)");
         return None;
     }
-    Some(NatsServer::start().await.expect("nats-server starts"))
+    let serial = SERIAL.lock().await;
+    Some((
+        NatsServer::start().await.expect("nats-server starts"),
+        serial,
+    ))
 }
 
 /// What the instances' application did, for the test to check.
@@ -42,6 +52,10 @@ struct Log {
     started: HashMap<String, Vec<String>>,
     /// channel -> (instance, the digits it saw, in order) once it hung the call up.
     finished: HashMap<String, (String, String)>,
+    /// channel -> the instance it was adopted from, as the adopter's `adopted_from` says.
+    adopted: HashMap<String, String>,
+    /// Calls whose `StasisStart` args were not the dialplan's `world`.
+    wrong_args: Vec<String>,
 }
 
 type SharedLog = Arc<Mutex<Log>>;
@@ -49,7 +63,7 @@ type SharedLog = Arc<Mutex<Log>>;
 /// One application instance running the test's application: answer each call, collect
 /// three digits in order, hang up. Written as it would be for one Asterisk.
 struct App {
-    cluster: Cluster,
+    cluster: Arc<Cluster>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -61,19 +75,26 @@ impl App {
             .connect()
             .await
             .expect("instance joins");
+        let cluster = Arc::new(cluster);
         let client = cluster.client().clone();
         let me = cluster.instance_id().to_owned();
+        let adopter = cluster.clone();
         let task = tokio::spawn(async move {
             let mut calls = client.calls([APP]).connect().await.expect("calls");
             while let Some(call) = calls.next().await {
                 let Ok(mut call) = call else { continue };
                 let (log, me) = (log.clone(), me.clone());
-                log.lock()
-                    .unwrap()
-                    .started
-                    .entry(call.id().to_owned())
-                    .or_default()
-                    .push(me.clone());
+                {
+                    let mut log = log.lock().unwrap();
+                    let id = call.id().to_owned();
+                    log.started.entry(id.clone()).or_default().push(me.clone());
+                    if let Some(from) = adopter.adopted_from(&id) {
+                        log.adopted.insert(id.clone(), from);
+                    }
+                    if call.args() != ["world"] {
+                        log.wrong_args.push(id);
+                    }
+                }
                 tokio::spawn(async move {
                     let _ = call.channel().answer().await;
                     let mut digits = String::new();
@@ -98,9 +119,12 @@ impl App {
         App { cluster, task }
     }
 
-    fn kill(self) {
+    async fn kill(self) {
         self.task.abort();
-        self.cluster.kill();
+        let _ = self.task.await;
+        Arc::try_unwrap(self.cluster)
+            .expect("the application task is gone")
+            .kill();
     }
 }
 
@@ -193,7 +217,8 @@ fn press_all(nodes: &[Node], calls: &[(usize, String)]) {
 /// active proxy of a node killed, its standby takes over and serves new calls.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_spread_over_nodes_and_instances_survive_failures() {
-    let Some(nats) = nats_or_skip("calls_spread_over_nodes_and_instances_survive_failures").await
+    let Some((nats, _serial)) =
+        nats_or_skip("calls_spread_over_nodes_and_instances_survive_failures").await
     else {
         return;
     };
@@ -238,7 +263,7 @@ async fn calls_spread_over_nodes_and_instances_survive_failures() {
         .map(|(channel, _)| channel.clone())
         .collect();
     assert!(!victims_calls.is_empty(), "the victim had calls");
-    victim.kill();
+    victim.kill().await;
     let killed_at = Instant::now();
     press_all(&nodes, &first);
     until("every call of phase 1 finished", || {
@@ -265,10 +290,30 @@ async fn calls_spread_over_nodes_and_instances_survive_failures() {
     })
     .await;
     press_all(&nodes, &second);
-    until("every call of phase 2 finished", || {
-        log.lock().unwrap().finished.len() == first.len() + second.len()
-    })
-    .await;
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let (started, finished) = {
+            let log = log.lock().unwrap();
+            (log.started.len(), log.finished.len())
+        };
+        if finished == first.len() + second.len() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let log = log.lock().unwrap();
+            let unfinished: Vec<(&String, &Vec<String>)> = log
+                .started
+                .iter()
+                .filter(|(channel, _)| !log.finished.contains_key(*channel))
+                .take(5)
+                .collect();
+            panic!(
+                "phase 2 unfinished: {started} started, {finished} finished of {}; e.g. {unfinished:?}; victim {victim_id}",
+                first.len() + second.len()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     // The dead instance's calls are over: its adopter retires its consumer.
     let js = async_nats::jetstream::new(async_nats::connect(url.as_str()).await.unwrap());
@@ -302,6 +347,13 @@ async fn calls_spread_over_nodes_and_instances_survive_failures() {
     }
 
     let log = log.lock().unwrap();
+    assert!(log.wrong_args.is_empty(), "args lost: {:?}", log.wrong_args);
+    let adopted: HashSet<String> = log.adopted.keys().cloned().collect();
+    assert_eq!(
+        adopted, victims_calls,
+        "adopted_from names the victim's calls"
+    );
+    assert!(log.adopted.values().all(|from| *from == victim_id));
     for (channel, (by, digits)) in &log.finished {
         assert_eq!(digits, "123", "digits of {channel} in order");
         assert_ne!(by, &victim_id, "{channel} finished by the dead instance");
@@ -343,7 +395,7 @@ async fn calls_spread_over_nodes_and_instances_survive_failures() {
 /// the call goes on afterwards.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_go_on_across_a_nats_restart() {
-    let Some(mut nats) = nats_or_skip("calls_go_on_across_a_nats_restart").await else {
+    let Some((mut nats, _serial)) = nats_or_skip("calls_go_on_across_a_nats_restart").await else {
         return;
     };
     let url = nats.url();
@@ -389,7 +441,7 @@ async fn calls_go_on_across_a_nats_restart() {
 /// calls behind it are not lost. Unknown nodes answer "no responders": never ran.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_refused_and_loses_nothing() {
-    let Some(nats) = nats_or_skip("bad_input_is_refused_and_loses_nothing").await else {
+    let Some((nats, _serial)) = nats_or_skip("bad_input_is_refused_and_loses_nothing").await else {
         return;
     };
     let url = nats.url();
@@ -467,7 +519,7 @@ async fn a_real_asterisk_is_a_node_too() {
         eprintln!("SKIPPED a_real_asterisk_is_a_node_too: ARI_E2E_URL is not set");
         return;
     };
-    let Some(nats) = nats_or_skip("a_real_asterisk_is_a_node_too").await else {
+    let Some((nats, _serial)) = nats_or_skip("a_real_asterisk_is_a_node_too").await else {
         return;
     };
     let var =
@@ -557,7 +609,8 @@ async fn a_real_asterisk_is_a_node_too() {
 /// reads slowly: every call arrives once, with its digits in order, none repeated.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_application_misses_and_repeats_nothing() {
-    let Some(nats) = nats_or_skip("a_slow_application_misses_and_repeats_nothing").await else {
+    let Some((nats, _serial)) = nats_or_skip("a_slow_application_misses_and_repeats_nothing").await
+    else {
         return;
     };
     let url = nats.url();
@@ -615,7 +668,7 @@ async fn a_slow_application_misses_and_repeats_nothing() {
 /// ends), so each call is handed out once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_connection_takes_the_application_over_as_on_asterisk() {
-    let Some(nats) =
+    let Some((nats, _serial)) =
         nats_or_skip("a_second_connection_takes_the_application_over_as_on_asterisk").await
     else {
         return;
@@ -661,4 +714,92 @@ async fn a_second_connection_takes_the_application_over_as_on_asterisk() {
     let unique: HashSet<&String> = handed.iter().collect();
     assert_eq!(unique.len(), placed.len());
     assert_eq!(handed.len(), placed.len(), "a call handed out twice");
+}
+
+/// A second call placed on the first call's node through `node_client` becomes a call of
+/// the same instance through the main client's streams; wrong settings fail at once,
+/// naming what is wrong.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_client_places_calls_on_one_node_and_bad_settings_are_named() {
+    let Some((nats, _serial)) =
+        nats_or_skip("a_node_client_places_calls_on_one_node_and_bad_settings_are_named").await
+    else {
+        return;
+    };
+    let url = nats.url();
+    let nodes = vec![
+        start_node(&url, "east", 1).await,
+        start_node(&url, "west", 1).await,
+    ];
+    for node in &nodes {
+        until_active(node).await;
+        assert!(node.proxies[0].ready(LIMIT).await, "proxy ready");
+    }
+    let cluster = Cluster::builder(url.as_str(), [APP])
+        .timing(timing())
+        .connect()
+        .await
+        .expect("instance");
+    let client = cluster.client().clone();
+    let mut calls = client.calls([APP]).connect().await.expect("calls");
+    let first = nodes[1].sim.control().call("7000").expect("call on west");
+    let call = tokio::time::timeout(LIMIT, calls.next())
+        .await
+        .expect("a call")
+        .expect("open")
+        .expect("call");
+    assert_eq!(call.id(), first);
+    let node = cluster
+        .node_of(call.id())
+        .expect("the call's node is known");
+    assert_eq!(node, "west");
+    for _ in 0..5 {
+        let leg = cluster
+            .node_client(&node)
+            .channels()
+            .originate("Local/7002@default")
+            .app(APP)
+            .await
+            .expect("originate on the caller's node");
+        let leg_id = leg.id.clone();
+        let leg_call = leg.into_call(LIMIT).await.expect("the leg comes back");
+        assert_eq!(
+            cluster.node_of(leg_call.id()).as_deref(),
+            Some("west"),
+            "{leg_id}"
+        );
+        leg_call.channel().hangup().await.expect("hang the leg up");
+    }
+    assert!(
+        nodes[0].sim.control().channel_ids().is_empty(),
+        "nothing was placed on east"
+    );
+
+    // An application the instance was not built for.
+    let error = client
+        .calls(["not-mine"])
+        .connect()
+        .await
+        .expect_err("unknown application");
+    assert!(error.to_string().contains("not-mine"), "{error}");
+
+    // A proxy whose Asterisk refuses its credentials does not start (nor take the lease).
+    let target = AsteriskTarget {
+        base_url: nodes[0].sim.base_url(),
+        user: "nobody".to_owned(),
+        password: "wrong".to_owned(),
+    };
+    let refused = Proxy::start(ProxyConfig::new(
+        url.as_str(),
+        "east",
+        target,
+        vec![APP.to_owned()],
+    ))
+    .await
+    .expect_err("bad credentials");
+    assert!(refused.to_string().contains("refuses"), "{refused}");
+    assert!(
+        !refused.to_string().contains("wrong"),
+        "no password in errors: {refused}"
+    );
 }

@@ -816,6 +816,7 @@ async fn a_new_proxy_ends_owned_calls_that_vanished_and_forgets_gone_resources()
             instance: "inst.5".into(),
             app: APP.into(),
             snapshot,
+            args: Vec::new(),
         };
         Bytes::from(serde_json::to_vec(&record).unwrap())
     };

@@ -58,7 +58,8 @@ pub(crate) struct Inner {
     pub(crate) connect_timeout: Duration,
     /// Per-resource event subscriptions, one registry per release line, fed by this
     /// client's event connections of that line.
-    pub(crate) registries: crate::event_stream::Registries,
+    /// Shared with the clients made by [`Client::with_relay`].
+    pub(crate) registries: Arc<crate::event_stream::Registries>,
     /// Refuse operations the server's version predates.
     pub(crate) refuse_unsupported: bool,
     /// The server's version, once asked.
@@ -114,13 +115,25 @@ impl fmt::Debug for Client {
 impl Client {
     /// The one constructor: every client, built or handed out by an outbound server.
     pub(crate) fn new(carrier: Carrier, settings: Settings) -> Client {
+        let registries = Arc::new(crate::event_stream::Registries::new(
+            settings.resource_buffer,
+        ));
+        Client::with_registries(carrier, settings, registries)
+    }
+
+    /// A client whose per-resource event streams are `registries` (another client's).
+    pub(crate) fn with_registries(
+        carrier: Carrier,
+        settings: Settings,
+        registries: Arc<crate::event_stream::Registries>,
+    ) -> Client {
         Client {
             inner: Arc::new(Inner {
                 carrier,
                 auth: settings.auth,
                 timeout: settings.timeout,
                 connect_timeout: settings.connect_timeout,
-                registries: crate::event_stream::Registries::new(settings.resource_buffer),
+                registries,
                 refuse_unsupported: settings.refuse_unsupported,
                 server_version: std::sync::OnceLock::new(),
                 accept_invalid_certificates: settings.accept_invalid_certificates,

@@ -35,6 +35,8 @@ pub(crate) struct Hub {
     wanted: watch::Sender<Vec<String>>,
     /// Resource (kind, id) -> the node it lives on, from the events and answers seen.
     nodes: Mutex<HashMap<(&'static str, String), String>>,
+    /// Channel -> the dead instance this one adopted it from.
+    pub(crate) adopted_calls: Mutex<HashMap<String, String>>,
     /// Set when another instance adopted this one (it was thought dead): it stops.
     pub(crate) fenced: watch::Sender<bool>,
 }
@@ -55,6 +57,7 @@ impl Hub {
             next_slot: AtomicU64::new(0),
             wanted: watch::channel(Vec::new()).0,
             nodes: Mutex::new(HashMap::new()),
+            adopted_calls: Mutex::new(HashMap::new()),
             fenced: watch::channel(false).0,
         }
     }
@@ -215,9 +218,14 @@ impl Hub {
             return;
         };
         let mut nodes = self.nodes.lock().unwrap_or_else(|e| e.into_inner());
-        // A channel's end is where its entry goes: the map does not grow with calls.
-        if mentions.kind == "ChannelDestroyed" {
+        // A channel's end (or its leaving the application, after which its events stop) is
+        // where its entries go: the maps do not grow with calls.
+        if matches!(mentions.kind.as_str(), "ChannelDestroyed" | "StasisEnd") {
             if let Some(id) = mentions.channel.and_then(Named::id) {
+                self.adopted_calls
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&id);
                 nodes.remove(&(kind::CHANNEL, id));
             }
             return;

@@ -228,11 +228,15 @@ async fn calls_of(hub: &Hub, dead: &str) -> Vec<(String, String)> {
             "type": "StasisStart",
             "application": record.app,
             "timestamp": crate::proxy::asterisk_now(),
-            "args": [],
+            "args": record.args,
             "channel": snapshot,
             "asterisk_id": node,
             "cluster_adopted_from": dead,
         });
+        hub.adopted_calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone(), dead.to_owned());
         replay.push((record.app, start.to_string()));
     }
     replay

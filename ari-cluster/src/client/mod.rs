@@ -133,8 +133,6 @@ impl ClusterBuilder {
             client,
             apps: self.apps,
             server,
-            request_timeout: self.request_timeout,
-            resource_buffer: self.resource_buffer,
             tasks,
         })
     }
@@ -147,8 +145,6 @@ pub struct Cluster {
     client: ari_sdk::Client,
     apps: Vec<String>,
     server: String,
-    request_timeout: Duration,
-    resource_buffer: usize,
     tasks: tokio::task::JoinSet<()>,
 }
 
@@ -189,8 +185,10 @@ impl Cluster {
         &self.client
     }
 
-    /// A client whose every request goes to one node (lists, `asterisk.getInfo`, ... of that
-    /// node); its events are the instance's, as [`client`](Self::client)'s.
+    /// A client whose every request goes to one node: lists and `asterisk.getInfo` of that
+    /// node, or a second call placed on the node of the first, to bridge them. Its waits and
+    /// per-resource streams are [`client`](Self::client)'s (`into_call`, `finished`, ...
+    /// work on what it creates); open event connections on `client()`, not on it.
     pub fn node_client(&self, node: &str) -> ari_sdk::Client {
         let relay = ClusterRelay {
             hub: self.hub.clone(),
@@ -198,7 +196,26 @@ impl Cluster {
             scope: Scope::Node(node.to_owned()),
             server: self.server.clone(),
         };
-        ari_sdk::Client::over_relay(Arc::new(relay), self.request_timeout, self.resource_buffer)
+        self.client.with_relay(Arc::new(relay))
+    }
+
+    /// The node a channel lives on, as far as this instance has seen it: `Some` for its
+    /// calls and the channels it created.
+    pub fn node_of(&self, channel_id: &str) -> Option<String> {
+        self.hub.node_of(crate::protocol::kind::CHANNEL, channel_id)
+    }
+
+    /// For a call this instance took over from a dead one (it came as a new call, its
+    /// `StasisStart` rebuilt from the owner record, the channel as it was when first
+    /// claimed): the dead instance's id. The application may then pick the call up where it
+    /// stands (`GET` the channel) instead of starting over.
+    pub fn adopted_from(&self, channel_id: &str) -> Option<String> {
+        let adopted = self
+            .hub
+            .adopted_calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        adopted.get(channel_id).cloned()
     }
 
     /// This instance's id: its name and a suffix new at every start, or a random id.

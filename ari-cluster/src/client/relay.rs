@@ -185,6 +185,16 @@ impl Relay for ClusterRelay {
                     ),
                 });
             }
+            if let Some(app) = apps.iter().find(|app| !self.apps.contains(app)) {
+                return Err(ari_sdk::Error::InvalidArgument {
+                    operation: "events.eventWebsocket".to_owned(),
+                    argument: "app".to_owned(),
+                    reason: format!(
+                        "this cluster instance was built for {:?}, not `{app}`: list it in Cluster::builder",
+                        self.apps
+                    ),
+                });
+            }
             Ok(self.hub.open_feed(apps))
         })
     }

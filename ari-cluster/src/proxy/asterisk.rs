@@ -174,6 +174,16 @@ impl Asterisk {
         }
     }
 
+    /// Whether Asterisk refuses these credentials (401/403 to `GET /asterisk/ping`); `false`
+    /// when it accepts them or cannot be reached now (it may come later).
+    pub async fn refuses_credentials(&self) -> Option<u16> {
+        let reply = self
+            .request("GET", "/asterisk/ping", None, Bytes::new())
+            .await
+            .ok()?;
+        matches!(reply.status, 401 | 403).then_some(reply.status)
+    }
+
     /// `system.version` of `GET /asterisk/info`.
     pub async fn version(&self) -> Option<String> {
         let reply = self

@@ -80,6 +80,11 @@ async fn decide(shared: &Shared, claim: &Claim) -> Result<ClaimReply, String> {
         instance: claim.instance.clone(),
         app: claim.app.clone(),
         snapshot: claim.start.get("channel").cloned(),
+        args: claim
+            .start
+            .get("args")
+            .and_then(|args| serde_json::from_value(args.clone()).ok())
+            .unwrap_or_default(),
     };
     match owners::record(shared, &mut routing, &resource, record).await {
         Ok(Recorded::Created) => {
@@ -129,6 +134,7 @@ async fn from_state(
             instance: claim.instance.clone(),
             app: call.app.clone(),
             snapshot: channel_json(&call.start.text),
+            args: super::events::start_args(&call.start.text),
         };
         return Some(
             match owners::record(shared, routing, &resource, record).await {

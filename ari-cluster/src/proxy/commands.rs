@@ -296,6 +296,7 @@ async fn record_owners(shared: &Shared, request: &Request<'_>) -> Recording {
             instance: instance.to_owned(),
             app: app.clone(),
             snapshot: None,
+            args: Vec::new(),
         };
         match owners::record(shared, &mut routing, &resource, record).await {
             Ok(Recorded::Created) => recording.made.push(resource),

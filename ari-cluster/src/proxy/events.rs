@@ -223,6 +223,7 @@ async fn route_frame(shared: &Arc<Shared>, text: &str) {
             let snapshot = channel_json(text);
             let record = OwnerRecord {
                 snapshot: snapshot.or(owned.record.snapshot),
+                args: start_args(text),
                 ..owned.record
             };
             owners::update(shared, &mut routing, &(kind::CHANNEL, channel), record).await;
@@ -392,6 +393,14 @@ fn first_app(shared: &Shared) -> &str {
 }
 
 /// The `channel` object of an event, as sent.
+/// The `args` of a `StasisStart`'s text (empty when it has none).
+pub(crate) fn start_args(text: &str) -> Vec<String> {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|value| serde_json::from_value(value.get("args")?.clone()).ok())
+        .unwrap_or_default()
+}
+
 pub(crate) fn channel_json(text: &str) -> Option<serde_json::Value> {
     let mut value: serde_json::Value = serde_json::from_str(text).ok()?;
     Some(value.get_mut("channel")?.take())

@@ -61,6 +61,14 @@ impl Proxy {
             .map_err(|e| crate::ClusterError::nats("connect", e))?;
         let store = crate::jetstream::prepare(&nats, &config.timing).await?;
         let asterisk = Asterisk::new(&config.asterisk, config.request_timeout)?;
+        // A proxy Asterisk refuses would hold the node's lease and serve nothing, keeping a
+        // well-configured standby out: refuse to start instead.
+        if let Some(status) = asterisk.refuses_credentials().await {
+            return Err(crate::ClusterError::Config(format!(
+                "Asterisk at {} refuses the ARI user `{}` ({status}): check the user and password",
+                config.asterisk.base_url, config.asterisk.user
+            )));
+        }
         let (publisher, ack_checker) = Publisher::new(store.context.clone());
         let shared = Arc::new(Shared {
             node: config.node.clone(),
@@ -137,6 +145,19 @@ impl ProxyHandle {
     pub fn is_active(&self) -> bool {
         self.shared.active.load(Ordering::SeqCst)
     }
+    /// Waits until this proxy serves its node: it holds the lease and its event WebSocket is
+    /// up (a standby never is, until it takes over). False after `timeout`.
+    pub async fn ready(&self, timeout: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !(self.is_active() && self.is_websocket_up()) {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        true
+    }
+
     /// Whether its event WebSocket to Asterisk is up.
     pub fn is_websocket_up(&self) -> bool {
         self.shared.websocket_up.load(Ordering::SeqCst)

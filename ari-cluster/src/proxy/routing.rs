@@ -240,6 +240,7 @@ mod tests {
                 instance: i.into(),
                 app: "a".into(),
                 snapshot: None,
+                args: Vec::new(),
             },
         };
         routing

@@ -148,4 +148,26 @@ impl Client {
         };
         Client::new(Carrier::Relay(Relayed { relay }), settings)
     }
+
+    /// A client whose requests `relay` carries and whose per-resource streams, waits and
+    /// calls are this client's: what this client's event connections deliver, the new one
+    /// sees (say, a relay that sends every request to one server of several, beside the
+    /// client that holds the event connections). Open event connections on this client,
+    /// not on the new one.
+    pub fn with_relay(&self, relay: Arc<dyn Relay>) -> Client {
+        let inner = &self.inner;
+        let settings = Settings {
+            auth: None,
+            timeout: inner.timeout,
+            connect_timeout: inner.connect_timeout,
+            refuse_unsupported: inner.refuse_unsupported,
+            accept_invalid_certificates: inner.accept_invalid_certificates,
+            resource_buffer: 1,
+        };
+        Client::with_registries(
+            Carrier::Relay(Relayed { relay }),
+            settings,
+            inner.registries.clone(),
+        )
+    }
 }
