@@ -170,7 +170,7 @@ async fn until(what: &str, mut done: impl FnMut() -> bool) {
     if std::env::var_os("ARI_CLUSTER_TRACE").is_some() {
         let _ = tracing_subscriber::fmt()
             .with_writer(std::io::stderr)
-            .with_max_level(tracing::Level::DEBUG)
+            .with_max_level(tracing::Level::INFO)
             .try_init();
     }
     let deadline = Instant::now() + LIMIT;

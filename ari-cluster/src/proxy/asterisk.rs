@@ -60,6 +60,10 @@ pub(crate) type EventSocket =
 #[derive(Clone)]
 pub(crate) struct Asterisk {
     http: reqwest::Client,
+    /// Requests in flight at most, each on a connection of its own: Asterisk refuses HTTP
+    /// sessions beyond its `sessionlimit` (100 by default), which WebSockets and other
+    /// clients share; the SDK's own default bound is used.
+    connections: std::sync::Arc<tokio::sync::Semaphore>,
     base_url: String,
     authorization: String,
 }
@@ -69,11 +73,16 @@ impl Asterisk {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
+            .pool_max_idle_per_host(ari_sdk::DEFAULT_MAX_CONNECTIONS)
+            .pool_idle_timeout(ari_sdk::DEFAULT_IDLE_TIMEOUT)
             .build()
             .map_err(|e| crate::ClusterError::Config(format!("HTTP client: {e}")))?;
         let pair = format!("{}:{}", target.user, target.password);
         Ok(Asterisk {
             http,
+            connections: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                ari_sdk::DEFAULT_MAX_CONNECTIONS,
+            )),
             base_url: target.base_url.trim_end_matches('/').to_owned(),
             authorization: format!(
                 "Basic {}",
@@ -106,6 +115,11 @@ impl Asterisk {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body);
         }
+        let _connection = self
+            .connections
+            .acquire()
+            .await
+            .map_err(|_| SendFailure::Unsent("the proxy is stopping".to_owned()))?;
         let response = request.send().await.map_err(classify)?;
         let status = response.status().as_u16();
         let location = response
