@@ -52,6 +52,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             vec![APP.to_owned()],
         ))
         .await?;
+        if !proxy.ready(Duration::from_secs(10)).await {
+            return Err(format!("the proxy of {node} did not connect to its Asterisk").into());
+        }
         println!(
             "node {node}: simulated Asterisk at {}, proxy {}",
             sim.base_url(),
