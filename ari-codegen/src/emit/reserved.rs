@@ -29,12 +29,15 @@ pub const CLIENT_METHODS: &[&str] = &[
     "not_ari",
     "outbound",
     "outbound_peer",
+    "over_relay",
     "path_of",
     "raw",
     "redact",
     "send",
     "server_version",
     "transport",
+    "with_registries",
+    "with_relay",
 ];
 
 /// Methods every handle has besides its operations and id getters: the generator writes
