@@ -201,6 +201,15 @@ impl Hub {
         }
     }
 
+    /// The event stream, for its consumers.
+    pub(crate) async fn events_stream(&self) -> crate::Result<jetstream::stream::Stream> {
+        self.store
+            .context
+            .get_stream(protocol::EVENTS_STREAM)
+            .await
+            .map_err(|e| crate::ClusterError::jetstream(protocol::EVENTS_STREAM, e))
+    }
+
     /// The node resource `kind`/`id` lives on, when known.
     pub(crate) fn node_of(&self, kind: &'static str, id: &str) -> Option<String> {
         let nodes = self.nodes.lock().unwrap_or_else(|e| e.into_inner());
@@ -296,13 +305,8 @@ pub(crate) async fn owned_consumer(
     owner: &str,
 ) -> crate::Result<consumer::Consumer<consumer::pull::Config>> {
     let name = protocol::instance_consumer(owner);
-    let stream = hub
-        .store
-        .context
-        .get_stream(protocol::EVENTS_STREAM)
-        .await
-        .map_err(|e| crate::ClusterError::jetstream(protocol::EVENTS_STREAM, e))?;
-    stream
+    hub.events_stream()
+        .await?
         .get_or_create_consumer(
             &name,
             consumer::pull::Config {

@@ -64,10 +64,14 @@ pub(crate) async fn run(hub: Arc<Hub>, apps: Vec<String>, ttl: std::time::Durati
 /// Forgets adopted instances that own nothing any more and whose consumer holds nothing:
 /// their consumer and adoption record are deleted, so restarts do not pile them up.
 async fn retire_finished(hub: &Hub, adopted: &mut HashMap<String, tokio::task::AbortHandle>) {
-    let Some(owning) = owning_instances(hub).await else {
+    let Some(records) = owner_records(hub).await else {
         return;
     };
-    let Ok(stream) = hub.store.context.get_stream(protocol::EVENTS_STREAM).await else {
+    let owning: HashSet<String> = records
+        .into_iter()
+        .map(|(.., record)| record.instance)
+        .collect();
+    let Ok(stream) = hub.events_stream().await else {
         return;
     };
     let finished: Vec<String> = adopted
@@ -93,9 +97,8 @@ async fn retire_finished(hub: &Hub, adopted: &mut HashMap<String, tokio::task::A
     }
 }
 
-/// The instances that own at least one resource; `None` when the bucket cannot be read.
-async fn owning_instances(hub: &Hub) -> Option<HashSet<String>> {
-    let mut owning = HashSet::new();
+/// Every owner record: (node, kind, id, record); `None` when the bucket cannot be read.
+async fn owner_records(hub: &Hub) -> Option<Vec<(String, String, String, OwnerRecord)>> {
     let mut keys = hub.store.owners.keys().await.ok()?;
     let mut all = Vec::new();
     while let Some(key) = keys.next().await {
@@ -103,14 +106,22 @@ async fn owning_instances(hub: &Hub) -> Option<HashSet<String>> {
             all.push(key);
         }
     }
+    let mut records = Vec::new();
     for key in all {
-        if let Ok(Some(value)) = hub.store.owners.get(key).await {
-            if let Ok(record) = serde_json::from_slice::<OwnerRecord>(&value) {
-                owning.insert(record.instance);
-            }
+        let mut parts = key.split('.').map(unescape);
+        let (Some(Some(node)), Some(Some(owned_kind)), Some(Some(id))) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let Ok(Some(value)) = hub.store.owners.get(key).await else {
+            continue;
+        };
+        if let Ok(record) = serde_json::from_slice::<OwnerRecord>(&value) {
+            records.push((node, owned_kind, id, record));
         }
     }
-    Some(owning)
+    Some(records)
 }
 
 /// Whether another instance adopted this one (it was thought dead).
@@ -138,12 +149,7 @@ async fn dead_instances(hub: &Hub) -> crate::Result<Vec<String>> {
             alive.insert(instance);
         }
     }
-    let stream = hub
-        .store
-        .context
-        .get_stream(protocol::EVENTS_STREAM)
-        .await
-        .map_err(|e| crate::ClusterError::jetstream(protocol::EVENTS_STREAM, e))?;
+    let stream = hub.events_stream().await?;
     let mut names = stream.consumer_names();
     let mut dead = Vec::new();
     while let Some(name) = names.next().await {
@@ -195,31 +201,11 @@ async fn adopt(hub: &Hub, dead: &str) -> bool {
 /// channel it owned, made from the channel as its owner record last showed it.
 async fn calls_of(hub: &Hub, dead: &str) -> Vec<(String, String)> {
     let mut replay = Vec::new();
-    let Ok(mut keys) = hub.store.owners.keys().await else {
-        return replay;
-    };
-    let mut channels = Vec::new();
-    while let Some(key) = keys.next().await {
-        let Ok(key) = key else { continue };
-        let mut parts = key.split('.');
-        let (Some(node), Some(owned_kind), Some(id)) = (parts.next(), parts.next(), parts.next())
-        else {
-            continue;
-        };
+    let channels = owner_records(hub).await.unwrap_or_default();
+    for (node, owned_kind, id, record) in channels {
         if owned_kind != kind::CHANNEL {
             continue;
         }
-        if let (Some(node), Some(id)) = (unescape(node), unescape(id)) {
-            channels.push((key.clone(), node, id));
-        }
-    }
-    for (key, node, id) in channels {
-        let Ok(Some(value)) = hub.store.owners.get(key).await else {
-            continue;
-        };
-        let Ok(record) = serde_json::from_slice::<OwnerRecord>(&value) else {
-            continue;
-        };
         hub.learn_node(kind::CHANNEL, &id, &node);
         let (true, Some(snapshot)) = (record.instance == dead, record.snapshot) else {
             continue;

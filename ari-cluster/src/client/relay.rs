@@ -41,7 +41,7 @@ pub(crate) struct ClusterRelay {
 
 impl ClusterRelay {
     /// The subject a request goes to.
-    fn route(&self, method: &str, path: &str, query: &[(String, String)]) -> String {
+    fn route(&self, path: &str, query: &[(String, String)]) -> String {
         if let Scope::Node(node) = &self.scope {
             return subject::command(node);
         }
@@ -58,7 +58,6 @@ impl ClusterRelay {
             .map(|(_, app)| app.as_str())
             .filter(|app| self.apps.iter().any(|a| a == app))
             .unwrap_or_else(|| self.apps.first().map(String::as_str).unwrap_or_default());
-        let _ = method;
         subject::create(app)
     }
 
@@ -68,7 +67,7 @@ impl ClusterRelay {
         if let Some(parameter) = creates::id_to_choose(request.method, request.path, names) {
             query.push((parameter.to_owned(), route::new_id()));
         }
-        let target = self.route(request.method, request.path, &query);
+        let target = self.route(request.path, &query);
         let mut header_map = HeaderMap::new();
         header_map.insert(headers::METHOD, request.method);
         header_map.insert(headers::PATH, request.path);
