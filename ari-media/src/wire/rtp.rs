@@ -1,0 +1,1 @@
+//! RTP (RFC 3550) packets as Asterisk's `UnicastRTP` channel sends and takes them.
