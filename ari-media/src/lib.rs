@@ -10,6 +10,7 @@ mod error;
 mod format;
 mod frame;
 mod link;
+mod transport;
 pub mod wire;
 
 pub use error::MediaError;

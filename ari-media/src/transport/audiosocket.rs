@@ -1,0 +1,1 @@
+//! AudioSocket over TCP: Asterisk connects to the application.

@@ -1,0 +1,1 @@
+//! RTP over UDP: the application and Asterisk send each other RTP.
