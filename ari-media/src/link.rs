@@ -83,4 +83,6 @@ pub(crate) struct TransportStats {
     pub late_or_duplicate: std::sync::atomic::AtomicU64,
     /// RTP: packets the jitter buffer put back in order.
     pub reordered: std::sync::atomic::AtomicU64,
+    /// Audio frames the application's reader had no room for (counted by the session).
+    pub dropped_for_slow_reader: std::sync::atomic::AtomicU64,
 }
