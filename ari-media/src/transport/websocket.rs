@@ -378,7 +378,7 @@ async fn upgrade(stream: TcpStream) -> Result<Accepted, String> {
                         control: shape_of(text),
                     }),
                     Ok(other) => Err(format!(
-                        "first control message is {} , not MEDIA_START",
+                        "first control message is {}, not MEDIA_START",
                         other.name()
                     )),
                     Err(detail) => Err(detail),
