@@ -61,6 +61,10 @@ pub enum MediaError {
         /// Asterisk's text, or the error code it sent.
         message: String,
     },
+    /// Audio that cannot be read or converted (a WAV file that is not one, a rate the
+    /// resampler does not do).
+    #[error("{0}")]
+    Audio(String),
     /// The session was configured in a way that cannot work (named before any request).
     #[error("invalid media session settings: {0}")]
     Invalid(String),

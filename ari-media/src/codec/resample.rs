@@ -92,7 +92,7 @@ impl Resampler {
             (8_000, 16_000) => Direction::Up,
             (16_000, 8_000) => Direction::Down,
             _ => {
-                return Err(MediaError::Invalid(format!(
+                return Err(MediaError::Audio(format!(
                     "cannot resample {from} Hz to {to} Hz: only 8000 and 16000 Hz are supported"
                 )));
             }

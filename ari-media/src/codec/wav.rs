@@ -18,14 +18,14 @@ const IN_MEMORY: &str = "WAV data";
 fn wav_error(name: &str, doing: &str, error: hound::Error) -> MediaError {
     match error {
         hound::Error::IoError(source) if source.kind() == std::io::ErrorKind::UnexpectedEof => {
-            MediaError::Invalid(format!("{name}: truncated WAV file"))
+            MediaError::Audio(format!("{name}: truncated WAV file"))
         }
         hound::Error::IoError(source) => MediaError::Io {
             transport: "wav",
             context: format!("{doing} {name}"),
             source,
         },
-        other => MediaError::Invalid(format!("{name}: not a usable WAV file: {other}")),
+        other => MediaError::Audio(format!("{name}: not a usable WAV file: {other}")),
     }
 }
 
@@ -85,7 +85,7 @@ impl<W: Write + Seek> WavWriter<W> {
     /// writer's is refused rather than written at the wrong speed.
     pub fn write_frame(&mut self, frame: &AudioFrame) -> Result<(), MediaError> {
         if frame.format.sample_rate() != self.sample_rate {
-            return Err(MediaError::Invalid(format!(
+            return Err(MediaError::Audio(format!(
                 "{}: a {} frame is {} Hz, the WAV file is {} Hz",
                 self.name,
                 frame.format,
@@ -116,7 +116,7 @@ impl<W: Write + Seek> std::fmt::Debug for WavWriter<W> {
 
 fn spec(name: &str, sample_rate: u32) -> Result<hound::WavSpec, MediaError> {
     if sample_rate == 0 {
-        return Err(MediaError::Invalid(format!(
+        return Err(MediaError::Audio(format!(
             "{name}: a WAV sample rate must be above 0 Hz"
         )));
     }
@@ -162,7 +162,7 @@ fn decode(name: &str, source: impl Read) -> Result<(u32, Vec<i16>), MediaError> 
     let spec = reader.spec();
     let channels = usize::from(spec.channels);
     if channels == 0 || spec.sample_rate == 0 {
-        return Err(MediaError::Invalid(format!(
+        return Err(MediaError::Audio(format!(
             "{name}: not a usable WAV file: {} channels at {} Hz",
             spec.channels, spec.sample_rate
         )));
@@ -186,7 +186,7 @@ fn decode(name: &str, source: impl Read) -> Result<(u32, Vec<i16>), MediaError> 
             }
         }
         format => {
-            return Err(MediaError::Invalid(format!(
+            return Err(MediaError::Audio(format!(
                 "{name}: unsupported WAV sample format: {}-bit {format:?}",
                 spec.bits_per_sample
             )));

@@ -15,6 +15,7 @@ use crate::error::MediaError;
 use crate::frame::{EndReason, MediaEvent};
 use crate::link::{Inbound, Link, Outbound};
 use crate::transport::{audiosocket, rtp, websocket};
+use crate::wire::ws_control::ControlEvent;
 
 /// A transport made ready before the media channel is asked for.
 enum Prepared {
@@ -341,6 +342,10 @@ impl Runner {
                 return;
             }
             Inbound::Dtmf(digit) => Ok(MediaEvent::Dtmf(digit)),
+            Inbound::Control(ControlEvent::Error { message }) => Err(MediaError::Remote {
+                transport: "websocket",
+                message,
+            }),
             Inbound::Control(event) => Ok(MediaEvent::Control(event)),
             Inbound::Problem(problem) => Err(problem),
             Inbound::Ended(_) => return,
