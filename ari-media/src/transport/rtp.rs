@@ -22,8 +22,10 @@ use crate::wire::rtp::{self, RtpHeader};
 const TRANSPORT: &str = "rtp";
 /// Largest datagram read; anything longer is cut (and then usually fails to parse).
 const MAX_DATAGRAM: usize = 2048;
-/// RTP payload types of comfort noise in Asterisk's static table: skipped quietly.
-const COMFORT_NOISE_TYPES: [u8; 2] = [13, 19];
+/// Payload types skipped quietly: comfort noise (13, 19) and Asterisk's default for
+/// telephone events (101), which `UnicastRTP` does not send itself but RTP forwarded from
+/// another leg might carry.
+const IGNORED_PAYLOAD_TYPES: [u8; 3] = [13, 19, 101];
 /// A pause in what the session sends longer than this many frames starts a new talk spurt
 /// (marker bit, timestamp advanced by the real time that passed).
 const TALK_SPURT_GAP_FRAMES: u32 = 3;
@@ -132,6 +134,8 @@ struct Receiver {
 impl Receiver {
     async fn run(mut self, mut closing: oneshot::Receiver<()>) {
         let mut datagram = vec![0u8; MAX_DATAGRAM];
+        // The sender drops `closing` without sending when the session drops `outbound`.
+        let mut sender_gone = false;
         loop {
             let deadline = self.jitter.deadline();
             let received = tokio::select! {
@@ -142,7 +146,11 @@ impl Receiver {
                     }
                     continue;
                 }
-                _ = &mut closing => {
+                closed = &mut closing, if !sender_gone => {
+                    if closed.is_err() {
+                        sender_gone = true;
+                        continue;
+                    }
                     let _ = self.inbound.send(Inbound::Ended(EndReason::Closed)).await;
                     return;
                 }
@@ -187,7 +195,7 @@ impl Receiver {
             }
         };
         let payload_type = packet.header.payload_type;
-        if COMFORT_NOISE_TYPES.contains(&payload_type) {
+        if IGNORED_PAYLOAD_TYPES.contains(&payload_type) {
             return Ok(());
         }
         if !rtp::accepts_payload_type(self.format, payload_type) {
