@@ -100,7 +100,10 @@ mod tests {
     #[test]
     fn names_round_trip_and_unknown_names_are_refused() {
         for format in ALL_FORMATS {
-            assert_eq!(format.asterisk_name().parse::<AudioFormat>().unwrap(), format);
+            assert_eq!(
+                format.asterisk_name().parse::<AudioFormat>().unwrap(),
+                format
+            );
         }
         let error = "opus".parse::<AudioFormat>().unwrap_err();
         assert!(error.to_string().contains("opus"), "{error}");

@@ -27,7 +27,11 @@ const CLIENT_LISTEN: &str = "127.0.0.1:9099";
 fn transports() -> Vec<(&'static str, MediaTransport, AudioFormat)> {
     vec![
         ("rtp", MediaTransport::Rtp, AudioFormat::Ulaw),
-        ("audiosocket", MediaTransport::AudioSocket, AudioFormat::Slin),
+        (
+            "audiosocket",
+            MediaTransport::AudioSocket,
+            AudioFormat::Slin,
+        ),
         ("websocket", MediaTransport::WebSocket, AudioFormat::Slin16),
     ]
 }
@@ -44,7 +48,10 @@ async fn listen(media: &mut MediaSession, enough: usize) -> Vec<i16> {
                 samples.extend(frame.samples());
             }
             Ok(Some(_)) => {}
-            Ok(None) => panic!("the stream ended after {frames} frames: {:?}", media.end_reason()),
+            Ok(None) => panic!(
+                "the stream ended after {frames} frames: {:?}",
+                media.end_reason()
+            ),
             Err(_) => panic!("only {frames} audio frames within {LIMIT:?}"),
         }
     }
@@ -105,11 +112,12 @@ async fn each_transport_hears_a_call_and_is_heard_by_it() {
         let media_id = media.media_channel_id().to_owned();
         let bridge_id = media.bridge_id().expect("a bridge").to_owned();
         s.client.channels().hangup(&echo.id).await.expect("hang up");
-        let ended = tokio::time::timeout(LIMIT, async {
-            while media.next().await.is_some() {}
-        })
-        .await;
-        assert!(ended.is_ok(), "{name}: the stream went on after the hang-up");
+        let ended =
+            tokio::time::timeout(LIMIT, async { while media.next().await.is_some() {} }).await;
+        assert!(
+            ended.is_ok(),
+            "{name}: the stream went on after the hang-up"
+        );
         assert_eq!(media.end_reason(), Some(EndReason::CallEnded), "{name}");
         assert_gone(&s.client, &media_id, &bridge_id).await;
         drop(media);
@@ -119,8 +127,7 @@ async fn each_transport_hears_a_call_and_is_heard_by_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn asterisk_connects_to_the_applications_websocket_listener() {
-    let Some(s) = e2e::session("external media ws client", "xmediac", Transport::Http).await
-    else {
+    let Some(s) = e2e::session("external media ws client", "xmediac", Transport::Http).await else {
         return;
     };
     let listener = MediaListener::bind(CLIENT_LISTEN.parse().unwrap())
@@ -138,7 +145,11 @@ async fn asterisk_connects_to_the_applications_websocket_listener() {
         .await
         .expect("open");
     let heard = listen(&mut media, 100).await;
-    assert!(analysis::dbfs(&heard) > -45.0, "{:.1} dBFS", analysis::dbfs(&heard));
+    assert!(
+        analysis::dbfs(&heard) > -45.0,
+        "{:.1} dBFS",
+        analysis::dbfs(&heard)
+    );
     let media_id = media.media_channel_id().to_owned();
     let bridge_id = media.bridge_id().expect("a bridge").to_owned();
     drop(media); // dropping cleans up too

@@ -9,7 +9,11 @@ pub fn ulaw_to_linear(byte: u8) -> i16 {
     let exponent = (byte >> 4) & 0x07;
     let mantissa = i32::from(byte & 0x0f);
     let magnitude = (((mantissa << 3) + ULAW_BIAS) << exponent) - ULAW_BIAS;
-    (if byte & 0x80 != 0 { -magnitude } else { magnitude }) as i16
+    (if byte & 0x80 != 0 {
+        -magnitude
+    } else {
+        magnitude
+    }) as i16
 }
 
 /// One 16-bit sample as a μ-law byte.
@@ -30,7 +34,11 @@ pub fn alaw_to_linear(byte: u8) -> i16 {
         0 => (mantissa << 4) + 8,
         e => ((mantissa << 4) + 0x108) << (e - 1),
     };
-    (if byte & 0x80 != 0 { magnitude } else { -magnitude }) as i16
+    (if byte & 0x80 != 0 {
+        magnitude
+    } else {
+        -magnitude
+    }) as i16
 }
 
 /// One 16-bit sample as an A-law byte.
@@ -78,7 +86,10 @@ mod tests {
     fn encoding_error_stays_within_the_segment_step() {
         for sample in (i16::MIN..=i16::MAX).step_by(7) {
             for (encode, decode) in [
-                (linear_to_ulaw as fn(i16) -> u8, ulaw_to_linear as fn(u8) -> i16),
+                (
+                    linear_to_ulaw as fn(i16) -> u8,
+                    ulaw_to_linear as fn(u8) -> i16,
+                ),
                 (linear_to_alaw, alaw_to_linear),
             ] {
                 let back = i32::from(decode(encode(sample)));

@@ -44,7 +44,8 @@ impl AudioSender {
 
     /// Queues 16-bit linear samples at the format's rate, encoded to the session's format.
     pub async fn send_samples(&self, samples: &[i16]) -> Result<(), MediaError> {
-        self.send(crate::codec::from_linear(self.format, samples)).await
+        self.send(crate::codec::from_linear(self.format, samples))
+            .await
     }
 
     /// Sends an incomplete last frame, padded with silence.
@@ -252,6 +253,9 @@ mod tests {
         sender.send(vec![0u8; 160 * 5]).await.unwrap();
         let blocked =
             tokio::time::timeout(Duration::from_millis(50), sender.send(vec![0u8; 160])).await;
-        assert!(blocked.is_err(), "a sixth frame fitted in a five-frame buffer");
+        assert!(
+            blocked.is_err(),
+            "a sixth frame fitted in a five-frame buffer"
+        );
     }
 }

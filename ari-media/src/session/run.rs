@@ -30,9 +30,9 @@ pub(crate) async fn open(client: Client, options: Options) -> Result<MediaSessio
     let media_id = options.media_id.clone().unwrap_or_else(new_id);
     let (prepared, rendezvous) = prepare(&client, &options, &media_id).await?;
     // The call's end is watched from before anything is created on Asterisk.
-    let call_events = ResourceEvents::subscribe(&client, ResourceKind::Channel, &options.channel_id);
-    let mut media =
-        setup::create_media_channel(&client, &options, &media_id, rendezvous).await?;
+    let call_events =
+        ResourceEvents::subscribe(&client, ResourceKind::Channel, &options.channel_id);
+    let mut media = setup::create_media_channel(&client, &options, &media_id, rendezvous).await?;
     let timeout = options.connect_timeout;
     let link = match connect(&client, &options, prepared, &media).await {
         Ok(link) => link,
@@ -56,7 +56,15 @@ pub(crate) async fn open(client: Client, options: Options) -> Result<MediaSessio
         }
     };
     let (_, _, media_events) = media.into_all();
-    Ok(start(client, options, media_id, link, attachment, call_events, media_events))
+    Ok(start(
+        client,
+        options,
+        media_id,
+        link,
+        attachment,
+        call_events,
+        media_events,
+    ))
 }
 
 /// Refuses what cannot work before anything is created.
@@ -91,7 +99,13 @@ async fn prepare(
         MediaTransport::Rtp => {
             let endpoint = rtp::bind(bind_address(client, options)).await?;
             let host = advertised(options, endpoint.local_addr());
-            (Prepared::Rtp(endpoint), Rendezvous { host: Some(host), data: None })
+            (
+                Prepared::Rtp(endpoint),
+                Rendezvous {
+                    host: Some(host),
+                    data: None,
+                },
+            )
         }
         MediaTransport::AudioSocket => {
             let uuid: [u8; 16] = fastrand::u128(..).to_be_bytes();
@@ -106,13 +120,22 @@ async fn prepare(
             let data = crate::wire::audiosocket::format_uuid(&uuid);
             (
                 Prepared::AudioSocket(endpoint),
-                Rendezvous { host: Some(host), data: Some(data) },
+                Rendezvous {
+                    host: Some(host),
+                    data: Some(data),
+                },
             )
         }
         MediaTransport::WebSocket => (Prepared::WebSocket, no_host),
-        MediaTransport::WebSocketClient { connection, listener } => (
+        MediaTransport::WebSocketClient {
+            connection,
+            listener,
+        } => (
             Prepared::WebSocketClient(listener.expect(media_id, options.format)),
-            Rendezvous { host: Some(connection.clone()), data: None },
+            Rendezvous {
+                host: Some(connection.clone()),
+                data: None,
+            },
         ),
     })
 }
@@ -143,8 +166,13 @@ async fn connect(
             let id = setup::channel_variable(media, "MEDIA_WEBSOCKET_CONNECTION_ID")
                 .ok_or_else(|| missing("MEDIA_WEBSOCKET_CONNECTION_ID"))?;
             let url = media_url(client, &id)?;
-            websocket::connect(&url, options.format, options.control_format, options.connect_timeout)
-                .await
+            websocket::connect(
+                &url,
+                options.format,
+                options.control_format,
+                options.connect_timeout,
+            )
+            .await
         }
         Prepared::WebSocketClient(pending) => pending.established(options.connect_timeout).await,
     }
@@ -153,7 +181,11 @@ async fn connect(
 /// Asterisk's RTP address: when it reports a wildcard address (it bound `0.0.0.0`), its
 /// host as the client reaches it.
 fn rtp_peer(client: &Client, address: &str, port: &str) -> Result<SocketAddr, MediaError> {
-    let bad = || MediaError::Invalid(format!("Asterisk's RTP address {address}:{port} is not an address"));
+    let bad = || {
+        MediaError::Invalid(format!(
+            "Asterisk's RTP address {address}:{port} is not an address"
+        ))
+    };
     let port: u16 = port.parse().map_err(|_| bad())?;
     let ip: IpAddr = address.parse().map_err(|_| bad())?;
     let ip = if ip.is_unspecified() {
@@ -337,7 +369,9 @@ impl Runner {
                 // Audio is real time: a reader that fell this far behind loses frames
                 // rather than stalling the transport.
                 if self.items.try_send(Ok(MediaEvent::Audio(frame))).is_err() {
-                    self.stats.dropped_for_slow_reader.fetch_add(1, Ordering::Relaxed);
+                    self.stats
+                        .dropped_for_slow_reader
+                        .fetch_add(1, Ordering::Relaxed);
                 }
                 return;
             }

@@ -118,16 +118,19 @@ async fn attach_inner(
         Attach::Snoop { spy, whisper } => {
             let mut snoop = client
                 .channels()
-                .snoop_channel_with_id(&options.channel_id, format!("{media_id}-snoop"), &options.app)
+                .snoop_channel_with_id(
+                    &options.channel_id,
+                    format!("{media_id}-snoop"),
+                    &options.app,
+                )
                 .spy(spy.as_str())
                 .whisper(whisper.as_str())
                 .await
                 .map_err(ari("snooping on the call (channels.snoopChannel)"))?;
             made.snoop = Some(snoop.id.clone());
-            snoop
-                .stasis_start(timeout)
-                .await
-                .map_err(ari("waiting for the snoop channel to enter the application"))?;
+            snoop.stasis_start(timeout).await.map_err(ari(
+                "waiting for the snoop channel to enter the application",
+            ))?;
             snoop.id.clone()
         }
     };
@@ -150,10 +153,16 @@ async fn attach_inner(
 /// Takes down what the session made; what is already gone is fine.
 pub(crate) async fn detach(client: &Client, made: &Attachment) {
     if let Some(snoop) = &made.snoop {
-        ignore_gone(client.channels().hangup(snoop).await, "hanging up the snoop channel");
+        ignore_gone(
+            client.channels().hangup(snoop).await,
+            "hanging up the snoop channel",
+        );
     }
     if let Some(bridge) = &made.bridge {
-        ignore_gone(client.bridges().destroy(bridge).await, "destroying the media bridge");
+        ignore_gone(
+            client.bridges().destroy(bridge).await,
+            "destroying the media bridge",
+        );
     }
 }
 
