@@ -50,10 +50,24 @@ impl Control {
         crate::ops::channels::call_from_phone(&self.world, exten, context, caller)
     }
 
-    /// The far end presses keys on a channel (digits arrive 100 ms apart).
+    /// The far end presses keys on a channel (digits arrive 100 ms apart). A media
+    /// channel, or one bridged with media channels, also sends them to the application
+    /// where the transport can (AudioSocket DTMF frames, WebSocket `DTMF_END`).
     pub fn press(&self, channel_id: &str, digits: &str) -> Result<(), String> {
-        if !lock(&self.world).channels.contains_key(channel_id) {
-            return Err(format!("no channel {channel_id}"));
+        {
+            let world = lock(&self.world);
+            let Some(chan) = world.channels.get(channel_id) else {
+                return Err(format!("no channel {channel_id}"));
+            };
+            let mut hearers = vec![channel_id.to_owned()];
+            if let Some(bridge) = chan.bridge.as_ref().and_then(|b| world.bridges.get(b)) {
+                hearers.extend(bridge.model.channels.iter().cloned());
+            }
+            hearers.sort();
+            hearers.dedup();
+            for hearer in hearers {
+                world.media.send_dtmf(&hearer, digits);
+            }
         }
         crate::ops::channels::press(
             &self.world,
@@ -67,6 +81,17 @@ impl Control {
             },
         );
         Ok(())
+    }
+
+    /// What a media channel (`externalMedia`) received from the application and sent
+    /// to it so far; `None` for a channel that never had media. Kept after hang-up.
+    pub fn media(&self, channel_id: &str) -> Option<crate::MediaProbe> {
+        lock(&self.world).media.probe(channel_id)
+    }
+
+    /// Closes every media channel's transport (the simulator stopping).
+    pub fn stop_media(&self) {
+        lock(&self.world).media.stop_all();
     }
 
     /// The far end hangs up.

@@ -128,6 +128,7 @@
 pub mod control;
 pub mod dialplan;
 mod http;
+mod media;
 mod hub;
 pub mod ops;
 pub mod outbound;
@@ -146,6 +147,7 @@ use std::time::Duration;
 
 pub use control::Control;
 pub use dialplan::Dialplan;
+pub use media::{MediaProbe, MediaSignal, MediaTransport};
 pub use http::User;
 pub use outbound::{ConnectionType, OutboundConfig, OutboundHandle};
 pub use sessions::SessionLimits;
@@ -177,6 +179,7 @@ pub struct SimulatorBuilder {
     asterisk_id: String,
     system_name: Option<String>,
     sessions: SessionLimits,
+    media: media::MediaConfig,
 }
 
 impl Default for SimulatorBuilder {
@@ -189,6 +192,7 @@ impl Default for SimulatorBuilder {
             asterisk_id: "02:fc:00:00:00:01".to_owned(),
             system_name: None,
             sessions: SessionLimits::default(),
+            media: media::MediaConfig::default(),
         }
     }
 }
@@ -258,6 +262,23 @@ impl SimulatorBuilder {
         self
     }
 
+    /// What `externalMedia` channels send to the application (default: a 440 Hz tone at
+    /// about -12 dBFS, in the channel's format).
+    pub fn media_signal(mut self, signal: MediaSignal) -> Self {
+        self.media.signal = signal;
+        self
+    }
+
+    /// A `websocket_client.conf` connection: `externalMedia` with `transport=websocket`,
+    /// `connection_type=client` and `external_host=id` connects to `url`
+    /// (`ws://host:port/path`).
+    pub fn websocket_client(mut self, id: &str, url: &str) -> Self {
+        self.media
+            .websocket_clients
+            .insert(id.to_owned(), url.to_owned());
+        self
+    }
+
     pub async fn start(self) -> std::io::Result<Simulator> {
         let mut users = self.users;
         if users.is_empty() {
@@ -280,6 +301,7 @@ impl SimulatorBuilder {
         let hub = hub::Hub::new(&self.asterisk_id);
         let mut world =
             world::World::new(hub.clone(), self.asterisk_id, self.timing, self.dialplan);
+        world.media.config = self.media;
         if let Some(name) = self.system_name {
             world.id_prefix = format!("{name}-");
         }
@@ -389,6 +411,7 @@ impl Simulator {
     fn shut_down(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             self.control.stop_outbound();
+            self.control.stop_media();
             let _ = shutdown.send(());
         }
     }
