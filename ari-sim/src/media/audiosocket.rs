@@ -74,9 +74,9 @@ pub(crate) async fn run(mut context: PeerContext, remote: String, uuid: [u8; 16]
 /// An audio frame of the channel's format. Asterisk labels formats it has no kind for
 /// (ulaw, alaw) as slin (0x10) and sends their bytes as they are; so does this.
 fn audio_frame(format: ari_media::AudioFormat, payload: &[u8], out: &mut BytesMut) {
-    let kind = audiosocket::audio_kind(format).unwrap_or(0x10);
+    let kind = audiosocket::audio_kind(format).unwrap_or(audiosocket::KIND_AUDIO_SLIN);
     audiosocket::encode(
-        &Frame::Unknown {
+        &Frame::Audio {
             kind,
             payload: payload.to_vec().into(),
         },
@@ -84,30 +84,40 @@ fn audio_frame(format: ari_media::AudioFormat, payload: &[u8], out: &mut BytesMu
     );
 }
 
-/// Handles the complete frames in `incoming`; true when the application hung up.
+/// Handles the complete frames in `incoming`; true when the channel must hang up: the
+/// application sent a hang-up frame, or a frame Asterisk cannot read (a kind other than
+/// audio, empty audio), which makes its read fail and the channel hang up. Bad frames are
+/// counted first.
 fn take_frames(context: &PeerContext, incoming: &mut BytesMut) -> bool {
     loop {
-        let before = incoming.len();
         match audiosocket::decode(incoming) {
             Ok(None) => return false,
             Ok(Some(Frame::Hangup)) => return true,
-            Ok(Some(Frame::Audio(payload))) => {
-                let samples = decode(context.format, Endian::Little, &payload);
+            Ok(Some(Frame::Audio { payload, .. })) => {
+                let format = context.format;
+                if format.bytes_per_sample() == 2 && payload.len() % 2 == 1 {
+                    // Asterisk takes it as it is; a test wants to know.
+                    context.probe().malformed(
+                        &context.channel_id,
+                        &format!("AudioSocket audio of {} bytes, half a sample", payload.len()),
+                    );
+                }
+                let samples = decode(format, Endian::Little, &payload);
                 context.probe().received(payload.len(), &samples);
             }
-            Ok(Some(Frame::Dtmf(digit))) => context.probe().dtmf_received.push(digit),
-            Ok(Some(other)) => context
-                .probe()
-                .malformed(&context.channel_id, &format!("unexpected AudioSocket frame {other:?}")),
+            Ok(Some(other)) => {
+                context.probe().malformed(
+                    &context.channel_id,
+                    &format!("AudioSocket frame Asterisk does not take: {other:?}"),
+                );
+                return true;
+            }
             Err(error) => {
+                // The decoder consumed the bad frame; Asterisk would hang up on it.
                 context
                     .probe()
                     .malformed(&context.channel_id, &format!("AudioSocket: {error}"));
-                // A decoder that could not step over the bad frame would spin here: drop
-                // what is buffered and resynchronise on what comes next.
-                if incoming.len() == before {
-                    incoming.clear();
-                }
+                return true;
             }
         }
     }

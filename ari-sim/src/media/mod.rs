@@ -267,29 +267,3 @@ impl Media {
         waiting.deliver.take().ok_or(409)
     }
 }
-
-/// Parses a UUID's text (`8-4-4-4-12` hex digits, dashes optional) into its 16 bytes.
-pub fn parse_uuid(text: &str) -> Option<[u8; 16]> {
-    let hex: Vec<u8> = text.bytes().filter(|b| *b != b'-').collect();
-    if hex.len() != 32 || text.len() != 36 && text.len() != 32 {
-        return None;
-    }
-    let mut bytes = [0u8; 16];
-    for (i, pair) in hex.chunks_exact(2).enumerate() {
-        let pair = std::str::from_utf8(pair).ok()?;
-        bytes[i] = u8::from_str_radix(pair, 16).ok()?;
-    }
-    Some(bytes)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn uuids_parse_and_garbage_does_not() {
-        let bytes = super::parse_uuid("0b0f3a1e-8a3c-4c8e-9d2e-123456789abc").expect("uuid");
-        assert_eq!(bytes[0], 0x0b);
-        assert_eq!(bytes[15], 0xbc);
-        assert!(super::parse_uuid("notauuid").is_none());
-        assert!(super::parse_uuid("0b0f3a1e-8a3c-4c8e-9d2e-123456789abg").is_none());
-    }
-}

@@ -46,8 +46,6 @@ pub struct MediaProbe {
     /// Input that could not be understood (bad RTP, a bad AudioSocket frame, an invalid
     /// WebSocket command): counted and logged, never fatal.
     pub malformed: u64,
-    /// DTMF digits the application sent (AudioSocket DTMF frames).
-    pub dtmf_received: String,
     /// WebSocket only: audio frames the application sent while Asterisk's queue was at
     /// its maximum (1000 frames) and that were dropped, as Asterisk drops them.
     pub dropped: u64,
@@ -91,7 +89,6 @@ pub struct ProbeState {
     pub last_received: Option<Instant>,
     gap_deviations: VecDeque<Duration>,
     pub malformed: u64,
-    pub dtmf_received: String,
     pub dropped: u64,
     pub queue_length: usize,
     samples: VecDeque<i16>,
@@ -111,7 +108,6 @@ impl ProbeState {
             last_received: None,
             gap_deviations: VecDeque::new(),
             malformed: 0,
-            dtmf_received: String::new(),
             dropped: 0,
             queue_length: 0,
             samples: VecDeque::new(),
@@ -166,7 +162,6 @@ impl ProbeState {
             max_gap_deviation: sorted.last().copied().unwrap_or_default(),
             p99_gap_deviation: p99,
             malformed: self.malformed,
-            dtmf_received: self.dtmf_received.clone(),
             dropped: self.dropped,
             queue_length: self.queue_length,
             samples: self.samples.iter().copied().collect(),

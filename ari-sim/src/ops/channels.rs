@@ -1279,7 +1279,7 @@ fn media_transport(
     Ok(match p.get("encapsulation").filter(|e| !e.is_empty()) {
         Some("audiosocket") => Transport::AudioSocket {
             remote: host.to_owned(),
-            uuid: crate::media::parse_uuid(&p.string("data")).ok_or_else(|| {
+            uuid: ari_media::wire::audiosocket::parse_uuid(&p.string("data")).map_err(|_| {
                 Reply::error(500, "An internal error prevented this request from being handled")
             })?,
         },
