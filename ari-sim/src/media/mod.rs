@@ -246,10 +246,6 @@ impl Media {
         Some(probe.lock().unwrap_or_else(|e| e.into_inner()).snapshot())
     }
 
-    pub fn has_peer(&self, channel_id: &str) -> bool {
-        self.peers.contains_key(channel_id)
-    }
-
     /// Whether a server connection id exists (`None`) and still waits for its socket.
     pub fn accept_state(&self, connection_id: &str) -> Option<bool> {
         self.ws_waiting

@@ -14,8 +14,8 @@ pub const XON_LEVEL: usize = 800;
 
 #[derive(Debug)]
 enum Queued {
-    /// One frame of audio (its length in bytes).
-    Audio(usize),
+    /// One frame of audio (only its place matters: nothing plays it anywhere).
+    Audio,
     /// An event sent when the play-out reaches it.
     Event(ControlEvent),
 }
@@ -71,13 +71,13 @@ impl PlayQueue {
             }
             left -= needed;
             self.leftover = 0;
-            self.queue_frame(self.frame_size, &mut pushed);
+            self.queue_frame(&mut pushed);
         }
         if !self.bulk {
             self.leftover = 0;
         }
         while left >= self.frame_size {
-            self.queue_frame(self.frame_size, &mut pushed);
+            self.queue_frame(&mut pushed);
             left -= self.frame_size;
         }
         // Outside buffering a short remainder is dropped, as Asterisk drops it.
@@ -87,8 +87,8 @@ impl PlayQueue {
         pushed
     }
 
-    fn queue_frame(&mut self, bytes: usize, pushed: &mut Pushed) {
-        self.items.push_back(Queued::Audio(bytes));
+    fn queue_frame(&mut self, pushed: &mut Pushed) {
+        self.items.push_back(Queued::Audio);
         self.audio_frames += 1;
         if !self.full && self.audio_frames >= XOFF_LEVEL {
             self.full = true;
@@ -106,9 +106,8 @@ impl PlayQueue {
         let mut pushed = Pushed::default();
         self.bulk = false;
         if self.leftover > 0 {
-            let partial = self.leftover;
             self.leftover = 0;
-            self.queue_frame(partial, &mut pushed);
+            self.queue_frame(&mut pushed);
         }
         self.push_event(completed);
         pushed.events
@@ -145,7 +144,7 @@ impl PlayQueue {
         while let Some(item) = self.items.pop_front() {
             match item {
                 Queued::Event(event) => events.push(event),
-                Queued::Audio(_) => {
+                Queued::Audio => {
                     self.audio_frames -= 1;
                     return (events, true);
                 }

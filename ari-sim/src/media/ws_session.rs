@@ -84,6 +84,14 @@ pub(crate) async fn run(
         queue: PlayQueue::new(frame_size),
         context,
     };
+    // The JSON form lists the channel's variables: those chan_websocket set on it.
+    let channel_variables = [
+        ("MEDIA_WEBSOCKET_CONNECTION_ID", connection_id.clone()),
+        ("MEDIA_WEBSOCKET_OPTIMAL_FRAME_SIZE", frame_size.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
     session.send(ControlEvent::MediaStart(MediaStart {
         connection_id,
         channel: session.context.channel_name.clone(),
@@ -91,6 +99,7 @@ pub(crate) async fn run(
         format: media_format.asterisk_name().to_owned(),
         optimal_frame_size: frame_size as u32,
         ptime: PTIME.as_millis() as u32,
+        channel_variables,
     }));
     let mut source = SignalSource::new(session.context.signal.clone(), media_format.sample_rate());
     let mut ticks = tokio::time::interval(PTIME);
