@@ -128,8 +128,8 @@
 pub mod control;
 pub mod dialplan;
 mod http;
-mod media;
 mod hub;
+mod media;
 pub mod ops;
 pub mod outbound;
 mod params;
@@ -147,8 +147,8 @@ use std::time::Duration;
 
 pub use control::Control;
 pub use dialplan::Dialplan;
-pub use media::{MediaProbe, MediaSignal, MediaTransport};
 pub use http::User;
+pub use media::{MediaProbe, MediaSignal, MediaTransport};
 pub use outbound::{ConnectionType, OutboundConfig, OutboundHandle};
 pub use sessions::SessionLimits;
 pub use world::Timing;

@@ -116,16 +116,18 @@ async fn rtp_sends_the_tone_every_20_ms_and_counts_what_comes_back() {
     assert_eq!(probe.transport, MediaTransport::Rtp);
     assert_eq!(probe.bytes_received, 1600);
     assert_eq!(probe.samples.len(), 1600);
-    assert!(probe.max_gap_deviation < Duration::from_millis(15), "{probe:?}");
+    assert!(
+        probe.max_gap_deviation < Duration::from_millis(15),
+        "{probe:?}"
+    );
     assert!(probe.first_received < probe.last_received);
 
     // Hung up: the socket goes quiet and the probe says closed.
-    client
-        .channels()
-        .hangup(&media.id)
-        .await
-        .expect("hang up");
-    eventually("closed", || control.media(&media.id).is_some_and(|p| p.closed)).await;
+    client.channels().hangup(&media.id).await.expect("hang up");
+    eventually("closed", || {
+        control.media(&media.id).is_some_and(|p| p.closed)
+    })
+    .await;
     while let Ok(Ok(_)) =
         tokio::time::timeout(Duration::from_millis(60), app.recv_from(&mut buffer)).await
     {}
@@ -214,7 +216,10 @@ async fn audiosocket_sends_uuid_then_tone_takes_audio_and_closes_on_hangup() {
         frame.extend([0u8; 320]);
         stream.write_all(&frame).await.expect("write");
     }
-    stream.write_all(&[0x10, 0, 3, 1, 2, 3]).await.expect("write");
+    stream
+        .write_all(&[0x10, 0, 3, 1, 2, 3])
+        .await
+        .expect("write");
     let control = sim.control();
     eventually("6 frames", || {
         control.media(&id).is_some_and(|p| p.frames_received == 6)
@@ -249,7 +254,10 @@ async fn audiosocket_frames_asterisk_cannot_read_hang_up_and_data_must_be_a_uuid
     let (kind, payload) = read_frame(&mut stream).await.expect("audio");
     assert_eq!((kind, payload.len()), (0x10, 160));
     // A UUID frame of 5 bytes: counted, and the channel hangs up as Asterisk's does.
-    stream.write_all(&[0x01, 0, 5, 1, 2, 3, 4, 5]).await.expect("write");
+    stream
+        .write_all(&[0x01, 0, 5, 1, 2, 3, 4, 5])
+        .await
+        .expect("write");
     let control = sim.control();
     eventually("hung up", || !control.channel_ids().contains(&id)).await;
     assert_eq!(control.media(&id).expect("probe").malformed, 1);
@@ -272,7 +280,10 @@ type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<T
 /// The next text message, skipping audio.
 async fn next_text(ws: &mut Ws) -> String {
     loop {
-        match tokio::time::timeout(LIMIT, ws.next()).await.expect("in time") {
+        match tokio::time::timeout(LIMIT, ws.next())
+            .await
+            .expect("in time")
+        {
             Some(Ok(Message::Text(text))) => return text.to_string(),
             Some(Ok(Message::Binary(_))) => {}
             other => panic!("expected text, got {other:?}"),
@@ -327,13 +338,18 @@ async fn websocket_server_media_start_audio_commands_and_flow_control() {
     let start = next_text(&mut ws).await;
     assert!(start.starts_with("MEDIA_START connection_id:"), "{start}");
     assert!(
-        start.contains(&format!("channel_id:{id} format:ulaw optimal_frame_size:160 ptime:20")),
+        start.contains(&format!(
+            "channel_id:{id} format:ulaw optimal_frame_size:160 ptime:20"
+        )),
         "{start}"
     );
     let mut samples = Vec::new();
     let begun = Instant::now();
     while samples.len() < 1600 {
-        match tokio::time::timeout(LIMIT, ws.next()).await.expect("in time") {
+        match tokio::time::timeout(LIMIT, ws.next())
+            .await
+            .expect("in time")
+        {
             Some(Ok(Message::Binary(frame))) => {
                 assert_eq!(frame.len(), 160);
                 samples.extend(ari_media::codec::to_linear(AudioFormat::Ulaw, &frame));
@@ -350,22 +366,36 @@ async fn websocket_server_media_start_audio_commands_and_flow_control() {
             .await
             .expect("send");
     }
-    ws.send(Message::Text("MARK_MEDIA m1".into())).await.expect("send");
+    ws.send(Message::Text("MARK_MEDIA m1".into()))
+        .await
+        .expect("send");
     let marked = Instant::now();
     assert_eq!(next_text(&mut ws).await, "MEDIA_MARK_PROCESSED m1");
-    assert!(marked.elapsed() >= Duration::from_millis(60), "{:?}", marked.elapsed());
+    assert!(
+        marked.elapsed() >= Duration::from_millis(60),
+        "{:?}",
+        marked.elapsed()
+    );
 
-    ws.send(Message::Text("GET_STATUS".into())).await.expect("send");
+    ws.send(Message::Text("GET_STATUS".into()))
+        .await
+        .expect("send");
     assert_eq!(
         next_text(&mut ws).await,
-        format!("STATUS channel_id:{id} queue_length:0 xon_level:800 xoff_level:900 queue_full:false bulk_media:false media_paused:false")
+        format!(
+            "STATUS channel_id:{id} queue_length:0 xon_level:800 xoff_level:900 queue_full:false bulk_media:false media_paused:false"
+        )
     );
     // An unknown command is logged and counted; Asterisk answers nothing.
     ws.send(Message::Text("BOGUS".into())).await.expect("send");
-    ws.send(Message::Text("SET_MEDIA_DIRECTION in".into())).await.expect("send");
+    ws.send(Message::Text("SET_MEDIA_DIRECTION in".into()))
+        .await
+        .expect("send");
     assert_eq!(
         next_text(&mut ws).await,
-        format!("ERROR channel_id:{id} error_text:SET_MEDIA_DIRECTION only supports JSON format.\n")
+        format!(
+            "ERROR channel_id:{id} error_text:SET_MEDIA_DIRECTION only supports JSON format.\n"
+        )
     );
 
     // 950 frames at once: XOFF at 900; flushed, XON on the next tick.
@@ -373,7 +403,9 @@ async fn websocket_server_media_start_audio_commands_and_flow_control() {
         .await
         .expect("send");
     assert_eq!(next_text(&mut ws).await, "MEDIA_XOFF");
-    ws.send(Message::Text("FLUSH_MEDIA".into())).await.expect("send");
+    ws.send(Message::Text("FLUSH_MEDIA".into()))
+        .await
+        .expect("send");
     assert_eq!(next_text(&mut ws).await, "MEDIA_XON");
     ws.send(Message::Text("REPORT_QUEUE_DRAINED".into()))
         .await
@@ -395,7 +427,10 @@ async fn websocket_server_media_start_audio_commands_and_flow_control() {
     // HANGUP: the channel hangs up and the socket closes normally.
     ws.send(Message::Text("HANGUP".into())).await.expect("send");
     loop {
-        match tokio::time::timeout(LIMIT, ws.next()).await.expect("in time") {
+        match tokio::time::timeout(LIMIT, ws.next())
+            .await
+            .expect("in time")
+        {
             Some(Ok(Message::Close(frame))) => {
                 assert_eq!(frame.map(|f| u16::from(f.code)), Some(1000));
                 break;
@@ -411,8 +446,7 @@ async fn websocket_server_media_start_audio_commands_and_flow_control() {
 async fn websocket_json_control_messages() {
     let sim = simulator().await;
     let (id, mut ws) = ws_server_channel(&sim, Some("f(json)")).await;
-    let start: serde_json::Value =
-        serde_json::from_str(&next_text(&mut ws).await).expect("json");
+    let start: serde_json::Value = serde_json::from_str(&next_text(&mut ws).await).expect("json");
     assert_eq!(start["event"], "MEDIA_START");
     assert_eq!(start["channel_id"], id.as_str());
     assert_eq!(start["optimal_frame_size"], 160);
@@ -423,8 +457,7 @@ async fn websocket_json_control_messages() {
     ws.send(Message::Text(r#"{"command":"GET_STATUS"}"#.into()))
         .await
         .expect("send");
-    let status: serde_json::Value =
-        serde_json::from_str(&next_text(&mut ws).await).expect("json");
+    let status: serde_json::Value = serde_json::from_str(&next_text(&mut ws).await).expect("json");
     assert_eq!(status["event"], "STATUS");
     assert_eq!(status["xoff_level"], 900);
     assert_eq!(sim.control().media(&id).expect("probe").malformed, 1);
@@ -466,16 +499,27 @@ async fn websocket_client_connects_out_and_closes_on_delete() {
         .await
         .expect("connected in time")
         .expect("accept");
-    let mut ws = tokio_tungstenite::accept_async(stream).await.expect("upgrade");
+    let mut ws = tokio_tungstenite::accept_async(stream)
+        .await
+        .expect("upgrade");
     let start = match ws.next().await {
         Some(Ok(Message::Text(text))) => text.to_string(),
         other => panic!("expected MEDIA_START, got {other:?}"),
     };
-    assert!(start.starts_with("MEDIA_START connection_id:app1 "), "{start}");
-    assert!(start.contains("format:slin16 optimal_frame_size:640"), "{start}");
+    assert!(
+        start.starts_with("MEDIA_START connection_id:app1 "),
+        "{start}"
+    );
+    assert!(
+        start.contains("format:slin16 optimal_frame_size:640"),
+        "{start}"
+    );
     let mut samples = Vec::new();
     while samples.len() < 3200 {
-        match tokio::time::timeout(LIMIT, ws.next()).await.expect("in time") {
+        match tokio::time::timeout(LIMIT, ws.next())
+            .await
+            .expect("in time")
+        {
             Some(Ok(Message::Binary(frame))) => {
                 assert_eq!(frame.len(), 640);
                 samples.extend(ari_media::codec::to_linear(AudioFormat::Slin16, &frame));
@@ -489,16 +533,17 @@ async fn websocket_client_connects_out_and_closes_on_delete() {
         .expect("send");
     let control = sim.control();
     eventually("one frame", || {
-        control.media(&media.id).is_some_and(|p| p.frames_received == 1)
+        control
+            .media(&media.id)
+            .is_some_and(|p| p.frames_received == 1)
     })
     .await;
-    client
-        .channels()
-        .hangup(&media.id)
-        .await
-        .expect("hang up");
+    client.channels().hangup(&media.id).await.expect("hang up");
     loop {
-        match tokio::time::timeout(LIMIT, ws.next()).await.expect("in time") {
+        match tokio::time::timeout(LIMIT, ws.next())
+            .await
+            .expect("in time")
+        {
             Some(Ok(Message::Close(frame))) => {
                 assert_eq!(frame.map(|f| u16::from(f.code)), Some(1000));
                 break;

@@ -99,7 +99,10 @@ fn take_frames(context: &PeerContext, incoming: &mut BytesMut) -> bool {
                     // Asterisk takes it as it is; a test wants to know.
                     context.probe().malformed(
                         &context.channel_id,
-                        &format!("AudioSocket audio of {} bytes, half a sample", payload.len()),
+                        &format!(
+                            "AudioSocket audio of {} bytes, half a sample",
+                            payload.len()
+                        ),
                     );
                 }
                 let samples = decode(format, Endian::Little, &payload);

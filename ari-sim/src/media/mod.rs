@@ -145,7 +145,10 @@ impl Media {
                 let local = socket.local_addr()?;
                 let socket = tokio::net::UdpSocket::from_std(socket)?;
                 // Asterisk's order: the port, then the address.
-                vars.insert("UNICASTRTP_LOCAL_PORT".into(), local.port().to_string().into());
+                vars.insert(
+                    "UNICASTRTP_LOCAL_PORT".into(),
+                    local.port().to_string().into(),
+                );
                 vars.insert(
                     "UNICASTRTP_LOCAL_ADDRESS".into(),
                     local.ip().to_string().into(),
@@ -235,7 +238,10 @@ impl Media {
         let Some(peer) = self.peers.get(channel_id) else {
             return false;
         };
-        for digit in digits.chars().filter(|d| "0123456789*#ABCDabcd".contains(*d)) {
+        for digit in digits
+            .chars()
+            .filter(|d| "0123456789*#ABCDabcd".contains(*d))
+        {
             let _ = peer.dtmf.send(digit.to_ascii_uppercase());
         }
         true

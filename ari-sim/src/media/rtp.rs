@@ -50,12 +50,13 @@ pub(crate) async fn run(mut context: PeerContext, socket: UdpSocket, remote: Str
             }
             // Asterisk would send RFC 4733 events; the simulator does not (yet).
             Some(_digit) = context.dtmf.recv() => {}
-            received = socket.recv_from(&mut buffer) => match received {
-                Ok((length, from)) => receive(&context, &buffer[..length], from),
-                // ICMP "port unreachable" from an earlier send shows up here on some
+            received = socket.recv_from(&mut buffer) => {
+                // An error here is ICMP "port unreachable" from an earlier send on some
                 // systems: not the application's fault, keep going.
-                Err(_) => {}
-            },
+                if let Ok((length, from)) = received {
+                    receive(&context, &buffer[..length], from);
+                }
+            }
         }
     }
     context.closed();
@@ -63,8 +64,18 @@ pub(crate) async fn run(mut context: PeerContext, socket: UdpSocket, remote: Str
 
 fn receive(context: &PeerContext, datagram: &[u8], from: SocketAddr) {
     match rtp::parse(datagram) {
+        // Asterisk drops audio of a payload type it does not map to the channel's format.
+        Ok(packet) if !rtp::accepts_payload_type(context.format, packet.header.payload_type) => {
+            context.probe().malformed(
+                &context.channel_id,
+                &format!(
+                    "RTP from {from} with payload type {}",
+                    packet.header.payload_type
+                ),
+            )
+        }
         Ok(packet) => {
-            let payload: &[u8] = &packet.payload;
+            let payload: &[u8] = packet.payload;
             let samples = decode(context.format, Endian::Big, payload);
             context.probe().received(payload.len(), &samples);
         }

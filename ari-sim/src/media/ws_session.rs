@@ -172,7 +172,9 @@ impl Session {
     }
 
     fn malformed(&self, what: &str) {
-        self.context.probe().malformed(&self.context.channel_id, what);
+        self.context
+            .probe()
+            .malformed(&self.context.channel_id, what);
     }
 
     fn text(&mut self, raw: &str) {
@@ -209,7 +211,11 @@ impl Session {
                 self.malformed(&error);
                 let direction = serde_json::from_str::<serde_json::Value>(text)
                     .ok()
-                    .and_then(|v| v.get("direction").and_then(|d| d.as_str()).map(str::to_owned));
+                    .and_then(|v| {
+                        v.get("direction")
+                            .and_then(|d| d.as_str())
+                            .map(str::to_owned)
+                    });
                 self.error(match direction {
                     None => "SET_MEDIA_DIRECTION requires a 'direction' parameter.\n".into(),
                     Some(d) => format!("'{d}' is not a valid direction for SET_MEDIA_DIRECTION.\n"),

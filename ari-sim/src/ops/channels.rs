@@ -1184,7 +1184,10 @@ pub fn external_media(shared: &Shared, p: &Params) -> Result {
             .start(shared, &id, &name, format, transport)
             .map_err(|error| {
                 tracing::error!(%error, "externalMedia: cannot start media");
-                Reply::error(500, "An internal error prevented this request from being handled")
+                Reply::error(
+                    500,
+                    "An internal error prevented this request from being handled",
+                )
             })?,
         _ => serde_json::Map::new(),
     };
@@ -1280,7 +1283,10 @@ fn media_transport(
         Some("audiosocket") => Transport::AudioSocket {
             remote: host.to_owned(),
             uuid: ari_media::wire::audiosocket::parse_uuid(&p.string("data")).map_err(|_| {
-                Reply::error(500, "An internal error prevented this request from being handled")
+                Reply::error(
+                    500,
+                    "An internal error prevented this request from being handled",
+                )
             })?,
         },
         Some("none") => {
@@ -1295,7 +1301,9 @@ fn media_transport(
                 .or_else(|| dial_option(&options, 'd'));
             let client = p.get("connection_type") != Some("server");
             Transport::WebSocket {
-                client_url: client.then(|| websocket_clients.get(host).cloned()).flatten(),
+                client_url: client
+                    .then(|| websocket_clients.get(host).cloned())
+                    .flatten(),
                 connection_id: if client {
                     host.to_owned()
                 } else {
