@@ -284,11 +284,31 @@ fn describe(handle: &OutboundHandle) -> serde_json::Value {
     })
 }
 
+/// A media probe for `GET /sim/media?channel=ID` (counts and timing; no samples).
+fn describe_media(probe: &crate::MediaProbe) -> serde_json::Value {
+    json!({
+        "transport": format!("{:?}", probe.transport),
+        "format": probe.format.asterisk_name(),
+        "connected": probe.connected,
+        "closed": probe.closed,
+        "frames_sent": probe.frames_sent,
+        "frames_received": probe.frames_received,
+        "bytes_received": probe.bytes_received,
+        "max_gap_deviation_us": probe.max_gap_deviation.as_micros() as u64,
+        "p99_gap_deviation_us": probe.p99_gap_deviation.as_micros() as u64,
+        "malformed": probe.malformed,
+        "dropped": probe.dropped,
+        "queue_length": probe.queue_length,
+        "rms": probe.rms(),
+    })
+}
+
 /// `POST /sim/call?exten=7000[&context=default][&caller=100]`, `/sim/dtmf?channel=ID&digits=12#`,
 /// `/sim/hangup?channel=ID`, `/sim/drop-websockets`, `/sim/restart`,
 /// `/sim/fail-next?status=500[&count=1]`, `/sim/delay?ms=500`, `/sim/close-connections?on=true`,
 /// `/sim/outbound?url=ws://...&apps=a,b` (see `outbound_from_query`),
-/// `/sim/outbound-stop?id=N`; `GET /sim/channels`, `GET /sim/outbound`.
+/// `/sim/outbound-stop?id=N`; `GET /sim/channels`, `GET /sim/outbound`,
+/// `GET /sim/media?channel=ID`.
 pub async fn http(State(state): State<AppState>, request: Request) -> Response {
     let control = &state.control;
     let query = query_pairs(request.uri().query());
@@ -351,6 +371,13 @@ pub async fn http(State(state): State<AppState>, request: Request) -> Response {
             Ok(json!({}))
         }
         "channels" => Ok(json!({ "channels": control.channel_ids() })),
+        "media" => match get("channel") {
+            Some(channel) => control
+                .media(channel)
+                .map(|probe| describe_media(&probe))
+                .ok_or_else(|| format!("no media on channel {channel}")),
+            None => Err("channel is required".to_owned()),
+        },
         "outbound" if request.method() == axum::http::Method::GET => Ok(json!({
             "outbound": control.outbound().iter().map(describe).collect::<Vec<_>>()
         })),

@@ -91,6 +91,29 @@
 //! # }
 //! ```
 //!
+//! ## External media
+//!
+//! `POST /channels/externalMedia` starts a simulated far end for the transport asked for,
+//! which sends a test signal ([`SimulatorBuilder::media_signal`], by default 440 Hz)
+//! every 20 ms and measures what the application sends back ([`Control::media`]):
+//!
+//! - RTP: a UDP socket on loopback, reported in `UNICASTRTP_LOCAL_PORT`/`_ADDRESS`;
+//!   ulaw (payload type 0), alaw (8), slin (10, big-endian), slin16 (118).
+//! - AudioSocket: connects to `external_host`, sends the `data` UUID (which must be one:
+//!   a bare 500 otherwise, as from Asterisk), then audio frames (ulaw and alaw labelled
+//!   0x10, as Asterisk labels them); DTMF goes as 0x03 frames. A hang-up closes the
+//!   socket without a hang-up frame; a frame Asterisk cannot read hangs the channel up.
+//! - WebSocket: `connection_type=server` is served at `/media/{connection_id}` on the
+//!   same port (subprotocol `media`; 404 for an unknown id, 409 for a second socket);
+//!   `client` connects to a [`SimulatorBuilder::websocket_client`] URL. `MEDIA_START`,
+//!   binary audio, and the control commands as `chan_websocket` answers them (plain, or
+//!   JSON with `transport_data` `f(json)`), over a model of its play-out queue: 20 ms a
+//!   frame, `MEDIA_XOFF` at 900, `MEDIA_XON` below 800, audio dropped at 1000. A
+//!   hang-up closes with status 1000; the application closing hangs the channel up.
+//!
+//! [`Control::press`] on a media channel, or a channel bridged with one, also sends the
+//! digits to the application where the transport can (AudioSocket, WebSocket `DTMF_END`).
+//!
 //! ## Measured against Asterisk, and deliberate differences
 //!
 //! The workspace's differential test (`tests/tests/differential.rs`) runs scenario
@@ -98,8 +121,8 @@
 //! shapes and typed event sequences with [`score`]; the simulator scores about what
 //! Asterisk scores against itself. What remains differs on purpose:
 //!
-//! - No audio: media "plays" for a fixed, configurable time whatever the sound, and
-//!   recordings are silent, so events driven by time (a playback's end, `Answer()`'s
+//! - No audio in calls: media "plays" for a fixed, configurable time whatever the sound,
+//!   and recordings are silent (only `externalMedia` channels carry audio, see below), so events driven by time (a playback's end, `Answer()`'s
 //!   wait) can fall elsewhere among an application's requests than on Asterisk.
 //! - One order where Asterisk's varies: Asterisk's threads send the events of two
 //!   channels (the halves of a Local pair being destroyed, the channels leaving a

@@ -93,14 +93,16 @@ async fn rtp_sends_the_tone_every_20_ms_and_counts_what_comes_back() {
     assert!(sequences.windows(2).all(|w| w[1] == w[0].wrapping_add(1)));
     assert_440(&samples, 8000);
 
-    // 10 good packets back, and a datagram that is no RTP.
+    // 10 good packets of a 1 kHz tone back, and a datagram that is no RTP.
     let sim_addr = ("127.0.0.1", sim_port);
     for n in 0..10u16 {
         let mut packet = vec![0x80, 0, 0, n as u8, 0, 0, 0, 0, 1, 2, 3, 4];
-        packet.extend(ari_media::codec::from_linear(
-            AudioFormat::Ulaw,
-            &[1000; 160],
-        ));
+        let tone: Vec<i16> = (0..160)
+            .map(|i| {
+                (8000.0 * (std::f64::consts::TAU * 1000.0 * f64::from(i) / 8000.0).sin()) as i16
+            })
+            .collect();
+        packet.extend(ari_media::codec::from_linear(AudioFormat::Ulaw, &tone));
         app.send_to(&packet, sim_addr).await.expect("send");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -117,7 +119,17 @@ async fn rtp_sends_the_tone_every_20_ms_and_counts_what_comes_back() {
     assert_eq!(probe.bytes_received, 1600);
     assert_eq!(probe.samples.len(), 1600);
     assert!(
-        probe.max_gap_deviation < Duration::from_millis(15),
+        probe.tone_level(1000.0) > 0.1,
+        "{}",
+        probe.tone_level(1000.0)
+    );
+    assert!(
+        probe.tone_level(440.0) < 0.02,
+        "{}",
+        probe.tone_level(440.0)
+    );
+    assert!(
+        probe.max_gap_deviation < Duration::from_millis(40),
         "{probe:?}"
     );
     assert!(probe.first_received < probe.last_received);
@@ -538,6 +550,24 @@ async fn websocket_client_connects_out_and_closes_on_delete() {
             .is_some_and(|p| p.frames_received == 1)
     })
     .await;
+    // A key pressed on a channel bridged with the media channel reaches the application.
+    let other = client
+        .channels()
+        .external_media("media", "slin16")
+        .external_host("127.0.0.1:9")
+        .await
+        .expect("a second media channel");
+    let bridge = client.bridges().create().await.expect("bridge");
+    client
+        .bridge(&bridge.id)
+        .add_channel([&media.id, &other.id])
+        .await
+        .expect("bridged");
+    control.press(&other.id, "9").expect("press");
+    assert_eq!(
+        next_text_server(&mut ws).await,
+        format!("DTMF_END digit:9 channel_id:{}", media.id)
+    );
     client.channels().hangup(&media.id).await.expect("hang up");
     loop {
         match tokio::time::timeout(LIMIT, ws.next())
@@ -552,4 +582,28 @@ async fn websocket_client_connects_out_and_closes_on_delete() {
             other => panic!("expected a close, got {other:?}"),
         }
     }
+}
+
+/// The next text message on the application's server side, skipping audio.
+async fn next_text_server(ws: &mut tokio_tungstenite::WebSocketStream<TcpStream>) -> String {
+    loop {
+        match tokio::time::timeout(LIMIT, ws.next())
+            .await
+            .expect("in time")
+        {
+            Some(Ok(Message::Text(text))) => return text.to_string(),
+            Some(Ok(Message::Binary(_))) => {}
+            other => panic!("expected text, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn stopping_the_simulator_closes_media() {
+    let sim = simulator().await;
+    let (id, mut stream) = audiosocket(&sim, "slin").await;
+    let control = sim.control().clone();
+    sim.stop();
+    while read_frame(&mut stream).await.is_some() {}
+    eventually("closed", || control.media(&id).is_some_and(|p| p.closed)).await;
 }

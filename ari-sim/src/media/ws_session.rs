@@ -284,7 +284,6 @@ impl Session {
                 }
             }
             Command::SetMediaDirection(direction) => self.direction = direction,
-            #[allow(unreachable_patterns)]
             other => self.malformed(&format!("unsupported command {other:?}")),
         }
     }
