@@ -50,10 +50,24 @@ impl Control {
         crate::ops::channels::call_from_phone(&self.world, exten, context, caller)
     }
 
-    /// The far end presses keys on a channel (digits arrive 100 ms apart).
+    /// The far end presses keys on a channel (digits arrive 100 ms apart). A media
+    /// channel, or one bridged with media channels, also sends them to the application
+    /// where the transport can (AudioSocket DTMF frames, WebSocket `DTMF_END`).
     pub fn press(&self, channel_id: &str, digits: &str) -> Result<(), String> {
-        if !lock(&self.world).channels.contains_key(channel_id) {
-            return Err(format!("no channel {channel_id}"));
+        {
+            let world = lock(&self.world);
+            let Some(chan) = world.channels.get(channel_id) else {
+                return Err(format!("no channel {channel_id}"));
+            };
+            let mut hearers = vec![channel_id.to_owned()];
+            if let Some(bridge) = chan.bridge.as_ref().and_then(|b| world.bridges.get(b)) {
+                hearers.extend(bridge.model.channels.iter().cloned());
+            }
+            hearers.sort();
+            hearers.dedup();
+            for hearer in hearers {
+                world.media.send_dtmf(&hearer, digits);
+            }
         }
         crate::ops::channels::press(
             &self.world,
@@ -67,6 +81,17 @@ impl Control {
             },
         );
         Ok(())
+    }
+
+    /// What a media channel (`externalMedia`) received from the application and sent
+    /// to it so far; `None` for a channel that never had media. Kept after hang-up.
+    pub fn media(&self, channel_id: &str) -> Option<crate::MediaProbe> {
+        lock(&self.world).media.probe(channel_id)
+    }
+
+    /// Closes every media channel's transport (the simulator stopping).
+    pub fn stop_media(&self) {
+        lock(&self.world).media.stop_all();
     }
 
     /// The far end hangs up.
@@ -259,11 +284,31 @@ fn describe(handle: &OutboundHandle) -> serde_json::Value {
     })
 }
 
+/// A media probe for `GET /sim/media?channel=ID` (counts and timing; no samples).
+fn describe_media(probe: &crate::MediaProbe) -> serde_json::Value {
+    json!({
+        "transport": format!("{:?}", probe.transport),
+        "format": probe.format.asterisk_name(),
+        "connected": probe.connected,
+        "closed": probe.closed,
+        "frames_sent": probe.frames_sent,
+        "frames_received": probe.frames_received,
+        "bytes_received": probe.bytes_received,
+        "max_gap_deviation_us": probe.max_gap_deviation.as_micros() as u64,
+        "p99_gap_deviation_us": probe.p99_gap_deviation.as_micros() as u64,
+        "malformed": probe.malformed,
+        "dropped": probe.dropped,
+        "queue_length": probe.queue_length,
+        "rms": probe.rms(),
+    })
+}
+
 /// `POST /sim/call?exten=7000[&context=default][&caller=100]`, `/sim/dtmf?channel=ID&digits=12#`,
 /// `/sim/hangup?channel=ID`, `/sim/drop-websockets`, `/sim/restart`,
 /// `/sim/fail-next?status=500[&count=1]`, `/sim/delay?ms=500`, `/sim/close-connections?on=true`,
 /// `/sim/outbound?url=ws://...&apps=a,b` (see `outbound_from_query`),
-/// `/sim/outbound-stop?id=N`; `GET /sim/channels`, `GET /sim/outbound`.
+/// `/sim/outbound-stop?id=N`; `GET /sim/channels`, `GET /sim/outbound`,
+/// `GET /sim/media?channel=ID`.
 pub async fn http(State(state): State<AppState>, request: Request) -> Response {
     let control = &state.control;
     let query = query_pairs(request.uri().query());
@@ -326,6 +371,13 @@ pub async fn http(State(state): State<AppState>, request: Request) -> Response {
             Ok(json!({}))
         }
         "channels" => Ok(json!({ "channels": control.channel_ids() })),
+        "media" => match get("channel") {
+            Some(channel) => control
+                .media(channel)
+                .map(|probe| describe_media(&probe))
+                .ok_or_else(|| format!("no media on channel {channel}")),
+            None => Err("channel is required".to_owned()),
+        },
         "outbound" if request.method() == axum::http::Method::GET => Ok(json!({
             "outbound": control.outbound().iter().map(describe).collect::<Vec<_>>()
         })),

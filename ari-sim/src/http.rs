@@ -75,6 +75,8 @@ pub fn router(state: AppState) -> Router {
         .route("/ari/events", any(events))
         .route("/ari/{*rest}", any(rest))
         .route("/sim/{*rest}", any(crate::control::http))
+        // chan_websocket's server connections, at the HTTP root as in Asterisk.
+        .route("/media/{connection_id}", any(crate::media::serve_websocket))
         .with_state(state)
 }
 

@@ -91,6 +91,29 @@
 //! # }
 //! ```
 //!
+//! ## External media
+//!
+//! `POST /channels/externalMedia` starts a simulated far end for the transport asked for,
+//! which sends a test signal ([`SimulatorBuilder::media_signal`], by default 440 Hz)
+//! every 20 ms and measures what the application sends back ([`Control::media`]):
+//!
+//! - RTP: a UDP socket on loopback, reported in `UNICASTRTP_LOCAL_PORT`/`_ADDRESS`;
+//!   ulaw (payload type 0), alaw (8), slin (10, big-endian), slin16 (118).
+//! - AudioSocket: connects to `external_host`, sends the `data` UUID (which must be one:
+//!   a bare 500 otherwise, as from Asterisk), then audio frames (ulaw and alaw labelled
+//!   0x10, as Asterisk labels them); DTMF goes as 0x03 frames. A hang-up closes the
+//!   socket without a hang-up frame; a frame Asterisk cannot read hangs the channel up.
+//! - WebSocket: `connection_type=server` is served at `/media/{connection_id}` on the
+//!   same port (subprotocol `media`; 404 for an unknown id, 409 for a second socket);
+//!   `client` connects to a [`SimulatorBuilder::websocket_client`] URL. `MEDIA_START`,
+//!   binary audio, and the control commands as `chan_websocket` answers them (plain, or
+//!   JSON with `transport_data` `f(json)`), over a model of its play-out queue: 20 ms a
+//!   frame, `MEDIA_XOFF` at 900, `MEDIA_XON` below 800, audio dropped at 1000. A
+//!   hang-up closes with status 1000; the application closing hangs the channel up.
+//!
+//! [`Control::press`] on a media channel, or a channel bridged with one, also sends the
+//! digits to the application where the transport can (AudioSocket, WebSocket `DTMF_END`).
+//!
 //! ## Measured against Asterisk, and deliberate differences
 //!
 //! The workspace's differential test (`tests/tests/differential.rs`) runs scenario
@@ -98,8 +121,8 @@
 //! shapes and typed event sequences with [`score`]; the simulator scores about what
 //! Asterisk scores against itself. What remains differs on purpose:
 //!
-//! - No audio: media "plays" for a fixed, configurable time whatever the sound, and
-//!   recordings are silent, so events driven by time (a playback's end, `Answer()`'s
+//! - No audio in calls: media "plays" for a fixed, configurable time whatever the sound,
+//!   and recordings are silent (only `externalMedia` channels carry audio, see below), so events driven by time (a playback's end, `Answer()`'s
 //!   wait) can fall elsewhere among an application's requests than on Asterisk.
 //! - One order where Asterisk's varies: Asterisk's threads send the events of two
 //!   channels (the halves of a Local pair being destroyed, the channels leaving a
@@ -129,6 +152,7 @@ pub mod control;
 pub mod dialplan;
 mod http;
 mod hub;
+mod media;
 pub mod ops;
 pub mod outbound;
 mod params;
@@ -147,6 +171,7 @@ use std::time::Duration;
 pub use control::Control;
 pub use dialplan::Dialplan;
 pub use http::User;
+pub use media::{MediaProbe, MediaSignal, MediaTransport};
 pub use outbound::{ConnectionType, OutboundConfig, OutboundHandle};
 pub use sessions::SessionLimits;
 pub use world::Timing;
@@ -177,6 +202,7 @@ pub struct SimulatorBuilder {
     asterisk_id: String,
     system_name: Option<String>,
     sessions: SessionLimits,
+    media: media::MediaConfig,
 }
 
 impl Default for SimulatorBuilder {
@@ -189,6 +215,7 @@ impl Default for SimulatorBuilder {
             asterisk_id: "02:fc:00:00:00:01".to_owned(),
             system_name: None,
             sessions: SessionLimits::default(),
+            media: media::MediaConfig::default(),
         }
     }
 }
@@ -258,6 +285,23 @@ impl SimulatorBuilder {
         self
     }
 
+    /// What `externalMedia` channels send to the application (default: a 440 Hz tone at
+    /// about -12 dBFS, in the channel's format).
+    pub fn media_signal(mut self, signal: MediaSignal) -> Self {
+        self.media.signal = signal;
+        self
+    }
+
+    /// A `websocket_client.conf` connection: `externalMedia` with `transport=websocket`,
+    /// `connection_type=client` and `external_host=id` connects to `url`
+    /// (`ws://host:port/path`).
+    pub fn websocket_client(mut self, id: &str, url: &str) -> Self {
+        self.media
+            .websocket_clients
+            .insert(id.to_owned(), url.to_owned());
+        self
+    }
+
     pub async fn start(self) -> std::io::Result<Simulator> {
         let mut users = self.users;
         if users.is_empty() {
@@ -280,6 +324,7 @@ impl SimulatorBuilder {
         let hub = hub::Hub::new(&self.asterisk_id);
         let mut world =
             world::World::new(hub.clone(), self.asterisk_id, self.timing, self.dialplan);
+        world.media.config = self.media;
         if let Some(name) = self.system_name {
             world.id_prefix = format!("{name}-");
         }
@@ -389,6 +434,7 @@ impl Simulator {
     fn shut_down(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             self.control.stop_outbound();
+            self.control.stop_media();
             let _ = shutdown.send(());
         }
     }

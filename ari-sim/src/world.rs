@@ -156,6 +156,8 @@ pub struct World {
     /// Work to do after a delay, scheduled once the world is released (see
     /// [`World::after`]).
     pending_timers: Vec<(Duration, AfterMedia)>,
+    /// `externalMedia` channels' far ends.
+    pub(crate) media: crate::media::Media,
 }
 
 /// The world, shared by request handlers and timers.
@@ -275,6 +277,7 @@ impl World {
             device_counts: HashMap::new(),
             pending_per_call: Vec::new(),
             pending_timers: Vec::new(),
+            media: crate::media::Media::default(),
         }
     }
 
@@ -362,6 +365,8 @@ impl World {
 
     pub fn remove_channel(&mut self, id: &str) -> Option<Chan> {
         self.channel_order.retain(|c| c != id);
+        // However the channel goes, its media transport closes with it.
+        self.media.stop(id);
         let chan = self.channels.remove(id)?;
         self.count_device(&chan.model.name, &chan.model.state, -1);
         self.pending_devices.push(device_of(&chan.model.name));
@@ -370,6 +375,7 @@ impl World {
 
     /// Removes every channel without events (a restart).
     pub fn clear_channels(&mut self) {
+        self.media.clear();
         self.channels.clear();
         self.channel_order.clear();
         self.device_counts.clear();

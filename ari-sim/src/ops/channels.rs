@@ -1149,7 +1149,8 @@ pub fn snoop(shared: &Shared, p: &Params, snoop_id: Option<String>) -> Result {
 /// `POST /channels/externalMedia`: a media channel placed in an application.
 pub fn external_media(shared: &Shared, p: &Params) -> Result {
     let mut world = lock(shared);
-    let host = external_media_checks(p)?;
+    let host = external_media_checks(p, &world.media.config.websocket_clients)?;
+    let transport = media_transport(p, &host, &world.media.config.websocket_clients)?;
     let id = p
         .get("channelId")
         .map(str::to_owned)
@@ -1162,19 +1163,37 @@ pub fn external_media(shared: &Shared, p: &Params) -> Result {
     }
     let suffix = world.next_channel_suffix();
     let app = p.string("app");
-    let tech = if p.get("encapsulation") == Some("audiosocket") {
-        "AudioSocket"
-    } else {
-        "UnicastRTP"
+    let name = match &transport {
+        crate::media::Transport::AudioSocket { .. } => {
+            format!("AudioSocket/{host}-{}", p.string("data"))
+        }
+        crate::media::Transport::Rtp { .. } => format!("UnicastRTP/{host}-{suffix}"),
+        crate::media::Transport::WebSocket { .. } => format!("WebSocket/{host}/{suffix}"),
     };
     let mut chan = world.new_channel(
         id.clone(),
-        format!("{tech}/{host}-{suffix}"),
+        name.clone(),
         ChannelState::Up,
         dialplan("default", "s", 1, "", ""),
     );
-    chan.model.channelvars =
-        Some(json!({"UNICASTRTP_LOCAL_ADDRESS": "127.0.0.1", "UNICASTRTP_LOCAL_PORT": "10000"}));
+    // A format the simulator cannot generate (say `g722`) gets a channel without media.
+    let format = ari_media::AudioFormat::from_asterisk_name(&p.string("format"));
+    let vars = match (format, tokio::runtime::Handle::try_current()) {
+        (Some(format), Ok(_)) => world
+            .media
+            .start(shared, &id, &name, format, transport)
+            .map_err(|error| {
+                tracing::error!(%error, "externalMedia: cannot start media");
+                Reply::error(
+                    500,
+                    "An internal error prevented this request from being handled",
+                )
+            })?,
+        _ => serde_json::Map::new(),
+    };
+    if !vars.is_empty() {
+        chan.model.channelvars = Some(serde_json::Value::Object(vars));
+    }
     chan.interest.insert(app.clone(), 1);
     chan.subscribers.push(app.clone());
     world.insert_channel(chan);
@@ -1183,9 +1202,12 @@ pub fn external_media(shared: &Shared, p: &Params) -> Result {
 }
 
 /// `POST /channels/externalMedia`'s checks, in Asterisk's order; the host it names.
-/// The simulator has no `websocket_client` connections, so a websocket client has no
-/// host it could name.
-fn external_media_checks(p: &Params) -> Result<String> {
+/// A websocket client names a connection of `websocket_client.conf`
+/// ([`SimulatorBuilder::websocket_client`](crate::SimulatorBuilder::websocket_client)).
+fn external_media_checks(
+    p: &Params,
+    websocket_clients: &std::collections::BTreeMap<String, String>,
+) -> Result<String> {
     let bad = |message: &str| Err(Reply::error(400, message));
     let or = |name: &str, default: &'static str| {
         p.get(name)
@@ -1213,7 +1235,7 @@ fn external_media_checks(p: &Params) -> Result<String> {
         return bad("external_host is required for all but websocket server connections");
     }
     if transport == "websocket" {
-        if connection == "client" {
+        if connection == "client" && !websocket_clients.contains_key(&host) {
             return bad("external_host must be a valid websocket_client connection id.");
         }
     } else if host
@@ -1246,6 +1268,66 @@ fn external_media_checks(p: &Params) -> Result<String> {
     } else {
         host
     })
+}
+
+/// How a checked `externalMedia` request carries its media. AudioSocket's `data` must be
+/// a UUID: Asterisk fails to create the channel otherwise and answers a bare 500.
+fn media_transport(
+    p: &Params,
+    host: &str,
+    websocket_clients: &std::collections::BTreeMap<String, String>,
+) -> Result<crate::media::Transport> {
+    use crate::media::Transport;
+    use ari_media::wire::ws_control::MediaDirection;
+    Ok(match p.get("encapsulation").filter(|e| !e.is_empty()) {
+        Some("audiosocket") => Transport::AudioSocket {
+            remote: host.to_owned(),
+            uuid: ari_media::wire::audiosocket::parse_uuid(&p.string("data")).map_err(|_| {
+                Reply::error(
+                    500,
+                    "An internal error prevented this request from being handled",
+                )
+            })?,
+        },
+        Some("none") => {
+            // `transport_data` holds chan_websocket's dial options: `f(json)` for JSON
+            // control messages, `d(in|out|both)` for the direction (which the
+            // `direction` parameter overrides, as Asterisk appends it last).
+            let options = p.string("transport_data");
+            let direction = p
+                .get("direction")
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned)
+                .or_else(|| dial_option(&options, 'd'));
+            let client = p.get("connection_type") != Some("server");
+            Transport::WebSocket {
+                client_url: client
+                    .then(|| websocket_clients.get(host).cloned())
+                    .flatten(),
+                connection_id: if client {
+                    host.to_owned()
+                } else {
+                    crate::world::uuid()
+                },
+                json: dial_option(&options, 'f').is_some_and(|f| f.eq_ignore_ascii_case("json")),
+                direction: match direction.as_deref() {
+                    Some("in") => MediaDirection::In,
+                    Some("out") => MediaDirection::Out,
+                    _ => MediaDirection::Both,
+                },
+            }
+        }
+        _ => Transport::Rtp {
+            remote: host.to_owned(),
+        },
+    })
+}
+
+/// The argument of option `letter` in a dial-option string such as `f(json)d(in)`.
+fn dial_option(options: &str, letter: char) -> Option<String> {
+    let start = options.find(&format!("{letter}("))? + 2;
+    let end = options[start..].find(')')? + start;
+    Some(options[start..end].to_owned())
 }
 
 /// Far end: a phone dials an extension (the guide's "dial 7000").

@@ -1,0 +1,151 @@
+//! The audio the simulated far end "says" on a media channel: deterministic, so a test
+//! can check what its application received (a tone's frequency, silence, known samples).
+
+use std::sync::Arc;
+
+use ari_media::AudioFormat;
+
+/// What a media channel sends to the application (see
+/// [`SimulatorBuilder::media_signal`](crate::SimulatorBuilder::media_signal)).
+#[derive(Debug, Clone, PartialEq)]
+pub enum MediaSignal {
+    /// A sine wave of `hz` at peak `amplitude` (16-bit linear).
+    Tone { hz: f64, amplitude: i16 },
+    /// Digital silence.
+    Silence,
+    /// These 16-bit samples, at the channel format's rate, looped.
+    Samples(Arc<[i16]>),
+}
+
+impl Default for MediaSignal {
+    /// 440 Hz at about -12 dBFS: loud enough to measure, far from clipping.
+    fn default() -> Self {
+        MediaSignal::tone(440.0)
+    }
+}
+
+impl MediaSignal {
+    /// A sine wave of `hz` at the default level (peak 8000).
+    pub fn tone(hz: f64) -> Self {
+        MediaSignal::Tone {
+            hz,
+            amplitude: 8000,
+        }
+    }
+
+    /// Raw samples, looped.
+    pub fn samples(samples: impl Into<Vec<i16>>) -> Self {
+        MediaSignal::Samples(samples.into().into())
+    }
+}
+
+/// Produces the signal frame by frame, continuing where the last frame stopped.
+#[derive(Debug)]
+pub struct SignalSource {
+    signal: MediaSignal,
+    rate: u32,
+    next_sample: u64,
+}
+
+impl SignalSource {
+    pub fn new(signal: MediaSignal, rate: u32) -> Self {
+        SignalSource {
+            signal,
+            rate,
+            next_sample: 0,
+        }
+    }
+
+    /// The next `count` samples.
+    pub fn next_samples(&mut self, count: usize) -> Vec<i16> {
+        let start = self.next_sample;
+        self.next_sample += count as u64;
+        (start..start + count as u64)
+            .map(|n| match &self.signal {
+                MediaSignal::Tone { hz, amplitude } => {
+                    let phase = std::f64::consts::TAU * hz * n as f64 / f64::from(self.rate);
+                    (f64::from(*amplitude) * phase.sin()).round() as i16
+                }
+                MediaSignal::Silence => 0,
+                MediaSignal::Samples(samples) if samples.is_empty() => 0,
+                MediaSignal::Samples(samples) => samples[(n % samples.len() as u64) as usize],
+            })
+            .collect()
+    }
+}
+
+/// Byte order of 16-bit linear audio on a transport: RTP's L16 is network order (RFC
+/// 3551, and Asterisk byte-swaps slin for RTP); AudioSocket and WebSocket carry
+/// Asterisk's native little-endian samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endian {
+    Big,
+    Little,
+}
+
+/// `samples` as the bytes of `format` on a transport with `endian` 16-bit order.
+pub fn encode(format: AudioFormat, endian: Endian, samples: &[i16]) -> Vec<u8> {
+    match (format, endian) {
+        (AudioFormat::Slin | AudioFormat::Slin16, Endian::Big) => {
+            samples.iter().flat_map(|s| s.to_be_bytes()).collect()
+        }
+        _ => ari_media::codec::from_linear(format, samples),
+    }
+}
+
+/// The bytes of `format` as 16-bit samples (a trailing odd byte of slin is ignored).
+pub fn decode(format: AudioFormat, endian: Endian, bytes: &[u8]) -> Vec<i16> {
+    match (format, endian) {
+        (AudioFormat::Slin | AudioFormat::Slin16, Endian::Big) => bytes
+            .chunks_exact(2)
+            .map(|pair| i16::from_be_bytes([pair[0], pair[1]]))
+            .collect(),
+        _ => ari_media::codec::to_linear(format, bytes),
+    }
+}
+
+/// The relative strength of `hz` in `samples` (Goertzel), 0 for none and about 1 for a
+/// pure full-scale tone of `hz`: enough to tell a 440 Hz tone from silence or 1 kHz.
+pub fn tone_level(samples: &[i16], rate: u32, hz: f64) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let coefficient = 2.0 * (std::f64::consts::TAU * hz / f64::from(rate)).cos();
+    let (mut previous, mut before) = (0.0f64, 0.0f64);
+    for &sample in samples {
+        let current = f64::from(sample) / 32768.0 + coefficient * previous - before;
+        before = previous;
+        previous = current;
+    }
+    let power = previous * previous + before * before - coefficient * previous * before;
+    2.0 * power.max(0.0).sqrt() / samples.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tone_measures_at_its_frequency_only() {
+        let mut source = SignalSource::new(MediaSignal::tone(440.0), 8000);
+        let samples = source.next_samples(8000);
+        let at_440 = tone_level(&samples, 8000, 440.0);
+        let at_1000 = tone_level(&samples, 8000, 1000.0);
+        assert!(at_440 > 0.2, "{at_440}");
+        assert!(at_1000 < 0.01, "{at_1000}");
+    }
+
+    #[test]
+    fn frames_continue_the_wave_and_slin_round_trips_both_orders() {
+        let mut whole = SignalSource::new(MediaSignal::tone(440.0), 8000);
+        let mut parts = SignalSource::new(MediaSignal::tone(440.0), 8000);
+        let mut joined = parts.next_samples(160);
+        joined.extend(parts.next_samples(160));
+        assert_eq!(whole.next_samples(320), joined);
+        for endian in [Endian::Big, Endian::Little] {
+            let bytes = encode(AudioFormat::Slin, endian, &joined);
+            assert_eq!(decode(AudioFormat::Slin, endian, &bytes), joined);
+        }
+        assert_eq!(encode(AudioFormat::Slin, Endian::Big, &[0x0102]), [1, 2]);
+    }
+}
