@@ -171,7 +171,7 @@ use std::time::Duration;
 pub use control::Control;
 pub use dialplan::Dialplan;
 pub use http::User;
-pub use media::{MediaProbe, MediaSignal, MediaTransport};
+pub use media::{MediaProbe, MediaSignal, ProbeTransport};
 pub use outbound::{ConnectionType, OutboundConfig, OutboundHandle};
 pub use sessions::SessionLimits;
 pub use world::Timing;

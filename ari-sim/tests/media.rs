@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use ari_media::AudioFormat;
 use ari_sdk::{ExternalMediaEncapsulation, ExternalMediaTransport};
-use ari_sim::{MediaTransport, Simulator};
+use ari_sim::{ProbeTransport, Simulator};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -115,7 +115,7 @@ async fn rtp_sends_the_tone_every_20_ms_and_counts_what_comes_back() {
     })
     .await;
     let probe = control.media(&media.id).expect("probe");
-    assert_eq!(probe.transport, MediaTransport::Rtp);
+    assert_eq!(probe.transport, ProbeTransport::Rtp);
     assert_eq!(probe.bytes_received, 1600);
     assert_eq!(probe.samples.len(), 1600);
     assert!(
@@ -431,7 +431,7 @@ async fn websocket_server_media_start_audio_commands_and_flow_control() {
         format!("DTMF_END digit:7 channel_id:{id}")
     );
     let probe = control.media(&id).expect("probe");
-    assert_eq!(probe.transport, MediaTransport::WebSocket);
+    assert_eq!(probe.transport, ProbeTransport::WebSocket);
     assert_eq!(probe.frames_received, 6);
     assert_eq!(probe.bytes_received, 160 * 955);
     assert_eq!(probe.malformed, 2);

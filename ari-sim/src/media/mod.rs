@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use ari_media::AudioFormat;
 use tokio::sync::{mpsc, oneshot};
 
-pub use probe::{MediaProbe, MediaTransport};
+pub use probe::{MediaProbe, ProbeTransport};
 pub use signal::MediaSignal;
 pub(crate) use ws_server::serve as serve_websocket;
 
@@ -119,9 +119,9 @@ impl Media {
         transport: Transport,
     ) -> std::io::Result<serde_json::Map<String, serde_json::Value>> {
         let kind = match transport {
-            Transport::Rtp { .. } => MediaTransport::Rtp,
-            Transport::AudioSocket { .. } => MediaTransport::AudioSocket,
-            Transport::WebSocket { .. } => MediaTransport::WebSocket,
+            Transport::Rtp { .. } => ProbeTransport::Rtp,
+            Transport::AudioSocket { .. } => ProbeTransport::AudioSocket,
+            Transport::WebSocket { .. } => ProbeTransport::WebSocket,
         };
         let probe = Arc::new(Mutex::new(ProbeState::new(kind, format)));
         let (stop_tx, stop) = oneshot::channel();

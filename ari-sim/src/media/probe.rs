@@ -15,7 +15,7 @@ const KEEP_GAPS: usize = 30_000;
 
 /// Which transport a media channel speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MediaTransport {
+pub enum ProbeTransport {
     Rtp,
     AudioSocket,
     WebSocket,
@@ -25,7 +25,7 @@ pub enum MediaTransport {
 /// It outlives the channel, so a test can look after hanging up.
 #[derive(Debug, Clone)]
 pub struct MediaProbe {
-    pub transport: MediaTransport,
+    pub transport: ProbeTransport,
     pub format: AudioFormat,
     /// The transport is (or was) up: the socket connected, the WebSocket accepted.
     pub connected: bool,
@@ -78,7 +78,7 @@ impl MediaProbe {
 /// The live counters behind a [`MediaProbe`], updated by the channel's media task.
 #[derive(Debug)]
 pub struct ProbeState {
-    pub transport: MediaTransport,
+    pub transport: ProbeTransport,
     pub format: AudioFormat,
     pub connected: bool,
     pub closed: bool,
@@ -95,7 +95,7 @@ pub struct ProbeState {
 }
 
 impl ProbeState {
-    pub fn new(transport: MediaTransport, format: AudioFormat) -> Self {
+    pub fn new(transport: ProbeTransport, format: AudioFormat) -> Self {
         ProbeState {
             transport,
             format,
