@@ -63,15 +63,7 @@ impl MediaProbe {
 
     /// The received audio's RMS level (0..1 of full scale).
     pub fn rms(&self) -> f64 {
-        if self.samples.is_empty() {
-            return 0.0;
-        }
-        let sum: f64 = self
-            .samples
-            .iter()
-            .map(|&s| (f64::from(s) / 32768.0).powi(2))
-            .sum();
-        (sum / self.samples.len() as f64).sqrt()
+        ari_media::codec::analysis::rms(&self.samples) / 32768.0
     }
 }
 

@@ -4,6 +4,9 @@
 use std::sync::Arc;
 
 use ari_media::AudioFormat;
+use ari_media::codec::analysis;
+use ari_media::codec::tone::ToneGenerator;
+use ari_media::wire::rtp::swap_sample_bytes;
 
 /// What a media channel sends to the application (see
 /// [`SimulatorBuilder::media_signal`](crate::SimulatorBuilder::media_signal)).
@@ -43,34 +46,41 @@ impl MediaSignal {
 #[derive(Debug)]
 pub struct SignalSource {
     signal: MediaSignal,
-    rate: u32,
-    next_sample: u64,
+    /// The tone's oscillator (ari-media's, so the phase runs on across frames).
+    tone: Option<ToneGenerator>,
+    next_sample: usize,
 }
 
 impl SignalSource {
     pub fn new(signal: MediaSignal, rate: u32) -> Self {
+        let tone = match &signal {
+            MediaSignal::Tone { hz, amplitude } => Some(ToneGenerator::new(
+                *hz,
+                f64::from(*amplitude) / f64::from(i16::MAX),
+                rate,
+            )),
+            _ => None,
+        };
         SignalSource {
             signal,
-            rate,
+            tone,
             next_sample: 0,
         }
     }
 
     /// The next `count` samples.
     pub fn next_samples(&mut self, count: usize) -> Vec<i16> {
+        if let Some(tone) = &mut self.tone {
+            return tone.next_frame(count);
+        }
         let start = self.next_sample;
-        self.next_sample += count as u64;
-        (start..start + count as u64)
-            .map(|n| match &self.signal {
-                MediaSignal::Tone { hz, amplitude } => {
-                    let phase = std::f64::consts::TAU * hz * n as f64 / f64::from(self.rate);
-                    (f64::from(*amplitude) * phase.sin()).round() as i16
-                }
-                MediaSignal::Silence => 0,
-                MediaSignal::Samples(samples) if samples.is_empty() => 0,
-                MediaSignal::Samples(samples) => samples[(n % samples.len() as u64) as usize],
-            })
-            .collect()
+        self.next_sample += count;
+        match &self.signal {
+            MediaSignal::Samples(samples) if !samples.is_empty() => (start..start + count)
+                .map(|n| samples[n % samples.len()])
+                .collect(),
+            _ => vec![0; count],
+        }
     }
 }
 
@@ -83,42 +93,34 @@ pub enum Endian {
     Little,
 }
 
+fn is_linear(format: AudioFormat) -> bool {
+    matches!(format, AudioFormat::Slin | AudioFormat::Slin16)
+}
+
 /// `samples` as the bytes of `format` on a transport with `endian` 16-bit order.
 pub fn encode(format: AudioFormat, endian: Endian, samples: &[i16]) -> Vec<u8> {
-    match (format, endian) {
-        (AudioFormat::Slin | AudioFormat::Slin16, Endian::Big) => {
-            samples.iter().flat_map(|s| s.to_be_bytes()).collect()
-        }
-        _ => ari_media::codec::from_linear(format, samples),
+    let bytes = ari_media::codec::from_linear(format, samples);
+    match endian {
+        Endian::Big if is_linear(format) => swap_sample_bytes(&bytes),
+        _ => bytes,
     }
 }
 
 /// The bytes of `format` as 16-bit samples (a trailing odd byte of slin is ignored).
 pub fn decode(format: AudioFormat, endian: Endian, bytes: &[u8]) -> Vec<i16> {
-    match (format, endian) {
-        (AudioFormat::Slin | AudioFormat::Slin16, Endian::Big) => bytes
-            .chunks_exact(2)
-            .map(|pair| i16::from_be_bytes([pair[0], pair[1]]))
-            .collect(),
+    match endian {
+        Endian::Big if is_linear(format) => {
+            ari_media::codec::to_linear(format, &swap_sample_bytes(bytes))
+        }
         _ => ari_media::codec::to_linear(format, bytes),
     }
 }
 
-/// The relative strength of `hz` in `samples` (Goertzel), 0 for none and about 1 for a
-/// pure full-scale tone of `hz`: enough to tell a 440 Hz tone from silence or 1 kHz.
+/// The relative strength of `hz` in `samples`: the tone's amplitude as a fraction of full
+/// scale (0 for none, about 1 for a full-scale tone of `hz`).
 pub fn tone_level(samples: &[i16], rate: u32, hz: f64) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
-    let coefficient = 2.0 * (std::f64::consts::TAU * hz / f64::from(rate)).cos();
-    let (mut previous, mut before) = (0.0f64, 0.0f64);
-    for &sample in samples {
-        let current = f64::from(sample) / 32768.0 + coefficient * previous - before;
-        before = previous;
-        previous = current;
-    }
-    let power = previous * previous + before * before - coefficient * previous * before;
-    2.0 * power.max(0.0).sqrt() / samples.len() as f64
+    // A sine of amplitude A has Goertzel power A²/2 (see ari-media's analysis).
+    (2.0 * analysis::goertzel_power(samples, rate, hz)).sqrt() / 32768.0
 }
 
 #[cfg(test)]
