@@ -19,9 +19,12 @@ use ari_media::{
 use ari_sdk::Transport;
 use e2e::LIMIT;
 
-/// The `websocket_client.conf` connection of `../shared/asterisk` and where it points.
+/// The `websocket_client.conf` connection of `../shared/asterisk`, where it points and
+/// the credentials Asterisk sends there.
 const CLIENT_CONNECTION: &str = "outapp_ws";
 const CLIENT_LISTEN: &str = "127.0.0.1:9099";
+const CLIENT_USER: &str = "asterisk";
+const CLIENT_PASSWORD: &str = "outapp-password";
 
 /// The transports, by name, for messages.
 fn transports() -> Vec<(&'static str, MediaTransport, AudioFormat)> {
@@ -130,9 +133,13 @@ async fn asterisk_connects_to_the_applications_websocket_listener() {
     let Some(s) = e2e::session("external media ws client", "xmediac", Transport::Http).await else {
         return;
     };
-    let listener = MediaListener::bind(CLIENT_LISTEN.parse().unwrap())
-        .await
-        .expect("bind the outapp_ws port");
+    let listener = MediaListener::bind_with_basic_auth(
+        CLIENT_LISTEN.parse().unwrap(),
+        CLIENT_USER,
+        CLIENT_PASSWORD,
+    )
+    .await
+    .expect("bind the outapp_ws port");
     let talker = s.enter("7005", "talker").await;
     let mut media = MediaSession::builder(&s.client, &s.app, &talker.id)
         .transport(MediaTransport::WebSocketClient {

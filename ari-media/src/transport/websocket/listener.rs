@@ -22,6 +22,9 @@ use crate::format::AudioFormat;
 use crate::link::Link;
 use crate::wire::ws_control::{ControlEvent, ControlFormat, MediaStart, parse_event};
 
+use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
+
 use super::*;
 
 /// A WebSocket server Asterisk connects to (externalMedia with `connection_type=client`
@@ -30,8 +33,11 @@ use super::*;
 /// is handed to the session expecting the channel id its `MEDIA_START` names.
 ///
 /// Cheap to clone; accepting stops when the last clone (and every session waiting on
-/// it) is dropped. Plain `ws://` only; Asterisk's credentials, if configured, are not
-/// checked.
+/// it) is dropped. Plain `ws://` only. Bind it with
+/// [`bind_with_basic_auth`](Self::bind_with_basic_auth) and the `username`/`password` of
+/// the `websocket_client.conf` entry, so that only Asterisk can hand the application
+/// audio: without credentials, anyone who reaches the port and names a media channel id
+/// could.
 #[derive(Clone, Debug)]
 pub struct MediaListener {
     pub(super) inner: Arc<ListenerInner>,
@@ -81,9 +87,40 @@ impl std::fmt::Debug for Accepted {
     }
 }
 
+/// The expected `Authorization` header; never printed.
+#[derive(Clone)]
+struct Credentials(Arc<str>);
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Credentials(<redacted>)")
+    }
+}
+
 impl MediaListener {
-    /// Listens on `addr` (port 0 picks a free port).
+    /// Listens on `addr` (port 0 picks a free port), accepting any connection that
+    /// upgrades (see [`bind_with_basic_auth`](Self::bind_with_basic_auth)).
     pub async fn bind(addr: SocketAddr) -> Result<MediaListener, MediaError> {
+        Self::listen(addr, None).await
+    }
+
+    /// Listens on `addr`, refusing (401) connections that do not carry HTTP Basic
+    /// credentials `username`/`password` (those of the `websocket_client.conf` entry).
+    pub async fn bind_with_basic_auth(
+        addr: SocketAddr,
+        username: &str,
+        password: &str,
+    ) -> Result<MediaListener, MediaError> {
+        use base64::Engine;
+        let token =
+            base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+        Self::listen(addr, Some(Credentials(format!("Basic {token}").into()))).await
+    }
+
+    async fn listen(
+        addr: SocketAddr,
+        required: Option<Credentials>,
+    ) -> Result<MediaListener, MediaError> {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| MediaError::Io {
@@ -97,7 +134,7 @@ impl MediaListener {
             source,
         })?;
         let routes = Arc::new(Mutex::new(Routes::default()));
-        let accept_task = tokio::spawn(accept_loop(listener, Arc::clone(&routes)));
+        let accept_task = tokio::spawn(accept_loop(listener, Arc::clone(&routes), required));
         Ok(MediaListener {
             inner: Arc::new(ListenerInner {
                 local_addr,
@@ -216,12 +253,21 @@ pub(super) fn lock(routes: &Mutex<Routes>) -> std::sync::MutexGuard<'_, Routes> 
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-async fn accept_loop(listener: TcpListener, routes: Arc<Mutex<Routes>>) {
+async fn accept_loop(
+    listener: TcpListener,
+    routes: Arc<Mutex<Routes>>,
+    required: Option<Credentials>,
+) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(serve_connection(stream, peer, Arc::clone(&routes)));
+                tokio::spawn(serve_connection(
+                    stream,
+                    peer,
+                    Arc::clone(&routes),
+                    required.clone(),
+                ));
             }
             Err(error) => {
                 // Usually out of file descriptors: back off instead of spinning.
@@ -233,8 +279,13 @@ async fn accept_loop(listener: TcpListener, routes: Arc<Mutex<Routes>>) {
 }
 
 /// Upgrades one connection, reads its `MEDIA_START` and hands it to its session.
-async fn serve_connection(stream: TcpStream, peer: SocketAddr, routes: Arc<Mutex<Routes>>) {
-    let accepted = match tokio::time::timeout(FIRST_FRAME_WAIT, upgrade(stream)).await {
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    routes: Arc<Mutex<Routes>>,
+    required: Option<Credentials>,
+) {
+    let accepted = match tokio::time::timeout(FIRST_FRAME_WAIT, upgrade(stream, required)).await {
         Ok(Ok(accepted)) => accepted,
         Ok(Err(reason)) => {
             tracing::warn!(%peer, %reason, "media listener: connection dropped");
@@ -284,11 +335,24 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, routes: Arc<Mutex
     }
 }
 
-/// Echoes the first subprotocol Asterisk offers (`protocols` of websocket_client.conf,
-/// normally `media`); Asterisk accepts a reply without one too.
+/// Refuses a connection without the required credentials (401), then echoes the first
+/// subprotocol Asterisk offers (`protocols` of websocket_client.conf, normally `media`);
+/// Asterisk accepts a reply without one too.
 // The error type is tungstenite's callback signature, not ours to shrink.
 #[allow(clippy::result_large_err)]
-fn echo_protocol(request: &Request, mut response: Response) -> Result<Response, ErrorResponse> {
+fn check_and_echo(
+    request: &Request,
+    mut response: Response,
+    required: Option<&Credentials>,
+) -> Result<Response, ErrorResponse> {
+    if let Some(Credentials(expected)) = required {
+        let given = request.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
+        if given != Some(expected.as_bytes()) {
+            let mut refusal = ErrorResponse::new(Some("wrong or missing credentials".into()));
+            *refusal.status_mut() = StatusCode::UNAUTHORIZED;
+            return Err(refusal);
+        }
+    }
     let offered = request
         .headers()
         .get(SEC_WEBSOCKET_PROTOCOL)
@@ -303,8 +367,13 @@ fn echo_protocol(request: &Request, mut response: Response) -> Result<Response, 
     Ok(response)
 }
 
-async fn upgrade(stream: TcpStream) -> Result<Accepted, String> {
-    let mut ws = tokio_tungstenite::accept_hdr_async(stream, echo_protocol)
+async fn upgrade(stream: TcpStream, required: Option<Credentials>) -> Result<Accepted, String> {
+    // tungstenite's callback signature, not ours to shrink.
+    #[allow(clippy::result_large_err)]
+    let callback = |request: &Request, response: Response| {
+        check_and_echo(request, response, required.as_ref())
+    };
+    let mut ws = tokio_tungstenite::accept_hdr_async(stream, callback)
         .await
         .map_err(|e| format!("WebSocket upgrade failed: {e}"))?;
     loop {

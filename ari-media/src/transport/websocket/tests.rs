@@ -343,3 +343,42 @@ async fn listener_hands_over_a_connection_that_came_before_its_session() {
         "a dropped claim is removed"
     );
 }
+
+#[tokio::test]
+async fn a_listener_with_credentials_refuses_connections_without_them() {
+    let listener =
+        MediaListener::bind_with_basic_auth("127.0.0.1:0".parse().unwrap(), "asterisk", "s3cret")
+            .await
+            .unwrap();
+    let debug = format!("{listener:?}");
+    assert!(!debug.contains("s3cret"), "{debug}");
+    let attempt = |authorization: Option<&'static str>| {
+        let url = listener.url();
+        async move {
+            let mut request = url.into_client_request().unwrap();
+            if let Some(value) = authorization {
+                request
+                    .headers_mut()
+                    .insert("authorization", HeaderValue::from_static(value));
+            }
+            tokio_tungstenite::connect_async(request).await
+        }
+    };
+    for refused in [None, Some("Basic YXN0ZXJpc2s6d3Jvbmc=")] {
+        match attempt(refused).await {
+            Err(WsError::Http(response)) => assert_eq!(response.status(), 401),
+            other => panic!("{refused:?} was not refused: {other:?}"),
+        }
+    }
+    // base64("asterisk:s3cret")
+    let pending = listener.expect("chan-auth", AudioFormat::Slin);
+    let (mut ws, _) = attempt(Some("Basic YXN0ZXJpc2s6czNjcmV0")).await.unwrap();
+    ws.send(Message::text(start_text("chan-auth", false)))
+        .await
+        .unwrap();
+    let mut link = pending.established(WAIT).await.unwrap();
+    assert!(matches!(
+        next(&mut link).await,
+        Inbound::Control(ControlEvent::MediaStart(_))
+    ));
+}
