@@ -32,41 +32,23 @@ pub struct WsLink {
 /// Serves an accepted axum WebSocket through a [`WsLink`].
 pub fn from_axum(socket: axum::extract::ws::WebSocket) -> WsLink {
     use axum::extract::ws::{CloseFrame, Message};
-    let (incoming_tx, incoming) = mpsc::unbounded_channel();
-    let (outgoing, mut outgoing_rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let (mut sink, mut stream) = socket.split();
-        loop {
-            tokio::select! {
-                out = outgoing_rx.recv() => {
-                    let message = match out {
-                        Some(WsOut::Text(text)) => Message::Text(text.into()),
-                        Some(WsOut::Binary(data)) => Message::Binary(data.into()),
-                        Some(WsOut::Close(code)) => {
-                            let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: "".into() }))).await;
-                            let _ = sink.close().await;
-                            break;
-                        }
-                        None => break,
-                    };
-                    if sink.send(message).await.is_err() {
-                        let _ = incoming_tx.send(WsIn::Closed);
-                        break;
-                    }
-                }
-                message = stream.next() => match message {
-                    Some(Ok(Message::Text(text))) => { let _ = incoming_tx.send(WsIn::Text(text.as_str().to_owned())); }
-                    Some(Ok(Message::Binary(data))) => { let _ = incoming_tx.send(WsIn::Binary(data.to_vec())); }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                    Some(Ok(Message::Close(_)) | Err(_)) | None => {
-                        let _ = incoming_tx.send(WsIn::Closed);
-                        break;
-                    }
-                },
-            }
-        }
-    });
-    WsLink { incoming, outgoing }
+    pump(
+        socket,
+        |out| match out {
+            WsOut::Text(text) => Message::Text(text.into()),
+            WsOut::Binary(data) => Message::Binary(data.into()),
+            WsOut::Close(code) => Message::Close(Some(CloseFrame {
+                code,
+                reason: "".into(),
+            })),
+        },
+        |message| match message {
+            Message::Text(text) => Some(WsIn::Text(text.as_str().to_owned())),
+            Message::Binary(data) => Some(WsIn::Binary(data.to_vec())),
+            Message::Close(_) => Some(WsIn::Closed),
+            Message::Ping(_) | Message::Pong(_) => None,
+        },
+    )
 }
 
 /// Serves a tokio-tungstenite client connection through a [`WsLink`].
@@ -76,6 +58,34 @@ where
 {
     use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    pump(
+        socket,
+        |out| match out {
+            WsOut::Text(text) => Message::Text(text.into()),
+            WsOut::Binary(data) => Message::Binary(data.into()),
+            WsOut::Close(code) => Message::Close(Some(CloseFrame {
+                code: code.into(),
+                reason: "".into(),
+            })),
+        },
+        |message| match message {
+            Message::Text(text) => Some(WsIn::Text(text.as_str().to_owned())),
+            Message::Binary(data) => Some(WsIn::Binary(data.to_vec())),
+            Message::Close(_) => Some(WsIn::Closed),
+            _ => None,
+        },
+    )
+}
+
+/// The task both kinds share: `encode` makes a library message of what to send,
+/// `decode` says what a received one means (`None`: nothing, e.g. a ping).
+fn pump<S, M, E>(socket: S, encode: fn(WsOut) -> M, decode: fn(M) -> Option<WsIn>) -> WsLink
+where
+    S: futures_util::Sink<M> + futures_util::Stream<Item = Result<M, E>> + Send + 'static,
+    M: Send + 'static,
+    E: Send + 'static,
+    S::Error: Send,
+{
     let (incoming_tx, incoming) = mpsc::unbounded_channel();
     let (outgoing, mut outgoing_rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -83,30 +93,24 @@ where
         loop {
             tokio::select! {
                 out = outgoing_rx.recv() => {
-                    let message = match out {
-                        Some(WsOut::Text(text)) => Message::Text(text.into()),
-                        Some(WsOut::Binary(data)) => Message::Binary(data.into()),
-                        Some(WsOut::Close(code)) => {
-                            let frame = CloseFrame { code: code.into(), reason: "".into() };
-                            let _ = sink.send(Message::Close(Some(frame))).await;
-                            let _ = sink.close().await;
-                            break;
-                        }
-                        None => break,
-                    };
-                    if sink.send(message).await.is_err() {
+                    let Some(out) = out else { break };
+                    let closing = matches!(out, WsOut::Close(_));
+                    if sink.send(encode(out)).await.is_err() {
                         let _ = incoming_tx.send(WsIn::Closed);
+                        break;
+                    }
+                    if closing {
+                        let _ = sink.close().await;
                         break;
                     }
                 }
-                message = stream.next() => match message {
-                    Some(Ok(Message::Text(text))) => { let _ = incoming_tx.send(WsIn::Text(text.as_str().to_owned())); }
-                    Some(Ok(Message::Binary(data))) => { let _ = incoming_tx.send(WsIn::Binary(data.to_vec())); }
-                    Some(Ok(Message::Close(_)) | Err(_)) | None => {
+                message = stream.next() => match message.map(|m| m.map(decode)) {
+                    Some(Ok(Some(WsIn::Closed))) | Some(Err(_)) | None => {
                         let _ = incoming_tx.send(WsIn::Closed);
                         break;
                     }
-                    Some(Ok(_)) => {}
+                    Some(Ok(Some(item))) => { let _ = incoming_tx.send(item); }
+                    Some(Ok(None)) => {}
                 },
             }
         }
