@@ -128,6 +128,51 @@ async fn each_transport_hears_a_call_and_is_heard_by_it() {
     s.finish().await;
 }
 
+/// Calls handled at once by `many_calls_at_once_one_task_each`.
+const CONCURRENT_CALLS: usize = 12;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_calls_at_once_one_task_each() {
+    let Some(s) = e2e::session("external media many", "xmediam", Transport::Http).await else {
+        return;
+    };
+    let s = std::sync::Arc::new(s);
+    let mut tasks = Vec::new();
+    for n in 0..CONCURRENT_CALLS {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let (name, transport, format) = transports().swap_remove(n % 3);
+            let talker = s.enter("7005", &format!("talker{n}-{name}")).await;
+            let mut media = MediaSession::builder(&s.client, &s.app, &talker.id)
+                .transport(transport)
+                .format(format)
+                .media_channel_id(s.id(&format!("media{n}-{name}")))
+                .open()
+                .await
+                .unwrap_or_else(|e| panic!("call {n} ({name}): open: {e}"));
+            let heard = listen(&mut media, 50).await;
+            assert!(
+                analysis::dbfs(&heard) > -45.0,
+                "call {n} ({name}) heard nothing"
+            );
+            let ids = (
+                media.media_channel_id().to_owned(),
+                media.bridge_id().expect("a bridge").to_owned(),
+            );
+            media.close().await;
+            ids
+        }));
+    }
+    for task in tasks {
+        let (media_id, bridge_id) = task.await.expect("a call's task");
+        assert_gone(&s.client, &media_id, &bridge_id).await;
+    }
+    std::sync::Arc::into_inner(s)
+        .expect("every task is done")
+        .finish()
+        .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn asterisk_connects_to_the_applications_websocket_listener() {
     let Some(s) = e2e::session("external media ws client", "xmediac", Transport::Http).await else {

@@ -396,8 +396,10 @@ impl Runner {
         let _ = self.outbound.try_send(Outbound::Close);
         // The reader sees the end at once; Asterisk's side is cleaned after.
         drop(self.items);
-        setup::hang_up_media(&self.client, &self.media_id).await;
+        // The bridge first: hanging up a channel that is still bridged makes Asterisk
+        // lock the bridge's other channels too, which is slow under load.
         setup::detach(&self.client, &self.attachment).await;
+        setup::hang_up_media(&self.client, &self.media_id).await;
     }
 }
 

@@ -1,6 +1,7 @@
 //! The ARI side of a session: creating the media channel, attaching it to the call,
 //! and taking it all down again.
 
+use std::future::IntoFuture;
 use std::time::Duration;
 
 use ari_sdk::{
@@ -153,31 +154,47 @@ async fn attach_inner(
 /// Takes down what the session made; what is already gone is fine.
 pub(crate) async fn detach(client: &Client, made: &Attachment) {
     if let Some(snoop) = &made.snoop {
-        ignore_gone(
-            client.channels().hangup(snoop).await,
-            "hanging up the snoop channel",
-        );
+        until_done("hanging up the snoop channel", || {
+            client.channels().hangup(snoop).into_future()
+        })
+        .await;
     }
     if let Some(bridge) = &made.bridge {
-        ignore_gone(
-            client.bridges().destroy(bridge).await,
-            "destroying the media bridge",
-        );
+        until_done("destroying the media bridge", || {
+            client.bridges().destroy(bridge).into_future()
+        })
+        .await;
     }
 }
 
 /// Hangs the media channel up; gone already is fine.
 pub(crate) async fn hang_up_media(client: &Client, media_id: &str) {
-    ignore_gone(
-        client.channels().hangup(media_id).await,
-        "hanging up the media channel",
-    );
+    until_done("hanging up the media channel", || {
+        client.channels().hangup(media_id).into_future()
+    })
+    .await;
 }
 
-fn ignore_gone<T>(result: ari_sdk::Result<T>, step: &str) {
-    if let Err(error) = result {
-        if error.status() != Some(404) {
-            tracing::warn!(%error, "media session cleanup: {step}");
+/// Cleanup requests that get no answer are sent again, up to this many times in all:
+/// a loaded Asterisk can take long to hang up a channel that is in a bridge, and a
+/// media channel left behind stays in the application for good.
+const CLEANUP_ATTEMPTS: usize = 3;
+
+/// Sends a cleanup request until Asterisk answers it; a 404 (gone already) is success.
+async fn until_done<T, F, Fut>(step: &str, mut request: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ari_sdk::Result<T>>,
+{
+    for attempt in 1..=CLEANUP_ATTEMPTS {
+        match request().await {
+            Ok(_) => return,
+            Err(error) if error.status() == Some(404) => return,
+            Err(error) if error.status().is_some() || attempt == CLEANUP_ATTEMPTS => {
+                tracing::warn!(%error, attempt, "media session cleanup: {step}");
+                return;
+            }
+            Err(error) => tracing::debug!(%error, attempt, "media session cleanup: {step}; again"),
         }
     }
 }
