@@ -197,3 +197,98 @@ pub fn at<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
 pub fn step(n: u32, text: &str) {
     println!("\n== Step {n}: {text}");
 }
+
+/// The flags the media examples share: `--media rtp|audiosocket|websocket` (named so as
+/// not to clash with `--transport`, the REST transport), `--seconds N`, `--format F`.
+pub struct MediaArgs {
+    pub transport: ari_media::MediaTransport,
+    pub format: ari_media::AudioFormat,
+    pub seconds: Duration,
+    /// Flags left for the example itself.
+    pub rest: Vec<String>,
+}
+
+/// Reads the shared media flags out of `args`; a bad value is an error naming the flag.
+/// Without `--format`, AudioSocket gets `slin` when the default is G.711: it carries
+/// signed linear audio only.
+pub fn media_args(
+    args: &[String],
+    default_format: ari_media::AudioFormat,
+) -> Result<MediaArgs, String> {
+    use ari_media::MediaTransport;
+    let mut parsed = MediaArgs {
+        transport: MediaTransport::Rtp,
+        format: default_format,
+        seconds: Duration::from_secs(3),
+        rest: Vec::new(),
+    };
+    let mut format_given = false;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--media" => {
+                parsed.transport = match value()?.as_str() {
+                    "rtp" => MediaTransport::Rtp,
+                    "audiosocket" => MediaTransport::AudioSocket,
+                    "websocket" => MediaTransport::WebSocket,
+                    other => {
+                        return Err(format!(
+                            "--media {other}: expected rtp, audiosocket or websocket"
+                        ));
+                    }
+                }
+            }
+            "--format" => {
+                let name = value()?;
+                parsed.format = name.parse().map_err(|e| format!("--format {name}: {e}"))?;
+                format_given = true;
+            }
+            "--seconds" => {
+                let text = value()?;
+                // Bounded: an example is a demonstration, not a service.
+                parsed.seconds = text
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| (0.2..=600.0).contains(s))
+                    .map(Duration::from_secs_f64)
+                    .ok_or_else(|| format!("--seconds {text}: expected 0.2 to 600"))?;
+            }
+            _ => parsed.rest.push(arg.clone()),
+        }
+    }
+    let g711 = matches!(
+        parsed.format,
+        ari_media::AudioFormat::Ulaw | ari_media::AudioFormat::Alaw
+    );
+    if !format_given && g711 && matches!(parsed.transport, MediaTransport::AudioSocket) {
+        parsed.format = ari_media::AudioFormat::Slin;
+    }
+    Ok(parsed)
+}
+
+/// A call into application `app` without a phone: an originate of
+/// `Local/<extension>@default` whose `;1` half enters `app` once the dialplan answers.
+/// The returned event connection must be kept open for the call's life (Asterisk hands
+/// channels only to applications with a connection).
+pub async fn call_into(
+    client: &Client,
+    app: &str,
+    extension: &str,
+) -> Result<(ari_sdk::Call, EventStream), String> {
+    let events = client
+        .events([app])
+        .connect()
+        .await
+        .map_err(at("connect"))?;
+    let call = client
+        .channels()
+        .originate(format!("Local/{extension}@default"))
+        .app(app)
+        .await
+        .map_err(at("originate"))?
+        .into_call(Duration::from_secs(10))
+        .await
+        .map_err(at("call answered"))?;
+    Ok((call, events))
+}
