@@ -11,6 +11,16 @@ pub enum MediaError {
     /// A format this library cannot frame or convert.
     #[error("unsupported audio format {0:?}; supported: {supported}", supported = supported_formats())]
     UnsupportedFormat(String),
+    /// A format the chosen transport cannot carry (G.711 over AudioSocket).
+    #[error("{transport} cannot carry {format}; it carries {carries}")]
+    FormatNotCarried {
+        /// The transport's name.
+        transport: &'static str,
+        /// The format asked for.
+        format: crate::AudioFormat,
+        /// What it carries instead.
+        carries: &'static str,
+    },
     /// A request to Asterisk failed (creating the media channel, bridging, hanging up).
     #[error("{step}: {source}")]
     Ari {

@@ -35,7 +35,9 @@ use options::Options;
 /// item is not the end: it reports something dropped (a malformed packet).
 ///
 /// Dropping the session hangs the media channel up and removes what it made (bridge,
-/// snoop channel, sockets); [`close`](Self::close) does the same and waits for it.
+/// snoop channel, sockets) on a task of the tokio runtime; [`close`](Self::close) does the
+/// same and waits for it. Close before the runtime shuts down (the end of `main`): a
+/// runtime that stops ends that task, and what it had not removed stays on Asterisk.
 ///
 /// ```no_run
 /// # async fn demo(client: ari_sdk::Client, channel_id: &str) -> Result<(), ari_media::MediaError> {

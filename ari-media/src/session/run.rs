@@ -72,10 +72,11 @@ fn check(options: &Options) -> Result<(), MediaError> {
     if matches!(options.transport, MediaTransport::AudioSocket)
         && crate::wire::audiosocket::audio_kind(options.format).is_none()
     {
-        return Err(MediaError::UnsupportedFormat(format!(
-            "{} over AudioSocket (it carries signed linear audio: slin, slin16)",
-            options.format
-        )));
+        return Err(MediaError::FormatNotCarried {
+            transport: "AudioSocket",
+            format: options.format,
+            carries: "signed linear audio (slin, slin16)",
+        });
     }
     if options.frame.is_zero() || options.frame > std::time::Duration::from_millis(200) {
         return Err(MediaError::Invalid(format!(

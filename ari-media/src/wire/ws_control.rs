@@ -1,6 +1,6 @@
 //! The control protocol of Asterisk's WebSocket media channel (`chan_websocket`): text
 //! frames beside the binary audio frames, in the plain one-line form or, from Asterisk
-//! 22.6, as JSON objects.
+//! 22.8 (and 20.18), as JSON objects.
 //!
 //! Facts this module follows (Asterisk 22.10): the format is chosen per channel by the
 //! dial string's `f(json)` / `f(plain-text)` option (ARI `externalMedia`'s
