@@ -28,10 +28,18 @@ enum Prepared {
 pub(crate) async fn open(client: Client, options: Options) -> Result<MediaSession, MediaError> {
     check(&options)?;
     let media_id = options.media_id.clone().unwrap_or_else(new_id);
-    let (prepared, rendezvous) = prepare(&client, &options, &media_id).await?;
     // The call's end is watched from before anything is created on Asterisk.
     let call_events =
         ResourceEvents::subscribe(&client, ResourceKind::Channel, &options.channel_id);
+    // A call that does not exist is a 404 here, not a media channel made for nothing (a
+    // detached session would run on, waiting for a call that never ends).
+    if let Err(source) = client.channels().get(&options.channel_id).await {
+        return Err(MediaError::Ari {
+            step: "finding the call's channel",
+            source,
+        });
+    }
+    let (prepared, rendezvous) = prepare(&client, &options, &media_id).await?;
     let mut media = setup::create_media_channel(&client, &options, &media_id, rendezvous).await?;
     let timeout = options.connect_timeout;
     let link = match connect(&client, &options, prepared, &media).await {
