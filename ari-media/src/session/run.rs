@@ -354,8 +354,13 @@ impl Runner {
             tokio::select! {
                 _ = &mut close => return EndReason::Closed,
                 item = inbound.recv() => match item {
-                    Some(Inbound::Ended(reason)) => return reason,
-                    None => return EndReason::TransportClosed("the transport failed".into()),
+                    Some(Inbound::Ended(reason)) => {
+                        return explain(reason, &mut call_events, &mut media_events).await;
+                    }
+                    None => {
+                        let reason = EndReason::TransportClosed("the transport failed".into());
+                        return explain(reason, &mut call_events, &mut media_events).await;
+                    }
                     Some(item) => self.deliver(item).await,
                 },
                 Some(command) = commands.recv() => {
@@ -407,6 +412,35 @@ impl Runner {
         setup::hang_up_media(&self.client, &self.media_id).await;
         setup::detach(&self.client, &self.attachment).await;
     }
+}
+
+/// How long the end of a transport waits for ARI to say why it ended.
+const END_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The transport ended: when that is because the media channel or the call hung up
+/// (Asterisk closes the connection as it hangs the channel up, and the event saying so
+/// comes over the event connection a moment later), that is the reason; otherwise the
+/// transport's own.
+async fn explain(
+    transport_reason: EndReason,
+    call_events: &mut ResourceEvents,
+    media_events: &mut ResourceEvents,
+) -> EndReason {
+    let hung_up = async {
+        loop {
+            tokio::select! {
+                event = call_events.next() => if ends(event.as_ref()) {
+                    return EndReason::CallEnded;
+                },
+                event = media_events.next() => if ends(event.as_ref()) {
+                    return EndReason::MediaChannelEnded;
+                },
+            }
+        }
+    };
+    tokio::time::timeout(END_GRACE, hung_up)
+        .await
+        .unwrap_or(transport_reason)
 }
 
 /// Whether a channel's event (or its stream ending) means the channel is gone.
