@@ -309,7 +309,9 @@ fn start(
         let reason = runner
             .run(inbound, commands_rx, close_rx, call_events, media_events)
             .await;
+        // Gone before the reader sees the end: sending after it fails (`Closed`).
         pacer_task.abort();
+        let _ = pacer_task.await;
         runner.finish(reason).await;
     });
     MediaSession {
