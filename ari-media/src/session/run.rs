@@ -51,6 +51,20 @@ pub(crate) async fn open(client: Client, options: Options) -> Result<MediaSessio
     };
     if let Err(source) = media.stasis_start(timeout).await {
         setup::hang_up_media(&client, &media_id).await;
+        // Nothing arriving is nearly always an application this client has no event
+        // connection for: say so, with its name.
+        let source = match source {
+            ari_sdk::Error::WaitTimedOut { timeout, .. } => ari_sdk::Error::WaitTimedOut {
+                what: format!(
+                    "StasisStart of media channel {media_id} in application {:?} (does \
+                     the client have an event connection for it, from client.events or \
+                     client.calls?)",
+                    options.app
+                ),
+                timeout,
+            },
+            other => other,
+        };
         return Err(MediaError::Ari {
             step: "waiting for the media channel to enter the application",
             source,
