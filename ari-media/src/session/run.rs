@@ -28,10 +28,18 @@ enum Prepared {
 pub(crate) async fn open(client: Client, options: Options) -> Result<MediaSession, MediaError> {
     check(&options)?;
     let media_id = options.media_id.clone().unwrap_or_else(new_id);
-    let (prepared, rendezvous) = prepare(&client, &options, &media_id).await?;
     // The call's end is watched from before anything is created on Asterisk.
     let call_events =
         ResourceEvents::subscribe(&client, ResourceKind::Channel, &options.channel_id);
+    // A call that does not exist is a 404 here, not a media channel made for nothing (a
+    // detached session would run on, waiting for a call that never ends).
+    if let Err(source) = client.channels().get(&options.channel_id).await {
+        return Err(MediaError::Ari {
+            step: "finding the call's channel",
+            source,
+        });
+    }
+    let (prepared, rendezvous) = prepare(&client, &options, &media_id).await?;
     let mut media = setup::create_media_channel(&client, &options, &media_id, rendezvous).await?;
     let timeout = options.connect_timeout;
     let link = match connect(&client, &options, prepared, &media).await {
@@ -43,6 +51,20 @@ pub(crate) async fn open(client: Client, options: Options) -> Result<MediaSessio
     };
     if let Err(source) = media.stasis_start(timeout).await {
         setup::hang_up_media(&client, &media_id).await;
+        // Nothing arriving is nearly always an application this client has no event
+        // connection for: say so, with its name.
+        let source = match source {
+            ari_sdk::Error::WaitTimedOut { timeout, .. } => ari_sdk::Error::WaitTimedOut {
+                what: format!(
+                    "StasisStart of media channel {media_id} in application {:?} (does \
+                     the client have an event connection for it, from client.events or \
+                     client.calls?)",
+                    options.app
+                ),
+                timeout,
+            },
+            other => other,
+        };
         return Err(MediaError::Ari {
             step: "waiting for the media channel to enter the application",
             source,
@@ -302,7 +324,9 @@ fn start(
         let reason = runner
             .run(inbound, commands_rx, close_rx, call_events, media_events)
             .await;
+        // Gone before the reader sees the end: sending after it fails (`Closed`).
         pacer_task.abort();
+        let _ = pacer_task.await;
         runner.finish(reason).await;
     });
     MediaSession {
@@ -347,8 +371,13 @@ impl Runner {
             tokio::select! {
                 _ = &mut close => return EndReason::Closed,
                 item = inbound.recv() => match item {
-                    Some(Inbound::Ended(reason)) => return reason,
-                    None => return EndReason::TransportClosed("the transport failed".into()),
+                    Some(Inbound::Ended(reason)) => {
+                        return explain(reason, &mut call_events, &mut media_events).await;
+                    }
+                    None => {
+                        let reason = EndReason::TransportClosed("the transport failed".into());
+                        return explain(reason, &mut call_events, &mut media_events).await;
+                    }
                     Some(item) => self.deliver(item).await,
                 },
                 Some(command) = commands.recv() => {
@@ -402,6 +431,35 @@ impl Runner {
         setup::detach(&self.client, &self.attachment).await;
         setup::hang_up_media(&self.client, &self.media_id).await;
     }
+}
+
+/// How long the end of a transport waits for ARI to say why it ended.
+const END_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The transport ended: when that is because the media channel or the call hung up
+/// (Asterisk closes the connection as it hangs the channel up, and the event saying so
+/// comes over the event connection a moment later), that is the reason; otherwise the
+/// transport's own.
+async fn explain(
+    transport_reason: EndReason,
+    call_events: &mut ResourceEvents,
+    media_events: &mut ResourceEvents,
+) -> EndReason {
+    let hung_up = async {
+        loop {
+            tokio::select! {
+                event = call_events.next() => if ends(event.as_ref()) {
+                    return EndReason::CallEnded;
+                },
+                event = media_events.next() => if ends(event.as_ref()) {
+                    return EndReason::MediaChannelEnded;
+                },
+            }
+        }
+    };
+    tokio::time::timeout(END_GRACE, hung_up)
+        .await
+        .unwrap_or(transport_reason)
 }
 
 /// Whether a channel's event (or its stream ending) means the channel is gone.
