@@ -840,7 +840,15 @@ async fn bad_requests_fail_clearly_and_leave_nothing_behind() {
         .await
         .expect_err("ulaw over AudioSocket");
     assert!(
-        matches!(&error, MediaError::UnsupportedFormat(what) if what.contains("ulaw") && what.contains("AudioSocket")),
+        matches!(
+            &error,
+            MediaError::FormatNotCarried {
+                transport: "AudioSocket",
+                format: AudioFormat::Ulaw,
+                ..
+            }
+        ) && error.to_string()
+            == "AudioSocket cannot carry ulaw; it carries signed linear audio (slin, slin16)",
         "{error}"
     );
     assert!(
