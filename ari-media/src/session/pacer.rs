@@ -192,7 +192,11 @@ pub(crate) async fn run(
             Some(at) if now.saturating_duration_since(at) < frame * 3 => at,
             _ => now,
         };
-        tokio::time::sleep_until(at).await;
+        // A frame already due leaves at once: tokio's timer would round even a past
+        // deadline up to its next millisecond tick.
+        if at > Instant::now() {
+            tokio::time::sleep_until(at).await;
+        }
         counters.record(Instant::now().saturating_duration_since(at));
         if outbound.send(Outbound::Audio(next)).await.is_err() {
             return;
