@@ -6,7 +6,7 @@
 //! says a 440 Hz tone, and the simulator's probe shows what came back.
 //!
 //! `cargo run --example media_echo [-- --media rtp|audiosocket|websocket --seconds 3
-//! --format slin16 --delay-ms 200]`; with `--url`, against a real Asterisk.
+//! --format slin --delay-ms 200]`; with `--url`, against a real Asterisk.
 
 use std::collections::VecDeque;
 use std::process::ExitCode;
@@ -51,7 +51,7 @@ async fn main() -> ExitCode {
 }
 
 fn parse(rest: &[String]) -> Result<(MediaArgs, Duration), String> {
-    let mut args = media_args(rest, AudioFormat::Slin16)?;
+    let mut args = media_args(rest, AudioFormat::Slin)?;
     let mut delay = Duration::from_millis(200);
     let mut rest = std::mem::take(&mut args.rest).into_iter();
     while let Some(arg) = rest.next() {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use ari_media::{MediaEvent, MediaSession, MediaTransport};
 
 async fn echo(call: &ari_sdk::Call) -> Result<(), ari_media::MediaError> {
-    let mut media = MediaSession::for_call(call) // slin16, in a new bridge with the call
+    let mut media = MediaSession::for_call(call) // slin, in a new bridge with the call
         .transport(MediaTransport::WebSocket) // or Rtp, AudioSocket, WebSocketClient
         .open()
         .await?;

@@ -316,7 +316,7 @@ fn media_echo_sends_the_call_back_on_every_transport() {
         let text = text(&output);
         assert!(output.status.success(), "{media}: {text}");
         assert!(
-            text.contains(&format!("media session open: {media} slin16")),
+            text.contains(&format!("media session open: {media} slin ")),
             "{media}: {text}"
         );
         let frames_in = number_after(&text, "200 ms delay: ").unwrap_or(0.0);

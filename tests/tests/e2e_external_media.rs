@@ -30,10 +30,11 @@ const CLIENT_PASSWORD: &str = "outapp-password";
 fn transports() -> Vec<(&'static str, MediaTransport, AudioFormat)> {
     vec![
         ("rtp", MediaTransport::Rtp, AudioFormat::Ulaw),
+        ("rtp-slin", MediaTransport::Rtp, AudioFormat::Slin),
         (
             "audiosocket",
             MediaTransport::AudioSocket,
-            AudioFormat::Slin,
+            AudioFormat::Slin16,
         ),
         ("websocket", MediaTransport::WebSocket, AudioFormat::Slin16),
     ]
@@ -141,7 +142,7 @@ async fn many_calls_at_once_one_task_each() {
     for n in 0..CONCURRENT_CALLS {
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
-            let (name, transport, format) = transports().swap_remove(n % 3);
+            let (name, transport, format) = transports().swap_remove(n % 4);
             let talker = s.enter("7005", &format!("talker{n}-{name}")).await;
             let mut media = MediaSession::builder(&s.client, &s.app, &talker.id)
                 .transport(transport)

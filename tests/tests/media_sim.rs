@@ -1209,7 +1209,11 @@ async fn snooping_leaves_the_call_where_it_is() {
         "the call stays in its bridge"
     );
     let heard = samples_of(&audio_frames(&mut media, 10, "snoop").await);
-    assert!(analysis::tone_present(&heard, 16_000, SIM_TONE));
+    assert!(analysis::tone_present(
+        &heard,
+        media.format().sample_rate(),
+        SIM_TONE
+    ));
 
     media.close().await;
     assert_cleaned_up(

@@ -100,7 +100,7 @@ impl MediaSession {
                 app: app.into(),
                 channel_id: channel_id.into(),
                 transport: MediaTransport::Rtp,
-                format: AudioFormat::Slin16,
+                format: AudioFormat::Slin,
                 attach: Attach::Bridge,
                 bind: None,
                 advertise: None,
@@ -209,7 +209,10 @@ impl MediaSessionBuilder {
         self
     }
 
-    /// The audio format; `slin16` (16 kHz linear, what speech engines want) by default.
+    /// The audio format; `slin` (8 kHz signed linear, which every transport carries both
+    /// ways) by default. `slin16` suits speech engines over AudioSocket and WebSocket; over
+    /// RTP, Asterisk 22.10.1 sends `slin16` but drops what the application sends back in
+    /// it (received, never reaching the call), so use `slin`, `ulaw` or `alaw` there.
     pub fn format(mut self, format: AudioFormat) -> Self {
         self.options.format = format;
         self
