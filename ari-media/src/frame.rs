@@ -7,7 +7,11 @@ use bytes::Bytes;
 use crate::format::AudioFormat;
 use crate::wire::ws_control::ControlEvent;
 
-/// One frame of audio from Asterisk.
+/// One frame of audio from Asterisk: usually one frame interval (20 ms), but Asterisk may
+/// send shorter ones over AudioSocket and WebSocket, so count samples
+/// ([`sample_count`](Self::sample_count)), not frames, to measure time. Audio that arrived
+/// while the session was being opened is delivered too (its `received_at` may precede the
+/// moment `open` returned).
 ///
 /// `payload` is in the session's [`AudioFormat`]; for `slin` and `slin16` the samples are
 /// always little-endian 16-bit, whatever the transport carried (RTP's L16 is big-endian on

@@ -286,7 +286,7 @@ impl SimulatorBuilder {
     }
 
     /// What `externalMedia` channels send to the application (default: a 440 Hz tone at
-    /// about -12 dBFS, in the channel's format).
+    /// peak 8000, about -15 dBFS RMS, in the channel's format).
     pub fn media_signal(mut self, signal: MediaSignal) -> Self {
         self.media.signal = signal;
         self

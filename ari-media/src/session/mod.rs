@@ -133,7 +133,7 @@ impl MediaSession {
     /// Sends a WebSocket control command (`MARK_MEDIA`, `FLUSH_MEDIA`, `GET_STATUS`, ...);
     /// other transports have no control channel and refuse it.
     pub async fn command(&self, command: Command) -> Result<(), MediaError> {
-        if self.transport != "websocket" {
+        if !self.transport.starts_with("websocket") {
             return Err(MediaError::Invalid(format!(
                 "control commands need the WebSocket transport; this session uses {}",
                 self.transport

@@ -39,7 +39,8 @@ impl MediaTransport {
         match self {
             MediaTransport::Rtp => "rtp",
             MediaTransport::AudioSocket => "audiosocket",
-            MediaTransport::WebSocket | MediaTransport::WebSocketClient { .. } => "websocket",
+            MediaTransport::WebSocket => "websocket",
+            MediaTransport::WebSocketClient { .. } => "websocket-client",
         }
     }
 }

@@ -62,7 +62,7 @@ pub(crate) async fn create_media_channel(
         }
     };
     request.await.map_err(|source| MediaError::Ari {
-        step: "creating the media channel (channels.externalMedia)",
+        step: "creating the media channel",
         source,
     })
 }
@@ -127,7 +127,7 @@ async fn attach_inner(
                 .spy(spy.as_str())
                 .whisper(whisper.as_str())
                 .await
-                .map_err(ari("snooping on the call (channels.snoopChannel)"))?;
+                .map_err(ari("snooping on the call"))?;
             made.snoop = Some(snoop.id.clone());
             snoop.stasis_start(timeout).await.map_err(ari(
                 "waiting for the snoop channel to enter the application",

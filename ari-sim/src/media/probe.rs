@@ -56,7 +56,10 @@ pub struct MediaProbe {
 }
 
 impl MediaProbe {
-    /// How strongly `hz` is present in the received audio (0 none, ~1 a full-scale tone).
+    /// How strongly `hz` is present in all of [`samples`](Self::samples) (0 none, about 1
+    /// for a full-scale tone), measured over the whole buffer at once (Hann-windowed, so
+    /// its middle counts most): for a sequence of tones, cut `samples` into blocks and use
+    /// `ari_media::codec::analysis` on each.
     pub fn tone_level(&self, hz: f64) -> f64 {
         super::signal::tone_level(&self.samples, self.format.sample_rate(), hz)
     }

@@ -21,7 +21,8 @@ pub enum MediaSignal {
 }
 
 impl Default for MediaSignal {
-    /// 440 Hz at about -12 dBFS: loud enough to measure, far from clipping.
+    /// 440 Hz at peak 8000 (-12 dBFS peak, about -15 dBFS RMS): loud enough to measure, far
+    /// from clipping.
     fn default() -> Self {
         MediaSignal::tone(440.0)
     }

@@ -198,7 +198,7 @@ impl PendingMedia {
             Err(_) => {
                 return Err(MediaError::Timeout {
                     transport: TRANSPORT,
-                    what: "Asterisk's media WebSocket connection",
+                    what: "Asterisk's media WebSocket connection (is the websocket_client.conf entry's uri the listener's url()?)",
                     after: timeout,
                 });
             }
