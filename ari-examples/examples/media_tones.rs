@@ -14,7 +14,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ari_examples::{MediaArgs, call_into, media_args, target};
-use ari_media::codec::{dominant_frequency, dtmf, dtmf_frequencies, sequence};
+use ari_media::codec::{
+    DTMF_COLUMNS, DTMF_ROWS, dominant_frequency, dtmf, dtmf_digit, dtmf_frequencies, sequence,
+};
 use ari_media::{AudioFormat, MediaEvent, MediaSession};
 use tokio::time::Instant;
 
@@ -26,9 +28,6 @@ const GAP: Duration = Duration::from_millis(100);
 const NOTE: Duration = Duration::from_millis(200);
 /// Below DTMF's lowest tone (697 Hz), so a note is never taken for half a digit.
 const MELODY: [f64; 4] = [330.0, 392.0, 440.0, 523.0];
-const ROWS: [f64; 4] = [697.0, 770.0, 852.0, 941.0];
-const COLUMNS: [f64; 4] = [1209.0, 1336.0, 1477.0, 1633.0];
-const KEYPAD: &str = "123A456B789C*0#D";
 /// Analysis block: 40 ms resolves 25 Hz, enough to tell the tones above apart.
 const BLOCK: Duration = Duration::from_millis(40);
 
@@ -104,13 +103,10 @@ fn detect(samples: &[i16], rate: u32) -> Vec<String> {
     let mut heard: Vec<String> = Vec::new();
     let mut last: Option<String> = None;
     for chunk in samples.chunks_exact(block) {
-        let row = dominant_frequency(chunk, rate, &ROWS);
-        let column = dominant_frequency(chunk, rate, &COLUMNS);
+        let row = dominant_frequency(chunk, rate, &DTMF_ROWS);
+        let column = dominant_frequency(chunk, rate, &DTMF_COLUMNS);
         let now = match (row, column) {
-            (Some(row), Some(column)) => KEYPAD
-                .chars()
-                .find(|&d| dtmf_frequencies(d) == Some((row, column)))
-                .map(String::from),
+            (Some(row), Some(column)) => dtmf_digit(row, column).map(String::from),
             _ => dominant_frequency(chunk, rate, &MELODY).map(|hz| format!("{hz}Hz")),
         };
         if let Some(now) = &now {

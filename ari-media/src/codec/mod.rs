@@ -8,7 +8,10 @@ pub mod wav;
 
 pub use analysis::{dbfs, dominant_frequency, goertzel_power, rms, tone_present};
 pub use resample::{Resampler, downsample_16k_to_8k, upsample_8k_to_16k};
-pub use tone::{ToneGenerator, dtmf, dtmf_frequencies, sequence, silence, tone};
+pub use tone::{
+    DTMF_COLUMNS, DTMF_ROWS, ToneGenerator, dtmf, dtmf_digit, dtmf_frequencies, sequence, silence,
+    tone,
+};
 pub use wav::{WavWriter, parse_wav, read_wav, wav_bytes};
 
 use crate::format::AudioFormat;

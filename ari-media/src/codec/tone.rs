@@ -81,20 +81,31 @@ pub fn tone(freq_hz: f64, amplitude: f64, sample_rate: u32, duration: Duration) 
 /// The (row, column) frequencies in Hz of DTMF `digit` (`0`-`9`, `*`, `#`, `A`-`D`, case
 /// ignored); `None` for anything else.
 pub fn dtmf_frequencies(digit: char) -> Option<(f64, f64)> {
-    const ROWS: [f64; 4] = [697.0, 770.0, 852.0, 941.0];
-    const COLUMNS: [f64; 4] = [1209.0, 1336.0, 1477.0, 1633.0];
-    const KEYPAD: [[char; 4]; 4] = [
-        ['1', '2', '3', 'A'],
-        ['4', '5', '6', 'B'],
-        ['7', '8', '9', 'C'],
-        ['*', '0', '#', 'D'],
-    ];
     let digit = digit.to_ascii_uppercase();
-    KEYPAD.iter().enumerate().find_map(|(row, keys)| {
+    DTMF_KEYPAD.iter().enumerate().find_map(|(row, keys)| {
         let column = keys.iter().position(|&key| key == digit)?;
-        Some((ROWS[row], COLUMNS[column]))
+        Some((DTMF_ROWS[row], DTMF_COLUMNS[column]))
     })
 }
+
+/// The DTMF digit of a row and a column frequency (exact values of [`DTMF_ROWS`] and
+/// [`DTMF_COLUMNS`], as `analysis::dominant_frequency` returns them); `None` otherwise.
+pub fn dtmf_digit(row: f64, column: f64) -> Option<char> {
+    let row = DTMF_ROWS.iter().position(|&f| f == row)?;
+    let column = DTMF_COLUMNS.iter().position(|&f| f == column)?;
+    Some(DTMF_KEYPAD[row][column])
+}
+
+/// The low (row) frequencies of DTMF, in Hz.
+pub const DTMF_ROWS: [f64; 4] = [697.0, 770.0, 852.0, 941.0];
+/// The high (column) frequencies of DTMF, in Hz.
+pub const DTMF_COLUMNS: [f64; 4] = [1209.0, 1336.0, 1477.0, 1633.0];
+const DTMF_KEYPAD: [[char; 4]; 4] = [
+    ['1', '2', '3', 'A'],
+    ['4', '5', '6', 'B'],
+    ['7', '8', '9', 'C'],
+    ['*', '0', '#', 'D'],
+];
 
 /// `duration` of DTMF `digit` at `sample_rate`; `None` if `digit` is not a DTMF digit.
 pub fn dtmf(digit: char, sample_rate: u32, duration: Duration) -> Option<Vec<i16>> {
@@ -231,5 +242,15 @@ mod tests {
         // Faded in: starts from silence.
         assert_eq!(samples[0], 0);
         assert!(sequence(&[], ms(50), 8_000).is_empty());
+    }
+
+    #[test]
+    fn every_digit_is_found_from_its_two_frequencies() {
+        for digit in "0123456789*#ABCD".chars() {
+            let (row, column) = dtmf_frequencies(digit).unwrap();
+            assert_eq!(dtmf_digit(row, column), Some(digit));
+        }
+        assert_eq!(dtmf_digit(1209.0, 697.0), None, "column and row swapped");
+        assert_eq!(dtmf_digit(440.0, 1209.0), None);
     }
 }
