@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ari_examples::{MediaArgs, at, call_into, media_args, target};
+use ari_examples::{MediaArgs, Target, at, call_into, media_args, media_example, outcome};
 use ari_media::codec::dbfs;
 use ari_media::{AudioFormat, MediaEvent, MediaSession};
 use tokio::time::Instant;
@@ -21,33 +21,11 @@ const APP: &str = "media-echo";
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let target = match target().await {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+    let (target, (args, delay)) = match media_example(parse).await {
+        Ok(started) => started,
+        Err(code) => return code,
     };
-    let (args, delay) = match parse(&target.rest) {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let probe = |id: &str| {
-        target
-            .simulator
-            .as_ref()
-            .and_then(|sim| sim.control().media(id))
-    };
-    match run(&target.client, &args, delay, probe).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("media_echo failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    outcome("media_echo", run(&target, &args, delay).await)
 }
 
 fn parse(rest: &[String]) -> Result<(MediaArgs, Duration), String> {
@@ -71,13 +49,8 @@ fn parse(rest: &[String]) -> Result<(MediaArgs, Duration), String> {
     Ok((args, delay))
 }
 
-async fn run(
-    client: &ari_sdk::Client,
-    args: &MediaArgs,
-    delay: Duration,
-    probe: impl Fn(&str) -> Option<ari_sim::MediaProbe>,
-) -> Result<(), String> {
-    let (call, _events) = call_into(client, APP, "7005").await?;
+async fn run(target: &Target, args: &MediaArgs, delay: Duration) -> Result<(), String> {
+    let (call, _events) = call_into(&target.client, APP, "7005").await?;
     println!("call {} is in {APP}", call.id());
     let opened = MediaSession::for_call(&call)
         .transport(args.transport.clone())
@@ -166,7 +139,7 @@ async fn run(
     if let Some(reason) = ended {
         println!("the session ended early: {reason:?}");
     }
-    if let Some(probe) = probe(&media_id) {
+    if let Some(probe) = target.media_probe(&media_id) {
         println!(
             "simulator received {} frames back, 440 Hz level {:.2}",
             probe.frames_received,

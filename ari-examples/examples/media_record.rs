@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use ari_examples::{MediaArgs, call_into, media_args, target};
+use ari_examples::{MediaArgs, Target, call_into, media_args, media_example, outcome};
 use ari_media::codec::{WavWriter, dbfs, tone_present};
 use ari_media::{Attach, AudioFormat, MediaEvent, MediaSession};
 use ari_sdk::Played;
@@ -23,27 +23,11 @@ const PROMPT: &str = "sound:hello-world";
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let target = match target().await {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+    let (target, (args, out)) = match media_example(parse).await {
+        Ok(started) => started,
+        Err(code) => return code,
     };
-    let (args, out) = match parse(&target.rest) {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(&target.client, &args, &out, target.is_simulated()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("media_record failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    outcome("media_record", run(&target, &args, &out).await)
 }
 
 fn parse(rest: &[String]) -> Result<(MediaArgs, PathBuf), String> {
@@ -59,16 +43,11 @@ fn parse(rest: &[String]) -> Result<(MediaArgs, PathBuf), String> {
     Ok((args, out))
 }
 
-async fn run(
-    client: &ari_sdk::Client,
-    args: &MediaArgs,
-    out: &Path,
-    simulated: bool,
-) -> Result<(), String> {
+async fn run(target: &Target, args: &MediaArgs, out: &Path) -> Result<(), String> {
     // Created before the call, so a path that cannot be written fails before anything
     // happens on Asterisk.
     let mut wav = WavWriter::create(out, args.format.sample_rate()).map_err(|e| e.to_string())?;
-    let (mut call, _events) = call_into(client, APP, "7005").await?;
+    let (mut call, _events) = call_into(&target.client, APP, "7005").await?;
     println!("call {} is in {APP}", call.id());
     // A snoop spying `in` hears exactly what the caller says, not what is played to
     // the call, and leaves the call where it is: here in no bridge, in a real application
@@ -142,7 +121,7 @@ async fn run(
         samples.len() as f64 / f64::from(rate),
         dbfs(&samples)
     );
-    if simulated {
+    if target.is_simulated() {
         let tone = tone_present(&samples, rate, 440.0);
         println!("the simulator's 440 Hz tone is in the recording: {tone}");
     }

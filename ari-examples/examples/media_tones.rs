@@ -13,7 +13,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ari_examples::{MediaArgs, call_into, media_args, target};
+use ari_examples::{MediaArgs, Target, call_into, media_args, media_example, outcome};
 use ari_media::codec::{
     DTMF_COLUMNS, DTMF_ROWS, dominant_frequency, dtmf, dtmf_digit, dtmf_frequencies, sequence,
 };
@@ -33,33 +33,11 @@ const BLOCK: Duration = Duration::from_millis(40);
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let target = match target().await {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+    let (target, (args, digits)) = match media_example(parse).await {
+        Ok(started) => started,
+        Err(code) => return code,
     };
-    let (args, digits) = match parse(&target.rest) {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let probe = |id: &str| {
-        target
-            .simulator
-            .as_ref()
-            .and_then(|sim| sim.control().media(id))
-    };
-    match run(&target.client, &args, &digits, target.is_simulated(), probe).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("media_tones failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    outcome("media_tones", run(&target, &args, &digits).await)
 }
 
 fn parse(rest: &[String]) -> Result<(MediaArgs, String), String> {
@@ -119,15 +97,13 @@ fn detect(samples: &[i16], rate: u32) -> Vec<String> {
     heard
 }
 
-async fn run(
-    client: &ari_sdk::Client,
-    args: &MediaArgs,
-    digits: &str,
-    simulated: bool,
-    probe: impl Fn(&str) -> Option<ari_sim::MediaProbe>,
-) -> Result<(), String> {
-    let extension = if simulated { "7005" } else { "7003" };
-    let (call, _events) = call_into(client, APP, extension).await?;
+async fn run(target: &Target, args: &MediaArgs, digits: &str) -> Result<(), String> {
+    let extension = if target.is_simulated() {
+        "7005"
+    } else {
+        "7003"
+    };
+    let (call, _events) = call_into(&target.client, APP, extension).await?;
     println!("call {} to {extension} is in {APP}", call.id());
     let opened = MediaSession::for_call(&call)
         .transport(args.transport.clone())
@@ -195,7 +171,7 @@ async fn run(
     if let Some(reason) = ended {
         println!("the session ended early: {reason:?}");
     }
-    let (what, samples) = match probe(&media_id) {
+    let (what, samples) = match target.media_probe(&media_id) {
         Some(probe) => {
             println!(
                 "simulator received {} frames ({:.2} s); tone levels: 697 Hz {:.2}, 1209 Hz \

@@ -19,6 +19,36 @@ impl Target {
     pub fn is_simulated(&self) -> bool {
         self.simulator.is_some()
     }
+
+    /// What the simulator received on media channel `id` (`None` on a real Asterisk).
+    pub fn media_probe(&self, id: &str) -> Option<ari_sim::MediaProbe> {
+        self.simulator.as_ref()?.control().media(id)
+    }
+}
+
+/// The start every media example shares: the target, then the example's own flags read by
+/// `parse`; a bad setting or flag is printed and gives exit code 2.
+pub async fn media_example<T>(
+    parse: impl FnOnce(&[String]) -> Result<T, String>,
+) -> Result<(Target, T), std::process::ExitCode> {
+    let usage = |e: String| {
+        eprintln!("error: {e}");
+        std::process::ExitCode::from(2)
+    };
+    let target = target().await.map_err(usage)?;
+    let parsed = parse(&target.rest).map_err(usage)?;
+    Ok((target, parsed))
+}
+
+/// The exit code of example `name`'s run, saying why it failed.
+pub fn outcome(name: &str, result: Result<(), String>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name} failed: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 /// Reads `--url URL --user U --password P --transport http|websocket` (or `ARI_URL`,

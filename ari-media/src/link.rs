@@ -27,6 +27,33 @@ pub(crate) struct Link {
     pub tasks: TaskSet,
 }
 
+impl Link {
+    /// The link of a transport without flow control (RTP, AudioSocket): its reader and
+    /// writer tasks, and a `may_send` that stays open while the link lives.
+    pub fn without_flow_control(
+        inbound: mpsc::Receiver<Inbound>,
+        outbound: mpsc::Sender<Outbound>,
+        stats: std::sync::Arc<TransportStats>,
+        reader: impl std::future::Future<Output = ()> + Send + 'static,
+        writer: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Link {
+        let (may_send_tx, may_send) = watch::channel(true);
+        let mut tasks = TaskSet::default();
+        tasks.push(tokio::spawn(reader));
+        tasks.push(tokio::spawn(async move {
+            let _open = may_send_tx;
+            writer.await;
+        }));
+        Link {
+            inbound,
+            outbound,
+            may_send,
+            stats,
+            tasks,
+        }
+    }
+}
+
 /// An item a transport received.
 #[derive(Debug)]
 pub(crate) enum Inbound {

@@ -13,7 +13,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
 use crate::error::MediaError;
@@ -177,7 +177,6 @@ fn start(stream: TcpStream, leftover: BytesMut, format: AudioFormat, audio_kind:
     let stats = Arc::new(TransportStats::default());
     let (inbound_tx, inbound) = mpsc::channel(64);
     let (outbound, outbound_rx) = mpsc::channel(8);
-    let (may_send_tx, may_send) = watch::channel(true);
     let (closing_tx, closing_rx) = oneshot::channel();
 
     let reader = Reader {
@@ -193,20 +192,13 @@ fn start(stream: TcpStream, leftover: BytesMut, format: AudioFormat, audio_kind:
         audio_kind,
         stats: stats.clone(),
     };
-    let mut tasks = TaskSet::default();
-    tasks.push(tokio::spawn(reader.run(closing_rx)));
-    tasks.push(tokio::spawn(async move {
-        // AudioSocket has no flow control; keep `may_send` open while the link lives.
-        let _may_send = may_send_tx;
-        writer.run(outbound_rx, closing_tx).await;
-    }));
-    Link {
+    Link::without_flow_control(
         inbound,
         outbound,
-        may_send,
         stats,
-        tasks,
-    }
+        reader.run(closing_rx),
+        writer.run(outbound_rx, closing_tx),
+    )
 }
 
 struct Reader {

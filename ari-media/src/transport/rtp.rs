@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::net::UdpSocket;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::error::MediaError;
 use crate::format::AudioFormat;
 use crate::frame::{AudioFrame, EndReason};
-use crate::link::{Inbound, Link, Outbound, TaskSet, TransportStats};
+use crate::link::{Inbound, Link, Outbound, TransportStats};
 use crate::transport::jitter::{DEFAULT_DEPTH, JitterBuffer};
 use crate::wire::rtp::{self, RtpHeader};
 
@@ -71,7 +71,6 @@ impl RtpEndpoint {
         }));
         let (inbound_tx, inbound) = mpsc::channel(64);
         let (outbound, outbound_rx) = mpsc::channel(8);
-        let (may_send_tx, may_send) = watch::channel(true);
         let (closing_tx, closing_rx) = oneshot::channel();
 
         let receiver = Receiver {
@@ -98,21 +97,13 @@ impl RtpEndpoint {
             last_sent: None,
         };
 
-        let mut tasks = TaskSet::default();
-        tasks.push(tokio::spawn(receiver.run(closing_rx)));
-        tasks.push(tokio::spawn(async move {
-            // Nothing ever pauses RTP; the sender lives as long as the task so that
-            // `may_send` stays open.
-            let _may_send = may_send_tx;
-            sender.run(outbound_rx, closing_tx).await;
-        }));
-        Link {
+        Link::without_flow_control(
             inbound,
             outbound,
-            may_send,
             stats,
-            tasks,
-        }
+            receiver.run(closing_rx),
+            sender.run(outbound_rx, closing_tx),
+        )
     }
 }
 
