@@ -26,6 +26,13 @@ const CLIENT_LISTEN: &str = "127.0.0.1:9099";
 const CLIENT_USER: &str = "asterisk";
 const CLIENT_PASSWORD: &str = "outapp-password";
 
+/// Held by the two tests that place calls with RTP media, so they never run side by side.
+/// In CI, about one run in three of this binary saw Asterisk 22.10.1 leave an RTP
+/// `externalMedia` unanswered for 15 s while the other test was hanging up its UnicastRTP
+/// channels (never reproduced alone or locally, not yet understood: see RELIABILITY.md).
+/// Each test still places its own calls concurrently.
+static RTP_CALLS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The transports, by name, for messages.
 fn transports() -> Vec<(&'static str, MediaTransport, AudioFormat)> {
     vec![
@@ -64,6 +71,7 @@ async fn listen(media: &mut MediaSession, enough: usize) -> Vec<i16> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_transport_hears_a_call_and_is_heard_by_it() {
+    let _alone = RTP_CALLS.lock().await;
     let Some(s) = e2e::session("external media", "xmedia", Transport::Http).await else {
         return;
     };
@@ -134,6 +142,7 @@ const CONCURRENT_CALLS: usize = 12;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_calls_at_once_one_task_each() {
+    let _alone = RTP_CALLS.lock().await;
     let Some(s) = e2e::session("external media many", "xmediam", Transport::Http).await else {
         return;
     };
