@@ -28,6 +28,15 @@ impl Timestamp {
     }
     /// Parses Asterisk's format; also accepts `Z` and `+05:00` offsets, and any fraction.
     pub fn parse(text: &str) -> Result<Timestamp, TimestampError> {
+        match parse_asterisk_layout(text.as_bytes()) {
+            Some(timestamp) => Ok(timestamp),
+            None => Timestamp::parse_general(text),
+        }
+    }
+
+    /// Any layout [`Timestamp::parse`] accepts, through chrono's format parser (several
+    /// times slower than the fixed layout every Asterisk event carries).
+    fn parse_general(text: &str) -> Result<Timestamp, TimestampError> {
         let error = || TimestampError {
             text: text.chars().take(64).collect(),
         };
@@ -67,6 +76,53 @@ impl Timestamp {
             fraction_digits,
         })
     }
+}
+
+/// The layout Asterisk writes, exactly: `2013-10-15T15:54:12.626-0500` (28 bytes), read
+/// digit by digit; `None` for anything else, which then takes the general path (that is
+/// also where errors are worded).
+fn parse_asterisk_layout(b: &[u8]) -> Option<Timestamp> {
+    const LAYOUT: &[u8; 28] = b"dddd-dd-ddTdd:dd:dd.ddd+dddd";
+    if b.len() != LAYOUT.len() {
+        return None;
+    }
+    for (&byte, &want) in b.iter().zip(LAYOUT) {
+        let fits = match want {
+            b'd' => byte.is_ascii_digit(),
+            b'+' => byte == b'+' || byte == b'-',
+            _ => byte == want,
+        };
+        if !fits {
+            return None;
+        }
+    }
+    let number = |from: usize, to: usize| {
+        b[from..to]
+            .iter()
+            .fold(0u32, |n, digit| n * 10 + u32::from(digit - b'0'))
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(
+        i32::try_from(number(0, 4)).ok()?,
+        number(5, 7),
+        number(8, 10),
+    )?;
+    let time = chrono::NaiveTime::from_hms_milli_opt(
+        number(11, 13),
+        number(14, 16),
+        number(17, 19),
+        number(20, 23),
+    )?;
+    let (hours, minutes) = (number(24, 26), number(26, 28));
+    if minutes >= 60 {
+        return None;
+    }
+    let seconds = i32::try_from(hours * 3600 + minutes * 60).ok()?;
+    let offset = FixedOffset::east_opt(if b[23] == b'-' { -seconds } else { seconds })?;
+    let time = date.and_time(time).and_local_timezone(offset).single()?;
+    Some(Timestamp {
+        time,
+        fraction_digits: 3,
+    })
 }
 
 /// `+0500`, `-05:00`, `+05`.
@@ -167,6 +223,30 @@ mod tests {
             t.as_datetime().to_rfc3339(),
             "2013-10-15T15:54:12.626-05:00"
         );
+    }
+
+    #[test]
+    fn the_fixed_layout_agrees_with_the_general_parser() {
+        for text in [
+            "2013-10-15T15:54:12.626-0500",
+            "2026-11-27T10:36:17.719+0000",
+            "2024-02-29T23:59:59.999+1345",
+            "1970-01-01T00:00:00.000-1200",
+        ] {
+            let fast = parse_asterisk_layout(text.as_bytes()).expect(text);
+            assert_eq!(Ok(fast), Timestamp::parse_general(text), "{text}");
+            assert_eq!(fast.to_string(), text);
+        }
+        // The layout's shape, but not a time: the general path words the error.
+        for text in [
+            "2023-02-29T00:00:00.000+0000",
+            "2013-10-15T24:00:00.000+0000",
+            "2013-10-15T15:54:12.626+0560",
+            "2013-13-15T15:54:12.626+0500",
+        ] {
+            assert_eq!(parse_asterisk_layout(text.as_bytes()), None, "{text}");
+            assert!(Timestamp::parse(text).is_err(), "{text}");
+        }
     }
 
     #[test]
