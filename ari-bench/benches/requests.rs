@@ -70,7 +70,7 @@ fn decode_response(c: &mut Criterion) {
             black_box(
                 ari_sdk::runtime::decode_json::<Vec<ari_sdk::Channel>>(
                     "channels.list",
-                    black_box(body.clone()),
+                    black_box(body.clone()).into(),
                 )
                 .expect("channels"),
             )

@@ -90,7 +90,7 @@ fn response_checks(api: &Api) -> TokenStream {
         seen.push(text.clone());
         let ty = value_type(&op.response);
         arms.push(quote! {
-            #text => crate::runtime::decode_json::<#ty>(#text, crate::runtime::Bytes::copy_from_slice(body)).map(|_| ()),
+            #text => crate::runtime::decode_json::<#ty>(#text, crate::runtime::Bytes::copy_from_slice(body).into()).map(|_| ()),
         });
     }
     quote! {

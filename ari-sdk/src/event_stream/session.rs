@@ -187,7 +187,7 @@ async fn session<E: LineEvent>(
         };
         match frame {
             Frame::Text(text) => {
-                if in_flight.complete(text.as_str()) {
+                if in_flight.complete(&text) {
                     continue;
                 }
                 let item = crate::runtime::decode_event::<E>(text.as_str());

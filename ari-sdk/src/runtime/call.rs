@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use super::encode::encode_segment;
-use super::{Method, OperationInfo, Seg};
+use super::{Body, Method, OperationInfo, Seg};
 use crate::error::{Error, Result, StatusError, quote_body};
 use crate::event_stream::ResourceEvents;
 use crate::transport::Request;
@@ -22,7 +22,7 @@ use crate::{Client, Response};
 pub type Pending<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
 
 /// Turns a success body into the operation's value: (operation name, body).
-pub type Decoder<T> = fn(&str, Bytes) -> Result<T>;
+pub type Decoder<T> = fn(&str, Body) -> Result<T>;
 
 /// A request being built.
 pub struct Call<T> {
@@ -343,7 +343,7 @@ impl<T: Send + 'static> Call<T> {
                     self.method,
                     &self.path,
                     answer.status,
-                    &answer.body,
+                    &answer.body.to_bytes(),
                     self.documented_errors,
                 ));
             }
@@ -402,17 +402,18 @@ fn plain_text_reason(body: &[u8]) -> Option<String> {
 }
 
 /// JSON body -> `T`, naming the JSON path of a mismatch.
-pub fn decode_json<T: DeserializeOwned>(operation: &str, body: Bytes) -> Result<T> {
+pub fn decode_json<T: DeserializeOwned>(operation: &str, body: Body) -> Result<T> {
+    // Path tracking costs on every body; only a failed decode pays for it, in a second pass.
+    if let Ok(value) = body.decode() {
+        return Ok(value);
+    }
+    let body = body.to_bytes();
     let fail = |path: String, reason: String| Error::Decode {
         operation: operation.to_owned(),
         path: if path == "." { String::new() } else { path },
         reason,
         body: quote_body(&body),
     };
-    // Path tracking costs on every body; only a failed decode pays for it, in a second pass.
-    if let Ok(value) = serde_json::from_slice(&body) {
-        return Ok(value);
-    }
     let mut de = serde_json::Deserializer::from_slice(&body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -423,19 +424,19 @@ pub fn decode_json<T: DeserializeOwned>(operation: &str, body: Bytes) -> Result<
 }
 
 /// Like [`decode_json`], but an empty body is `null` (raw requests answered `204`).
-pub fn decode_json_or_null(operation: &str, body: Bytes) -> Result<serde_json::Value> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+pub fn decode_json_or_null(operation: &str, body: Body) -> Result<serde_json::Value> {
+    if body.is_empty() || body.to_bytes().iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::Value::Null);
     }
     decode_json(operation, body)
 }
 
 /// `void` operations: whatever the body, there is no value.
-pub fn decode_void(_operation: &str, _body: Bytes) -> Result<()> {
+pub fn decode_void(_operation: &str, _body: Body) -> Result<()> {
     Ok(())
 }
 
 /// `binary` operations (a recording's file): the bytes as received.
-pub fn decode_binary(_operation: &str, body: Bytes) -> Result<Bytes> {
-    Ok(body)
+pub fn decode_binary(_operation: &str, body: Body) -> Result<Bytes> {
+    Ok(body.to_bytes())
 }

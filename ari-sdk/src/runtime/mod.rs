@@ -1,15 +1,18 @@
 //! The hand-written runtime the generated code calls. Not a stable API: generated code
 //! only describes requests (method, path, parameters, response type) and hands them here.
 
+mod body;
 mod call;
 mod encode;
 mod enums;
 mod event_decode;
+pub(crate) mod json_scan;
 mod line;
 mod media;
 mod strings;
 
 pub use crate::watch::WatchId;
+pub use body::Body;
 pub use bytes::Bytes;
 pub use call::{
     Call, Decoder, Pending, decode_binary, decode_json, decode_json_or_null, decode_void,

@@ -181,7 +181,7 @@ impl Http {
         Ok(Answer {
             status,
             location,
-            body,
+            body: body.into(),
         })
     }
 

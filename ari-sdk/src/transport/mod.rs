@@ -11,9 +11,7 @@ pub(crate) mod websocket;
 use std::borrow::Cow;
 use std::time::Duration;
 
-use bytes::Bytes;
-
-use crate::runtime::Method;
+use crate::runtime::{Body, Method};
 use crate::{Client, Result};
 
 /// How a [`Client`] carries its REST requests.
@@ -100,7 +98,7 @@ pub(crate) struct Request<'a> {
 pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) location: Option<String>,
-    pub(crate) body: Bytes,
+    pub(crate) body: Body,
 }
 
 impl Client {

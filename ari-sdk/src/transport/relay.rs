@@ -121,7 +121,7 @@ impl Relayed {
         Ok(Answer {
             status: answer.status,
             location: answer.location,
-            body: answer.body,
+            body: answer.body.into(),
         })
     }
 }

@@ -6,16 +6,19 @@
 //! the socket; the connection task keeps the requests it has written ([`InFlight`]) and
 //! completes them from the responses, or fails them when the socket goes away.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::{Answer, Request};
+use crate::runtime::Body;
+use crate::runtime::json_scan::{find_member, member_value};
 use crate::{Error, Result};
 
 /// A request handed to the connection task.
@@ -120,29 +123,29 @@ impl InFlight {
 
     /// Completes the request a `RESTResponse` frame answers. Returns false when the frame
     /// is not a `RESTResponse` (it is then an ordinary event).
-    pub(crate) fn complete(&mut self, frame: &str) -> bool {
+    ///
+    /// Nothing is decoded here, on the task every request of the socket goes through: the
+    /// routing members are found lexically and the frame itself, shared, is the answer's
+    /// body, which the waiting caller decodes straight from it.
+    pub(crate) fn complete(&mut self, frame: &Utf8Bytes) -> bool {
         // Nothing in flight on this socket (every HTTP-transport client): no answer can be
-        // ours, so ordinary events skip the scan. Otherwise a cheap test first: almost every
-        // frame is an ordinary event.
-        if self.waiting.is_empty() || !frame.contains("RESTResponse") {
+        // ours, so ordinary events skip the scan.
+        if self.waiting.is_empty() {
             return false;
         }
-        let Ok(response) = serde_json::from_str::<WireResponse<'_>>(frame) else {
+        let Some(response) = RestResponse::find(frame.as_str()) else {
             return false;
         };
-        if response.kind != "RESTResponse" {
-            return false;
-        }
-        let Some(waiter) = self.waiting.remove(response.request_id.as_ref()) else {
+        let Some(waiter) = self.waiting.remove(response.request_id) else {
             tracing::debug!(request_id = %response.request_id, "a RESTResponse nobody waits for (timed out, or another client's)");
             return true;
         };
-        let body = response
-            .message_body
-            .map(|body| Bytes::from(body.into_owned()))
-            .unwrap_or_default();
+        let body = match response.body {
+            Some(literal) => Body::in_frame(Bytes::from(frame.clone()), literal),
+            None => Body::empty(),
+        };
         let _ = waiter.send(Reply::Answer(Answer {
-            status: response.status_code,
+            status: response.status,
             location: None,
             body,
         }));
@@ -165,16 +168,39 @@ impl InFlight {
     }
 }
 
-/// The fields of a `RESTResponse` the SDK needs (`uri`, `reason_phrase`, ... are not).
-#[derive(Deserialize)]
-struct WireResponse<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(default, borrow)]
-    request_id: Cow<'a, str>,
-    status_code: u16,
-    #[serde(default, borrow)]
-    message_body: Option<Cow<'a, str>>,
+/// What routes a `RESTResponse` frame to its caller, found without decoding the frame.
+struct RestResponse<'a> {
+    request_id: &'a str,
+    status: u16,
+    /// Where `message_body`'s string literal is in the frame, quotes included.
+    body: Option<Range<usize>>,
+}
+
+impl<'a> RestResponse<'a> {
+    /// `None` when the frame is not a `RESTResponse`, or one the scan cannot read (no
+    /// `request_id` without escapes, no numeric `status_code`, a `message_body` that is
+    /// not a string): such a frame goes on as an ordinary event.
+    fn find(frame: &'a str) -> Option<RestResponse<'a>> {
+        // A cheap test first: almost every frame is an ordinary event.
+        if !frame.contains("RESTResponse") || find_member(frame, "type")? != "RESTResponse" {
+            return None;
+        }
+        let request_id = find_member(frame, "request_id")?;
+        let status = member_value(frame, "status_code")?.parse().ok()?;
+        let body = match member_value(frame, "message_body") {
+            None | Some("null") => None,
+            Some(literal) if literal.starts_with('"') => {
+                let start = literal.as_ptr() as usize - frame.as_ptr() as usize;
+                Some(start..start + literal.len())
+            }
+            Some(_) => return None,
+        };
+        Some(RestResponse {
+            request_id,
+            status,
+            body,
+        })
+    }
 }
 
 #[derive(Serialize)]
@@ -280,11 +306,14 @@ mod tests {
         let mut first = waiter(&mut in_flight, "1");
         let mut second = waiter(&mut in_flight, "2");
         let frame = r#"{"type":"RESTResponse","transaction_id":"2","request_id":"2","status_code":404,"reason_phrase":"Not Found","uri":"channels/nope","content_type":"application/json","message_body":"{\"message\":\"Channel not found\"}","application":"hello"}"#;
-        assert!(in_flight.complete(frame));
+        assert!(in_flight.complete(&frame.into()));
         match second.try_recv() {
             Ok(Reply::Answer(answer)) => {
                 assert_eq!(answer.status, 404);
-                assert_eq!(&answer.body[..], br#"{"message":"Channel not found"}"#);
+                assert_eq!(
+                    &answer.body.to_bytes()[..],
+                    br#"{"message":"Channel not found"}"#
+                );
             }
             _ => panic!("request 2 was not completed"),
         }
@@ -296,9 +325,11 @@ mod tests {
     fn a_204_has_an_empty_body_and_other_events_pass_through() {
         let mut in_flight = InFlight::default();
         let mut request = waiter(&mut in_flight, "4");
-        assert!(!in_flight.complete(r#"{"type":"StasisStart","application":"RESTResponse"}"#));
+        assert!(
+            !in_flight.complete(&r#"{"type":"StasisStart","application":"RESTResponse"}"#.into())
+        );
         assert!(in_flight.complete(
-            r#"{"request_id":"4","type":"RESTResponse","status_code":204,"reason_phrase":"No Content","uri":"bridges/wsb"}"#
+            &r#"{"request_id":"4","type":"RESTResponse","status_code":204,"reason_phrase":"No Content","uri":"bridges/wsb"}"#.into()
         ));
         match request.try_recv() {
             Ok(Reply::Answer(answer)) => {

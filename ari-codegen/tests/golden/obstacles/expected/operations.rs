@@ -28,13 +28,16 @@ pub fn check_response(response: &str, body: &[u8]) -> Option<crate::Result<()>> 
             "List[ObstacleThing]" => {
                 crate::runtime::decode_json::<
                     Vec<super::models::ObstacleThing>,
-                >("List[ObstacleThing]", crate::runtime::Bytes::copy_from_slice(body))
+                >(
+                        "List[ObstacleThing]",
+                        crate::runtime::Bytes::copy_from_slice(body).into(),
+                    )
                     .map(|_| ())
             }
             "ObstacleThing" => {
                 crate::runtime::decode_json::<
                     super::models::ObstacleThing,
-                >("ObstacleThing", crate::runtime::Bytes::copy_from_slice(body))
+                >("ObstacleThing", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             _ => return None,

@@ -30,13 +30,13 @@ pub fn check_response(response: &str, body: &[u8]) -> Option<crate::Result<()>> 
             "List[Thing]" => {
                 crate::runtime::decode_json::<
                     Vec<super::models::Thing>,
-                >("List[Thing]", crate::runtime::Bytes::copy_from_slice(body))
+                >("List[Thing]", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "Thing" => {
                 crate::runtime::decode_json::<
                     super::models::Thing,
-                >("Thing", crate::runtime::Bytes::copy_from_slice(body))
+                >("Thing", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             _ => return None,
