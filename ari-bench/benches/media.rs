@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use ari_bench::{micros, percentiles, quick_mode, rss_kib};
+use ari_bench::{env_or, micros, percentiles, quick_mode, rss_kib};
 use ari_media::codec::{analysis, tone};
 use ari_media::wire::ws_control::{ControlEvent, ControlFormat, MediaStart};
 use ari_media::wire::{audiosocket, rtp, ws_control};
@@ -888,10 +888,6 @@ async fn asterisk_round_trips(
         }
         None => Ok(latencies),
     }
-}
-
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
 
 async fn real_asterisk(bursts: usize) {

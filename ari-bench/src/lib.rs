@@ -229,6 +229,11 @@ pub fn rss_kib() -> Option<u64> {
     proc_status_kib("VmRSS")
 }
 
+/// The environment variable `name`, or `default` when unset.
+pub fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
 /// Whether the bench binary runs in criterion's test mode (`cargo bench -- --test`,
 /// `cargo test --benches`) or only lists: extra measurements are skipped then.
 pub fn quick_mode() -> bool {
