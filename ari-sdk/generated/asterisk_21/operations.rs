@@ -127,157 +127,172 @@ pub fn check_response(response: &str, body: &[u8]) -> Option<crate::Result<()>> 
             "List[ConfigTuple]" => {
                 crate::runtime::decode_json::<
                     Vec<super::models::ConfigTuple>,
-                >("List[ConfigTuple]", crate::runtime::Bytes::copy_from_slice(body))
+                >(
+                        "List[ConfigTuple]",
+                        crate::runtime::Bytes::copy_from_slice(body).into(),
+                    )
                     .map(|_| ())
             }
             "AsteriskInfo" => {
                 crate::runtime::decode_json::<
                     super::models::AsteriskInfo,
-                >("AsteriskInfo", crate::runtime::Bytes::copy_from_slice(body))
+                >("AsteriskInfo", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "AsteriskPing" => {
                 crate::runtime::decode_json::<
                     super::models::AsteriskPing,
-                >("AsteriskPing", crate::runtime::Bytes::copy_from_slice(body))
+                >("AsteriskPing", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "List[Module]" => {
                 crate::runtime::decode_json::<
                     Vec<super::models::Module>,
-                >("List[Module]", crate::runtime::Bytes::copy_from_slice(body))
+                >("List[Module]", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "Module" => {
                 crate::runtime::decode_json::<
                     super::models::Module,
-                >("Module", crate::runtime::Bytes::copy_from_slice(body))
+                >("Module", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "List[LogChannel]" => {
                 crate::runtime::decode_json::<
                     Vec<super::models::LogChannel>,
-                >("List[LogChannel]", crate::runtime::Bytes::copy_from_slice(body))
+                >(
+                        "List[LogChannel]",
+                        crate::runtime::Bytes::copy_from_slice(body).into(),
+                    )
                     .map(|_| ())
             }
             "Variable" => {
                 crate::runtime::decode_json::<
                     super::models::Variable,
-                >("Variable", crate::runtime::Bytes::copy_from_slice(body))
+                >("Variable", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "List[Endpoint]" => {
                 crate::runtime::decode_json::<
                     Vec<super::models::Endpoint>,
-                >("List[Endpoint]", crate::runtime::Bytes::copy_from_slice(body))
+                >("List[Endpoint]", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "Endpoint" => {
                 crate::runtime::decode_json::<
                     super::models::Endpoint,
-                >("Endpoint", crate::runtime::Bytes::copy_from_slice(body))
+                >("Endpoint", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "List[Channel]" => {
                 crate::runtime::decode_json::<
                     Vec<super::models::Channel>,
-                >("List[Channel]", crate::runtime::Bytes::copy_from_slice(body))
+                >("List[Channel]", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "Channel" => {
                 crate::runtime::decode_json::<
                     super::models::Channel,
-                >("Channel", crate::runtime::Bytes::copy_from_slice(body))
+                >("Channel", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "Playback" => {
                 crate::runtime::decode_json::<
                     super::models::Playback,
-                >("Playback", crate::runtime::Bytes::copy_from_slice(body))
+                >("Playback", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "LiveRecording" => {
                 crate::runtime::decode_json::<
                     super::models::LiveRecording,
-                >("LiveRecording", crate::runtime::Bytes::copy_from_slice(body))
+                >("LiveRecording", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "RTPstat" => {
                 crate::runtime::decode_json::<
                     super::models::RTPstat,
-                >("RTPstat", crate::runtime::Bytes::copy_from_slice(body))
+                >("RTPstat", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "List[Bridge]" => {
                 crate::runtime::decode_json::<
                     Vec<super::models::Bridge>,
-                >("List[Bridge]", crate::runtime::Bytes::copy_from_slice(body))
+                >("List[Bridge]", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "Bridge" => {
                 crate::runtime::decode_json::<
                     super::models::Bridge,
-                >("Bridge", crate::runtime::Bytes::copy_from_slice(body))
+                >("Bridge", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "List[StoredRecording]" => {
                 crate::runtime::decode_json::<
                     Vec<super::models::StoredRecording>,
-                >("List[StoredRecording]", crate::runtime::Bytes::copy_from_slice(body))
+                >(
+                        "List[StoredRecording]",
+                        crate::runtime::Bytes::copy_from_slice(body).into(),
+                    )
                     .map(|_| ())
             }
             "StoredRecording" => {
                 crate::runtime::decode_json::<
                     super::models::StoredRecording,
-                >("StoredRecording", crate::runtime::Bytes::copy_from_slice(body))
+                >("StoredRecording", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "List[Sound]" => {
                 crate::runtime::decode_json::<
                     Vec<super::models::Sound>,
-                >("List[Sound]", crate::runtime::Bytes::copy_from_slice(body))
+                >("List[Sound]", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "Sound" => {
                 crate::runtime::decode_json::<
                     super::models::Sound,
-                >("Sound", crate::runtime::Bytes::copy_from_slice(body))
+                >("Sound", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "List[DeviceState]" => {
                 crate::runtime::decode_json::<
                     Vec<super::models::DeviceState>,
-                >("List[DeviceState]", crate::runtime::Bytes::copy_from_slice(body))
+                >(
+                        "List[DeviceState]",
+                        crate::runtime::Bytes::copy_from_slice(body).into(),
+                    )
                     .map(|_| ())
             }
             "DeviceState" => {
                 crate::runtime::decode_json::<
                     super::models::DeviceState,
-                >("DeviceState", crate::runtime::Bytes::copy_from_slice(body))
+                >("DeviceState", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "List[Mailbox]" => {
                 crate::runtime::decode_json::<
                     Vec<super::models::Mailbox>,
-                >("List[Mailbox]", crate::runtime::Bytes::copy_from_slice(body))
+                >("List[Mailbox]", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "Mailbox" => {
                 crate::runtime::decode_json::<
                     super::models::Mailbox,
-                >("Mailbox", crate::runtime::Bytes::copy_from_slice(body))
+                >("Mailbox", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             "List[Application]" => {
                 crate::runtime::decode_json::<
                     Vec<super::models::Application>,
-                >("List[Application]", crate::runtime::Bytes::copy_from_slice(body))
+                >(
+                        "List[Application]",
+                        crate::runtime::Bytes::copy_from_slice(body).into(),
+                    )
                     .map(|_| ())
             }
             "Application" => {
                 crate::runtime::decode_json::<
                     super::models::Application,
-                >("Application", crate::runtime::Bytes::copy_from_slice(body))
+                >("Application", crate::runtime::Bytes::copy_from_slice(body).into())
                     .map(|_| ())
             }
             _ => return None,
