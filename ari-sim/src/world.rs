@@ -451,6 +451,9 @@ impl World {
     }
 
     pub fn send(&self, targets: &[String], type_name: &str, fields: Map<String, Value>) {
+        if targets.is_empty() {
+            return;
+        }
         let mut fields = fields;
         fields.insert("timestamp".to_owned(), Value::String(now()));
         // `timestamp` comes right after `type`, as in Asterisk's frames.
@@ -460,10 +463,11 @@ impl World {
             fields.remove("timestamp").unwrap_or(Value::Null),
         );
         ordered.extend(fields);
+        let event = crate::hub::Frame::new(type_name, &ordered);
         let mut sent: Vec<&String> = Vec::new();
         for app in targets {
             if !sent.contains(&app) {
-                self.hub.send(app, type_name, &ordered);
+                self.hub.send(app, &event);
                 sent.push(app);
             }
         }
