@@ -1,6 +1,5 @@
 //! Event WebSocket connections and the applications they register.
 
-use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -226,12 +225,31 @@ impl Hub {
         apps
     }
 
-    /// Sends an event to one application (dropped when it has no connection, as Asterisk does).
-    pub fn send(&self, app: &str, event: &Frame<'_>) {
+    /// Sends an event to applications (each at most once: `apps` holds no repeats); one
+    /// with no connection is passed over, as Asterisk does.
+    pub fn send(&self, apps: &[&str], event: &Frame<'_>) {
         let mut state = self.lock();
-        if let Some(id) = state.owners.get(app).copied() {
-            let text = event.text_for(&self.asterisk_id, app);
-            push(&mut state, id, text);
+        let connected: Vec<(u64, &str)> = apps
+            .iter()
+            .filter_map(|app| Some((state.owners.get(*app).copied()?, *app)))
+            .collect();
+        match connected.as_slice() {
+            [] => {}
+            [(id, app)] => {
+                let text = event.text_for(&self.asterisk_id, app);
+                push(&mut state, *id, text);
+            }
+            several => {
+                let head = event.head(&self.asterisk_id);
+                for (id, app) in several {
+                    let text = match &head {
+                        Some(head) => finish_frame(head.clone(), app),
+                        None => None,
+                    };
+                    let text = text.unwrap_or_else(|| event.built_for(&self.asterisk_id, app));
+                    push(&mut state, *id, text);
+                }
+            }
         }
     }
 
@@ -273,42 +291,44 @@ fn push(state: &mut State, id: u64, text: String) {
 }
 
 /// One event on its way to its applications. Its text is the same for all of them but
-/// for `application`, the last field, so all but that is serialised once, the first time
-/// it is needed: an event used to be copied field by field and serialised again for
-/// each application, and those allocations grew slower as the heap grew with the calls.
+/// for `application`, the last field, so all but that is serialised once and, for the
+/// usual single application, straight into the frame: an event used to be copied field
+/// by field and serialised again for each application, and those allocations (frames
+/// are over a KiB, past glibc's per-thread cache) grew slower as the heap grew with the
+/// calls.
 pub struct Frame<'a> {
     type_name: &'a str,
     fields: &'a Map<String, Value>,
-    /// The text up to the application's name; `None` when the fields set one of the
-    /// frame's own keys, which [`frame`] then places as a map would.
-    head: OnceCell<Option<String>>,
 }
 
 impl<'a> Frame<'a> {
     pub fn new(type_name: &'a str, fields: &'a Map<String, Value>) -> Self {
-        Frame {
-            type_name,
-            fields,
-            head: OnceCell::new(),
-        }
+        Frame { type_name, fields }
     }
 
-    /// The frame's text for `app`.
+    /// The text up to the application's name; `None` when the fields set one of the
+    /// frame's own keys, which [`frame`] then places as a map would.
+    fn head(&self, asterisk_id: &str) -> Option<Vec<u8>> {
+        frame_head(asterisk_id, self.type_name, self.fields)
+    }
+
+    /// The frame's text for one application.
     fn text_for(&self, asterisk_id: &str, app: &str) -> String {
-        let head = self
-            .head
-            .get_or_init(|| frame_head(asterisk_id, self.type_name, self.fields));
-        match head.as_deref().and_then(|head| finish_frame(head, app)) {
-            Some(text) => text,
-            None => frame(asterisk_id, self.type_name, self.fields.clone(), app),
-        }
+        self.head(asterisk_id)
+            .and_then(|head| finish_frame(head, app))
+            .unwrap_or_else(|| self.built_for(asterisk_id, app))
+    }
+
+    /// The text as a map of the fields gives it (where the fields set the frame's keys).
+    fn built_for(&self, asterisk_id: &str, app: &str) -> String {
+        frame(asterisk_id, self.type_name, self.fields.clone(), app)
     }
 }
 
 /// What [`frame`] writes before the application's name, as text, when the fields hold a
 /// `timestamp` and none of `type`, `asterisk_id`, `application` (so nothing is replaced
 /// or added in between).
-fn frame_head(asterisk_id: &str, type_name: &str, fields: &Map<String, Value>) -> Option<String> {
+fn frame_head(asterisk_id: &str, type_name: &str, fields: &Map<String, Value>) -> Option<Vec<u8>> {
     let plain = fields.contains_key("timestamp")
         && !["type", "asterisk_id", "application"]
             .iter()
@@ -327,16 +347,14 @@ fn frame_head(asterisk_id: &str, type_name: &str, fields: &Map<String, Value>) -
     text.extend_from_slice(br#","asterisk_id":"#);
     serde_json::to_writer(&mut text, asterisk_id).ok()?;
     text.extend_from_slice(br#","application":"#);
-    String::from_utf8(text).ok()
+    Some(text)
 }
 
 /// `head` with the application's name and the closing brace.
-fn finish_frame(head: &str, app: &str) -> Option<String> {
-    let mut text = Vec::with_capacity(head.len() + app.len() + 3);
-    text.extend_from_slice(head.as_bytes());
-    serde_json::to_writer(&mut text, app).ok()?;
-    text.push(b'}');
-    String::from_utf8(text).ok()
+fn finish_frame(mut head: Vec<u8>, app: &str) -> Option<String> {
+    serde_json::to_writer(&mut head, app).ok()?;
+    head.push(b'}');
+    String::from_utf8(head).ok()
 }
 
 /// An event frame the way Asterisk writes it: `type` first, `asterisk_id` and
@@ -385,6 +403,9 @@ mod tests {
             let event = Frame::new("StasisStart", &fields);
             for app in ["hello", "a\"pp\n", ""] {
                 let text = event.text_for("sim-id", app);
+                if let Some(head) = event.head("sim-id") {
+                    assert_eq!(finish_frame(head, app).as_ref(), Some(&text));
+                }
                 let built = frame("sim-id", "StasisStart", fields.clone(), app);
                 if fields.contains_key("timestamp") {
                     assert_eq!(text, built);

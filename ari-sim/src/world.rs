@@ -463,14 +463,14 @@ impl World {
             fields.remove("timestamp").unwrap_or(Value::Null),
         );
         ordered.extend(fields);
-        let event = crate::hub::Frame::new(type_name, &ordered);
-        let mut sent: Vec<&String> = Vec::new();
+        let mut apps: Vec<&str> = Vec::with_capacity(targets.len());
         for app in targets {
-            if !sent.contains(&app) {
-                self.hub.send(app, &event);
-                sent.push(app);
+            if !apps.contains(&app.as_str()) {
+                apps.push(app);
             }
         }
+        self.hub
+            .send(&apps, &crate::hub::Frame::new(type_name, &ordered));
     }
 
     /// An event about a channel, to that channel's subscribers.
