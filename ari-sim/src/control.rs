@@ -121,7 +121,11 @@ impl Control {
 
     /// Ids of the channels that exist now.
     pub fn channel_ids(&self) -> Vec<String> {
-        lock(&self.world).channel_order.clone()
+        let world = lock(&self.world);
+        world
+            .channels_in_order()
+            .map(|c| c.model.id.clone())
+            .collect()
     }
 
     /// Closes every event WebSocket.

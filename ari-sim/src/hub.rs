@@ -225,12 +225,31 @@ impl Hub {
         apps
     }
 
-    /// Sends an event to one application (dropped when it has no connection, as Asterisk does).
-    pub fn send(&self, app: &str, type_name: &str, fields: &Map<String, Value>) {
+    /// Sends an event to applications (each at most once: `apps` holds no repeats); one
+    /// with no connection is passed over, as Asterisk does.
+    pub fn send(&self, apps: &[&str], event: &Frame<'_>) {
         let mut state = self.lock();
-        if let Some(id) = state.owners.get(app).copied() {
-            let text = frame(&self.asterisk_id, type_name, fields.clone(), app);
-            push(&mut state, id, text);
+        let connected: Vec<(u64, &str)> = apps
+            .iter()
+            .filter_map(|app| Some((state.owners.get(*app).copied()?, *app)))
+            .collect();
+        match connected.as_slice() {
+            [] => {}
+            [(id, app)] => {
+                let text = event.text_for(&self.asterisk_id, app);
+                push(&mut state, *id, text);
+            }
+            several => {
+                let head = event.head(&self.asterisk_id);
+                for (id, app) in several {
+                    let text = match &head {
+                        Some(head) => finish_frame(head.clone(), app),
+                        None => None,
+                    };
+                    let text = text.unwrap_or_else(|| event.built_for(&self.asterisk_id, app));
+                    push(&mut state, *id, text);
+                }
+            }
         }
     }
 
@@ -271,6 +290,73 @@ fn push(state: &mut State, id: u64, text: String) {
     }
 }
 
+/// One event on its way to its applications. Its text is the same for all of them but
+/// for `application`, the last field, so all but that is serialised once and, for the
+/// usual single application, straight into the frame: an event used to be copied field
+/// by field and serialised again for each application, and those allocations (frames
+/// are over a KiB, past glibc's per-thread cache) grew slower as the heap grew with the
+/// calls.
+pub struct Frame<'a> {
+    type_name: &'a str,
+    fields: &'a Map<String, Value>,
+}
+
+impl<'a> Frame<'a> {
+    pub fn new(type_name: &'a str, fields: &'a Map<String, Value>) -> Self {
+        Frame { type_name, fields }
+    }
+
+    /// The text up to the application's name; `None` when the fields set one of the
+    /// frame's own keys, which [`frame`] then places as a map would.
+    fn head(&self, asterisk_id: &str) -> Option<Vec<u8>> {
+        frame_head(asterisk_id, self.type_name, self.fields)
+    }
+
+    /// The frame's text for one application.
+    fn text_for(&self, asterisk_id: &str, app: &str) -> String {
+        self.head(asterisk_id)
+            .and_then(|head| finish_frame(head, app))
+            .unwrap_or_else(|| self.built_for(asterisk_id, app))
+    }
+
+    /// The text as a map of the fields gives it (where the fields set the frame's keys).
+    fn built_for(&self, asterisk_id: &str, app: &str) -> String {
+        frame(asterisk_id, self.type_name, self.fields.clone(), app)
+    }
+}
+
+/// What [`frame`] writes before the application's name, as text, when the fields hold a
+/// `timestamp` and none of `type`, `asterisk_id`, `application` (so nothing is replaced
+/// or added in between).
+fn frame_head(asterisk_id: &str, type_name: &str, fields: &Map<String, Value>) -> Option<Vec<u8>> {
+    let plain = fields.contains_key("timestamp")
+        && !["type", "asterisk_id", "application"]
+            .iter()
+            .any(|key| fields.contains_key(*key));
+    if !plain {
+        return None;
+    }
+    let mut text = Vec::with_capacity(1024);
+    text.extend_from_slice(br#"{"type":"#);
+    serde_json::to_writer(&mut text, type_name).ok()?;
+    // The fields' own braces go: `{` becomes the comma after `type`, `}` is dropped.
+    let fields_start = text.len();
+    serde_json::to_writer(&mut text, fields).ok()?;
+    text[fields_start] = b',';
+    text.pop();
+    text.extend_from_slice(br#","asterisk_id":"#);
+    serde_json::to_writer(&mut text, asterisk_id).ok()?;
+    text.extend_from_slice(br#","application":"#);
+    Some(text)
+}
+
+/// `head` with the application's name and the closing brace.
+fn finish_frame(mut head: Vec<u8>, app: &str) -> Option<String> {
+    serde_json::to_writer(&mut head, app).ok()?;
+    head.push(b'}');
+    String::from_utf8(head).ok()
+}
+
 /// An event frame the way Asterisk writes it: `type` first, `asterisk_id` and
 /// `application` last.
 fn frame(asterisk_id: &str, type_name: &str, fields: Map<String, Value>, app: &str) -> String {
@@ -286,4 +372,49 @@ fn frame(asterisk_id: &str, type_name: &str, fields: Map<String, Value>, app: &s
     );
     out.insert("application".to_owned(), Value::String(app.to_owned()));
     Value::Object(out).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        }
+    }
+
+    /// The text serialised once is the text [`frame`] builds for each application.
+    #[test]
+    fn a_frame_serialised_once_reads_as_one_built_per_application() {
+        let cases = [
+            json!({"timestamp": "2026-11-27T10:36:17.719+0000", "channel": {"id": "1.2", "name": "Local/7000@default-00000000;2", "caller": {"name": "\"quoted\" \u{e9}", "number": ""}}, "args": ["a", "b"], "cause": 16}),
+            json!({"timestamp": "t"}),
+            // Keys the frame sets itself: placed as a map places them.
+            json!({"timestamp": "t", "application": "other", "x": 1}),
+            json!({"timestamp": "t", "type": "Other", "asterisk_id": "x"}),
+            // No timestamp: the frame adds one.
+            json!({"x": "y"}),
+        ];
+        for case in cases {
+            let fields = fields(case);
+            let event = Frame::new("StasisStart", &fields);
+            for app in ["hello", "a\"pp\n", ""] {
+                let text = event.text_for("sim-id", app);
+                if let Some(head) = event.head("sim-id") {
+                    assert_eq!(finish_frame(head, app).as_ref(), Some(&text));
+                }
+                let built = frame("sim-id", "StasisStart", fields.clone(), app);
+                if fields.contains_key("timestamp") {
+                    assert_eq!(text, built);
+                } else {
+                    let parsed: Value = serde_json::from_str(&text).expect("JSON");
+                    assert_eq!(parsed["x"], "y");
+                    assert_eq!(parsed["application"], app);
+                }
+            }
+        }
+    }
 }

@@ -67,6 +67,8 @@ pub struct Chan {
     /// The channel runs a dialplan (a `;2` half, a phone's call): when it leaves Stasis
     /// it returns there, and the dialplan notices a pending hang-up itself.
     pub pbx: bool,
+    /// The channel's key in [`World::channel_order`], given when it is inserted.
+    creation: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -120,8 +122,10 @@ pub struct World {
     next_seq: u64,
     next_local: u32,
     pub channels: HashMap<String, Chan>,
-    /// Channel ids in creation order (`GET /channels` lists them so).
-    pub channel_order: Vec<String>,
+    /// Channel ids by creation number (`GET /channels` lists them in creation order):
+    /// a map so that removing one channel is a lookup, not a pass over all of them.
+    channel_order: BTreeMap<u64, String>,
+    next_creation: u64,
     pub bridges: BTreeMap<String, BridgeState>,
     pub playbacks: HashMap<String, PlaybackState>,
     /// Per target (`channel:ID`, `bridge:ID`), its playbacks in the order they were
@@ -261,7 +265,8 @@ impl World {
             next_seq: 0,
             next_local: 0,
             channels: HashMap::new(),
-            channel_order: Vec::new(),
+            channel_order: BTreeMap::new(),
+            next_creation: 0,
             bridges: BTreeMap::new(),
             playbacks: HashMap::new(),
             media_queues: HashMap::new(),
@@ -343,17 +348,21 @@ impl World {
             held: false,
             pbx: false,
             dialstring: None,
+            creation: 0,
         }
     }
 
     /// Adds a channel: `ChannelCreated` reaches only applications subscribed to
     /// everything, since nothing can have subscribed to the channel yet.
-    pub fn insert_channel(&mut self, chan: Chan) {
+    pub fn insert_channel(&mut self, mut chan: Chan) {
         let id = chan.model.id.clone();
         let model = to_value(&chan.model);
-        self.channel_order.push(id.clone());
+        chan.creation = self.next_creation;
+        self.next_creation += 1;
+        self.channel_order.insert(chan.creation, id.clone());
         self.count_device(&chan.model.name, &chan.model.state, 1);
         if let Some(old) = self.channels.insert(id, chan) {
+            self.channel_order.remove(&old.creation);
             self.count_device(&old.model.name, &old.model.state, -1);
         }
         self.send(
@@ -364,10 +373,10 @@ impl World {
     }
 
     pub fn remove_channel(&mut self, id: &str) -> Option<Chan> {
-        self.channel_order.retain(|c| c != id);
         // However the channel goes, its media transport closes with it.
         self.media.stop(id);
         let chan = self.channels.remove(id)?;
+        self.channel_order.remove(&chan.creation);
         self.count_device(&chan.model.name, &chan.model.state, -1);
         self.pending_devices.push(device_of(&chan.model.name));
         Some(chan)
@@ -379,6 +388,13 @@ impl World {
         self.channels.clear();
         self.channel_order.clear();
         self.device_counts.clear();
+    }
+
+    /// The channels in creation order.
+    pub fn channels_in_order(&self) -> impl Iterator<Item = &Chan> {
+        self.channel_order
+            .values()
+            .filter_map(|id| self.channels.get(id))
     }
 
     /// Counts (`delta` 1) or uncounts (`delta` -1) a channel named `name` in `state`
@@ -435,6 +451,9 @@ impl World {
     }
 
     pub fn send(&self, targets: &[String], type_name: &str, fields: Map<String, Value>) {
+        if targets.is_empty() {
+            return;
+        }
         let mut fields = fields;
         fields.insert("timestamp".to_owned(), Value::String(now()));
         // `timestamp` comes right after `type`, as in Asterisk's frames.
@@ -444,13 +463,14 @@ impl World {
             fields.remove("timestamp").unwrap_or(Value::Null),
         );
         ordered.extend(fields);
-        let mut sent: Vec<&String> = Vec::new();
+        let mut apps: Vec<&str> = Vec::with_capacity(targets.len());
         for app in targets {
-            if !sent.contains(&app) {
-                self.hub.send(app, type_name, &ordered);
-                sent.push(app);
+            if !apps.contains(&app.as_str()) {
+                apps.push(app);
             }
         }
+        self.hub
+            .send(&apps, &crate::hub::Frame::new(type_name, &ordered));
     }
 
     /// An event about a channel, to that channel's subscribers.
@@ -846,6 +866,41 @@ mod tests {
         world.clear_channels();
         check(&world, &devices);
         assert!(world.device_counts().is_empty());
+    }
+
+    /// Removing a channel finds it in the creation-order index by its key rather than
+    /// by a pass over every channel id (which made tearing down N calls cost N²): every
+    /// channel's key leads to its id, and the index holds nothing else.
+    #[test]
+    fn creation_order_is_indexed_by_key() {
+        let mut world = world();
+        let ids: Vec<String> = (0..1000)
+            .map(|n| add(&mut world, &format!("PJSIP/p-{n:08x}"), ChannelState::Up))
+            .collect();
+        let gone: Vec<&String> = ids.iter().step_by(3).collect();
+        for id in &gone {
+            world.remove_channel(id);
+        }
+        let left: Vec<&String> = ids.iter().filter(|id| !gone.contains(id)).collect();
+        let listed: Vec<&String> = world.channels_in_order().map(|c| &c.model.id).collect();
+        assert_eq!(listed, left, "creation order kept");
+        assert_eq!(world.channel_order.len(), world.channels.len());
+        for (id, chan) in &world.channels {
+            assert_eq!(world.channel_order.get(&chan.creation), Some(id));
+        }
+        // A channel inserted again under a taken id is listed once, as the newest.
+        let first = left[0].clone();
+        let again = world.new_channel(
+            first.clone(),
+            "PJSIP/p-again".to_owned(),
+            ChannelState::Up,
+            world.channels[&first].model.dialplan.clone(),
+        );
+        world.insert_channel(again);
+        let listed: Vec<&String> = world.channels_in_order().map(|c| &c.model.id).collect();
+        assert_eq!(listed.len(), left.len());
+        assert_eq!(listed.last(), Some(&&first));
+        world.check_device_counts();
     }
 
     #[test]

@@ -973,12 +973,7 @@ pub fn get(shared: &Shared, p: &Params) -> Result {
 
 pub fn list(shared: &Shared) -> Result {
     let world = lock(shared);
-    let channels: Vec<&ari_sdk::Channel> = world
-        .channel_order
-        .iter()
-        .filter_map(|id| world.channels.get(id))
-        .map(|c| &c.model)
-        .collect();
+    let channels: Vec<&ari_sdk::Channel> = world.channels_in_order().map(|c| &c.model).collect();
     Ok(Reply::ok(&channels))
 }
 
