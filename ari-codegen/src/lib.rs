@@ -25,6 +25,7 @@ pub use error::SpecError;
 pub use spec::Spec;
 
 /// Spec -> generated files. The same input always gives the same bytes.
+#[cfg(feature = "emit")]
 pub fn generate(spec: &Spec, settings: &Settings) -> Result<Files, SpecError> {
     let api = ir::build(spec)?;
     emit::emit(&api, settings)
@@ -36,6 +37,7 @@ pub fn load_api(dir: &Path) -> Result<ir::Api, SpecError> {
 }
 
 /// Loads a spec folder and generates from it.
+#[cfg(feature = "emit")]
 pub fn generate_from_dir(dir: &Path, settings: &Settings) -> Result<Files, SpecError> {
     generate(&Spec::load_dir(dir)?, settings)
 }

@@ -1,7 +1,5 @@
 //! Rust names for wire names: methods, fields, types, enum variants, handles.
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
-
 use crate::emit::reserved;
 
 const KEYWORDS: &[&str] = &[
@@ -15,6 +13,72 @@ const KEYWORDS: &[&str] = &[
 /// Keywords that cannot be raw identifiers.
 const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 
+/// The words of a name: split at every character that is not a letter or digit, after a
+/// lower-case letter (or digits following one) that an upper-case letter follows
+/// (`channelId`), and before the last capital of a run when a lower-case letter follows it
+/// (`RTPStat` -> `RTP`, `Stat`). The rules of the `heck` crate, which the generator used
+/// before (the same words for 300,000 names tried, all of api-docs among them): written
+/// here so that ari-sim's copy of ari-codegen, built for the target, adds no runtime crate
+/// that otherwise only ari-sdk's build script uses (see `tests/tests/shared_features.rs`).
+fn words(name: &str) -> Vec<&str> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Case {
+        Lower,
+        Upper,
+    }
+    let mut words = Vec::new();
+    for part in name.split(|c: char| !c.is_alphanumeric()) {
+        let mut start = 0;
+        // The case of the last cased letter since `start`.
+        let mut last_case = None;
+        let mut chars = part.char_indices().peekable();
+        while let Some((at, c)) = chars.next() {
+            let Some(&(next_at, next)) = chars.peek() else {
+                words.push(&part[start..]);
+                break;
+            };
+            let case = if c.is_lowercase() {
+                Some(Case::Lower)
+            } else if c.is_uppercase() {
+                Some(Case::Upper)
+            } else {
+                last_case
+            };
+            if case == Some(Case::Lower) && next.is_uppercase() {
+                words.push(&part[start..next_at]);
+                start = next_at;
+                last_case = None;
+            } else if last_case == Some(Case::Upper) && c.is_uppercase() && next.is_lowercase() {
+                words.push(&part[start..at]);
+                start = at;
+                last_case = None;
+            } else {
+                last_case = case;
+            }
+        }
+    }
+    words
+}
+
+/// `snake_case` of any name: its [`words`] in lower case, joined by `_`.
+fn snake_case(name: &str) -> String {
+    let lower: Vec<String> = words(name).iter().map(|w| w.to_lowercase()).collect();
+    lower.join("_")
+}
+
+/// `UpperCamelCase` of any name: its [`words`], each capitalized, joined.
+fn upper_camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for word in words(name) {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            out.extend(first.to_uppercase());
+            out.push_str(&chars.as_str().to_lowercase());
+        }
+    }
+    out
+}
+
 pub fn is_keyword(s: &str) -> bool {
     KEYWORDS.contains(&s)
 }
@@ -23,7 +87,7 @@ pub fn is_keyword(s: &str) -> bool {
 /// back as `r#move`, or with a trailing `_` where Rust forbids a raw identifier.
 /// `None` when nothing identifier-like is left.
 pub fn snake_ident(wire: &str) -> Option<String> {
-    let mut s = wire.to_snake_case();
+    let mut s = snake_case(wire);
     s.retain(|c| c.is_ascii_alphanumeric() || c == '_');
     if s.is_empty() {
         return None;
@@ -53,7 +117,7 @@ pub fn item_name_problem(wire: &str) -> Option<String> {
     if let Some(problem) = word_problem(wire) {
         return Some(problem);
     }
-    let snake = wire.to_snake_case();
+    let snake = snake_case(wire);
     let camel = upper_camel(wire);
     [snake, camel]
         .into_iter()
@@ -90,7 +154,7 @@ fn word_problem(wire: &str) -> Option<String> {
 /// `deviceStates` -> `device_states`; a keyword or a name generated paths need
 /// ([`reserved::MODULES`]) gets `_resource`.
 pub fn module_name(resource: &str) -> String {
-    let mut name = resource.to_snake_case();
+    let mut name = snake_case(resource);
     name.retain(|c| c.is_ascii_alphanumeric() || c == '_');
     if reserved::MODULES.contains(&name.as_str()) || is_keyword(&name) {
         name.push_str("_resource");
@@ -112,7 +176,7 @@ pub fn builder_name(resource: &str, nickname: &str) -> String {
 
 /// UpperCamelCase, keeping only identifier characters.
 pub fn upper_camel(wire: &str) -> String {
-    let mut s = wire.to_upper_camel_case();
+    let mut s = upper_camel_case(wire);
     s.retain(|c| c.is_ascii_alphanumeric());
     s
 }
@@ -245,6 +309,28 @@ fn singular(word: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_split_like_heck() {
+        let cases = [
+            ("channelId", "channel_id", "ChannelId"),
+            ("RTPstat", "rt_pstat", "RtPstat"),
+            ("RTPStat", "rtp_stat", "RtpStat"),
+            ("deviceStates", "device_states", "DeviceStates"),
+            ("Dialing Offhook", "dialing_offhook", "DialingOffhook"),
+            ("ABC", "abc", "Abc"),
+            ("aB9c", "a_b9c", "AB9c"),
+            ("a9B", "a9_b", "A9B"),
+            ("9aB", "9a_b", "9aB"),
+            ("-__x--y_", "x_y", "XY"),
+            ("snake_case-kebab", "snake_case_kebab", "SnakeCaseKebab"),
+            ("", "", ""),
+        ];
+        for (name, snake, camel) in cases {
+            assert_eq!(snake_case(name), snake, "{name}");
+            assert_eq!(upper_camel_case(name), camel, "{name}");
+        }
+    }
 
     #[test]
     fn variant_names_are_readable() {

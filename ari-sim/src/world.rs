@@ -11,12 +11,13 @@ use crate::hub::Hub;
 
 /// Asterisk's timestamp text for now: `2026-11-27T10:36:17.719+0000`.
 pub fn now() -> String {
-    let now = chrono::Utc::now().fixed_offset();
-    ari_sdk::Timestamp::from(now).to_string()
+    now_timestamp().to_string()
 }
 
+/// From `SystemTime` (what `Utc::now` reads too), so ari-sim needs no `chrono/clock`.
 pub fn now_timestamp() -> ari_sdk::Timestamp {
-    ari_sdk::Timestamp::from(chrono::Utc::now().fixed_offset())
+    let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
+    ari_sdk::Timestamp::from(now.fixed_offset())
 }
 
 /// Tunable behaviour.

@@ -1,22 +1,36 @@
 //! IR -> Rust source: tokens built with `quote!`, parsed into a `syn::File`, formatted by
 //! prettyplease. Generated code describes requests and types; all HTTP and decoding logic
 //! lives in ari-sdk's hand-written runtime (`crate::runtime`).
+//!
+//! Rendering needs the `emit` feature (syn, quote, prettyplease); the settings, file map and
+//! reserved names do not, so ari-sim can resolve the spec without compiling a second syn.
 
+#[cfg(feature = "emit")]
 mod docs;
+#[cfg(feature = "emit")]
 mod events;
+#[cfg(feature = "emit")]
 mod handles;
+#[cfg(feature = "emit")]
 pub mod line;
+#[cfg(feature = "emit")]
 mod models;
+#[cfg(feature = "emit")]
 mod operations;
 pub mod reserved;
+#[cfg(feature = "emit")]
 mod resources;
+#[cfg(feature = "emit")]
 mod root;
+#[cfg(feature = "emit")]
 mod types;
 
 use std::collections::BTreeMap;
 
+#[cfg(feature = "emit")]
 use proc_macro2::TokenStream;
 
+#[cfg(feature = "emit")]
 use crate::error::SpecError;
 use crate::ir::Api;
 
@@ -70,6 +84,7 @@ pub fn content_label(api: &Api) -> String {
 }
 
 /// Renders every generated file for an API.
+#[cfg(feature = "emit")]
 pub fn emit(api: &Api, settings: &Settings) -> Result<Files, SpecError> {
     reserved::check_root_names(api)?;
     let mut files = Files::new();
@@ -101,6 +116,7 @@ pub fn emit(api: &Api, settings: &Settings) -> Result<Files, SpecError> {
     Ok(files)
 }
 
+#[cfg(feature = "emit")]
 fn format(name: &str, tokens: TokenStream) -> Result<String, SpecError> {
     let file: syn::File = syn::parse2(tokens).map_err(|e| {
         SpecError::new(
