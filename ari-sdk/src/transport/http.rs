@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::time::Instant;
 
+use super::http1::{Direct, Failure};
 use super::{Answer, Request};
 use crate::client::{Auth, ClientBuilder};
 use crate::error::{Error, Result};
@@ -18,6 +19,8 @@ pub(crate) struct Http {
     /// from sending to the end of its answer, others queue.
     connections: tokio::sync::Semaphore,
     max_connections: usize,
+    /// HTTP/1.1 done by the requesting task, for plain `http://` without a proxy.
+    direct: Option<Direct>,
 }
 
 impl Http {
@@ -38,11 +41,19 @@ impl Http {
             .danger_accept_invalid_certs(builder.accept_invalid_certs)
             .build()
             .map_err(|e| invalid(format!("cannot set up HTTP: {}", e.without_url())))?;
+        let direct = Direct::for_base(
+            &base,
+            &builder.user_agent,
+            builder.connect_timeout,
+            builder.idle_timeout,
+            builder.max_connections,
+        );
         Ok(Http {
             client,
             base,
             connections: tokio::sync::Semaphore::new(builder.max_connections),
             max_connections: builder.max_connections,
+            direct,
         })
     }
 
@@ -68,10 +79,8 @@ impl Http {
     pub(crate) async fn send(&self, auth: Option<&Auth>, request: &Request<'_>) -> Result<Answer> {
         let Request {
             operation,
-            method,
             path,
             query,
-            body,
             timeout,
             ..
         } = *request;
@@ -132,6 +141,38 @@ impl Http {
                     });
                 }
             };
+        let (status, location, body) = match &self.direct {
+            Some(direct) => {
+                let target = &url[url::Position::BeforePath..];
+                self.send_direct(direct, request, target, auth, deadline)
+                    .await?
+            }
+            None => {
+                self.send_reqwest(request, url, auth, deadline, transport, timed_out)
+                    .await?
+            }
+        };
+        if let Some(error) = self.not_ari(operation, status, &body, auth) {
+            return Err(error);
+        }
+        Ok(Answer {
+            status,
+            location,
+            body: body.into(),
+        })
+    }
+
+    /// One request through reqwest (TLS, proxies): the status, `Location` and body.
+    async fn send_reqwest(
+        &self,
+        request: &Request<'_>,
+        url: url::Url,
+        auth: Option<&Auth>,
+        deadline: Instant,
+        transport: impl Fn(reqwest::Error, bool) -> Error,
+        timed_out: impl Fn() -> Error,
+    ) -> Result<(u16, Option<String>, bytes::Bytes)> {
+        let Request { method, body, .. } = *request;
         let mut retries = 0;
         let response = loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -175,14 +216,88 @@ impl Http {
         for _ in 0..POOL_RETURN_YIELDS {
             tokio::task::yield_now().await;
         }
-        if let Some(error) = self.not_ari(operation, status, &body, auth) {
-            return Err(error);
+        Ok((status, location, body))
+    }
+
+    /// One request on the direct HTTP/1.1 path: the status, `Location` and body.
+    async fn send_direct(
+        &self,
+        direct: &Direct,
+        request: &Request<'_>,
+        target: &str,
+        auth: Option<&Auth>,
+        deadline: Instant,
+    ) -> Result<(u16, Option<String>, bytes::Bytes)> {
+        use base64::Engine as _;
+        let operation = request.operation;
+        let authorization = match auth {
+            Some(Auth::Basic { user, password }) => Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+            )),
+            _ => None,
+        };
+        let body = request
+            .body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| Error::InvalidArgument {
+                operation: operation.to_owned(),
+                argument: "body".to_owned(),
+                reason: e.to_string(),
+            })?;
+        let failed =
+            |message: String, sent: bool, source: Option<std::io::Error>| Error::Transport {
+                operation: operation.to_owned(),
+                message,
+                sent,
+                source: source.map(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
+            };
+        let mut retries = 0;
+        loop {
+            let sending = direct.send(
+                request.method.as_str(),
+                target,
+                authorization.as_deref(),
+                body.as_deref(),
+            );
+            match tokio::time::timeout_at(deadline.into(), sending).await {
+                Err(_) => {
+                    return Err(Error::Timeout {
+                        operation: operation.to_owned(),
+                        timeout: request.timeout,
+                    });
+                }
+                Ok(Ok(reply)) => return Ok((reply.status, reply.location, reply.body)),
+                // A kept-alive connection the server had closed: nothing left, so sending
+                // again cannot run it twice.
+                Ok(Err(Failure::NotWritten(e))) if retries < NEVER_WRITTEN_RETRIES => {
+                    retries += 1;
+                    tracing::debug!(retries, error = %e, "request not written; sending again");
+                }
+                Ok(Err(Failure::NotWritten(e))) => {
+                    return Err(failed(
+                        format!("error sending request: {e}"),
+                        false,
+                        Some(e),
+                    ));
+                }
+                Ok(Err(Failure::Connect(e))) => {
+                    return Err(failed(
+                        format!("error sending request: client error (Connect): {e}"),
+                        false,
+                        Some(e),
+                    ));
+                }
+                Ok(Err(Failure::Lost(reason))) => {
+                    return Err(failed(
+                        format!("error sending request: {reason}"),
+                        true,
+                        None,
+                    ));
+                }
+            }
         }
-        Ok(Answer {
-            status,
-            location,
-            body: body.into(),
-        })
     }
 
     /// The error for an HTTP answer that cannot have come from ARI: a 404 whose body is

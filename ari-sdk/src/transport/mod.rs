@@ -4,6 +4,7 @@
 //! [`Client::send`] and gets an [`Answer`] back, whatever carried it.
 
 pub(crate) mod http;
+mod http1;
 pub(crate) mod outbound;
 pub mod relay;
 pub(crate) mod websocket;
