@@ -237,15 +237,7 @@ impl Http {
             )),
             _ => None,
         };
-        let body = request
-            .body
-            .map(serde_json::to_vec)
-            .transpose()
-            .map_err(|e| Error::InvalidArgument {
-                operation: operation.to_owned(),
-                argument: "body".to_owned(),
-                reason: e.to_string(),
-            })?;
+        let body = request.body_text()?.map(String::into_bytes);
         let failed =
             |message: String, sent: bool, source: Option<std::io::Error>| Error::Transport {
                 operation: operation.to_owned(),

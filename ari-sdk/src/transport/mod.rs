@@ -94,6 +94,20 @@ pub(crate) struct Request<'a> {
     pub(crate) binary: bool,
 }
 
+impl Request<'_> {
+    /// The JSON body's text, if the request has one.
+    pub(crate) fn body_text(&self) -> Result<Option<String>> {
+        self.body
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| crate::Error::InvalidArgument {
+                operation: self.operation.to_owned(),
+                argument: "body".to_owned(),
+                reason: e.to_string(),
+            })
+    }
+}
+
 /// What came back for one request, whatever carried it. Only ARI's answers: an HTTP
 /// answer that cannot be ARI's is an error already.
 pub(crate) struct Answer {

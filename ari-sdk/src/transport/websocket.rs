@@ -230,15 +230,7 @@ struct QueryParameter<'a> {
 pub(crate) async fn send(link: &Link, request: &Request<'_>) -> Result<Answer> {
     let operation = request.operation;
     let request_id = link.next_request_id();
-    let message_body = request
-        .body
-        .map(serde_json::to_string)
-        .transpose()
-        .map_err(|e| Error::InvalidArgument {
-            operation: operation.to_owned(),
-            argument: "body".to_owned(),
-            reason: e.to_string(),
-        })?;
+    let message_body = request.body_text()?;
     let frame = serde_json::to_string(&WireRequest {
         kind: "RESTRequest",
         transaction_id: &request_id,
