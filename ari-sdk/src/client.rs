@@ -19,6 +19,18 @@ pub(crate) enum Auth {
 }
 
 impl Auth {
+    /// The `Authorization` header's value (`Basic dXNlcjpwYXNz`), for HTTP Basic.
+    pub(crate) fn basic_header(&self) -> Option<String> {
+        use base64::Engine as _;
+        match self {
+            Auth::Basic { user, password } => Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+            )),
+            Auth::ApiKey { .. } => None,
+        }
+    }
+
     /// Masks the password (and the api_key form of it) in text from other libraries.
     pub(crate) fn redact(&self, text: &str) -> String {
         match self {

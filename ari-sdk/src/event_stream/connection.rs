@@ -1,6 +1,5 @@
 //! Opening the event WebSocket: URL, authentication, and what a refusal means.
 
-use base64::Engine;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{self, Error as WsError};
@@ -156,9 +155,8 @@ pub(crate) async fn open(client: &Client, target: &Target) -> Result<Socket, Err
         .as_str()
         .into_client_request()
         .map_err(|e| transport(client, format!("bad request: {e}")))?;
-    if let Some(Auth::Basic { user, password }) = &client.inner.auth {
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        let mut value = HeaderValue::from_str(&format!("Basic {token}")).map_err(|_| {
+    if let Some(header) = client.inner.auth.as_ref().and_then(Auth::basic_header) {
+        let mut value = HeaderValue::from_str(&header).map_err(|_| {
             invalid(
                 "basic_auth",
                 "credentials cannot be sent in a header".to_owned(),

@@ -228,15 +228,8 @@ impl Http {
         auth: Option<&Auth>,
         deadline: Instant,
     ) -> Result<(u16, Option<String>, bytes::Bytes)> {
-        use base64::Engine as _;
         let operation = request.operation;
-        let authorization = match auth {
-            Some(Auth::Basic { user, password }) => Some(format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
-            )),
-            _ => None,
-        };
+        let authorization = auth.and_then(Auth::basic_header);
         let body = request.body_text()?.map(String::into_bytes);
         let failed =
             |message: String, sent: bool, source: Option<std::io::Error>| Error::Transport {

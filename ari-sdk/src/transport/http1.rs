@@ -145,10 +145,14 @@ impl Direct {
             return Ok(stream);
         }
         let (handed, handed_back) = oneshot::channel();
-        self.waiting
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(handed);
+        {
+            let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+            // Requests that went on with a new connection left their places behind; when no
+            // connection is ever handed back (a server closing after each answer) nothing
+            // else would remove them.
+            waiting.retain(|waiter| !waiter.is_closed());
+            waiting.push_back(handed);
+        }
         let connect_in_turn = async {
             let _turn = self.connecting.acquire().await;
             match self.reuse() {
@@ -258,24 +262,37 @@ async fn read_answer(stream: &mut TcpStream, head_only: bool) -> Result<(Reply, 
             )));
         }
     };
-    let rest = buffer.split_off(head.length);
     let no_body = head_only || head.status == 204 || head.status == 304 || head.status < 200;
     let (body, ends_at_close) = match (no_body, head.chunked, head.content_length) {
-        (true, _, _) => (Vec::new(), false),
-        (false, true, _) => (read_chunked(stream, rest).await?, false),
-        (false, false, Some(length)) => (read_exactly(stream, rest, length).await?, false),
-        (false, false, None) => (read_to_end(stream, rest).await?, true),
+        (true, _, _) => (Bytes::new(), false),
+        (false, true, _) => {
+            let rest = buffer.split_off(head.length);
+            (Bytes::from(read_chunked(stream, rest).await?), false)
+        }
+        // The body is read on after the head in the same buffer and handed out as a slice
+        // of it: no copy.
+        (false, false, Some(length)) => {
+            let whole = read_exactly(stream, buffer, head.length, length).await?;
+            (Bytes::from(whole).slice(head.length..), false)
+        }
+        (false, false, None) => {
+            let whole = read_to_end(stream, buffer).await?;
+            (Bytes::from(whole).slice(head.length..), true)
+        }
     };
     let reply = Reply {
         status: head.status,
         location: head.location,
-        body: Bytes::from(body),
+        body,
     };
     Ok((reply, head.keep_alive && !ends_at_close))
 }
 
 async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<usize, Failure> {
-    buffer.reserve(8 * 1024);
+    // Room for a read, without growing a buffer already sized for what is coming.
+    if buffer.capacity() - buffer.len() < 1024 {
+        buffer.reserve(8 * 1024);
+    }
     stream
         .read_buf(buffer)
         .await
@@ -338,31 +355,29 @@ fn parse_head(buffer: &[u8]) -> Result<Option<Head>, Failure> {
     Ok(Some(head))
 }
 
+/// Reads until `buffer` holds the head (`head` bytes) and a body of `length` bytes.
 async fn read_exactly(
     stream: &mut TcpStream,
-    mut body: Vec<u8>,
+    mut buffer: Vec<u8>,
+    head: usize,
     length: usize,
 ) -> Result<Vec<u8>, Failure> {
-    if body.len() > length {
-        return Err(Failure::Lost(
-            "the server sent more than its Content-Length".to_owned(),
-        ));
-    }
-    body.reserve(length - body.len());
-    while body.len() < length {
-        if read_more(stream, &mut body).await? == 0 {
+    let end = head + length;
+    buffer.reserve(end.saturating_sub(buffer.len()));
+    while buffer.len() < end {
+        if read_more(stream, &mut buffer).await? == 0 {
             return Err(Failure::Lost(format!(
                 "the server closed the connection after {} of {length} body bytes",
-                body.len()
+                buffer.len() - head
             )));
         }
     }
-    if body.len() > length {
+    if buffer.len() > end {
         return Err(Failure::Lost(
             "the server sent more than its Content-Length".to_owned(),
         ));
     }
-    Ok(body)
+    Ok(buffer)
 }
 
 async fn read_to_end(stream: &mut TcpStream, mut body: Vec<u8>) -> Result<Vec<u8>, Failure> {
