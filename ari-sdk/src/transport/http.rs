@@ -297,9 +297,12 @@ impl Http {
         body: &[u8],
         auth: Option<&Auth>,
     ) -> Option<Error> {
-        let ari_body =
-            serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| v.is_object());
-        if status != 404 || ari_body {
+        // Only a 404 can be a wrong URL: other answers are never parsed here (a success
+        // body is decoded once, by its operation).
+        if status != 404 {
+            return None;
+        }
+        if serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| v.is_object()) {
             return None;
         }
         let base = self.base.as_str().trim_end_matches('/');
