@@ -7,7 +7,7 @@
 //! checks that every entry still names a parameter of `api-docs/22` that the spec marks
 //! optional, so a fixed or renamed upstream parameter cannot leave a stale entry behind.
 
-use crate::ir::{Param, Resource, TypeRef};
+use crate::ir::{BodyShape, Param, ParamLocation, Resource, TypeRef};
 
 /// A parameter the spec marks optional but Asterisk rejects a request without.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +82,44 @@ pub const MEDIA_URIS: &[MediaUris] = &[
     },
 ];
 
+/// A body parameter Asterisk does not read as a member named after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyAs {
+    pub resource: &'static str,
+    pub nickname: &'static str,
+    pub param: &'static str,
+    pub shape: BodyShape,
+}
+
+/// Body parameters laid out otherwise than the spec suggests, as Asterisk 22's handlers
+/// read them (`res/res_ari_*.c` hands them the whole body): `PUT
+/// /applications/{name}/eventFilter` takes the filter object itself as the body (wrapped
+/// in `{"filter": ...}` it finds no `allowed` or `disallowed`, changes nothing and still
+/// answers 200), and `PUT /asterisk/config/dynamic/...` takes `fields` as a list of
+/// `{"attribute", "value"}` objects (a map there is read as an empty list: nothing is set).
+pub const BODY_SHAPES: &[BodyAs] = &[
+    BodyAs {
+        resource: "applications",
+        nickname: "filter",
+        param: "filter",
+        shape: BodyShape::Whole,
+    },
+    BodyAs {
+        resource: "asterisk",
+        nickname: "updateObject",
+        param: "fields",
+        shape: BodyShape::AttributeList,
+    },
+];
+
+/// The body layout of a parameter: [`BODY_SHAPES`]' entry, or a member of its name.
+pub fn body_shape(resource: &str, nickname: &str, param: &str) -> BodyShape {
+    BODY_SHAPES
+        .iter()
+        .find(|f| f.resource == resource && f.nickname == nickname && f.param == param)
+        .map_or(BodyShape::Member, |f| f.shape)
+}
+
 /// The entry of [`REQUIRED_BY_ASTERISK`] for a parameter, if any.
 pub fn required_by_asterisk(
     resource: &str,
@@ -122,6 +160,18 @@ fn apply_to(resource: &str, nickname: &str, param: &mut Param) {
     };
     if strings && is_media_uris(resource, nickname, &param.name) {
         param.media_uris = true;
+    }
+    if param.location == ParamLocation::Body {
+        let shape = body_shape(resource, nickname, &param.name);
+        // A list of pairs only stands for a string map; the whole body only for an object.
+        let fits = match shape {
+            BodyShape::Member => true,
+            BodyShape::Whole => param.ty == TypeRef::Object,
+            BodyShape::AttributeList => param.ty == TypeRef::Containers,
+        };
+        if fits {
+            param.body_shape = shape;
+        }
     }
 }
 

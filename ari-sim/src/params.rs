@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use ari_codegen::ir::{Operation, ParamLocation};
+use ari_codegen::ir::{BodyShape, Operation, ParamLocation};
 use serde_json::Value;
 
 /// The parameters of one request, after validation.
@@ -106,7 +106,14 @@ pub fn collect(
     for (k, v) in query {
         params.text.insert(k.clone(), v.clone());
     }
-    if let Some(Value::Object(members)) = body {
+    // A parameter that is the whole body (`applications.filter`) gets all of it.
+    let whole = op
+        .params
+        .iter()
+        .find(|p| p.location == ParamLocation::Body && p.body_shape == BodyShape::Whole);
+    if let (Some(param), Some(body @ Value::Object(_))) = (whole, body) {
+        params.body.insert(param.name.clone(), body.clone());
+    } else if let Some(Value::Object(members)) = body {
         for (k, v) in members {
             let spec = op.params.iter().find(|p| &p.name == k);
             match spec.map(|p| p.location) {

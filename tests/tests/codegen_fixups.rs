@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ari_codegen::fixups::{CREATED_UNDER, MEDIA_URIS, REQUIRED_BY_ASTERISK};
+use ari_codegen::fixups::{BODY_SHAPES, CREATED_UNDER, MEDIA_URIS, REQUIRED_BY_ASTERISK};
 use ari_codegen::{Settings, Spec, ir};
 
 fn api_docs(line: &str) -> PathBuf {
@@ -128,6 +128,20 @@ fn the_ir_of_every_line_carries_the_fixups() {
         for fix in MEDIA_URIS {
             assert!(ir_param(&api, fix.resource, fix.nickname, fix.param).media_uris);
         }
+        for fix in BODY_SHAPES {
+            let p = ir_param(&api, fix.resource, fix.nickname, fix.param);
+            assert_eq!(
+                p.body_shape, fix.shape,
+                "{line}: {}.{}",
+                fix.nickname, fix.param
+            );
+        }
+        let shaped = api
+            .operations()
+            .flat_map(|o| &o.params)
+            .filter(|p| p.body_shape != ir::BodyShape::Member)
+            .count();
+        assert_eq!(shaped, BODY_SHAPES.len(), "{line}");
         // Nothing else is touched.
         let fixed = api
             .operations()
@@ -203,4 +217,26 @@ fn created_under_names_operations_that_now_answer_watched() {
         snoop.contains("super::Watched<super::models::Channel>"),
         "snoopChannel answers Watched"
     );
+}
+
+#[test]
+fn body_shapes_name_body_parameters_of_api_docs_22_of_the_type_they_reshape() {
+    let spec = Spec::load_dir(&api_docs("22")).unwrap();
+    assert!(!BODY_SHAPES.is_empty());
+    for fix in BODY_SHAPES {
+        let name = format!("{}.{}({})", fix.resource, fix.nickname, fix.param);
+        let param = spec_param(&spec, fix.resource, fix.nickname, fix.param)
+            .unwrap_or_else(|| panic!("{name} is not in api-docs/22: remove or rename the fixup"));
+        assert_eq!(param.param_type, "body", "{name}");
+        let expected = match fix.shape {
+            ir::BodyShape::Whole => "object",
+            ir::BodyShape::AttributeList => "containers",
+            ir::BodyShape::Member => panic!("{name}: a member is no fixup"),
+        };
+        assert_eq!(param.data_type, expected, "{name}");
+    }
+    let files =
+        ari_codegen::generate_from_dir(&api_docs("22"), &Settings::asterisk_line("22")).unwrap();
+    assert!(files["applications.rs"].contains("call.body_whole(\"filter\", filter)"));
+    assert!(files["asterisk.rs"].contains("call.body_attribute_list(\"fields\", fields)"));
 }

@@ -586,6 +586,52 @@ async fn variables_travel_as_a_json_object() {
     assert_json_body(&request, &json!({"variables": {"A": "1", "B C": "x&y"}}));
 }
 
+#[tokio::test]
+async fn an_event_filter_is_the_whole_body_and_config_fields_a_list_of_pairs() {
+    // As Asterisk 22 reads them (ari_codegen::fixups::BODY_SHAPES): a filter wrapped in
+    // `{"filter": ...}` or fields sent as a map are answered 200 and change nothing.
+    let filter = json!({"allowed": [{"type": "StasisStart"}], "disallowed": []});
+    let (result, request) = sent(json_answer(200, &json!({"name": "hello"})), |c| {
+        let filter = filter.clone();
+        async move { c.applications().filter("hello").filter(filter).await }
+    })
+    .await;
+    result.expect("filter");
+    assert_request(&request, "PUT", "/applications/hello/eventFilter");
+    assert_json_body(&request, &filter);
+
+    let (_, request) = sent(json_answer(200, &json!([])), |c| async move {
+        c.asterisk()
+            .update_object("res_pjsip", "endpoint", "alice")
+            .fields([("max_contacts", "2"), ("context", "default")])
+            .await
+    })
+    .await;
+    assert_request(
+        &request,
+        "PUT",
+        "/asterisk/config/dynamic/res_pjsip/endpoint/alice",
+    );
+    assert_json_body(
+        &request,
+        &json!({"fields": [
+            {"attribute": "max_contacts", "value": "2"},
+            {"attribute": "context", "value": "default"},
+        ]}),
+    );
+
+    // A filter that is not an object cannot be a body: refused before anything is sent.
+    let server = server_answering(json_answer(200, &json!({}))).await;
+    let client = client_for(&server);
+    let refused = client
+        .applications()
+        .filter("hello")
+        .filter(json!(["StasisStart"]))
+        .await;
+    assert_invalid_argument(refused, "filter");
+    assert!(received(&server).await.is_empty(), "nothing was sent");
+}
+
 // ---------------------------------------------------------------------------------------
 // Authentication
 // ---------------------------------------------------------------------------------------

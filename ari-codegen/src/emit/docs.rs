@@ -147,6 +147,15 @@ pub fn param(p: &Param) -> String {
         Some(d) => text.push_str(&format!("; default `{}`", escape(d))),
         None => {}
     }
+    match p.body_shape {
+        crate::ir::BodyShape::Member => {}
+        crate::ir::BodyShape::Whole => {
+            text.push_str("; its members are the whole body, as Asterisk reads it")
+        }
+        crate::ir::BodyShape::AttributeList => text.push_str(
+            "; sent as a list of `{\"attribute\", \"value\"}` pairs, as Asterisk reads it",
+        ),
+    }
     if p.media_uris {
         // The schemes themselves live in the runtime only.
         text.push_str(

@@ -3,7 +3,7 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::ir::{Param, ParamLocation, TypeRef};
+use crate::ir::{BodyShape, Param, ParamLocation, TypeRef};
 use crate::names;
 
 /// An identifier from prepared text (`r#move` becomes a raw identifier).
@@ -97,7 +97,9 @@ pub fn arg_shape(param: &Param, arg: &Ident) -> ArgShape {
     match (list_inner, &param.ty) {
         (None, TypeRef::Containers) => ArgShape {
             arg: quote!(impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>),
-            store: if body {
+            store: if body && param.body_shape == BodyShape::AttributeList {
+                quote!(call.body_attribute_list(#name, #arg);)
+            } else if body {
                 quote!(call.body_map(#name, #arg);)
             } else {
                 quote!(call.query_map(#name, #arg);)
@@ -141,7 +143,9 @@ pub fn arg_shape(param: &Param, arg: &Ident) -> ArgShape {
         }
         (None, ty) => {
             let (arg_ty, conv) = element(ty, quote!(#arg));
-            let mut store = if body {
+            let mut store = if body && param.body_shape == BodyShape::Whole {
+                quote!(call.body_whole(#name, #conv);)
+            } else if body {
                 quote!(call.body(#name, #conv);)
             } else if is_scalar(ty) {
                 quote!(call.query(#name, #conv);)

@@ -315,6 +315,7 @@ impl Builder {
                 description: param.description.clone(),
                 required_by_asterisk: false,
                 media_uris: false,
+                body_shape: Default::default(),
             });
         }
         for segment in segments {

@@ -145,6 +145,20 @@ pub struct Param {
     /// Its values are media URIs (`sound:hello-world`), whose scheme is checked before
     /// sending ([`crate::fixups::MEDIA_URIS`]).
     pub media_uris: bool,
+    /// How a body parameter is laid out in the request body ([`crate::fixups::BODY_SHAPES`]).
+    pub body_shape: BodyShape,
+}
+
+/// Where a body parameter's value goes in the JSON body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BodyShape {
+    /// A member named after the parameter: `{"variables": {"k": "v"}}`.
+    #[default]
+    Member,
+    /// The value's own members are the body: `{"allowed": [...]}` for `filter`.
+    Whole,
+    /// A string map sent as a list of pairs: `{"fields": [{"attribute": "k", "value": "v"}]}`.
+    AttributeList,
 }
 
 #[derive(Debug, Clone, PartialEq)]

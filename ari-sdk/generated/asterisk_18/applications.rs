@@ -307,7 +307,7 @@ impl std::future::IntoFuture for Unsubscribe {
 ///
 /// Parameters:
 /// - `applicationName` (path, `string`, required)
-/// - `filter` (body, `object`)
+/// - `filter` (body, `object`); its members are the whole body, as Asterisk reads it
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Filter {
@@ -343,10 +343,10 @@ impl Filter {
         );
         Filter { call }
     }
-    /// Sets `filter` (body, `object`).
+    /// Sets `filter` (body, `object`); its members are the whole body, as Asterisk reads it.
     pub fn filter(mut self, filter: serde_json::Value) -> Self {
         let call = &mut self.call;
-        call.body("filter", filter);
+        call.body_whole("filter", filter);
         self
     }
     /// Time allowed for this request alone, instead of the client's timeout.

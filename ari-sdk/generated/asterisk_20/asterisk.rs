@@ -180,7 +180,7 @@ impl std::future::IntoFuture for GetObject {
 /// - `configClass` (path, `string`, required)
 /// - `objectType` (path, `string`, required)
 /// - `id` (path, `string`, required)
-/// - `fields` (body, `containers`)
+/// - `fields` (body, `containers`); sent as a list of `{"attribute", "value"}` pairs, as Asterisk reads it
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct UpdateObject {
@@ -223,13 +223,13 @@ impl UpdateObject {
         );
         UpdateObject { call }
     }
-    /// Sets `fields` (body, `containers`).
+    /// Sets `fields` (body, `containers`); sent as a list of `{"attribute", "value"}` pairs, as Asterisk reads it.
     pub fn fields(
         mut self,
         fields: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
     ) -> Self {
         let call = &mut self.call;
-        call.body_map("fields", fields);
+        call.body_attribute_list("fields", fields);
         self
     }
     /// Time allowed for this request alone, instead of the client's timeout.

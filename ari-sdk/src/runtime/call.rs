@@ -213,6 +213,44 @@ impl<T: Send + 'static> Call<T> {
         self.body_owned(name, serde_json::Value::Object(map));
     }
 
+    /// A parameter whose value is the body itself (`applications.filter`): its members
+    /// become the body's. Anything but a JSON object is rejected before sending.
+    pub fn body_whole(&mut self, name: &'static str, value: impl serde::Serialize) {
+        match serde_json::to_value(&value) {
+            Ok(serde_json::Value::Object(members)) => {
+                let body = self.body.get_or_insert_with(Default::default);
+                body.extend(members);
+            }
+            Ok(other) => self.reject(
+                name,
+                format!(
+                    "must be a JSON object (Asterisk reads it as the whole body), not `{}`",
+                    other.to_string().chars().take(80).collect::<String>()
+                ),
+            ),
+            Err(e) => self.reject(name, e.to_string()),
+        }
+    }
+
+    /// A string map sent as a list of pairs: `fields` ->
+    /// `{"fields": [{"attribute": "k", "value": "v"}]}`.
+    pub fn body_attribute_list(
+        &mut self,
+        name: &'static str,
+        entries: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
+    ) {
+        let pairs: Vec<serde_json::Value> = entries
+            .into_iter()
+            .map(|(k, v)| {
+                let mut pair = serde_json::Map::new();
+                pair.insert("attribute".to_owned(), serde_json::Value::String(k.into()));
+                pair.insert("value".to_owned(), serde_json::Value::String(v.into()));
+                serde_json::Value::Object(pair)
+            })
+            .collect();
+        self.body_owned(name, serde_json::Value::Array(pairs));
+    }
+
     /// Rejects a number outside the spec's range before sending.
     pub fn check_range(
         &mut self,

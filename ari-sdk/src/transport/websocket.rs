@@ -226,11 +226,57 @@ struct QueryParameter<'a> {
     value: &'a str,
 }
 
+/// The operation that sets an application's event filter.
+const FILTER_OPERATION: &str = "applications.filter";
+/// The message type of an answer over the WebSocket.
+const ANSWER_TYPE: &str = "RESTResponse";
+
+/// An event filter that still lets this transport's answers through. Asterisk sends each
+/// `RESTResponse` through the application's event filter like an event: an `allowed` list
+/// without it swallows every later answer on the connection (requests time out), and so
+/// does a `disallowed` entry for it, which is refused here.
+fn let_answers_through(
+    body: &serde_json::Map<String, serde_json::Value>,
+) -> std::result::Result<serde_json::Map<String, serde_json::Value>, String> {
+    let names_answers = |list: Option<&serde_json::Value>| {
+        list.and_then(|l| l.as_array()).is_some_and(|entries| {
+            entries
+                .iter()
+                .any(|e| e.get("type").and_then(|t| t.as_str()) == Some(ANSWER_TYPE))
+        })
+    };
+    if names_answers(body.get("disallowed")) {
+        return Err(format!(
+            "`disallowed` names `{ANSWER_TYPE}`: over the WebSocket transport Asterisk sends \
+             its answers through the event filter, so no request on the connection would \
+             be answered (send this filter over HTTP)"
+        ));
+    }
+    let mut body = body.clone();
+    if let Some(serde_json::Value::Array(allowed)) = body.get_mut("allowed")
+        && !allowed.is_empty()
+        && !names_answers(Some(&serde_json::Value::Array(allowed.clone())))
+    {
+        allowed.push(serde_json::json!({ "type": ANSWER_TYPE }));
+    }
+    Ok(body)
+}
+
 /// Sends one request over the event connection and waits for its answer.
 pub(crate) async fn send(link: &Link, request: &Request<'_>) -> Result<Answer> {
     let operation = request.operation;
     let request_id = link.next_request_id();
-    let message_body = request.body_text()?;
+    let message_body = match request.body {
+        Some(body) if operation == FILTER_OPERATION => {
+            let body = let_answers_through(body).map_err(|reason| Error::InvalidArgument {
+                operation: operation.to_owned(),
+                argument: "filter".to_owned(),
+                reason,
+            })?;
+            Some(serde_json::to_string(&body).unwrap_or_default())
+        }
+        _ => request.body_text()?,
+    };
     let frame = serde_json::to_string(&WireRequest {
         kind: "RESTRequest",
         transaction_id: &request_id,
@@ -285,6 +331,33 @@ pub(crate) async fn send(link: &Link, request: &Request<'_>) -> Result<Answer> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_event_filter_keeps_letting_answers_through() {
+        let body = |v: serde_json::Value| v.as_object().unwrap().clone();
+        let allowed = let_answers_through(&body(serde_json::json!({
+            "allowed": [{"type": "StasisStart"}]
+        })))
+        .unwrap();
+        assert_eq!(
+            serde_json::Value::Object(allowed),
+            serde_json::json!({"allowed": [{"type": "StasisStart"}, {"type": "RESTResponse"}]})
+        );
+        // Nothing to add to an empty list (everything passes) or one that has it.
+        for kept in [
+            serde_json::json!({}),
+            serde_json::json!({"allowed": []}),
+            serde_json::json!({"allowed": [{"type": "RESTResponse"}], "disallowed": []}),
+        ] {
+            let out = let_answers_through(&body(kept.clone())).unwrap();
+            assert_eq!(serde_json::Value::Object(out), kept);
+        }
+        let refused = let_answers_through(&body(
+            serde_json::json!({"disallowed": [{"type": "RESTResponse"}]}),
+        ))
+        .unwrap_err();
+        assert!(refused.contains("over HTTP"), "{refused}");
+    }
 
     fn waiter(in_flight: &mut InFlight, id: &str) -> oneshot::Receiver<Reply> {
         let (sender, receiver) = oneshot::channel();
