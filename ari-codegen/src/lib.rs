@@ -17,6 +17,8 @@ pub mod import;
 pub mod ir;
 pub mod names;
 pub mod spec;
+#[cfg(feature = "emit")]
+pub mod text;
 
 use std::path::Path;
 
