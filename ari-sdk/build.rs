@@ -53,7 +53,9 @@ fn main() {
         let dir = match std::env::var_os("ARI_API_DOCS") {
             // A user's own api-docs replace the root line's. They are labelled by their
             // content (ARI version and fingerprint), never by their path: the same files give
-            // the same generated sources wherever they lie, so builds are reproducible.
+            // the same generated sources wherever they lie, so builds are reproducible. Our
+            // documentation (in the generator) still comes first; their own descriptions, if
+            // any, follow it.
             Some(custom) if line == root => {
                 settings.label = None;
                 PathBuf::from(custom)

@@ -17,7 +17,6 @@ pub mod import;
 pub mod ir;
 pub mod names;
 pub mod spec;
-#[cfg(feature = "emit")]
 pub mod text;
 
 use std::path::Path;
@@ -29,7 +28,10 @@ pub use spec::Spec;
 /// Spec -> generated files. The same input always gives the same bytes.
 #[cfg(feature = "emit")]
 pub fn generate(spec: &Spec, settings: &Settings) -> Result<Files, SpecError> {
-    let api = ir::build(spec)?;
+    let mut api = ir::build(spec)?;
+    if let Some(text) = &settings.text {
+        text::apply(&mut api, text);
+    }
     emit::emit(&api, settings)
 }
 

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::spec::{AllowableValues, Spec};
 
 /// Text for one item: a sentence and, optionally, more.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Summary {
     pub summary: String,
@@ -22,7 +22,7 @@ pub struct Summary {
 /// Allowed values of one parameter or field: value -> text.
 pub type Values = BTreeMap<String, String>;
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OperationText {
     pub summary: String,
@@ -40,7 +40,7 @@ pub struct OperationText {
     pub values: BTreeMap<String, Values>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelText {
     pub summary: String,
@@ -53,7 +53,7 @@ pub struct ModelText {
 }
 
 /// One file: a resource's text.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceText {
     #[serde(default)]
@@ -65,16 +65,33 @@ pub struct ResourceText {
 }
 
 /// Every file of a text folder, by resource (the file's stem: `channels`, `deviceStates`).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Text {
     pub resources: BTreeMap<String, ResourceText>,
 }
+
+/// Our text as the generator carries it: each file of `api-docs/text` (linked into this
+/// package as `text/`), by resource. A test checks the list against the folder.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    ("applications", include_str!("../text/applications.toml")),
+    ("asterisk", include_str!("../text/asterisk.toml")),
+    ("bridges", include_str!("../text/bridges.toml")),
+    ("channels", include_str!("../text/channels.toml")),
+    ("deviceStates", include_str!("../text/deviceStates.toml")),
+    ("endpoints", include_str!("../text/endpoints.toml")),
+    ("events", include_str!("../text/events.toml")),
+    ("mailboxes", include_str!("../text/mailboxes.toml")),
+    ("playbacks", include_str!("../text/playbacks.toml")),
+    ("recordings", include_str!("../text/recordings.toml")),
+    ("sounds", include_str!("../text/sounds.toml")),
+];
 
 /// Values the SDK's enums carry beyond the specs' lists (Asterisk sends them), as
 /// `(model, field, value)`: text may document them.
 pub const EXTRA_VALUES: &[(&str, &str, &str)] = &[("Playback", "state", "paused")];
 
 impl Text {
+    #[cfg(feature = "emit")]
     /// Reads every `*.toml` of `dir`; an unreadable file or one that is not this format is
     /// an error naming the file and the place.
     pub fn load(dir: &Path) -> Result<Text, String> {
@@ -97,6 +114,18 @@ impl Text {
                 .unwrap_or_default()
                 .to_owned();
             text.resources.insert(stem, resource);
+        }
+        Ok(text)
+    }
+
+    /// The SDK's own text ([`EMBEDDED`]); a file that does not read is an error naming it.
+    #[cfg(feature = "emit")]
+    pub fn ours() -> Result<Text, String> {
+        let mut text = Text::default();
+        for (resource, source) in EMBEDDED {
+            let file: ResourceText = toml::from_str(source)
+                .map_err(|e| format!("api-docs/text/{resource}.toml: {e}"))?;
+            text.resources.insert((*resource).to_owned(), file);
         }
         Ok(text)
     }
@@ -248,6 +277,82 @@ pub fn written(text: &Text) -> (Vec<Key>, Vec<(Key, String)>) {
     (keys, events)
 }
 
+/// Merges `text` into the IR: each operation, parameter, model, event and field gets its
+/// entry, and each enum the value texts of the parameters and fields that use it.
+pub fn apply(api: &mut crate::ir::Api, text: &Text) {
+    use crate::ir::TypeRef;
+    for resource in &mut api.resources {
+        let r = resource_of_file(&resource.file).to_owned();
+        for op in &mut resource.operations {
+            let Some(entry) = text.operation(&r, &op.nickname) else {
+                continue;
+            };
+            op.text = Some(entry.clone());
+            for p in &mut op.params {
+                p.text = entry.parameters.get(&p.name).cloned();
+                p.value_text = entry.values.get(&p.name).cloned().unwrap_or_default();
+            }
+        }
+    }
+    let apply_fields = |fields: &mut [crate::ir::Field], entry: Option<&ModelText>| {
+        for f in fields {
+            f.text = entry.and_then(|e| e.fields.get(&f.name).cloned());
+            f.value_text = entry
+                .and_then(|e| e.values.get(&f.name).cloned())
+                .unwrap_or_default();
+        }
+    };
+    for model in &mut api.models {
+        let entry = text.model(&model.file, &model.name);
+        model.text = entry.cloned();
+        apply_fields(&mut model.fields, entry);
+    }
+    for event in &mut api.events {
+        let entry = text.model(&event.file, &event.name);
+        event.text = entry.cloned();
+        apply_fields(&mut event.fields, entry);
+    }
+    // The inherited fields' text is that of the base models (`Message`, `Event`).
+    let bases: Vec<&ModelText> = ["Message", "Event"]
+        .iter()
+        .filter_map(|m| text.model("events", m))
+        .collect();
+    for f in &mut api.event_base_fields {
+        f.text = bases.iter().find_map(|b| b.fields.get(&f.name).cloned());
+    }
+    // An enum's values: from every parameter and field of its type, first text wins.
+    let of_enum = |ty: &TypeRef| match ty {
+        TypeRef::Enum(name) => Some(name.clone()),
+        TypeRef::List(inner) => match inner.as_ref() {
+            TypeRef::Enum(name) => Some(name.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let mut value_text: BTreeMap<String, Values> = BTreeMap::new();
+    let params = api
+        .operations()
+        .flat_map(|o| &o.params)
+        .map(|p| (&p.ty, &p.value_text));
+    let fields = api
+        .models
+        .iter()
+        .flat_map(|m| &m.fields)
+        .chain(api.events.iter().flat_map(|e| &e.fields))
+        .map(|f| (&f.ty, &f.value_text));
+    for (ty, values) in params.chain(fields) {
+        if let Some(name) = of_enum(ty) {
+            let known = value_text.entry(name).or_default();
+            for (value, body) in values {
+                known.entry(value.clone()).or_insert_with(|| body.clone());
+            }
+        }
+    }
+    for e in &mut api.enums {
+        e.value_text = value_text.remove(&e.name).unwrap_or_default();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,5 +400,22 @@ id = "The id."
         let hangup = text.operation("channels", "hangup").unwrap();
         assert_eq!(hangup.statuses["404"], "Gone.");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_embedded_text_is_every_file_of_the_folder_and_reads() {
+        let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("text");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap()
+            .filter_map(|e| {
+                let name = e.ok()?.file_name().into_string().ok()?;
+                Some(name.strip_suffix(".toml")?.to_owned())
+            })
+            .collect();
+        on_disk.sort();
+        let embedded: Vec<&str> = EMBEDDED.iter().map(|(r, _)| *r).collect();
+        assert_eq!(embedded, on_disk, "EMBEDDED vs {}", folder.display());
+        let ours = Text::ours().unwrap();
+        assert_eq!(ours, Text::load(&folder).unwrap());
     }
 }

@@ -16,6 +16,7 @@ fn settings() -> Settings {
         out_subdir: "golden".to_owned(),
         client_accessors: true,
         label: Some("golden test spec".to_owned()),
+        text: None,
     }
 }
 

@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::ir::{Field, Operation, Param, ParamLocation, TypeRef};
+use crate::ir::{Api, Field, Operation, Param, ParamLocation, TypeRef};
 
 /// `#[doc = ...]` attributes, one per line.
 pub fn attrs(lines: &[String]) -> TokenStream {
@@ -22,6 +22,41 @@ pub fn prose(text: Option<&str>) -> Vec<String> {
     match text {
         Some(t) if !t.trim().is_empty() => t.trim().lines().map(|l| escape(l.trim_end())).collect(),
         _ => Vec::new(),
+    }
+}
+
+/// Our own text (`api-docs/text`, Markdown) as doc lines. Square brackets outside code
+/// spans are escaped: the text names items in backticks, and a bracket is never a link.
+pub fn ours(text: &str) -> Vec<String> {
+    let mut escaped = String::with_capacity(text.len());
+    let mut in_code = false;
+    for c in text.trim().chars() {
+        match c {
+            '`' => in_code = !in_code,
+            '[' | ']' if !in_code => escaped.push('\\'),
+            _ => {}
+        }
+        escaped.push(c);
+    }
+    escaped.lines().map(|l| l.trim_end().to_owned()).collect()
+}
+
+/// Our text on one line, for list items and setter docs.
+pub fn ours_inline(text: &str) -> String {
+    ours(text)
+        .iter()
+        .flat_map(|l| l.split_whitespace())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `[`StasisStart`](super::events::StasisStart)` for an event of this line, plain code
+/// for one it lacks.
+fn event_link(api: &Api, name: &str) -> String {
+    if api.events.iter().any(|e| e.name == name) {
+        format!("[`{name}`](super::events::{name})")
+    } else {
+        format!("`{name}` (not in this line's spec)")
     }
 }
 
@@ -71,8 +106,24 @@ fn since_text(since: &[String]) -> String {
     }
 }
 
-pub fn operation(op: &Operation) -> Vec<String> {
+pub fn operation(op: &Operation, api: &Api) -> Vec<String> {
     let mut lines = Vec::new();
+    if let Some(text) = &op.text {
+        lines.extend(ours(&text.summary));
+        lines.push(String::new());
+        if let Some(details) = &text.details {
+            lines.extend(ours(details));
+            lines.push(String::new());
+        }
+        if !text.events.is_empty() {
+            let events: Vec<String> = text.events.iter().map(|e| event_link(api, e)).collect();
+            lines.push(format!(
+                "Events that follow, in order: {}.",
+                events.join(", ")
+            ));
+            lines.push(String::new());
+        }
+    }
     let summary = prose(op.summary.as_deref());
     if summary.is_empty() {
         lines.push(format!(
@@ -99,7 +150,21 @@ pub fn operation(op: &Operation) -> Vec<String> {
     lines.push(String::new());
     lines.push(format!("- Since: {}", since_text(&op.since)));
     lines.push(format!("- Response: {}", type_doc(&op.response)));
-    if !op.error_statuses.is_empty() {
+    let status_text = |status: &u16| {
+        op.text
+            .as_ref()
+            .and_then(|t| t.statuses.get(&status.to_string()))
+            .map(|t| ours_inline(t))
+    };
+    if op.error_statuses.iter().any(|s| status_text(s).is_some()) {
+        lines.push("- Error statuses:".to_owned());
+        for status in &op.error_statuses {
+            match status_text(status) {
+                Some(text) => lines.push(format!("  - `{status}`: {text}")),
+                None => lines.push(format!("  - `{status}`")),
+            }
+        }
+    } else if !op.error_statuses.is_empty() {
         let statuses: Vec<String> = op.error_statuses.iter().map(u16::to_string).collect();
         lines.push(format!("- Error statuses: {}", statuses.join(", ")));
     }
@@ -171,18 +236,52 @@ pub fn param(p: &Param) -> String {
         let bound = |b: Option<f64>| b.map_or("unbounded".to_owned(), |b| b.to_string());
         text.push_str(&format!("; range {} to {}", bound(r.min), bound(r.max)));
     }
+    if let Some(ours) = &p.text {
+        text.push_str(&format!(": {}", ours_inline(ours)));
+    }
+    let values = value_texts(p.allowed.as_deref(), &p.value_text, "");
+    if !values.is_empty() {
+        text.push_str(&format!(" Values: {}", values.join("; ")));
+    }
     if let Some(d) = p.description.as_deref().filter(|d| !d.trim().is_empty()) {
         text.push_str(&format!(
-            ": {}",
+            "{} {}",
+            if p.text.is_some() { " Asterisk:" } else { ":" },
             escape(d.trim().lines().next().unwrap_or(""))
         ));
     }
     text
 }
 
+/// `` `value`: text `` for each allowed value that has our text, each after `prefix`.
+fn value_texts(
+    allowed: Option<&[String]>,
+    texts: &crate::text::Values,
+    prefix: &str,
+) -> Vec<String> {
+    allowed
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| {
+            let text = texts.get(v)?;
+            Some(format!("{prefix}`{}`: {}", escape(v), ours_inline(text)))
+        })
+        .collect()
+}
+
 pub fn field(f: &Field) -> Vec<String> {
-    let mut lines = prose(f.description.as_deref());
+    let mut lines = f.text.as_deref().map(ours).unwrap_or_default();
     if !lines.is_empty() {
+        lines.push(String::new());
+    }
+    let upstream = prose(f.description.as_deref());
+    if !upstream.is_empty() {
+        lines.extend(upstream);
+        lines.push(String::new());
+    }
+    let values = value_texts(f.allowed.as_deref(), &f.value_text, "- ");
+    if !values.is_empty() {
+        lines.extend(values);
         lines.push(String::new());
     }
     lines.push(format!(
@@ -195,5 +294,29 @@ pub fn field(f: &Field) -> Vec<String> {
             "optional"
         }
     ));
+    lines
+}
+
+/// The docs of a model or event: our summary and details, then upstream prose, then `facts`.
+pub fn model(
+    text: Option<&crate::text::ModelText>,
+    description: Option<&str>,
+    facts: String,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(text) = text {
+        lines.extend(ours(&text.summary));
+        lines.push(String::new());
+        if let Some(details) = &text.details {
+            lines.extend(ours(details));
+            lines.push(String::new());
+        }
+    }
+    let upstream = prose(description);
+    if !upstream.is_empty() {
+        lines.extend(upstream);
+        lines.push(String::new());
+    }
+    lines.push(facts);
     lines
 }

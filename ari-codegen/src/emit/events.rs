@@ -71,14 +71,11 @@ fn resource_visit(api: &Api, field: &Field) -> Option<TokenStream> {
 pub fn emit(api: &Api) -> TokenStream {
     let base = &api.event_base_fields;
     let structs = api.events.iter().map(|e| {
-        let mut lines = docs::prose(e.description.as_deref());
-        if !lines.is_empty() {
-            lines.push(String::new());
-        }
-        lines.push(format!(
-            "Event `{}` ({}), a variant of [`Event`].",
-            e.name, e.file
-        ));
+        let lines = docs::model(
+            e.text.as_ref(),
+            e.description.as_deref(),
+            format!("Event `{}` ({}), a variant of [`Event`].", e.name, e.file),
+        );
         let doc = docs::attrs(&lines);
         let name = type_ident(&e.name);
         let mut fields = base.clone();

@@ -152,11 +152,22 @@ fn handle(api: &Api, handle: &Handle) -> TokenStream {
                 .map(|(_, method)| method)?;
             let rest = required_args(op, ids.len());
             let (args, names) = (&rest.args, &rest.names);
-            let doc = docs::attrs(&[format!(
-                "`{} {}`: returns a [`{builder}`](super::{module}::{builder}) request builder.",
+            let mut lines = op
+                .text
+                .as_ref()
+                .map(|t| {
+                    let mut lines = docs::ours(&t.summary);
+                    lines.push(String::new());
+                    lines
+                })
+                .unwrap_or_default();
+            lines.push(format!(
+                "`{} {}`: the request builder [`{builder}`](super::{module}::{builder}) \
+                 has the parameters, statuses and events.",
                 op.method.as_str(),
                 op.path
-            )]);
+            ));
+            let doc = docs::attrs(&lines);
             Some(quote! {
                 #doc
                 pub fn #method(&self, #(#args),*) -> super::#module::#builder {

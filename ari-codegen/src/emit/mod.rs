@@ -46,6 +46,14 @@ pub struct Settings {
     /// content (ARI version and fingerprint, see [`content_label`]), never by where it lies:
     /// generated files depend on the spec's content and these settings only.
     pub label: Option<String>,
+    /// Our own documentation, merged into the docs of every item it names: the SDK's
+    /// ([`crate::text::Text::ours`]) unless a caller sets other text or none.
+    pub text: Option<crate::text::Text>,
+}
+
+/// The SDK's own text; [`EMBEDDED`](crate::text::EMBEDDED) is checked by a test to read.
+fn ours() -> crate::text::Text {
+    crate::text::Text::ours().unwrap_or_else(|error| panic!("the SDK's own text: {error}"))
 }
 
 impl Settings {
@@ -56,6 +64,7 @@ impl Settings {
             out_subdir: format!("asterisk_{line}"),
             client_accessors: true,
             label: Some(format!("Asterisk {line} api-docs (api-docs/{line})")),
+            text: Some(ours()),
         }
     }
 }
@@ -66,6 +75,7 @@ impl Default for Settings {
             out_subdir: "generated".to_owned(),
             client_accessors: true,
             label: None,
+            text: Some(ours()),
         }
     }
 }

@@ -10,11 +10,11 @@ use crate::names;
 
 pub fn emit(api: &Api) -> TokenStream {
     let models = api.models.iter().map(|m| {
-        let mut lines = docs::prose(m.description.as_deref());
-        if !lines.is_empty() {
-            lines.push(String::new());
-        }
-        lines.push(format!("ARI model `{}` ({}).", m.name, m.file));
+        let lines = docs::model(
+            m.text.as_ref(),
+            m.description.as_deref(),
+            format!("ARI model `{}` ({}).", m.name, m.file),
+        );
         let doc = docs::attrs(&lines);
         let name = type_ident(&m.name);
         let fields = struct_fields(&m.name, &m.fields);
@@ -89,7 +89,10 @@ fn enum_def(e: &EnumDef) -> TokenStream {
         .map(|v| quote::format_ident!("{}", v))
         .collect();
     let values = &e.values;
-    let variant_docs = values.iter().map(|v| format!(" `{}`", docs::escape(v)));
+    let variant_docs = values.iter().map(|v| match e.value_text.get(v) {
+        Some(text) => format!(" `{}`: {}", docs::escape(v), docs::ours_inline(text)),
+        None => format!(" `{}`", docs::escape(v)),
+    });
     let doc = docs::attrs(&[
         format!("Allowed values of {}.", e.origin),
         String::new(),

@@ -263,7 +263,7 @@ fn builder(api: &Api, resource: &Resource, op: &Operation) -> TokenStream {
             #watch_setup
         }
     };
-    let doc = docs::attrs(&docs::operation(op));
+    let doc = docs::attrs(&docs::operation(op, api));
     quote! {
         #doc
         #[must_use = "a request builder does nothing until it is awaited"]

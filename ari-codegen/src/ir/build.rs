@@ -125,6 +125,7 @@ impl Builder {
                     file: file.to_string(),
                     fields,
                     description: model.description.clone(),
+                    text: None,
                 });
             } else {
                 models.push(Model {
@@ -132,6 +133,7 @@ impl Builder {
                     file: file.to_string(),
                     fields,
                     description: model.description.clone(),
+                    text: None,
                 });
             }
         }
@@ -316,6 +318,8 @@ impl Builder {
                 required_by_asterisk: false,
                 media_uris: false,
                 body_shape: Default::default(),
+                text: None,
+                value_text: Default::default(),
             });
         }
         for segment in segments {
@@ -369,6 +373,7 @@ impl Builder {
                 .is_some_and(|u| u.eq_ignore_ascii_case("websocket")),
             summary: op.summary.clone(),
             notes: op.notes.clone(),
+            text: None,
             handle: None,
         })
     }
@@ -406,6 +411,8 @@ impl Builder {
                 required: prop.required,
                 allowed,
                 description: prop.description.clone(),
+                text: None,
+                value_text: Default::default(),
             });
         }
         Ok(fields)

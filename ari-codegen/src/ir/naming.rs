@@ -108,6 +108,7 @@ impl EnumNames {
                         name: name.clone(),
                         values: values.to_vec(),
                         origin,
+                        value_text: Default::default(),
                     });
                     return name.clone();
                 }
@@ -123,6 +124,7 @@ impl EnumNames {
                     name: name.clone(),
                     values: values.to_vec(),
                     origin,
+                    value_text: Default::default(),
                 });
                 return name;
             }

@@ -103,6 +103,8 @@ pub struct Operation {
     pub websocket: bool,
     pub summary: Option<String>,
     pub notes: Option<String>,
+    /// Our own text (`api-docs/text`), when merged ([`crate::text::apply`]).
+    pub text: Option<crate::text::OperationText>,
     /// Name of the handle this operation belongs to, if its path starts with an id prefix.
     pub handle: Option<String>,
 }
@@ -147,6 +149,9 @@ pub struct Param {
     pub media_uris: bool,
     /// How a body parameter is laid out in the request body ([`crate::fixups::BODY_SHAPES`]).
     pub body_shape: BodyShape,
+    /// Our own text of the parameter and of its allowed values.
+    pub text: Option<String>,
+    pub value_text: crate::text::Values,
 }
 
 /// Where a body parameter's value goes in the JSON body.
@@ -211,6 +216,8 @@ pub struct Model {
     pub file: String,
     pub fields: Vec<Field>,
     pub description: Option<String>,
+    /// Our own text (its `fields` and `values` are also on each [`Field`]).
+    pub text: Option<crate::text::ModelText>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -221,6 +228,9 @@ pub struct Field {
     pub required: bool,
     pub allowed: Option<Vec<String>>,
     pub description: Option<String>,
+    /// Our own text of the field and of its allowed values.
+    pub text: Option<String>,
+    pub value_text: crate::text::Values,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -231,6 +241,7 @@ pub struct EventType {
     /// Own fields only; the inherited ones are [`Api::event_base_fields`].
     pub fields: Vec<Field>,
     pub description: Option<String>,
+    pub text: Option<crate::text::ModelText>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -240,6 +251,8 @@ pub struct EnumDef {
     pub values: Vec<String>,
     /// Where it comes from, for docs: `Channel.state` or `channels.mute(direction)`.
     pub origin: String,
+    /// Our own text of each value (from the parameter or field of `origin`).
+    pub value_text: crate::text::Values,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -20,17 +20,30 @@ impl Events {
         UserEvent::new(&self.client, event_name, application)
     }
 }
+/// Sends a custom event, `ChannelUserevent`, to one application.
+///
+/// Use it to pass a message between parts of a system through Asterisk: the event goes to the
+/// named application whether or not it is subscribed to anything, optionally carrying snapshots
+/// of a channel, bridge or endpoint and custom key/value data. Asterisk answers `204` and the
+/// event follows at once on that application's WebSocket(s). When a channel is among the sources,
+/// an AMI `UserEvent` is raised as well.
+///
+/// Events that follow, in order: [`ChannelUserevent`](super::events::ChannelUserevent).
+///
 /// `POST /events/user/{eventName}` (`userEvent`).
 ///
 /// - Since: not stated
 /// - Response: `void`
-/// - Error statuses: 400, 404, 422
+/// - Error statuses:
+///   - `400`: A `source` uses a scheme other than `channel:`, `bridge:` or `endpoint:` (`deviceState:` is refused too), or `application` is missing.
+///   - `404`: No application of that name is registered (no WebSocket has it).
+///   - `422`: A `source` names a channel, bridge or endpoint that does not exist (a hung-up channel, a destroyed bridge, a misspelt endpoint).
 ///
 /// Parameters:
-/// - `eventName` (path, `string`, required)
-/// - `application` (query, `string`, required)
-/// - `source` (query, `string`, comma-joined list)
-/// - `variables` (body, `containers`)
+/// - `eventName` (path, `string`, required): Name of the event, free text chosen by the application (`Ping`, `queue-update`); delivered as `eventname` in the event and inside `userevent`.
+/// - `application` (query, `string`, required): Name of the registered application that receives the event (`hello`).
+/// - `source` (query, `string`, comma-joined list): Objects whose current snapshots are attached to the event, comma-separated: `channel:1795775784.15`, `bridge:757b25a6-3e56-415b-ac68-0623a9bb5e35`, `endpoint:PJSIP/100`. The event carries at most one object of each kind (`channel`, `bridge`, `endpoint`); if several of one kind are given, only one of them appears. Omit it for an event about nothing in particular.
+/// - `variables` (body, `containers`): Custom data, sent as a JSON body `{"variables": {"customer": "42", "tier": "gold"}}`. The pairs appear as members of the event's `userevent` object, next to `eventname`, which Asterisk sets itself (a variable called `eventname` is overwritten).
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct UserEvent {
@@ -68,14 +81,14 @@ impl UserEvent {
         call.query("application", Into::<String>::into(application));
         UserEvent { call }
     }
-    /// Sets `source` (query, `string`, comma-joined list).
+    /// Sets `source` (query, `string`, comma-joined list): Objects whose current snapshots are attached to the event, comma-separated: `channel:1795775784.15`, `bridge:757b25a6-3e56-415b-ac68-0623a9bb5e35`, `endpoint:PJSIP/100`. The event carries at most one object of each kind (`channel`, `bridge`, `endpoint`); if several of one kind are given, only one of them appears. Omit it for an event about nothing in particular..
     pub fn source(mut self, source: impl crate::IntoStrings) -> Self {
         let call = &mut self.call;
         let values = crate::IntoStrings::into_strings(source);
         call.query_list("source", values);
         self
     }
-    /// Sets `variables` (body, `containers`).
+    /// Sets `variables` (body, `containers`): Custom data, sent as a JSON body `{"variables": {"customer": "42", "tier": "gold"}}`. The pairs appear as members of the event's `userevent` object, next to `eventname`, which Asterisk sets itself (a variable called `eventname` is overwritten)..
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,

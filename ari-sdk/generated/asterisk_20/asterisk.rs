@@ -95,16 +95,24 @@ impl Asterisk {
         SetGlobalVar::new(&self.client, variable)
     }
 }
+/// Reads one sorcery-managed configuration object (a PJSIP endpoint, AOR, auth...) as a list of attribute/value pairs.
+///
+/// The answer lists every attribute of the object as Asterisk holds it, defaults included, one
+/// `ConfigTuple`-shaped entry per attribute, in the order sorcery produces them. It works for
+/// objects from any backend (`pjsip.conf`, realtime, `astdb`), so it is also a way to read the
+/// effective value of an option without parsing configuration files.
+///
 /// `GET /asterisk/config/dynamic/{configClass}/{objectType}/{id}` (`getObject`).
 ///
 /// - Since: 13.5.0
 /// - Response: list of [`ConfigTuple`](super::models::ConfigTuple)
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: The configuration class is not a module that uses sorcery, the object type is not one of its types, or no object of that type has this id.
 ///
 /// Parameters:
-/// - `configClass` (path, `string`, required)
-/// - `objectType` (path, `string`, required)
-/// - `id` (path, `string`, required)
+/// - `configClass` (path, `string`, required): Name of the module that owns the sorcery instance, e.g. `res_pjsip` (which holds PJSIP endpoints, AORs, auths, contacts, transports and outbound registrations).
+/// - `objectType` (path, `string`, required): Sorcery object type inside that module, e.g. `endpoint`, `aor`, `auth`, `contact`, `registration`.
+/// - `id` (path, `string`, required): Identifier of the object, usually its section name in the configuration file, e.g. `100` for `[100]` in `pjsip.conf`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetObject {
@@ -170,17 +178,30 @@ impl std::future::IntoFuture for GetObject {
         self.call.into_future()
     }
 }
+/// Creates a sorcery configuration object, or changes attributes of an existing one, and returns all its attributes afterwards.
+///
+/// A `PUT` to an id that does not exist creates the object; for a new object the body may be
+/// omitted, and the object is then created with default values. On the wire Asterisk reads `fields`
+/// as a JSON array of objects, `{"fields": [{"attribute": "allow", "value": "ulaw"}]}`; attributes
+/// not listed keep their current value. The object type's backend must be writable: objects that
+/// come only from a `.conf` file cannot be created or changed this way (403), so map the type to a
+/// writable wizard such as `astdb` or realtime in `sorcery.conf` first. Success answers 200 with
+/// the object's full attribute list.
+///
 /// `PUT /asterisk/config/dynamic/{configClass}/{objectType}/{id}` (`updateObject`).
 ///
 /// - Since: 13.5.0
 /// - Response: list of [`ConfigTuple`](super::models::ConfigTuple)
-/// - Error statuses: 400, 403, 404
+/// - Error statuses:
+///   - `400`: The object already exists and the body has no `fields`, or an attribute name or value failed the object type's validation (nothing is changed).
+///   - `403`: The backend holding this object type refuses to create or update objects, typically because it is a read-only configuration file.
+///   - `404`: The configuration class or the object type does not exist (a missing object id is not an error: it is created).
 ///
 /// Parameters:
-/// - `configClass` (path, `string`, required)
-/// - `objectType` (path, `string`, required)
-/// - `id` (path, `string`, required)
-/// - `fields` (body, `containers`); sent as a list of `{"attribute", "value"}` pairs, as Asterisk reads it
+/// - `configClass` (path, `string`, required): Name of the module whose sorcery instance holds the object, e.g. `res_pjsip`.
+/// - `objectType` (path, `string`, required): Sorcery object type inside that module, e.g. `endpoint`, `aor`, `auth`.
+/// - `id` (path, `string`, required): Identifier of the object to create or change, e.g. `alice`.
+/// - `fields` (body, `containers`); sent as a list of `{"attribute", "value"}` pairs, as Asterisk reads it: Attributes to set. Asterisk expects the body member `fields` to be an array of `{"attribute": NAME, "value": VALUE}` objects (attribute names as in the module's configuration file, e.g. `context`, `allow`, `max_contacts`); values are strings.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct UpdateObject {
@@ -223,7 +244,7 @@ impl UpdateObject {
         );
         UpdateObject { call }
     }
-    /// Sets `fields` (body, `containers`); sent as a list of `{"attribute", "value"}` pairs, as Asterisk reads it.
+    /// Sets `fields` (body, `containers`); sent as a list of `{"attribute", "value"}` pairs, as Asterisk reads it: Attributes to set. Asterisk expects the body member `fields` to be an array of `{"attribute": NAME, "value": VALUE}` objects (attribute names as in the module's configuration file, e.g. `context`, `allow`, `max_contacts`); values are strings..
     pub fn fields(
         mut self,
         fields: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -255,16 +276,22 @@ impl std::future::IntoFuture for UpdateObject {
         self.call.into_future()
     }
 }
+/// Removes a sorcery configuration object from the backend that stores it.
+///
+/// Only objects held by a writable backend (`astdb`, realtime...) can be removed; Asterisk answers 204 when the object is gone.
+///
 /// `DELETE /asterisk/config/dynamic/{configClass}/{objectType}/{id}` (`deleteObject`).
 ///
 /// - Since: 13.5.0
 /// - Response: `void`
-/// - Error statuses: 403, 404
+/// - Error statuses:
+///   - `403`: The backend holding the object refuses deletion, typically because the object comes from a read-only configuration file such as `pjsip.conf`.
+///   - `404`: The configuration class, the object type or the object itself does not exist.
 ///
 /// Parameters:
-/// - `configClass` (path, `string`, required)
-/// - `objectType` (path, `string`, required)
-/// - `id` (path, `string`, required)
+/// - `configClass` (path, `string`, required): Name of the module whose sorcery instance holds the object, e.g. `res_pjsip`.
+/// - `objectType` (path, `string`, required): Sorcery object type inside that module, e.g. `endpoint`, `aor`, `auth`.
+/// - `id` (path, `string`, required): Identifier of the object to remove.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct DeleteObject {
@@ -328,13 +355,20 @@ impl std::future::IntoFuture for DeleteObject {
         self.call.into_future()
     }
 }
+/// Returns facts about the running server: how it was built, its version and entity id, key settings, and when it started and last reloaded.
+///
+/// Without `only`, all four sections are present. With `only`, the answer holds just the named
+/// sections; a value Asterisk does not recognise is ignored (and logged), so a request naming only
+/// unknown sections answers an empty object. `system.version` is the usual way to find the
+/// server's Asterisk release.
+///
 /// `GET /asterisk/info` (`getInfo`).
 ///
 /// - Since: 12.0.0
 /// - Response: [`AsteriskInfo`](super::models::AsteriskInfo)
 ///
 /// Parameters:
-/// - `only` (query, `string`, see [`GetInfoOnly`](super::models::GetInfoOnly), comma-joined list); one of `build`, `system`, `config`, `status`
+/// - `only` (query, `string`, see [`GetInfoOnly`](super::models::GetInfoOnly), comma-joined list); one of `build`, `system`, `config`, `status`: Sections to include, one or more of `build`, `system`, `config`, `status` (several may be given); omitted means all of them. Values: `build`: The `build` section (`BuildInfo`): build host, kernel, architecture, compile options, build date and user.; `system`: The `system` section (`SystemInfo`): Asterisk version and entity id.; `config`: The `config` section (`ConfigInfo`): system name, default language, limits from `asterisk.conf`, run user and group.; `status`: The `status` section (`StatusInfo`): start time and time of the last reload.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetInfo {
@@ -362,7 +396,7 @@ impl GetInfo {
         );
         GetInfo { call }
     }
-    /// Sets `only` (query, `string`, see [`GetInfoOnly`](super::models::GetInfoOnly), comma-joined list); one of `build`, `system`, `config`, `status`.
+    /// Sets `only` (query, `string`, see [`GetInfoOnly`](super::models::GetInfoOnly), comma-joined list); one of `build`, `system`, `config`, `status`: Sections to include, one or more of `build`, `system`, `config`, `status` (several may be given); omitted means all of them. Values: `build`: The `build` section (`BuildInfo`): build host, kernel, architecture, compile options, build date and user.; `system`: The `system` section (`SystemInfo`): Asterisk version and entity id.; `config`: The `config` section (`ConfigInfo`): system name, default language, limits from `asterisk.conf`, run user and group.; `status`: The `status` section (`StatusInfo`): start time and time of the last reload..
     pub fn only(
         mut self,
         only: impl IntoIterator<Item = impl Into<super::models::GetInfoOnly>>,
@@ -397,6 +431,12 @@ impl std::future::IntoFuture for GetInfo {
         self.call.into_future()
     }
 }
+/// Cheap liveness check: answers `pong` with the server's current time and entity id.
+///
+/// Suited to health checks and keep-alives of the REST side; it touches no call state. The
+/// `timestamp` is the server clock when it answered, which also lets an application estimate clock
+/// skew against event timestamps.
+///
 /// `GET /asterisk/ping` (`ping`).
 ///
 /// - Since: 13.25.0, 16.2.0
@@ -451,6 +491,10 @@ impl std::future::IntoFuture for Ping {
         self.call.into_future()
     }
 }
+/// Lists every module the loader knows, with its description, use count, running status and support level.
+///
+/// Built-in core components appear without a `.so` suffix (e.g. `acl`), loadable modules with it (e.g. `res_ari.so`); use the `name` exactly as listed for the module operations.
+///
 /// `GET /asterisk/modules` (`listModules`).
 ///
 /// - Since: 13.5.0
@@ -505,14 +549,18 @@ impl std::future::IntoFuture for ListModules {
         self.call.into_future()
     }
 }
+/// Returns the description, use count, status and support level of one loaded module.
+///
 /// `GET /asterisk/modules/{moduleName}` (`getModule`).
 ///
 /// - Since: 13.5.0
 /// - Response: [`Module`](super::models::Module)
-/// - Error statuses: 404, 409
+/// - Error statuses:
+///   - `404`: No loaded module matches this name.
+///   - `409`: A loaded module matches the name only loosely (for example without the `.so` suffix, or in different letter case) but none has exactly this name, so no details could be produced; use the name as `listModules` shows it.
 ///
 /// Parameters:
-/// - `moduleName` (path, `string`, required)
+/// - `moduleName` (path, `string`, required): Module name as `listModules` shows it, e.g. `res_pjsip.so` or `app_dial.so`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetModule {
@@ -568,14 +616,19 @@ impl std::future::IntoFuture for GetModule {
         self.call.into_future()
     }
 }
+/// Loads a module that is not currently loaded.
+///
+/// Asterisk answers 204 once the module is loaded and running.
+///
 /// `POST /asterisk/modules/{moduleName}` (`loadModule`).
 ///
 /// - Since: 13.5.0
 /// - Response: `void`
-/// - Error statuses: 409
+/// - Error statuses:
+///   - `409`: The module is already loaded, or the loader declined, skipped or failed to load it (no such module file, unmet dependency, configuration it rejects...).
 ///
 /// Parameters:
-/// - `moduleName` (path, `string`, required)
+/// - `moduleName` (path, `string`, required): File name of the module to load, e.g. `res_musiconhold.so`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct LoadModule {
@@ -629,14 +682,20 @@ impl std::future::IntoFuture for LoadModule {
         self.call.into_future()
     }
 }
+/// Unloads a loaded module, unless something still uses it.
+///
+/// The unload is a soft one: a module still in use (non-zero `use_count`) or that refuses to unload is left loaded and the call answers 409. Success answers 204.
+///
 /// `DELETE /asterisk/modules/{moduleName}` (`unloadModule`).
 ///
 /// - Since: 13.5.0
 /// - Response: `void`
-/// - Error statuses: 404, 409
+/// - Error statuses:
+///   - `404`: No loaded module matches this name.
+///   - `409`: The module refused to unload, typically because it is still in use.
 ///
 /// Parameters:
-/// - `moduleName` (path, `string`, required)
+/// - `moduleName` (path, `string`, required): Name of the loaded module, e.g. `app_voicemail.so`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct UnloadModule {
@@ -690,14 +749,22 @@ impl std::future::IntoFuture for UnloadModule {
         self.call.into_future()
     }
 }
+/// Makes one module re-read its configuration.
+///
+/// Success answers 204 and updates `status.last_reload_time` of `StatusInfo`. While Asterisk is
+/// still starting up, the reload is queued to run once loading completes and the answer is 202
+/// instead.
+///
 /// `PUT /asterisk/modules/{moduleName}` (`reloadModule`).
 ///
 /// - Since: 13.5.0
 /// - Response: `void`
-/// - Error statuses: 404, 409
+/// - Error statuses:
+///   - `404`: No loaded module matches this name.
+///   - `409`: The reload did not happen: the module does not support reloading, is not running, another reload is still in progress, or the module reported an error while reloading.
 ///
 /// Parameters:
-/// - `moduleName` (path, `string`, required)
+/// - `moduleName` (path, `string`, required): Name of the loaded module, e.g. `res_pjsip.so` or `chan_pjsip.so`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct ReloadModule {
@@ -751,6 +818,10 @@ impl std::future::IntoFuture for ReloadModule {
         self.call.into_future()
     }
 }
+/// Lists the logger's output channels (files, console, syslog) with their status and the levels each one receives.
+///
+/// Both channels from `logger.conf` and channels added at runtime (by `addLog` or the CLI) are listed.
+///
 /// `GET /asterisk/logging` (`listLogChannels`).
 ///
 /// - Since: 13.6.0
@@ -805,15 +876,24 @@ impl std::future::IntoFuture for ListLogChannels {
         self.call.into_future()
     }
 }
+/// Adds a log output channel at runtime, receiving the given levels.
+///
+/// A name that is not `console` or `syslog.FACILITY` is a file: a relative name is created under
+/// Asterisk's log directory (usually `/var/log/asterisk/`), an absolute path is used as is. The
+/// channel lasts until it is deleted or Asterisk restarts; it is not written to `logger.conf`.
+/// Success answers 204.
+///
 /// `POST /asterisk/logging/{logChannelName}` (`addLog`).
 ///
 /// - Since: 13.6.0
 /// - Response: `void`
-/// - Error statuses: 400, 409
+/// - Error statuses:
+///   - `400`: `configuration` is empty: at least one level is needed.
+///   - `409`: A log channel with this name already exists.
 ///
 /// Parameters:
-/// - `logChannelName` (path, `string`, required)
-/// - `configuration` (query, `string`, required)
+/// - `logChannelName` (path, `string`, required): Name of the new channel: a file name such as `ari-debug` (placed in the log directory), an absolute path, or `syslog.local0`.
+/// - `configuration` (query, `string`, required): Levels the channel receives, as in `logger.conf`, e.g. `notice,warning,error` or `debug,verbose`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct AddLog {
@@ -872,14 +952,19 @@ impl std::future::IntoFuture for AddLog {
         self.call.into_future()
     }
 }
+/// Removes a log channel that was added at runtime.
+///
+/// Channels defined in `logger.conf` cannot be removed this way and answer 404; success answers 204.
+///
 /// `DELETE /asterisk/logging/{logChannelName}` (`deleteLog`).
 ///
 /// - Since: 13.6.0
 /// - Response: `void`
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: No runtime-added log channel has this name (channels from `logger.conf` count as not found).
 ///
 /// Parameters:
-/// - `logChannelName` (path, `string`, required)
+/// - `logChannelName` (path, `string`, required): Name as given to `addLog`, e.g. `ari-debug`; a relative name is resolved in the log directory, so the full path `listLogChannels` shows works too.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct DeleteLog {
@@ -936,14 +1021,19 @@ impl std::future::IntoFuture for DeleteLog {
         self.call.into_future()
     }
 }
+/// Rotates one file log channel: the current file is moved aside following the logger's rotation strategy and a new one is started.
+///
+/// Rotating reopens every file channel as a side effect. Only file channels can be rotated; success answers 204.
+///
 /// `PUT /asterisk/logging/{logChannelName}/rotate` (`rotateLog`).
 ///
 /// - Since: 13.6.0
 /// - Response: `void`
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: No open file log channel has this name (console and syslog channels count as not found).
 ///
 /// Parameters:
-/// - `logChannelName` (path, `string`, required)
+/// - `logChannelName` (path, `string`, required): Name of the file channel, relative to the log directory (e.g. `messages.log`) or absolute.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct RotateLog {
@@ -1001,14 +1091,21 @@ impl std::future::IntoFuture for RotateLog {
         self.call.into_future()
     }
 }
+/// Reads a global dialplan variable (or a built-in server variable such as `EPOCH` or `ASTLOGDIR`).
+///
+/// A variable that is not set answers 200 with an empty `value`, not 404, so an empty string and
+/// an unset variable cannot be told apart. Only plain variables are read; dialplan function
+/// expressions are not evaluated here.
+///
 /// `GET /asterisk/variable` (`getGlobalVar`).
 ///
 /// - Since: 12.0.0
 /// - Response: [`Variable`](super::models::Variable)
-/// - Error statuses: 400
+/// - Error statuses:
+///   - `400`: `variable` is missing or empty.
 ///
 /// Parameters:
-/// - `variable` (query, `string`, required)
+/// - `variable` (query, `string`, required): Name of the global variable, e.g. `TRUNK` as set in `[globals]` of `extensions.conf`; built-ins such as `EPOCH`, `SYSTEMNAME` or `ENTITYID` are also readable.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetGlobalVar {
@@ -1063,15 +1160,23 @@ impl std::future::IntoFuture for GetGlobalVar {
         self.call.into_future()
     }
 }
+/// Sets, replaces or removes a global dialplan variable.
+///
+/// The value lives in memory only: a restart drops it, and so does a dialplan reload when
+/// `clearglobalvars=yes` is set in `extensions.conf`. A name ending in `)` is treated as a dialplan function and written through it, e.g.
+/// `DB(family/key)`, as long as that function works without a channel. Success answers 204;
+/// applications receive no event for a global variable.
+///
 /// `POST /asterisk/variable` (`setGlobalVar`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 400
+/// - Error statuses:
+///   - `400`: `variable` is missing or empty.
 ///
 /// Parameters:
-/// - `variable` (query, `string`, required)
-/// - `value` (query, `string`)
+/// - `variable` (query, `string`, required): Name of the global variable, e.g. `TRUNK`; a leading `_` or `__` is accepted as in the dialplan. A name ending in `)` writes a dialplan function instead.
+/// - `value` (query, `string`): New value. Omitted, the variable is removed.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SetGlobalVar {
@@ -1103,7 +1208,7 @@ impl SetGlobalVar {
         call.query("variable", Into::<String>::into(variable));
         SetGlobalVar { call }
     }
-    /// Sets `value` (query, `string`).
+    /// Sets `value` (query, `string`): New value. Omitted, the variable is removed..
     pub fn value(mut self, value: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("value", Into::<String>::into(value));

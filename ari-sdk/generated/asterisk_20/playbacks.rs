@@ -28,14 +28,19 @@ impl Playbacks {
         Control::new(&self.client, playback_id, operation)
     }
 }
+/// Returns the current state of a playback.
+///
+/// Answers 200 with a `Playback`; useful to see `paused`, which no event reports.
+///
 /// `GET /playbacks/{playbackId}` (`get`).
 ///
 /// - Since: 12.0.0
 /// - Response: [`Playback`](super::models::Playback)
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: No playback has this id: it never existed, or it has finished and Asterisk no longer keeps it.
 ///
 /// Parameters:
-/// - `playbackId` (path, `string`, required)
+/// - `playbackId` (path, `string`, required): Id of the playback (`Playback.id`, from the `play` answer or its `Location` header).
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Get {
@@ -90,14 +95,24 @@ impl std::future::IntoFuture for Get {
         self.call.into_future()
     }
 }
+/// Stops a playback, or cancels it if it has not started yet.
+///
+/// Answers 204. A playing item stops at once and `PlaybackFinished` (state `done`) follows; the
+/// remaining items of a media list are skipped. A playback still `queued` (e.g. behind another one)
+/// is cancelled and never starts; its `PlaybackFinished` comes when its turn would have come.
+/// Items of type `number:`, `digits:` and `characters:` cannot be interrupted (Asterisk answers 500).
+///
+/// Events that follow, in order: [`PlaybackFinished`](super::events::PlaybackFinished).
+///
 /// `DELETE /playbacks/{playbackId}` (`stop`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: No playback has this id, or it has already finished.
 ///
 /// Parameters:
-/// - `playbackId` (path, `string`, required)
+/// - `playbackId` (path, `string`, required): Id of the playback to stop.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Stop {
@@ -150,15 +165,26 @@ impl std::future::IntoFuture for Stop {
         self.call.into_future()
     }
 }
+/// Pauses, resumes, rewinds, fast-forwards or restarts a playback.
+///
+/// Answers 204. Works on `sound:`, `recording:` and `tone:` items; the others (`number:`,
+/// `digits:`, `characters:`) cannot be controlled (Asterisk answers 500). No event reports a pause
+/// (read the state with `get`); resuming sends a new `PlaybackStarted`.
+///
+/// Events that follow, in order: [`PlaybackStarted`](super::events::PlaybackStarted).
+///
 /// `POST /playbacks/{playbackId}/control` (`control`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 400, 404, 409
+/// - Error statuses:
+///   - `400`: `operation` is missing or not one of the allowed values.
+///   - `404`: No playback has this id, or it has already finished.
+///   - `409`: The playback is not in a state that allows the operation: still `queued` (only `restart` is accepted), or `paused` (only `pause` and `unpause` are accepted).
 ///
 /// Parameters:
-/// - `playbackId` (path, `string`, required)
-/// - `operation` (query, `string`, see [`ControlOperation`](super::models::ControlOperation), required); one of `restart`, `pause`, `unpause`, `reverse`, `forward`
+/// - `playbackId` (path, `string`, required): Id of the playback to control.
+/// - `operation` (query, `string`, see [`ControlOperation`](super::models::ControlOperation), required); one of `restart`, `pause`, `unpause`, `reverse`, `forward`: The control to apply. Values: `restart`: Jump back to the start of the current media item. Accepted, and ignored, while the playback is still queued.; `pause`: Hold the playback at its current position; state becomes `paused`. Ignored when already paused.; `unpause`: Resume a paused playback where it stopped; state returns to `playing` and `PlaybackStarted` is sent again. Ignored when already playing.; `reverse`: Jump back by the playback's `skipms` (3000 ms unless set at `play`).; `forward`: Jump ahead by the playback's `skipms` (3000 ms unless set at `play`).
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Control {

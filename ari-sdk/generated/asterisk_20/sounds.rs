@@ -20,14 +20,20 @@ impl Sounds {
         Get::new(&self.client, sound_id)
     }
 }
+/// Lists the installed sounds, optionally only those in one language or format.
+///
+/// Answers 200 with an array of `Sound`; each lists only the language/format pairs that match the
+/// filters. The full list holds hundreds of entries on a stock installation, so filter when you can.
+/// Asterisk answers 404 when no sound matches.
+///
 /// `GET /sounds` (`list`).
 ///
 /// - Since: 12.0.0
 /// - Response: list of [`Sound`](super::models::Sound)
 ///
 /// Parameters:
-/// - `lang` (query, `string`)
-/// - `format` (query, `string`)
+/// - `lang` (query, `string`): Keep only sounds available in this language, compared exactly: `en`, `fr`, `en_GB` (so `en` does not match `en_GB`). Default: every language.
+/// - `format` (query, `string`): Keep only sounds available in this format, by format name: `gsm`, `ulaw`, `alaw`, `g722`, `slin`, `slin16`... Default: every format.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct List {
@@ -55,13 +61,13 @@ impl List {
         );
         List { call }
     }
-    /// Sets `lang` (query, `string`).
+    /// Sets `lang` (query, `string`): Keep only sounds available in this language, compared exactly: `en`, `fr`, `en_GB` (so `en` does not match `en_GB`). Default: every language..
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("lang", Into::<String>::into(lang));
         self
     }
-    /// Sets `format` (query, `string`).
+    /// Sets `format` (query, `string`): Keep only sounds available in this format, by format name: `gsm`, `ulaw`, `alaw`, `g722`, `slin`, `slin16`... Default: every format..
     pub fn format(mut self, format: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("format", Into::<String>::into(format));
@@ -90,13 +96,17 @@ impl std::future::IntoFuture for List {
         self.call.into_future()
     }
 }
+/// Returns one sound with every language and format it is installed in.
+///
+/// Answers 200 with a `Sound`; Asterisk answers 404 when no file has this id.
+///
 /// `GET /sounds/{soundId}` (`get`).
 ///
 /// - Since: 12.0.0
 /// - Response: [`Sound`](super::models::Sound)
 ///
 /// Parameters:
-/// - `soundId` (path, `string`, required)
+/// - `soundId` (path, `string`, required): Id of the sound, as used after `sound:`: `hello-world`, `vm-goodbye`, `digits/5`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Get {

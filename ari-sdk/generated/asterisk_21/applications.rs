@@ -40,6 +40,8 @@ impl Applications {
         Filter::new(&self.client, application_name)
     }
 }
+/// Lists every application currently registered, with its subscriptions and event filters.
+///
 /// `GET /applications` (`list`).
 ///
 /// - Since: 13.0.0
@@ -94,14 +96,17 @@ impl std::future::IntoFuture for List {
         self.call.into_future()
     }
 }
+/// Returns one registered application: the channels, bridges, endpoints and devices it receives events for, and its event filters.
+///
 /// `GET /applications/{applicationName}` (`get`).
 ///
 /// - Since: 13.0.0
 /// - Response: [`Application`](super::models::Application)
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: No application with this name is registered (no WebSocket has registered it, or it was never created).
 ///
 /// Parameters:
-/// - `applicationName` (path, `string`, required)
+/// - `applicationName` (path, `string`, required): Name the application registered under, e.g. `hello` for a WebSocket opened with `app=hello`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Get {
@@ -159,15 +164,28 @@ impl std::future::IntoFuture for Get {
         self.call.into_future()
     }
 }
+/// Adds event sources to an application, so it receives the events of channels, bridges, endpoints or devices it does not control.
+///
+/// The sources are processed in order; when one fails, those before it in the same request stay
+/// subscribed. Subscriptions are counted: subscribing twice to the same source needs two
+/// unsubscribes. No event is sent for the subscription itself: events about the source arrive as
+/// it changes (for a channel: `ChannelStateChange`, `ChannelVarset`, `ChannelHangupRequest`...; for
+/// an endpoint: `EndpointStateChange`, `TextMessageReceived`; for a device: `DeviceStateChanged`).
+/// Watching a channel does not put it in the application: no `StasisStart` is sent and channel
+/// operations that require Stasis still answer 409. Answers 200 with the updated application.
+///
 /// `POST /applications/{applicationName}/subscription` (`subscribe`).
 ///
 /// - Since: 13.0.0
 /// - Response: [`Application`](super::models::Application)
-/// - Error statuses: 400, 404, 422
+/// - Error statuses:
+///   - `400`: No `eventSource` was given, or one of them does not start with `channel:`, `bridge:`, `endpoint:` or `deviceState:`.
+///   - `404`: No application with this name is registered.
+///   - `422`: The channel, bridge or endpoint an event source names does not exist (a `deviceState:` source always succeeds, even for a device with no state yet).
 ///
 /// Parameters:
-/// - `applicationName` (path, `string`, required)
-/// - `eventSource` (query, `string`, required, comma-joined list)
+/// - `applicationName` (path, `string`, required): Name of the registered application that receives the events, e.g. `hello`.
+/// - `eventSource` (query, `string`, required, comma-joined list): One or more sources as `SCHEME:ID`: `channel:CHANNEL_ID` (a channel's unique id, e.g. `channel:1795775787.21`), `bridge:BRIDGE_ID`, `endpoint:TECH/RESOURCE` (e.g. `endpoint:PJSIP/100`) or `endpoint:TECH` for every endpoint of a technology (`endpoint:PJSIP`), `deviceState:DEVICE` (e.g. `deviceState:PJSIP/100`, `deviceState:Stasis:lamp`). An empty id (`channel:`, `bridge:`, `endpoint:`, `deviceState:`) subscribes to every object of that kind.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Subscribe {
@@ -229,15 +247,26 @@ impl std::future::IntoFuture for Subscribe {
         self.call.into_future()
     }
 }
+/// Removes event sources from an application, so their events stop reaching it.
+///
+/// Each call undoes one `subscribe` of the source; the events stop once no subscription to it is
+/// left. Asterisk counts its own subscriptions too (a channel in the application, a bridge it
+/// uses), so unsubscribing from those can cut events the application relies on. Answers 200 with
+/// the updated application.
+///
 /// `DELETE /applications/{applicationName}/subscription` (`unsubscribe`).
 ///
 /// - Since: 13.0.0
 /// - Response: [`Application`](super::models::Application)
-/// - Error statuses: 400, 404, 409, 422
+/// - Error statuses:
+///   - `400`: No `eventSource` was given, or one of them does not start with `channel:`, `bridge:`, `endpoint:` or `deviceState:`.
+///   - `404`: No application with this name is registered.
+///   - `409`: Listed for an event source the application is not subscribed to; current servers answer 422 in that case.
+///   - `422`: The application is not subscribed to one of the given event sources (or the named object does not exist).
 ///
 /// Parameters:
-/// - `applicationName` (path, `string`, required)
-/// - `eventSource` (query, `string`, required, comma-joined list)
+/// - `applicationName` (path, `string`, required): Name of the registered application, e.g. `hello`.
+/// - `eventSource` (query, `string`, required, comma-joined list): One or more sources exactly as they were subscribed, `SCHEME:ID`: `channel:CHANNEL_ID` (unique id), `bridge:BRIDGE_ID`, `endpoint:TECH/RESOURCE` or `endpoint:TECH`, `deviceState:DEVICE`; an empty id removes the subscribe-to-all of that kind.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Unsubscribe {
@@ -299,15 +328,32 @@ impl std::future::IntoFuture for Unsubscribe {
         self.call.into_future()
     }
 }
+/// Sets which event types the application's WebSocket receives, by allow and deny lists of event types.
+///
+/// Asterisk reads the request body itself as the filter: `{"allowed": [{"type": "StasisStart"},
+/// {"type": "StasisEnd"}], "disallowed": [{"type": "ChannelVarset"}]}`. An event goes out when its
+/// type is not in `disallowed` and either `allowed` is empty or contains its type; only the `type`
+/// member of each entry is compared. A list left out of the body keeps its current value, an empty
+/// list clears it, and an empty body (or `{}`) clears both, restoring every event. The filter
+/// belongs to the application, so it applies to every connection of it. Answers 200 with the
+/// updated application.
+///
+/// Over the WebSocket transport Asterisk passes its `RESTResponse` answers through this filter
+/// too: an `allowed` list without `RESTResponse` would swallow every later answer on the
+/// connection. The SDK therefore adds `{"type": "RESTResponse"}` to a non-empty `allowed` list
+/// sent that way, and refuses a `disallowed` list naming it.
+///
 /// `PUT /applications/{applicationName}/eventFilter` (`filter`).
 ///
 /// - Since: 13.26.0, 16.3.0
 /// - Response: [`Application`](super::models::Application)
-/// - Error statuses: 400, 404
+/// - Error statuses:
+///   - `400`: The filter is malformed: `allowed` or `disallowed` is not an array, or one of their entries has no `type`.
+///   - `404`: No application with this name is registered.
 ///
 /// Parameters:
-/// - `applicationName` (path, `string`, required)
-/// - `filter` (body, `object`); its members are the whole body, as Asterisk reads it
+/// - `applicationName` (path, `string`, required): Name of the registered application, e.g. `hello`.
+/// - `filter` (body, `object`); its members are the whole body, as Asterisk reads it: JSON object with optional `allowed` and `disallowed` arrays of `{"type": EVENT_TYPE}` objects, e.g. `{"disallowed": [{"type": "ChannelDialplan"}, {"type": "ChannelVarset"}]}`. Asterisk takes these members from the top level of the request body; omitted, both lists are cleared.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Filter {
@@ -343,7 +389,7 @@ impl Filter {
         );
         Filter { call }
     }
-    /// Sets `filter` (body, `object`); its members are the whole body, as Asterisk reads it.
+    /// Sets `filter` (body, `object`); its members are the whole body, as Asterisk reads it: JSON object with optional `allowed` and `disallowed` arrays of `{"type": EVENT_TYPE}` objects, e.g. `{"disallowed": [{"type": "ChannelDialplan"}, {"type": "ChannelVarset"}]}`. Asterisk takes these members from the top level of the request body; omitted, both lists are cleared..
     pub fn filter(mut self, filter: serde_json::Value) -> Self {
         let call = &mut self.call;
         call.body_whole("filter", filter);

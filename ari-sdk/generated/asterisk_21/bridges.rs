@@ -94,6 +94,12 @@ impl Bridges {
         Record::new(&self.client, bridge_id, name, format)
     }
 }
+/// Lists every bridge Asterisk knows, not only those made through ARI.
+///
+/// Includes bridges created by the dialplan (`Dial`, `ConfBridge`, ...), which an application can
+/// look at but not control: the control operations answer 409 for them. Answers 200 with an array,
+/// empty when no bridge exists.
+///
 /// `GET /bridges` (`list`).
 ///
 /// - Since: 12.0.0
@@ -148,16 +154,30 @@ impl std::future::IntoFuture for List {
         self.call.into_future()
     }
 }
+/// Creates a bridge with an id chosen by Asterisk (or given in `bridgeId`).
+///
+/// Answers 200 with the new `Bridge` (empty `channels`). Nothing removes it automatically, not
+/// even becoming empty: call `destroy` when done. Only applications subscribed to
+/// all bridges (e.g. with `subscribeAll`) see its `BridgeCreated`.
+///
+/// Caution with `variables` on Asterisk 22.10.1: for this operation the server reads the variable
+/// map from the top level of the JSON body instead of from a `variables` member (as `createWithId`
+/// and `setBridgeVars` do), so a `{"variables": {...}}` body is refused with 400 after the bridge has
+/// already been created. Setting the variables with `setBridgeVars` afterwards avoids this.
+///
+/// Events that follow, in order: [`BridgeCreated`](super::events::BridgeCreated).
+///
 /// `POST /bridges` (`create`).
 ///
 /// - Since: 12.0.0
 /// - Response: [`Bridge`](super::models::Bridge)
-/// - Error statuses: 409
+/// - Error statuses:
+///   - `409`: A bridge with the requested `bridgeId` already exists.
 ///
 /// Parameters:
-/// - `type` (query, `string`)
-/// - `bridgeId` (query, `string`)
-/// - `name` (query, `string`)
+/// - `type` (query, `string`): Comma-separated list of bridge attributes; default `mixing`. `mixing`: channels hear each other (two-party or conference). `holding`: channels wait and do not hear each other, only an announcer (see `addChannel`'s `role`). `dtmf_events` or `proxy_media`: keep media flowing through Asterisk instead of directly between the endpoints, so DTMF events and media features keep working. `video_sfu`: forward each participant's video to every other one (selective forwarding). `video_single`: one video source sent to everyone (set it with `setVideoSource`). `sdp_label`: label streams in the SDP (used with `video_sfu`). Example: `mixing,dtmf_events`. `mixing` and `holding` cannot be combined; an unusable combination makes Asterisk answer 500.
+/// - `bridgeId` (query, `string`): Caller-chosen id for the new bridge (e.g. `conf-42`) instead of a generated UUID; it must not be in use (409).
+/// - `name` (query, `string`): Free label stored in `Bridge.name`, e.g. `sales-conference`; empty when not given.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Create {
@@ -186,19 +206,19 @@ impl Create {
         call.watch(crate::runtime::WatchId::Query("bridgeId"));
         Create { call }
     }
-    /// Sets `type` (query, `string`).
+    /// Sets `type` (query, `string`): Comma-separated list of bridge attributes; default `mixing`. `mixing`: channels hear each other (two-party or conference). `holding`: channels wait and do not hear each other, only an announcer (see `addChannel`'s `role`). `dtmf_events` or `proxy_media`: keep media flowing through Asterisk instead of directly between the endpoints, so DTMF events and media features keep working. `video_sfu`: forward each participant's video to every other one (selective forwarding). `video_single`: one video source sent to everyone (set it with `setVideoSource`). `sdp_label`: label streams in the SDP (used with `video_sfu`). Example: `mixing,dtmf_events`. `mixing` and `holding` cannot be combined; an unusable combination makes Asterisk answer 500..
     pub fn r#type(mut self, r#type: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("type", Into::<String>::into(r#type));
         self
     }
-    /// Sets `bridgeId` (query, `string`).
+    /// Sets `bridgeId` (query, `string`): Caller-chosen id for the new bridge (e.g. `conf-42`) instead of a generated UUID; it must not be in use (409)..
     pub fn bridge_id(mut self, bridge_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("bridgeId", Into::<String>::into(bridge_id));
         self
     }
-    /// Sets `name` (query, `string`).
+    /// Sets `name` (query, `string`): Free label stored in `Bridge.name`, e.g. `sales-conference`; empty when not given..
     pub fn name(mut self, name: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("name", Into::<String>::into(name));
@@ -227,16 +247,25 @@ impl std::future::IntoFuture for Create {
         Box::pin(self.call.send_watched(super::line::ResourceKind::Bridge, None))
     }
 }
+/// Creates a bridge with the id given in the path.
+///
+/// Same as `create`, with the id chosen by the caller (handy for idempotent set-up: a second call
+/// with the same id answers 409 and creates nothing). Answers 200 with the new `Bridge`. The body's
+/// `variables` member is read as a map of name to value.
+///
+/// Events that follow, in order: [`BridgeCreated`](super::events::BridgeCreated).
+///
 /// `POST /bridges/{bridgeId}` (`createWithId`).
 ///
 /// - Since: 12.2.0
 /// - Response: [`Bridge`](super::models::Bridge)
-/// - Error statuses: 409
+/// - Error statuses:
+///   - `409`: A bridge with this id already exists.
 ///
 /// Parameters:
-/// - `bridgeId` (path, `string`, required)
-/// - `type` (query, `string`)
-/// - `name` (query, `string`)
+/// - `bridgeId` (path, `string`, required): Id of the new bridge, e.g. `conf-42`; also the id used in every later bridge call.
+/// - `type` (query, `string`): Comma-separated list of bridge attributes; default `mixing`. One or more of `mixing`, `holding`, `dtmf_events`, `proxy_media`, `video_sfu`, `video_single`, `sdp_label` (see `create`). `mixing` and `holding` cannot be combined.
+/// - `name` (query, `string`): Free label stored in `Bridge.name`; empty when not given.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct CreateWithId {
@@ -269,13 +298,13 @@ impl CreateWithId {
         call.watch(crate::runtime::WatchId::Path(bridge_id.clone()));
         CreateWithId { call }
     }
-    /// Sets `type` (query, `string`).
+    /// Sets `type` (query, `string`): Comma-separated list of bridge attributes; default `mixing`. One or more of `mixing`, `holding`, `dtmf_events`, `proxy_media`, `video_sfu`, `video_single`, `sdp_label` (see `create`). `mixing` and `holding` cannot be combined..
     pub fn r#type(mut self, r#type: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("type", Into::<String>::into(r#type));
         self
     }
-    /// Sets `name` (query, `string`).
+    /// Sets `name` (query, `string`): Free label stored in `Bridge.name`; empty when not given..
     pub fn name(mut self, name: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("name", Into::<String>::into(name));
@@ -304,14 +333,19 @@ impl std::future::IntoFuture for CreateWithId {
         Box::pin(self.call.send_watched(super::line::ResourceKind::Bridge, None))
     }
 }
+/// Returns the current state of one bridge, including the ids of the channels in it.
+///
+/// Works for any bridge, including ones made by the dialplan. Answers 200 with a `Bridge`.
+///
 /// `GET /bridges/{bridgeId}` (`get`).
 ///
 /// - Since: 12.0.0
 /// - Response: [`Bridge`](super::models::Bridge)
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: No bridge has this id (it never existed or was destroyed).
 ///
 /// Parameters:
-/// - `bridgeId` (path, `string`, required)
+/// - `bridgeId` (path, `string`, required): Id of the bridge (`Bridge.id`).
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Get {
@@ -366,14 +400,24 @@ impl std::future::IntoFuture for Get {
         self.call.into_future()
     }
 }
+/// Destroys a bridge; channels still inside are released, not hung up.
+///
+/// Released channels remain under the control of their Stasis application, which decides what
+/// happens to them next. Music on hold, playbacks and recordings
+/// running in the bridge end with it. Answers 204. A bridge not made through ARI cannot be
+/// destroyed this way (Asterisk answers 409).
+///
+/// Events that follow, in order: [`ChannelLeftBridge`](super::events::ChannelLeftBridge), [`BridgeDestroyed`](super::events::BridgeDestroyed).
+///
 /// `DELETE /bridges/{bridgeId}` (`destroy`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: No bridge has this id, or it was already destroyed.
 ///
 /// Parameters:
-/// - `bridgeId` (path, `string`, required)
+/// - `bridgeId` (path, `string`, required): Id of the bridge to destroy.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Destroy {
@@ -426,19 +470,32 @@ impl std::future::IntoFuture for Destroy {
         self.call.into_future()
     }
 }
+/// Moves one or more channels into the bridge.
+///
+/// Answers 204 at once; the move happens asynchronously and is confirmed by `ChannelEnteredBridge`
+/// for each channel. A channel already in another bridge leaves it first (`ChannelLeftBridge`). Each
+/// channel must be in a Stasis application; all of them are checked before any is moved. In a mixing
+/// bridge Asterisk also updates the channels' `BRIDGEPEER` variable (`ChannelVarset`).
+///
+/// Events that follow, in order: [`ChannelEnteredBridge`](super::events::ChannelEnteredBridge).
+///
 /// `POST /bridges/{bridgeId}/addChannel` (`addChannel`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 400, 404, 409, 422
+/// - Error statuses:
+///   - `400`: No `channel` was given, or one of the channel ids does not exist.
+///   - `404`: The bridge does not exist.
+///   - `409`: The bridge was not made through ARI (it is not under Stasis control), or one of the channels is being recorded.
+///   - `422`: One of the channels exists but is not in a Stasis application.
 ///
 /// Parameters:
-/// - `bridgeId` (path, `string`, required)
-/// - `channel` (query, `string`, required, comma-joined list)
-/// - `role` (query, `string`)
-/// - `absorbDTMF` (query, `boolean`); default `false`
-/// - `mute` (query, `boolean`); default `false`
-/// - `inhibitConnectedLineUpdates` (query, `boolean`); default `false`
+/// - `bridgeId` (path, `string`, required): Id of the bridge to add the channels to.
+/// - `channel` (query, `string`, required, comma-joined list): Ids of the channels to add (`Channel.id`, e.g. `1795775779.3`), sent comma-separated: `1795775779.3,1795775779.5`. Channel names are not accepted.
+/// - `role` (query, `string`): Role of the channels in the bridge. In a holding bridge, `announcer` makes the channel the one voice every other member hears (a bridge holds one announcer at most); any other value, or none, makes it an ordinary participant, which hears only the announcer and is silent otherwise. Roles from a previous `addChannel` are cleared. Mixing bridges do not use it.
+/// - `absorbDTMF` (query, `boolean`); default `false`: When `true`, digits pressed on this channel stay with it: the other members of the bridge do not get them. Default `false`.
+/// - `mute` (query, `boolean`); default `false`: When `true`, the others in the bridge do not hear this channel, while it still hears them (listen-only: a supervisor, a muted conference guest). Default `false`.
+/// - `inhibitConnectedLineUpdates` (query, `boolean`); default `false`: When `true`, phones in the bridge keep the connected-party name and number they display when this channel joins: no connected-line (COLP) update is exchanged. Default `false`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct AddChannel {
@@ -477,25 +534,25 @@ impl AddChannel {
         call.query_list("channel", values);
         AddChannel { call }
     }
-    /// Sets `role` (query, `string`).
+    /// Sets `role` (query, `string`): Role of the channels in the bridge. In a holding bridge, `announcer` makes the channel the one voice every other member hears (a bridge holds one announcer at most); any other value, or none, makes it an ordinary participant, which hears only the announcer and is silent otherwise. Roles from a previous `addChannel` are cleared. Mixing bridges do not use it..
     pub fn role(mut self, role: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("role", Into::<String>::into(role));
         self
     }
-    /// Sets `absorbDTMF` (query, `boolean`); default `false`.
+    /// Sets `absorbDTMF` (query, `boolean`); default `false`: When `true`, digits pressed on this channel stay with it: the other members of the bridge do not get them. Default `false`..
     pub fn absorb_dtmf(mut self, absorb_dtmf: bool) -> Self {
         let call = &mut self.call;
         call.query("absorbDTMF", absorb_dtmf);
         self
     }
-    /// Sets `mute` (query, `boolean`); default `false`.
+    /// Sets `mute` (query, `boolean`); default `false`: When `true`, the others in the bridge do not hear this channel, while it still hears them (listen-only: a supervisor, a muted conference guest). Default `false`..
     pub fn mute(mut self, mute: bool) -> Self {
         let call = &mut self.call;
         call.query("mute", mute);
         self
     }
-    /// Sets `inhibitConnectedLineUpdates` (query, `boolean`); default `false`.
+    /// Sets `inhibitConnectedLineUpdates` (query, `boolean`); default `false`: When `true`, phones in the bridge keep the connected-party name and number they display when this channel joins: no connected-line (COLP) update is exchanged. Default `false`..
     pub fn inhibit_connected_line_updates(
         mut self,
         inhibit_connected_line_updates: bool,
@@ -525,15 +582,27 @@ impl std::future::IntoFuture for AddChannel {
         self.call.into_future()
     }
 }
+/// Takes one or more channels out of the bridge.
+///
+/// The channels stay in their Stasis application (no `StasisEnd`); the application can then play
+/// to them, hang them up or bridge them elsewhere. All channels are checked first: if one is not in
+/// this bridge, none is removed. Answers 204; `ChannelLeftBridge` follows for each channel.
+///
+/// Events that follow, in order: [`ChannelLeftBridge`](super::events::ChannelLeftBridge).
+///
 /// `POST /bridges/{bridgeId}/removeChannel` (`removeChannel`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 400, 404, 409, 422
+/// - Error statuses:
+///   - `400`: No `channel` was given, or one of the channel ids does not exist.
+///   - `404`: The bridge does not exist.
+///   - `409`: The bridge was not made through ARI (it is not under Stasis control).
+///   - `422`: One of the channels is not in a Stasis application, or is not in this bridge.
 ///
 /// Parameters:
-/// - `bridgeId` (path, `string`, required)
-/// - `channel` (query, `string`, required, comma-joined list)
+/// - `bridgeId` (path, `string`, required): Id of the bridge.
+/// - `channel` (query, `string`, required, comma-joined list): Ids of the channels to remove (`Channel.id`), sent comma-separated.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct RemoveChannel {
@@ -593,15 +662,26 @@ impl std::future::IntoFuture for RemoveChannel {
         self.call.into_future()
     }
 }
+/// Makes one channel the video source that every member of the bridge sees.
+///
+/// Switches the bridge to single-source video mode (`video_mode` `single`) with this channel as
+/// source, until `clearVideoSource`. Meant for mixing bridges carrying video. Answers 204; applications
+/// subscribed to the bridge get `BridgeVideoSourceChanged` when the source actually changes.
+///
+/// Events that follow, in order: [`BridgeVideoSourceChanged`](super::events::BridgeVideoSourceChanged).
+///
 /// `POST /bridges/{bridgeId}/videoSource/{channelId}` (`setVideoSource`).
 ///
 /// - Since: 13.13.0, 14.2.0
 /// - Response: `void`
-/// - Error statuses: 404, 409, 422
+/// - Error statuses:
+///   - `404`: The bridge does not exist. (Asterisk 22 answers 400 when the channel id does not exist.)
+///   - `409`: The bridge was not made through ARI (it is not under Stasis control).
+///   - `422`: The channel is not in a Stasis application, or is not in this bridge.
 ///
 /// Parameters:
-/// - `bridgeId` (path, `string`, required)
-/// - `channelId` (path, `string`, required)
+/// - `bridgeId` (path, `string`, required): Id of the bridge.
+/// - `channelId` (path, `string`, required): Id of the channel (`Channel.id`) whose video everyone should see; it must be in this bridge.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SetVideoSource {
@@ -661,14 +741,22 @@ impl std::future::IntoFuture for SetVideoSource {
         self.call.into_future()
     }
 }
+/// Returns the bridge to talker-follows video: the active speaker's video is sent to all.
+///
+/// Undoes `setVideoSource` (`video_mode` becomes `talker`, the default of ARI bridges). Answers 204.
+/// `BridgeVideoSourceChanged` follows when the source id changes.
+///
+/// Events that follow, in order: [`BridgeVideoSourceChanged`](super::events::BridgeVideoSourceChanged).
+///
 /// `DELETE /bridges/{bridgeId}/videoSource` (`clearVideoSource`).
 ///
 /// - Since: 13.13.0, 14.2.0
 /// - Response: `void`
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: The bridge does not exist.
 ///
 /// Parameters:
-/// - `bridgeId` (path, `string`, required)
+/// - `bridgeId` (path, `string`, required): Id of the bridge.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct ClearVideoSource {
@@ -722,15 +810,24 @@ impl std::future::IntoFuture for ClearVideoSource {
         self.call.into_future()
     }
 }
+/// Starts music on hold for all members of the bridge.
+///
+/// Asterisk adds an internal music channel to the bridge (one per bridge; a second call with
+/// another `mohClass` changes the music). It is the usual way to give a holding bridge's participants something to hear: ARI
+/// holding bridges are silent by default. Runs until `stopMoh` or until the bridge is destroyed.
+/// Answers 204.
+///
 /// `POST /bridges/{bridgeId}/moh` (`startMoh`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409
+/// - Error statuses:
+///   - `404`: The bridge does not exist.
+///   - `409`: The bridge was not made through ARI (it is not under Stasis control).
 ///
 /// Parameters:
-/// - `bridgeId` (path, `string`, required)
-/// - `mohClass` (query, `string`)
+/// - `bridgeId` (path, `string`, required): Id of the bridge.
+/// - `mohClass` (query, `string`): Music-on-hold class from `musiconhold.conf`, e.g. `default`. When absent, the default class is used.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct StartMoh {
@@ -763,7 +860,7 @@ impl StartMoh {
         );
         StartMoh { call }
     }
-    /// Sets `mohClass` (query, `string`).
+    /// Sets `mohClass` (query, `string`): Music-on-hold class from `musiconhold.conf`, e.g. `default`. When absent, the default class is used..
     pub fn moh_class(mut self, moh_class: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("mohClass", Into::<String>::into(moh_class));
@@ -790,14 +887,20 @@ impl std::future::IntoFuture for StartMoh {
         self.call.into_future()
     }
 }
+/// Stops the music on hold started with `startMoh`.
+///
+/// Hangs up the internal music channel. Answers 204.
+///
 /// `DELETE /bridges/{bridgeId}/moh` (`stopMoh`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409
+/// - Error statuses:
+///   - `404`: The bridge does not exist.
+///   - `409`: No music on hold is playing in this bridge (or the bridge is not under Stasis control).
 ///
 /// Parameters:
-/// - `bridgeId` (path, `string`, required)
+/// - `bridgeId` (path, `string`, required): Id of the bridge.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct StopMoh {
@@ -851,19 +954,31 @@ impl std::future::IntoFuture for StopMoh {
         self.call.into_future()
     }
 }
+/// Plays media to every channel in the bridge.
+///
+/// Answers 201 with a `Playback` (state `queued`) and a `Location: /ari/playbacks/{id}` header; control
+/// or stop it through the playbacks resource. An internal announcer channel joins the bridge to play
+/// it; in a mixing bridge it is heard over the conversation. Playbacks to the same bridge share that
+/// channel and run one after another: a second `play` stays `queued` until the first ends.
+/// Applications subscribed to the bridge (those with a channel in it) get the events.
+///
+/// Events that follow, in order: [`PlaybackStarted`](super::events::PlaybackStarted), [`PlaybackFinished`](super::events::PlaybackFinished).
+///
 /// `POST /bridges/{bridgeId}/play` (`play`).
 ///
 /// - Since: 12.0.0
 /// - Response: [`Playback`](super::models::Playback)
-/// - Error statuses: 404, 409
+/// - Error statuses:
+///   - `404`: The bridge does not exist.
+///   - `409`: The bridge was not made through ARI (it is not under Stasis control).
 ///
 /// Parameters:
-/// - `bridgeId` (path, `string`, required)
-/// - `media` (query, `string`, required, comma-joined list); media URIs, each starting with a scheme Asterisk plays (see [`MEDIA_SCHEMES`](crate::MEDIA_SCHEMES))
-/// - `lang` (query, `string`)
-/// - `offsetms` (query, `int`); default `0`; range 0 to unbounded
-/// - `skipms` (query, `int`); default `3000`; range 0 to unbounded
-/// - `playbackId` (query, `string`)
+/// - `bridgeId` (path, `string`, required): Id of the bridge.
+/// - `media` (query, `string`, required, comma-joined list); media URIs, each starting with a scheme Asterisk plays (see [`MEDIA_SCHEMES`](crate::MEDIA_SCHEMES)): One or more media URIs, played in order (sent comma-separated): `sound:hello-world` (a sound file, by `Sound.id`), `recording:NAME` (a stored recording), `number:42` (said as a number), `digits:123` (said digit by digit), `characters:abc` (spelled), `tone:ring` (an indication tone of the tone zone, or a tone string such as `tone:425/500,0/500`; add `;tonezone=fr` for another zone). A tone plays until stopped. Between items `PlaybackContinuing` is sent.
+/// - `lang` (query, `string`): Language used to pick sound files, e.g. `en`, `fr`, `en_GB`. Default: the announcer channel's language (the system default, usually `en`).
+/// - `offsetms` (query, `int`); default `0`; range 0 to unbounded: Start position in the first media item, in milliseconds (later items always start at their beginning); default `0`.
+/// - `skipms` (query, `int`); default `3000`; range 0 to unbounded: Step, in milliseconds, of each `forward` or `reverse` control on this playback. Default 3000 (`0` also gives 3000).
+/// - `playbackId` (query, `string`): Id to give the playback instead of a generated UUID. Asterisk does not check it is unique: choose one that is.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Play {
@@ -905,27 +1020,27 @@ impl Play {
         call.watch_target(bridge_id.clone());
         Play { call }
     }
-    /// Sets `lang` (query, `string`).
+    /// Sets `lang` (query, `string`): Language used to pick sound files, e.g. `en`, `fr`, `en_GB`. Default: the announcer channel's language (the system default, usually `en`)..
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("lang", Into::<String>::into(lang));
         self
     }
-    /// Sets `offsetms` (query, `int`); default `0`; range 0 to unbounded.
+    /// Sets `offsetms` (query, `int`); default `0`; range 0 to unbounded: Start position in the first media item, in milliseconds (later items always start at their beginning); default `0`..
     pub fn offsetms(mut self, offsetms: i64) -> Self {
         let call = &mut self.call;
         call.check_range("offsetms", offsetms as f64, Some(0f64), None);
         call.query("offsetms", offsetms);
         self
     }
-    /// Sets `skipms` (query, `int`); default `3000`; range 0 to unbounded.
+    /// Sets `skipms` (query, `int`); default `3000`; range 0 to unbounded: Step, in milliseconds, of each `forward` or `reverse` control on this playback. Default 3000 (`0` also gives 3000)..
     pub fn skipms(mut self, skipms: i64) -> Self {
         let call = &mut self.call;
         call.check_range("skipms", skipms as f64, Some(0f64), None);
         call.query("skipms", skipms);
         self
     }
-    /// Sets `playbackId` (query, `string`).
+    /// Sets `playbackId` (query, `string`): Id to give the playback instead of a generated UUID. Asterisk does not check it is unique: choose one that is..
     pub fn playback_id(mut self, playback_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("playbackId", Into::<String>::into(playback_id));
@@ -966,19 +1081,28 @@ impl std::future::IntoFuture for Play {
         )
     }
 }
+/// Plays media to every channel in the bridge, with the playback id given in the path.
+///
+/// Same as `play`, except the caller chooses the playback id (useful to know the id before the
+/// answer arrives). Answers 201 with the `Playback` and a `Location` header.
+///
+/// Events that follow, in order: [`PlaybackStarted`](super::events::PlaybackStarted), [`PlaybackFinished`](super::events::PlaybackFinished).
+///
 /// `POST /bridges/{bridgeId}/play/{playbackId}` (`playWithId`).
 ///
 /// - Since: 12.3.0
 /// - Response: [`Playback`](super::models::Playback)
-/// - Error statuses: 404, 409
+/// - Error statuses:
+///   - `404`: The bridge does not exist.
+///   - `409`: The bridge was not made through ARI (it is not under Stasis control).
 ///
 /// Parameters:
-/// - `bridgeId` (path, `string`, required)
-/// - `playbackId` (path, `string`, required)
-/// - `media` (query, `string`, required, comma-joined list); media URIs, each starting with a scheme Asterisk plays (see [`MEDIA_SCHEMES`](crate::MEDIA_SCHEMES))
-/// - `lang` (query, `string`)
-/// - `offsetms` (query, `int`); default `0`; range 0 to unbounded
-/// - `skipms` (query, `int`); default `3000`; range 0 to unbounded
+/// - `bridgeId` (path, `string`, required): Id of the bridge.
+/// - `playbackId` (path, `string`, required): Id of the new playback, used later with `/playbacks/{playbackId}`. Asterisk does not check it is unique.
+/// - `media` (query, `string`, required, comma-joined list); media URIs, each starting with a scheme Asterisk plays (see [`MEDIA_SCHEMES`](crate::MEDIA_SCHEMES)): One or more media URIs, played in order (sent comma-separated): `sound:NAME`, `recording:NAME`, `number:42`, `digits:123`, `characters:abc`, `tone:ring` (see `play`).
+/// - `lang` (query, `string`): Language used to pick sound files, e.g. `en`, `fr`. Default: the announcer channel's language (the system default, usually `en`).
+/// - `offsetms` (query, `int`); default `0`; range 0 to unbounded: Start position in the first media item, in milliseconds; default `0`.
+/// - `skipms` (query, `int`); default `3000`; range 0 to unbounded: Step, in milliseconds, of each `forward` or `reverse` control on this playback. Default 3000.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct PlayWithId {
@@ -1023,20 +1147,20 @@ impl PlayWithId {
         call.watch_target(bridge_id.clone());
         PlayWithId { call }
     }
-    /// Sets `lang` (query, `string`).
+    /// Sets `lang` (query, `string`): Language used to pick sound files, e.g. `en`, `fr`. Default: the announcer channel's language (the system default, usually `en`)..
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("lang", Into::<String>::into(lang));
         self
     }
-    /// Sets `offsetms` (query, `int`); default `0`; range 0 to unbounded.
+    /// Sets `offsetms` (query, `int`); default `0`; range 0 to unbounded: Start position in the first media item, in milliseconds; default `0`..
     pub fn offsetms(mut self, offsetms: i64) -> Self {
         let call = &mut self.call;
         call.check_range("offsetms", offsetms as f64, Some(0f64), None);
         call.query("offsetms", offsetms);
         self
     }
-    /// Sets `skipms` (query, `int`); default `3000`; range 0 to unbounded.
+    /// Sets `skipms` (query, `int`); default `3000`; range 0 to unbounded: Step, in milliseconds, of each `forward` or `reverse` control on this playback. Default 3000..
     pub fn skipms(mut self, skipms: i64) -> Self {
         let call = &mut self.call;
         call.check_range("skipms", skipms as f64, Some(0f64), None);
@@ -1078,21 +1202,35 @@ impl std::future::IntoFuture for PlayWithId {
         )
     }
 }
+/// Writes the bridge's conversation to a recording file.
+///
+/// Answers 201 with a `LiveRecording` (state `queued`) and a `Location:
+/// /ari/recordings/live/{name}` header. An internal recorder channel joins the bridge (it shows in the members'
+/// `BRIDGEPEER`). Stop it with `/recordings/live/{name}/stop`; when it ends the file is available
+/// under `/recordings/stored/{name}` and playable as `recording:{name}`. Destroying the bridge also
+/// ends it.
+///
+/// Events that follow, in order: [`RecordingStarted`](super::events::RecordingStarted), [`RecordingFinished`](super::events::RecordingFinished).
+///
 /// `POST /bridges/{bridgeId}/record` (`record`).
 ///
 /// - Since: 12.0.0
 /// - Response: [`LiveRecording`](super::models::LiveRecording)
-/// - Error statuses: 400, 404, 409, 422
+/// - Error statuses:
+///   - `400`: `ifExists` or `terminateOn` has a value Asterisk does not accept, or `name` is not a valid recording name (e.g. it leads outside the recordings directory).
+///   - `404`: The bridge does not exist.
+///   - `409`: The bridge is not under Stasis control, a live recording with this name is already running, or the file exists and `ifExists` is `fail`.
+///   - `422`: `format` (or `recorder_format`) names a format Asterisk does not know.
 ///
 /// Parameters:
-/// - `bridgeId` (path, `string`, required)
-/// - `name` (query, `string`, required)
-/// - `format` (query, `string`, required)
-/// - `maxDurationSeconds` (query, `int`); default `0`; range 0 to unbounded
-/// - `maxSilenceSeconds` (query, `int`); default `0`; range 0 to unbounded
-/// - `ifExists` (query, `string`, see [`RecordIfExists`](super::models::RecordIfExists)); default `fail`; one of `fail`, `overwrite`, `append`
-/// - `beep` (query, `boolean`); default `false`
-/// - `terminateOn` (query, `string`, see [`RecordTerminateOn`](super::models::RecordTerminateOn)); default `none`; one of `none`, `any`, `*`, `#`
+/// - `bridgeId` (path, `string`, required): Id of the bridge.
+/// - `name` (query, `string`, required): Name of the recording, without extension, relative to Asterisk's recordings directory (usually `/var/spool/asterisk/recording`); may contain subdirectories, created as needed: `conf-rec`, `conf/2024-11-27-room1`. The same name identifies the live recording and, afterwards, the stored one.
+/// - `format` (query, `string`, required): File format, given as its file extension: `wav`, `gsm`, `ulaw`, `sln16`, `wav16`... The matching format module must be loaded.
+/// - `maxDurationSeconds` (query, `int`); default `0`; range 0 to unbounded: Time limit in seconds, after which the recording ends on its own; `0` (default) means none.
+/// - `maxSilenceSeconds` (query, `int`); default `0`; range 0 to unbounded: Seconds of continuous silence after which the recording ends; `0` (default) never ends on silence. When set, `talking_duration` and `silence_duration` are reported.
+/// - `ifExists` (query, `string`, see [`RecordIfExists`](super::models::RecordIfExists)); default `fail`; one of `fail`, `overwrite`, `append`: Behaviour when the file `name` would write is already there; default `fail`. Values: `fail`: Refuse with 409, keeping the existing file (default).; `overwrite`: Replace the existing file.; `append`: Add the new audio at the end of the existing file.
+/// - `beep` (query, `boolean`); default `false`: When `true`, a beep tone marks the moment capture begins. Default `false`.
+/// - `terminateOn` (query, `string`, see [`RecordTerminateOn`](super::models::RecordTerminateOn)); default `none`; one of `none`, `any`, `*`, `#`: Key(s) that end the recording when pressed, keeping the file; default `none`. Values: `none`: DTMF does not end the recording (default).; `any`: Any DTMF digit ends the recording.; `*`: The `*` key ends the recording.; `#`: The `#` key ends the recording.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Record {
@@ -1134,7 +1272,7 @@ impl Record {
         call.watch_target(bridge_id.clone());
         Record { call }
     }
-    /// Sets `maxDurationSeconds` (query, `int`); default `0`; range 0 to unbounded.
+    /// Sets `maxDurationSeconds` (query, `int`); default `0`; range 0 to unbounded: Time limit in seconds, after which the recording ends on its own; `0` (default) means none..
     pub fn max_duration_seconds(mut self, max_duration_seconds: i64) -> Self {
         let call = &mut self.call;
         call.check_range(
@@ -1146,7 +1284,7 @@ impl Record {
         call.query("maxDurationSeconds", max_duration_seconds);
         self
     }
-    /// Sets `maxSilenceSeconds` (query, `int`); default `0`; range 0 to unbounded.
+    /// Sets `maxSilenceSeconds` (query, `int`); default `0`; range 0 to unbounded: Seconds of continuous silence after which the recording ends; `0` (default) never ends on silence. When set, `talking_duration` and `silence_duration` are reported..
     pub fn max_silence_seconds(mut self, max_silence_seconds: i64) -> Self {
         let call = &mut self.call;
         call.check_range(
@@ -1158,7 +1296,7 @@ impl Record {
         call.query("maxSilenceSeconds", max_silence_seconds);
         self
     }
-    /// Sets `ifExists` (query, `string`, see [`RecordIfExists`](super::models::RecordIfExists)); default `fail`; one of `fail`, `overwrite`, `append`.
+    /// Sets `ifExists` (query, `string`, see [`RecordIfExists`](super::models::RecordIfExists)); default `fail`; one of `fail`, `overwrite`, `append`: Behaviour when the file `name` would write is already there; default `fail`. Values: `fail`: Refuse with 409, keeping the existing file (default).; `overwrite`: Replace the existing file.; `append`: Add the new audio at the end of the existing file..
     pub fn if_exists(
         mut self,
         if_exists: impl Into<super::models::RecordIfExists>,
@@ -1167,13 +1305,13 @@ impl Record {
         call.query("ifExists", Into::<super::models::RecordIfExists>::into(if_exists));
         self
     }
-    /// Sets `beep` (query, `boolean`); default `false`.
+    /// Sets `beep` (query, `boolean`); default `false`: When `true`, a beep tone marks the moment capture begins. Default `false`..
     pub fn beep(mut self, beep: bool) -> Self {
         let call = &mut self.call;
         call.query("beep", beep);
         self
     }
-    /// Sets `terminateOn` (query, `string`, see [`RecordTerminateOn`](super::models::RecordTerminateOn)); default `none`; one of `none`, `any`, `*`, `#`.
+    /// Sets `terminateOn` (query, `string`, see [`RecordTerminateOn`](super::models::RecordTerminateOn)); default `none`; one of `none`, `any`, `*`, `#`: Key(s) that end the recording when pressed, keeping the file; default `none`. Values: `none`: DTMF does not end the recording (default).; `any`: Any DTMF digit ends the recording.; `*`: The `*` key ends the recording.; `#`: The `#` key ends the recording..
     pub fn terminate_on(
         mut self,
         terminate_on: impl Into<super::models::RecordTerminateOn>,

@@ -206,6 +206,10 @@ impl Channels {
         TransferProgress::new(&self.client, channel_id, states)
     }
 }
+/// Returns the snapshots of all channels that exist right now.
+///
+/// The list covers all channels, including ones no application controls and both halves of every Local channel; the internal helper channels Asterisk uses to record or play into bridges are left out. It is a point-in-time copy: use events to follow changes.
+///
 /// `GET /channels` (`list`).
 ///
 /// - Since: 12.0.0
@@ -260,27 +264,43 @@ impl std::future::IntoFuture for List {
         self.call.into_future()
     }
 }
+/// Places an outgoing call to an endpoint and, once it answers, hands it to an application or to the dialplan.
+///
+/// Answers 200 at once with the new channel in state `Down` (its `dialplan.app_name` is
+/// `AppDial2` while it is being dialed); the call proceeds in the background. With `app`, the
+/// channel enters that application when the far end answers and `StasisStart` arrives; the
+/// application is subscribed to the channel (and to the `;2` half of a Local channel) from the
+/// start, so `Dial`, `ChannelStateChange` and, for Local channels, the other half's
+/// `ChannelDialplan` events come first. `ChannelCreated` is seen only with `subscribeAll`. If the
+/// call fails (busy, no answer, `timeout` reached) the channel never reaches the application: a
+/// `Dial` with the failure status and `ChannelDestroyed` arrive instead. An unknown channel
+/// technology (e.g. `Bogus/x`) gives 500 with `{"error": "Allocation failed"}`.
+///
+/// Events that follow, in order: [`Dial`](super::events::Dial), [`ChannelStateChange`](super::events::ChannelStateChange), [`ChannelVarset`](super::events::ChannelVarset), [`StasisStart`](super::events::StasisStart).
+///
 /// `POST /channels` (`originate`).
 ///
 /// - Since: 12.0.0
 /// - Response: [`Channel`](super::models::Channel)
-/// - Error statuses: 400, 409
+/// - Error statuses:
+///   - `400`: The request is malformed: no `endpoint` or one without `tech/resource`, neither `app` nor `extension`, both `originator` and `formats`, an unknown format or `originator` channel, or an id longer than 149 characters.
+///   - `409`: `channelId` or `otherChannelId` is already used by an existing channel.
 ///
 /// Parameters:
-/// - `endpoint` (query, `string`, required)
-/// - `extension` (query, `string`)
-/// - `context` (query, `string`)
-/// - `priority` (query, `long`)
-/// - `label` (query, `string`)
-/// - `app` (query, `string`)
-/// - `appArgs` (query, `string`)
-/// - `callerId` (query, `string`)
-/// - `timeout` (query, `int`); default `30`
-/// - `variables` (body, `containers`)
-/// - `channelId` (query, `string`)
-/// - `otherChannelId` (query, `string`)
-/// - `originator` (query, `string`)
-/// - `formats` (query, `string`)
+/// - `endpoint` (query, `string`, required): What to call, as `technology/resource`: `PJSIP/100`, `PJSIP/100@trunk`, `PJSIP/sip:bob@example.com`, `Local/7000@default`. Required.
+/// - `extension` (query, `string`): Where the answered call goes when no `app` is given: this extension is run in `context`, e.g. `7000`. Unused with `app`.
+/// - `context` (query, `string`): Context in which `extension` is looked up (`default` if not given); unused with `app`.
+/// - `priority` (query, `long`): Numbered step of `extension` to begin at (1 if not given); unused with `app`, overridden by `label`.
+/// - `label` (query, `string`): Named step of `extension` to begin at (a label from the dialplan, or a number written as text); 404 when no such label exists. Unused with `app`.
+/// - `app` (query, `string`): Name of the Stasis application that gets the call once the far end picks up (`StasisStart`); it is also subscribed to the channel from the start. Wins over `extension`/`context`/`priority`/`label`.
+/// - `appArgs` (query, `string`): Arguments for the application, comma-separated (`a,b` arrives as `args: ["a", "b"]` in `StasisStart`). Only with `app`.
+/// - `callerId` (query, `string`): Caller ID of the new channel, as `"Name" <number>` or just a number: `"Alice" <1000>`. Asterisk uses it as both caller and connected-line identity of the new leg, which is what the called phone usually displays.
+/// - `timeout` (query, `int`); default `30`: How long, in seconds, the far end may ring before the attempt is abandoned; `-1` removes the limit. 0 or omitted means 30.
+/// - `variables` (body, `containers`): Channel variables to set on the new channel before it is dialed, sent in the JSON body as `{"variables": {"NAME": "value", "CALLERID(name)": "Alice"}}`; names may be dialplan functions. Recent releases also accept `{"NAME": {"value": "v", "report_events": true}}` to have the variable reported in the channel's `channelvars`. Other parameters may be sent in the same body instead of the query string.
+/// - `channelId` (query, `string`): Id to give the new channel instead of an Asterisk-generated one (at most 149 characters). Lets the application recognise the channel in events that arrive before the response.
+/// - `otherChannelId` (query, `string`): For Local channels only: the id that the `;2` half receives.
+/// - `originator` (query, `string`): Id of an existing channel on whose behalf the call is made: the new channel is requested with that channel's codecs and takes its `linkedid`, inheritable variables and caller identity (as connected line). Cannot be combined with `formats`.
+/// - `formats` (query, `string`): Codecs to request for the new channel, comma-separated format names: `ulaw`, `ulaw,alaw`, `opus`. Cannot be combined with `originator`; 400 for an unknown name.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Originate {
@@ -310,55 +330,55 @@ impl Originate {
         call.watch(crate::runtime::WatchId::Query("channelId"));
         Originate { call }
     }
-    /// Sets `extension` (query, `string`).
+    /// Sets `extension` (query, `string`): Where the answered call goes when no `app` is given: this extension is run in `context`, e.g. `7000`. Unused with `app`..
     pub fn extension(mut self, extension: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("extension", Into::<String>::into(extension));
         self
     }
-    /// Sets `context` (query, `string`).
+    /// Sets `context` (query, `string`): Context in which `extension` is looked up (`default` if not given); unused with `app`..
     pub fn context(mut self, context: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("context", Into::<String>::into(context));
         self
     }
-    /// Sets `priority` (query, `long`).
+    /// Sets `priority` (query, `long`): Numbered step of `extension` to begin at (1 if not given); unused with `app`, overridden by `label`..
     pub fn priority(mut self, priority: i64) -> Self {
         let call = &mut self.call;
         call.query("priority", priority);
         self
     }
-    /// Sets `label` (query, `string`).
+    /// Sets `label` (query, `string`): Named step of `extension` to begin at (a label from the dialplan, or a number written as text); 404 when no such label exists. Unused with `app`..
     pub fn label(mut self, label: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("label", Into::<String>::into(label));
         self
     }
-    /// Sets `app` (query, `string`).
+    /// Sets `app` (query, `string`): Name of the Stasis application that gets the call once the far end picks up (`StasisStart`); it is also subscribed to the channel from the start. Wins over `extension`/`context`/`priority`/`label`..
     pub fn app(mut self, app: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("app", Into::<String>::into(app));
         self
     }
-    /// Sets `appArgs` (query, `string`).
+    /// Sets `appArgs` (query, `string`): Arguments for the application, comma-separated (`a,b` arrives as `args: ["a", "b"]` in `StasisStart`). Only with `app`..
     pub fn app_args(mut self, app_args: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("appArgs", Into::<String>::into(app_args));
         self
     }
-    /// Sets `callerId` (query, `string`).
+    /// Sets `callerId` (query, `string`): Caller ID of the new channel, as `"Name" <number>` or just a number: `"Alice" <1000>`. Asterisk uses it as both caller and connected-line identity of the new leg, which is what the called phone usually displays..
     pub fn caller_id(mut self, caller_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("callerId", Into::<String>::into(caller_id));
         self
     }
-    /// Sets `timeout` (query, `int`); default `30`.
+    /// Sets `timeout` (query, `int`); default `30`: How long, in seconds, the far end may ring before the attempt is abandoned; `-1` removes the limit. 0 or omitted means 30..
     pub fn timeout(mut self, timeout: i64) -> Self {
         let call = &mut self.call;
         call.query("timeout", timeout);
         self
     }
-    /// Sets `variables` (body, `containers`).
+    /// Sets `variables` (body, `containers`): Channel variables to set on the new channel before it is dialed, sent in the JSON body as `{"variables": {"NAME": "value", "CALLERID(name)": "Alice"}}`; names may be dialplan functions. Recent releases also accept `{"NAME": {"value": "v", "report_events": true}}` to have the variable reported in the channel's `channelvars`. Other parameters may be sent in the same body instead of the query string..
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -367,25 +387,25 @@ impl Originate {
         call.body_map("variables", variables);
         self
     }
-    /// Sets `channelId` (query, `string`).
+    /// Sets `channelId` (query, `string`): Id to give the new channel instead of an Asterisk-generated one (at most 149 characters). Lets the application recognise the channel in events that arrive before the response..
     pub fn channel_id(mut self, channel_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("channelId", Into::<String>::into(channel_id));
         self
     }
-    /// Sets `otherChannelId` (query, `string`).
+    /// Sets `otherChannelId` (query, `string`): For Local channels only: the id that the `;2` half receives..
     pub fn other_channel_id(mut self, other_channel_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("otherChannelId", Into::<String>::into(other_channel_id));
         self
     }
-    /// Sets `originator` (query, `string`).
+    /// Sets `originator` (query, `string`): Id of an existing channel on whose behalf the call is made: the new channel is requested with that channel's codecs and takes its `linkedid`, inheritable variables and caller identity (as connected line). Cannot be combined with `formats`..
     pub fn originator(mut self, originator: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("originator", Into::<String>::into(originator));
         self
     }
-    /// Sets `formats` (query, `string`).
+    /// Sets `formats` (query, `string`): Codecs to request for the new channel, comma-separated format names: `ulaw`, `ulaw,alaw`, `opus`. Cannot be combined with `originator`; 400 for an unknown name..
     pub fn formats(mut self, formats: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("formats", Into::<String>::into(formats));
@@ -414,21 +434,32 @@ impl std::future::IntoFuture for Originate {
         Box::pin(self.call.send_watched(super::line::ResourceKind::Channel, None))
     }
 }
+/// Creates a channel to an endpoint and puts it in an application without dialing it yet.
+///
+/// The first half of the create-then-`dial` pattern: the channel exists in state `Down` and
+/// enters `app` right away (`StasisStart` arrives before anything is dialed), so the application
+/// can set variables or add it to a bridge first and then call `dial`. While it is `Down`, media
+/// operations (`answer`, `play`, `mute`...) answer 412. Answers 200 with the channel. An
+/// `originator` that does not exist is ignored.
+///
+/// Events that follow, in order: [`ChannelVarset`](super::events::ChannelVarset), [`StasisStart`](super::events::StasisStart).
+///
 /// `POST /channels/create` (`create`).
 ///
 /// - Since: 14.0.0
 /// - Response: [`Channel`](super::models::Channel)
-/// - Error statuses: 409
+/// - Error statuses:
+///   - `409`: `channelId` or `otherChannelId` is already used by an existing channel.
 ///
 /// Parameters:
-/// - `endpoint` (query, `string`, required)
-/// - `app` (query, `string`, required)
-/// - `appArgs` (query, `string`)
-/// - `channelId` (query, `string`)
-/// - `otherChannelId` (query, `string`)
-/// - `originator` (query, `string`)
-/// - `formats` (query, `string`)
-/// - `variables` (body, `containers`)
+/// - `endpoint` (query, `string`, required): What the channel will call, as `technology/resource`: `PJSIP/100`, `Local/7000@default`. Required; 400 without a `/`.
+/// - `app` (query, `string`, required): Stasis application the channel is placed in immediately. Required.
+/// - `appArgs` (query, `string`): Comma-separated arguments delivered in `StasisStart.args`.
+/// - `channelId` (query, `string`): Id to give the new channel instead of a generated one.
+/// - `otherChannelId` (query, `string`): For Local channels only: the id that the `;2` half receives.
+/// - `originator` (query, `string`): Id of an existing channel whose codecs are requested for the new one; that channel is also subscribed to `app`. Cannot be combined with `formats`.
+/// - `formats` (query, `string`): Codecs to request, comma-separated format names: `ulaw,alaw`. Without this and without `originator`, every audio codec is allowed. 400 for an unknown name.
+/// - `variables` (body, `containers`): Channel variables to set on the new channel, in the JSON body: `{"variables": {"NAME": "value"}}`; names may be functions such as `CALLERID(num)`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Create {
@@ -463,37 +494,37 @@ impl Create {
         call.watch(crate::runtime::WatchId::Query("channelId"));
         Create { call }
     }
-    /// Sets `appArgs` (query, `string`).
+    /// Sets `appArgs` (query, `string`): Comma-separated arguments delivered in `StasisStart.args`..
     pub fn app_args(mut self, app_args: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("appArgs", Into::<String>::into(app_args));
         self
     }
-    /// Sets `channelId` (query, `string`).
+    /// Sets `channelId` (query, `string`): Id to give the new channel instead of a generated one..
     pub fn channel_id(mut self, channel_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("channelId", Into::<String>::into(channel_id));
         self
     }
-    /// Sets `otherChannelId` (query, `string`).
+    /// Sets `otherChannelId` (query, `string`): For Local channels only: the id that the `;2` half receives..
     pub fn other_channel_id(mut self, other_channel_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("otherChannelId", Into::<String>::into(other_channel_id));
         self
     }
-    /// Sets `originator` (query, `string`).
+    /// Sets `originator` (query, `string`): Id of an existing channel whose codecs are requested for the new one; that channel is also subscribed to `app`. Cannot be combined with `formats`..
     pub fn originator(mut self, originator: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("originator", Into::<String>::into(originator));
         self
     }
-    /// Sets `formats` (query, `string`).
+    /// Sets `formats` (query, `string`): Codecs to request, comma-separated format names: `ulaw,alaw`. Without this and without `originator`, every audio codec is allowed. 400 for an unknown name..
     pub fn formats(mut self, formats: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("formats", Into::<String>::into(formats));
         self
     }
-    /// Sets `variables` (body, `containers`).
+    /// Sets `variables` (body, `containers`): Channel variables to set on the new channel, in the JSON body: `{"variables": {"NAME": "value"}}`; names may be functions such as `CALLERID(num)`..
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -525,14 +556,19 @@ impl std::future::IntoFuture for Create {
         Box::pin(self.call.send_watched(super::line::ResourceKind::Channel, None))
     }
 }
+/// Returns the current snapshot of one channel.
+///
+/// Works for any channel, whether or not an application controls it.
+///
 /// `GET /channels/{channelId}` (`get`).
 ///
 /// - Since: 12.0.0
 /// - Response: [`Channel`](super::models::Channel)
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: No channel has this id (never existed or already destroyed).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
+/// - `channelId` (path, `string`, required): Id of the channel (`Channel.id`, e.g. `1795775777.0`).
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Get {
@@ -587,27 +623,35 @@ impl std::future::IntoFuture for Get {
         self.call.into_future()
     }
 }
+/// Same as `originate`, with the new channel's id given in the path.
+///
+/// Behaves exactly like `originate` with `channelId` set: answers 200 with the channel in state `Down` and dials in the background. Choosing the id lets the application match events that arrive before the response.
+///
+/// Events that follow, in order: [`Dial`](super::events::Dial), [`ChannelStateChange`](super::events::ChannelStateChange), [`ChannelVarset`](super::events::ChannelVarset), [`StasisStart`](super::events::StasisStart).
+///
 /// `POST /channels/{channelId}` (`originateWithId`).
 ///
 /// - Since: 12.2.0
 /// - Response: [`Channel`](super::models::Channel)
-/// - Error statuses: 400, 409
+/// - Error statuses:
+///   - `400`: The request is malformed: no `endpoint` or one without `tech/resource`, neither `app` nor `extension`, both `originator` and `formats`, an unknown format or `originator` channel, or an id longer than 149 characters.
+///   - `409`: The id in the path or `otherChannelId` is already used by an existing channel.
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
-/// - `endpoint` (query, `string`, required)
-/// - `extension` (query, `string`)
-/// - `context` (query, `string`)
-/// - `priority` (query, `long`)
-/// - `label` (query, `string`)
-/// - `app` (query, `string`)
-/// - `appArgs` (query, `string`)
-/// - `callerId` (query, `string`)
-/// - `timeout` (query, `int`); default `30`
-/// - `variables` (body, `containers`)
-/// - `otherChannelId` (query, `string`)
-/// - `originator` (query, `string`)
-/// - `formats` (query, `string`)
+/// - `channelId` (path, `string`, required): Id the new channel gets (at most 149 characters), e.g. a UUID the application generated.
+/// - `endpoint` (query, `string`, required): What to call, as `technology/resource`: `PJSIP/100`, `PJSIP/sip:bob@example.com`, `Local/7000@default`. Required.
+/// - `extension` (query, `string`): Extension run by the answered call when no `app` is given, in `context`. Unused with `app`.
+/// - `context` (query, `string`): Context in which `extension` is looked up (`default` if not given); unused with `app`.
+/// - `priority` (query, `long`): Numbered step of `extension` to begin at (1 if not given); unused with `app`, overridden by `label`.
+/// - `label` (query, `string`): Named step of `extension` to begin at; 404 when no such label exists. Unused with `app`.
+/// - `app` (query, `string`): Name of the Stasis application that gets the call once the far end picks up. Wins over the dialplan parameters.
+/// - `appArgs` (query, `string`): Comma-separated arguments delivered in `StasisStart.args`. Only with `app`.
+/// - `callerId` (query, `string`): Caller ID of the new channel, `"Name" <number>` or a number: `"Alice" <1000>`.
+/// - `timeout` (query, `int`); default `30`: How long, in seconds, the far end may ring; `-1` removes the limit; 0 or omitted means 30.
+/// - `variables` (body, `containers`): Channel variables for the new channel, in the JSON body: `{"variables": {"NAME": "value"}}`. Same rules as for `originate`.
+/// - `otherChannelId` (query, `string`): For Local channels only: the id that the `;2` half receives.
+/// - `originator` (query, `string`): Id of the channel on whose behalf the call is made (codecs and `linkedid` come from it). Cannot be combined with `formats`.
+/// - `formats` (query, `string`): Codecs to request, comma-separated: `ulaw,alaw`. Cannot be combined with `originator`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct OriginateWithId {
@@ -645,55 +689,55 @@ impl OriginateWithId {
         call.watch(crate::runtime::WatchId::Path(channel_id.clone()));
         OriginateWithId { call }
     }
-    /// Sets `extension` (query, `string`).
+    /// Sets `extension` (query, `string`): Extension run by the answered call when no `app` is given, in `context`. Unused with `app`..
     pub fn extension(mut self, extension: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("extension", Into::<String>::into(extension));
         self
     }
-    /// Sets `context` (query, `string`).
+    /// Sets `context` (query, `string`): Context in which `extension` is looked up (`default` if not given); unused with `app`..
     pub fn context(mut self, context: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("context", Into::<String>::into(context));
         self
     }
-    /// Sets `priority` (query, `long`).
+    /// Sets `priority` (query, `long`): Numbered step of `extension` to begin at (1 if not given); unused with `app`, overridden by `label`..
     pub fn priority(mut self, priority: i64) -> Self {
         let call = &mut self.call;
         call.query("priority", priority);
         self
     }
-    /// Sets `label` (query, `string`).
+    /// Sets `label` (query, `string`): Named step of `extension` to begin at; 404 when no such label exists. Unused with `app`..
     pub fn label(mut self, label: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("label", Into::<String>::into(label));
         self
     }
-    /// Sets `app` (query, `string`).
+    /// Sets `app` (query, `string`): Name of the Stasis application that gets the call once the far end picks up. Wins over the dialplan parameters..
     pub fn app(mut self, app: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("app", Into::<String>::into(app));
         self
     }
-    /// Sets `appArgs` (query, `string`).
+    /// Sets `appArgs` (query, `string`): Comma-separated arguments delivered in `StasisStart.args`. Only with `app`..
     pub fn app_args(mut self, app_args: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("appArgs", Into::<String>::into(app_args));
         self
     }
-    /// Sets `callerId` (query, `string`).
+    /// Sets `callerId` (query, `string`): Caller ID of the new channel, `"Name" <number>` or a number: `"Alice" <1000>`..
     pub fn caller_id(mut self, caller_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("callerId", Into::<String>::into(caller_id));
         self
     }
-    /// Sets `timeout` (query, `int`); default `30`.
+    /// Sets `timeout` (query, `int`); default `30`: How long, in seconds, the far end may ring; `-1` removes the limit; 0 or omitted means 30..
     pub fn timeout(mut self, timeout: i64) -> Self {
         let call = &mut self.call;
         call.query("timeout", timeout);
         self
     }
-    /// Sets `variables` (body, `containers`).
+    /// Sets `variables` (body, `containers`): Channel variables for the new channel, in the JSON body: `{"variables": {"NAME": "value"}}`. Same rules as for `originate`..
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -702,19 +746,19 @@ impl OriginateWithId {
         call.body_map("variables", variables);
         self
     }
-    /// Sets `otherChannelId` (query, `string`).
+    /// Sets `otherChannelId` (query, `string`): For Local channels only: the id that the `;2` half receives..
     pub fn other_channel_id(mut self, other_channel_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("otherChannelId", Into::<String>::into(other_channel_id));
         self
     }
-    /// Sets `originator` (query, `string`).
+    /// Sets `originator` (query, `string`): Id of the channel on whose behalf the call is made (codecs and `linkedid` come from it). Cannot be combined with `formats`..
     pub fn originator(mut self, originator: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("originator", Into::<String>::into(originator));
         self
     }
-    /// Sets `formats` (query, `string`).
+    /// Sets `formats` (query, `string`): Codecs to request, comma-separated: `ulaw,alaw`. Cannot be combined with `originator`..
     pub fn formats(mut self, formats: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("formats", Into::<String>::into(formats));
@@ -743,16 +787,27 @@ impl std::future::IntoFuture for OriginateWithId {
         Box::pin(self.call.send_watched(super::line::ResourceKind::Channel, None))
     }
 }
+/// Ends the call on a channel, whether or not an application controls it.
+///
+/// Answers 204 at once; the hang-up itself follows: `ChannelHangupRequest`, `StasisEnd` if an application controls it, then
+/// `ChannelDestroyed` (delivered only while the application is still subscribed to the channel,
+/// e.g. one it originated). `reason` and `reason_code` set the cause reported in
+/// `ChannelDestroyed.cause`; normal clearing (16) when neither is given.
+///
+/// Events that follow, in order: [`ChannelHangupRequest`](super::events::ChannelHangupRequest), [`StasisEnd`](super::events::StasisEnd), [`ChannelDestroyed`](super::events::ChannelDestroyed).
+///
 /// `DELETE /channels/{channelId}` (`hangup`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 400, 404
+/// - Error statuses:
+///   - `400`: Both `reason` and `reason_code` were given, `reason` is not one of the listed names, or `reason_code` is not a number.
+///   - `404`: No channel has this id; it may already have hung up.
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
-/// - `reason_code` (query, `string`)
-/// - `reason` (query, `string`, see [`HangupReason`](super::models::HangupReason)); one of `normal`, `busy`, `congestion`, `no_answer`, `timeout`, `rejected`, `unallocated`, `normal_unspecified`, `number_incomplete`, `codec_mismatch`, `interworking`, `failure`, `answered_elsewhere`
+/// - `channelId` (path, `string`, required): Id of the channel to hang up.
+/// - `reason_code` (query, `string`): Hang-up cause as a numeric Q.850 code, e.g. `17` (user busy) or `21` (call rejected). Any number is accepted. Cannot be combined with `reason`.
+/// - `reason` (query, `string`, see [`HangupReason`](super::models::HangupReason)); one of `normal`, `busy`, `congestion`, `no_answer`, `timeout`, `rejected`, `unallocated`, `normal_unspecified`, `number_incomplete`, `codec_mismatch`, `interworking`, `failure`, `answered_elsewhere`: Hang-up cause by name (see the values). Cannot be combined with `reason_code`; normal clearing when both are omitted. Values: `normal`: Normal clearing, cause 16.; `busy`: User busy, cause 17.; `congestion`: Circuit/channel congestion, cause 34.; `no_answer`: No answer, cause 19.; `timeout`: No user response, cause 18.; `rejected`: Call rejected, cause 21.; `unallocated`: Unallocated (unassigned) number, cause 1.; `normal_unspecified`: Normal, unspecified, cause 31.; `number_incomplete`: Invalid number format (incomplete number), cause 28.; `codec_mismatch`: Bearer capability not available, cause 58.; `interworking`: Interworking, unspecified, cause 127.; `failure`: Network out of order, cause 38.; `answered_elsewhere`: Call answered elsewhere, cause 26 (e.g. another phone of a ring group picked up).
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Hangup {
@@ -784,13 +839,13 @@ impl Hangup {
         );
         Hangup { call }
     }
-    /// Sets `reason_code` (query, `string`).
+    /// Sets `reason_code` (query, `string`): Hang-up cause as a numeric Q.850 code, e.g. `17` (user busy) or `21` (call rejected). Any number is accepted. Cannot be combined with `reason`..
     pub fn reason_code(mut self, reason_code: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("reason_code", Into::<String>::into(reason_code));
         self
     }
-    /// Sets `reason` (query, `string`, see [`HangupReason`](super::models::HangupReason)); one of `normal`, `busy`, `congestion`, `no_answer`, `timeout`, `rejected`, `unallocated`, `normal_unspecified`, `number_incomplete`, `codec_mismatch`, `interworking`, `failure`, `answered_elsewhere`.
+    /// Sets `reason` (query, `string`, see [`HangupReason`](super::models::HangupReason)); one of `normal`, `busy`, `congestion`, `no_answer`, `timeout`, `rejected`, `unallocated`, `normal_unspecified`, `number_incomplete`, `codec_mismatch`, `interworking`, `failure`, `answered_elsewhere`: Hang-up cause by name (see the values). Cannot be combined with `reason_code`; normal clearing when both are omitted. Values: `normal`: Normal clearing, cause 16.; `busy`: User busy, cause 17.; `congestion`: Circuit/channel congestion, cause 34.; `no_answer`: No answer, cause 19.; `timeout`: No user response, cause 18.; `rejected`: Call rejected, cause 21.; `unallocated`: Unallocated (unassigned) number, cause 1.; `normal_unspecified`: Normal, unspecified, cause 31.; `number_incomplete`: Invalid number format (incomplete number), cause 28.; `codec_mismatch`: Bearer capability not available, cause 58.; `interworking`: Interworking, unspecified, cause 127.; `failure`: Network out of order, cause 38.; `answered_elsewhere`: Call answered elsewhere, cause 26 (e.g. another phone of a ring group picked up)..
     pub fn reason(mut self, reason: impl Into<super::models::HangupReason>) -> Self {
         let call = &mut self.call;
         call.query("reason", Into::<super::models::HangupReason>::into(reason));
@@ -817,18 +872,31 @@ impl std::future::IntoFuture for Hangup {
         self.call.into_future()
     }
 }
+/// Releases the channel from the application so it runs dialplan again.
+///
+/// Without any parameter the channel resumes at the priority after the `Stasis()` that brought
+/// it in. With `context` only, it goes to extension `s` of that context; with `extension` only, to
+/// that extension in its current context; priority 1 unless `priority` or `label` says otherwise.
+/// A channel in a bridge leaves it first. `StasisEnd` follows; later dialplan events reach the
+/// application only if it is still subscribed to the channel. Answers 204.
+///
+/// Events that follow, in order: [`StasisEnd`](super::events::StasisEnd).
+///
 /// `POST /channels/{channelId}/continue` (`continueInDialplan`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409, 412
+/// - Error statuses:
+///   - `404`: No channel has this id, or `label` does not exist in the target extension.
+///   - `409`: The channel exists but is not in a Stasis application.
+///   - `412`: The channel is an outgoing leg that is not answered yet (`Down`, `Rsrvd` or `Ringing`).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
-/// - `context` (query, `string`)
-/// - `extension` (query, `string`)
-/// - `priority` (query, `int`)
-/// - `label` (query, `string`)
+/// - `channelId` (path, `string`, required): Id of the channel to release.
+/// - `context` (query, `string`): Context to jump to; when omitted the channel stays in its current context.
+/// - `extension` (query, `string`): Extension to continue at; the current extension when `context` is also omitted, `s` when only `context` is given.
+/// - `priority` (query, `int`): Priority to continue at; 1 when `context` or `extension` is given and this is omitted.
+/// - `label` (query, `string`): Named step (or a number written as text) to jump to; when set, `priority` is ignored.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct ContinueInDialplan {
@@ -861,25 +929,25 @@ impl ContinueInDialplan {
         );
         ContinueInDialplan { call }
     }
-    /// Sets `context` (query, `string`).
+    /// Sets `context` (query, `string`): Context to jump to; when omitted the channel stays in its current context..
     pub fn context(mut self, context: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("context", Into::<String>::into(context));
         self
     }
-    /// Sets `extension` (query, `string`).
+    /// Sets `extension` (query, `string`): Extension to continue at; the current extension when `context` is also omitted, `s` when only `context` is given..
     pub fn extension(mut self, extension: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("extension", Into::<String>::into(extension));
         self
     }
-    /// Sets `priority` (query, `int`).
+    /// Sets `priority` (query, `int`): Priority to continue at; 1 when `context` or `extension` is given and this is omitted..
     pub fn priority(mut self, priority: i64) -> Self {
         let call = &mut self.call;
         call.query("priority", priority);
         self
     }
-    /// Sets `label` (query, `string`).
+    /// Sets `label` (query, `string`): Named step (or a number written as text) to jump to; when set, `priority` is ignored..
     pub fn label(mut self, label: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("label", Into::<String>::into(label));
@@ -906,16 +974,27 @@ impl std::future::IntoFuture for ContinueInDialplan {
         self.call.into_future()
     }
 }
+/// Hands the channel over to a different Stasis application without letting it leave Stasis.
+///
+/// Answers 204 and switches applications on the channel's thread: the old application gets
+/// `StasisEnd`, the new one `StasisStart` with `appArgs`. If the target application is not
+/// registered (no WebSocket connected for it), the channel stays where it is and the current
+/// application gets `ApplicationMoveFailed` instead.
+///
+/// Events that follow, in order: [`StasisEnd`](super::events::StasisEnd), [`StasisStart`](super::events::StasisStart).
+///
 /// `POST /channels/{channelId}/move` (`move`).
 ///
 /// - Since: 13.26.0, 16.3.0
 /// - Response: `void`
-/// - Error statuses: 404, 409
+/// - Error statuses:
+///   - `404`: No channel has this id.
+///   - `409`: The channel exists but is not in a Stasis application.
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
-/// - `app` (query, `string`, required)
-/// - `appArgs` (query, `string`)
+/// - `channelId` (path, `string`, required): Id of the channel to move.
+/// - `app` (query, `string`, required): Stasis application to hand the channel to; it must be registered (have a connected WebSocket).
+/// - `appArgs` (query, `string`): Comma-separated arguments delivered in the new application's `StasisStart.args`; empty items are dropped.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Move {
@@ -953,7 +1032,7 @@ impl Move {
         call.query("app", Into::<String>::into(app));
         Move { call }
     }
-    /// Sets `appArgs` (query, `string`).
+    /// Sets `appArgs` (query, `string`): Comma-separated arguments delivered in the new application's `StasisStart.args`; empty items are dropped..
     pub fn app_args(mut self, app_args: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("appArgs", Into::<String>::into(app_args));
@@ -980,15 +1059,27 @@ impl std::future::IntoFuture for Move {
         self.call.into_future()
     }
 }
+/// Asks the channel's driver to send the caller elsewhere (SIP redirect or REFER).
+///
+/// For PJSIP, an unanswered incoming call (`Ring`) gets a 302 redirect and an answered one a
+/// REFER; the target may be an endpoint name (its registered contact is used) or a SIP URI. What
+/// follows depends on the far end: once it accepts, the call normally ends and the channel
+/// hangs up. Answers 204 once the request is queued.
+///
 /// `POST /channels/{channelId}/redirect` (`redirect`).
 ///
 /// - Since: 13.3.0
 /// - Response: `void`
-/// - Error statuses: 400, 404, 409, 412, 422
+/// - Error statuses:
+///   - `400`: `endpoint` is missing.
+///   - `404`: No channel has this id.
+///   - `409`: The channel exists but is not in a Stasis application.
+///   - `412`: The channel is an outgoing leg that is not answered yet (`Down`, `Rsrvd` or `Ringing`).
+///   - `422`: `endpoint` is not `technology/resource`, or its technology differs from the channel's (a PJSIP channel can only be redirected to `PJSIP/...`).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
-/// - `endpoint` (query, `string`, required)
+/// - `channelId` (path, `string`, required): Id of the channel to redirect.
+/// - `endpoint` (query, `string`, required): Where to send the call, with the same technology as the channel: `PJSIP/200`, `PJSIP/sip:200@pbx.example.com`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Redirect {
@@ -1047,14 +1138,23 @@ impl std::future::IntoFuture for Redirect {
         self.call.into_future()
     }
 }
+/// Answers an incoming channel that is still ringing.
+///
+/// Waits until the answer is done before replying 204; `ChannelStateChange` with state `Up` follows. Answering a channel that is already `Up` does nothing. 500 when the driver fails to answer.
+///
+/// Events that follow, in order: [`ChannelStateChange`](super::events::ChannelStateChange).
+///
 /// `POST /channels/{channelId}/answer` (`answer`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409, 412
+/// - Error statuses:
+///   - `404`: No channel has this id, or it hung up meanwhile.
+///   - `409`: The channel exists but is not in a Stasis application.
+///   - `412`: The channel is an outgoing leg (`Down`, `Rsrvd` or `Ringing`): only the far end can answer it.
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
+/// - `channelId` (path, `string`, required): Id of the channel to answer.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Answer {
@@ -1108,14 +1208,21 @@ impl std::future::IntoFuture for Answer {
         self.call.into_future()
     }
 }
+/// Sends an alerting (ringing) signal to the caller on this channel.
+///
+/// On an unanswered incoming PJSIP call this sends 180 Ringing (the exact response depends on the endpoint's early-media settings); on an answered channel Asterisk plays a ringback tone in the audio instead. Stop it with `ringStop`.
+///
 /// `POST /channels/{channelId}/ring` (`ring`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409, 412
+/// - Error statuses:
+///   - `404`: No channel has this id.
+///   - `409`: The channel exists but is not in a Stasis application.
+///   - `412`: The channel is an outgoing leg that is not answered yet (`Down`, `Rsrvd` or `Ringing`).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
+/// - `channelId` (path, `string`, required): Id of the channel.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Ring {
@@ -1169,14 +1276,21 @@ impl std::future::IntoFuture for Ring {
         self.call.into_future()
     }
 }
+/// Ends the ringing started with `ring`.
+///
+/// Mainly useful to end the ringback tone Asterisk generates on an answered channel; a 180 already sent to a phone cannot be taken back.
+///
 /// `DELETE /channels/{channelId}/ring` (`ringStop`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409, 412
+/// - Error statuses:
+///   - `404`: No channel has this id.
+///   - `409`: The channel exists but is not in a Stasis application.
+///   - `412`: The channel is an outgoing leg that is not answered yet (`Down`, `Rsrvd` or `Ringing`).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
+/// - `channelId` (path, `string`, required): Id of the channel.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct RingStop {
@@ -1230,14 +1344,21 @@ impl std::future::IntoFuture for RingStop {
         self.call.into_future()
     }
 }
+/// Lets an unanswered caller hear early media by sending a progress signal (SIP 183).
+///
+/// On an unanswered incoming SIP call this sends 183 Session Progress, so media can be played before answering. Available since 20.16, 21.11 and 22.6.
+///
 /// `POST /channels/{channelId}/progress` (`progress`).
 ///
 /// - Since: 22.6.0, 21.11.0, 20.16.0
 /// - Response: `void`
-/// - Error statuses: 404, 409, 412
+/// - Error statuses:
+///   - `404`: No channel has this id.
+///   - `409`: The channel exists but is not in a Stasis application.
+///   - `412`: The channel is an outgoing leg that is not answered yet (`Down`, `Rsrvd` or `Ringing`).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
+/// - `channelId` (path, `string`, required): Id of the channel.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Progress {
@@ -1291,19 +1412,30 @@ impl std::future::IntoFuture for Progress {
         self.call.into_future()
     }
 }
+/// Plays DTMF digits into the channel, towards the party on it.
+///
+/// Answers 204 at once; the digits are played on the channel's thread (after a fixed 100 ms
+/// lead-in), and later commands wait until they are done. On an unanswered channel Asterisk
+/// signals progress first. The party that receives the digits may report them: in a Local
+/// channel pair, digits sent on one half arrive as `ChannelDtmfReceived` on the other.
+///
 /// `POST /channels/{channelId}/dtmf` (`sendDTMF`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 400, 404, 409, 412
+/// - Error statuses:
+///   - `400`: `dtmf` is missing or empty.
+///   - `404`: No channel has this id.
+///   - `409`: The channel exists but is not in a Stasis application.
+///   - `412`: The channel is an outgoing leg that is not answered yet (`Down`, `Rsrvd` or `Ringing`).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
-/// - `dtmf` (query, `string`, required by Asterisk although the spec marks it optional)
-/// - `before` (query, `int`); default `0`
-/// - `between` (query, `int`); default `100`
-/// - `duration` (query, `int`); default `100`
-/// - `after` (query, `int`); default `0`
+/// - `channelId` (path, `string`, required): Id of the channel.
+/// - `dtmf` (query, `string`, required by Asterisk although the spec marks it optional): Digits to send: `0`-`9`, `*`, `#`, `A`-`D`; `w` pauses 0.5 s, `W` pauses 1 s, `f` sends a hook flash. Other characters are skipped. Example: `1234#`, `9w5551234`.
+/// - `before` (query, `int`); default `0`: Pause in milliseconds before the first digit is played (on top of the fixed 100 ms). Default 0.
+/// - `between` (query, `int`); default `100`: Milliseconds of silence between digits; 0 or omitted means 100.
+/// - `duration` (query, `int`); default `100`: How long each digit's tone lasts, in milliseconds; anything under 100 (including 0 when omitted) is raised to 100.
+/// - `after` (query, `int`); default `0`: Milliseconds to wait after the last digit before the next queued command runs. Default 0.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SendDtmf {
@@ -1341,25 +1473,25 @@ impl SendDtmf {
         call.query("dtmf", Into::<String>::into(dtmf));
         SendDtmf { call }
     }
-    /// Sets `before` (query, `int`); default `0`.
+    /// Sets `before` (query, `int`); default `0`: Pause in milliseconds before the first digit is played (on top of the fixed 100 ms). Default 0..
     pub fn before(mut self, before: i64) -> Self {
         let call = &mut self.call;
         call.query("before", before);
         self
     }
-    /// Sets `between` (query, `int`); default `100`.
+    /// Sets `between` (query, `int`); default `100`: Milliseconds of silence between digits; 0 or omitted means 100..
     pub fn between(mut self, between: i64) -> Self {
         let call = &mut self.call;
         call.query("between", between);
         self
     }
-    /// Sets `duration` (query, `int`); default `100`.
+    /// Sets `duration` (query, `int`); default `100`: How long each digit's tone lasts, in milliseconds; anything under 100 (including 0 when omitted) is raised to 100..
     pub fn duration(mut self, duration: i64) -> Self {
         let call = &mut self.call;
         call.query("duration", duration);
         self
     }
-    /// Sets `after` (query, `int`); default `0`.
+    /// Sets `after` (query, `int`); default `0`: Milliseconds to wait after the last digit before the next queued command runs. Default 0..
     pub fn after(mut self, after: i64) -> Self {
         let call = &mut self.call;
         call.query("after", after);
@@ -1386,15 +1518,22 @@ impl std::future::IntoFuture for SendDtmf {
         self.call.into_future()
     }
 }
+/// Silences the channel's audio in one or both directions.
+///
+/// Only voice is dropped; DTMF and signalling still pass. Muting lasts until `unmute` for the same direction. Answers 204.
+///
 /// `POST /channels/{channelId}/mute` (`mute`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409, 412
+/// - Error statuses:
+///   - `404`: No channel has this id.
+///   - `409`: The channel exists but is not in a Stasis application.
+///   - `412`: The channel is an outgoing leg that is not answered yet (`Down`, `Rsrvd` or `Ringing`).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
-/// - `direction` (query, `string`, see [`MuteDirection`](super::models::MuteDirection), required by Asterisk although the spec marks it optional); the spec's default `both` is not applied by Asterisk; one of `both`, `in`, `out`
+/// - `channelId` (path, `string`, required): Id of the channel.
+/// - `direction` (query, `string`, see [`MuteDirection`](super::models::MuteDirection), required by Asterisk although the spec marks it optional); the spec's default `both` is not applied by Asterisk; one of `both`, `in`, `out`: Which audio to drop. Asterisk does not fill in the `both` default itself: a request without `direction` gets 400 `Direction is required`, so send it explicitly. Values: `both`: Drop audio in both directions.; `in`: Drop audio coming from the party on this channel: nobody hears them.; `out`: Drop audio sent to the party on this channel: they hear nothing.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Mute {
@@ -1453,15 +1592,22 @@ impl std::future::IntoFuture for Mute {
         self.call.into_future()
     }
 }
+/// Restores audio muted with `mute`.
+///
+/// Unmuting one direction leaves the other muted. Answers 204.
+///
 /// `DELETE /channels/{channelId}/mute` (`unmute`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409, 412
+/// - Error statuses:
+///   - `404`: No channel has this id.
+///   - `409`: The channel exists but is not in a Stasis application.
+///   - `412`: The channel is an outgoing leg that is not answered yet (`Down`, `Rsrvd` or `Ringing`).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
-/// - `direction` (query, `string`, see [`MuteDirection`](super::models::MuteDirection), required by Asterisk although the spec marks it optional); the spec's default `both` is not applied by Asterisk; one of `both`, `in`, `out`
+/// - `channelId` (path, `string`, required): Id of the channel.
+/// - `direction` (query, `string`, see [`MuteDirection`](super::models::MuteDirection), required by Asterisk although the spec marks it optional); the spec's default `both` is not applied by Asterisk; one of `both`, `in`, `out`: Which audio to restore. As with `mute`, Asterisk answers 400 `Direction is required` when it is omitted (seen on Asterisk 22), so send it explicitly. Values: `both`: Restore audio in both directions.; `in`: Restore audio coming from the party on this channel.; `out`: Restore audio sent to the party on this channel.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Unmute {
@@ -1520,14 +1666,21 @@ impl std::future::IntoFuture for Unmute {
         self.call.into_future()
     }
 }
+/// Puts the party on this channel on hold.
+///
+/// Sends a hold indication to the channel; with PJSIP the party normally hears music on hold (or, with `moh_passthrough` on the endpoint, the hold is signalled to the phone instead). No `ChannelHold` event follows: that event reports the party on a channel placing the call on hold, not an indication sent to it.
+///
 /// `POST /channels/{channelId}/hold` (`hold`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409, 412
+/// - Error statuses:
+///   - `404`: No channel has this id.
+///   - `409`: The channel exists but is not in a Stasis application.
+///   - `412`: The channel is an outgoing leg that is not answered yet (`Down`, `Rsrvd` or `Ringing`).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
+/// - `channelId` (path, `string`, required): Id of the channel.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Hold {
@@ -1581,14 +1734,21 @@ impl std::future::IntoFuture for Hold {
         self.call.into_future()
     }
 }
+/// Takes the party on this channel off hold.
+///
+/// Undoes `hold` (stops the music on hold it started). Answers 204.
+///
 /// `DELETE /channels/{channelId}/hold` (`unhold`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409, 412
+/// - Error statuses:
+///   - `404`: No channel has this id.
+///   - `409`: The channel exists but is not in a Stasis application.
+///   - `412`: The channel is an outgoing leg that is not answered yet (`Down`, `Rsrvd` or `Ringing`).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
+/// - `channelId` (path, `string`, required): Id of the channel.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Unhold {
@@ -1642,15 +1802,22 @@ impl std::future::IntoFuture for Unhold {
         self.call.into_future()
     }
 }
+/// Starts a music-on-hold stream to the party on the channel; it runs until stopped.
+///
+/// Runs until `stopMoh`, or until other media such as a playback replaces it. On an unanswered channel Asterisk signals progress first so the caller hears it as early media. Answers 204.
+///
 /// `POST /channels/{channelId}/moh` (`startMoh`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409, 412
+/// - Error statuses:
+///   - `404`: No channel has this id.
+///   - `409`: The channel exists but is not in a Stasis application.
+///   - `412`: The channel is an outgoing leg that is not answered yet (`Down`, `Rsrvd` or `Ringing`).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
-/// - `mohClass` (query, `string`)
+/// - `channelId` (path, `string`, required): Id of the channel.
+/// - `mohClass` (query, `string`): Music-on-hold class from `musiconhold.conf`, e.g. `default`; when omitted, the channel's own class (or `default`).
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct StartMoh {
@@ -1683,7 +1850,7 @@ impl StartMoh {
         );
         StartMoh { call }
     }
-    /// Sets `mohClass` (query, `string`).
+    /// Sets `mohClass` (query, `string`): Music-on-hold class from `musiconhold.conf`, e.g. `default`; when omitted, the channel's own class (or `default`)..
     pub fn moh_class(mut self, moh_class: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("mohClass", Into::<String>::into(moh_class));
@@ -1710,14 +1877,19 @@ impl std::future::IntoFuture for StartMoh {
         self.call.into_future()
     }
 }
+/// Ends the music on hold that `startMoh` began.
+///
 /// `DELETE /channels/{channelId}/moh` (`stopMoh`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409, 412
+/// - Error statuses:
+///   - `404`: No channel has this id.
+///   - `409`: The channel exists but is not in a Stasis application.
+///   - `412`: The channel is an outgoing leg that is not answered yet (`Down`, `Rsrvd` or `Ringing`).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
+/// - `channelId` (path, `string`, required): Id of the channel.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct StopMoh {
@@ -1771,14 +1943,21 @@ impl std::future::IntoFuture for StopMoh {
         self.call.into_future()
     }
 }
+/// Starts a stream of silent audio to the channel, e.g. to keep RTP flowing.
+///
+/// Keeps media flowing (useful against NAT or RTP timeouts) while nothing else plays. Playback or music on hold take over from it; call again afterwards if you still need it. On an unanswered channel Asterisk signals progress first.
+///
 /// `POST /channels/{channelId}/silence` (`startSilence`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409, 412
+/// - Error statuses:
+///   - `404`: No channel has this id.
+///   - `409`: The channel exists but is not in a Stasis application.
+///   - `412`: The channel is an outgoing leg that is not answered yet (`Down`, `Rsrvd` or `Ringing`).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
+/// - `channelId` (path, `string`, required): Id of the channel.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct StartSilence {
@@ -1832,14 +2011,19 @@ impl std::future::IntoFuture for StartSilence {
         self.call.into_future()
     }
 }
+/// Ends the silent audio that `startSilence` began.
+///
 /// `DELETE /channels/{channelId}/silence` (`stopSilence`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409, 412
+/// - Error statuses:
+///   - `404`: No channel has this id.
+///   - `409`: The channel exists but is not in a Stasis application.
+///   - `412`: The channel is an outgoing leg that is not answered yet (`Down`, `Rsrvd` or `Ringing`).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
+/// - `channelId` (path, `string`, required): Id of the channel.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct StopSilence {
@@ -1893,19 +2077,34 @@ impl std::future::IntoFuture for StopSilence {
         self.call.into_future()
     }
 }
+/// Starts playing one or more media items to the channel and returns the playback.
+///
+/// Answers 201 with the `Playback` (state `queued`) and a `Location: /ari/playbacks/{id}`
+/// header; control it through the playbacks resource. Several media play in order: each item
+/// starts with `PlaybackStarted`, `PlaybackContinuing` marks the switch to the next one, and
+/// `PlaybackFinished` ends the last. Media problems (unknown scheme, missing file) are not
+/// reported in the response, only in events and Asterisk's log. A `tone:` item never ends by
+/// itself: stop the playback to end it. On an unanswered incoming channel Asterisk signals
+/// progress first (early media). 400 for a negative `offsetms` or `skipms`.
+///
+/// Events that follow, in order: [`PlaybackStarted`](super::events::PlaybackStarted), [`PlaybackFinished`](super::events::PlaybackFinished).
+///
 /// `POST /channels/{channelId}/play` (`play`).
 ///
 /// - Since: 12.0.0
 /// - Response: [`Playback`](super::models::Playback)
-/// - Error statuses: 404, 409, 412
+/// - Error statuses:
+///   - `404`: No channel has this id.
+///   - `409`: The channel exists but is not in a Stasis application.
+///   - `412`: The channel is an outgoing leg that is not answered yet (`Down`, `Rsrvd` or `Ringing`).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
-/// - `media` (query, `string`, required, comma-joined list); media URIs, each starting with a scheme Asterisk plays (see [`MEDIA_SCHEMES`](crate::MEDIA_SCHEMES))
-/// - `lang` (query, `string`)
-/// - `offsetms` (query, `int`)
-/// - `skipms` (query, `int`); default `3000`
-/// - `playbackId` (query, `string`)
+/// - `channelId` (path, `string`, required): Id of the channel to play to.
+/// - `media` (query, `string`, required, comma-joined list); media URIs, each starting with a scheme Asterisk plays (see [`MEDIA_SCHEMES`](crate::MEDIA_SCHEMES)): Media URIs, comma-separated when several: `sound:hello-world` (a sound file, no extension), `recording:NAME` (a stored recording), `number:42` (spoken number), `digits:123` (digit by digit), `characters:abc` (letter by letter), `tone:ring` (a tone name from `indications.conf` or a raw tone string, optionally with `;tonezone=de`; plays until stopped).
+/// - `lang` (query, `string`): Language for sounds and spoken numbers, e.g. `en`, `fr`; the channel's language when omitted.
+/// - `offsetms` (query, `int`): Start position in the first media item, in milliseconds (`5000` starts 5 s in); later items always start at their beginning. Default 0.
+/// - `skipms` (query, `int`); default `3000`: Jump size in milliseconds used when the playback is later fast-forwarded or rewound through the playbacks resource; 0 or omitted means 3000.
+/// - `playbackId` (query, `string`): Id to give the playback instead of a generated UUID.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Play {
@@ -1947,25 +2146,25 @@ impl Play {
         call.watch_target(channel_id.clone());
         Play { call }
     }
-    /// Sets `lang` (query, `string`).
+    /// Sets `lang` (query, `string`): Language for sounds and spoken numbers, e.g. `en`, `fr`; the channel's language when omitted..
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("lang", Into::<String>::into(lang));
         self
     }
-    /// Sets `offsetms` (query, `int`).
+    /// Sets `offsetms` (query, `int`): Start position in the first media item, in milliseconds (`5000` starts 5 s in); later items always start at their beginning. Default 0..
     pub fn offsetms(mut self, offsetms: i64) -> Self {
         let call = &mut self.call;
         call.query("offsetms", offsetms);
         self
     }
-    /// Sets `skipms` (query, `int`); default `3000`.
+    /// Sets `skipms` (query, `int`); default `3000`: Jump size in milliseconds used when the playback is later fast-forwarded or rewound through the playbacks resource; 0 or omitted means 3000..
     pub fn skipms(mut self, skipms: i64) -> Self {
         let call = &mut self.call;
         call.query("skipms", skipms);
         self
     }
-    /// Sets `playbackId` (query, `string`).
+    /// Sets `playbackId` (query, `string`): Id to give the playback instead of a generated UUID..
     pub fn playback_id(mut self, playback_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("playbackId", Into::<String>::into(playback_id));
@@ -2006,19 +2205,28 @@ impl std::future::IntoFuture for Play {
         )
     }
 }
+/// Same as `play`, with the playback's id given in the path.
+///
+/// Answers 201 with the `Playback` and its `Location`; events and media rules as for `play`.
+///
+/// Events that follow, in order: [`PlaybackStarted`](super::events::PlaybackStarted), [`PlaybackFinished`](super::events::PlaybackFinished).
+///
 /// `POST /channels/{channelId}/play/{playbackId}` (`playWithId`).
 ///
 /// - Since: 12.2.0
 /// - Response: [`Playback`](super::models::Playback)
-/// - Error statuses: 404, 409, 412
+/// - Error statuses:
+///   - `404`: No channel has this id.
+///   - `409`: The channel exists but is not in a Stasis application.
+///   - `412`: The channel is an outgoing leg that is not answered yet (`Down`, `Rsrvd` or `Ringing`).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
-/// - `playbackId` (path, `string`, required)
-/// - `media` (query, `string`, required, comma-joined list); media URIs, each starting with a scheme Asterisk plays (see [`MEDIA_SCHEMES`](crate::MEDIA_SCHEMES))
-/// - `lang` (query, `string`)
-/// - `offsetms` (query, `int`)
-/// - `skipms` (query, `int`); default `3000`
+/// - `channelId` (path, `string`, required): Id of the channel to play to.
+/// - `playbackId` (path, `string`, required): Id the playback gets, e.g. a UUID generated by the application.
+/// - `media` (query, `string`, required, comma-joined list); media URIs, each starting with a scheme Asterisk plays (see [`MEDIA_SCHEMES`](crate::MEDIA_SCHEMES)): Media URIs, comma-separated: `sound:hello-world`, `recording:NAME`, `number:42`, `digits:123`, `characters:abc`, `tone:ring`.
+/// - `lang` (query, `string`): Language for sounds and spoken numbers, e.g. `en`; the channel's language when omitted.
+/// - `offsetms` (query, `int`): Start position in the first media item, in milliseconds; later items start at their beginning. Default 0.
+/// - `skipms` (query, `int`); default `3000`: Jump size in milliseconds for later fast-forward/rewind controls; 0 or omitted means 3000.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct PlayWithId {
@@ -2063,19 +2271,19 @@ impl PlayWithId {
         call.watch_target(channel_id.clone());
         PlayWithId { call }
     }
-    /// Sets `lang` (query, `string`).
+    /// Sets `lang` (query, `string`): Language for sounds and spoken numbers, e.g. `en`; the channel's language when omitted..
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("lang", Into::<String>::into(lang));
         self
     }
-    /// Sets `offsetms` (query, `int`).
+    /// Sets `offsetms` (query, `int`): Start position in the first media item, in milliseconds; later items start at their beginning. Default 0..
     pub fn offsetms(mut self, offsetms: i64) -> Self {
         let call = &mut self.call;
         call.query("offsetms", offsetms);
         self
     }
-    /// Sets `skipms` (query, `int`); default `3000`.
+    /// Sets `skipms` (query, `int`); default `3000`: Jump size in milliseconds for later fast-forward/rewind controls; 0 or omitted means 3000..
     pub fn skipms(mut self, skipms: i64) -> Self {
         let call = &mut self.call;
         call.query("skipms", skipms);
@@ -2116,21 +2324,35 @@ impl std::future::IntoFuture for PlayWithId {
         )
     }
 }
+/// Captures the audio coming from the channel's party into a file on the Asterisk server.
+///
+/// Answers 201 with the `LiveRecording` and `Location: /ari/recordings/live/{name}`; stop or pause
+/// it through the recordings resource. The channel is answered first if needed. A channel that is
+/// in a bridge cannot be recorded this way (`RecordingFailed` follows): record the bridge
+/// instead. The finished file is then available as stored recording `name` and playable as
+/// `recording:NAME`.
+///
+/// Events that follow, in order: [`RecordingStarted`](super::events::RecordingStarted), [`RecordingFinished`](super::events::RecordingFinished).
+///
 /// `POST /channels/{channelId}/record` (`record`).
 ///
 /// - Since: 12.0.0
 /// - Response: [`LiveRecording`](super::models::LiveRecording)
-/// - Error statuses: 400, 404, 409, 422
+/// - Error statuses:
+///   - `400`: A parameter is invalid: negative duration/silence limit, unknown `ifExists` or `terminateOn`, or a `name` that points outside the recordings directory.
+///   - `404`: No channel has this id.
+///   - `409`: The channel is not in a Stasis application, a recording with this `name` is already in progress, or the file exists and `ifExists` is `fail`.
+///   - `422`: `format` is not a file format this Asterisk can write.
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
-/// - `name` (query, `string`, required)
-/// - `format` (query, `string`, required)
-/// - `maxDurationSeconds` (query, `int`); default `0`; range 0 to unbounded
-/// - `maxSilenceSeconds` (query, `int`); default `0`; range 0 to unbounded
-/// - `ifExists` (query, `string`, see [`RecordIfExists`](super::models::RecordIfExists)); default `fail`; one of `fail`, `overwrite`, `append`
-/// - `beep` (query, `boolean`); default `false`
-/// - `terminateOn` (query, `string`, see [`RecordTerminateOn`](super::models::RecordTerminateOn)); default `none`; one of `none`, `any`, `*`, `#`
+/// - `channelId` (path, `string`, required): Id of the channel to record.
+/// - `name` (query, `string`, required): Recording name, relative to Asterisk's recordings directory; may contain subdirectories: `call-42`, `calls/2024/call-42`.
+/// - `format` (query, `string`, required): File format, given as its extension: `wav`, `gsm`, `ulaw`, `sln16`.
+/// - `maxDurationSeconds` (query, `int`); default `0`; range 0 to unbounded: Hard cap on the recording's length in seconds; it ends when reached. 0 (default): unlimited.
+/// - `maxSilenceSeconds` (query, `int`); default `0`; range 0 to unbounded: Ends the recording once the party has been silent this many seconds in a row; 0 (default) turns silence detection off.
+/// - `ifExists` (query, `string`, see [`RecordIfExists`](super::models::RecordIfExists)); default `fail`; one of `fail`, `overwrite`, `append`: Behaviour when a file with this name and format is already stored. Values: `fail`: Refuse with 409 (default).; `overwrite`: Replace the existing file.; `append`: Add the new audio at the end of the existing file.
+/// - `beep` (query, `boolean`); default `false`: When `true`, the party hears a beep just before capture begins. Default `false`.
+/// - `terminateOn` (query, `string`, see [`RecordTerminateOn`](super::models::RecordTerminateOn)); default `none`; one of `none`, `any`, `*`, `#`: Which DTMF key, if any, lets the party end the recording. Values: `none`: DTMF does not end the recording (default).; `any`: Any DTMF key ends it.; `*`: `*` ends it.; `#`: `#` ends it.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Record {
@@ -2172,7 +2394,7 @@ impl Record {
         call.watch_target(channel_id.clone());
         Record { call }
     }
-    /// Sets `maxDurationSeconds` (query, `int`); default `0`; range 0 to unbounded.
+    /// Sets `maxDurationSeconds` (query, `int`); default `0`; range 0 to unbounded: Hard cap on the recording's length in seconds; it ends when reached. 0 (default): unlimited..
     pub fn max_duration_seconds(mut self, max_duration_seconds: i64) -> Self {
         let call = &mut self.call;
         call.check_range(
@@ -2184,7 +2406,7 @@ impl Record {
         call.query("maxDurationSeconds", max_duration_seconds);
         self
     }
-    /// Sets `maxSilenceSeconds` (query, `int`); default `0`; range 0 to unbounded.
+    /// Sets `maxSilenceSeconds` (query, `int`); default `0`; range 0 to unbounded: Ends the recording once the party has been silent this many seconds in a row; 0 (default) turns silence detection off..
     pub fn max_silence_seconds(mut self, max_silence_seconds: i64) -> Self {
         let call = &mut self.call;
         call.check_range(
@@ -2196,7 +2418,7 @@ impl Record {
         call.query("maxSilenceSeconds", max_silence_seconds);
         self
     }
-    /// Sets `ifExists` (query, `string`, see [`RecordIfExists`](super::models::RecordIfExists)); default `fail`; one of `fail`, `overwrite`, `append`.
+    /// Sets `ifExists` (query, `string`, see [`RecordIfExists`](super::models::RecordIfExists)); default `fail`; one of `fail`, `overwrite`, `append`: Behaviour when a file with this name and format is already stored. Values: `fail`: Refuse with 409 (default).; `overwrite`: Replace the existing file.; `append`: Add the new audio at the end of the existing file..
     pub fn if_exists(
         mut self,
         if_exists: impl Into<super::models::RecordIfExists>,
@@ -2205,13 +2427,13 @@ impl Record {
         call.query("ifExists", Into::<super::models::RecordIfExists>::into(if_exists));
         self
     }
-    /// Sets `beep` (query, `boolean`); default `false`.
+    /// Sets `beep` (query, `boolean`); default `false`: When `true`, the party hears a beep just before capture begins. Default `false`..
     pub fn beep(mut self, beep: bool) -> Self {
         let call = &mut self.call;
         call.query("beep", beep);
         self
     }
-    /// Sets `terminateOn` (query, `string`, see [`RecordTerminateOn`](super::models::RecordTerminateOn)); default `none`; one of `none`, `any`, `*`, `#`.
+    /// Sets `terminateOn` (query, `string`, see [`RecordTerminateOn`](super::models::RecordTerminateOn)); default `none`; one of `none`, `any`, `*`, `#`: Which DTMF key, if any, lets the party end the recording. Values: `none`: DTMF does not end the recording (default).; `any`: Any DTMF key ends it.; `*`: `*` ends it.; `#`: `#` ends it..
     pub fn terminate_on(
         mut self,
         terminate_on: impl Into<super::models::RecordTerminateOn>,
@@ -2262,15 +2484,22 @@ impl std::future::IntoFuture for Record {
         )
     }
 }
+/// Returns the value of a single variable, or the result of a dialplan function, evaluated on the channel.
+///
+/// Answers 200 with `{"value": "..."}`. A name ending in `)` is evaluated as a function: `CALLERID(num)`, `CHANNEL(language)`, `PJSIP_HEADER(read,X-Custom)`; a function that fails gives 500.
+///
 /// `GET /channels/{channelId}/variable` (`getChannelVar`).
 ///
 /// - Since: 12.0.0
 /// - Response: [`Variable`](super::models::Variable)
-/// - Error statuses: 400, 404, 409
+/// - Error statuses:
+///   - `400`: `variable` is missing.
+///   - `404`: No channel has this id, or the variable is not set on it (`Provided variable was not found`).
+///   - `409`: Listed for a channel outside any Stasis application; Asterisk 22 reads variables of any existing channel and does not send it.
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
-/// - `variable` (query, `string`, required)
+/// - `channelId` (path, `string`, required): Id of the channel.
+/// - `variable` (query, `string`, required): Variable name (`CUSTOMER`) or function call (`CALLERID(name)`).
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetChannelVar {
@@ -2331,16 +2560,25 @@ impl std::future::IntoFuture for GetChannelVar {
         self.call.into_future()
     }
 }
+/// Assigns (or removes) a variable on the channel; function names such as `CALLERID(name)` are written through.
+///
+/// Waits until the variable is set, then answers 204; `ChannelVarset` follows. Omitting `value` unsets the variable.
+///
+/// Events that follow, in order: [`ChannelVarset`](super::events::ChannelVarset).
+///
 /// `POST /channels/{channelId}/variable` (`setChannelVar`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 400, 404, 409
+/// - Error statuses:
+///   - `400`: `variable` is missing, or the command could not run on the channel (e.g. it was leaving the application).
+///   - `404`: No channel has this id.
+///   - `409`: The channel exists but is not in a Stasis application.
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
-/// - `variable` (query, `string`, required)
-/// - `value` (query, `string`)
+/// - `channelId` (path, `string`, required): Id of the channel.
+/// - `variable` (query, `string`, required): Variable name (`CUSTOMER`) or writable function (`CALLERID(name)`, `PJSIP_HEADER(add,X-Custom)`).
+/// - `value` (query, `string`): New value; omit to unset the variable.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SetChannelVar {
@@ -2378,7 +2616,7 @@ impl SetChannelVar {
         call.query("variable", Into::<String>::into(variable));
         SetChannelVar { call }
     }
-    /// Sets `value` (query, `string`).
+    /// Sets `value` (query, `string`): New value; omit to unset the variable..
     pub fn value(mut self, value: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("value", Into::<String>::into(value));
@@ -2405,19 +2643,31 @@ impl std::future::IntoFuture for SetChannelVar {
         self.call.into_future()
     }
 }
+/// Creates a snoop channel that listens to and/or speaks into another channel, and puts it in an application.
+///
+/// Answers 200 with the new channel (`Snoop/<target id>-<n>`, state `Up`), which enters `app`
+/// (`StasisStart`). Audio heard on the snoop channel is the target's audio selected by `spy`;
+/// audio the application sends into it (playback, a bridge) is mixed into the target's audio as
+/// selected by `whisper`. Record it, bridge it with a supervisor, or feed it to `externalMedia`.
+/// The target need not be in an application.
+///
+/// Events that follow, in order: [`StasisStart`](super::events::StasisStart).
+///
 /// `POST /channels/{channelId}/snoop` (`snoopChannel`).
 ///
 /// - Since: 12.0.0
 /// - Response: [`Channel`](super::models::Channel)
-/// - Error statuses: 400, 404
+/// - Error statuses:
+///   - `400`: `spy` and `whisper` are both `none` (or invalid), or `app` is missing.
+///   - `404`: No channel has this id.
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
-/// - `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`
-/// - `whisper` (query, `string`, see [`SnoopChannelWhisper`](super::models::SnoopChannelWhisper)); default `none`; one of `none`, `both`, `out`, `in`
-/// - `app` (query, `string`, required)
-/// - `appArgs` (query, `string`)
-/// - `snoopId` (query, `string`)
+/// - `channelId` (path, `string`, required): Id of the channel to snoop on.
+/// - `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`: Which of the target's audio the snoop channel hears. Values: `none`: Hear nothing (default); then `whisper` must be set.; `both`: Hear both directions mixed.; `out`: Hear what is sent to the target's party.; `in`: Hear what the target's party says.
+/// - `whisper` (query, `string`, see [`SnoopChannelWhisper`](super::models::SnoopChannelWhisper)); default `none`; one of `none`, `both`, `out`, `in`: Where audio sent into the snoop channel is injected. Values: `none`: Inject nothing (default).; `both`: Inject into both directions.; `out`: Inject towards the target's party: they hear it (coaching).; `in`: Inject into the audio coming from the target's party: whoever they talk to hears it.
+/// - `app` (query, `string`, required): Name of the Stasis application that gets the snoop channel (`StasisStart`). Required.
+/// - `appArgs` (query, `string`): Comma-separated arguments delivered in `StasisStart.args`.
+/// - `snoopId` (query, `string`): Id to give the snoop channel instead of a generated one.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SnoopChannel {
@@ -2456,13 +2706,13 @@ impl SnoopChannel {
         call.watch(crate::runtime::WatchId::Query("snoopId"));
         SnoopChannel { call }
     }
-    /// Sets `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`.
+    /// Sets `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`: Which of the target's audio the snoop channel hears. Values: `none`: Hear nothing (default); then `whisper` must be set.; `both`: Hear both directions mixed.; `out`: Hear what is sent to the target's party.; `in`: Hear what the target's party says..
     pub fn spy(mut self, spy: impl Into<super::models::SnoopChannelSpy>) -> Self {
         let call = &mut self.call;
         call.query("spy", Into::<super::models::SnoopChannelSpy>::into(spy));
         self
     }
-    /// Sets `whisper` (query, `string`, see [`SnoopChannelWhisper`](super::models::SnoopChannelWhisper)); default `none`; one of `none`, `both`, `out`, `in`.
+    /// Sets `whisper` (query, `string`, see [`SnoopChannelWhisper`](super::models::SnoopChannelWhisper)); default `none`; one of `none`, `both`, `out`, `in`: Where audio sent into the snoop channel is injected. Values: `none`: Inject nothing (default).; `both`: Inject into both directions.; `out`: Inject towards the target's party: they hear it (coaching).; `in`: Inject into the audio coming from the target's party: whoever they talk to hears it..
     pub fn whisper(
         mut self,
         whisper: impl Into<super::models::SnoopChannelWhisper>,
@@ -2471,13 +2721,13 @@ impl SnoopChannel {
         call.query("whisper", Into::<super::models::SnoopChannelWhisper>::into(whisper));
         self
     }
-    /// Sets `appArgs` (query, `string`).
+    /// Sets `appArgs` (query, `string`): Comma-separated arguments delivered in `StasisStart.args`..
     pub fn app_args(mut self, app_args: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("appArgs", Into::<String>::into(app_args));
         self
     }
-    /// Sets `snoopId` (query, `string`).
+    /// Sets `snoopId` (query, `string`): Id to give the snoop channel instead of a generated one..
     pub fn snoop_id(mut self, snoop_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("snoopId", Into::<String>::into(snoop_id));
@@ -2506,19 +2756,27 @@ impl std::future::IntoFuture for SnoopChannel {
         Box::pin(self.call.send_watched(super::line::ResourceKind::Channel, None))
     }
 }
+/// Same as `snoopChannel`, with the snoop channel's id given in the path.
+///
+/// Answers 200 with the snoop channel, which enters `app`.
+///
+/// Events that follow, in order: [`StasisStart`](super::events::StasisStart).
+///
 /// `POST /channels/{channelId}/snoop/{snoopId}` (`snoopChannelWithId`).
 ///
 /// - Since: 12.2.0
 /// - Response: [`Channel`](super::models::Channel)
-/// - Error statuses: 400, 404
+/// - Error statuses:
+///   - `400`: `spy` and `whisper` are both `none` (or invalid), or `app` is missing.
+///   - `404`: No channel has this id.
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
-/// - `snoopId` (path, `string`, required)
-/// - `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`
-/// - `whisper` (query, `string`, see [`SnoopChannelWhisper`](super::models::SnoopChannelWhisper)); default `none`; one of `none`, `both`, `out`, `in`
-/// - `app` (query, `string`, required)
-/// - `appArgs` (query, `string`)
+/// - `channelId` (path, `string`, required): Id of the channel to snoop on.
+/// - `snoopId` (path, `string`, required): Id the snoop channel gets.
+/// - `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`: Which of the target's audio the snoop channel hears. Values: `none`: Hear nothing (default); then `whisper` must be set.; `both`: Hear both directions mixed.; `out`: Hear what is sent to the target's party.; `in`: Hear what the target's party says.
+/// - `whisper` (query, `string`, see [`SnoopChannelWhisper`](super::models::SnoopChannelWhisper)); default `none`; one of `none`, `both`, `out`, `in`: Where audio sent into the snoop channel is injected. Values: `none`: Inject nothing (default).; `both`: Inject into both directions.; `out`: Inject towards the target's party: they hear it.; `in`: Inject into the audio coming from the target's party.
+/// - `app` (query, `string`, required): Name of the Stasis application that gets the snoop channel. Required.
+/// - `appArgs` (query, `string`): Comma-separated arguments delivered in `StasisStart.args`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SnoopChannelWithId {
@@ -2560,13 +2818,13 @@ impl SnoopChannelWithId {
         call.watch(crate::runtime::WatchId::Path(snoop_id.clone()));
         SnoopChannelWithId { call }
     }
-    /// Sets `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`.
+    /// Sets `spy` (query, `string`, see [`SnoopChannelSpy`](super::models::SnoopChannelSpy)); default `none`; one of `none`, `both`, `out`, `in`: Which of the target's audio the snoop channel hears. Values: `none`: Hear nothing (default); then `whisper` must be set.; `both`: Hear both directions mixed.; `out`: Hear what is sent to the target's party.; `in`: Hear what the target's party says..
     pub fn spy(mut self, spy: impl Into<super::models::SnoopChannelSpy>) -> Self {
         let call = &mut self.call;
         call.query("spy", Into::<super::models::SnoopChannelSpy>::into(spy));
         self
     }
-    /// Sets `whisper` (query, `string`, see [`SnoopChannelWhisper`](super::models::SnoopChannelWhisper)); default `none`; one of `none`, `both`, `out`, `in`.
+    /// Sets `whisper` (query, `string`, see [`SnoopChannelWhisper`](super::models::SnoopChannelWhisper)); default `none`; one of `none`, `both`, `out`, `in`: Where audio sent into the snoop channel is injected. Values: `none`: Inject nothing (default).; `both`: Inject into both directions.; `out`: Inject towards the target's party: they hear it.; `in`: Inject into the audio coming from the target's party..
     pub fn whisper(
         mut self,
         whisper: impl Into<super::models::SnoopChannelWhisper>,
@@ -2575,7 +2833,7 @@ impl SnoopChannelWithId {
         call.query("whisper", Into::<super::models::SnoopChannelWhisper>::into(whisper));
         self
     }
-    /// Sets `appArgs` (query, `string`).
+    /// Sets `appArgs` (query, `string`): Comma-separated arguments delivered in `StasisStart.args`..
     pub fn app_args(mut self, app_args: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("appArgs", Into::<String>::into(app_args));
@@ -2604,16 +2862,28 @@ impl std::future::IntoFuture for SnoopChannelWithId {
         Box::pin(self.call.send_watched(super::line::ResourceKind::Channel, None))
     }
 }
+/// Starts calling the endpoint of a channel made with `create`.
+///
+/// Answers 204 at once and calls the endpoint given to `create`. Progress arrives as `Dial`
+/// events (first with an empty `dialstatus`, then `RINGING`, `PROGRESS`, `ANSWER`, `BUSY`...) and
+/// `ChannelStateChange` (`Ringing`, `Up`). The channel may already be in a bridge; it then
+/// joins the call as soon as the far end answers. When `timeout` expires the
+/// channel is hung up with cause 19 (no answer).
+///
+/// Events that follow, in order: [`Dial`](super::events::Dial), [`ChannelStateChange`](super::events::ChannelStateChange).
+///
 /// `POST /channels/{channelId}/dial` (`dial`).
 ///
 /// - Since: 14.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409
+/// - Error statuses:
+///   - `404`: No channel has this id.
+///   - `409`: The channel is not in a Stasis application, was not made with `create`, or is no longer `Down` (already dialed).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
-/// - `caller` (query, `string`)
-/// - `timeout` (query, `int`); default `0`; range 0 to unbounded
+/// - `channelId` (path, `string`, required): Id of the channel made with `create`.
+/// - `caller` (query, `string`): Id of the channel that places the call: the dialed channel inherits its inheritable variables, caller ID (as connected line), language, account code and music class.
+/// - `timeout` (query, `int`); default `0`; range 0 to unbounded: Seconds to wait for an answer; 0 (default) means no limit.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Dial {
@@ -2646,13 +2916,13 @@ impl Dial {
         );
         Dial { call }
     }
-    /// Sets `caller` (query, `string`).
+    /// Sets `caller` (query, `string`): Id of the channel that places the call: the dialed channel inherits its inheritable variables, caller ID (as connected line), language, account code and music class..
     pub fn caller(mut self, caller: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("caller", Into::<String>::into(caller));
         self
     }
-    /// Sets `timeout` (query, `int`); default `0`; range 0 to unbounded.
+    /// Sets `timeout` (query, `int`); default `0`; range 0 to unbounded: Seconds to wait for an answer; 0 (default) means no limit..
     pub fn timeout(mut self, timeout: i64) -> Self {
         let call = &mut self.call;
         call.check_range("timeout", timeout as f64, Some(0f64), None);
@@ -2680,14 +2950,19 @@ impl std::future::IntoFuture for Dial {
         self.call.into_future()
     }
 }
+/// Returns RTP/RTCP statistics of a channel's media stream.
+///
+/// Only for channels that carry RTP themselves (PJSIP, UnicastRTP...). A Local channel has no RTP and is refused (403 on Asterisk 22).
+///
 /// `GET /channels/{channelId}/rtp_statistics` (`rtpstatistics`).
 ///
 /// - Since: 13.27.0, 16.4.0
 /// - Response: [`RTPstat`](super::models::RTPstat)
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: No channel has this id, or it has no RTP session (media not set up yet or already gone).
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
+/// - `channelId` (path, `string`, required): Id of the channel.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Rtpstatistics {
@@ -2743,23 +3018,37 @@ impl std::future::IntoFuture for Rtpstatistics {
         self.call.into_future()
     }
 }
+/// Creates a channel that exchanges the call's audio with an external program (RTP, AudioSocket or WebSocket).
+///
+/// Typical use: speech recognition or AI voice bots. Put the returned channel in a bridge with
+/// the call. Answers 200 with the channel, whose `channelvars` tell where media flows:
+/// `UNICASTRTP_LOCAL_ADDRESS`/`UNICASTRTP_LOCAL_PORT` for RTP, `AUDIOSOCKET_UUID` for
+/// AudioSocket, `MEDIA_WEBSOCKET_CONNECTION_ID` for WebSocket (in server mode, connect to
+/// `/media/<that id>` on Asterisk's HTTP server). The channel enters `app` like an originated one.
+/// Allowed combinations: `rtp`+`udp`, `audiosocket`+`tcp`, `none`+`websocket`; others give 400
+/// or 501.
+///
+/// Events that follow, in order: [`StasisStart`](super::events::StasisStart).
+///
 /// `POST /channels/externalMedia` (`externalMedia`).
 ///
 /// - Since: 16.6.0, 17.1.0
 /// - Response: [`Channel`](super::models::Channel)
-/// - Error statuses: 400, 409
+/// - Error statuses:
+///   - `400`: A parameter is missing or inconsistent: no `app` or `format`, `external_host` missing or not `host:port` (or not a known WebSocket client id), `data` missing for AudioSocket, a transport that does not fit the encapsulation, or `server` without the websocket transport.
+///   - `409`: `channelId` is already used by an existing channel.
 ///
 /// Parameters:
-/// - `channelId` (query, `string`)
-/// - `app` (query, `string`, required)
-/// - `variables` (body, `containers`)
-/// - `external_host` (query, `string`)
-/// - `encapsulation` (query, `string`, see [`ExternalMediaEncapsulation`](super::models::ExternalMediaEncapsulation)); default `rtp`; one of `rtp`, `audiosocket`, `none`
-/// - `transport` (query, `string`, see [`ExternalMediaTransport`](super::models::ExternalMediaTransport)); default `udp`; one of `udp`, `tcp`, `websocket`
-/// - `connection_type` (query, `string`, see [`ExternalMediaConnectionType`](super::models::ExternalMediaConnectionType)); default `client`; one of `client`, `server`
-/// - `format` (query, `string`, required)
-/// - `direction` (query, `string`, see [`ExternalMediaDirection`](super::models::ExternalMediaDirection)); default `both`; one of `both`
-/// - `data` (query, `string`)
+/// - `channelId` (query, `string`): Id to give the new channel instead of a generated one.
+/// - `app` (query, `string`, required): Application the channel enters (`StasisStart`). Required.
+/// - `variables` (body, `containers`): Channel variables for the new channel, in the JSON body: `{"variables": {"NAME": "value"}}`.
+/// - `external_host` (query, `string`): Where the media goes. RTP and AudioSocket: `host:port` of the external program (port required), e.g. `127.0.0.1:10000`. WebSocket client: the id of a connection defined in `websocket_client.conf`. Not used for a WebSocket server connection. Required in the 18 line.
+/// - `encapsulation` (query, `string`, see [`ExternalMediaEncapsulation`](super::models::ExternalMediaEncapsulation)); default `rtp`; one of `rtp`, `audiosocket`, `none`: How media is framed. Values: `rtp`: Plain RTP (default); needs transport `udp`.; `audiosocket`: Asterisk's AudioSocket protocol; needs transport `tcp` and a UUID in `data`.; `none`: Raw media frames on a WebSocket; needs transport `websocket`. Not in the 18 line.
+/// - `transport` (query, `string`, see [`ExternalMediaTransport`](super::models::ExternalMediaTransport)); default `udp`; one of `udp`, `tcp`, `websocket`: Network transport; must match the encapsulation. Values: `udp`: UDP (default), for `rtp`.; `tcp`: TCP, for `audiosocket`.; `websocket`: WebSocket, for encapsulation `none`. Not in the 18 line.
+/// - `connection_type` (query, `string`, see [`ExternalMediaConnectionType`](super::models::ExternalMediaConnectionType)); default `client`; one of `client`, `server`: Which side opens the connection. Values: `client`: Asterisk connects to `external_host` (default).; `server`: Asterisk waits for the external program to connect; WebSocket only. Not in the 18 line.
+/// - `format` (query, `string`, required): Codec of the media exchanged, e.g. `ulaw`, `alaw`, `slin16`. Required.
+/// - `direction` (query, `string`, see [`ExternalMediaDirection`](super::models::ExternalMediaDirection)); default `both`; one of `both`: Media direction. Only `both` is listed; for WebSocket channels Asterisk 22 also accepts `in` and `out`. Values: `both`: Media flows both ways (default).
+/// - `data` (query, `string`): Data for the external program: for AudioSocket the session UUID it receives (required). The value is also delivered as the application arguments in `StasisStart`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct ExternalMedia {
@@ -2797,13 +3086,13 @@ impl ExternalMedia {
         call.watch(crate::runtime::WatchId::Query("channelId"));
         ExternalMedia { call }
     }
-    /// Sets `channelId` (query, `string`).
+    /// Sets `channelId` (query, `string`): Id to give the new channel instead of a generated one..
     pub fn channel_id(mut self, channel_id: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("channelId", Into::<String>::into(channel_id));
         self
     }
-    /// Sets `variables` (body, `containers`).
+    /// Sets `variables` (body, `containers`): Channel variables for the new channel, in the JSON body: `{"variables": {"NAME": "value"}}`..
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -2812,13 +3101,13 @@ impl ExternalMedia {
         call.body_map("variables", variables);
         self
     }
-    /// Sets `external_host` (query, `string`).
+    /// Sets `external_host` (query, `string`): Where the media goes. RTP and AudioSocket: `host:port` of the external program (port required), e.g. `127.0.0.1:10000`. WebSocket client: the id of a connection defined in `websocket_client.conf`. Not used for a WebSocket server connection. Required in the 18 line..
     pub fn external_host(mut self, external_host: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("external_host", Into::<String>::into(external_host));
         self
     }
-    /// Sets `encapsulation` (query, `string`, see [`ExternalMediaEncapsulation`](super::models::ExternalMediaEncapsulation)); default `rtp`; one of `rtp`, `audiosocket`, `none`.
+    /// Sets `encapsulation` (query, `string`, see [`ExternalMediaEncapsulation`](super::models::ExternalMediaEncapsulation)); default `rtp`; one of `rtp`, `audiosocket`, `none`: How media is framed. Values: `rtp`: Plain RTP (default); needs transport `udp`.; `audiosocket`: Asterisk's AudioSocket protocol; needs transport `tcp` and a UUID in `data`.; `none`: Raw media frames on a WebSocket; needs transport `websocket`. Not in the 18 line..
     pub fn encapsulation(
         mut self,
         encapsulation: impl Into<super::models::ExternalMediaEncapsulation>,
@@ -2830,7 +3119,7 @@ impl ExternalMedia {
         );
         self
     }
-    /// Sets `transport` (query, `string`, see [`ExternalMediaTransport`](super::models::ExternalMediaTransport)); default `udp`; one of `udp`, `tcp`, `websocket`.
+    /// Sets `transport` (query, `string`, see [`ExternalMediaTransport`](super::models::ExternalMediaTransport)); default `udp`; one of `udp`, `tcp`, `websocket`: Network transport; must match the encapsulation. Values: `udp`: UDP (default), for `rtp`.; `tcp`: TCP, for `audiosocket`.; `websocket`: WebSocket, for encapsulation `none`. Not in the 18 line..
     pub fn transport(
         mut self,
         transport: impl Into<super::models::ExternalMediaTransport>,
@@ -2842,7 +3131,7 @@ impl ExternalMedia {
         );
         self
     }
-    /// Sets `connection_type` (query, `string`, see [`ExternalMediaConnectionType`](super::models::ExternalMediaConnectionType)); default `client`; one of `client`, `server`.
+    /// Sets `connection_type` (query, `string`, see [`ExternalMediaConnectionType`](super::models::ExternalMediaConnectionType)); default `client`; one of `client`, `server`: Which side opens the connection. Values: `client`: Asterisk connects to `external_host` (default).; `server`: Asterisk waits for the external program to connect; WebSocket only. Not in the 18 line..
     pub fn connection_type(
         mut self,
         connection_type: impl Into<super::models::ExternalMediaConnectionType>,
@@ -2854,7 +3143,7 @@ impl ExternalMedia {
         );
         self
     }
-    /// Sets `direction` (query, `string`, see [`ExternalMediaDirection`](super::models::ExternalMediaDirection)); default `both`; one of `both`.
+    /// Sets `direction` (query, `string`, see [`ExternalMediaDirection`](super::models::ExternalMediaDirection)); default `both`; one of `both`: Media direction. Only `both` is listed; for WebSocket channels Asterisk 22 also accepts `in` and `out`. Values: `both`: Media flows both ways (default)..
     pub fn direction(
         mut self,
         direction: impl Into<super::models::ExternalMediaDirection>,
@@ -2866,7 +3155,7 @@ impl ExternalMedia {
         );
         self
     }
-    /// Sets `data` (query, `string`).
+    /// Sets `data` (query, `string`): Data for the external program: for AudioSocket the session UUID it receives (required). The value is also delivered as the application arguments in `StasisStart`..
     pub fn data(mut self, data: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("data", Into::<String>::into(data));
@@ -2895,15 +3184,26 @@ impl std::future::IntoFuture for ExternalMedia {
         Box::pin(self.call.send_watched(super::line::ResourceKind::Channel, None))
     }
 }
+/// Reports the progress of a transfer the application carries out for a phone's REFER.
+///
+/// Used when a PJSIP channel's transfers are handed to ARI (`PJSIP_TRANSFER_HANDLING(ari-only)`):
+/// the phone's REFER arrives as a `ChannelTransfer` event, the application performs the transfer,
+/// and calls this to answer the phone with a NOTIFY. Answers 204. Available since 20.13, 21.8 and
+/// 22.3.
+///
 /// `POST /channels/{channelId}/transfer_progress` (`transfer_progress`).
 ///
 /// - Since: 22.3.0, 21.8.0, 20.13.0
 /// - Response: `void`
-/// - Error statuses: 400, 404, 409, 412
+/// - Error statuses:
+///   - `400`: `states` is missing or not one of the four accepted values.
+///   - `404`: No channel has this id.
+///   - `409`: The channel exists but is not in a Stasis application.
+///   - `412`: Listed for a channel in a state that does not allow it; the 22.x code does not check the state.
 ///
 /// Parameters:
-/// - `channelId` (path, `string`, required)
-/// - `states` (query, `string`, required)
+/// - `channelId` (path, `string`, required): Id of the channel whose REFER is being handled (the transferor).
+/// - `states` (query, `string`, required): Progress to report, case-insensitive: `channel_progress` (still trying, SIP 100), `channel_answered` (transfer target answered, 200, ends the transfer), `channel_unavailable` (target unreachable, 503), `channel_declined` (target refused, 603).
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct TransferProgress {

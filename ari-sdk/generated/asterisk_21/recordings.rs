@@ -64,6 +64,11 @@ impl Recordings {
         Unmute::new(&self.client, recording_name)
     }
 }
+/// Lists every stored recording file.
+///
+/// Scans the recordings directory and its subdirectories on each call. Answers 200 with an array
+/// sorted by name, empty when there are none; a name present in several formats is listed once.
+///
 /// `GET /recordings/stored` (`listStored`).
 ///
 /// - Since: 12.0.0
@@ -121,14 +126,19 @@ impl std::future::IntoFuture for ListStored {
         self.call.into_future()
     }
 }
+/// Returns the name and format of one stored recording.
+///
+/// Answers 200 with a `StoredRecording`. A convenient existence check before playing `recording:NAME`.
+///
 /// `GET /recordings/stored/{recordingName}` (`getStored`).
 ///
 /// - Since: 12.0.0
 /// - Response: [`StoredRecording`](super::models::StoredRecording)
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: No recording file has this name (or the name points outside the recordings directory).
 ///
 /// Parameters:
-/// - `recordingName` (path, `string`, required)
+/// - `recordingName` (path, `string`, required): Name of the recording: path relative to the recordings directory, without extension, e.g. `conf-rec` or `ivr/welcome`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetStored {
@@ -187,14 +197,19 @@ impl std::future::IntoFuture for GetStored {
         self.call.into_future()
     }
 }
+/// Removes a stored recording from disk.
+///
+/// Answers 204. Only the file found for this name is removed; the name becomes free for a new recording.
+///
 /// `DELETE /recordings/stored/{recordingName}` (`deleteStored`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: No recording file has this name.
 ///
 /// Parameters:
-/// - `recordingName` (path, `string`, required)
+/// - `recordingName` (path, `string`, required): Name of the recording to delete, e.g. `conf-rec`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct DeleteStored {
@@ -251,14 +266,21 @@ impl std::future::IntoFuture for DeleteStored {
         self.call.into_future()
     }
 }
+/// Downloads the recording file's bytes.
+///
+/// Answers 200 with the raw file as body and a `Content-Type` built from the format, e.g.
+/// `audio/wav` or `audio/gsm`. The body is binary, not JSON.
+///
 /// `GET /recordings/stored/{recordingName}/file` (`getStoredFile`).
 ///
 /// - Since: 14.0.0
 /// - Response: `binary`
-/// - Error statuses: 403, 404
+/// - Error statuses:
+///   - `403`: The file exists but Asterisk cannot open it (e.g. file permissions).
+///   - `404`: No recording file has this name.
 ///
 /// Parameters:
-/// - `recordingName` (path, `string`, required)
+/// - `recordingName` (path, `string`, required): Name of the recording to download, e.g. `conf-rec`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetStoredFile {
@@ -318,15 +340,23 @@ impl std::future::IntoFuture for GetStoredFile {
         self.call.into_future()
     }
 }
+/// Duplicates a stored recording under another name.
+///
+/// The copy keeps the source's format; a file extension in the new name is dropped. Directories in
+/// the new name are created as needed. Answers 200 with the new `StoredRecording`. Useful to keep
+/// a recording before its name is reused with `ifExists=overwrite`.
+///
 /// `POST /recordings/stored/{recordingName}/copy` (`copyStored`).
 ///
 /// - Since: 12.5.0
 /// - Response: [`StoredRecording`](super::models::StoredRecording)
-/// - Error statuses: 404, 409
+/// - Error statuses:
+///   - `404`: The source recording does not exist.
+///   - `409`: A recording with the destination name already exists.
 ///
 /// Parameters:
-/// - `recordingName` (path, `string`, required)
-/// - `destinationRecordingName` (query, `string`, required)
+/// - `recordingName` (path, `string`, required): Name of the recording to copy, e.g. `conf-rec`.
+/// - `destinationRecordingName` (query, `string`, required): Name of the copy, relative to the recordings directory and without extension, e.g. `archive/conf-rec-2024-11-27`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct CopyStored {
@@ -391,14 +421,19 @@ impl std::future::IntoFuture for CopyStored {
         self.call.into_future()
     }
 }
+/// Returns the current state of a recording in progress.
+///
+/// Answers 200 with a `LiveRecording`. Once the recording has ended it is no longer found here: look under the stored recordings.
+///
 /// `GET /recordings/live/{recordingName}` (`getLive`).
 ///
 /// - Since: 12.0.0
 /// - Response: [`LiveRecording`](super::models::LiveRecording)
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: No recording with this name is in progress (it never started or has already ended).
 ///
 /// Parameters:
-/// - `recordingName` (path, `string`, required)
+/// - `recordingName` (path, `string`, required): Name given to `record`, e.g. `conf-rec`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct GetLive {
@@ -457,14 +492,21 @@ impl std::future::IntoFuture for GetLive {
         self.call.into_future()
     }
 }
+/// Ends a recording in progress and deletes what it wrote.
+///
+/// Answers 204. The recording ends as with `stop`, but the file is deleted, so nothing is stored under the name.
+///
+/// Events that follow, in order: [`RecordingFinished`](super::events::RecordingFinished).
+///
 /// `DELETE /recordings/live/{recordingName}` (`cancel`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: No recording with this name is in progress.
 ///
 /// Parameters:
-/// - `recordingName` (path, `string`, required)
+/// - `recordingName` (path, `string`, required): Name of the recording to cancel.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Cancel {
@@ -521,14 +563,21 @@ impl std::future::IntoFuture for Cancel {
         self.call.into_future()
     }
 }
+/// Ends a recording and keeps its file.
+///
+/// Answers 204; `RecordingFinished` follows with the final `duration`, and the file is then available as a stored recording.
+///
+/// Events that follow, in order: [`RecordingFinished`](super::events::RecordingFinished).
+///
 /// `POST /recordings/live/{recordingName}/stop` (`stop`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: No recording with this name is in progress.
 ///
 /// Parameters:
-/// - `recordingName` (path, `string`, required)
+/// - `recordingName` (path, `string`, required): Name of the recording to stop.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Stop {
@@ -586,14 +635,21 @@ impl std::future::IntoFuture for Stop {
         self.call.into_future()
     }
 }
+/// Pauses a recording: nothing is written until it is resumed.
+///
+/// Answers 204; state becomes `paused`, with no event. The paused time is left out of the file
+/// and does not count towards `maxDurationSeconds`. Pausing a paused recording is accepted.
+///
 /// `POST /recordings/live/{recordingName}/pause` (`pause`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409
+/// - Error statuses:
+///   - `404`: No recording with this name is in progress.
+///   - `409`: The recording has not started yet (`queued`), so it cannot be paused.
 ///
 /// Parameters:
-/// - `recordingName` (path, `string`, required)
+/// - `recordingName` (path, `string`, required): Name of the recording to pause.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Pause {
@@ -651,14 +707,20 @@ impl std::future::IntoFuture for Pause {
         self.call.into_future()
     }
 }
+/// Resumes a paused recording.
+///
+/// Answers 204; state returns to `recording`, with no event. Resuming a recording that is not paused is accepted and changes nothing.
+///
 /// `DELETE /recordings/live/{recordingName}/pause` (`unpause`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409
+/// - Error statuses:
+///   - `404`: No recording with this name is in progress.
+///   - `409`: The recording has not started yet (`queued`).
 ///
 /// Parameters:
-/// - `recordingName` (path, `string`, required)
+/// - `recordingName` (path, `string`, required): Name of the recording to resume.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Unpause {
@@ -716,14 +778,21 @@ impl std::future::IntoFuture for Unpause {
         self.call.into_future()
     }
 }
+/// Mutes a recording: silence is written instead of the audio.
+///
+/// Unlike `pause`, the file keeps running time: the muted stretch is there, silent (e.g. while a
+/// caller gives card details). Answers 204, with no event. Muting a muted recording is accepted.
+///
 /// `POST /recordings/live/{recordingName}/mute` (`mute`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409
+/// - Error statuses:
+///   - `404`: No recording with this name is in progress.
+///   - `409`: The recording has not started yet (`queued`).
 ///
 /// Parameters:
-/// - `recordingName` (path, `string`, required)
+/// - `recordingName` (path, `string`, required): Name of the recording to mute.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Mute {
@@ -781,14 +850,20 @@ impl std::future::IntoFuture for Mute {
         self.call.into_future()
     }
 }
+/// Unmutes a recording: the real audio is written again.
+///
+/// Answers 204, with no event. Unmuting a recording that is not muted is accepted.
+///
 /// `DELETE /recordings/live/{recordingName}/mute` (`unmute`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409
+/// - Error statuses:
+///   - `404`: No recording with this name is in progress.
+///   - `409`: The recording has not started yet (`queued`).
 ///
 /// Parameters:
-/// - `recordingName` (path, `string`, required)
+/// - `recordingName` (path, `string`, required): Name of the recording to unmute.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Unmute {

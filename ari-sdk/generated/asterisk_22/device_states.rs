@@ -32,6 +32,10 @@ impl DeviceStates {
         Delete::new(&self.client, device_name)
     }
 }
+/// Lists the `Stasis:` devices the application side has set, with their current states.
+///
+/// Only devices created through `update` appear; other devices (endpoints, queues, custom devices) are not listed but can be read one by one with `get`.
+///
 /// `GET /deviceStates` (`list`).
 ///
 /// - Since: 12.0.0
@@ -86,13 +90,17 @@ impl std::future::IntoFuture for List {
         self.call.into_future()
     }
 }
+/// Returns the current state of any device by name.
+///
+/// Always answers 200: a name Asterisk has no state for comes back as `UNKNOWN` (or `INVALID`, depending on the technology) rather than as an error.
+///
 /// `GET /deviceStates/{deviceName}` (`get`).
 ///
 /// - Since: 12.0.0
 /// - Response: [`DeviceState`](super::models::DeviceState)
 ///
 /// Parameters:
-/// - `deviceName` (path, `string`, required)
+/// - `deviceName` (path, `string`, required): Device name as used in hints, e.g. `PJSIP/100`, `Stasis:lamp`, `Custom:night-mode`, `Queue:sales_avail`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Get {
@@ -147,15 +155,24 @@ impl std::future::IntoFuture for Get {
         self.call.into_future()
     }
 }
+/// Sets the state of a `Stasis:` device, creating the device if it does not exist yet.
+///
+/// Answers 204. Applications subscribed to the device (or to all devices) then receive a
+/// `DeviceStateChanged`; hints built on the device update their watchers (SIP phones' BLF) too.
+///
+/// Events that follow, in order: [`DeviceStateChanged`](super::events::DeviceStateChanged).
+///
 /// `PUT /deviceStates/{deviceName}` (`update`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409
+/// - Error statuses:
+///   - `404`: The name is `Stasis:` alone, with no device part after the prefix.
+///   - `409`: The name does not start with `Stasis:`: only devices owned by ARI can be set.
 ///
 /// Parameters:
-/// - `deviceName` (path, `string`, required)
-/// - `deviceState` (query, `string`, see [`UpdateDeviceState`](super::models::UpdateDeviceState), required); one of `NOT_INUSE`, `INUSE`, `BUSY`, `INVALID`, `UNAVAILABLE`, `RINGING`, `RINGINUSE`, `ONHOLD`
+/// - `deviceName` (path, `string`, required): Name of the device to set, `Stasis:` followed by any name of your choosing, e.g. `Stasis:lamp` or `Stasis:agent-42`.
+/// - `deviceState` (query, `string`, see [`UpdateDeviceState`](super::models::UpdateDeviceState), required); one of `NOT_INUSE`, `INUSE`, `BUSY`, `INVALID`, `UNAVAILABLE`, `RINGING`, `RINGINUSE`, `ONHOLD`: New state, one of the listed values (matched without regard to case). A value Asterisk does not know answers 500. Values: `NOT_INUSE`: Idle: available and not on a call.; `INUSE`: On a call.; `BUSY`: Busy: cannot take another call.; `INVALID`: Not a valid device (for example a configuration error).; `UNAVAILABLE`: Exists but cannot be reached right now (offline, unregistered).; `RINGING`: Ringing, not yet answered.; `RINGINUSE`: On a call and ringing with another one.; `ONHOLD`: On a call that is on hold.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Update {
@@ -216,14 +233,23 @@ impl std::future::IntoFuture for Update {
         self.call.into_future()
     }
 }
+/// Removes a `Stasis:` device and its stored state.
+///
+/// Answers 204, also for a `Stasis:` device that was never set. Asterisk then announces the device as back to
+/// `UNKNOWN`, which reaches subscribed applications as a `DeviceStateChanged`.
+///
+/// Events that follow, in order: [`DeviceStateChanged`](super::events::DeviceStateChanged).
+///
 /// `DELETE /deviceStates/{deviceName}` (`delete`).
 ///
 /// - Since: 12.0.0
 /// - Response: `void`
-/// - Error statuses: 404, 409
+/// - Error statuses:
+///   - `404`: The name is `Stasis:` alone, with no device part after the prefix.
+///   - `409`: The name does not start with `Stasis:`: only devices owned by ARI can be removed.
 ///
 /// Parameters:
-/// - `deviceName` (path, `string`, required)
+/// - `deviceName` (path, `string`, required): Name of the device to remove, e.g. `Stasis:lamp`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Delete {

@@ -1161,875 +1161,1878 @@ impl<'de> serde::Deserialize<'de> for Event {
         crate::runtime::deserialize_event(deserializer)
     }
 }
+/// Sent to the current application when `channels.move` named an application that is not registered or has no connection; the channel stays where it was.
+///
+/// The move request itself answered `204`; this event is the only sign that it did not happen. No `StasisEnd` or `StasisStart` follows.
+///
 /// Event `ApplicationMoveFailed` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApplicationMoveFailed {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The channel that could not move; still in the current application.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
+    /// Name of the application the channel was to move to.
+    ///
     /// JSON `destination`: `string`, required by the spec.
     #[serde(default)]
     pub destination: String,
+    /// Arguments that were given for the target application (`[]` when none).
+    ///
     /// JSON `args`: `List[string]`, required by the spec.
     #[serde(default)]
     pub args: Vec<String>,
 }
+/// Sent on an outbound WebSocket (Asterisk connecting to the application's server) each time an application is registered on it.
+///
+/// The first frame after every (re)connection of an outbound WebSocket, sent after any events
+/// queued while the connection was down. Also sent when a configuration reload adds an
+/// application to the connection. Inbound connections to `/ari/events` never receive it. Appeared
+/// in the 20 line.
+///
 /// Event `ApplicationRegistered` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApplicationRegistered {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
 }
+/// Sent to the connection that held an application when another connection registers the same name; from then on that application's events go to the new connection only.
+///
+/// Typical cause: the application restarted and reconnected before the old socket timed out, or
+/// two instances use the same name. Asterisk does not close the old socket by itself. On
+/// outbound WebSockets it also appears when a configuration reload re-registers an application.
+///
 /// Event `ApplicationReplaced` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApplicationReplaced {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
 }
+/// Sent on an outbound WebSocket when an application is removed from it, for example by a configuration reload that drops the application or the connection.
+///
+/// Not sent on inbound connections, nor for `per_call_config` connections, which Asterisk simply closes after `StasisEnd`. Appeared in the 20 line.
+///
 /// Event `ApplicationUnregistered` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApplicationUnregistered {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
 }
+/// Sent when an attended (consultative) transfer completes or fails: a party that had the transferee on one call and the target on a second call joins the two together.
+///
+/// `destination_type` tells how Asterisk joined the parties, and which `destination_*` members
+/// are present. Reaches applications subscribed to one of the channels or bridges involved.
+///
 /// Event `BridgeAttendedTransfer` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BridgeAttendedTransfer {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// Transferer's channel on the original call, the one connected to the transferee.
+    ///
     /// JSON `transferer_first_leg`: [`Channel`](super::models::Channel), required by the spec.
     pub transferer_first_leg: super::models::Channel,
+    /// Transferer's channel on the consultation call, the one connected to the transfer target.
+    ///
     /// JSON `transferer_second_leg`: [`Channel`](super::models::Channel), required by the spec.
     pub transferer_second_leg: super::models::Channel,
+    /// Present only in some `application` transfers: the channel Asterisk put in a party's place during the hand-over.
+    ///
     /// JSON `replace_channel`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replace_channel: Option<super::models::Channel>,
+    /// The party being transferred, when the first call had exactly one other party; absent otherwise.
+    ///
     /// JSON `transferee`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transferee: Option<super::models::Channel>,
+    /// The party the transferee is being connected to, when the second call had exactly one other party; absent otherwise.
+    ///
     /// JSON `transfer_target`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer_target: Option<super::models::Channel>,
+    /// Outcome: `Success`, `Fail`, `Invalid` or `Not Permitted`.
+    ///
     /// JSON `result`: `string`, required by the spec.
     #[serde(default)]
     pub result: String,
+    /// `true` when the telephony protocol asked for the transfer (a SIP `REFER` with `Replaces`), `false` when Asterisk's own transfer feature did.
+    ///
     /// JSON `is_external`: `boolean`, required by the spec.
     #[serde(default)]
     pub is_external: bool,
+    /// Bridge of the original call; absent when that leg was not bridged.
+    ///
     /// JSON `transferer_first_leg_bridge`: [`Bridge`](super::models::Bridge), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transferer_first_leg_bridge: Option<super::models::Bridge>,
+    /// Bridge of the consultation call; absent when that leg was not bridged.
+    ///
     /// JSON `transferer_second_leg_bridge`: [`Bridge`](super::models::Bridge), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transferer_second_leg_bridge: Option<super::models::Bridge>,
+    /// How the parties were joined: `bridge` (one bridge absorbed the other, see
+    /// `destination_bridge`), `application` (the transferee went to the dialplan application the
+    /// target leg was running, see `destination_application`), `link` (the two bridges were connected
+    /// with a pair of Local channels, see `destination_link_*`), `threeway` (the transferer stayed in a
+    /// three-way call, see `destination_threeway_*`), or `fail`.
+    ///
     /// JSON `destination_type`: `string`, required by the spec.
     #[serde(default)]
     pub destination_type: String,
+    /// Id of the bridge that now holds the parties (`destination_type` `bridge`).
+    ///
     /// JSON `destination_bridge`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_bridge: Option<String>,
+    /// Name of the dialplan application the transferee was handed to (`destination_type` `application`).
+    ///
     /// JSON `destination_application`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_application: Option<String>,
+    /// First Local channel of the pair linking the two bridges (`destination_type` `link`).
+    ///
     /// JSON `destination_link_first_leg`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_link_first_leg: Option<super::models::Channel>,
+    /// Second Local channel of the pair linking the two bridges (`destination_type` `link`).
+    ///
     /// JSON `destination_link_second_leg`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_link_second_leg: Option<super::models::Channel>,
+    /// Transferer's channel that stays in the three-way call (`destination_type` `threeway`).
+    ///
     /// JSON `destination_threeway_channel`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_threeway_channel: Option<super::models::Channel>,
+    /// Bridge holding the three-way call (`destination_type` `threeway`).
+    ///
     /// JSON `destination_threeway_bridge`: [`Bridge`](super::models::Bridge), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_threeway_bridge: Option<super::models::Bridge>,
 }
+/// Sent when a blind transfer is carried out in a bridge: a party sent the other side of the call to a dialplan extension without consulting it first.
+///
+/// Reaches applications subscribed to the transferring channel, to the bridge or to a channel in
+/// it. Typical sources: a SIP `REFER` from a phone (`is_external` is `true`) or the blind transfer
+/// DTMF feature (`is_external` is `false`).
+///
 /// Event `BridgeBlindTransfer` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BridgeBlindTransfer {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The channel that asked for the transfer (the transferer).
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
+    /// A Local channel Asterisk put into the bridge in the transferer's place when the bridge held more than two parties; absent otherwise.
+    ///
     /// JSON `replace_channel`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replace_channel: Option<super::models::Channel>,
+    /// The party being transferred, when there is exactly one; absent for a multi-party bridge.
+    ///
     /// JSON `transferee`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transferee: Option<super::models::Channel>,
+    /// Extension the transferee is sent to (`7005`).
+    ///
     /// JSON `exten`: `string`, required by the spec.
     #[serde(default)]
     pub exten: String,
+    /// Dialplan context of that extension (`default`).
+    ///
     /// JSON `context`: `string`, required by the spec.
     #[serde(default)]
     pub context: String,
+    /// Outcome: `Success`, `Fail`, `Invalid` or `Not Permitted`.
+    ///
     /// JSON `result`: `string`, required by the spec.
     #[serde(default)]
     pub result: String,
+    /// `true` when the telephony protocol asked for the transfer (a SIP `REFER`), `false` when Asterisk's own transfer feature did.
+    ///
     /// JSON `is_external`: `boolean`, required by the spec.
     #[serde(default)]
     pub is_external: bool,
+    /// The bridge the transferer was in; absent when it was in none.
+    ///
     /// JSON `bridge`: [`Bridge`](super::models::Bridge), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bridge: Option<super::models::Bridge>,
 }
+/// Sent when a bridge comes into existence, before any `ChannelEnteredBridge` for it.
+///
+/// A bridge cannot be subscribed to before it exists, so in practice only applications subscribed
+/// to all bridges (`subscribeAll=true`, or `applications.subscribe` with `bridge:`) see it. Bridges
+/// that Asterisk makes itself (for example for a `Dial()` that is answered) are reported too.
+///
 /// Event `BridgeCreated` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BridgeCreated {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The new bridge, usually still without channels.
+    ///
     /// JSON `bridge`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge: super::models::Bridge,
 }
+/// Sent when a bridge is destroyed, after the `ChannelLeftBridge` events of the channels still in it; the last event about a bridge.
+///
+/// Only applications still subscribed to the bridge receive it. An application is subscribed to a
+/// bridge while one of its channels is in it, and that ends when the channel leaves: in the
+/// recordings, emptying a bridge and then deleting it produced no `BridgeDestroyed`. Subscribe
+/// explicitly (`applications.subscribe` with `bridge:ID`) to be sure to see it.
+///
 /// Event `BridgeDestroyed` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BridgeDestroyed {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The bridge as it was just before destruction.
+    ///
     /// JSON `bridge`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge: super::models::Bridge,
 }
+/// Sent when Asterisk moves all channels of one bridge into another and the emptied bridge goes away, as happens during some attended transfers.
+///
+/// Reaches applications subscribed to either bridge. Followed by the destruction of `bridge_from`.
+///
 /// Event `BridgeMerged` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BridgeMerged {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The bridge that remains and now holds the channels of both.
+    ///
     /// JSON `bridge`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge: super::models::Bridge,
+    /// The bridge whose channels were moved out; it is about to be destroyed.
+    ///
     /// JSON `bridge_from`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge_from: super::models::Bridge,
 }
+/// Sent when the channel whose video a mixing bridge shows to everyone changes: a new single video source was set, or in talker mode the loudest speaker changed.
+///
 /// Event `BridgeVideoSourceChanged` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BridgeVideoSourceChanged {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The bridge, with `video_source_id` naming the new source channel.
+    ///
     /// JSON `bridge`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge: super::models::Bridge,
+    /// Id of the channel that was the video source before; absent when there was none.
+    ///
     /// JSON `old_video_source_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old_video_source_id: Option<String>,
 }
+/// Sent to every registered application (or those matching the dialplan's filter) when the dialplan offers a channel with `StasisBroadcast()`; claim it with `events.claimChannel`.
+///
+/// Applications receive it in random order so none is favoured. Claim quickly: the dialplan waits
+/// only its timeout (500 ms by default) before carrying on without Stasis. In the 20 line and from
+/// 22 on (since 20.17, 22.7, 23.1).
+///
 /// Event `CallBroadcast` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CallBroadcast {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The channel on offer; its `id` is what `claimChannel` needs.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
+    /// Caller id number of the channel (may be an empty string).
+    ///
     /// JSON `caller`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller: Option<String>,
+    /// Dialplan extension the channel was in when offered (`7000`).
+    ///
     /// JSON `called`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub called: Option<String>,
 }
+/// Sent after a successful `events.claimChannel` to the applications that received the `CallBroadcast`, when the dialplan asked for claim notifications (off by default).
+///
+/// Comes before the winner's `StasisStart`. In the 20 line and from 22 on.
+///
 /// Event `CallClaimed` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CallClaimed {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The claimed channel.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
+    /// Name of the application that won the claim.
+    ///
     /// JSON `winner_app`: `string`, required by the spec.
     #[serde(default)]
     pub winner_app: String,
 }
+/// Sent when the caller id of a channel changes after its creation, for example when the dialplan sets `CALLERID()` or the channel driver learns a new identity.
+///
 /// Event `ChannelCallerId` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelCallerId {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// Presentation and screening indicator as a number (`0` allowed and not screened, `32` restricted...).
+    ///
     /// JSON `caller_presentation`: `int`, required by the spec.
     #[serde(default)]
     pub caller_presentation: i64,
+    /// The same indicator in words (`Presentation Allowed, Not Screened`).
+    ///
     /// JSON `caller_presentation_txt`: `string`, required by the spec.
     #[serde(default)]
     pub caller_presentation_txt: String,
+    /// The channel, with its new `caller`.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
+/// Sent when the connected-line identity of a channel (the party it is talking to, `channel.connected`) changes, e.g. when the far end answers or a transfer connects someone else.
+///
 /// Event `ChannelConnectedLine` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelConnectedLine {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The channel, with its new `connected` name and number.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
+/// Sent when a channel is allocated; the first event about a channel.
+///
+/// The channel is usually in state `Down` (outgoing) or `Ring` (incoming) and has not run any
+/// dialplan yet. An application that originates a channel is subscribed to it only after this
+/// point, so in practice `ChannelCreated` reaches applications with `subscribeAll=true`; the
+/// originating application's first event for the channel is `Dial`. For a `Local` channel both
+/// halves (`;1` and `;2`) are created together.
+///
 /// Event `ChannelCreated` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelCreated {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The new channel.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
+/// Sent when a channel is gone for good; the last event about a channel, after its `ChannelHangupRequest` and, if it was in Stasis, its `StasisEnd`.
+///
+/// A channel in Stasis typically ends with `ChannelHangupRequest`, `StasisEnd`, `ChannelVarset`
+/// (`STASISSTATUS`), `ChannelDestroyed`. Any request for the channel id answers `404` from here
+/// on.
+///
 /// Event `ChannelDestroyed` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelDestroyed {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// Q.850 cause code the call ended with: `16` normal clearing, `17` user busy, `19` no answer, `21` call rejected, `34` no circuit available...
+    ///
     /// JSON `cause`: `int`, required by the spec.
     #[serde(default)]
     pub cause: i64,
+    /// The cause in words (`Normal Clearing`).
+    ///
     /// JSON `cause_txt`: `string`, required by the spec.
     #[serde(default)]
     pub cause_txt: String,
+    /// Cause in the channel technology's own terms, when it gave one: for PJSIP the SIP response code (`486`), for WebSocket channels the close code. Absent when zero. In the 20 line and from 22 on.
+    ///
     /// JSON `tech_cause`: `int`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tech_cause: Option<i64>,
+    /// The channel as it was when destroyed (state and dialplan position at the end).
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
+/// Sent when a channel moves to a new dialplan step (context, extension or priority) that runs an application.
+///
+/// Lets the application follow a channel through the dialplan before it enters Stasis: a call to
+/// extension 7000 gives `NoOp` then `Stasis` with data `hello,world`, followed by `ChannelVarset`
+/// `STASISSTATUS` and `StasisStart`. The outgoing half of a dialled call reports the pseudo
+/// application `AppDial2` with data `(Outgoing Line)`. When the channel returns to the dialplan (after
+/// `StasisEnd`, or when `Stasis()` fails) the following steps are reported, such as `Hangup`.
+///
 /// Event `ChannelDialplan` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelDialplan {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The channel, with its new `dialplan` position.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
+    /// Name of the dialplan application at the new position (`Stasis`, `NoOp`, `Answer`).
+    ///
     /// JSON `dialplan_app`: `string`, required by the spec.
     #[serde(default)]
     pub dialplan_app: String,
+    /// Arguments of that application as written in the dialplan (`hello,world`); an empty string when it has none.
+    ///
     /// JSON `dialplan_app_data`: `string`, required by the spec.
     #[serde(default)]
     pub dialplan_app_data: String,
 }
+/// Sent for each DTMF digit a channel receives, when the digit ends.
+///
+/// One event per digit, so `12#` gives three events about 200 ms apart when sent with
+/// `between=100`. DTMF sent with `channels.sendDTMF` to one half of a Local channel is reported as
+/// received on the other half. Digits the channel sends are not reported.
+///
 /// Event `ChannelDtmfReceived` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelDtmfReceived {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The digit: `0`-`9`, `*`, `#` or `A`-`D`.
+    ///
     /// JSON `digit`: `string`, required by the spec.
     #[serde(default)]
     pub digit: String,
+    /// How long the digit lasted, in milliseconds (`100`).
+    ///
     /// JSON `duration_ms`: `int`, required by the spec.
     #[serde(default)]
     pub duration_ms: i64,
+    /// The channel that received the digit.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
+/// Sent when a channel joins a bridge, for example after `bridges.addChannel` (one event per channel added).
+///
+/// Reaches applications subscribed to the channel or the bridge. The bridge snapshot already
+/// lists the channel. In a mixing bridge with two or more parties, `ChannelVarset` events for
+/// `BRIDGEPEER` follow on each channel.
+///
 /// Event `ChannelEnteredBridge` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelEnteredBridge {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The bridge after the channel joined (`channels` includes it).
+    ///
     /// JSON `bridge`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge: super::models::Bridge,
+    /// The channel that joined. Optional in the spec, always present in practice.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<super::models::Channel>,
 }
+/// Sent when something asks a channel to hang up, before the channel actually goes: an ARI hang-up, the far end hanging up, or the dialplan finishing.
+///
+/// Usually comes before `StasisEnd` and `ChannelDestroyed`, and may come more than once for the
+/// same channel. In the recordings, `DELETE /channels/ID` gives a soft request with cause `32`,
+/// then `StasisEnd`, then, once the dialplan after `Stasis()` ends, a second soft request with
+/// cause `16`, while the other half of the Local channel gets a plain request with Q.850 cause
+/// `16`.
+///
 /// Event `ChannelHangupRequest` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelHangupRequest {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// Meaning depends on `soft`. With `soft` absent the channel driver queued the hang-up and this is
+    /// a Q.850 cause (`16` normal clearing, `17` busy...), absent when unknown. With `soft: true` it is
+    /// Asterisk's internal reason for the soft hang-up, not a Q.850 code: `32` an explicit request
+    /// (ARI or AMI hang-up), `16` the channel's dialplan finished; other values are other internal
+    /// reasons (shutdown, timeout).
+    ///
     /// JSON `cause`: `int`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<i64>,
+    /// Cause in the channel technology's own terms, when one is known: for PJSIP the SIP response code (`486`). Absent when zero. In the 20 line and from 22 on.
+    ///
     /// JSON `tech_cause`: `int`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tech_cause: Option<i64>,
+    /// `true` for a soft hang-up: the channel is told to stop what it is doing and hang up (an ARI or AMI request, the end of the dialplan). Absent, never `false`, for a hang-up queued by the channel driver.
+    ///
     /// JSON `soft`: `boolean`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soft: Option<bool>,
+    /// The channel asked to hang up.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
+/// Sent when the party on a channel puts the call on hold (for example a phone's hold key, a SIP re-INVITE with `sendonly`).
+///
+/// Reports hold coming from the channel's side. The ARI `channels.hold` operation signals hold towards the channel and did not produce this event in the recordings. Ends with `ChannelUnhold`.
+///
 /// Event `ChannelHold` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelHold {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The channel whose party went on hold.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
+    /// Music-on-hold class the holding party suggested; in practice present, `N/A` when none was given.
+    ///
     /// JSON `musicclass`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub musicclass: Option<String>,
 }
+/// Sent when a channel leaves a bridge: removed by the application, hung up, moved to another bridge, or the bridge destroyed.
+///
+/// Reaches applications subscribed to the channel or the bridge. The bridge snapshot no longer
+/// lists the channel. For a hang-up of a bridged channel it comes before the hang-up's
+/// `StasisEnd`.
+///
 /// Event `ChannelLeftBridge` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelLeftBridge {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The bridge after the channel left (`channels` no longer includes it).
+    ///
     /// JSON `bridge`: [`Bridge`](super::models::Bridge), required by the spec.
     pub bridge: super::models::Bridge,
+    /// The channel that left.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
+/// Sent when a channel's state changes, e.g. to `Ringing` or to `Up` once answered.
+///
+/// After `channels.answer` on the `;2` half of a Local channel, the recordings show
+/// `ChannelStateChange` (`Up`) for both halves, then `Dial` with `ANSWER` for the `;1` half.
+///
 /// Event `ChannelStateChange` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelStateChange {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The channel, with its new `state`.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
+/// Sent when talk detection is on for a channel and its party has been silent long enough (2.5 s unless configured) after speaking.
+///
 /// Event `ChannelTalkingFinished` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelTalkingFinished {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The channel whose party stopped talking.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
+    /// How long the party talked, in milliseconds, not counting the silence that ended the talk.
+    ///
     /// JSON `duration`: `int`, required by the spec.
     #[serde(default)]
     pub duration: i64,
 }
+/// Sent when talk detection is on for a channel and its party starts speaking.
+///
+/// Talk detection is switched on with the `TALK_DETECT(set)` function, from the dialplan or with `channels.setChannelVar`. Each `ChannelTalkingStarted` is followed by a `ChannelTalkingFinished` when the party stops.
+///
 /// Event `ChannelTalkingStarted` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelTalkingStarted {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The channel whose party started talking.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
+/// Sent when tone detection set on a channel with the `TONE_DETECT()` function hears the configured tone (for example a fax or answering-machine beep) as many times as required.
+///
+/// Tone detection is set from the dialplan or with `channels.setChannelVar`. In the spec from the 22 line on.
+///
 /// Event `ChannelToneDetected` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelToneDetected {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The channel on which the tone was heard.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
+/// Sent when a PJSIP channel receives a transfer request (SIP `REFER`) that Asterisk leaves to the application, and again for each progress update.
+///
+/// Happens only when the channel's transfer handling is set to ARI (`PJSIP_TRANSFER_HANDLING()` =
+/// `ari-only`): Asterisk does not transfer anything itself. The application carries out the
+/// transfer, for instance by originating to the requested destination, and reports progress with
+/// `channels.transfer_progress`; each report is passed to the transferring phone and produces
+/// another `ChannelTransfer` with `state`. Appeared in the 20 line.
+///
 /// Event `ChannelTransfer` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelTransfer {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// Progress reported so far: `channel_progress`, `channel_answered` or `channel_declined`. Absent on the first event, when the request has just arrived.
+    ///
     /// JSON `state`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// Where the transferring party wants the call to go.
+    ///
     /// JSON `refer_to`: [`ReferTo`](super::models::ReferTo), required by the spec.
     pub refer_to: super::models::ReferTo,
+    /// Who asked for the transfer.
+    ///
     /// JSON `referred_by`: [`ReferredBy`](super::models::ReferredBy), required by the spec.
     pub referred_by: super::models::ReferredBy,
 }
+/// Sent when the party on a channel takes the call off hold; follows a `ChannelHold`.
+///
 /// Event `ChannelUnhold` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelUnhold {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The channel whose party resumed the call.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
+/// A custom event: posted with `events.userEvent`, or raised by the `UserEvent()` dialplan application on a channel the application watches.
+///
+/// An event posted through ARI reaches the named application directly, without any subscription,
+/// and arrives right after the `204` answer.
+///
 /// Event `ChannelUserevent` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelUserevent {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// Name of the event (`Ping`).
+    ///
     /// JSON `eventname`: `string`, required by the spec.
     #[serde(default)]
     pub eventname: String,
+    /// Snapshot of the channel given as a `channel:` source, or the channel that ran `UserEvent()`; absent otherwise.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<super::models::Channel>,
+    /// Snapshot of the bridge given as a `bridge:` source; absent otherwise.
+    ///
     /// JSON `bridge`: [`Bridge`](super::models::Bridge), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bridge: Option<super::models::Bridge>,
+    /// Snapshot of the endpoint given as an `endpoint:` source; absent otherwise.
+    ///
     /// JSON `endpoint`: [`Endpoint`](super::models::Endpoint), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<super::models::Endpoint>,
+    /// The custom data: the posted `variables` plus `eventname` (`{"k": "v", "eventname": "Ping"}`).
+    ///
     /// JSON `userevent`: `object`, required by the spec.
     #[serde(default)]
     pub userevent: serde_json::Value,
 }
+/// Sent when a variable is set on a channel the application watches (dialplan `Set()`, `channels.setChannelVar`, or Asterisk itself), or a global variable is set.
+///
+/// Asterisk sets some variables on its own, and they show up here: `STASISSTATUS` (empty just
+/// before `StasisStart`, `SUCCESS` or `FAILED` just after `StasisEnd`), `BRIDGEPEER` (the other
+/// party's channel name while in a two-party or larger mixing bridge, a comma-separated list when
+/// there are several, empty on leaving). Expect many of them; filter on `variable`.
+///
 /// Event `ChannelVarset` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelVarset {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// Name of the variable (`CUSTOMER`, `STASISSTATUS`, `BRIDGEPEER`).
+    ///
     /// JSON `variable`: `string`, required by the spec.
     #[serde(default)]
     pub variable: String,
+    /// New value, always a string; an empty string when cleared.
+    ///
     /// JSON `value`: `string`, required by the spec.
     #[serde(default)]
     pub value: String,
+    /// The channel the variable belongs to; absent for a global variable (which only applications subscribed to all channels see).
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<super::models::Channel>,
 }
+/// Sent when a registered contact of a PJSIP endpoint changes reachability or is added or removed (registration, qualify result, expiry).
+///
+/// Reaches applications subscribed to the endpoint (`endpoint:PJSIP/100`) or to all endpoints (`subscribeAll=true`). When the endpoint as a whole changes reachability a `PeerStatusChange` comes as well.
+///
 /// Event `ContactStatusChange` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContactStatusChange {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The endpoint the contact belongs to.
+    ///
     /// JSON `endpoint`: [`Endpoint`](super::models::Endpoint), required by the spec.
     pub endpoint: super::models::Endpoint,
+    /// The contact and its new status.
+    ///
     /// JSON `contact_info`: [`ContactInfo`](super::models::ContactInfo), required by the spec.
     pub contact_info: super::models::ContactInfo,
 }
+/// Sent when the state of a device the application watches changes; device states are aggregated over all channels of the device.
+///
+/// Reaches applications subscribed to the device (`applications.subscribe` with
+/// `deviceState:PJSIP/100`) or connected with `subscribeAll=true`. The same state is often
+/// repeated: with 20 concurrent calls to `Local/7000@default` the recording holds 78 `INUSE` events
+/// and only one change to `NOT_INUSE` after the last call ended. Compare with the previous state
+/// before acting. Custom device states set through the device states resource (`Stasis:NAME`)
+/// arrive here too.
+///
 /// Event `DeviceStateChanged` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceStateChanged {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The device and its new state (`{"name": "Local/7000@default", "state": "INUSE"}`).
+    ///
     /// JSON `device_state`: [`DeviceState`](super::models::DeviceState), required by the spec.
     pub device_state: super::models::DeviceState,
 }
+/// Sent when a dial attempt starts (empty `dialstatus`) and as it progresses or ends (`ANSWER`, `NOANSWER`, `BUSY`...): originate, `channels.dial`, or `Dial()` in the dialplan.
+///
+/// For an originated call the first `Dial` (empty status) is among the originating application's
+/// first events; then, once the far side answers, `ChannelStateChange` (`Up`),
+/// `Dial` with `ANSWER`, `ChannelVarset` and `StasisStart`. When the far side hangs up first the
+/// final `Dial` says `NOANSWER`. The first `Dial` can come before or after the `ChannelDialplan`
+/// events of the other Local half: do not rely on that order.
+///
 /// Event `Dial` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Dial {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The channel that placed the call (the one running `Dial()`); absent for an originate or `channels.dial`, which have no calling channel.
+    ///
     /// JSON `caller`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller: Option<super::models::Channel>,
+    /// The channel being dialled.
+    ///
     /// JSON `peer`: [`Channel`](super::models::Channel), required by the spec.
     pub peer: super::models::Channel,
+    /// Where the call is being forwarded to (e.g. after a SIP 302), as a dial string; empty or absent without forwarding.
+    ///
     /// JSON `forward`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forward: Option<String>,
+    /// The new channel created to follow a forward; absent without forwarding.
+    ///
     /// JSON `forwarded`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forwarded: Option<super::models::Channel>,
+    /// What was dialled, without the technology (`7000@default` for `Local/7000@default`).
+    ///
     /// JSON `dialstring`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dialstring: Option<String>,
+    /// Empty when dialling starts; then intermediate values such as `RINGING`, `PROGRESS`,
+    /// `PROCEEDING` may appear, and a final one: `ANSWER`, `NOANSWER`, `BUSY`, `CONGESTION`,
+    /// `CHANUNAVAIL`, `CANCEL`, `DONTCALL`, `TORTURE`, `INVALIDARGS`.
+    ///
     /// JSON `dialstatus`: `string`, required by the spec.
     #[serde(default)]
     pub dialstatus: String,
 }
+/// Sent when an endpoint's snapshot changes: it goes online or offline, or a channel is added to or removed from it.
+///
+/// Reaches applications subscribed to that endpoint (`applications.subscribe` with `endpoint:PJSIP/100`). Expect one per call start and end on a busy endpoint.
+///
 /// Event `EndpointStateChange` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EndpointStateChange {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The endpoint as it is now (`state`, `channel_ids`).
+    ///
     /// JSON `endpoint`: [`Endpoint`](super::models::Endpoint), required by the spec.
     pub endpoint: super::models::Endpoint,
 }
+/// Sent when an endpoint as a whole changes status, e.g. a PJSIP endpoint becomes `Reachable` with its first reachable contact or `Unreachable` when the last one is lost.
+///
+/// Reaches applications subscribed to the endpoint or to all endpoints (`subscribeAll=true`).
+///
 /// Event `PeerStatusChange` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PeerStatusChange {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The endpoint, with its new `state`.
+    ///
     /// JSON `endpoint`: [`Endpoint`](super::models::Endpoint), required by the spec.
     pub endpoint: super::models::Endpoint,
+    /// Details of the change as the channel driver reports them.
+    ///
     /// JSON `peer`: [`Peer`](super::models::Peer), required by the spec.
     pub peer: super::models::Peer,
 }
+/// Sent between two items of a multi-media playback, when one item ended and the next is about to start.
+///
+/// Followed by `PlaybackStarted` for the next item; the last item ends with `PlaybackFinished` instead.
+///
 /// Event `PlaybackContinuing` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlaybackContinuing {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The playback, with `state` `continuing`; `next_media_uri` names the item that plays next.
+    ///
     /// JSON `playback`: [`Playback`](super::models::Playback), required by the spec.
     pub playback: super::models::Playback,
 }
+/// Sent when a playback ends: all media played, stopped by the application, or cut short by a hang-up; the last event of a playback.
+///
+/// In the recordings it arrives about 1.4 s after `PlaybackStarted` for `sound:hello-world`, and
+/// before the events of a hang-up that follows it. After it the playback id no longer exists
+/// (`404` from the playbacks resource).
+///
 /// Event `PlaybackFinished` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlaybackFinished {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The playback, with `state` `done` (played to the end, stopped or cancelled) or `failed` (the media could not be played).
+    ///
     /// JSON `playback`: [`Playback`](super::models::Playback), required by the spec.
     pub playback: super::models::Playback,
 }
+/// Sent when a playback starts sounding on its channel or bridge, shortly after the `201` answer to a play request.
+///
+/// For a playback of several media, sent again each time the next item starts (after a
+/// `PlaybackContinuing`). A playback queued behind another one starts only when that one is
+/// done. Reaches the applications watching the target: for a channel playback every application
+/// subscribed to the channel, for a bridge playback those subscribed to the bridge. Pausing and
+/// resuming produce no event.
+///
 /// Event `PlaybackStarted` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlaybackStarted {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The playback, with `state` `playing`, `media_uri` of the item now playing and `target_uri` (`channel:ID` or `bridge:ID`).
+    ///
     /// JSON `playback`: [`Playback`](super::models::Playback), required by the spec.
     pub playback: super::models::Playback,
 }
+/// Asterisk's answer to a `RESTRequest` received on the event WebSocket; one per request, in request order, interleaved with events.
+///
+/// A frame that is not JSON at all is answered with status `400` and empty ids, so it cannot be matched to a request.
+///
 /// Event `RESTResponse` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RESTResponse {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The request's `transaction_id`, or `""` when it had none or could not be parsed.
+    ///
     /// JSON `transaction_id`: `string`, required by the spec.
     #[serde(default)]
     pub transaction_id: String,
+    /// The request's `request_id`, or `""` when it had none or could not be parsed.
+    ///
     /// JSON `request_id`: `string`, required by the spec.
     #[serde(default)]
     pub request_id: String,
+    /// HTTP status the operation answered with (`200`, `204`, `404`...), as over HTTP; `400` for a malformed request.
+    ///
     /// JSON `status_code`: `int`, required by the spec.
     #[serde(default)]
     pub status_code: i64,
+    /// Reason text: `OK`, `No Content`, `Not Found`, or for a malformed request a description such as `Failed to parse request message JSON`.
+    ///
     /// JSON `reason_phrase`: `string`, required by the spec.
     #[serde(default)]
     pub reason_phrase: String,
+    /// The request's `uri`, echoed (`channels/does-not-exist`); `""` when it could not be read.
+    ///
     /// JSON `uri`: `string`, required by the spec.
     #[serde(default)]
     pub uri: String,
+    /// `application/json` when there is a body; absent for a response without one (e.g. `204`).
+    ///
     /// JSON `content_type`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+    /// The response body as a string holding a JSON document (`{"message":"Channel not found"}`); parse it a second time. Absent when there is no body.
+    ///
     /// JSON `message_body`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_body: Option<String>,
 }
+/// Sent instead of `RecordingStarted`/`RecordingFinished` when a live recording cannot proceed, for example a channel recording requested while the channel is in a bridge, or a channel that cannot be answered.
+///
 /// Event `RecordingFailed` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RecordingFailed {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The recording, with `state` `failed` and `cause` giving the reason in words.
+    ///
     /// JSON `recording`: [`LiveRecording`](super::models::LiveRecording), required by the spec.
     pub recording: super::models::LiveRecording,
 }
+/// Sent when a live recording ends normally: stopped or cancelled by the application, or ended by its limits (maximum duration, silence, terminating DTMF) or a hang-up.
+///
+/// The last event of a recording; a stopped recording is then available under the stored recordings (a cancelled one is deleted).
+///
 /// Event `RecordingFinished` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RecordingFinished {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The recording as it ended: `state` `done`, and `duration` (seconds) when known (`1` for a recording of about 1.5 s).
+    ///
     /// JSON `recording`: [`LiveRecording`](super::models::LiveRecording), required by the spec.
     pub recording: super::models::LiveRecording,
 }
+/// Sent when Asterisk starts a live recording, shortly after the `201` answer to a record request; `RecordingFinished` or `RecordingFailed` ends it.
+///
 /// Event `RecordingStarted` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RecordingStarted {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The live recording, with `state` `recording`, `name`, `format` and `target_uri` (`channel:ID` or `bridge:ID`).
+    ///
     /// JSON `recording`: [`LiveRecording`](super::models::LiveRecording), required by the spec.
     pub recording: super::models::LiveRecording,
 }
+/// Sent when a channel leaves the application: it hung up, was sent back to the dialplan (`channels.continueInDialplan`), moved to another application, or was replaced by another channel.
+///
+/// After a hang-up it comes after `ChannelHangupRequest` and before `ChannelDestroyed`, and the
+/// dialplan's `ChannelVarset` `STASISSTATUS` (`SUCCESS`/`FAILED`) follows it. After this event the
+/// application can no longer control the channel (requests answer `409` or `404`), although it
+/// may still receive events about it.
+///
 /// Event `StasisEnd` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StasisEnd {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The channel as it left.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
 }
+/// Sent when a channel enters the application (through `Stasis()`, an originate with `app`, `channels.move`, or a won broadcast claim); from here the application controls it.
+///
+/// Events about the channel the application already watched (`Dial`, `ChannelDialplan`,
+/// `ChannelVarset` `STASISSTATUS`) come before it. The channel may still be ringing (`Ring`) and
+/// need `channels.answer`. Until this event, requests that control the channel answer `409`.
+/// After `channels.move`, the new application's `StasisStart` follows the old one's `StasisEnd`.
+///
 /// Event `StasisStart` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StasisStart {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// Arguments given after the application name: `Stasis(hello,world)` gives `["world"]`; `appArgs` of originate or move; `[]` when none.
+    ///
     /// JSON `args`: `List[string]`, required by the spec.
     #[serde(default)]
     pub args: Vec<String>,
+    /// The channel entering the application.
+    ///
     /// JSON `channel`: [`Channel`](super::models::Channel), required by the spec.
     pub channel: super::models::Channel,
+    /// Present when this channel took over the Stasis session of another one (a masquerade, e.g. after a pickup or some transfers): the channel replaced, which gets its `StasisEnd` right after.
+    ///
     /// JSON `replace_channel`: [`Channel`](super::models::Channel), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replace_channel: Option<super::models::Channel>,
 }
+/// Sent when an out-of-call text message (a SIP `MESSAGE`, for example) arrives for an endpoint the application is subscribed to.
+///
+/// Subscribe to an endpoint (`endpoint:PJSIP/100`) or to all endpoints to receive them; messages can be sent back with the endpoints resource.
+///
 /// Event `TextMessageReceived` (events.json), a variant of [`Event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TextMessageReceived {
+    /// Entity id of the Asterisk that sent the message, in MAC-address form (`02:fc:00:00:00:01`);
+    /// lets an application connected to several servers tell them apart. Present on every event
+    /// from current servers.
+    ///
     /// JSON `asterisk_id`: `string`, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asterisk_id: Option<String>,
+    /// Name of the application this copy is for. A connection holding several applications gets one
+    /// copy per interested application, each naming its own. With an outbound WebSocket configured
+    /// `per_call_config` the name is `APP:CHANNELNAME` (`outapp:Local/7002@default-0000001e;1`).
+    ///
     /// JSON `application`: `string`, required by the spec.
     #[serde(default)]
     pub application: String,
+    /// When Asterisk raised the event (not when it was written to the socket), with millisecond
+    /// precision and an offset without a colon: `2026-11-27T10:36:17.719+0000`. Plain RFC 3339
+    /// parsers reject the offset format.
+    ///
     /// JSON `timestamp`: `Date`, required by the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::Timestamp>,
+    /// The message: `from`, `to`, `body` and any extra variables.
+    ///
     /// JSON `message`: [`TextMessage`](super::models::TextMessage), required by the spec.
     pub message: super::models::TextMessage,
+    /// The endpoint the message arrived for; absent when Asterisk cannot tie it to one.
+    ///
     /// JSON `endpoint`: [`Endpoint`](super::models::Endpoint), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<super::models::Endpoint>,

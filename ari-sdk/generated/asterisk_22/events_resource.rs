@@ -28,17 +28,30 @@ impl Events {
         ClaimChannel::new(&self.client, channel_id, application)
     }
 }
+/// Sends a custom event, `ChannelUserevent`, to one application.
+///
+/// Use it to pass a message between parts of a system through Asterisk: the event goes to the
+/// named application whether or not it is subscribed to anything, optionally carrying snapshots
+/// of a channel, bridge or endpoint and custom key/value data. Asterisk answers `204` and the
+/// event follows at once on that application's WebSocket(s). When a channel is among the sources,
+/// an AMI `UserEvent` is raised as well.
+///
+/// Events that follow, in order: [`ChannelUserevent`](super::events::ChannelUserevent).
+///
 /// `POST /events/user/{eventName}` (`userEvent`).
 ///
 /// - Since: 12.3.0
 /// - Response: `void`
-/// - Error statuses: 400, 404, 422
+/// - Error statuses:
+///   - `400`: A `source` uses a scheme other than `channel:`, `bridge:` or `endpoint:` (`deviceState:` is refused too), or `application` is missing.
+///   - `404`: No application of that name is registered (no WebSocket has it).
+///   - `422`: A `source` names a channel, bridge or endpoint that does not exist (a hung-up channel, a destroyed bridge, a misspelt endpoint).
 ///
 /// Parameters:
-/// - `eventName` (path, `string`, required)
-/// - `application` (query, `string`, required)
-/// - `source` (query, `string`, comma-joined list)
-/// - `variables` (body, `containers`)
+/// - `eventName` (path, `string`, required): Name of the event, free text chosen by the application (`Ping`, `queue-update`); delivered as `eventname` in the event and inside `userevent`.
+/// - `application` (query, `string`, required): Name of the registered application that receives the event (`hello`).
+/// - `source` (query, `string`, comma-joined list): Objects whose current snapshots are attached to the event, comma-separated: `channel:1795775784.15`, `bridge:757b25a6-3e56-415b-ac68-0623a9bb5e35`, `endpoint:PJSIP/100`. The event carries at most one object of each kind (`channel`, `bridge`, `endpoint`); if several of one kind are given, only one of them appears. Omit it for an event about nothing in particular.
+/// - `variables` (body, `containers`): Custom data, sent as a JSON body `{"variables": {"customer": "42", "tier": "gold"}}`. The pairs appear as members of the event's `userevent` object, next to `eventname`, which Asterisk sets itself (a variable called `eventname` is overwritten).
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct UserEvent {
@@ -76,14 +89,14 @@ impl UserEvent {
         call.query("application", Into::<String>::into(application));
         UserEvent { call }
     }
-    /// Sets `source` (query, `string`, comma-joined list).
+    /// Sets `source` (query, `string`, comma-joined list): Objects whose current snapshots are attached to the event, comma-separated: `channel:1795775784.15`, `bridge:757b25a6-3e56-415b-ac68-0623a9bb5e35`, `endpoint:PJSIP/100`. The event carries at most one object of each kind (`channel`, `bridge`, `endpoint`); if several of one kind are given, only one of them appears. Omit it for an event about nothing in particular..
     pub fn source(mut self, source: impl crate::IntoStrings) -> Self {
         let call = &mut self.call;
         let values = crate::IntoStrings::into_strings(source);
         call.query_list("source", values);
         self
     }
-    /// Sets `variables` (body, `containers`).
+    /// Sets `variables` (body, `containers`): Custom data, sent as a JSON body `{"variables": {"customer": "42", "tier": "gold"}}`. The pairs appear as members of the event's `userevent` object, next to `eventname`, which Asterisk sets itself (a variable called `eventname` is overwritten)..
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -113,15 +126,29 @@ impl std::future::IntoFuture for UserEvent {
         self.call.into_future()
     }
 }
+/// Claims a channel that the dialplan offered to all applications with `StasisBroadcast()`; the first claim wins.
+///
+/// When the dialplan runs `StasisBroadcast()`, every registered application (or those whose names
+/// match the dialplan's filter) receives `CallBroadcast`. An application that wants the call
+/// answers with this request before the dialplan's timeout (500 ms unless the dialplan sets
+/// another). The first claim gets `204` and the channel enters Stasis for that application, which
+/// receives `StasisStart` with the arguments the dialplan gave; later claims get `409`. When the
+/// dialplan enabled claim notifications, `CallClaimed` goes to all applications that received the
+/// broadcast. Needs the `res_stasis_broadcast` module (`501` without it).
+///
+/// Events that follow, in order: [`CallClaimed`](super::events::CallClaimed), [`StasisStart`](super::events::StasisStart).
+///
 /// `POST /events/claim` (`claimChannel`).
 ///
 /// - Since: 20.17.0, 22.7.0, 23.1.0
 /// - Response: `void`
-/// - Error statuses: 404, 409
+/// - Error statuses:
+///   - `404`: No broadcast is pending for this channel: the id is unknown, the channel was not offered with `StasisBroadcast()`, or the wait already ended (timed out, or the call moved on).
+///   - `409`: Another application claimed the channel first.
 ///
 /// Parameters:
-/// - `channelId` (query, `string`, required)
-/// - `application` (query, `string`, required)
+/// - `channelId` (query, `string`, required): Id of the broadcast channel, as in `CallBroadcast.channel.id` (`1795775784.15`).
+/// - `application` (query, `string`, required): Application that takes the call (usually the claiming application's own name). It should be a registered application: Asterisk does not check the name at claim time, and a claim for a name that is not registered wins the race but the channel then fails to enter Stasis (`STASISSTATUS=FAILED`).
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct ClaimChannel {

@@ -41,7 +41,9 @@ impl ConfigObjectHandle {
     pub fn id(&self) -> &str {
         &self.id
     }
-    /// `GET /asterisk/config/dynamic/{configClass}/{objectType}/{id}`: returns a [`GetObject`](super::asterisk::GetObject) request builder.
+    /// Reads one sorcery-managed configuration object (a PJSIP endpoint, AOR, auth...) as a list of attribute/value pairs.
+    ///
+    /// `GET /asterisk/config/dynamic/{configClass}/{objectType}/{id}`: the request builder [`GetObject`](super::asterisk::GetObject) has the parameters, statuses and events.
     pub fn get_object(&self) -> super::asterisk::GetObject {
         super::asterisk::GetObject::new(
             &self.client,
@@ -50,7 +52,9 @@ impl ConfigObjectHandle {
             self.id.clone(),
         )
     }
-    /// `PUT /asterisk/config/dynamic/{configClass}/{objectType}/{id}`: returns a [`UpdateObject`](super::asterisk::UpdateObject) request builder.
+    /// Creates a sorcery configuration object, or changes attributes of an existing one, and returns all its attributes afterwards.
+    ///
+    /// `PUT /asterisk/config/dynamic/{configClass}/{objectType}/{id}`: the request builder [`UpdateObject`](super::asterisk::UpdateObject) has the parameters, statuses and events.
     pub fn update_object(&self) -> super::asterisk::UpdateObject {
         super::asterisk::UpdateObject::new(
             &self.client,
@@ -59,7 +63,9 @@ impl ConfigObjectHandle {
             self.id.clone(),
         )
     }
-    /// `DELETE /asterisk/config/dynamic/{configClass}/{objectType}/{id}`: returns a [`DeleteObject`](super::asterisk::DeleteObject) request builder.
+    /// Removes a sorcery configuration object from the backend that stores it.
+    ///
+    /// `DELETE /asterisk/config/dynamic/{configClass}/{objectType}/{id}`: the request builder [`DeleteObject`](super::asterisk::DeleteObject) has the parameters, statuses and events.
     pub fn delete_object(&self) -> super::asterisk::DeleteObject {
         super::asterisk::DeleteObject::new(
             &self.client,
@@ -103,19 +109,27 @@ impl ModuleHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// `GET /asterisk/modules/{moduleName}`: returns a [`GetModule`](super::asterisk::GetModule) request builder.
+    /// Returns the description, use count, status and support level of one loaded module.
+    ///
+    /// `GET /asterisk/modules/{moduleName}`: the request builder [`GetModule`](super::asterisk::GetModule) has the parameters, statuses and events.
     pub fn get_module(&self) -> super::asterisk::GetModule {
         super::asterisk::GetModule::new(&self.client, self.module_name.clone())
     }
-    /// `POST /asterisk/modules/{moduleName}`: returns a [`LoadModule`](super::asterisk::LoadModule) request builder.
+    /// Loads a module that is not currently loaded.
+    ///
+    /// `POST /asterisk/modules/{moduleName}`: the request builder [`LoadModule`](super::asterisk::LoadModule) has the parameters, statuses and events.
     pub fn load_module(&self) -> super::asterisk::LoadModule {
         super::asterisk::LoadModule::new(&self.client, self.module_name.clone())
     }
-    /// `DELETE /asterisk/modules/{moduleName}`: returns a [`UnloadModule`](super::asterisk::UnloadModule) request builder.
+    /// Unloads a loaded module, unless something still uses it.
+    ///
+    /// `DELETE /asterisk/modules/{moduleName}`: the request builder [`UnloadModule`](super::asterisk::UnloadModule) has the parameters, statuses and events.
     pub fn unload_module(&self) -> super::asterisk::UnloadModule {
         super::asterisk::UnloadModule::new(&self.client, self.module_name.clone())
     }
-    /// `PUT /asterisk/modules/{moduleName}`: returns a [`ReloadModule`](super::asterisk::ReloadModule) request builder.
+    /// Makes one module re-read its configuration.
+    ///
+    /// `PUT /asterisk/modules/{moduleName}`: the request builder [`ReloadModule`](super::asterisk::ReloadModule) has the parameters, statuses and events.
     pub fn reload_module(&self) -> super::asterisk::ReloadModule {
         super::asterisk::ReloadModule::new(&self.client, self.module_name.clone())
     }
@@ -145,7 +159,9 @@ impl LogChannelHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// `POST /asterisk/logging/{logChannelName}`: returns a [`AddLog`](super::asterisk::AddLog) request builder.
+    /// Adds a log output channel at runtime, receiving the given levels.
+    ///
+    /// `POST /asterisk/logging/{logChannelName}`: the request builder [`AddLog`](super::asterisk::AddLog) has the parameters, statuses and events.
     pub fn add_log(&self, configuration: impl Into<String>) -> super::asterisk::AddLog {
         super::asterisk::AddLog::new(
             &self.client,
@@ -153,11 +169,15 @@ impl LogChannelHandle {
             configuration,
         )
     }
-    /// `DELETE /asterisk/logging/{logChannelName}`: returns a [`DeleteLog`](super::asterisk::DeleteLog) request builder.
+    /// Removes a log channel that was added at runtime.
+    ///
+    /// `DELETE /asterisk/logging/{logChannelName}`: the request builder [`DeleteLog`](super::asterisk::DeleteLog) has the parameters, statuses and events.
     pub fn delete_log(&self) -> super::asterisk::DeleteLog {
         super::asterisk::DeleteLog::new(&self.client, self.log_channel_name.clone())
     }
-    /// `PUT /asterisk/logging/{logChannelName}/rotate`: returns a [`RotateLog`](super::asterisk::RotateLog) request builder.
+    /// Rotates one file log channel: the current file is moved aside following the logger's rotation strategy and a new one is started.
+    ///
+    /// `PUT /asterisk/logging/{logChannelName}/rotate`: the request builder [`RotateLog`](super::asterisk::RotateLog) has the parameters, statuses and events.
     pub fn rotate_log(&self) -> super::asterisk::RotateLog {
         super::asterisk::RotateLog::new(&self.client, self.log_channel_name.clone())
     }
@@ -184,7 +204,9 @@ impl EndpointByTechHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// `GET /endpoints/{tech}`: returns a [`ListByTech`](super::endpoints::ListByTech) request builder.
+    /// Lists the endpoints of one channel technology, e.g. every PJSIP endpoint.
+    ///
+    /// `GET /endpoints/{tech}`: the request builder [`ListByTech`](super::endpoints::ListByTech) has the parameters, statuses and events.
     pub fn list_by_tech(&self) -> super::endpoints::ListByTech {
         super::endpoints::ListByTech::new(&self.client, self.tech.clone())
     }
@@ -234,7 +256,9 @@ impl EndpointHandle {
     pub fn resource(&self) -> &str {
         &self.resource
     }
-    /// `GET /endpoints/{tech}/{resource}`: returns a [`Get`](super::endpoints::Get) request builder.
+    /// Returns one endpoint: its state and the channels currently using it.
+    ///
+    /// `GET /endpoints/{tech}/{resource}`: the request builder [`Get`](super::endpoints::Get) has the parameters, statuses and events.
     pub fn get(&self) -> super::endpoints::Get {
         super::endpoints::Get::new(
             &self.client,
@@ -242,7 +266,9 @@ impl EndpointHandle {
             self.resource.clone(),
         )
     }
-    /// `PUT /endpoints/{tech}/{resource}/sendMessage`: returns a [`SendMessageToEndpoint`](super::endpoints::SendMessageToEndpoint) request builder.
+    /// Sends an out-of-call text message to a known endpoint, addressed by technology and resource.
+    ///
+    /// `PUT /endpoints/{tech}/{resource}/sendMessage`: the request builder [`SendMessageToEndpoint`](super::endpoints::SendMessageToEndpoint) has the parameters, statuses and events.
     pub fn send_message_to_endpoint(
         &self,
         from: impl Into<String>,
@@ -254,7 +280,9 @@ impl EndpointHandle {
             from,
         )
     }
-    /// `POST /endpoints/{tech}/{resource}/refer`: returns a [`ReferToEndpoint`](super::endpoints::ReferToEndpoint) request builder.
+    /// Sends an out-of-dialog SIP REFER to a known endpoint, asking it to call another party.
+    ///
+    /// `POST /endpoints/{tech}/{resource}/refer`: the request builder [`ReferToEndpoint`](super::endpoints::ReferToEndpoint) has the parameters, statuses and events.
     pub fn refer_to_endpoint(
         &self,
         from: impl Into<String>,
@@ -303,11 +331,15 @@ impl ChannelHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// `GET /channels/{channelId}`: returns a [`Get`](super::channels::Get) request builder.
+    /// Returns the current snapshot of one channel.
+    ///
+    /// `GET /channels/{channelId}`: the request builder [`Get`](super::channels::Get) has the parameters, statuses and events.
     pub fn get(&self) -> super::channels::Get {
         super::channels::Get::new(&self.client, self.channel_id.clone())
     }
-    /// `POST /channels/{channelId}`: returns a [`OriginateWithId`](super::channels::OriginateWithId) request builder.
+    /// Same as `originate`, with the new channel's id given in the path.
+    ///
+    /// `POST /channels/{channelId}`: the request builder [`OriginateWithId`](super::channels::OriginateWithId) has the parameters, statuses and events.
     pub fn originate_with_id(
         &self,
         endpoint: impl Into<String>,
@@ -318,85 +350,123 @@ impl ChannelHandle {
             endpoint,
         )
     }
-    /// `DELETE /channels/{channelId}`: returns a [`Hangup`](super::channels::Hangup) request builder.
+    /// Ends the call on a channel, whether or not an application controls it.
+    ///
+    /// `DELETE /channels/{channelId}`: the request builder [`Hangup`](super::channels::Hangup) has the parameters, statuses and events.
     pub fn hangup(&self) -> super::channels::Hangup {
         super::channels::Hangup::new(&self.client, self.channel_id.clone())
     }
-    /// `POST /channels/{channelId}/continue`: returns a [`ContinueInDialplan`](super::channels::ContinueInDialplan) request builder.
+    /// Releases the channel from the application so it runs dialplan again.
+    ///
+    /// `POST /channels/{channelId}/continue`: the request builder [`ContinueInDialplan`](super::channels::ContinueInDialplan) has the parameters, statuses and events.
     pub fn continue_in_dialplan(&self) -> super::channels::ContinueInDialplan {
         super::channels::ContinueInDialplan::new(&self.client, self.channel_id.clone())
     }
-    /// `POST /channels/{channelId}/move`: returns a [`Move`](super::channels::Move) request builder.
+    /// Hands the channel over to a different Stasis application without letting it leave Stasis.
+    ///
+    /// `POST /channels/{channelId}/move`: the request builder [`Move`](super::channels::Move) has the parameters, statuses and events.
     pub fn r#move(&self, app: impl Into<String>) -> super::channels::Move {
         super::channels::Move::new(&self.client, self.channel_id.clone(), app)
     }
-    /// `POST /channels/{channelId}/redirect`: returns a [`Redirect`](super::channels::Redirect) request builder.
+    /// Asks the channel's driver to send the caller elsewhere (SIP redirect or REFER).
+    ///
+    /// `POST /channels/{channelId}/redirect`: the request builder [`Redirect`](super::channels::Redirect) has the parameters, statuses and events.
     pub fn redirect(&self, endpoint: impl Into<String>) -> super::channels::Redirect {
         super::channels::Redirect::new(&self.client, self.channel_id.clone(), endpoint)
     }
-    /// `POST /channels/{channelId}/answer`: returns a [`Answer`](super::channels::Answer) request builder.
+    /// Answers an incoming channel that is still ringing.
+    ///
+    /// `POST /channels/{channelId}/answer`: the request builder [`Answer`](super::channels::Answer) has the parameters, statuses and events.
     pub fn answer(&self) -> super::channels::Answer {
         super::channels::Answer::new(&self.client, self.channel_id.clone())
     }
-    /// `POST /channels/{channelId}/ring`: returns a [`Ring`](super::channels::Ring) request builder.
+    /// Sends an alerting (ringing) signal to the caller on this channel.
+    ///
+    /// `POST /channels/{channelId}/ring`: the request builder [`Ring`](super::channels::Ring) has the parameters, statuses and events.
     pub fn ring(&self) -> super::channels::Ring {
         super::channels::Ring::new(&self.client, self.channel_id.clone())
     }
-    /// `DELETE /channels/{channelId}/ring`: returns a [`RingStop`](super::channels::RingStop) request builder.
+    /// Ends the ringing started with `ring`.
+    ///
+    /// `DELETE /channels/{channelId}/ring`: the request builder [`RingStop`](super::channels::RingStop) has the parameters, statuses and events.
     pub fn ring_stop(&self) -> super::channels::RingStop {
         super::channels::RingStop::new(&self.client, self.channel_id.clone())
     }
-    /// `POST /channels/{channelId}/progress`: returns a [`Progress`](super::channels::Progress) request builder.
+    /// Lets an unanswered caller hear early media by sending a progress signal (SIP 183).
+    ///
+    /// `POST /channels/{channelId}/progress`: the request builder [`Progress`](super::channels::Progress) has the parameters, statuses and events.
     pub fn progress(&self) -> super::channels::Progress {
         super::channels::Progress::new(&self.client, self.channel_id.clone())
     }
-    /// `POST /channels/{channelId}/dtmf`: returns a [`SendDtmf`](super::channels::SendDtmf) request builder.
+    /// Plays DTMF digits into the channel, towards the party on it.
+    ///
+    /// `POST /channels/{channelId}/dtmf`: the request builder [`SendDtmf`](super::channels::SendDtmf) has the parameters, statuses and events.
     pub fn send_dtmf(&self, dtmf: impl Into<String>) -> super::channels::SendDtmf {
         super::channels::SendDtmf::new(&self.client, self.channel_id.clone(), dtmf)
     }
-    /// `POST /channels/{channelId}/mute`: returns a [`Mute`](super::channels::Mute) request builder.
+    /// Silences the channel's audio in one or both directions.
+    ///
+    /// `POST /channels/{channelId}/mute`: the request builder [`Mute`](super::channels::Mute) has the parameters, statuses and events.
     pub fn mute(
         &self,
         direction: impl Into<super::models::MuteDirection>,
     ) -> super::channels::Mute {
         super::channels::Mute::new(&self.client, self.channel_id.clone(), direction)
     }
-    /// `DELETE /channels/{channelId}/mute`: returns a [`Unmute`](super::channels::Unmute) request builder.
+    /// Restores audio muted with `mute`.
+    ///
+    /// `DELETE /channels/{channelId}/mute`: the request builder [`Unmute`](super::channels::Unmute) has the parameters, statuses and events.
     pub fn unmute(
         &self,
         direction: impl Into<super::models::MuteDirection>,
     ) -> super::channels::Unmute {
         super::channels::Unmute::new(&self.client, self.channel_id.clone(), direction)
     }
-    /// `POST /channels/{channelId}/hold`: returns a [`Hold`](super::channels::Hold) request builder.
+    /// Puts the party on this channel on hold.
+    ///
+    /// `POST /channels/{channelId}/hold`: the request builder [`Hold`](super::channels::Hold) has the parameters, statuses and events.
     pub fn hold(&self) -> super::channels::Hold {
         super::channels::Hold::new(&self.client, self.channel_id.clone())
     }
-    /// `DELETE /channels/{channelId}/hold`: returns a [`Unhold`](super::channels::Unhold) request builder.
+    /// Takes the party on this channel off hold.
+    ///
+    /// `DELETE /channels/{channelId}/hold`: the request builder [`Unhold`](super::channels::Unhold) has the parameters, statuses and events.
     pub fn unhold(&self) -> super::channels::Unhold {
         super::channels::Unhold::new(&self.client, self.channel_id.clone())
     }
-    /// `POST /channels/{channelId}/moh`: returns a [`StartMoh`](super::channels::StartMoh) request builder.
+    /// Starts a music-on-hold stream to the party on the channel; it runs until stopped.
+    ///
+    /// `POST /channels/{channelId}/moh`: the request builder [`StartMoh`](super::channels::StartMoh) has the parameters, statuses and events.
     pub fn start_moh(&self) -> super::channels::StartMoh {
         super::channels::StartMoh::new(&self.client, self.channel_id.clone())
     }
-    /// `DELETE /channels/{channelId}/moh`: returns a [`StopMoh`](super::channels::StopMoh) request builder.
+    /// Ends the music on hold that `startMoh` began.
+    ///
+    /// `DELETE /channels/{channelId}/moh`: the request builder [`StopMoh`](super::channels::StopMoh) has the parameters, statuses and events.
     pub fn stop_moh(&self) -> super::channels::StopMoh {
         super::channels::StopMoh::new(&self.client, self.channel_id.clone())
     }
-    /// `POST /channels/{channelId}/silence`: returns a [`StartSilence`](super::channels::StartSilence) request builder.
+    /// Starts a stream of silent audio to the channel, e.g. to keep RTP flowing.
+    ///
+    /// `POST /channels/{channelId}/silence`: the request builder [`StartSilence`](super::channels::StartSilence) has the parameters, statuses and events.
     pub fn start_silence(&self) -> super::channels::StartSilence {
         super::channels::StartSilence::new(&self.client, self.channel_id.clone())
     }
-    /// `DELETE /channels/{channelId}/silence`: returns a [`StopSilence`](super::channels::StopSilence) request builder.
+    /// Ends the silent audio that `startSilence` began.
+    ///
+    /// `DELETE /channels/{channelId}/silence`: the request builder [`StopSilence`](super::channels::StopSilence) has the parameters, statuses and events.
     pub fn stop_silence(&self) -> super::channels::StopSilence {
         super::channels::StopSilence::new(&self.client, self.channel_id.clone())
     }
-    /// `POST /channels/{channelId}/play`: returns a [`Play`](super::channels::Play) request builder.
+    /// Starts playing one or more media items to the channel and returns the playback.
+    ///
+    /// `POST /channels/{channelId}/play`: the request builder [`Play`](super::channels::Play) has the parameters, statuses and events.
     pub fn play(&self, media: impl crate::IntoStrings) -> super::channels::Play {
         super::channels::Play::new(&self.client, self.channel_id.clone(), media)
     }
-    /// `POST /channels/{channelId}/play/{playbackId}`: returns a [`PlayWithId`](super::channels::PlayWithId) request builder.
+    /// Same as `play`, with the playback's id given in the path.
+    ///
+    /// `POST /channels/{channelId}/play/{playbackId}`: the request builder [`PlayWithId`](super::channels::PlayWithId) has the parameters, statuses and events.
     pub fn play_with_id(
         &self,
         playback_id: impl Into<String>,
@@ -409,7 +479,9 @@ impl ChannelHandle {
             media,
         )
     }
-    /// `POST /channels/{channelId}/record`: returns a [`Record`](super::channels::Record) request builder.
+    /// Captures the audio coming from the channel's party into a file on the Asterisk server.
+    ///
+    /// `POST /channels/{channelId}/record`: the request builder [`Record`](super::channels::Record) has the parameters, statuses and events.
     pub fn record(
         &self,
         name: impl Into<String>,
@@ -417,7 +489,9 @@ impl ChannelHandle {
     ) -> super::channels::Record {
         super::channels::Record::new(&self.client, self.channel_id.clone(), name, format)
     }
-    /// `GET /channels/{channelId}/variable`: returns a [`GetChannelVar`](super::channels::GetChannelVar) request builder.
+    /// Returns the value of a single variable, or the result of a dialplan function, evaluated on the channel.
+    ///
+    /// `GET /channels/{channelId}/variable`: the request builder [`GetChannelVar`](super::channels::GetChannelVar) has the parameters, statuses and events.
     pub fn get_channel_var(
         &self,
         variable: impl Into<String>,
@@ -428,7 +502,9 @@ impl ChannelHandle {
             variable,
         )
     }
-    /// `POST /channels/{channelId}/variable`: returns a [`SetChannelVar`](super::channels::SetChannelVar) request builder.
+    /// Assigns (or removes) a variable on the channel; function names such as `CALLERID(name)` are written through.
+    ///
+    /// `POST /channels/{channelId}/variable`: the request builder [`SetChannelVar`](super::channels::SetChannelVar) has the parameters, statuses and events.
     pub fn set_channel_var(
         &self,
         variable: impl Into<String>,
@@ -439,7 +515,9 @@ impl ChannelHandle {
             variable,
         )
     }
-    /// `GET /channels/{channelId}/variables`: returns a [`GetChannelVars`](super::channels::GetChannelVars) request builder.
+    /// Reads several channel variables or dialplan functions in one request.
+    ///
+    /// `GET /channels/{channelId}/variables`: the request builder [`GetChannelVars`](super::channels::GetChannelVars) has the parameters, statuses and events.
     pub fn get_channel_vars(
         &self,
         variables: impl crate::IntoStrings,
@@ -450,7 +528,9 @@ impl ChannelHandle {
             variables,
         )
     }
-    /// `POST /channels/{channelId}/variables`: returns a [`SetChannelVars`](super::channels::SetChannelVars) request builder.
+    /// Sets several channel variables in one request.
+    ///
+    /// `POST /channels/{channelId}/variables`: the request builder [`SetChannelVars`](super::channels::SetChannelVars) has the parameters, statuses and events.
     pub fn set_channel_vars(
         &self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -461,14 +541,18 @@ impl ChannelHandle {
             variables,
         )
     }
-    /// `POST /channels/{channelId}/snoop`: returns a [`SnoopChannel`](super::channels::SnoopChannel) request builder.
+    /// Creates a snoop channel that listens to and/or speaks into another channel, and puts it in an application.
+    ///
+    /// `POST /channels/{channelId}/snoop`: the request builder [`SnoopChannel`](super::channels::SnoopChannel) has the parameters, statuses and events.
     pub fn snoop_channel(
         &self,
         app: impl Into<String>,
     ) -> super::channels::SnoopChannel {
         super::channels::SnoopChannel::new(&self.client, self.channel_id.clone(), app)
     }
-    /// `POST /channels/{channelId}/snoop/{snoopId}`: returns a [`SnoopChannelWithId`](super::channels::SnoopChannelWithId) request builder.
+    /// Same as `snoopChannel`, with the snoop channel's id given in the path.
+    ///
+    /// `POST /channels/{channelId}/snoop/{snoopId}`: the request builder [`SnoopChannelWithId`](super::channels::SnoopChannelWithId) has the parameters, statuses and events.
     pub fn snoop_channel_with_id(
         &self,
         snoop_id: impl Into<String>,
@@ -481,15 +565,21 @@ impl ChannelHandle {
             app,
         )
     }
-    /// `POST /channels/{channelId}/dial`: returns a [`Dial`](super::channels::Dial) request builder.
+    /// Starts calling the endpoint of a channel made with `create`.
+    ///
+    /// `POST /channels/{channelId}/dial`: the request builder [`Dial`](super::channels::Dial) has the parameters, statuses and events.
     pub fn dial(&self) -> super::channels::Dial {
         super::channels::Dial::new(&self.client, self.channel_id.clone())
     }
-    /// `GET /channels/{channelId}/rtp_statistics`: returns a [`Rtpstatistics`](super::channels::Rtpstatistics) request builder.
+    /// Returns RTP/RTCP statistics of a channel's media stream.
+    ///
+    /// `GET /channels/{channelId}/rtp_statistics`: the request builder [`Rtpstatistics`](super::channels::Rtpstatistics) has the parameters, statuses and events.
     pub fn rtpstatistics(&self) -> super::channels::Rtpstatistics {
         super::channels::Rtpstatistics::new(&self.client, self.channel_id.clone())
     }
-    /// `POST /channels/{channelId}/transfer_progress`: returns a [`TransferProgress`](super::channels::TransferProgress) request builder.
+    /// Reports the progress of a transfer the application carries out for a phone's REFER.
+    ///
+    /// `POST /channels/{channelId}/transfer_progress`: the request builder [`TransferProgress`](super::channels::TransferProgress) has the parameters, statuses and events.
     pub fn transfer_progress(
         &self,
         states: impl Into<String>,
@@ -535,33 +625,45 @@ impl BridgeHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// `POST /bridges/{bridgeId}`: returns a [`CreateWithId`](super::bridges::CreateWithId) request builder.
+    /// Creates a bridge with the id given in the path.
+    ///
+    /// `POST /bridges/{bridgeId}`: the request builder [`CreateWithId`](super::bridges::CreateWithId) has the parameters, statuses and events.
     pub fn create_with_id(&self) -> super::bridges::CreateWithId {
         super::bridges::CreateWithId::new(&self.client, self.bridge_id.clone())
     }
-    /// `GET /bridges/{bridgeId}`: returns a [`Get`](super::bridges::Get) request builder.
+    /// Returns the current state of one bridge, including the ids of the channels in it.
+    ///
+    /// `GET /bridges/{bridgeId}`: the request builder [`Get`](super::bridges::Get) has the parameters, statuses and events.
     pub fn get(&self) -> super::bridges::Get {
         super::bridges::Get::new(&self.client, self.bridge_id.clone())
     }
-    /// `DELETE /bridges/{bridgeId}`: returns a [`Destroy`](super::bridges::Destroy) request builder.
+    /// Destroys a bridge; channels still inside are released, not hung up.
+    ///
+    /// `DELETE /bridges/{bridgeId}`: the request builder [`Destroy`](super::bridges::Destroy) has the parameters, statuses and events.
     pub fn destroy(&self) -> super::bridges::Destroy {
         super::bridges::Destroy::new(&self.client, self.bridge_id.clone())
     }
-    /// `GET /bridges/{bridgeId}/variable`: returns a [`GetBridgeVar`](super::bridges::GetBridgeVar) request builder.
+    /// Reads one bridge variable.
+    ///
+    /// `GET /bridges/{bridgeId}/variable`: the request builder [`GetBridgeVar`](super::bridges::GetBridgeVar) has the parameters, statuses and events.
     pub fn get_bridge_var(
         &self,
         variable: impl Into<String>,
     ) -> super::bridges::GetBridgeVar {
         super::bridges::GetBridgeVar::new(&self.client, self.bridge_id.clone(), variable)
     }
-    /// `POST /bridges/{bridgeId}/variable`: returns a [`SetBridgeVar`](super::bridges::SetBridgeVar) request builder.
+    /// Sets or clears one bridge variable.
+    ///
+    /// `POST /bridges/{bridgeId}/variable`: the request builder [`SetBridgeVar`](super::bridges::SetBridgeVar) has the parameters, statuses and events.
     pub fn set_bridge_var(
         &self,
         variable: impl Into<String>,
     ) -> super::bridges::SetBridgeVar {
         super::bridges::SetBridgeVar::new(&self.client, self.bridge_id.clone(), variable)
     }
-    /// `GET /bridges/{bridgeId}/variables`: returns a [`GetBridgeVars`](super::bridges::GetBridgeVars) request builder.
+    /// Reads several bridge variables at once.
+    ///
+    /// `GET /bridges/{bridgeId}/variables`: the request builder [`GetBridgeVars`](super::bridges::GetBridgeVars) has the parameters, statuses and events.
     pub fn get_bridge_vars(
         &self,
         variables: impl crate::IntoStrings,
@@ -572,7 +674,9 @@ impl BridgeHandle {
             variables,
         )
     }
-    /// `POST /bridges/{bridgeId}/variables`: returns a [`SetBridgeVars`](super::bridges::SetBridgeVars) request builder.
+    /// Sets several bridge variables in one request.
+    ///
+    /// `POST /bridges/{bridgeId}/variables`: the request builder [`SetBridgeVars`](super::bridges::SetBridgeVars) has the parameters, statuses and events.
     pub fn set_bridge_vars(
         &self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -583,21 +687,27 @@ impl BridgeHandle {
             variables,
         )
     }
-    /// `POST /bridges/{bridgeId}/addChannel`: returns a [`AddChannel`](super::bridges::AddChannel) request builder.
+    /// Moves one or more channels into the bridge.
+    ///
+    /// `POST /bridges/{bridgeId}/addChannel`: the request builder [`AddChannel`](super::bridges::AddChannel) has the parameters, statuses and events.
     pub fn add_channel(
         &self,
         channel: impl crate::IntoStrings,
     ) -> super::bridges::AddChannel {
         super::bridges::AddChannel::new(&self.client, self.bridge_id.clone(), channel)
     }
-    /// `POST /bridges/{bridgeId}/removeChannel`: returns a [`RemoveChannel`](super::bridges::RemoveChannel) request builder.
+    /// Takes one or more channels out of the bridge.
+    ///
+    /// `POST /bridges/{bridgeId}/removeChannel`: the request builder [`RemoveChannel`](super::bridges::RemoveChannel) has the parameters, statuses and events.
     pub fn remove_channel(
         &self,
         channel: impl crate::IntoStrings,
     ) -> super::bridges::RemoveChannel {
         super::bridges::RemoveChannel::new(&self.client, self.bridge_id.clone(), channel)
     }
-    /// `POST /bridges/{bridgeId}/videoSource/{channelId}`: returns a [`SetVideoSource`](super::bridges::SetVideoSource) request builder.
+    /// Makes one channel the video source that every member of the bridge sees.
+    ///
+    /// `POST /bridges/{bridgeId}/videoSource/{channelId}`: the request builder [`SetVideoSource`](super::bridges::SetVideoSource) has the parameters, statuses and events.
     pub fn set_video_source(
         &self,
         channel_id: impl Into<String>,
@@ -608,23 +718,33 @@ impl BridgeHandle {
             channel_id,
         )
     }
-    /// `DELETE /bridges/{bridgeId}/videoSource`: returns a [`ClearVideoSource`](super::bridges::ClearVideoSource) request builder.
+    /// Returns the bridge to talker-follows video: the active speaker's video is sent to all.
+    ///
+    /// `DELETE /bridges/{bridgeId}/videoSource`: the request builder [`ClearVideoSource`](super::bridges::ClearVideoSource) has the parameters, statuses and events.
     pub fn clear_video_source(&self) -> super::bridges::ClearVideoSource {
         super::bridges::ClearVideoSource::new(&self.client, self.bridge_id.clone())
     }
-    /// `POST /bridges/{bridgeId}/moh`: returns a [`StartMoh`](super::bridges::StartMoh) request builder.
+    /// Starts music on hold for all members of the bridge.
+    ///
+    /// `POST /bridges/{bridgeId}/moh`: the request builder [`StartMoh`](super::bridges::StartMoh) has the parameters, statuses and events.
     pub fn start_moh(&self) -> super::bridges::StartMoh {
         super::bridges::StartMoh::new(&self.client, self.bridge_id.clone())
     }
-    /// `DELETE /bridges/{bridgeId}/moh`: returns a [`StopMoh`](super::bridges::StopMoh) request builder.
+    /// Stops the music on hold started with `startMoh`.
+    ///
+    /// `DELETE /bridges/{bridgeId}/moh`: the request builder [`StopMoh`](super::bridges::StopMoh) has the parameters, statuses and events.
     pub fn stop_moh(&self) -> super::bridges::StopMoh {
         super::bridges::StopMoh::new(&self.client, self.bridge_id.clone())
     }
-    /// `POST /bridges/{bridgeId}/play`: returns a [`Play`](super::bridges::Play) request builder.
+    /// Plays media to every channel in the bridge.
+    ///
+    /// `POST /bridges/{bridgeId}/play`: the request builder [`Play`](super::bridges::Play) has the parameters, statuses and events.
     pub fn play(&self, media: impl crate::IntoStrings) -> super::bridges::Play {
         super::bridges::Play::new(&self.client, self.bridge_id.clone(), media)
     }
-    /// `POST /bridges/{bridgeId}/play/{playbackId}`: returns a [`PlayWithId`](super::bridges::PlayWithId) request builder.
+    /// Plays media to every channel in the bridge, with the playback id given in the path.
+    ///
+    /// `POST /bridges/{bridgeId}/play/{playbackId}`: the request builder [`PlayWithId`](super::bridges::PlayWithId) has the parameters, statuses and events.
     pub fn play_with_id(
         &self,
         playback_id: impl Into<String>,
@@ -637,7 +757,9 @@ impl BridgeHandle {
             media,
         )
     }
-    /// `POST /bridges/{bridgeId}/record`: returns a [`Record`](super::bridges::Record) request builder.
+    /// Writes the bridge's conversation to a recording file.
+    ///
+    /// `POST /bridges/{bridgeId}/record`: the request builder [`Record`](super::bridges::Record) has the parameters, statuses and events.
     pub fn record(
         &self,
         name: impl Into<String>,
@@ -680,19 +802,27 @@ impl StoredRecordingHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// `GET /recordings/stored/{recordingName}`: returns a [`GetStored`](super::recordings::GetStored) request builder.
+    /// Returns the name and format of one stored recording.
+    ///
+    /// `GET /recordings/stored/{recordingName}`: the request builder [`GetStored`](super::recordings::GetStored) has the parameters, statuses and events.
     pub fn get_stored(&self) -> super::recordings::GetStored {
         super::recordings::GetStored::new(&self.client, self.recording_name.clone())
     }
-    /// `DELETE /recordings/stored/{recordingName}`: returns a [`DeleteStored`](super::recordings::DeleteStored) request builder.
+    /// Removes a stored recording from disk.
+    ///
+    /// `DELETE /recordings/stored/{recordingName}`: the request builder [`DeleteStored`](super::recordings::DeleteStored) has the parameters, statuses and events.
     pub fn delete_stored(&self) -> super::recordings::DeleteStored {
         super::recordings::DeleteStored::new(&self.client, self.recording_name.clone())
     }
-    /// `GET /recordings/stored/{recordingName}/file`: returns a [`GetStoredFile`](super::recordings::GetStoredFile) request builder.
+    /// Downloads the recording file's bytes.
+    ///
+    /// `GET /recordings/stored/{recordingName}/file`: the request builder [`GetStoredFile`](super::recordings::GetStoredFile) has the parameters, statuses and events.
     pub fn get_stored_file(&self) -> super::recordings::GetStoredFile {
         super::recordings::GetStoredFile::new(&self.client, self.recording_name.clone())
     }
-    /// `POST /recordings/stored/{recordingName}/copy`: returns a [`CopyStored`](super::recordings::CopyStored) request builder.
+    /// Duplicates a stored recording under another name.
+    ///
+    /// `POST /recordings/stored/{recordingName}/copy`: the request builder [`CopyStored`](super::recordings::CopyStored) has the parameters, statuses and events.
     pub fn copy_stored(
         &self,
         destination_recording_name: impl Into<String>,
@@ -738,31 +868,45 @@ impl LiveRecordingHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// `GET /recordings/live/{recordingName}`: returns a [`GetLive`](super::recordings::GetLive) request builder.
+    /// Returns the current state of a recording in progress.
+    ///
+    /// `GET /recordings/live/{recordingName}`: the request builder [`GetLive`](super::recordings::GetLive) has the parameters, statuses and events.
     pub fn get_live(&self) -> super::recordings::GetLive {
         super::recordings::GetLive::new(&self.client, self.recording_name.clone())
     }
-    /// `DELETE /recordings/live/{recordingName}`: returns a [`Cancel`](super::recordings::Cancel) request builder.
+    /// Ends a recording in progress and deletes what it wrote.
+    ///
+    /// `DELETE /recordings/live/{recordingName}`: the request builder [`Cancel`](super::recordings::Cancel) has the parameters, statuses and events.
     pub fn cancel(&self) -> super::recordings::Cancel {
         super::recordings::Cancel::new(&self.client, self.recording_name.clone())
     }
-    /// `POST /recordings/live/{recordingName}/stop`: returns a [`Stop`](super::recordings::Stop) request builder.
+    /// Ends a recording and keeps its file.
+    ///
+    /// `POST /recordings/live/{recordingName}/stop`: the request builder [`Stop`](super::recordings::Stop) has the parameters, statuses and events.
     pub fn stop(&self) -> super::recordings::Stop {
         super::recordings::Stop::new(&self.client, self.recording_name.clone())
     }
-    /// `POST /recordings/live/{recordingName}/pause`: returns a [`Pause`](super::recordings::Pause) request builder.
+    /// Pauses a recording: nothing is written until it is resumed.
+    ///
+    /// `POST /recordings/live/{recordingName}/pause`: the request builder [`Pause`](super::recordings::Pause) has the parameters, statuses and events.
     pub fn pause(&self) -> super::recordings::Pause {
         super::recordings::Pause::new(&self.client, self.recording_name.clone())
     }
-    /// `DELETE /recordings/live/{recordingName}/pause`: returns a [`Unpause`](super::recordings::Unpause) request builder.
+    /// Resumes a paused recording.
+    ///
+    /// `DELETE /recordings/live/{recordingName}/pause`: the request builder [`Unpause`](super::recordings::Unpause) has the parameters, statuses and events.
     pub fn unpause(&self) -> super::recordings::Unpause {
         super::recordings::Unpause::new(&self.client, self.recording_name.clone())
     }
-    /// `POST /recordings/live/{recordingName}/mute`: returns a [`Mute`](super::recordings::Mute) request builder.
+    /// Mutes a recording: silence is written instead of the audio.
+    ///
+    /// `POST /recordings/live/{recordingName}/mute`: the request builder [`Mute`](super::recordings::Mute) has the parameters, statuses and events.
     pub fn mute(&self) -> super::recordings::Mute {
         super::recordings::Mute::new(&self.client, self.recording_name.clone())
     }
-    /// `DELETE /recordings/live/{recordingName}/mute`: returns a [`Unmute`](super::recordings::Unmute) request builder.
+    /// Unmutes a recording: the real audio is written again.
+    ///
+    /// `DELETE /recordings/live/{recordingName}/mute`: the request builder [`Unmute`](super::recordings::Unmute) has the parameters, statuses and events.
     pub fn unmute(&self) -> super::recordings::Unmute {
         super::recordings::Unmute::new(&self.client, self.recording_name.clone())
     }
@@ -801,7 +945,9 @@ impl SoundHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// `GET /sounds/{soundId}`: returns a [`Get`](super::sounds::Get) request builder.
+    /// Returns one sound with every language and format it is installed in.
+    ///
+    /// `GET /sounds/{soundId}`: the request builder [`Get`](super::sounds::Get) has the parameters, statuses and events.
     pub fn get(&self) -> super::sounds::Get {
         super::sounds::Get::new(&self.client, self.sound_id.clone())
     }
@@ -840,15 +986,21 @@ impl PlaybackHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// `GET /playbacks/{playbackId}`: returns a [`Get`](super::playbacks::Get) request builder.
+    /// Returns the current state of a playback.
+    ///
+    /// `GET /playbacks/{playbackId}`: the request builder [`Get`](super::playbacks::Get) has the parameters, statuses and events.
     pub fn get(&self) -> super::playbacks::Get {
         super::playbacks::Get::new(&self.client, self.playback_id.clone())
     }
-    /// `DELETE /playbacks/{playbackId}`: returns a [`Stop`](super::playbacks::Stop) request builder.
+    /// Stops a playback, or cancels it if it has not started yet.
+    ///
+    /// `DELETE /playbacks/{playbackId}`: the request builder [`Stop`](super::playbacks::Stop) has the parameters, statuses and events.
     pub fn stop(&self) -> super::playbacks::Stop {
         super::playbacks::Stop::new(&self.client, self.playback_id.clone())
     }
-    /// `POST /playbacks/{playbackId}/control`: returns a [`Control`](super::playbacks::Control) request builder.
+    /// Pauses, resumes, rewinds, fast-forwards or restarts a playback.
+    ///
+    /// `POST /playbacks/{playbackId}/control`: the request builder [`Control`](super::playbacks::Control) has the parameters, statuses and events.
     pub fn control(
         &self,
         operation: impl Into<super::models::ControlOperation>,
@@ -890,11 +1042,15 @@ impl DeviceStateHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// `GET /deviceStates/{deviceName}`: returns a [`Get`](super::device_states::Get) request builder.
+    /// Returns the current state of any device by name.
+    ///
+    /// `GET /deviceStates/{deviceName}`: the request builder [`Get`](super::device_states::Get) has the parameters, statuses and events.
     pub fn get(&self) -> super::device_states::Get {
         super::device_states::Get::new(&self.client, self.device_name.clone())
     }
-    /// `PUT /deviceStates/{deviceName}`: returns a [`Update`](super::device_states::Update) request builder.
+    /// Sets the state of a `Stasis:` device, creating the device if it does not exist yet.
+    ///
+    /// `PUT /deviceStates/{deviceName}`: the request builder [`Update`](super::device_states::Update) has the parameters, statuses and events.
     pub fn update(
         &self,
         device_state: impl Into<super::models::UpdateDeviceState>,
@@ -905,7 +1061,9 @@ impl DeviceStateHandle {
             device_state,
         )
     }
-    /// `DELETE /deviceStates/{deviceName}`: returns a [`Delete`](super::device_states::Delete) request builder.
+    /// Removes a `Stasis:` device and its stored state.
+    ///
+    /// `DELETE /deviceStates/{deviceName}`: the request builder [`Delete`](super::device_states::Delete) has the parameters, statuses and events.
     pub fn delete(&self) -> super::device_states::Delete {
         super::device_states::Delete::new(&self.client, self.device_name.clone())
     }
@@ -944,11 +1102,15 @@ impl MailboxHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// `GET /mailboxes/{mailboxName}`: returns a [`Get`](super::mailboxes::Get) request builder.
+    /// Returns the old and new message counts of one mailbox.
+    ///
+    /// `GET /mailboxes/{mailboxName}`: the request builder [`Get`](super::mailboxes::Get) has the parameters, statuses and events.
     pub fn get(&self) -> super::mailboxes::Get {
         super::mailboxes::Get::new(&self.client, self.mailbox_name.clone())
     }
-    /// `PUT /mailboxes/{mailboxName}`: returns a [`Update`](super::mailboxes::Update) request builder.
+    /// Sets a mailbox's old and new message counts, creating the mailbox if needed, and updates the phones' message lamps.
+    ///
+    /// `PUT /mailboxes/{mailboxName}`: the request builder [`Update`](super::mailboxes::Update) has the parameters, statuses and events.
     pub fn update(
         &self,
         old_messages: i64,
@@ -961,7 +1123,9 @@ impl MailboxHandle {
             new_messages,
         )
     }
-    /// `DELETE /mailboxes/{mailboxName}`: returns a [`Delete`](super::mailboxes::Delete) request builder.
+    /// Removes a mailbox and its counts.
+    ///
+    /// `DELETE /mailboxes/{mailboxName}`: the request builder [`Delete`](super::mailboxes::Delete) has the parameters, statuses and events.
     pub fn delete(&self) -> super::mailboxes::Delete {
         super::mailboxes::Delete::new(&self.client, self.mailbox_name.clone())
     }
@@ -988,7 +1152,9 @@ impl UserEventHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// `POST /events/user/{eventName}`: returns a [`UserEvent`](super::events_resource::UserEvent) request builder.
+    /// Sends a custom event, `ChannelUserevent`, to one application.
+    ///
+    /// `POST /events/user/{eventName}`: the request builder [`UserEvent`](super::events_resource::UserEvent) has the parameters, statuses and events.
     pub fn user_event(
         &self,
         application: impl Into<String>,
@@ -1037,11 +1203,15 @@ impl ApplicationHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// `GET /applications/{applicationName}`: returns a [`Get`](super::applications::Get) request builder.
+    /// Returns one registered application: the channels, bridges, endpoints and devices it receives events for, and its event filters.
+    ///
+    /// `GET /applications/{applicationName}`: the request builder [`Get`](super::applications::Get) has the parameters, statuses and events.
     pub fn get(&self) -> super::applications::Get {
         super::applications::Get::new(&self.client, self.application_name.clone())
     }
-    /// `POST /applications/{applicationName}/subscription`: returns a [`Subscribe`](super::applications::Subscribe) request builder.
+    /// Adds event sources to an application, so it receives the events of channels, bridges, endpoints or devices it does not control.
+    ///
+    /// `POST /applications/{applicationName}/subscription`: the request builder [`Subscribe`](super::applications::Subscribe) has the parameters, statuses and events.
     pub fn subscribe(
         &self,
         event_source: impl crate::IntoStrings,
@@ -1052,7 +1222,9 @@ impl ApplicationHandle {
             event_source,
         )
     }
-    /// `DELETE /applications/{applicationName}/subscription`: returns a [`Unsubscribe`](super::applications::Unsubscribe) request builder.
+    /// Removes event sources from an application, so their events stop reaching it.
+    ///
+    /// `DELETE /applications/{applicationName}/subscription`: the request builder [`Unsubscribe`](super::applications::Unsubscribe) has the parameters, statuses and events.
     pub fn unsubscribe(
         &self,
         event_source: impl crate::IntoStrings,
@@ -1063,7 +1235,9 @@ impl ApplicationHandle {
             event_source,
         )
     }
-    /// `PUT /applications/{applicationName}/eventFilter`: returns a [`Filter`](super::applications::Filter) request builder.
+    /// Sets which event types the application's WebSocket receives, by allow and deny lists of event types.
+    ///
+    /// `PUT /applications/{applicationName}/eventFilter`: the request builder [`Filter`](super::applications::Filter) has the parameters, statuses and events.
     pub fn filter(&self) -> super::applications::Filter {
         super::applications::Filter::new(&self.client, self.application_name.clone())
     }

@@ -33,6 +33,8 @@ impl Mailboxes {
         Delete::new(&self.client, mailbox_name)
     }
 }
+/// Lists every externally managed mailbox with its old and new message counts.
+///
 /// `GET /mailboxes` (`list`).
 ///
 /// - Since: 12.1.0
@@ -87,14 +89,17 @@ impl std::future::IntoFuture for List {
         self.call.into_future()
     }
 }
+/// Returns the old and new message counts of one mailbox.
+///
 /// `GET /mailboxes/{mailboxName}` (`get`).
 ///
 /// - Since: 12.1.0
 /// - Response: [`Mailbox`](super::models::Mailbox)
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: No mailbox with this name has been set.
 ///
 /// Parameters:
-/// - `mailboxName` (path, `string`, required)
+/// - `mailboxName` (path, `string`, required): Mailbox identifier, conventionally `MAILBOX@CONTEXT`, e.g. `1000@default`, exactly as set with `update`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Get {
@@ -149,16 +154,21 @@ impl std::future::IntoFuture for Get {
         self.call.into_future()
     }
 }
+/// Sets a mailbox's old and new message counts, creating the mailbox if needed, and updates the phones' message lamps.
+///
+/// Both counts are replaced, not added to. Answers 204; phones subscribed to the mailbox are notified at once.
+///
 /// `PUT /mailboxes/{mailboxName}` (`update`).
 ///
 /// - Since: 12.1.0
 /// - Response: `void`
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: Listed for a mailbox that cannot be found; since the call creates missing mailboxes, a failure is reported as 500 in practice.
 ///
 /// Parameters:
-/// - `mailboxName` (path, `string`, required)
-/// - `oldMessages` (query, `int`, required)
-/// - `newMessages` (query, `int`, required)
+/// - `mailboxName` (path, `string`, required): Mailbox identifier, conventionally `MAILBOX@CONTEXT`, e.g. `1000@default`; the same string phones reference in their `mailboxes=` option.
+/// - `oldMessages` (query, `int`, required): Number of messages already listened to (saved), e.g. `1`.
+/// - `newMessages` (query, `int`, required): Number of unheard messages, e.g. `2`; a count above zero turns the phones' message-waiting indicator on, zero turns it off.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Update {
@@ -218,14 +228,19 @@ impl std::future::IntoFuture for Update {
         self.call.into_future()
     }
 }
+/// Removes a mailbox and its counts.
+///
+/// Answers 204; phones watching it are told it has no messages waiting.
+///
 /// `DELETE /mailboxes/{mailboxName}` (`delete`).
 ///
 /// - Since: 12.1.0
 /// - Response: `void`
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: No mailbox with this name exists.
 ///
 /// Parameters:
-/// - `mailboxName` (path, `string`, required)
+/// - `mailboxName` (path, `string`, required): Identifier of the mailbox to remove, e.g. `1000@default`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Delete {

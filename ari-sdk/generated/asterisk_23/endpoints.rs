@@ -60,6 +60,10 @@ impl Endpoints {
         ReferToEndpoint::new(&self.client, tech, resource, from, refer_to)
     }
 }
+/// Lists every endpoint Asterisk has created, of all technologies, with its state and current channels.
+///
+/// PJSIP creates one per configured endpoint; a server with no such endpoints answers an empty list.
+///
 /// `GET /endpoints` (`list`).
 ///
 /// - Since: 12.0.0
@@ -114,17 +118,25 @@ impl std::future::IntoFuture for List {
         self.call.into_future()
     }
 }
+/// Sends an out-of-call text message (for PJSIP, a SIP MESSAGE) to a technology URI or endpoint.
+///
+/// The message technology is chosen by the scheme of `to` (`pjsip:`...). Asterisk answers 202 once
+/// the request has been handed to the technology and sent; whether the far end accepted it is not
+/// reported back. No ARI event follows.
+///
 /// `PUT /endpoints/sendMessage` (`sendMessage`).
 ///
 /// - Since: 13.0.0
 /// - Response: `void`
-/// - Error statuses: 400, 404
+/// - Error statuses:
+///   - `400`: `to` is empty, or a value in `variables` is not a string.
+///   - `404`: No message technology handles the scheme of `to`, or the technology could not resolve the destination (for PJSIP: no such endpoint and no default outbound endpoint) or could not send.
 ///
 /// Parameters:
-/// - `to` (query, `string`, required)
-/// - `from` (query, `string`, required)
-/// - `body` (query, `string`)
-/// - `variables` (body, `containers`)
+/// - `to` (query, `string`, required): Destination, `TECH:DESTINATION`. For PJSIP: `pjsip:100` (an endpoint, sent to its registered contact), `pjsip:100/sip:100@192.0.2.10:5060` (an endpoint's settings with an explicit URI) or `pjsip:sip:bob@example.com` (sent through the default outbound endpoint).
+/// - `from` (query, `string`, required): Sender identity. For PJSIP it sets the From header: a SIP URI (`sip:ari@example.com`), a name and URI (`"Front desk" <sip:100@example.com>`), or `user[@domain]` to replace just those parts.
+/// - `body` (query, `string`): Text of the message; omitted, the message has no body.
+/// - `variables` (body, `containers`): Extra data for the technology, a string map sent as `{"variables": {"NAME": "VALUE"}}`. For PJSIP each entry becomes a header of the SIP MESSAGE, e.g. `{"X-Ticket": "42"}`; `Content-Type` sets the body's type (default `text/plain`), and headers Asterisk manages itself (`To`, `From`, `Via`, `Call-ID`, `Contact`...) are not copied. Values must be strings.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SendMessage {
@@ -161,13 +173,13 @@ impl SendMessage {
         call.query("from", Into::<String>::into(from));
         SendMessage { call }
     }
-    /// Sets `body` (query, `string`).
+    /// Sets `body` (query, `string`): Text of the message; omitted, the message has no body..
     pub fn body(mut self, body: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("body", Into::<String>::into(body));
         self
     }
-    /// Sets `variables` (body, `containers`).
+    /// Sets `variables` (body, `containers`): Extra data for the technology, a string map sent as `{"variables": {"NAME": "VALUE"}}`. For PJSIP each entry becomes a header of the SIP MESSAGE, e.g. `{"X-Ticket": "42"}`; `Content-Type` sets the body's type (default `text/plain`), and headers Asterisk manages itself (`To`, `From`, `Via`, `Call-ID`, `Contact`...) are not copied. Values must be strings..
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -197,18 +209,26 @@ impl std::future::IntoFuture for SendMessage {
         self.call.into_future()
     }
 }
+/// Sends an out-of-dialog SIP REFER, asking a device to place a call to another party.
+///
+/// The REFER is sent to `to` and names `refer_to` as the target; the referred device then calls
+/// that target itself. Asterisk answers 202 once the REFER is sent; the device's answer and the
+/// progress of the resulting call are not reported over ARI. Only PJSIP (`pjsip:`) supports it.
+///
 /// `POST /endpoints/refer` (`refer`).
 ///
 /// - Since: 18.20.0, 20.5.0
 /// - Response: `void`
-/// - Error statuses: 400, 404
+/// - Error statuses:
+///   - `400`: `to` is empty, or a value in `variables` is not a string.
+///   - `404`: No refer technology handles the scheme of `to`, the destination endpoint cannot be found, `refer_to` is neither an endpoint nor a SIP URI, or the REFER could not be sent.
 ///
 /// Parameters:
-/// - `to` (query, `string`, required)
-/// - `from` (query, `string`, required)
-/// - `refer_to` (query, `string`, required)
-/// - `to_self` (query, `boolean`); default `false`
-/// - `variables` (body, `containers`)
+/// - `to` (query, `string`, required): Device that receives the REFER, `TECH:DESTINATION` as for messages, e.g. `pjsip:100` or `pjsip:sip:100@192.0.2.10`.
+/// - `from` (query, `string`, required): Identity the REFER comes from (its From header): a SIP URI such as `sip:ari@example.com`, or `user[@domain]`.
+/// - `refer_to` (query, `string`, required): Party the device should call: a PJSIP endpoint name (e.g. `200`, replaced by its contact URI) or a SIP URI (e.g. `sip:200@example.com`).
+/// - `to_self` (query, `boolean`); default `false`: When `true` and `refer_to` names a PJSIP endpoint, the Refer-To URI is rewritten to point at Asterisk itself, so the device calls through Asterisk instead of straight to the endpoint's contact. Default `false`.
+/// - `variables` (body, `containers`): Extra SIP headers for the REFER, as `{"variables": {"X-Reason": "callback"}}`; values must be strings.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Refer {
@@ -244,13 +264,13 @@ impl Refer {
         call.query("refer_to", Into::<String>::into(refer_to));
         Refer { call }
     }
-    /// Sets `to_self` (query, `boolean`); default `false`.
+    /// Sets `to_self` (query, `boolean`); default `false`: When `true` and `refer_to` names a PJSIP endpoint, the Refer-To URI is rewritten to point at Asterisk itself, so the device calls through Asterisk instead of straight to the endpoint's contact. Default `false`..
     pub fn to_self(mut self, to_self: bool) -> Self {
         let call = &mut self.call;
         call.query("to_self", to_self);
         self
     }
-    /// Sets `variables` (body, `containers`).
+    /// Sets `variables` (body, `containers`): Extra SIP headers for the REFER, as `{"variables": {"X-Reason": "callback"}}`; values must be strings..
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -280,14 +300,17 @@ impl std::future::IntoFuture for Refer {
         self.call.into_future()
     }
 }
+/// Lists the endpoints of one channel technology, e.g. every PJSIP endpoint.
+///
 /// `GET /endpoints/{tech}` (`listByTech`).
 ///
 /// - Since: 12.0.0
 /// - Response: list of [`Endpoint`](super::models::Endpoint)
-/// - Error statuses: 404
+/// - Error statuses:
+///   - `404`: Asterisk has no endpoint of this technology: the name is unknown, no endpoint of it exists yet, or the letter case differs (use `PJSIP`, not `pjsip`).
 ///
 /// Parameters:
-/// - `tech` (path, `string`, required)
+/// - `tech` (path, `string`, required): Technology name as endpoints report it in `technology`, e.g. `PJSIP` or `IAX2` (the lookup is case sensitive).
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct ListByTech {
@@ -342,15 +365,19 @@ impl std::future::IntoFuture for ListByTech {
         self.call.into_future()
     }
 }
+/// Returns one endpoint: its state and the channels currently using it.
+///
 /// `GET /endpoints/{tech}/{resource}` (`get`).
 ///
 /// - Since: 12.0.0
 /// - Response: [`Endpoint`](super::models::Endpoint)
-/// - Error statuses: 400, 404
+/// - Error statuses:
+///   - `400`: Listed for invalid parameters; a well-formed path naming an unknown endpoint answers 404 instead.
+///   - `404`: No endpoint with this technology and resource exists.
 ///
 /// Parameters:
-/// - `tech` (path, `string`, required)
-/// - `resource` (path, `string`, required)
+/// - `tech` (path, `string`, required): Technology of the endpoint, e.g. `PJSIP`.
+/// - `resource` (path, `string`, required): Name of the endpoint within its technology, e.g. `100` for `PJSIP/100`.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Get {
@@ -411,18 +438,26 @@ impl std::future::IntoFuture for Get {
         self.call.into_future()
     }
 }
+/// Sends an out-of-call text message to a known endpoint, addressed by technology and resource.
+///
+/// The endpoint must exist; Asterisk then sends to `tech:resource` in lower-case technology
+/// (`PJSIP/100` becomes `pjsip:100`), exactly as `sendMessage` would. Answers 202 once sent; no
+/// ARI event follows.
+///
 /// `PUT /endpoints/{tech}/{resource}/sendMessage` (`sendMessageToEndpoint`).
 ///
 /// - Since: 13.0.0
 /// - Response: `void`
-/// - Error statuses: 400, 404
+/// - Error statuses:
+///   - `400`: A value in `variables` is not a string.
+///   - `404`: No endpoint with this technology and resource exists, or the message could not be sent to it.
 ///
 /// Parameters:
-/// - `tech` (path, `string`, required)
-/// - `resource` (path, `string`, required)
-/// - `from` (query, `string`, required)
-/// - `body` (query, `string`)
-/// - `variables` (body, `containers`)
+/// - `tech` (path, `string`, required): Technology of the endpoint, e.g. `PJSIP`.
+/// - `resource` (path, `string`, required): Name of the endpoint, e.g. `100`.
+/// - `from` (query, `string`, required): Sender identity; for PJSIP the From header: `sip:ari@example.com`, `"Front desk" <sip:100@example.com>` or `user[@domain]`.
+/// - `body` (query, `string`): Text of the message; omitted, the message has no body.
+/// - `variables` (body, `containers`): Extra data as `{"variables": {"NAME": "VALUE"}}`; for PJSIP each entry becomes a SIP header of the MESSAGE and `Content-Type` sets the body's type. Values must be strings.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct SendMessageToEndpoint {
@@ -463,13 +498,13 @@ impl SendMessageToEndpoint {
         call.query("from", Into::<String>::into(from));
         SendMessageToEndpoint { call }
     }
-    /// Sets `body` (query, `string`).
+    /// Sets `body` (query, `string`): Text of the message; omitted, the message has no body..
     pub fn body(mut self, body: impl Into<String>) -> Self {
         let call = &mut self.call;
         call.query("body", Into::<String>::into(body));
         self
     }
-    /// Sets `variables` (body, `containers`).
+    /// Sets `variables` (body, `containers`): Extra data as `{"variables": {"NAME": "VALUE"}}`; for PJSIP each entry becomes a SIP header of the MESSAGE and `Content-Type` sets the body's type. Values must be strings..
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
@@ -499,19 +534,27 @@ impl std::future::IntoFuture for SendMessageToEndpoint {
         self.call.into_future()
     }
 }
+/// Sends an out-of-dialog SIP REFER to a known endpoint, asking it to call another party.
+///
+/// The endpoint must exist; the REFER goes to `tech:resource` in lower-case technology
+/// (`PJSIP/100` becomes `pjsip:100`), otherwise as with `refer`. Answers 202 once sent; the
+/// outcome is not reported over ARI.
+///
 /// `POST /endpoints/{tech}/{resource}/refer` (`referToEndpoint`).
 ///
 /// - Since: 18.20.0, 20.5.0
 /// - Response: `void`
-/// - Error statuses: 400, 404
+/// - Error statuses:
+///   - `400`: A value in `variables` is not a string.
+///   - `404`: No endpoint with this technology and resource exists, `refer_to` is neither an endpoint nor a SIP URI, or the REFER could not be sent.
 ///
 /// Parameters:
-/// - `tech` (path, `string`, required)
-/// - `resource` (path, `string`, required)
-/// - `from` (query, `string`, required)
-/// - `refer_to` (query, `string`, required)
-/// - `to_self` (query, `boolean`); default `false`
-/// - `variables` (body, `containers`)
+/// - `tech` (path, `string`, required): Technology of the endpoint that receives the REFER, e.g. `PJSIP`.
+/// - `resource` (path, `string`, required): Name of that endpoint, e.g. `100`.
+/// - `from` (query, `string`, required): Identity the REFER comes from (its From header), e.g. `sip:ari@example.com`.
+/// - `refer_to` (query, `string`, required): Party the endpoint should call: a PJSIP endpoint name (e.g. `200`) or a SIP URI (e.g. `sip:200@example.com`).
+/// - `to_self` (query, `boolean`); default `false`: When `true` and `refer_to` names a PJSIP endpoint, the Refer-To URI points at Asterisk itself rather than at that endpoint's contact. Default `false`.
+/// - `variables` (body, `containers`): Extra SIP headers for the REFER, as `{"variables": {"X-Reason": "callback"}}`; values must be strings.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct ReferToEndpoint {
@@ -554,13 +597,13 @@ impl ReferToEndpoint {
         call.query("refer_to", Into::<String>::into(refer_to));
         ReferToEndpoint { call }
     }
-    /// Sets `to_self` (query, `boolean`); default `false`.
+    /// Sets `to_self` (query, `boolean`); default `false`: When `true` and `refer_to` names a PJSIP endpoint, the Refer-To URI points at Asterisk itself rather than at that endpoint's contact. Default `false`..
     pub fn to_self(mut self, to_self: bool) -> Self {
         let call = &mut self.call;
         call.query("to_self", to_self);
         self
     }
-    /// Sets `variables` (body, `containers`).
+    /// Sets `variables` (body, `containers`): Extra SIP headers for the REFER, as `{"variables": {"X-Reason": "callback"}}`; values must be strings..
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,

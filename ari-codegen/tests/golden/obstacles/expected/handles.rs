@@ -22,7 +22,7 @@ impl TransportByChannelIdHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// `POST /transport/{channelId}`: returns a [`Send`](super::transport::Send) request builder.
+    /// `POST /transport/{channelId}`: the request builder [`Send`](super::transport::Send) has the parameters, statuses and events.
     pub fn send(
         &self,
         client_arg: impl Into<String>,
@@ -37,27 +37,27 @@ impl TransportByChannelIdHandle {
             string,
         )
     }
-    /// `GET /transport/{channelId}/events`: returns a [`Events`](super::transport::Events) request builder.
+    /// `GET /transport/{channelId}/events`: the request builder [`Events`](super::transport::Events) has the parameters, statuses and events.
     pub fn events_request(&self) -> super::transport::Events {
         super::transport::Events::new(&self.client, self.channel_id.clone())
     }
-    /// `GET /transport/{channelId}/client`: returns a [`Client`](super::transport::Client) request builder.
+    /// `GET /transport/{channelId}/client`: the request builder [`Client`](super::transport::Client) has the parameters, statuses and events.
     pub fn client_request(&self) -> super::transport::Client {
         super::transport::Client::new(&self.client, self.channel_id.clone())
     }
-    /// `GET /transport/{channelId}/id`: returns a [`Id`](super::transport::Id) request builder.
+    /// `GET /transport/{channelId}/id`: the request builder [`Id`](super::transport::Id) has the parameters, statuses and events.
     pub fn id_request(&self) -> super::transport::Id {
         super::transport::Id::new(&self.client, self.channel_id.clone())
     }
-    /// `DELETE /transport/{channelId}/new`: returns a [`New`](super::transport::New) request builder.
+    /// `DELETE /transport/{channelId}/new`: the request builder [`New`](super::transport::New) has the parameters, statuses and events.
     pub fn new_request(&self) -> super::transport::New {
         super::transport::New::new(&self.client, self.channel_id.clone())
     }
-    /// `PUT /transport/{channelId}/type`: returns a [`Type`](super::transport::Type) request builder.
+    /// `PUT /transport/{channelId}/type`: the request builder [`Type`](super::transport::Type) has the parameters, statuses and events.
     pub fn r#type(&self, r#type: impl Into<String>) -> super::transport::Type {
         super::transport::Type::new(&self.client, self.channel_id.clone(), r#type)
     }
-    /// `POST /transport/{channelId}/wait`: returns a [`WaitForHangup`](super::transport::WaitForHangup) request builder.
+    /// `POST /transport/{channelId}/wait`: the request builder [`WaitForHangup`](super::transport::WaitForHangup) has the parameters, statuses and events.
     pub fn wait_for_hangup_request(&self) -> super::transport::WaitForHangup {
         super::transport::WaitForHangup::new(&self.client, self.channel_id.clone())
     }
@@ -95,7 +95,7 @@ impl TransportHandle {
     pub fn id(&self) -> &str {
         &self.id
     }
-    /// `GET /transport/{client}/{id}/config`: returns a [`Config`](super::transport::Config) request builder.
+    /// `GET /transport/{client}/{id}/config`: the request builder [`Config`](super::transport::Config) has the parameters, statuses and events.
     pub fn config(&self) -> super::transport::Config {
         super::transport::Config::new(
             &self.client,
@@ -126,11 +126,11 @@ impl OutboundHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// `GET /outbound/{self}`: returns a [`Get`](super::outbound::Get) request builder.
+    /// `GET /outbound/{self}`: the request builder [`Get`](super::outbound::Get) has the parameters, statuses and events.
     pub fn get(&self) -> super::outbound::Get {
         super::outbound::Get::new(&self.client, self.self_.clone())
     }
-    /// `POST /outbound/{self}/send`: returns a [`SendFull`](super::outbound::SendFull) request builder.
+    /// `POST /outbound/{self}/send`: the request builder [`SendFull`](super::outbound::SendFull) has the parameters, statuses and events.
     pub fn send_full(&self) -> super::outbound::SendFull {
         super::outbound::SendFull::new(&self.client, self.self_.clone())
     }

@@ -34,11 +34,11 @@ impl ThingHandle {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// `DELETE /things/{thingId}`: returns a [`Move`](super::things::Move) request builder.
+    /// `DELETE /things/{thingId}`: the request builder [`Move`](super::things::Move) has the parameters, statuses and events.
     pub fn r#move(&self) -> super::things::Move {
         super::things::Move::new(&self.client, self.thing_id.clone())
     }
-    /// `GET /things/{thingId}/sub/{subId}/file`: returns a [`GetFile`](super::things::GetFile) request builder.
+    /// `GET /things/{thingId}/sub/{subId}/file`: the request builder [`GetFile`](super::things::GetFile) has the parameters, statuses and events.
     pub fn get_file(&self, sub_id: impl Into<String>) -> super::things::GetFile {
         super::things::GetFile::new(&self.client, self.thing_id.clone(), sub_id)
     }
