@@ -4,7 +4,6 @@
 //! serves every line that has the item. The format is described in `api-docs/text/README.md`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Deserialize;
 
@@ -94,7 +93,7 @@ impl Text {
     #[cfg(feature = "emit")]
     /// Reads every `*.toml` of `dir`; an unreadable file or one that is not this format is
     /// an error naming the file and the place.
-    pub fn load(dir: &Path) -> Result<Text, String> {
+    pub fn load(dir: &std::path::Path) -> Result<Text, String> {
         let mut text = Text::default();
         let entries =
             std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
@@ -356,6 +355,7 @@ pub fn apply(api: &mut crate::ir::Api, text: &Text) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn a_file_reads_into_its_resource_and_unknown_keys_are_errors() {

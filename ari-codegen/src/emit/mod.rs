@@ -52,8 +52,15 @@ pub struct Settings {
 }
 
 /// The SDK's own text; [`EMBEDDED`](crate::text::EMBEDDED) is checked by a test to read.
-fn ours() -> crate::text::Text {
-    crate::text::Text::ours().unwrap_or_else(|error| panic!("the SDK's own text: {error}"))
+#[cfg(feature = "emit")]
+fn ours() -> Option<crate::text::Text> {
+    Some(crate::text::Text::ours().unwrap_or_else(|error| panic!("the SDK's own text: {error}")))
+}
+
+/// Reading the text takes the `emit` feature (as rendering does); without it there is none.
+#[cfg(not(feature = "emit"))]
+fn ours() -> Option<crate::text::Text> {
+    None
 }
 
 impl Settings {
@@ -64,7 +71,7 @@ impl Settings {
             out_subdir: format!("asterisk_{line}"),
             client_accessors: true,
             label: Some(format!("Asterisk {line} api-docs (api-docs/{line})")),
-            text: Some(ours()),
+            text: ours(),
         }
     }
 }
@@ -75,7 +82,7 @@ impl Default for Settings {
             out_subdir: "generated".to_owned(),
             client_accessors: true,
             label: None,
-            text: Some(ours()),
+            text: ours(),
         }
     }
 }
