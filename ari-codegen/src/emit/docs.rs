@@ -41,6 +41,20 @@ pub fn ours(text: &str) -> Vec<String> {
     escaped.lines().map(|l| l.trim_end().to_owned()).collect()
 }
 
+/// Adds a paragraph and the blank line after it; nothing for an empty one.
+fn paragraph(lines: &mut Vec<String>, text: Vec<String>) {
+    if !text.is_empty() {
+        lines.extend(text);
+        lines.push(String::new());
+    }
+}
+
+/// Our summary and details, each a paragraph.
+fn summary_and_details(lines: &mut Vec<String>, summary: &str, details: Option<&str>) {
+    paragraph(lines, ours(summary));
+    paragraph(lines, details.map(ours).unwrap_or_default());
+}
+
 /// Our text on one line, for list items and setter docs.
 pub fn ours_inline(text: &str) -> String {
     ours(text)
@@ -109,12 +123,7 @@ fn since_text(since: &[String]) -> String {
 pub fn operation(op: &Operation, api: &Api) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(text) = &op.text {
-        lines.extend(ours(&text.summary));
-        lines.push(String::new());
-        if let Some(details) = &text.details {
-            lines.extend(ours(details));
-            lines.push(String::new());
-        }
+        summary_and_details(&mut lines, &text.summary, text.details.as_deref());
         if !text.events.is_empty() {
             let events: Vec<String> = text.events.iter().map(|e| event_link(api, e)).collect();
             lines.push(format!(
@@ -270,20 +279,13 @@ fn value_texts(
 }
 
 pub fn field(f: &Field) -> Vec<String> {
-    let mut lines = f.text.as_deref().map(ours).unwrap_or_default();
-    if !lines.is_empty() {
-        lines.push(String::new());
-    }
-    let upstream = prose(f.description.as_deref());
-    if !upstream.is_empty() {
-        lines.extend(upstream);
-        lines.push(String::new());
-    }
-    let values = value_texts(f.allowed.as_deref(), &f.value_text, "- ");
-    if !values.is_empty() {
-        lines.extend(values);
-        lines.push(String::new());
-    }
+    let mut lines = Vec::new();
+    paragraph(&mut lines, f.text.as_deref().map(ours).unwrap_or_default());
+    paragraph(&mut lines, prose(f.description.as_deref()));
+    paragraph(
+        &mut lines,
+        value_texts(f.allowed.as_deref(), &f.value_text, "- "),
+    );
     lines.push(format!(
         "JSON `{}`: {}, {}.",
         f.name,
@@ -305,18 +307,9 @@ pub fn model(
 ) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(text) = text {
-        lines.extend(ours(&text.summary));
-        lines.push(String::new());
-        if let Some(details) = &text.details {
-            lines.extend(ours(details));
-            lines.push(String::new());
-        }
+        summary_and_details(&mut lines, &text.summary, text.details.as_deref());
     }
-    let upstream = prose(description);
-    if !upstream.is_empty() {
-        lines.extend(upstream);
-        lines.push(String::new());
-    }
+    paragraph(&mut lines, prose(description));
     lines.push(facts);
     lines
 }

@@ -238,14 +238,13 @@ const ANSWER_TYPE: &str = "RESTResponse";
 fn let_answers_through(
     body: &serde_json::Map<String, serde_json::Value>,
 ) -> std::result::Result<serde_json::Map<String, serde_json::Value>, String> {
-    let names_answers = |list: Option<&serde_json::Value>| {
-        list.and_then(|l| l.as_array()).is_some_and(|entries| {
-            entries
-                .iter()
-                .any(|e| e.get("type").and_then(|t| t.as_str()) == Some(ANSWER_TYPE))
-        })
+    let names_answers = |entries: &[serde_json::Value]| {
+        entries
+            .iter()
+            .any(|e| e.get("type").and_then(|t| t.as_str()) == Some(ANSWER_TYPE))
     };
-    if names_answers(body.get("disallowed")) {
+    let list = |name: &str| body.get(name).and_then(|l| l.as_array());
+    if list("disallowed").is_some_and(|l| names_answers(l)) {
         return Err(format!(
             "`disallowed` names `{ANSWER_TYPE}`: over the WebSocket transport Asterisk sends \
              its answers through the event filter, so no request on the connection would \
@@ -255,7 +254,7 @@ fn let_answers_through(
     let mut body = body.clone();
     if let Some(serde_json::Value::Array(allowed)) = body.get_mut("allowed")
         && !allowed.is_empty()
-        && !names_answers(Some(&serde_json::Value::Array(allowed.clone())))
+        && !names_answers(allowed)
     {
         allowed.push(serde_json::json!({ "type": ANSWER_TYPE }));
     }
