@@ -97,11 +97,21 @@ pub struct BodyAs {
 /// in `{"filter": ...}` it finds no `allowed` or `disallowed`, changes nothing and still
 /// answers 200), and `PUT /asterisk/config/dynamic/...` takes `fields` as a list of
 /// `{"attribute", "value"}` objects (a map there is read as an empty list: nothing is set).
+/// `POST /bridges` reads its variables from the top level of the body, unlike
+/// `createWithId` and `setBridgeVars` (`{"variables": {...}}` there is answered 400, "Each
+/// object value in 'variables' must include string field 'value'", after the bridge was
+/// made; checked on 22.10.1).
 pub const BODY_SHAPES: &[BodyAs] = &[
     BodyAs {
         resource: "applications",
         nickname: "filter",
         param: "filter",
+        shape: BodyShape::Whole,
+    },
+    BodyAs {
+        resource: "bridges",
+        nickname: "create",
+        param: "variables",
         shape: BodyShape::Whole,
     },
     BodyAs {
@@ -166,7 +176,7 @@ fn apply_to(resource: &str, nickname: &str, param: &mut Param) {
         // A list of pairs only stands for a string map; the whole body only for an object.
         let fits = match shape {
             BodyShape::Member => true,
-            BodyShape::Whole => param.ty == TypeRef::Object,
+            BodyShape::Whole => matches!(param.ty, TypeRef::Object | TypeRef::Containers),
             BodyShape::AttributeList => param.ty == TypeRef::Containers,
         };
         if fits {

@@ -15,6 +15,7 @@ on_both_transports!(
     mixing_bridge_add_play_moh_remove_destroy,
     holding_bridge_with_music_on_hold_and_its_own_events,
     record_a_bridge_then_list_get_copy_download_delete,
+    bridge_variables_set_when_creating,
 );
 
 async fn mixing_bridge_add_play_moh_remove_destroy(transport: Transport) {
@@ -335,4 +336,40 @@ async fn the_websocket_transport_downloads_a_stored_recording() {
     s.finish().await;
     let file = file.expect("the file over the WebSocket transport");
     assert_eq!(&file[..4], b"RIFF");
+}
+
+/// Variables given when a bridge is created reach it, whichever create: `POST /bridges`
+/// reads them from the top level of the body, `POST /bridges/{id}` from a `variables`
+/// member (ari_codegen::fixups::BODY_SHAPES); sent the other way, `POST /bridges` answers
+/// 400 after making the bridge.
+async fn bridge_variables_set_when_creating(transport: Transport) {
+    let Some(s) = e2e::session("bridge variables", "bvars", transport).await else {
+        return;
+    };
+    let created = s.id("created");
+    s.client
+        .bridges()
+        .create()
+        .bridge_id(&created)
+        .variables([("E2E_CREATED", "one")])
+        .await
+        .expect("POST /bridges with variables");
+    let with_id = s.id("withid");
+    s.client
+        .bridges()
+        .create_with_id(&with_id)
+        .variables([("E2E_WITH_ID", "two")])
+        .await
+        .expect("POST /bridges/{id} with variables");
+    for (id, name, value) in [(&created, "E2E_CREATED", "one"), (&with_id, "E2E_WITH_ID", "two")] {
+        let var = s
+            .client
+            .bridge(id)
+            .get_bridge_var(name)
+            .await
+            .expect("getBridgeVar");
+        assert_eq!(var.value, value, "{name} on {id}");
+        s.client.bridge(id).destroy().await.expect("destroy");
+    }
+    s.finish().await;
 }

@@ -620,6 +620,26 @@ async fn an_event_filter_is_the_whole_body_and_config_fields_a_list_of_pairs() {
         ]}),
     );
 
+    // POST /bridges reads its variables from the top level, createWithId from a member.
+    let (_, request) = sent(json_answer(200, &json!({"id": "b1"})), |c| async move {
+        c.bridges()
+            .create()
+            .bridge_id("b1")
+            .variables([("FOO", "bar")])
+            .await
+    })
+    .await;
+    assert_request(&request, "POST", "/bridges");
+    assert_json_body(&request, &json!({"FOO": "bar"}));
+    let (_, request) = sent(json_answer(200, &json!({"id": "b2"})), |c| async move {
+        c.bridges()
+            .create_with_id("b2")
+            .variables([("FOO", "bar")])
+            .await
+    })
+    .await;
+    assert_json_body(&request, &json!({"variables": {"FOO": "bar"}}));
+
     // A filter that is not an object cannot be a body: refused before anything is sent.
     let server = server_answering(json_answer(200, &json!({}))).await;
     let client = client_for(&server);

@@ -99,6 +99,8 @@ pub fn arg_shape(param: &Param, arg: &Ident) -> ArgShape {
             arg: quote!(impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>),
             store: if body && param.body_shape == BodyShape::AttributeList {
                 quote!(call.body_attribute_list(#name, #arg);)
+            } else if body && param.body_shape == BodyShape::Whole {
+                quote!(call.body_map_whole(#arg);)
             } else if body {
                 quote!(call.body_map(#name, #arg);)
             } else {

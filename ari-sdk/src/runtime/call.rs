@@ -232,6 +232,18 @@ impl<T: Send + 'static> Call<T> {
         }
     }
 
+    /// A string map whose entries are the body's own members (`bridges.create`'s
+    /// `variables`, as Asterisk reads them).
+    pub fn body_map_whole(
+        &mut self,
+        entries: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
+    ) {
+        let body = self.body.get_or_insert_with(Default::default);
+        for (k, v) in entries {
+            body.insert(k.into(), serde_json::Value::String(v.into()));
+        }
+    }
+
     /// A string map sent as a list of pairs: `fields` ->
     /// `{"fields": [{"attribute": "k", "value": "v"}]}`.
     pub fn body_attribute_list(
