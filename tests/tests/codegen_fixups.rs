@@ -128,8 +128,16 @@ fn the_ir_of_every_line_carries_the_fixups() {
         for fix in MEDIA_URIS {
             assert!(ir_param(&api, fix.resource, fix.nickname, fix.param).media_uris);
         }
+        // Older lines lack some of these parameters (bridge variables came with 20).
+        let mut present = 0;
         for fix in BODY_SHAPES {
-            let p = ir_param(&api, fix.resource, fix.nickname, fix.param);
+            let Some(p) = api
+                .operation(fix.resource, fix.nickname)
+                .and_then(|op| op.params.iter().find(|p| p.name == fix.param))
+            else {
+                continue;
+            };
+            present += 1;
             assert_eq!(
                 p.body_shape, fix.shape,
                 "{line}: {}.{}",
@@ -141,7 +149,7 @@ fn the_ir_of_every_line_carries_the_fixups() {
             .flat_map(|o| &o.params)
             .filter(|p| p.body_shape != ir::BodyShape::Member)
             .count();
-        assert_eq!(shaped, BODY_SHAPES.len(), "{line}");
+        assert_eq!(shaped, present, "{line}");
         // Nothing else is touched.
         let fixed = api
             .operations()

@@ -361,7 +361,10 @@ async fn bridge_variables_set_when_creating(transport: Transport) {
         .variables([("E2E_WITH_ID", "two")])
         .await
         .expect("POST /bridges/{id} with variables");
-    for (id, name, value) in [(&created, "E2E_CREATED", "one"), (&with_id, "E2E_WITH_ID", "two")] {
+    for (id, name, value) in [
+        (&created, "E2E_CREATED", "one"),
+        (&with_id, "E2E_WITH_ID", "two"),
+    ] {
         let var = s
             .client
             .bridge(id)

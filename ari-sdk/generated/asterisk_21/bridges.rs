@@ -160,10 +160,10 @@ impl std::future::IntoFuture for List {
 /// even becoming empty: call `destroy` when done. Only applications subscribed to
 /// all bridges (e.g. with `subscribeAll`) see its `BridgeCreated`.
 ///
-/// Caution with `variables` on Asterisk 22.10.1: for this operation the server reads the variable
-/// map from the top level of the JSON body instead of from a `variables` member (as `createWithId`
-/// and `setBridgeVars` do), so a `{"variables": {...}}` body is refused with 400 after the bridge has
-/// already been created. Setting the variables with `setBridgeVars` afterwards avoids this.
+/// Unlike `createWithId` and `setBridgeVars`, Asterisk reads this operation's `variables` from the
+/// top level of the JSON body (`{"FOO": "bar"}`), and the SDK sends them so; a `{"variables":
+/// {...}}` body, as the spec suggests, is refused with 400 after the bridge has already been
+/// created.
 ///
 /// Events that follow, in order: [`BridgeCreated`](super::events::BridgeCreated).
 ///

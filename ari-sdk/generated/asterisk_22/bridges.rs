@@ -192,10 +192,10 @@ impl std::future::IntoFuture for List {
 /// even becoming empty: call `destroy` when done. Only applications subscribed to
 /// all bridges (e.g. with `subscribeAll`) see its `BridgeCreated`.
 ///
-/// Caution with `variables` on Asterisk 22.10.1: for this operation the server reads the variable
-/// map from the top level of the JSON body instead of from a `variables` member (as `createWithId`
-/// and `setBridgeVars` do), so a `{"variables": {...}}` body is refused with 400 after the bridge has
-/// already been created. Setting the variables with `setBridgeVars` afterwards avoids this.
+/// Unlike `createWithId` and `setBridgeVars`, Asterisk reads this operation's `variables` from the
+/// top level of the JSON body (`{"FOO": "bar"}`), and the SDK sends them so; a `{"variables":
+/// {...}}` body, as the spec suggests, is refused with 400 after the bridge has already been
+/// created.
 ///
 /// Events that follow, in order: [`BridgeCreated`](super::events::BridgeCreated).
 ///
@@ -210,7 +210,7 @@ impl std::future::IntoFuture for List {
 /// - `type` (query, `string`): Comma-separated list of bridge attributes; default `mixing`. `mixing`: channels hear each other (two-party or conference). `holding`: channels wait and do not hear each other, only an announcer (see `addChannel`'s `role`). `dtmf_events` or `proxy_media`: keep media flowing through Asterisk instead of directly between the endpoints, so DTMF events and media features keep working. `video_sfu`: forward each participant's video to every other one (selective forwarding). `video_single`: one video source sent to everyone (set it with `setVideoSource`). `sdp_label`: label streams in the SDP (used with `video_sfu`). Example: `mixing,dtmf_events`. `mixing` and `holding` cannot be combined; an unusable combination makes Asterisk answer 500.
 /// - `bridgeId` (query, `string`): Caller-chosen id for the new bridge (e.g. `conf-42`) instead of a generated UUID; it must not be in use (409).
 /// - `name` (query, `string`): Free label stored in `Bridge.name`, e.g. `sales-conference`; empty when not given.
-/// - `variables` (body, `containers`): Bridge variables to set at creation, as a map of name to value (e.g. `ROOM` -> `42`). Available where the spec lists it (20, 22, 23). Asterisk 22.10.1 looks for them at the top level of the body for this operation and refuses a `variables` member with 400, after creating the bridge; `setBridgeVars` afterwards is the reliable route.
+/// - `variables` (body, `containers`); its members are the whole body, as Asterisk reads it: Bridge variables to set at creation, as a map of name to value (e.g. `ROOM` -> `42`). Available where the spec lists it (20, 22, 23). Asterisk 22.10.1 looks for them at the top level of the body for this operation and refuses a `variables` member with 400, after creating the bridge; `setBridgeVars` afterwards is the reliable route.
 #[must_use = "a request builder does nothing until it is awaited"]
 #[derive(Debug)]
 pub struct Create {
@@ -257,13 +257,13 @@ impl Create {
         call.query("name", Into::<String>::into(name));
         self
     }
-    /// Sets `variables` (body, `containers`): Bridge variables to set at creation, as a map of name to value (e.g. `ROOM` -> `42`). Available where the spec lists it (20, 22, 23). Asterisk 22.10.1 looks for them at the top level of the body for this operation and refuses a `variables` member with 400, after creating the bridge; `setBridgeVars` afterwards is the reliable route..
+    /// Sets `variables` (body, `containers`); its members are the whole body, as Asterisk reads it: Bridge variables to set at creation, as a map of name to value (e.g. `ROOM` -> `42`). Available where the spec lists it (20, 22, 23). Asterisk 22.10.1 looks for them at the top level of the body for this operation and refuses a `variables` member with 400, after creating the bridge; `setBridgeVars` afterwards is the reliable route..
     pub fn variables(
         mut self,
         variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
     ) -> Self {
         let call = &mut self.call;
-        call.body_map("variables", variables);
+        call.body_map_whole(variables);
         self
     }
     /// Time allowed for this request alone, instead of the client's timeout.
