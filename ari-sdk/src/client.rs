@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::defaults::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RESOURCE_BUFFER};
 use crate::error::{Error, Result};
 use crate::transport::Carrier;
 use crate::transport::http::Http;
@@ -93,19 +94,6 @@ pub(crate) struct Settings {
     pub(crate) resource_buffer: usize,
 }
 
-/// HTTP connections a client uses at most by default: well below Asterisk's default
-/// `sessionlimit` of 100 (http.conf), which event WebSockets and other clients share.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 32;
-
-/// How long an unused HTTP connection is kept by default: under Asterisk's default
-/// `session_keep_alive` of 15 s, so the client gives up an idle connection before the
-/// server closes it under a new request.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Events each per-resource stream (a call's, a watched playback's) holds by default for
-/// a consumer that falls behind.
-pub const DEFAULT_RESOURCE_BUFFER: usize = 256;
-
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("Client");
@@ -163,8 +151,8 @@ impl Client {
         ClientBuilder {
             base_url: base_url.into(),
             auth: None,
-            timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(10),
+            timeout: crate::DEFAULT_REQUEST_TIMEOUT,
+            connect_timeout: crate::DEFAULT_CONNECT_TIMEOUT,
             refuse_unsupported: false,
             user_agent: concat!("ari-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
             accept_invalid_certs: false,
@@ -277,12 +265,14 @@ impl ClientBuilder {
         });
         self
     }
-    /// Time allowed for a whole request, answer included (default 30 s).
+    /// Time allowed for a whole request, answer included (default
+    /// [`DEFAULT_REQUEST_TIMEOUT`](crate::DEFAULT_REQUEST_TIMEOUT)).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
-    /// Time allowed to open a connection (default 10 s).
+    /// Time allowed to open a connection (default
+    /// [`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT)).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -293,6 +283,7 @@ impl ClientBuilder {
         self.refuse_unsupported = refuse;
         self
     }
+    /// The `User-Agent` header of every request (default `ari-rs/<version>`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
         self
@@ -313,7 +304,7 @@ impl ClientBuilder {
     }
 
     /// The most HTTP requests the client has in flight to the server at once, each on a
-    /// connection of its own (default [`DEFAULT_MAX_CONNECTIONS`], at least 1); more
+    /// connection of its own (default [`DEFAULT_MAX_CONNECTIONS`](crate::DEFAULT_MAX_CONNECTIONS), at least 1); more
     /// requests wait for a free one instead of failing, and idle connections beyond this
     /// many are closed. (A connection still being handed back to the pool when the next
     /// request starts can make the count of open connections briefly a little higher.)
@@ -328,7 +319,7 @@ impl ClientBuilder {
     }
 
     /// How long an unused HTTP connection is kept for the next request (default
-    /// [`DEFAULT_IDLE_TIMEOUT`]). Keep it under Asterisk's `session_keep_alive` (http.conf,
+    /// [`DEFAULT_IDLE_TIMEOUT`](crate::DEFAULT_IDLE_TIMEOUT)). Keep it under Asterisk's `session_keep_alive` (http.conf,
     /// default 15 s), after which Asterisk closes idle connections itself.
     pub fn idle_timeout(mut self, idle: Duration) -> Self {
         self.idle_timeout = idle;
@@ -336,14 +327,18 @@ impl ClientBuilder {
     }
 
     /// Events each per-resource stream holds (a call's, a watched playback's, a handle's
-    /// `events()`) for a consumer that falls behind, before it drops the oldest and
-    /// reports [`Error::Lagged`](crate::Error::Lagged) (default
-    /// [`DEFAULT_RESOURCE_BUFFER`], at least 1).
+    /// `events()`) for a consumer that falls behind; past that, newer events are dropped
+    /// and an [`Error::Lagged`](crate::Error::Lagged) item takes their place (default
+    /// [`DEFAULT_RESOURCE_BUFFER`](crate::DEFAULT_RESOURCE_BUFFER), at least 1).
     pub fn resource_buffer(mut self, items: usize) -> Self {
         self.resource_buffer = items.max(1);
         self
     }
 
+    /// Makes the client. Nothing is sent yet: a wrong URL or credentials show on the first
+    /// request. Fails with [`Error::InvalidArgument`] naming `base_url` when the base URL is not
+    /// an `http`/`https` URL, carries credentials (use [`basic_auth`](Self::basic_auth)), a
+    /// query or a fragment.
     pub fn build(self) -> Result<Client> {
         if self.accept_invalid_certs {
             tracing::warn!("TLS certificate verification is OFF for this ARI client");

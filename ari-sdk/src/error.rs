@@ -5,8 +5,7 @@ use std::time::Duration;
 /// Result of every SDK call.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Bodies quoted in errors are cut to this many bytes.
-pub(crate) const QUOTE_LIMIT: usize = 1024;
+pub(crate) use crate::defaults::ERROR_QUOTE_LIMIT as QUOTE_LIMIT;
 
 /// Everything that can go wrong talking to Asterisk. Never carries credentials.
 #[derive(Debug, thiserror::Error)]
@@ -22,9 +21,13 @@ pub enum Error {
     /// again is safe; `true` when the connection failed after the request was written.
     #[error("{operation}: transport failure: {message}; {}", sent_text(*sent))]
     Transport {
+        /// The operation, e.g. `channels.originate` (`raw` for [`Client::raw`](crate::Client::raw)).
         operation: String,
+        /// What failed, as the HTTP stack says it (credentials removed).
         message: String,
+        /// Whether the request may have reached Asterisk (see above).
         sent: bool,
+        /// The underlying error.
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
@@ -34,30 +37,42 @@ pub enum Error {
     /// request that is not idempotent); if not, it certainly did not run.
     #[error("{operation}: the WebSocket connection was lost ({reason}); {}", sent_text(*sent))]
     ConnectionLost {
+        /// The operation, e.g. `channels.originate` (`raw` for [`Client::raw`](crate::Client::raw)).
         operation: String,
+        /// Why the connection ended.
         reason: String,
+        /// Whether the request had been written to the socket.
         sent: bool,
     },
     /// A request got no answer within its time limit (the client's, or the request's
     /// own). Asterisk may have carried it out.
     #[error("{operation}: no answer within {timeout:?}")]
     Timeout {
+        /// The operation, e.g. `channels.originate` (`raw` for [`Client::raw`](crate::Client::raw)).
         operation: String,
+        /// The limit that ran out.
         timeout: Duration,
     },
     /// A wait for something to happen (an event, a playback's end, a digit) ran out of
     /// time; no request is pending. Distinct from [`Error::Timeout`].
     #[error("{what}: did not happen within {timeout:?}")]
-    WaitTimedOut { what: String, timeout: Duration },
+    WaitTimedOut {
+        /// What was waited for, e.g. `PlaybackFinished of playback 1700000000.12`.
+        what: String,
+        /// The limit that ran out.
+        timeout: Duration,
+    },
     /// The answer arrived but does not match the expected type.
     #[error(
         "{operation}: cannot decode the response{}: {reason}; body: {body}",
         at_path(path)
     )]
     Decode {
+        /// The operation, e.g. `channels.originate` (`raw` for [`Client::raw`](crate::Client::raw)).
         operation: String,
         /// Where in the JSON the mismatch is, e.g. `dialplan.priority`; empty for the root.
         path: String,
+        /// What serde reported.
         reason: String,
         /// The offending body, cut to 1 KiB.
         body: String,
@@ -67,30 +82,52 @@ pub enum Error {
     Event(Box<EventDecodeError>),
     /// A slow consumer: this many items were dropped at this point of the stream.
     #[error("the consumer fell behind: {missed} items were dropped here")]
-    Lagged { missed: u64 },
+    Lagged {
+        /// How many items were dropped.
+        missed: u64,
+    },
     /// A wait or a per-resource stream needs an open event connection (`client.events(..).connect()`).
     #[error("{what}: no event connection is open on this client")]
-    NoEventConnection { what: String },
+    NoEventConnection {
+        /// What needed the connection.
+        what: String,
+    },
     /// What was waited for cannot happen any more: its resource went away.
     #[error("{what}: ended by {event}")]
-    Gone { what: String, event: String },
+    Gone {
+        /// What was waited for.
+        what: String,
+        /// The event that ended it, e.g. `StasisEnd` or `ChannelDestroyed`.
+        event: String,
+    },
     /// What was waited for failed (a recording failed, an originated channel was destroyed).
     #[error("{what}: {reason}")]
-    Failed { what: String, reason: String },
+    Failed {
+        /// What was waited for.
+        what: String,
+        /// Why it failed, e.g. the hang-up cause or the media that could not be played.
+        reason: String,
+    },
     /// The connected Asterisk is older than the operation (only with
     /// [`ClientBuilder::refuse_unsupported_operations`](crate::ClientBuilder::refuse_unsupported_operations)).
     #[error("{operation} is not available on Asterisk {server_version} (it came with {})", since.join(", "))]
     Unsupported {
+        /// The operation, e.g. `channels.originate` (`raw` for [`Client::raw`](crate::Client::raw)).
         operation: String,
+        /// The connected server's version, as `GET /asterisk/info` reports it.
         server_version: String,
+        /// The first version of each release line that has the operation.
         since: Vec<String>,
     },
     /// A bad argument: caught before any request was sent, or (`base_url`) a client
     /// whose base URL cannot be ARI's, as the server's answer shows.
     #[error("{operation}: invalid argument `{argument}`: {reason}")]
     InvalidArgument {
+        /// The operation, e.g. `channels.originate` (`raw` for [`Client::raw`](crate::Client::raw)).
         operation: String,
+        /// The parameter or setting at fault.
         argument: String,
+        /// What is wrong with it.
         reason: String,
     },
 }
@@ -117,9 +154,11 @@ fn at_path(path: &str) -> String {
 pub struct StatusError {
     /// e.g. `channels.answer`, or `raw` for [`crate::Client::raw`] requests.
     pub operation: String,
+    /// The HTTP method, e.g. `POST`.
     pub method: String,
     /// The request path, without the query string.
     pub path: String,
+    /// The HTTP status, e.g. `404`.
     pub status: u16,
     /// Asterisk's explanation: the `message` member of the body (or `error`, which some
     /// 500 answers use instead).
@@ -156,6 +195,7 @@ pub struct EventDecodeError {
     pub event_type: Option<String>,
     /// Where in the JSON the mismatch is, e.g. `channel.state`; empty when unknown.
     pub field: String,
+    /// What serde reported.
     pub message: String,
     /// The frame text, cut to 1 KiB.
     pub frame: String,

@@ -20,6 +20,18 @@
 //! # }
 //! ```
 //!
+//! ## Where to start
+//!
+//! The [`guide`] teaches the SDK chapter by chapter, from [getting started](guide::getting_started)
+//! to [testing with the simulator](guide::testing); its examples run in the project's tests.
+//! The reference is the rest of this page: [`Client`] and its builder, the [`Event`] enum and
+//! one struct per event type, the models ([`Channel`], [`Bridge`], [`Playback`], ...), the
+//! handles ([`ChannelHandle`], [`BridgeHandle`], ...) and one module per ARI resource
+//! ([`channels`], [`bridges`], ...) with a request builder per operation. Each generated item
+//! carries our own description of what it does, the events that follow, what each error
+//! status means, and the HTTP method, path and since-versions. Every default the SDK applies
+//! is a `DEFAULT_*` constant here ([`DEFAULT_REQUEST_TIMEOUT`], [`DEFAULT_EVENT_BUFFER`], ...).
+//!
 //! ## Release lines and the crate root
 //!
 //! Each enabled line feature (`asterisk-18` ... `asterisk-23`) compiles a complete module,
@@ -46,10 +58,17 @@
 //! Unknown fields are ignored; enum values the spec does not list decode as `Other(..)`;
 //! unknown event types decode as [`Event::Other`].
 
+// Every public item has our own text, and every link in it resolves (CI builds the docs with
+// warnings as errors as well).
+#![deny(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
 mod client;
+mod defaults;
 mod error;
 mod event_stream;
 pub mod generic;
+pub mod guide;
 mod raw;
 mod response;
 #[doc(hidden)]
@@ -61,9 +80,8 @@ mod version;
 mod watch;
 // The event connection's code names REST over the WebSocket by its old module path.
 
-pub use client::{
-    Client, ClientBuilder, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RESOURCE_BUFFER,
-};
+pub use client::{Client, ClientBuilder};
+pub use defaults::*;
 pub use error::{Error, EventDecodeError, Result, StatusError};
 pub use raw::{Raw, RawRequest};
 pub use response::Response;
@@ -109,6 +127,7 @@ macro_rules! line_runtime {
         mod waits {
             include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/line/waits.rs"));
         }
+        #[doc(inline)]
         pub use call::{
             Call, CallEnded, Calls, CallsBuilder, CallsItem, CollectDigits, Digits, DigitsEnd,
             Menu, MenuChoice, Played, Prompt, Record, Recorded,

@@ -27,15 +27,19 @@ impl Raw {
     pub fn get(&self, path: &str) -> RawRequest {
         self.request(Method::Get, path)
     }
+    /// A `POST` to `path` (see [`get`](Self::get)).
     pub fn post(&self, path: &str) -> RawRequest {
         self.request(Method::Post, path)
     }
+    /// A `PUT` to `path` (see [`get`](Self::get)).
     pub fn put(&self, path: &str) -> RawRequest {
         self.request(Method::Put, path)
     }
+    /// A `DELETE` of `path` (see [`get`](Self::get)).
     pub fn delete(&self, path: &str) -> RawRequest {
         self.request(Method::Delete, path)
     }
+    /// A request with any method to `path` (see [`get`](Self::get)).
     pub fn request(&self, method: Method, path: &str) -> RawRequest {
         RawRequest {
             call: Call::raw(&self.client, method, path, decode_json_or_null),
@@ -66,9 +70,12 @@ impl RawRequest {
         self.call.set_timeout(timeout);
         self
     }
+    /// Sends the request; the same as `.await`: the answer's JSON, or the error with
+    /// Asterisk's status and message.
     pub async fn send(self) -> Result<serde_json::Value> {
         self.call.send().await
     }
+    /// Sends the request and returns the JSON with the status and `Location` header.
     pub async fn send_full(self) -> Result<crate::Response<serde_json::Value>> {
         self.call.send_full().await
     }

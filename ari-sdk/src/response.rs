@@ -4,7 +4,9 @@
 /// HTTP facts around it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response<T> {
+    /// The decoded body.
     pub value: T,
+    /// The HTTP status, e.g. `201`.
     pub status: u16,
     /// The `Location` header: Asterisk sets it on `201 Created` answers (play, record),
     /// e.g. `/ari/playbacks/4f08...`.

@@ -119,10 +119,10 @@ impl<E: LineEvent> OutboundServer<E> {
             credentials: None,
             accept_any_credentials: false,
             allow_non_loopback: false,
-            timeout: Duration::from_secs(30),
-            first_event_timeout: Duration::from_secs(30),
-            handshake_timeout: Duration::from_secs(10),
-            buffer: 4096,
+            timeout: crate::DEFAULT_REQUEST_TIMEOUT,
+            first_event_timeout: crate::DEFAULT_FIRST_EVENT_TIMEOUT,
+            handshake_timeout: crate::DEFAULT_HANDSHAKE_TIMEOUT,
+            buffer: crate::DEFAULT_EVENT_BUFFER,
         }
     }
 
@@ -214,19 +214,21 @@ impl<E: LineEvent> OutboundServerBuilder<E> {
         self.allow_non_loopback = allow;
         self
     }
-    /// Time allowed for each request sent back over a connection (default 30 s).
+    /// Time allowed for each request sent back over a connection (default
+    /// [`DEFAULT_REQUEST_TIMEOUT`](crate::DEFAULT_REQUEST_TIMEOUT)).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
     /// How long an open connection may stay silent before its first event; a connection
-    /// without one is closed (default 30 s; per-call connections see their StasisStart
+    /// without one is closed (default [`DEFAULT_FIRST_EVENT_TIMEOUT`](crate::DEFAULT_FIRST_EVENT_TIMEOUT); per-call connections see their StasisStart
     /// about half a second after opening).
     pub fn first_event_timeout(mut self, timeout: Duration) -> Self {
         self.first_event_timeout = timeout;
         self
     }
-    /// Items each connection's event stream holds for a slow consumer (default 4096).
+    /// Items each connection's event stream holds for a slow consumer (default
+    /// [`DEFAULT_EVENT_BUFFER`](crate::DEFAULT_EVENT_BUFFER)).
     pub fn buffer(mut self, items: usize) -> Self {
         self.buffer = items.max(1);
         self

@@ -6,8 +6,11 @@ use std::str::FromStr;
 /// An Asterisk release, e.g. `22.10.1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AsteriskVersion {
+    /// The release line, e.g. `22`.
     pub major: u32,
+    /// The minor release within the line.
     pub minor: u32,
+    /// The patch release.
     pub patch: u32,
 }
 
@@ -17,6 +20,7 @@ pub struct AsteriskVersion {
 pub struct VersionError(String);
 
 impl AsteriskVersion {
+    /// `major.minor.patch`.
     pub const fn new(major: u32, minor: u32, patch: u32) -> Self {
         AsteriskVersion {
             major,

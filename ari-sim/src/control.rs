@@ -13,6 +13,9 @@ use crate::hub::Hub;
 use crate::outbound::{ConnectionType, OutboundConfig, OutboundHandle};
 use crate::world::{Shared, lock};
 
+/// How far apart the keys of [`Control::press`] arrive, each also held this long.
+pub const KEY_PRESS_INTERVAL: Duration = Duration::from_millis(100);
+
 /// What a phone user does, and what goes wrong in networks.
 #[derive(Clone)]
 pub struct Control {
@@ -50,7 +53,7 @@ impl Control {
         crate::ops::channels::call_from_phone(&self.world, exten, context, caller)
     }
 
-    /// The far end presses keys on a channel (digits arrive 100 ms apart). A media
+    /// The far end presses keys on a channel (digits arrive [`KEY_PRESS_INTERVAL`] apart). A media
     /// channel, or one bridged with media channels, also sends them to the application
     /// where the transport can (AudioSocket DTMF frames, WebSocket `DTMF_END`).
     pub fn press(&self, channel_id: &str, digits: &str) -> Result<(), String> {
@@ -76,8 +79,8 @@ impl Control {
             crate::ops::channels::Keys {
                 lead_ms: 0,
                 hold_ms: 0,
-                between_ms: 100,
-                duration_ms: 100,
+                between_ms: KEY_PRESS_INTERVAL.as_millis() as i64,
+                duration_ms: KEY_PRESS_INTERVAL.as_millis() as i64,
             },
         );
         Ok(())

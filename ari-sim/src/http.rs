@@ -214,6 +214,7 @@ async fn answer(
         query,
         content_type,
         body,
+        false,
     ))
 }
 
@@ -236,7 +237,9 @@ pub fn form_pairs(text: &str) -> Vec<(String, String)> {
 
 /// Runs one REST request as `user`, the same way whether it came over HTTP or as a
 /// `RESTRequest` on a WebSocket. `path` is relative to `/ari/`; a form body's fields
-/// come before the query's, as in Asterisk.
+/// come before the query's, as in Asterisk. `over_websocket`: Asterisk gives a
+/// `RESTRequest` without a `message_body` the JSON body `null` where HTTP has none; only
+/// the event filter tells them apart (`null` is no filter: 400).
 #[allow(clippy::too_many_arguments)]
 pub fn execute(
     api: &ari_codegen::ir::Api,
@@ -247,6 +250,7 @@ pub fn execute(
     query: Vec<(String, String)>,
     content_type: Option<&str>,
     body: &[u8],
+    over_websocket: bool,
 ) -> Reply {
     let read_only_refused = user.read_only && *method != Method::GET && *method != Method::OPTIONS;
     if let Some(slashless) = path.strip_suffix('/') {
@@ -279,7 +283,7 @@ pub fn execute(
     });
     let mut query = query;
     let json_body = if body.iter().all(u8::is_ascii_whitespace) {
-        None
+        over_websocket.then_some(serde_json::Value::Null)
     } else if is_form {
         let mut fields = form_pairs(&String::from_utf8_lossy(body));
         fields.append(&mut query);

@@ -111,7 +111,7 @@ pub fn collect(
         .params
         .iter()
         .find(|p| p.location == ParamLocation::Body && p.body_shape == BodyShape::Whole);
-    if let (Some(param), Some(body @ Value::Object(_))) = (whole, body) {
+    if let (Some(param), Some(body @ (Value::Object(_) | Value::Null))) = (whole, body) {
         params.body.insert(param.name.clone(), body.clone());
     } else if let Some(Value::Object(members)) = body {
         for (k, v) in members {

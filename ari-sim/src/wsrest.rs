@@ -78,6 +78,7 @@ pub async fn answer_frame(rest: &Rest, world: &Shared, origin: &Origin<'_>, text
                     request.query,
                     request.content_type.as_deref(),
                     &request.body,
+                    true,
                 )),
             };
             let frame = response(origin, &echo, reply);

@@ -553,3 +553,40 @@ async fn injected_failures_and_the_http_trailing_slash_match_the_socket() {
     .await;
     assert_eq!(body(&got)["value"], "a b");
 }
+
+/// Asterisk 22.10.1 (`ari_websocket_requests.c`) gives a `RESTRequest` without a
+/// `message_body` the JSON body `null`; the event filter reads the whole body and refuses
+/// `null` with 400 "Invalid format definition", where the same request over HTTP (no body
+/// at all) clears the filter. An empty object clears it on both.
+#[tokio::test]
+async fn an_event_filter_without_a_body_is_refused_over_the_socket_only() {
+    let sim = Simulator::start().await.unwrap();
+    let mut ws = open(&sim, "hey", "peekaboo", "hello").await;
+    let filter = |body: Option<&str>| {
+        let mut frame = json!({
+            "type": "RESTRequest",
+            "transaction_id": "t",
+            "request_id": "r",
+            "method": "PUT",
+            "uri": "applications/hello/eventFilter",
+        });
+        if let Some(body) = body {
+            frame["content_type"] = json!("application/json");
+            frame["message_body"] = json!(body);
+        }
+        frame
+    };
+    let refused = request(&mut ws, filter(None)).await;
+    assert_eq!(refused["status_code"], 400, "{refused}");
+    assert_eq!(body(&refused)["message"], "Invalid format definition");
+    let cleared = request(&mut ws, filter(Some("{}"))).await;
+    assert_eq!(cleared["status_code"], 200, "{cleared}");
+
+    let over_http = reqwest::Client::new()
+        .put(format!("{}/applications/hello/eventFilter", sim.base_url()))
+        .basic_auth("hey", Some("peekaboo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(over_http.status(), 200);
+}

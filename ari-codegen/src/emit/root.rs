@@ -138,6 +138,8 @@ pub fn emit(api: &Api, settings: &Settings, modules: &[String]) -> TokenStream {
         /// One connection Asterisk opened to an [`OutboundServer`].
         pub type AsteriskConnection = crate::server::AsteriskConnection<events::Event>;
         pub use events::Event;
+        #[doc(inline)]
+        pub use handles::*;
         pub use line::ResourceKind;
 
         #line_runtime

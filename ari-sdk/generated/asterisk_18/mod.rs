@@ -316,6 +316,8 @@ pub type OutboundServer = crate::server::OutboundServer<events::Event>;
 /// One connection Asterisk opened to an [`OutboundServer`].
 pub type AsteriskConnection = crate::server::AsteriskConnection<events::Event>;
 pub use events::Event;
+#[doc(inline)]
+pub use handles::*;
 pub use line::ResourceKind;
 crate::line_runtime!();
 impl crate::Client {

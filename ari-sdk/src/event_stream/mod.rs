@@ -91,15 +91,19 @@ impl<E: LineEvent> Drop for Running<E> {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Item<E> {
+    /// An event of the connection's applications (or of the whole system, with
+    /// `subscribe_all`).
     Event(E),
     /// The connection is open (first item of a stream).
     Connected,
     /// The connection was lost; reconnecting follows unless the stream ends.
     Disconnected {
+        /// Why, e.g. `the server closed the connection (1001)`.
         reason: String,
     },
     /// Open again after `attempt` tries.
     Reconnected {
+        /// The reconnect attempt that succeeded (1 for the first).
         attempt: u32,
     },
 }
@@ -143,12 +147,12 @@ impl<E: LineEvent> EventsBuilder<E> {
                     apps: apps.into_iter().map(Into::into).collect(),
                     subscribe_all: false,
                 },
-                ping_interval: Duration::from_secs(20),
-                pong_timeout: Duration::from_secs(10),
-                backoff_initial: Duration::from_millis(250),
-                backoff_max: Duration::from_secs(30),
+                ping_interval: crate::DEFAULT_PING_INTERVAL,
+                pong_timeout: crate::DEFAULT_PONG_TIMEOUT,
+                backoff_initial: crate::DEFAULT_RECONNECT_BACKOFF_INITIAL,
+                backoff_max: crate::DEFAULT_RECONNECT_BACKOFF_MAX,
                 max_attempts: None,
-                buffer: 4096,
+                buffer: crate::DEFAULT_EVENT_BUFFER,
                 outbound: false,
                 calls: false,
             },
@@ -160,17 +164,21 @@ impl<E: LineEvent> EventsBuilder<E> {
         self.settings.target.subscribe_all = all;
         self
     }
-    /// How often to ping the server when it is quiet (default 20 s).
+    /// How often to ping the server when it is quiet (default
+    /// [`DEFAULT_PING_INTERVAL`](crate::DEFAULT_PING_INTERVAL)).
     pub fn ping_interval(mut self, interval: Duration) -> Self {
         self.settings.ping_interval = interval.max(Duration::from_millis(10));
         self
     }
-    /// How long a ping may go unanswered before the connection counts as dead (default 10 s).
+    /// How long a ping may go unanswered before the connection counts as dead (default
+    /// [`DEFAULT_PONG_TIMEOUT`](crate::DEFAULT_PONG_TIMEOUT)).
     pub fn pong_timeout(mut self, timeout: Duration) -> Self {
         self.settings.pong_timeout = timeout.max(Duration::from_millis(10));
         self
     }
-    /// First reconnect delay and the most any delay may reach (default 250 ms, 30 s).
+    /// First reconnect delay and the most any delay may reach (defaults
+    /// [`DEFAULT_RECONNECT_BACKOFF_INITIAL`](crate::DEFAULT_RECONNECT_BACKOFF_INITIAL) and
+    /// [`DEFAULT_RECONNECT_BACKOFF_MAX`](crate::DEFAULT_RECONNECT_BACKOFF_MAX)).
     pub fn reconnect_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.settings.backoff_initial = initial;
         self.settings.backoff_max = max.max(initial);
@@ -182,7 +190,7 @@ impl<E: LineEvent> EventsBuilder<E> {
         self
     }
     /// Items the stream holds for a slow consumer before it drops and reports lag
-    /// (default 4096); per-resource streams hold what the client was built with
+    /// (default [`DEFAULT_EVENT_BUFFER`](crate::DEFAULT_EVENT_BUFFER)); per-resource streams hold what the client was built with
     /// (`ClientBuilder::resource_buffer`).
     pub fn buffer(mut self, items: usize) -> Self {
         self.settings.buffer = items.max(1);
@@ -253,8 +261,8 @@ impl<E: LineEvent> EventStream<E> {
                 apps: vec![application],
                 subscribe_all: false,
             },
-            ping_interval: Duration::from_secs(20),
-            pong_timeout: Duration::from_secs(10),
+            ping_interval: crate::DEFAULT_PING_INTERVAL,
+            pong_timeout: crate::DEFAULT_PONG_TIMEOUT,
             backoff_initial: Duration::ZERO,
             backoff_max: Duration::ZERO,
             max_attempts: Some(0),

@@ -57,7 +57,8 @@ impl CallsBuilder {
         self.events = self.events.max_reconnect_attempts(attempts);
         self
     }
-    /// Items (calls and other events) held for a slow reader (default 4096).
+    /// Items (calls and other events) held for a slow reader (default
+    /// [`DEFAULT_EVENT_BUFFER`](crate::DEFAULT_EVENT_BUFFER)).
     pub fn buffer(mut self, items: usize) -> Self {
         self.events = self.events.buffer(items);
         self
@@ -78,15 +79,22 @@ impl CallsBuilder {
 pub enum CallsItem {
     /// A channel entered one of the applications.
     Call(Call),
-    /// Any other event of the applications (not a call's own: those are in its stream).
+    /// Any other event of the applications. A call's own events come here too, as well as in
+    /// the call's stream.
     Event(Event),
     /// The connection is open (first item).
     Connected,
     /// The connection was lost; reconnecting follows. Calls in progress keep their
     /// streams; events of the gap are lost.
-    Disconnected { reason: String },
+    Disconnected {
+        /// Why, e.g. `the server closed the connection (1001)`.
+        reason: String,
+    },
     /// Open again after `attempt` tries.
-    Reconnected { attempt: u32 },
+    Reconnected {
+        /// The reconnect attempt that succeeded (1 for the first).
+        attempt: u32,
+    },
 }
 
 /// Incoming calls: a `futures::Stream` of `Result<Call>`. An `Err` item (a frame that did

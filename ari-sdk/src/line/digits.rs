@@ -26,6 +26,7 @@ pub enum DigitsEnd {
 pub struct Digits {
     /// Digits in the order pressed, terminator excluded.
     pub digits: String,
+    /// Why collection ended.
     pub end: DigitsEnd,
 }
 
@@ -39,8 +40,11 @@ impl Digits {
 /// Digit collection: [`Call::collect_digits`]. `.await` collects.
 ///
 /// Digits the caller typed ahead (during a prompt, before this was called) count first.
-/// Defaults: at most 16 digits, `#` terminates, 5 s for the first digit, 3 s between
-/// digits; the wait is bounded by these timeouts.
+/// Defaults: at most [`DEFAULT_MAX_DIGITS`](crate::DEFAULT_MAX_DIGITS) digits,
+/// [`DEFAULT_TERMINATORS`](crate::DEFAULT_TERMINATORS) terminates,
+/// [`DEFAULT_FIRST_DIGIT_TIMEOUT`](crate::DEFAULT_FIRST_DIGIT_TIMEOUT) for the first digit,
+/// [`DEFAULT_BETWEEN_DIGITS_TIMEOUT`](crate::DEFAULT_BETWEEN_DIGITS_TIMEOUT) between digits;
+/// the wait is bounded by these timeouts.
 pub struct CollectDigits<'a> {
     call: &'a mut Call,
     max: usize,
@@ -53,10 +57,10 @@ impl<'a> CollectDigits<'a> {
     pub(crate) fn new(call: &'a mut Call) -> CollectDigits<'a> {
         CollectDigits {
             call,
-            max: 16,
-            terminators: "#".to_owned(),
-            first_digit: Duration::from_secs(5),
-            between_digits: Duration::from_secs(3),
+            max: crate::DEFAULT_MAX_DIGITS,
+            terminators: crate::DEFAULT_TERMINATORS.to_owned(),
+            first_digit: crate::DEFAULT_FIRST_DIGIT_TIMEOUT,
+            between_digits: crate::DEFAULT_BETWEEN_DIGITS_TIMEOUT,
         }
     }
     /// The most digits to collect (at least 1).

@@ -25,8 +25,10 @@ pub enum MenuChoice {
 /// choice (as soon as no longer choice could still match), cannot match any, a
 /// terminator (`#`) ends them, or the caller stays silent. Invalid input plays the
 /// `invalid` media, silence the `no_input` media (when set), and the menu starts over,
-/// up to `attempts` times (default 3), with the typed-ahead digits cleared. Timeouts:
-/// 5 s for the first digit after the prompt, 3 s between digits.
+/// up to `attempts` times (default [`DEFAULT_MENU_ATTEMPTS`](crate::DEFAULT_MENU_ATTEMPTS)),
+/// with the typed-ahead digits cleared. Timeouts: [`DEFAULT_FIRST_DIGIT_TIMEOUT`](crate::DEFAULT_FIRST_DIGIT_TIMEOUT)
+/// for the first digit after the prompt, [`DEFAULT_BETWEEN_DIGITS_TIMEOUT`](crate::DEFAULT_BETWEEN_DIGITS_TIMEOUT)
+/// between digits.
 pub struct Menu<'a> {
     call: &'a mut Call,
     prompt: Vec<String>,
@@ -66,11 +68,11 @@ impl<'a> Menu<'a> {
             call,
             prompt,
             choices: Vec::new(),
-            attempts: 3,
+            attempts: crate::DEFAULT_MENU_ATTEMPTS,
             invalid: Vec::new(),
             no_input: Vec::new(),
-            first_digit: Duration::from_secs(5),
-            between_digits: Duration::from_secs(3),
+            first_digit: crate::DEFAULT_FIRST_DIGIT_TIMEOUT,
+            between_digits: crate::DEFAULT_BETWEEN_DIGITS_TIMEOUT,
         }
     }
     /// The valid entries, e.g. `["1", "2", "9"]` or `["100", "200"]`.

@@ -21,7 +21,10 @@ pub enum Played {
     Finished,
     /// The caller pressed `digit` (barge-in): the playback was stopped. The digit, and any
     /// that followed, stay typed ahead for the next helper.
-    Interrupted { digit: char },
+    Interrupted {
+        /// The first digit pressed.
+        digit: char,
+    },
     /// The caller hung up or the channel left the application.
     CallerGone,
 }

@@ -19,10 +19,16 @@ const FINISH_AFTER_HANGUP: Duration = Duration::from_secs(3);
 pub enum Recorded {
     /// Stopped by the terminator digit, the maximum duration or silence: the recording is
     /// stored under its name (`client.stored_recording(&recording.name)`).
-    Completed { recording: LiveRecording },
+    Completed {
+        /// The recording as `RecordingFinished` reported it.
+        recording: LiveRecording,
+    },
     /// The caller hung up while recording. Asterisk keeps what was recorded: the final
     /// recording when it was reported in time, else `None`.
-    CallerGone { recording: Option<LiveRecording> },
+    CallerGone {
+        /// The final recording, when Asterisk reported it in time.
+        recording: Option<LiveRecording>,
+    },
 }
 
 /// A recording: [`Call::record`]. `.await` records and waits for the end.
@@ -49,8 +55,8 @@ impl<'a> Record<'a> {
             name,
             format: "wav".to_owned(),
             beep: true,
-            max_duration: Some(Duration::from_secs(60)),
-            max_silence: Some(Duration::from_secs(5)),
+            max_duration: Some(crate::DEFAULT_RECORD_MAX_DURATION),
+            max_silence: Some(crate::DEFAULT_RECORD_MAX_SILENCE),
             terminate_on: RecordTerminateOn::Hash,
             overwrite: false,
         }
@@ -65,12 +71,14 @@ impl<'a> Record<'a> {
         self.beep = beep;
         self
     }
-    /// The longest recording, whole seconds (`None`: no limit).
+    /// The longest recording, whole seconds (`None`: no limit; default
+    /// [`DEFAULT_RECORD_MAX_DURATION`](crate::DEFAULT_RECORD_MAX_DURATION)).
     pub fn max_duration(mut self, limit: Option<Duration>) -> Self {
         self.max_duration = limit;
         self
     }
-    /// Silence that ends the recording, whole seconds (`None`: silence never ends it).
+    /// Silence that ends the recording, whole seconds (`None`: silence never ends it;
+    /// default [`DEFAULT_RECORD_MAX_SILENCE`](crate::DEFAULT_RECORD_MAX_SILENCE)).
     pub fn max_silence(mut self, limit: Option<Duration>) -> Self {
         self.max_silence = limit;
         self

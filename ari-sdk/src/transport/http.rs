@@ -364,7 +364,7 @@ fn ari_root(text: &str) -> std::result::Result<url::Url, String> {
 const POOL_RETURN_YIELDS: usize = 2;
 
 /// How many times a request that provably never left is sent again.
-const NEVER_WRITTEN_RETRIES: u32 = 2;
+const NEVER_WRITTEN_RETRIES: u32 = crate::UNSENT_REQUEST_RETRIES;
 
 /// Whether the request failed before any of it was written: hyper cancels a request
 /// whose pooled connection turned out closed before the request went out.

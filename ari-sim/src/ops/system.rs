@@ -223,6 +223,10 @@ pub fn filter(shared: &Shared, p: &Params) -> Result {
         return Err(Reply::error(404, "Application not found"));
     }
     let mut app = application(shared, &name);
+    // A RESTRequest without a body gives the filter JSON `null`, which is no filter.
+    if p.json("filter") == Some(&Value::Null) {
+        return Err(Reply::error(400, "Invalid format definition"));
+    }
     if let Some(Value::Object(filter)) = p.json("filter") {
         for key in ["allowed", "disallowed"] {
             if let Some(v) = filter.get(key) {

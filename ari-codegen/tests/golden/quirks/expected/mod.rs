@@ -111,6 +111,8 @@ pub type OutboundServer = crate::server::OutboundServer<events::Event>;
 /// One connection Asterisk opened to an [`OutboundServer`].
 pub type AsteriskConnection = crate::server::AsteriskConnection<events::Event>;
 pub use events::Event;
+#[doc(inline)]
+pub use handles::*;
 pub use line::ResourceKind;
 /// Why this spec has no calls (`Call`, `client.calls(..)`) and no waits on
 /// what requests create: something they read is missing from it.
