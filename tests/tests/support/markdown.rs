@@ -4,7 +4,7 @@
 
 /// The fenced blocks whose info string starts with `rust` and passes `wanted` (e.g.
 /// `|info| info.contains("ignore")`), each as its non-empty lines, trimmed.
-pub fn rust_blocks<'a>(text: &'a str, wanted: impl Fn(&str) -> bool) -> Vec<Vec<&'a str>> {
+pub fn rust_blocks(text: &str, wanted: impl Fn(&str) -> bool) -> Vec<Vec<&str>> {
     let mut blocks = Vec::new();
     let mut current: Option<Vec<&str>> = None;
     for line in text.lines() {
