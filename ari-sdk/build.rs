@@ -139,8 +139,9 @@ fn lines_module(enabled: &[&str], root: &str) -> String {
         ));
     }
     out.push_str(&format!(
-        "/// The crate root speaks the root line (see the crate docs); inlined, so that each\n\
-         /// item has its page at the root too (`ari_sdk::Channel`, `ari_sdk::Event`).\n\
+        "// The crate root speaks the root line (see the crate docs); inlined, so that each\n\
+         // item has its page at the root too (`ari_sdk::Channel`, `ari_sdk::Event`). A doc\n\
+         // comment here would be prepended to every inlined item's docs.\n\
          #[doc(inline)]\n\
          pub use asterisk_{root}::{{events::*, models::*, *}};\n"
     ));

@@ -49,6 +49,8 @@ impl Control {
         self.call_from("100", exten, "default")
     }
 
+    /// A phone `caller` (`PJSIP/<caller>`) dials `exten` in `context`; returns the new
+    /// channel's id, as [`call`](Self::call) does.
     pub fn call_from(&self, caller: &str, exten: &str, context: &str) -> Result<String, String> {
         crate::ops::channels::call_from_phone(&self.world, exten, context, caller)
     }

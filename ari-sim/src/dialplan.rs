@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 /// One dialplan step: application and its argument text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
+    /// The application, e.g. `Stasis`.
     pub app: String,
+    /// Its arguments as written, e.g. `hello,world`.
     pub data: String,
 }
 
@@ -31,7 +33,9 @@ exten => 7005,1,Answer()
 /// A line the parser cannot read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
+    /// The line of the text, from 1.
     pub line: usize,
+    /// What is wrong there.
     pub message: String,
 }
 
@@ -44,10 +48,14 @@ impl std::fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 impl Dialplan {
+    /// The plan a simulator starts with: 7000 `Stasis(hello,world)`, 7002 `Answer()` and
+    /// `Wait(3600)`, 7005 `Answer()` and `Playback(hello-world)`, in context `default`.
     pub fn default_plan() -> Dialplan {
         Dialplan::parse(DEFAULT).expect("the default dialplan parses")
     }
 
+    /// Reads `extensions.conf` text: `[context]` lines, `exten => EXT,PRIORITY,App(args)`
+    /// and `same => n,App(args)`; other lines are errors naming their line.
     pub fn parse(text: &str) -> Result<Dialplan, ParseError> {
         let mut plan = Dialplan::default();
         let mut context: Option<String> = None;
@@ -134,6 +142,7 @@ impl Dialplan {
         self.contexts.get(context)?.get(exten)?.get(index)
     }
 
+    /// Whether `context` has extension `exten`.
     pub fn has_extension(&self, context: &str, exten: &str) -> bool {
         self.contexts
             .get(context)

@@ -25,8 +25,11 @@ use crate::wsrest::{Origin, Rest, answer_frame};
 /// An `ari.conf` user.
 #[derive(Clone)]
 pub struct User {
+    /// The user name of `ari.conf`.
     pub name: String,
+    /// The password (plain text, as `password_format=plain`).
     pub password: String,
+    /// Whether the user may only read (`read_only=yes`).
     pub read_only: bool,
 }
 

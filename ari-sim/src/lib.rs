@@ -148,6 +148,9 @@
 //!   that runs none is hung up); a REST request over a socket that answers a file gets
 //!   `406 Not Acceptable.  Use HTTP GET`, as Asterisk's code does.
 
+// Every public item documented: the simulator's API is what a user's tests are written in.
+#![deny(missing_docs)]
+
 pub mod control;
 pub mod dialplan;
 mod http;
@@ -236,6 +239,7 @@ impl SimulatorBuilder {
         });
         self
     }
+    /// Adds a user who may only read (`GET`); writes get 403 `Write access denied`.
     pub fn read_only_user(mut self, name: &str, password: &str) -> Self {
         self.users.push(User {
             name: name.to_owned(),
@@ -244,6 +248,7 @@ impl SimulatorBuilder {
         });
         self
     }
+    /// Replaces the default dialplan (see [`Dialplan::default_plan`]).
     pub fn dialplan(mut self, dialplan: Dialplan) -> Self {
         self.dialplan = dialplan;
         self
@@ -302,6 +307,7 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Binds and starts serving; without users, `hey`/`peekaboo` and read-only `ro`/`ro`.
     pub async fn start(self) -> std::io::Result<Simulator> {
         let mut users = self.users;
         if users.is_empty() {
@@ -383,10 +389,12 @@ impl Simulator {
         SimulatorBuilder::default().start().await
     }
 
+    /// Starts configuring a simulator (address, users, dialplan, timing, faults).
     pub fn builder() -> SimulatorBuilder {
         SimulatorBuilder::default()
     }
 
+    /// The address the simulator listens on (its port is ephemeral unless set).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

@@ -52,9 +52,11 @@ pub struct OutboundConfig {
     pub url: String,
     /// Sent as `Authorization: Basic` on the upgrade (none when empty).
     pub username: String,
+    /// The password sent with `username`.
     pub password: String,
     /// Applications the connection serves (`apps=`).
     pub apps: Vec<String>,
+    /// One persistent connection, or one per call.
     pub connection_type: ConnectionType,
     /// Wait between failed connection attempts (Asterisk's default: 1 s).
     pub reconnect_interval: Duration,
@@ -120,14 +122,18 @@ impl OutboundConfig {
         self.password = password.to_owned();
         self
     }
+    /// One connection per call (`connection_type=per_call_config`) instead of one
+    /// persistent connection.
     pub fn per_call(mut self) -> Self {
         self.connection_type = ConnectionType::PerCall;
         self
     }
+    /// How long to wait before connecting again after a failure.
     pub fn reconnect_interval(mut self, interval: Duration) -> Self {
         self.reconnect_interval = interval;
         self
     }
+    /// The `ari.conf` user whose rights the connection's requests run with.
     pub fn local_ari_user(mut self, name: &str) -> Self {
         self.local_ari_user = Some(name.to_owned());
         self
@@ -176,6 +182,7 @@ impl OutboundHandle {
     pub fn id(&self) -> u64 {
         self.inner.id
     }
+    /// The configuration this connection was started with.
     pub fn config(&self) -> &OutboundConfig {
         &self.inner.config
     }
@@ -185,6 +192,7 @@ impl OutboundHandle {
         self.inner.stopped.store(true, Ordering::SeqCst);
         let _ = self.inner.stop.send(true);
     }
+    /// Whether [`stop`](Self::stop) was called.
     pub fn is_stopped(&self) -> bool {
         self.inner.stopped.load(Ordering::SeqCst)
     }

@@ -67,12 +67,16 @@ pub fn api() -> Arc<Api> {
 
 /// What a request path and method resolve to.
 pub enum Resolved<'a> {
+    /// The operation, with the path's parameters by name.
     Operation {
+        /// The operation of the spec.
         op: &'a Operation,
+        /// Path parameters, e.g. `("channelId", "123")`.
         path_params: Vec<(String, String)>,
     },
     /// The path exists with other methods.
     WrongMethod,
+    /// No operation has this path.
     NotFound,
 }
 

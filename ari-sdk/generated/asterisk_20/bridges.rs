@@ -1328,7 +1328,7 @@ impl std::future::IntoFuture for StopMoh {
 }
 /// Plays media to every channel in the bridge.
 ///
-/// Answers 201 with a `Playback` (state `queued`) and a `Location: /ari/playbacks/{id}` header; control
+/// Answers 201 with a `Playback` (state `queued`, or already `playing` when the bridge was quicker than the answer) and a `Location: /ari/playbacks/{id}` header; control
 /// or stop it through the playbacks resource. An internal announcer channel joins the bridge to play
 /// it; in a mixing bridge it is heard over the conversation. Playbacks to the same bridge share that
 /// channel and run one after another: a second `play` stays `queued` until the first ends.

@@ -2079,7 +2079,7 @@ impl std::future::IntoFuture for StopSilence {
 }
 /// Starts playing one or more media items to the channel and returns the playback.
 ///
-/// Answers 201 with the `Playback` (state `queued`) and a `Location: /ari/playbacks/{id}`
+/// Answers 201 with the `Playback` (state `queued`, or already `playing` when the channel was quicker than the answer) and a `Location: /ari/playbacks/{id}`
 /// header; control it through the playbacks resource. Several media play in order: each item
 /// starts with `PlaybackStarted`, `PlaybackContinuing` marks the switch to the next one, and
 /// `PlaybackFinished` ends the last. Media problems (unknown scheme, missing file) are not

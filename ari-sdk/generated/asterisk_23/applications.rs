@@ -341,7 +341,9 @@ impl std::future::IntoFuture for Unsubscribe {
 /// Over the WebSocket transport Asterisk passes its `RESTResponse` answers through this filter
 /// too: an `allowed` list without `RESTResponse` would swallow every later answer on the
 /// connection. The SDK therefore adds `{"type": "RESTResponse"}` to a non-empty `allowed` list
-/// sent that way, and refuses a `disallowed` list naming it.
+/// sent that way, and refuses a `disallowed` list naming it. A request over the WebSocket without
+/// a body reaches Asterisk as JSON `null`, which it refuses (400); the SDK sends `{}` there, so
+/// leaving the filter out clears both lists on either transport.
 ///
 /// `PUT /applications/{applicationName}/eventFilter` (`filter`).
 ///

@@ -33,10 +33,19 @@ pub enum Recorded {
 
 /// A recording: [`Call::record`]. `.await` records and waits for the end.
 ///
-/// Defaults: WAV, a beep first, `#` stops, at most 60 s, 5 s of silence stops, fails if
-/// a recording of that name exists. A failed recording is [`Error::Failed`] with
+/// Defaults: WAV, a beep first, `#` stops, at most
+/// [`DEFAULT_RECORD_MAX_DURATION`](crate::DEFAULT_RECORD_MAX_DURATION),
+/// [`DEFAULT_RECORD_MAX_SILENCE`](crate::DEFAULT_RECORD_MAX_SILENCE) of silence stops, fails
+/// if a recording of that name exists. A failed recording is [`Error::Failed`] with
 /// Asterisk's cause. The wait is bounded by the maximum duration (plus a few seconds for
 /// Asterisk to report the end); without a maximum, by the call's life.
+///
+/// On Asterisk the beep takes about half a second before recording starts, and the
+/// reported `duration` is whole seconds of what was kept, so it can be below the maximum
+/// (silence trimmed at the end). A channel that sends no audio (the near half of a Local
+/// channel with nothing playing into the call) gives an empty file Asterisk cannot play
+/// back: check `duration` before playing `recording:NAME`. The simulator records a silent
+/// file of the full length.
 pub struct Record<'a> {
     call: &'a mut Call,
     name: String,

@@ -14,9 +14,9 @@ use crate::{Client, Error, Result};
 impl Watched<Playback> {
     /// Waits for `PlaybackFinished` and returns the final playback. Fails with
     /// [`Error::Gone`] when the channel or bridge it plays to goes away first (also when
-    /// the playback ended `failed` because of it), with [`Error::Failed`] naming the media
-    /// when Asterisk could not play it (a missing sound), when the event connection ends,
-    /// and after `timeout` ([`Error::WaitTimedOut`]).
+    /// the playback ended `failed` because of it) and when the event connection ends, with
+    /// [`Error::Failed`] naming the media when Asterisk could not play it (a missing sound,
+    /// an empty recording), and after `timeout` ([`Error::WaitTimedOut`]).
     pub async fn finished(self, timeout: Duration) -> Result<Playback> {
         let target_uri = self.target_uri.clone();
         let client = self.client().clone();
@@ -53,7 +53,7 @@ pub(crate) async fn playback_failure(client: &Client, target_uri: &str, what: St
     }
     Error::Failed {
         what,
-        reason: "Asterisk could not play it (a sound or recording that does not exist?)".to_owned(),
+        reason: "Asterisk could not play it (a sound or recording that does not exist, or a recording without audio?)".to_owned(),
     }
 }
 

@@ -16,8 +16,11 @@ const KEEP_GAPS: usize = 30_000;
 /// Which transport a media channel speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProbeTransport {
+    /// RTP over UDP (`encapsulation=rtp`).
     Rtp,
+    /// AudioSocket over TCP.
     AudioSocket,
+    /// `chan_websocket`, either direction.
     WebSocket,
 }
 
@@ -25,7 +28,9 @@ pub enum ProbeTransport {
 /// It outlives the channel, so a test can look after hanging up.
 #[derive(Debug, Clone)]
 pub struct MediaProbe {
+    /// The transport the channel speaks.
     pub transport: ProbeTransport,
+    /// The audio format (`ulaw`, `slin16`, ...).
     pub format: AudioFormat,
     /// The transport is (or was) up: the socket connected, the WebSocket accepted.
     pub connected: bool,
@@ -37,7 +42,9 @@ pub struct MediaProbe {
     pub frames_received: u64,
     /// Audio payload bytes from the application.
     pub bytes_received: u64,
+    /// When the first audio frame from the application arrived.
     pub first_received: Option<Instant>,
+    /// When the last audio frame from the application arrived.
     pub last_received: Option<Instant>,
     /// The largest distance of a gap between two received frames from 20 ms.
     pub max_gap_deviation: Duration,

@@ -13,7 +13,12 @@ use ari_media::wire::rtp::swap_sample_bytes;
 #[derive(Debug, Clone, PartialEq)]
 pub enum MediaSignal {
     /// A sine wave of `hz` at peak `amplitude` (16-bit linear).
-    Tone { hz: f64, amplitude: i16 },
+    Tone {
+        /// Frequency in hertz.
+        hz: f64,
+        /// Peak amplitude, 16-bit linear.
+        amplitude: i16,
+    },
     /// Digital silence.
     Silence,
     /// These 16-bit samples, at the channel format's rate, looped.

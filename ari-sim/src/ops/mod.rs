@@ -210,6 +210,7 @@ fn behaviour(name: &str) -> Option<Behaviour> {
         .map(|(_, behaviour)| *behaviour)
 }
 
+/// Runs the simulated behaviour of `op` (or its documented "not found" answer).
 pub fn dispatch(shared: &Shared, op: &Operation, p: &Params) -> Reply {
     let result = match behaviour(&op.qualified_name()) {
         Some(behaviour) => behaviour(shared, p),
