@@ -29,7 +29,10 @@ pub mod wire;
 pub use error::MediaError;
 pub use format::{ALL_FORMATS, AudioFormat};
 pub use frame::{AudioFrame, EndReason, MediaEvent};
-pub use session::{Attach, AudioSender, MediaSession, MediaSessionBuilder, MediaTransport};
+pub use session::{
+    Attach, AudioSender, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FRAME, DEFAULT_RECEIVE_BUFFER,
+    DEFAULT_SEND_BUFFER, MediaSession, MediaSessionBuilder, MediaTransport,
+};
 pub use stats::MediaStats;
 pub use transport::websocket::MediaListener;
 pub use wire::ws_control::{Command, ControlEvent, ControlFormat};

@@ -111,8 +111,9 @@ impl<T, E: LineEvent> Watched<T, E> {
 
     /// Waits for the first event of the created media that `pick` maps to an outcome,
     /// failing with [`Error::Gone`] when the channel or bridge it plays to (named by
-    /// `target_uri`) goes away first, when the event connection ends, or after `timeout`
-    /// ([`Error::WaitTimedOut`]). For the line's `finished` helpers.
+    /// `target_uri`) goes away first, [`Error::NoEventConnection`] when the event connection
+    /// ends for good, or after `timeout` ([`Error::WaitTimedOut`]). For the line's
+    /// `finished` helpers.
     #[doc(hidden)]
     pub async fn wait_media<R>(
         mut self,
@@ -161,8 +162,9 @@ async fn wait_media<E: LineEvent, R>(
             match next {
                 None => continue,
                 Some(None) => {
+                    let why = events.end_reason().unwrap_or("the event stream ended");
                     return Err(Error::NoEventConnection {
-                        what: format!("{what} (the event stream ended)"),
+                        what: format!("{what} ({why})"),
                     });
                 }
                 Some(Some(Err(e))) => return Err(e),

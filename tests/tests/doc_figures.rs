@@ -1,5 +1,5 @@
 //! The figures the documents state (defaults, buffer sizes, timeouts) are the SDK's own
-//! constants (`ari-sdk/src/defaults.rs`) and the simulator's defaults: each statement below is looked for, with the
+//! constants (`ari-sdk/src/defaults.rs`), ari-media's and the simulator's defaults: each statement below is looked for, with the
 //! constant's current value, in the document that makes it. Changing a default without the
 //! text, or the text without the default, fails here.
 
@@ -144,6 +144,42 @@ fn statements() -> Vec<(&'static str, String)> {
             format!(
                 "How long a simulated phone rings before answering (default {}).",
                 duration(sim_timing().answer_delay)
+            ),
+        ),
+        // ari-media's defaults.
+        (
+            "README.md",
+            format!(
+                "paced at real time, up to {} queued",
+                duration(ari_media::DEFAULT_SEND_BUFFER)
+            ),
+        ),
+        (
+            "README.md",
+            format!(
+                "cuts it into {} frames (`.frame(d)`)",
+                duration(ari_media::DEFAULT_FRAME)
+            ),
+        ),
+        (
+            "README.md",
+            format!(
+                "reader up to {} items (`.receive_buffer(n)`)",
+                count(ari_media::DEFAULT_RECEIVE_BUFFER)
+            ),
+        ),
+        (
+            "README.md",
+            format!(
+                "it waits while {} is queued (`.send_buffer(d)`)",
+                duration(ari_media::DEFAULT_SEND_BUFFER)
+            ),
+        ),
+        (
+            "RELIABILITY.md",
+            format!(
+                "the send queue holds {} by default",
+                duration(ari_media::DEFAULT_SEND_BUFFER)
             ),
         ),
     ]

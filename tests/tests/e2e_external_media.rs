@@ -63,7 +63,12 @@ async fn listen(media: &mut MediaSession, enough: usize) -> Vec<i16> {
                 "the stream ended after {frames} frames: {:?}",
                 media.end_reason()
             ),
-            Err(_) => panic!("only {frames} audio frames within {LIMIT:?}"),
+            Err(_) => panic!(
+                "only {frames} audio frames within {LIMIT:?} on media channel {} ({:?}; {:?})",
+                media.media_channel_id(),
+                media.stats(),
+                media.end_reason()
+            ),
         }
     }
     samples

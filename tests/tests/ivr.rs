@@ -420,3 +420,30 @@ async fn a_playback_failed_by_a_hang_up_is_gone() {
         .expect_err("gone");
     assert!(error.is_gone(), "{error}");
 }
+
+/// A wait whose streams end because the application was taken over by another connection
+/// says so (found by a user running two caller processes with one application name: the
+/// error read "end of the resource's events").
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wait_ended_by_a_takeover_names_it() {
+    let sim = Simulator::start().await.expect("simulator");
+    let caller = sim.client();
+    let _phone = caller.events(["phone"]).connect().await.expect("phone");
+    let mut events = caller.channel("a-channel-of-the-caller").events();
+    // A second process connects for `phone`: Asterisk moves the application to it, and
+    // the caller's only connection ends.
+    let _other = sim
+        .client()
+        .events(["phone"])
+        .connect()
+        .await
+        .expect("second phone");
+    let error = events
+        .wait_for(Duration::from_secs(5), |_| Some(()))
+        .await
+        .expect_err("the caller's streams end with its connection");
+    assert!(
+        matches!(&error, Error::Gone { event, .. } if event.contains("ApplicationReplaced")),
+        "{error}"
+    );
+}

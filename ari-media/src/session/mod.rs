@@ -14,7 +14,10 @@ use std::time::Duration;
 use ari_sdk::Client;
 use tokio::sync::{mpsc, oneshot};
 
-pub use options::{Attach, MediaTransport};
+pub use options::{
+    Attach, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FRAME, DEFAULT_RECEIVE_BUFFER, DEFAULT_SEND_BUFFER,
+    MediaTransport,
+};
 pub use pacer::AudioSender;
 pub(crate) use pacer::PacingCounters;
 
@@ -238,20 +241,22 @@ impl MediaSessionBuilder {
         self
     }
 
-    /// Audio per frame sent; 20 ms by default.
+    /// Audio per frame sent; [`DEFAULT_FRAME`](crate::DEFAULT_FRAME) by default.
     pub fn frame(mut self, frame: Duration) -> Self {
         self.options.frame = frame;
         self
     }
 
-    /// How much audio [`AudioSender::send`] queues before it waits; one second by default.
+    /// How much audio [`AudioSender::send`] queues before it waits;
+    /// [`DEFAULT_SEND_BUFFER`](crate::DEFAULT_SEND_BUFFER) by default.
     pub fn send_buffer(mut self, buffer: Duration) -> Self {
         self.options.send_buffer = buffer;
         self
     }
 
     /// How long each setup step may take (Asterisk connecting, the media channel
-    /// entering the application); five seconds by default.
+    /// entering the application); [`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT)
+    /// by default.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.options.connect_timeout = timeout;
         self
@@ -264,8 +269,8 @@ impl MediaSessionBuilder {
         self
     }
 
-    /// Items held for a reader that falls behind (500, ten seconds of 20 ms frames, by
-    /// default); past that, audio frames that do not fit are dropped and counted
+    /// Items held for a reader that falls behind
+    /// ([`DEFAULT_RECEIVE_BUFFER`](crate::DEFAULT_RECEIVE_BUFFER) by default); past that, audio frames that do not fit are dropped and counted
     /// ([`MediaStats::dropped_for_slow_reader`](crate::MediaStats)); digits and control
     /// events always wait for room.
     pub fn receive_buffer(mut self, items: usize) -> Self {

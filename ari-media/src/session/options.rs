@@ -91,9 +91,13 @@ pub(crate) struct Options {
     pub media_id: Option<String>,
 }
 
-/// Defaults, in one place: the builder's docs name them.
-pub(crate) const DEFAULT_FRAME: Duration = Duration::from_millis(20);
-pub(crate) const DEFAULT_SEND_BUFFER: Duration = Duration::from_secs(1);
-pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+// Defaults, in one place: the builder's docs name them, and tests/tests/doc_figures.rs
+// checks the figures the README and RELIABILITY.md state against them.
+/// Audio per frame sent ([`MediaSessionBuilder::frame`](crate::MediaSessionBuilder::frame)).
+pub const DEFAULT_FRAME: Duration = Duration::from_millis(20);
+/// Audio [`AudioSender::send`](crate::AudioSender::send) queues before it waits.
+pub const DEFAULT_SEND_BUFFER: Duration = Duration::from_secs(1);
+/// How long each setup step of a session may take.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Received items held for a slow reader (10 s of 20 ms frames).
-pub(crate) const DEFAULT_RECEIVE_BUFFER: usize = 500;
+pub const DEFAULT_RECEIVE_BUFFER: usize = 500;

@@ -21,12 +21,20 @@ pub(crate) struct Shared<E> {
     /// answered with `Watched`): its `StasisStart` belongs to that caller, so a call
     /// stream hands out no second [`Call`](crate::Call) for it.
     claims_call: bool,
+    /// Why the stream ended when its resource did not end it: the last event connection
+    /// closed (replaced, lost for good, closed).
+    end_reason: std::sync::OnceLock<String>,
 }
 
 impl<E> Shared<E> {
     fn end(&self) {
         self.queue.close();
         self.ended.send_replace(true);
+    }
+
+    fn end_because(&self, reason: &str) {
+        let _ = self.end_reason.set(reason.to_owned());
+        self.end();
     }
 }
 
@@ -94,11 +102,11 @@ impl<E: LineEvent> Registry<E> {
         self.connections.next.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    /// Ends every stream (the last event connection closed for good).
-    fn end_all(&self) {
+    /// Ends every stream: the last event connection closed for good, for `reason`.
+    fn end_all(&self, reason: &str) {
         for (_, by_id) in self.lock().drain() {
             for entry in by_id.into_values().flatten() {
-                entry.shared.end();
+                entry.shared.end_because(reason);
             }
         }
     }
@@ -141,6 +149,7 @@ impl<E: LineEvent> Registry<E> {
         let shared = Arc::new(Shared {
             queue: Queue::new(self.capacity),
             ended: tokio::sync::watch::Sender::new(false),
+            end_reason: std::sync::OnceLock::new(),
             claims_call,
         });
         self.lock()
@@ -346,6 +355,16 @@ impl<E: LineEvent> ResourceEvents<E> {
         std::future::poll_fn(|cx| futures_core::Stream::poll_next(Pin::new(&mut *self), cx)).await
     }
 
+    /// Why the stream ended when its resource did not end it: the client's last event
+    /// connection closed for good (`the application was replaced by another connection`,
+    /// ...). `None` while it runs, or when the resource's final event ended it.
+    pub fn end_reason(&self) -> Option<&str> {
+        match &self.state {
+            SubscriptionState::Live { shared, .. } => shared.end_reason.get().map(String::as_str),
+            SubscriptionState::NotConnected(_) => None,
+        }
+    }
+
     /// Watches for the end of the resource (its final event delivered, or the last event
     /// connection closed for good); `None` when the stream was never live.
     #[doc(hidden)]
@@ -387,7 +406,7 @@ impl<E: LineEvent> Drop for ResourceEvents<E> {
 trait LineRegistry: Send + Sync {
     fn line(&self) -> std::any::TypeId;
     fn deliver_frame(&self, frame: &str, connection: u64);
-    fn end_all(&self);
+    fn end_all(&self, reason: &str);
 }
 
 impl<E: LineEvent> LineRegistry for Registry<E> {
@@ -403,8 +422,8 @@ impl<E: LineEvent> LineRegistry for Registry<E> {
             self.deliver(&event, connection);
         }
     }
-    fn end_all(&self) {
-        Registry::end_all(self)
+    fn end_all(&self, reason: &str) {
+        Registry::end_all(self, reason)
     }
 }
 
@@ -470,13 +489,14 @@ impl Registries {
         }
     }
 
-    /// A connection closed; the last one going away ends every stream of every line.
-    pub(crate) fn connection_closed(&self) {
+    /// A connection closed for `reason`; the last one going away ends every stream of every
+    /// line, and the streams' waits name that reason.
+    pub(crate) fn connection_closed(&self, reason: &str) {
         if self.connections.open.fetch_sub(1, Ordering::SeqCst) == 1 {
             let lines: Vec<Arc<dyn LineRegistry>> =
                 self.lock().iter().map(|(_, line)| line.clone()).collect();
             for line in lines {
-                line.end_all();
+                line.end_all(reason);
             }
         }
     }

@@ -35,7 +35,8 @@ pub(crate) async fn run<E: LineEvent>(
     let registry = client.inner.registries.of::<E>();
     let sources = settings.target.apps.len();
     let mut requests_open = true;
-    loop {
+    // Why the connection ended for good, for the waits of the streams it ends.
+    let closed_because = loop {
         let mut in_flight = InFlight::default();
         let ended = session(
             &client,
@@ -55,7 +56,7 @@ pub(crate) async fn run<E: LineEvent>(
         match ended {
             Ended::Stopped => {
                 socket.close().await;
-                break;
+                break "the event stream was closed".to_owned();
             }
             Ended::Replaced => {
                 socket.close().await;
@@ -66,27 +67,29 @@ pub(crate) async fn run<E: LineEvent>(
                     reason: "application replaced by another connection".to_owned(),
                 }
                 .into()));
-                break;
+                break "the application was replaced by another connection (ApplicationReplaced)"
+                    .to_owned();
             }
             Ended::Lost(reason) => {
                 tracing::warn!(%reason, "event connection lost");
+                let because = format!("the connection was lost ({reason})");
                 if out.push(Ok(Item::Disconnected { reason }.into())).is_none() || settings.outbound
                 {
                     // Asterisk opens outbound connections again itself: a new one is a
                     // new connection for the server to hand out.
-                    break;
+                    break because;
                 }
                 match reconnect(&client, &settings, &out, &mut stop).await {
                     Some(new_socket) => socket = new_socket,
-                    None => break,
+                    None => break format!("{because} and not reopened"),
                 }
             }
         }
-    }
+    };
     fail_unsent(&mut requests, "the event connection closed for good");
     client.inner.link.detach(&requests);
     out.close();
-    client.inner.registries.connection_closed();
+    client.inner.registries.connection_closed(&closed_because);
     registry.forget_sources(sources);
 }
 

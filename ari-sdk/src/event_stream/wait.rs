@@ -25,7 +25,10 @@ impl<E: LineEvent> ResourceEvents<E> {
             }
             Err(Error::Gone {
                 what: what.clone(),
-                event: "end of the resource's events".to_owned(),
+                event: match self.end_reason() {
+                    Some(reason) => format!("the end of the event connection: {reason}"),
+                    None => "end of the resource's events".to_owned(),
+                },
             })
         };
         tokio::time::timeout(timeout, wait)

@@ -14,8 +14,8 @@ use crate::{Client, Error, Result};
 impl Watched<Playback> {
     /// Waits for `PlaybackFinished` and returns the final playback. Fails with
     /// [`Error::Gone`] when the channel or bridge it plays to goes away first (also when
-    /// the playback ended `failed` because of it) and when the event connection ends, with
-    /// [`Error::Failed`] naming the media when Asterisk could not play it (a missing sound,
+    /// the playback ended `failed` because of it), with [`Error::NoEventConnection`] naming
+    /// the cause when the client's event connection ends for good, with [`Error::Failed`] naming the media when Asterisk could not play it (a missing sound,
     /// an empty recording), and after `timeout` ([`Error::WaitTimedOut`]).
     pub async fn finished(self, timeout: Duration) -> Result<Playback> {
         let target_uri = self.target_uri.clone();
