@@ -26,10 +26,13 @@ pub trait EventSet: Sized {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct UnknownEvent {
+    /// The frame's `type`, e.g. a type a newer Asterisk added.
     pub type_name: String,
     /// `application`, empty when absent.
     pub application: String,
+    /// `timestamp`, when present and readable.
     pub timestamp: Option<Timestamp>,
+    /// `asterisk_id`, when present.
     pub asterisk_id: Option<String>,
     /// The whole frame.
     pub raw: serde_json::Value,

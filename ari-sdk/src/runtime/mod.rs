@@ -38,6 +38,7 @@ pub struct OperationInfo {
     pub nickname: &'static str,
     /// `channels.originate`: how errors and logs name the operation.
     pub name: &'static str,
+    /// The HTTP method.
     pub method: Method,
     /// Path template, e.g. `/channels/{channelId}/play`.
     pub path: &'static str,
@@ -54,15 +55,22 @@ pub struct OperationInfo {
 /// HTTP methods ARI uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
+    /// `GET`: reads, changes nothing.
     Get,
+    /// `POST`: creates or acts (originate, play, answer).
     Post,
+    /// `PUT`: sets (a variable, a filter, a device state).
     Put,
+    /// `DELETE`: removes or stops (hang up, destroy, stop a playback).
     Delete,
+    /// `PATCH` (no ARI operation uses it today).
     Patch,
+    /// `HEAD` (no ARI operation uses it today).
     Head,
 }
 
 impl Method {
+    /// The method as HTTP writes it, e.g. `POST`.
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
