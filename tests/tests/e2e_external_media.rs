@@ -114,7 +114,9 @@ async fn each_transport_hears_a_call_and_is_heard_by_it() {
         let tone = ari_media::codec::tone::tone(1000.0, 0.5, rate, Duration::from_secs(2));
         let talk = media.sender();
         let sending = tokio::spawn(async move { talk.send_samples(&tone).await });
-        let back = listen(&mut media, 100).await;
+        // Echo returns what it gets, but a frame can be lost on the way (CI saw 99 of
+        // 100 come back over AudioSocket): most of them are enough.
+        let back = listen(&mut media, ECHOED_ENOUGH).await;
         sending.await.expect("sender task").expect("send the tone");
         let window = &back[back.len() / 2..];
         assert!(
@@ -141,6 +143,9 @@ async fn each_transport_hears_a_call_and_is_heard_by_it() {
     }
     s.finish().await;
 }
+
+/// Frames of the two seconds (100 frames) sent to Echo that must come back.
+const ECHOED_ENOUGH: usize = 80;
 
 /// Calls handled at once by `many_calls_at_once_one_task_each`.
 const CONCURRENT_CALLS: usize = 12;
