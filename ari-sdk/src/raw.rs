@@ -2,7 +2,9 @@
 
 use std::future::IntoFuture;
 
-use crate::runtime::{Call, Method, Pending, decode_json_or_null};
+use crate::runtime::{
+    Bytes, Call, Method, OperationInfo, Pending, decode_binary, decode_json_or_null,
+};
 use crate::{Client, Result};
 
 /// Requests the generated API does not (yet) describe, e.g. an operation a newer
@@ -45,6 +47,21 @@ impl Raw {
             call: Call::raw(&self.client, method, path, decode_json_or_null),
         }
     }
+
+    /// A request of an operation from the table ([`crate::operations::OPERATIONS`]),
+    /// for tools that choose the operation at run time: the path is the operation's with
+    /// `path_values` (`("channelId", "123")`) in place of its parameters, and errors name
+    /// the operation and know its documented statuses, as a typed call's do. Add the
+    /// other parameters with [`RawRequest::query`] and [`RawRequest::body_field`].
+    pub fn operation(
+        &self,
+        operation: &'static OperationInfo,
+        path_values: &[(&str, &str)],
+    ) -> RawRequest {
+        RawRequest {
+            call: Call::for_operation(&self.client, operation, path_values, decode_json_or_null),
+        }
+    }
 }
 
 /// An untyped request; `.await` gives the JSON answer (`Null` for an empty body).
@@ -78,6 +95,11 @@ impl RawRequest {
     /// Sends the request and returns the JSON with the status and `Location` header.
     pub async fn send_full(self) -> Result<crate::Response<serde_json::Value>> {
         self.call.send_full().await
+    }
+    /// Sends the request and returns the answer's bytes as received, for answers that
+    /// are not JSON (a recording's file from `recordings.getStoredFile`).
+    pub async fn send_bytes(self) -> Result<Bytes> {
+        self.call.with_decoder(decode_binary).send().await
     }
 }
 

@@ -5,7 +5,7 @@ use quote::{format_ident, quote};
 
 use super::resources;
 use super::types::value_type;
-use crate::ir::{Api, Operation, Param, ParamLocation, TypeRef};
+use crate::ir::{Api, BodyShape, Operation, Param, ParamLocation, TypeRef};
 
 /// An operation's row of the table: what the runtime and tools know of it.
 pub fn row(op: &Operation) -> TokenStream {
@@ -32,6 +32,15 @@ pub fn row(op: &Operation) -> TokenStream {
         crate::ir::TypeRef::Enum(_) => "string".to_owned(),
         _ => response,
     };
+    let params = op.params.iter().map(param_row);
+    let text = op.text.clone().unwrap_or_default();
+    let summary = text.summary.trim();
+    let details = text.details.as_deref().unwrap_or_default().trim();
+    let statuses = op.error_statuses.iter().filter_map(|status| {
+        let said = text.statuses.get(&status.to_string())?.trim();
+        Some(quote!((#status, #said)))
+    });
+    let events = &text.events;
     quote! {
         crate::runtime::OperationInfo {
             resource: #resource,
@@ -43,7 +52,77 @@ pub fn row(op: &Operation) -> TokenStream {
             error_statuses: &[#(#errors),*],
             websocket: #websocket,
             response: #response,
+            params: &[#(#params),*],
+            summary: #summary,
+            details: #details,
+            statuses: &[#(#statuses),*],
+            events: &[#(#events),*],
         }
+    }
+}
+
+/// A parameter's row: what a tool needs to ask for it and check it.
+fn param_row(param: &Param) -> TokenStream {
+    let name = &param.name;
+    let location = format_ident!(
+        "{}",
+        match param.location {
+            ParamLocation::Path => "Path",
+            ParamLocation::Query => "Query",
+            ParamLocation::Body => "Body",
+        }
+    );
+    let ty = super::docs::type_text(&param.ty);
+    let required = param.required;
+    let multiple = param.multiple;
+    let allowed = param.allowed.clone().unwrap_or_default();
+    let value_text = param
+        .value_text
+        .iter()
+        .map(|(value, text)| quote!((#value, #text)));
+    let default = optional_str(param.default.as_deref());
+    let bound = |b: Option<f64>| match b {
+        Some(b) => {
+            let b = b as i64;
+            quote!(Some(#b))
+        }
+        None => quote!(None),
+    };
+    let min = bound(param.range.as_ref().and_then(|r| r.min));
+    let max = bound(param.range.as_ref().and_then(|r| r.max));
+    let media_uris = param.media_uris;
+    let shape = format_ident!(
+        "{}",
+        match param.body_shape {
+            BodyShape::Member => "Member",
+            BodyShape::Whole => "Whole",
+            BodyShape::AttributeList => "AttributeList",
+        }
+    );
+    let text = param.text.as_deref().unwrap_or_default().trim();
+    quote! {
+        crate::runtime::ParamInfo {
+            name: #name,
+            location: crate::runtime::ParamLocation::#location,
+            ty: #ty,
+            required: #required,
+            multiple: #multiple,
+            allowed: &[#(#allowed),*],
+            value_text: &[#(#value_text),*],
+            default: #default,
+            min: #min,
+            max: #max,
+            media_uris: #media_uris,
+            body_shape: crate::runtime::BodyShape::#shape,
+            text: #text,
+        }
+    }
+}
+
+fn optional_str(text: Option<&str>) -> TokenStream {
+    match text {
+        Some(text) => quote!(Some(#text)),
+        None => quote!(None),
     }
 }
 

@@ -57,6 +57,11 @@ impl List {
         error_statuses: &[],
         websocket: false,
         response: "List[DeviceState]",
+        params: &[],
+        summary: "Lists the `Stasis:` devices the application side has set, with their current states.",
+        details: "Only devices created through `update` appear; other devices (endpoints, queues, custom devices) are not listed but can be read one by one with `get`.",
+        statuses: &[],
+        events: &[],
     };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(
@@ -118,6 +123,27 @@ impl Get {
         error_statuses: &[],
         websocket: false,
         response: "DeviceState",
+        params: &[
+            crate::runtime::ParamInfo {
+                name: "deviceName",
+                location: crate::runtime::ParamLocation::Path,
+                ty: "string",
+                required: true,
+                multiple: false,
+                allowed: &[],
+                value_text: &[],
+                default: None,
+                min: None,
+                max: None,
+                media_uris: false,
+                body_shape: crate::runtime::BodyShape::Member,
+                text: "Device name as used in hints, e.g. `PJSIP/100`, `Stasis:lamp`, `Custom:night-mode`, `Queue:sales_avail`.",
+            },
+        ],
+        summary: "Returns the current state of any device by name.",
+        details: "Always answers 200: a name Asterisk has no state for comes back as `UNKNOWN` (or `INVALID`, depending on the technology) rather than as an error.",
+        statuses: &[],
+        events: &[],
     };
     pub(crate) fn new(client: &crate::Client, device_name: impl Into<String>) -> Self {
         let device_name: String = device_name.into();
@@ -190,6 +216,75 @@ impl Update {
         error_statuses: &[404u16, 409u16],
         websocket: false,
         response: "void",
+        params: &[
+            crate::runtime::ParamInfo {
+                name: "deviceName",
+                location: crate::runtime::ParamLocation::Path,
+                ty: "string",
+                required: true,
+                multiple: false,
+                allowed: &[],
+                value_text: &[],
+                default: None,
+                min: None,
+                max: None,
+                media_uris: false,
+                body_shape: crate::runtime::BodyShape::Member,
+                text: "Name of the device to set, `Stasis:` followed by any name of your choosing, e.g. `Stasis:lamp` or `Stasis:agent-42`.",
+            },
+            crate::runtime::ParamInfo {
+                name: "deviceState",
+                location: crate::runtime::ParamLocation::Query,
+                ty: "string",
+                required: true,
+                multiple: false,
+                allowed: &[
+                    "NOT_INUSE",
+                    "INUSE",
+                    "BUSY",
+                    "INVALID",
+                    "UNAVAILABLE",
+                    "RINGING",
+                    "RINGINUSE",
+                    "ONHOLD",
+                ],
+                value_text: &[
+                    ("BUSY", "Busy: cannot take another call."),
+                    ("INUSE", "On a call."),
+                    (
+                        "INVALID",
+                        "Not a valid device (for example a configuration error).",
+                    ),
+                    ("NOT_INUSE", "Idle: available and not on a call."),
+                    ("ONHOLD", "On a call that is on hold."),
+                    ("RINGING", "Ringing, not yet answered."),
+                    ("RINGINUSE", "On a call and ringing with another one."),
+                    (
+                        "UNAVAILABLE",
+                        "Exists but cannot be reached right now (offline, unregistered).",
+                    ),
+                ],
+                default: None,
+                min: None,
+                max: None,
+                media_uris: false,
+                body_shape: crate::runtime::BodyShape::Member,
+                text: "New state, one of the listed values (matched without regard to case). A value Asterisk does not know answers 500.",
+            },
+        ],
+        summary: "Sets the state of a `Stasis:` device, creating the device if it does not exist yet.",
+        details: "Answers 204. Applications subscribed to the device (or to all devices) then receive a\n`DeviceStateChanged`; hints built on the device update their watchers (SIP phones' BLF) too.",
+        statuses: &[
+            (
+                404u16,
+                "The name is `Stasis:` alone, with no device part after the prefix.",
+            ),
+            (
+                409u16,
+                "The name does not start with `Stasis:`: only devices owned by ARI can be set.",
+            ),
+        ],
+        events: &["DeviceStateChanged"],
     };
     pub(crate) fn new(
         client: &crate::Client,
@@ -267,6 +362,36 @@ impl Delete {
         error_statuses: &[404u16, 409u16],
         websocket: false,
         response: "void",
+        params: &[
+            crate::runtime::ParamInfo {
+                name: "deviceName",
+                location: crate::runtime::ParamLocation::Path,
+                ty: "string",
+                required: true,
+                multiple: false,
+                allowed: &[],
+                value_text: &[],
+                default: None,
+                min: None,
+                max: None,
+                media_uris: false,
+                body_shape: crate::runtime::BodyShape::Member,
+                text: "Name of the device to remove, e.g. `Stasis:lamp`.",
+            },
+        ],
+        summary: "Removes a `Stasis:` device and its stored state.",
+        details: "Answers 204, also for a `Stasis:` device that was never set. Asterisk then announces the device as back to\n`UNKNOWN`, which reaches subscribed applications as a `DeviceStateChanged`.",
+        statuses: &[
+            (
+                404u16,
+                "The name is `Stasis:` alone, with no device part after the prefix.",
+            ),
+            (
+                409u16,
+                "The name does not start with `Stasis:`: only devices owned by ARI can be removed.",
+            ),
+        ],
+        events: &["DeviceStateChanged"],
     };
     pub(crate) fn new(client: &crate::Client, device_name: impl Into<String>) -> Self {
         let device_name: String = device_name.into();

@@ -58,6 +58,32 @@ impl Get {
         error_statuses: &[404u16],
         websocket: false,
         response: "Playback",
+        params: &[
+            crate::runtime::ParamInfo {
+                name: "playbackId",
+                location: crate::runtime::ParamLocation::Path,
+                ty: "string",
+                required: true,
+                multiple: false,
+                allowed: &[],
+                value_text: &[],
+                default: None,
+                min: None,
+                max: None,
+                media_uris: false,
+                body_shape: crate::runtime::BodyShape::Member,
+                text: "Id of the playback (`Playback.id`, from the `play` answer or its `Location` header).",
+            },
+        ],
+        summary: "Returns the current state of a playback.",
+        details: "Answers 200 with a `Playback`; useful to see `paused`, which no event reports.",
+        statuses: &[
+            (
+                404u16,
+                "No playback has this id: it never existed, or it has finished and Asterisk no longer keeps it.",
+            ),
+        ],
+        events: &[],
     };
     pub(crate) fn new(client: &crate::Client, playback_id: impl Into<String>) -> Self {
         let playback_id: String = playback_id.into();
@@ -130,6 +156,27 @@ impl Stop {
         error_statuses: &[404u16],
         websocket: false,
         response: "void",
+        params: &[
+            crate::runtime::ParamInfo {
+                name: "playbackId",
+                location: crate::runtime::ParamLocation::Path,
+                ty: "string",
+                required: true,
+                multiple: false,
+                allowed: &[],
+                value_text: &[],
+                default: None,
+                min: None,
+                max: None,
+                media_uris: false,
+                body_shape: crate::runtime::BodyShape::Member,
+                text: "Id of the playback to stop.",
+            },
+        ],
+        summary: "Stops a playback, or cancels it if it has not started yet.",
+        details: "Answers 204. A playing item stops at once and `PlaybackFinished` (state `done`) follows; the\nremaining items of a media list are skipped. A playback still `queued` (e.g. behind another one)\nis cancelled and never starts; its `PlaybackFinished` comes when its turn would have come.\nItems of type `number:`, `digits:` and `characters:` cannot be interrupted (Asterisk answers 500).",
+        statuses: &[(404u16, "No playback has this id, or it has already finished.")],
+        events: &["PlaybackFinished"],
     };
     pub(crate) fn new(client: &crate::Client, playback_id: impl Into<String>) -> Self {
         let playback_id: String = playback_id.into();
@@ -202,6 +249,70 @@ impl Control {
         error_statuses: &[400u16, 404u16, 409u16],
         websocket: false,
         response: "void",
+        params: &[
+            crate::runtime::ParamInfo {
+                name: "playbackId",
+                location: crate::runtime::ParamLocation::Path,
+                ty: "string",
+                required: true,
+                multiple: false,
+                allowed: &[],
+                value_text: &[],
+                default: None,
+                min: None,
+                max: None,
+                media_uris: false,
+                body_shape: crate::runtime::BodyShape::Member,
+                text: "Id of the playback to control.",
+            },
+            crate::runtime::ParamInfo {
+                name: "operation",
+                location: crate::runtime::ParamLocation::Query,
+                ty: "string",
+                required: true,
+                multiple: false,
+                allowed: &["restart", "pause", "unpause", "reverse", "forward"],
+                value_text: &[
+                    (
+                        "forward",
+                        "Jump ahead by the playback's `skipms` (3000 ms unless set at `play`).",
+                    ),
+                    (
+                        "pause",
+                        "Hold the playback at its current position; state becomes `paused`. Ignored when already paused.",
+                    ),
+                    (
+                        "restart",
+                        "Jump back to the start of the current media item. Accepted, and ignored, while the playback is still queued.",
+                    ),
+                    (
+                        "reverse",
+                        "Jump back by the playback's `skipms` (3000 ms unless set at `play`).",
+                    ),
+                    (
+                        "unpause",
+                        "Resume a paused playback where it stopped; state returns to `playing` and `PlaybackStarted` is sent again. Ignored when already playing.",
+                    ),
+                ],
+                default: None,
+                min: None,
+                max: None,
+                media_uris: false,
+                body_shape: crate::runtime::BodyShape::Member,
+                text: "The control to apply.",
+            },
+        ],
+        summary: "Pauses, resumes, rewinds, fast-forwards or restarts a playback.",
+        details: "Answers 204. Works on `sound:`, `recording:` and `tone:` items; the others (`number:`,\n`digits:`, `characters:`) cannot be controlled (Asterisk answers 500). No event reports a pause\n(read the state with `get`); resuming sends a new `PlaybackStarted`.",
+        statuses: &[
+            (400u16, "`operation` is missing or not one of the allowed values."),
+            (404u16, "No playback has this id, or it has already finished."),
+            (
+                409u16,
+                "The playback is not in a state that allows the operation: still `queued` (only `restart` is accepted), or `paused` (only `pause` and `unpause` are accepted).",
+            ),
+        ],
+        events: &["PlaybackStarted"],
     };
     pub(crate) fn new(
         client: &crate::Client,

@@ -130,6 +130,62 @@ impl<T: Send + 'static> Call<T> {
         call
     }
 
+    /// A call of an operation from the table with its path parameters given by name
+    /// ([`crate::Raw::operation`]): a missing one is reported when sent.
+    pub(crate) fn for_operation(
+        client: &Client,
+        op: &'static OperationInfo,
+        path_values: &[(&str, &str)],
+        decode: Decoder<T>,
+    ) -> Self {
+        let mut segments = Vec::new();
+        let mut missing = None;
+        for segment in op.path.split('/').filter(|s| !s.is_empty()) {
+            let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else {
+                segments.push(Seg::Lit(segment));
+                continue;
+            };
+            let name = op
+                .params
+                .iter()
+                .map(|p| p.name)
+                .find(|p| *p == name)
+                .unwrap_or("path");
+            match path_values.iter().find(|(given, _)| *given == name) {
+                Some((_, value)) => segments.push(Seg::Id(name, value)),
+                None => {
+                    missing.get_or_insert(name);
+                    segments.push(Seg::Lit(segment));
+                }
+            }
+        }
+        let mut call = Call::new(client, op, &segments, decode);
+        if let Some(name) = missing {
+            call.reject(name, "required path parameter not given".to_owned());
+        }
+        call
+    }
+
+    /// The same call with another decoder for its answer.
+    pub(crate) fn with_decoder<U>(self, decode: Decoder<U>) -> Call<U> {
+        Call {
+            client: self.client,
+            operation: self.operation,
+            method: self.method,
+            documented_errors: self.documented_errors,
+            since: self.since,
+            path: self.path,
+            query: self.query,
+            body: self.body,
+            invalid: self.invalid,
+            decode,
+            watch: self.watch,
+            watch_target: self.watch_target,
+            timeout: self.timeout,
+            binary: self.binary,
+        }
+    }
+
     fn reject(&mut self, argument: &str, reason: String) {
         if self.invalid.is_none() {
             self.invalid = Some(Error::InvalidArgument {

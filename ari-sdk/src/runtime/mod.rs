@@ -50,6 +50,74 @@ pub struct OperationInfo {
     pub websocket: bool,
     /// The response type as the spec names it: `Channel`, `List[Bridge]`, `void`, `binary`.
     pub response: &'static str,
+    /// Its parameters, in the spec's order.
+    pub params: &'static [ParamInfo],
+    /// What it does, in one sentence (the SDK's text, `api-docs/text`).
+    pub summary: &'static str,
+    /// More about it, Markdown; empty when there is nothing more.
+    pub details: &'static str,
+    /// What each documented error status means for it: `(status, text)`.
+    pub statuses: &'static [(u16, &'static str)],
+    /// The event types that follow it, in the order they come.
+    pub events: &'static [&'static str],
+}
+
+/// One parameter of an [`OperationInfo`]: what a tool needs to ask for it and check it
+/// before sending (the `ari` command line builds its flags from these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamInfo {
+    /// The spec's name, e.g. `channelId`.
+    pub name: &'static str,
+    /// Where it goes in the request.
+    pub location: ParamLocation,
+    /// The type as the spec names it: `string`, `int`, `long`, `double`, `boolean`,
+    /// `object`, `containers` (a string map), `List[string]`, ...
+    pub ty: &'static str,
+    /// A request without it is refused (by the spec or, where the SDK knows better, by
+    /// Asterisk).
+    pub required: bool,
+    /// Several values, sent comma-joined.
+    pub multiple: bool,
+    /// The values accepted, when the spec lists them; empty otherwise.
+    pub allowed: &'static [&'static str],
+    /// What each allowed value means: `(value, text)`.
+    pub value_text: &'static [(&'static str, &'static str)],
+    /// The default as the spec writes it.
+    pub default: Option<&'static str>,
+    /// The smallest number accepted.
+    pub min: Option<i64>,
+    /// The largest number accepted.
+    pub max: Option<i64>,
+    /// Its values are media URIs (`sound:hello-world`).
+    pub media_uris: bool,
+    /// How a body parameter is laid out in the body.
+    pub body_shape: BodyShape,
+    /// What it means (the SDK's text); empty when there is none.
+    pub text: &'static str,
+}
+
+/// Where a parameter goes in the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ParamLocation {
+    /// A segment of the path: `/channels/{channelId}`.
+    Path,
+    /// The query string.
+    Query,
+    /// The JSON body.
+    Body,
+}
+
+/// How a body parameter's value is laid out in the JSON body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BodyShape {
+    /// A member named after the parameter: `{"variables": {"k": "v"}}`.
+    Member,
+    /// The value's own members are the body's: `{"allowed": [...]}` for
+    /// `applications.filter`.
+    Whole,
+    /// A string map sent as a list of pairs:
+    /// `{"fields": [{"attribute": "k", "value": "v"}]}`.
+    AttributeList,
 }
 
 /// HTTP methods ARI uses.

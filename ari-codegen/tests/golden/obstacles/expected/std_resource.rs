@@ -37,6 +37,11 @@ impl List {
         error_statuses: &[],
         websocket: false,
         response: "void",
+        params: &[],
+        summary: "",
+        details: "",
+        statuses: &[],
+        events: &[],
     };
     pub(crate) fn new(client: &crate::Client) -> Self {
         let call = crate::runtime::Call::new(

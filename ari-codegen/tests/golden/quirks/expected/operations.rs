@@ -16,6 +16,27 @@ pub static OPERATIONS: &[crate::runtime::OperationInfo] = &[
         error_statuses: &[],
         websocket: true,
         response: "Message",
+        params: &[
+            crate::runtime::ParamInfo {
+                name: "app",
+                location: crate::runtime::ParamLocation::Query,
+                ty: "string",
+                required: true,
+                multiple: true,
+                allowed: &[],
+                value_text: &[],
+                default: None,
+                min: None,
+                max: None,
+                media_uris: false,
+                body_shape: crate::runtime::BodyShape::Member,
+                text: "",
+            },
+        ],
+        summary: "",
+        details: "",
+        statuses: &[],
+        events: &[],
     },
 ];
 /// Decodes `body` as the response type named like [`OperationInfo::response`]
