@@ -105,7 +105,8 @@ pub fn cli() -> Command {
     {
         root = root.subcommand(crate::events::command());
     }
-    root.subcommand(crate::raw::command())
+    root.subcommand(crate::top::command())
+        .subcommand(crate::raw::command())
         .subcommand(completion())
 }
 

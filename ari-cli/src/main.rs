@@ -10,6 +10,7 @@ mod raw;
 mod request;
 mod settings;
 mod tables;
+mod top;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -68,6 +69,7 @@ async fn run(matches: ArgMatches) -> Exit {
         .map(|s| Duration::from_secs(*s));
     match name {
         events::COMMAND if sub.subcommand().is_none() => events::run(&client, sub).await,
+        top::COMMAND => top::run(&client, sub).await,
         "raw" => {
             let request = match raw::request(&client, sub) {
                 Ok(request) => request,
