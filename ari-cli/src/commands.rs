@@ -443,6 +443,60 @@ mod tests {
         assert_eq!(first_sentence(""), "");
     }
 
+    /// Every `ari ...` command the README shows (its `ari` section's table and examples)
+    /// parses: a renamed command or flag fails here.
+    #[test]
+    fn the_readme_commands_parse() {
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split("## The `ari` command line")
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .expect("the README's ari section");
+        let mut seen = 0;
+        for line in section.lines() {
+            let command = match line.split_once("| `ari ") {
+                Some((_, cell)) => cell.split('`').next().unwrap_or_default().to_owned(),
+                None => match line.strip_prefix("ari ") {
+                    Some(rest) => rest.split(" #").next().unwrap_or_default().to_owned(),
+                    None => continue,
+                },
+            };
+            let mut args = vec!["ari".to_owned()];
+            args.extend(shell_words(&command).into_iter().take_while(|w| w != ">"));
+            match cli().try_get_matches_from(&args) {
+                Ok(_) => {}
+                Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {}
+                Err(error) => panic!("README: {args:?}: {error}"),
+            }
+            seen += 1;
+        }
+        assert!(seen >= 14, "only {seen} commands found in the README");
+    }
+
+    /// Splits like a shell for the README's simple lines: quotes group, `$VAR`s are values.
+    fn shell_words(line: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut word = String::new();
+        let mut quote = None;
+        for c in line.chars() {
+            match (quote, c) {
+                (None, '\'' | '"') => quote = Some(c),
+                (Some(q), c) if c == q => quote = None,
+                (None, ' ') => {
+                    if !word.is_empty() {
+                        words.push(std::mem::take(&mut word));
+                    }
+                }
+                _ => word.push(c),
+            }
+        }
+        if !word.is_empty() {
+            words.push(word);
+        }
+        words
+    }
+
     #[test]
     fn reflowed_text_keeps_paragraphs_and_list_items() {
         assert_eq!(reflow("a\nb\n\n- c\n- d\n"), "a b\n\n- c\n- d");
