@@ -88,7 +88,7 @@ pub fn cli() -> Command {
             }
             None => {
                 let resource = Command::new(name.clone())
-                    .about(format!("{} operations", op.resource))
+                    .about(resource_about(op.resource))
                     .subcommand_required(true)
                     .arg_required_else_help(true)
                     .subcommand(command);
@@ -112,6 +112,16 @@ pub fn cli() -> Command {
 
 /// The help heading of the connection and output flags, which every command takes.
 const GLOBAL_HEADING: &str = "Connection and output";
+
+/// A resource command's one-line help: the SDK's text of the resource.
+fn resource_about(resource: &str) -> String {
+    ari_sdk::operations::RESOURCE_SUMMARIES
+        .iter()
+        .find(|(name, _)| *name == resource)
+        .map(|(_, summary)| first_sentence(summary))
+        .filter(|summary| !summary.is_empty())
+        .unwrap_or_else(|| format!("The {resource} operations"))
+}
 
 fn global_args() -> Vec<Arg> {
     let args = vec![

@@ -282,6 +282,7 @@ pub fn apply(api: &mut crate::ir::Api, text: &Text) {
     use crate::ir::TypeRef;
     for resource in &mut api.resources {
         let r = resource_of_file(&resource.file).to_owned();
+        resource.text = text.resource(&r).and_then(|t| t.resource.clone());
         for op in &mut resource.operations {
             let Some(entry) = text.operation(&r, &op.nickname) else {
                 continue;

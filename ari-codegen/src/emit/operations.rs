@@ -142,11 +142,18 @@ pub fn emit(api: &Api) -> TokenStream {
             });
         }
     }
+    let summaries = api.resources.iter().map(|resource| {
+        let name = &resource.name;
+        let summary = resource.text.as_ref().map_or("", |t| t.summary.trim());
+        quote!((#name, #summary))
+    });
     let checks = response_checks(api);
     let every = every_operation(api);
     quote! {
         /// Every operation of the spec, in spec order.
         pub static OPERATIONS: &[crate::runtime::OperationInfo] = &[#(#rows),*];
+        /// Each resource's name with what it is, in one sentence (the SDK's text).
+        pub static RESOURCE_SUMMARIES: &[(&str, &str)] = &[#(#summaries),*];
         #checks
         #every
     }

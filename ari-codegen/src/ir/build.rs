@@ -232,6 +232,7 @@ impl Builder {
             file: decl.file.clone(),
             since: decl.api.since.clone(),
             operations,
+            text: None,
         })
     }
 

@@ -43,6 +43,8 @@ pub struct Resource {
     pub file: String,
     pub since: Vec<String>,
     pub operations: Vec<Operation>,
+    /// Our own text of the resource (`[resource]` of `api-docs/text`), when merged.
+    pub text: Option<crate::text::Summary>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

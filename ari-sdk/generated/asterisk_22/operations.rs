@@ -158,6 +158,53 @@ pub static OPERATIONS: &[crate::runtime::OperationInfo] = &[
     super::applications::Unsubscribe::INFO,
     super::applications::Filter::INFO,
 ];
+/// Each resource's name with what it is, in one sentence (the SDK's text).
+pub static RESOURCE_SUMMARIES: &[(&str, &str)] = &[
+    (
+        "asterisk",
+        "Server-wide administration: system information, health check, modules, log channels, global variables and sorcery objects.",
+    ),
+    (
+        "endpoints",
+        "Endpoints (the phones, trunks and accounts of each channel technology), their reachability, and out-of-call SIP MESSAGE and REFER.",
+    ),
+    (
+        "channels",
+        "Calls and other media legs: list and inspect them, start new ones, and drive the ones an application controls.",
+    ),
+    (
+        "bridges",
+        "Bridges: containers that connect channels so they hear each other (mixing) or wait together (holding).",
+    ),
+    (
+        "recordings",
+        "Recordings: live recordings in progress, and the stored recording files they leave behind.",
+    ),
+    (
+        "sounds",
+        "Sounds: the prompt files installed on the Asterisk server, by name, language and format.",
+    ),
+    (
+        "playbacks",
+        "Playbacks: media being played to a channel or a bridge, to watch, control or stop.",
+    ),
+    (
+        "deviceStates",
+        "Device states: read the state of any device, and set custom `Stasis:` devices that the application controls.",
+    ),
+    (
+        "mailboxes",
+        "Message-waiting counts of mailboxes kept by the application, for voicemail systems that live outside Asterisk.",
+    ),
+    (
+        "events",
+        "The event side of ARI: the WebSocket that delivers events to Stasis applications, user-defined events, and claiming broadcast calls.",
+    ),
+    (
+        "applications",
+        "The Stasis applications registered on the server: what each one is subscribed to, extra subscriptions, and event filters.",
+    ),
+];
 /// Decodes `body` as the response type named like [`OperationInfo::response`]
 /// (`Channel`, `List[Bridge]`, ...); `None` for `void`, `binary` and unknown names.
 /// For tests and tools: only with ari-sdk's `testing` feature.

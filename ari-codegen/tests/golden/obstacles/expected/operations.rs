@@ -16,6 +16,14 @@ pub static OPERATIONS: &[crate::runtime::OperationInfo] = &[
     super::std_resource::List::INFO,
     super::models_resource::StringRequest::INFO,
 ];
+/// Each resource's name with what it is, in one sentence (the SDK's text).
+pub static RESOURCE_SUMMARIES: &[(&str, &str)] = &[
+    ("transport", ""),
+    ("outbound", ""),
+    ("std", ""),
+    ("models", ""),
+    ("base", ""),
+];
 /// Decodes `body` as the response type named like [`OperationInfo::response`]
 /// (`Channel`, `List[Bridge]`, ...); `None` for `void`, `binary` and unknown names.
 /// For tests and tools: only with ari-sdk's `testing` feature.

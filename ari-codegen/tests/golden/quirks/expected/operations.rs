@@ -39,6 +39,8 @@ pub static OPERATIONS: &[crate::runtime::OperationInfo] = &[
         events: &[],
     },
 ];
+/// Each resource's name with what it is, in one sentence (the SDK's text).
+pub static RESOURCE_SUMMARIES: &[(&str, &str)] = &[("things", ""), ("events", "")];
 /// Decodes `body` as the response type named like [`OperationInfo::response`]
 /// (`Channel`, `List[Bridge]`, ...); `None` for `void`, `binary` and unknown names.
 /// For tests and tools: only with ari-sdk's `testing` feature.
