@@ -324,5 +324,21 @@ async fn an_event_filter_is_applied_by_asterisk(transport: Transport) {
         .await
         .expect("eventFilter");
     assert!(cleared.events_allowed.is_empty() && cleared.events_disallowed.is_empty());
+
+    // No filter at all clears them too, on both transports (over the WebSocket Asterisk
+    // reads a missing body as `null` and refuses it; the SDK sends the empty object).
+    s.client
+        .applications()
+        .filter(&s.app)
+        .filter(filter.clone())
+        .await
+        .expect("eventFilter");
+    let cleared = s
+        .client
+        .applications()
+        .filter(&s.app)
+        .await
+        .expect("eventFilter without a filter");
+    assert!(cleared.events_allowed.is_empty() && cleared.events_disallowed.is_empty());
     s.finish().await;
 }

@@ -46,6 +46,8 @@ pub struct Call<T> {
     timeout: Option<Duration>,
     /// The answer is a file (`binary`): over HTTP whenever the client has an HTTP side.
     binary: bool,
+    /// A parameter of the operation is the whole body ([`super::BodyShape::Whole`]).
+    whole_body: bool,
 }
 
 impl<T> fmt::Debug for Call<T> {
@@ -83,6 +85,10 @@ impl<T: Send + 'static> Call<T> {
             watch_target: None,
             timeout: None,
             binary: op.response == "binary",
+            whole_body: op
+                .params
+                .iter()
+                .any(|p| p.body_shape == super::BodyShape::Whole),
         };
         for segment in segments {
             call.path.push('/');
@@ -119,6 +125,7 @@ impl<T: Send + 'static> Call<T> {
             timeout: None,
             // Raw requests decode JSON: never a file.
             binary: false,
+            whole_body: false,
         };
         for segment in path.split('/').filter(|s| !s.is_empty()) {
             call.path.push('/');
@@ -183,6 +190,7 @@ impl<T: Send + 'static> Call<T> {
             watch_target: self.watch_target,
             timeout: self.timeout,
             binary: self.binary,
+            whole_body: self.whole_body,
         }
     }
 
@@ -432,6 +440,7 @@ impl<T: Send + 'static> Call<T> {
                 body: self.body.as_ref(),
                 timeout: self.timeout.unwrap_or(self.client.inner.timeout),
                 binary: self.binary,
+                whole_body: self.whole_body,
             };
             let answer = self.client.send(&request).await;
             let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -92,6 +92,10 @@ pub(crate) struct Request<'a> {
     pub(crate) timeout: Duration,
     /// The answer is a file (a recording's).
     pub(crate) binary: bool,
+    /// A parameter is the whole body (`applications.filter`'s `filter`): without it, HTTP
+    /// sends no body and Asterisk reads none, but over the WebSocket every handler reads a
+    /// missing `message_body` as JSON `null`, so the empty object is sent there instead.
+    pub(crate) whole_body: bool,
 }
 
 impl Request<'_> {

@@ -274,10 +274,10 @@ pub(crate) async fn send(link: &Link, request: &Request<'_>) -> Result<Answer> {
             })?;
             Some(serde_json::to_string(&body).unwrap_or_default())
         }
-        // Without a body Asterisk reads the filter as JSON `null` over this transport
-        // (400 "Invalid format definition"), where HTTP reads none and clears both lists:
-        // the empty object clears them on both.
-        None if operation == FILTER_OPERATION => Some("{}".to_owned()),
+        // Without a body Asterisk reads a whole-body parameter as JSON `null` over this
+        // transport (`applications.filter`: 400 "Invalid format definition"), where HTTP
+        // reads none (the filter: both lists cleared): the empty object means the latter.
+        None if request.whole_body => Some("{}".to_owned()),
         _ => request.body_text()?,
     };
     let frame = serde_json::to_string(&WireRequest {
