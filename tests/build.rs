@@ -6,6 +6,9 @@
 use std::fmt::Write;
 use std::path::Path;
 
+#[path = "tests/support/markdown.rs"]
+mod markdown;
+
 /// The hidden first line of a server example in the guide.
 const RUN_SIGNATURE: &str = "async fn run(client: ari_sdk::Client)";
 
@@ -45,28 +48,15 @@ fn main() {
 /// The `no_run` Rust blocks whose code defines `run(client)`, as compiled code (rustdoc's
 /// hidden-line marks removed), each with the line of its opening fence.
 fn server_examples(text: &str) -> Vec<(usize, String)> {
-    let mut examples = Vec::new();
-    let mut block: Option<(usize, String)> = None;
-    for (number, line) in text.lines().enumerate() {
-        let trimmed = line.trim_start();
-        match &mut block {
-            None if trimmed.starts_with("```rust") && trimmed.contains("no_run") => {
-                block = Some((number + 1, String::new()));
-            }
-            None => {}
-            Some(_) if trimmed.starts_with("```") => {
-                let (start, code) = block.take().unwrap();
-                if code.contains(RUN_SIGNATURE) {
-                    examples.push((start, code));
-                }
-            }
-            Some((_, code)) => {
-                code.push_str(&unhide(line));
-                code.push('\n');
-            }
-        }
-    }
-    examples
+    markdown::fenced_blocks(text)
+        .into_iter()
+        .filter(|block| block.info.starts_with("rust") && block.info.contains("no_run"))
+        .map(|block| {
+            let code: String = block.lines.iter().map(|l| unhide(l) + "\n").collect();
+            (block.line, code)
+        })
+        .filter(|(_, code)| code.contains(RUN_SIGNATURE))
+        .collect()
 }
 
 /// A line as rustdoc compiles it: `# x` and a lone `#` are hidden lines, `##` a literal `#`.

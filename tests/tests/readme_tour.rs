@@ -3,6 +3,9 @@
 
 use std::path::Path;
 
+#[path = "support/markdown.rs"]
+mod markdown;
+
 #[test]
 fn the_readme_tour_is_the_compiled_example() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -12,15 +15,17 @@ fn the_readme_tour_is_the_compiled_example() {
     let tour = &readme[readme
         .find("## A tour of the SDK")
         .expect("the tour section")..];
-    let start = tour.find("```rust\n").expect("a rust block") + "```rust\n".len();
-    let block = &tour[start..start + tour[start..].find("```").expect("block end")];
-    let code: String = example
+    let blocks = markdown::rust_blocks(tour, |_| true);
+    let block = blocks.first().expect("a rust block in the tour");
+    // The whole example after its `//!` header, line for line (blank lines aside).
+    let code: Vec<&str> = example
         .lines()
         .skip_while(|line| line.starts_with("//!") || line.is_empty())
-        .map(|line| format!("{line}\n"))
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
         .collect();
     assert_eq!(
-        block, code,
+        *block, code,
         "README tour differs from ari-sdk/examples/readme.rs"
     );
 }
