@@ -489,3 +489,36 @@ async fn a_recording_file_goes_to_standard_output_or_to_the_output_file() {
         piped.stdout
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn top_draws_one_frame_with_once_and_needs_a_terminal_without() {
+    let s = Setup::new().await;
+    let created = s
+        .run(&[
+            "channels",
+            "originate",
+            "Local/7002@default",
+            "--app",
+            "cli",
+            "--caller-id",
+            "Alice <200>",
+        ])
+        .await
+        .expect(OK);
+    let id = created.json()["id"].as_str().expect("an id").to_owned();
+    let frame = s.run(&["top", "--once"]).await.expect(OK);
+    assert!(frame.stdout.starts_with("ari top"), "{}", frame.stdout);
+    assert!(
+        frame.stdout.contains(&id),
+        "the call is listed: {}",
+        frame.stdout
+    );
+    assert!(frame.stdout.contains("connected"), "{}", frame.stdout);
+    assert!(
+        frame.stdout.contains("q quit"),
+        "the keys: {}",
+        frame.stdout
+    );
+    let piped = s.run(&["top"]).await.expect(USAGE);
+    assert!(piped.stderr.contains("--once"), "{}", piped.stderr);
+}
