@@ -151,7 +151,7 @@ fn global_args() -> Vec<Arg> {
             .long("transport")
             .global(true)
             .value_parser(["http", "websocket"])
-            .help("Send requests over HTTP or over the event WebSocket (Asterisk 22.4+) [env: ARI_TRANSPORT]"),
+            .help("Send requests over HTTP or over the event WebSocket (Asterisk 22.4+; connects as the application ari-cli-PID meanwhile) [env: ARI_TRANSPORT]"),
         Arg::new("output")
             .long("output")
             .short('o')
@@ -162,7 +162,12 @@ fn global_args() -> Vec<Arg> {
             .long("request-timeout")
             .global(true)
             .value_name("SECONDS")
-            .value_parser(clap::value_parser!(u64).range(1..=3600))
+            .value_parser(ValueParser::new(|text: &str| {
+                text.parse::<u64>()
+                    .ok()
+                    .filter(|s| (1..=3600).contains(s))
+                    .ok_or_else(|| format!("`{text}` is not a whole number of seconds from 1 to 3600"))
+            }))
             .help("How long to wait for an answer"),
     ];
     args.into_iter()
@@ -210,7 +215,7 @@ fn operation(op: &'static OperationInfo) -> Command {
                 .value_name("KEY=VALUE")
                 .action(ArgAction::Append)
                 .value_parser(ValueParser::new(key_value))
-                .help("One entry of the string map (repeatable), e.g. --var CALLERID(name)=Alice"),
+                .help("One entry of the string map (repeatable): --var NAME=value"),
         );
     }
     command
@@ -223,9 +228,9 @@ fn positional(param: &'static ParamInfo, index: usize) -> Arg {
         .required(false)
         .value_parser(value_parser(param))
         .help(format!(
-            "{} (or --{})",
-            first_sentence(param.text),
-            flag(param)
+            "Required (here in order, or as --{}). {}",
+            flag(param),
+            first_sentence(param.text)
         ))
 }
 
@@ -411,9 +416,11 @@ pub fn reflow(text: &str) -> String {
 /// The first sentence of a text (up to the first `. ` or the end), for one-line help.
 pub fn first_sentence(text: &str) -> String {
     let text = text.trim();
+    // "e.g." and "i.e." do not end a sentence.
+    let abbreviation = |i: usize| ["e.g", "i.e"].iter().any(|a| text[..i].ends_with(a));
     let end = text
         .char_indices()
-        .find(|(i, c)| *c == '.' && text[i + 1..].starts_with([' ', '\n']))
+        .find(|(i, c)| *c == '.' && text[i + 1..].starts_with([' ', '\n']) && !abbreviation(*i))
         .map_or(text.len(), |(i, _)| i + 1);
     text[..end].split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -451,6 +458,10 @@ mod tests {
         assert_eq!(first_sentence("Lists them. Then more."), "Lists them.");
         assert_eq!(first_sentence("Uses `a.b` here.\nMore"), "Uses `a.b` here.");
         assert_eq!(first_sentence(""), "");
+        assert_eq!(
+            first_sentence("Starts it, e.g. now. More."),
+            "Starts it, e.g. now."
+        );
     }
 
     /// Every `ari ...` command the README shows (its `ari` section's table and examples)

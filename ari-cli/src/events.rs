@@ -39,7 +39,7 @@ pub fn command() -> Command {
                 .long("channel")
                 .action(ArgAction::Append)
                 .value_name("ID")
-                .help("Only events that concern this channel (by id; repeatable)"),
+                .help("Only events that concern this channel (by id; repeatable), its playbacks and recordings included; add --subscribe-all for a channel the applications do not own"),
         )
         .arg(
             Arg::new("subscribe-all")
@@ -74,10 +74,16 @@ impl Filter {
         (self.types.is_empty() || self.types.iter().any(|t| t == kind))
             && (self.channels.is_empty()
                 || event.values().any(|member| {
-                    member
-                        .get("id")
+                    // A channel's own member, or the target of its playback or recording.
+                    let id = member.get("id").and_then(Value::as_str);
+                    let target = member
+                        .get("target_uri")
                         .and_then(Value::as_str)
-                        .is_some_and(|id| self.channels.iter().any(|c| c == id))
+                        .and_then(|t| t.strip_prefix("channel:"));
+                    [id, target]
+                        .into_iter()
+                        .flatten()
+                        .any(|id| self.channels.iter().any(|c| c == id))
                 }))
     }
 }
@@ -103,6 +109,26 @@ pub async fn run(client: &Client, matches: &ArgMatches) -> Exit {
             .cloned()
             .collect(),
     };
+    let known = ari_sdk::Event::TYPE_NAMES;
+    if let Some(unknown) = filter.types.iter().find(|t| !known.contains(&t.as_str())) {
+        let close: Vec<&str> = known
+            .iter()
+            .copied()
+            .filter(|k| {
+                k.eq_ignore_ascii_case(unknown)
+                    || k.to_lowercase().contains(&unknown.to_lowercase())
+            })
+            .collect();
+        eprintln!(
+            "ari: --type {unknown}: not an event type of this release line{}",
+            if close.is_empty() {
+                String::new()
+            } else {
+                format!(" (did you mean {}?)", close.join(", "))
+            }
+        );
+        return Exit::Usage;
+    }
     let json = matches.get_flag("json") || !std::io::stdout().is_terminal();
     let mut left = matches.get_one::<u64>("count").copied();
     let mut stream = match client
@@ -115,6 +141,9 @@ pub async fn run(client: &Client, matches: &ArgMatches) -> Exit {
         Err(error) => return crate::report(&error, None),
     };
     let mut out = anstream::stdout();
+    // Ends `Ok` when --count is reached or the reader goes away; the stream ending by
+    // itself (the application taken over, reconnection given up) is a connection failure.
+    let mut exit = Exit::Connection;
     while let Some(item) = stream.next().await {
         let event = match item {
             Ok(Item::Event(event)) => event,
@@ -123,7 +152,7 @@ pub async fn run(client: &Client, matches: &ArgMatches) -> Exit {
                 continue;
             }
             Ok(Item::Disconnected { reason }) => {
-                eprintln!("ari: disconnected ({reason}); reconnecting");
+                eprintln!("ari: disconnected ({reason})");
                 continue;
             }
             Ok(Item::Reconnected { attempt }) => {
@@ -151,17 +180,22 @@ pub async fn run(client: &Client, matches: &ArgMatches) -> Exit {
         };
         if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
             // The reader went away (`| head`): done.
+            exit = Exit::Ok;
             break;
         }
         if let Some(n) = left.as_mut() {
             *n -= 1;
             if *n == 0 {
+                exit = Exit::Ok;
                 break;
             }
         }
     }
+    if exit != Exit::Ok {
+        eprintln!("ari: the event stream ended");
+    }
     stream.close().await;
-    Exit::Ok
+    exit
 }
 
 const TIME: Style = AnsiColor::BrightBlack.on_default();

@@ -193,9 +193,14 @@ async fn send(
 /// Says what went wrong on standard error and picks the exit code.
 pub fn report(error: &ari_sdk::Error, settings: Option<&Settings>) -> Exit {
     let exit = Exit::of(error);
+    let forbidden = matches!(error, ari_sdk::Error::Status(status) if status.status == 403);
     match (exit, settings) {
+        (Exit::Credentials, Some(settings)) if forbidden => eprintln!(
+            "ari: {error}\nari: Asterisk knows {} but does not let it do this (a read-only user?)",
+            settings.who()
+        ),
         (Exit::Credentials, Some(settings)) => eprintln!(
-            "ari: {error}\nari: Asterisk refused {}: check --user and ARI_PASSWORD (or the profile)",
+            "ari: {error}\nari: Asterisk refused {}: check the user and password (--user/--password, ARI_USER/ARI_PASSWORD or the profile)",
             settings.who()
         ),
         (Exit::Connection, Some(settings)) => {

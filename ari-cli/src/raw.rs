@@ -49,6 +49,12 @@ pub fn request(client: &Client, matches: &ArgMatches) -> Result<RawRequest, Stri
         .expect("checked by the parser");
     let given = matches.get_one::<String>("path").expect("required");
     let (path, query) = given.split_once('?').unwrap_or((given, ""));
+    let root_relative = path.trim_start_matches('/');
+    if path.contains("://") || root_relative == "ari" || root_relative.starts_with("ari/") {
+        return Err(format!(
+            "`{given}`: give the path under ARI's root (the URL's /ari), e.g. `channels`, not a URL or /ari/..."
+        ));
+    }
     let mut request = client.raw().request(method, path);
     let flags = matches
         .get_many::<String>("query")

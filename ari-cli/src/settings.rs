@@ -105,33 +105,34 @@ impl Settings {
             None => Profile::default(),
             Some(name) => take_profile(config, name)?,
         };
-        let url = given
-            .url
-            .or_else(|| env(ENV_URL))
-            .or(profile.url)
-            .unwrap_or_else(|| DEFAULT_URL.to_owned());
+        // A profile named on the command line wins over the environment; one named by
+        // ARI_PROFILE or `default_profile` gives way to the other variables.
+        let explicit = given.profile.is_some();
+        let pick = |flag: Option<String>, variable: &str, from_profile: Option<String>| {
+            if explicit {
+                flag.or(from_profile).or_else(|| env(variable))
+            } else {
+                flag.or_else(|| env(variable)).or(from_profile)
+            }
+        };
+        let url = pick(given.url, ENV_URL, profile.url).unwrap_or_else(|| DEFAULT_URL.to_owned());
         check_url(&url)?;
-        let transport = given
-            .transport
-            .or_else(|| env(ENV_TRANSPORT))
-            .or(profile.transport);
-        let transport = match transport.as_deref() {
+        let transport = match pick(given.transport, ENV_TRANSPORT, profile.transport).as_deref() {
             None | Some("http") => TransportChoice::Http,
             Some("websocket") => TransportChoice::WebSocket,
             Some(other) => {
+                let from = wanted.as_ref().map_or(String::new(), |p| {
+                    format!(" (flag, {ENV_TRANSPORT} or profile `{p}`)")
+                });
                 return Err(format!(
-                    "unknown transport `{other}`: `http` or `websocket`"
+                    "unknown transport `{other}`{from}: `http` or `websocket`"
                 ));
             }
         };
         Ok(Settings {
             url,
-            user: given.user.or_else(|| env(ENV_USER)).or(profile.user),
-            password: given
-                .password
-                .or_else(|| env(ENV_PASSWORD))
-                .or(profile.password)
-                .map(Secret),
+            user: pick(given.user, ENV_USER, profile.user),
+            password: pick(given.password, ENV_PASSWORD, profile.password).map(Secret),
             transport,
             profile: wanted,
         })
@@ -192,7 +193,13 @@ fn check_url(url: &str) -> Result<(), String> {
 fn read_config(path: &std::path::Path) -> Result<Option<(PathBuf, ConfigFile)>, String> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // No file is fine where the default place is, not where ARI_CONFIG points.
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                && std::env::var_os(ENV_CONFIG).is_none_or(|p| p.is_empty()) =>
+        {
+            return Ok(None);
+        }
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
     match toml::from_str::<ConfigFile>(&text) {

@@ -14,6 +14,8 @@ enum Cell {
     Caller(&'static str),
     /// Time since a timestamp member, e.g. `1m05s`.
     Age(&'static str),
+    /// The dialplan application running with its data: `Stasis(hello,world)`.
+    App,
     /// How many items a list member has, and the first few.
     List(&'static str),
 }
@@ -27,7 +29,7 @@ const TABLES: &[(&str, &[(&str, Cell)])] = &[
             ("NAME", Cell::Path(&["name"])),
             ("STATE", Cell::Path(&["state"])),
             ("CALLER", Cell::Caller("caller")),
-            ("APP", Cell::Path(&["dialplan", "app_name"])),
+            ("DIALPLAN APP", Cell::App),
             ("AGE", Cell::Age("creationtime")),
         ],
     ),
@@ -102,9 +104,6 @@ const TABLES: &[(&str, &[(&str, Cell)])] = &[
     ),
 ];
 
-/// The widest a cell is printed; longer text is cut with `…`.
-const CELL_WIDTH: usize = 40;
-
 /// A table of `value` (a list or one item) of the spec's type `response` (`List[Channel]`).
 pub fn render(response: &str, value: &Value) -> String {
     let model = response.trim_start_matches("List[").trim_end_matches(']');
@@ -130,7 +129,7 @@ pub fn render(response: &str, value: &Value) -> String {
         .map(|item| {
             columns
                 .iter()
-                .map(|(_, cell)| cut(&read(item, cell, now)))
+                .map(|(_, cell)| read(item, cell, now))
                 .collect()
         })
         .collect();
@@ -178,6 +177,19 @@ fn read(item: &Value, cell: &Cell, now: i64) -> String {
             .and_then(|t| ari_sdk::Timestamp::parse(t).ok())
             .map(|t| age(now - t.as_datetime().timestamp_millis()))
             .unwrap_or_default(),
+        Cell::App => {
+            let part = |k: &str| {
+                item.get("dialplan")
+                    .and_then(|d| d.get(k))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+            };
+            match (part("app_name"), part("app_data")) {
+                ("", _) => String::new(),
+                (name, "") => name.to_owned(),
+                (name, data) => format!("{name}({data})"),
+            }
+        }
         Cell::List(member) => match item.get(member).and_then(Value::as_array) {
             Some(list) if !list.is_empty() => {
                 let shown: Vec<String> = list.iter().take(3).map(scalar).collect();
@@ -195,15 +207,6 @@ fn scalar(value: &Value) -> String {
         Value::Null => String::new(),
         other => other.to_string(),
     }
-}
-
-fn cut(text: &str) -> String {
-    if text.chars().count() <= CELL_WIDTH {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(CELL_WIDTH - 1).collect();
-    cut.push('…');
-    cut
 }
 
 /// `65_000` ms -> `1m05s`.
@@ -260,7 +263,7 @@ mod tests {
         let channels = serde_json::json!([{
             "id": "1.1", "name": "PJSIP/alice-0001", "state": "Up",
             "caller": {"name": "Alice", "number": "100"},
-            "dialplan": {"app_name": "Stasis"},
+            "dialplan": {"app_name": "Stasis", "app_data": "hello,world"},
             "creationtime": "2020-01-01T00:00:00.000+0000"
         }]);
         let table = render("List[Channel]", &channels);
@@ -268,7 +271,7 @@ mod tests {
         assert_eq!(lines.len(), 2, "{table}");
         assert!(lines[0].starts_with("ID   NAME"), "{table}");
         assert!(
-            lines[1].contains("\"Alice\" <100>") && lines[1].contains("Stasis"),
+            lines[1].contains("\"Alice\" <100>") && lines[1].contains("Stasis(hello,world)"),
             "{table}"
         );
         assert!(

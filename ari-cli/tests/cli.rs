@@ -82,6 +82,8 @@ impl Setup {
         let sim = Simulator::start().await.expect("the simulator starts");
         let dir = TempDir::new();
         let config = dir.0.join("config.toml");
+        // ARI_CONFIG names a file that must exist: an empty one has no profiles.
+        std::fs::write(&config, "").expect("an empty config file");
         Setup {
             sim,
             config,
@@ -224,6 +226,15 @@ async fn bad_command_lines_are_usage_errors_that_say_what_is_wrong() {
             &["--profile", "nope", "asterisk", "ping"],
             &["profile `nope`"],
         ),
+        (
+            &["events", "app", "--type", "stasisend"],
+            &["stasisend", "StasisEnd"],
+        ),
+        (&["raw", "GET", "/ari/channels"], &["under ARI's root"]),
+        (
+            &["asterisk", "ping", "--request-timeout", "soon"],
+            &["whole number of seconds"],
+        ),
     ];
     for (args, said) in cases {
         let out = s.run(args).await;
@@ -309,6 +320,22 @@ async fn profiles_of_the_config_file_give_the_settings() {
     let mut default = ari(&s.config);
     default.args(["asterisk", "ping"]);
     run(default).await.expect(CONNECTION);
+    // A profile named on the command line wins over the environment; ARI_PROFILE does not.
+    let mut named = ari(&s.config);
+    named
+        .env("ARI_URL", "http://127.0.0.1:1/ari")
+        .args(["--profile", "lab", "asterisk", "ping"]);
+    run(named).await.expect(OK);
+    let mut ambient = ari(&s.config);
+    ambient
+        .env("ARI_URL", "http://127.0.0.1:1/ari")
+        .env("ARI_PROFILE", "lab")
+        .args(["asterisk", "ping"]);
+    run(ambient).await.expect(CONNECTION);
+    let mut missing = ari(&s.config.with_file_name("missing.toml"));
+    missing.args(["asterisk", "ping"]);
+    let out = run(missing).await.expect(USAGE);
+    assert!(out.stderr.contains("missing.toml"), "{}", out.stderr);
     let mut unknown = ari(&s.config);
     unknown.args(["--profile", "prod", "asterisk", "ping"]);
     let out = run(unknown).await.expect(USAGE);
@@ -521,4 +548,64 @@ async fn top_draws_one_frame_with_once_and_needs_a_terminal_without() {
     );
     let piped = s.run(&["top"]).await.expect(USAGE);
     assert!(piped.stderr.contains("--once"), "{}", piped.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_user_is_told_so_and_a_taken_over_event_stream_fails() {
+    let s = Setup::new().await;
+    let out = s
+        .run(&[
+            "--user",
+            "ro",
+            "--password",
+            "ro",
+            "channels",
+            "originate",
+            "Local/7002@default",
+            "--app",
+            "x",
+        ])
+        .await
+        .expect(CREDENTIALS);
+    assert!(
+        out.stderr.contains("403") && out.stderr.contains("read-only"),
+        "{}",
+        out.stderr
+    );
+
+    let mut events = s.ari(&["events", "taken", "--json"]);
+    let child = events
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ari events starts");
+    let client = s.sim.client();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !client
+        .raw()
+        .get("applications")
+        .await
+        .expect("applications")
+        .to_string()
+        .contains("\"taken\"")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ari events never connected"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Another connection for the same application takes it over.
+    let _other = client
+        .events(["taken"])
+        .connect()
+        .await
+        .expect("the second connection");
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("the blocking task")
+        .expect("ari events ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(CONNECTION), "{stderr}");
+    assert!(stderr.contains("event stream ended"), "{stderr}");
 }

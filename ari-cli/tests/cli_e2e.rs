@@ -33,7 +33,7 @@ impl Server {
         command
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("ARI_CONFIG", "/nonexistent/ari-config.toml")
+            .env("ARI_CONFIG", empty_config())
             .env("ARI_URL", &self.url)
             .env("ARI_USER", &self.user)
             .env("ARI_PASSWORD", &self.password)
@@ -57,6 +57,13 @@ impl Server {
         assert_eq!(code, 0, "{args:?}: {stderr}");
         stdout
     }
+}
+
+/// An empty config file (no profiles), so the user's own cannot change the settings.
+fn empty_config() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("ari-cli-e2e-{}.toml", std::process::id()));
+    std::fs::write(&path, "").expect("an empty config file");
+    path
 }
 
 fn json(text: &str) -> Value {

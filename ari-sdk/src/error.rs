@@ -150,7 +150,7 @@ fn at_path(path: &str) -> String {
 
 /// A non-success HTTP answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{operation} ({method} {path}): HTTP {status}{}{}", message_text(message), undocumented(*documented))]
+#[error("{operation} ({method} {path}): HTTP {status}{}{}", message_text(message), undocumented(operation, *documented))]
 pub struct StatusError {
     /// e.g. `channels.answer`, or `raw` for [`crate::Client::raw`] requests.
     pub operation: String,
@@ -175,8 +175,9 @@ fn message_text(message: &Option<String>) -> String {
         .map_or(String::new(), |m| format!(": {m}"))
 }
 
-fn undocumented(documented: bool) -> &'static str {
-    if documented {
+/// The note for a status the spec does not list; raw requests have no spec to list any.
+fn undocumented(operation: &str, documented: bool) -> &'static str {
+    if documented || operation.starts_with("raw ") {
         ""
     } else {
         " (a status the spec does not list for this operation)"
