@@ -31,12 +31,17 @@ pub fn operation_command(op: &OperationInfo) -> String {
 /// `channelId` -> `channel-id`; a parameter named like a global flag (`transport` of
 /// `channels.externalMedia` and `--transport`) gets `param-` in front.
 pub fn flag(param: &ParamInfo) -> String {
+    // The global flags' names, gathered once: every parameter asks.
+    static TAKEN: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let taken = TAKEN.get_or_init(|| {
+        global_args()
+            .iter()
+            .filter_map(|arg| arg.get_long().map(str::to_owned))
+            .chain(["help", "version", VAR_FLAG].map(str::to_owned))
+            .collect()
+    });
     let flag = param.name.to_kebab_case();
-    let taken = global_args()
-        .iter()
-        .filter_map(|arg| arg.get_long().map(str::to_owned))
-        .chain(["help", "version", VAR_FLAG].map(str::to_owned))
-        .any(|long| long == flag);
+    let taken = taken.contains(&flag);
     if taken { format!("param-{flag}") } else { flag }
 }
 
@@ -53,6 +58,17 @@ pub const OUTPUT_FORMATS: &[&str] = &["json", "pretty", "table"];
 
 /// The whole command line.
 pub fn cli() -> Command {
+    cli_built(&|_| true)
+}
+
+/// The command line for these arguments: only the resources they name get their
+/// operations' commands (each with its help texts), the others stand by name and summary
+/// for the overview and suggestions. Half the start-up time of a run is building the rest.
+pub fn cli_for(args: &[std::ffi::OsString]) -> Command {
+    cli_built(&|resource| args.iter().any(|a| a == resource))
+}
+
+fn cli_built(wanted: &dyn Fn(&str) -> bool) -> Command {
     let mut root = Command::new("ari")
         .version(env!("CARGO_PKG_VERSION"))
         .about("A command-line client for the Asterisk REST Interface")
@@ -72,6 +88,17 @@ pub fn cli() -> Command {
     let mut resources: Vec<(String, Command)> = Vec::new();
     for op in operations() {
         let name = resource_command(op);
+        if !wanted(&name) {
+            if !resources.iter().any(|(n, _)| *n == name) {
+                let stub = if name == crate::events::COMMAND {
+                    crate::events::command()
+                } else {
+                    Command::new(name.clone()).about(resource_about(op.resource))
+                };
+                resources.push((name, stub));
+            }
+            continue;
+        }
         let command = operation(op);
         match resources.iter_mut().find(|(n, _)| *n == name) {
             Some((_, resource)) => {

@@ -22,7 +22,8 @@ use output::Output;
 use settings::{Given, Settings, TransportChoice};
 
 fn main() -> ExitCode {
-    let matches = match commands::cli().try_get_matches() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let matches = match commands::cli_for(&args).try_get_matches_from(&args) {
         Ok(matches) => matches,
         Err(error) => {
             let _ = error.print();
