@@ -38,8 +38,12 @@ fn startup(c: &mut Criterion) {
         command
     };
     let mut group = c.benchmark_group("startup");
-    group.bench_function("true (any process)", |b| b.iter(|| run(&mut Command::new("true"))));
-    group.bench_function("ari --version", |b| b.iter(|| run(&mut ari(&["--version"]))));
+    group.bench_function("true (any process)", |b| {
+        b.iter(|| run(&mut Command::new("true")))
+    });
+    group.bench_function("ari --version", |b| {
+        b.iter(|| run(&mut ari(&["--version"])))
+    });
     group.bench_function("ari asterisk ping", |b| {
         b.iter(|| run(&mut ari(&["asterisk", "ping"])))
     });

@@ -45,6 +45,17 @@ pub fn flag(param: &ParamInfo) -> String {
     if taken { format!("param-{flag}") } else { flag }
 }
 
+/// `get-info` also answers to `info` when no other operation of the resource is named so
+/// (what people type first: `ari asterisk info`).
+pub fn short_name(op: &OperationInfo) -> Option<String> {
+    let full = operation_command(op);
+    let short = full.strip_prefix("get-")?.to_owned();
+    let taken = operations()
+        .filter(|other| other.resource == op.resource && other.name != op.name)
+        .any(|other| operation_command(other) == short);
+    (!taken).then_some(short)
+}
+
 /// The id of a required parameter's positional slot (its flag's id is its name).
 pub fn positional_id(param: &ParamInfo) -> String {
     format!("@{}", param.name)
@@ -223,6 +234,9 @@ fn operation(op: &'static OperationInfo) -> Command {
             op.path
         ))
         .after_long_help(after_long_help(op));
+    if let Some(short) = short_name(op) {
+        command = command.alias(short);
+    }
     let mut index = 1;
     for param in op.params {
         if param.required {
@@ -543,6 +557,22 @@ mod tests {
             words.push(word);
         }
         words
+    }
+
+    #[test]
+    fn get_operations_answer_to_their_short_name_too() {
+        let info = find("asterisk", "get-info").expect("asterisk.getInfo");
+        assert_eq!(short_name(info).as_deref(), Some("info"));
+        assert!(
+            cli()
+                .try_get_matches_from(["ari", "asterisk", "info"])
+                .is_ok()
+        );
+        // `channels get` has no short name to give.
+        assert_eq!(
+            short_name(find("channels", "get").expect("channels.get")),
+            None
+        );
     }
 
     #[test]

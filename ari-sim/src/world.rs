@@ -118,6 +118,8 @@ pub struct World {
     pub timing: Timing,
     pub dialplan: Dialplan,
     start_secs: u64,
+    /// When this server started (`asterisk.getInfo`'s `startup_time`), fixed like Asterisk's.
+    pub started: String,
     /// `systemname-` when one is set: the start of every channel id.
     pub(crate) id_prefix: String,
     next_seq: u64,
@@ -262,6 +264,7 @@ impl World {
             timing,
             dialplan,
             start_secs,
+            started: now(),
             id_prefix: String::new(),
             next_seq: 0,
             next_local: 0,

@@ -496,3 +496,17 @@ async fn a_local_originate_names_its_halves_after_the_given_ids() {
         .unwrap();
     assert_eq!(far_half(&mut rig, &longest).await, format!("{longest};2"));
 }
+
+/// `startup_time` is when the server started, the same in every answer (the dogfooding of
+/// `ari` found the simulator giving the time of each request).
+#[tokio::test]
+async fn the_startup_time_stays_put() {
+    let sim = Simulator::start().await.expect("the simulator starts");
+    let client = sim.client();
+    let first = client.raw().get("asterisk/info").await.expect("info");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let second = client.raw().get("asterisk/info").await.expect("info");
+    let startup = |v: &serde_json::Value| v["status"]["startup_time"].clone();
+    assert!(startup(&first).is_string(), "{first}");
+    assert_eq!(startup(&first), startup(&second));
+}

@@ -16,7 +16,7 @@ pub fn info(shared: &Shared, p: &Params) -> Result {
                   "date": "2026-01-01 00:00:00 UTC", "user": "ari-sim"},
         "system": {"version": VERSION, "entity_id": world.asterisk_id},
         "config": {"name": "", "default_language": "en", "setid": {"user": "", "group": ""}},
-        "status": {"startup_time": now(), "last_reload_time": now()}
+        "status": {"startup_time": world.started, "last_reload_time": world.started}
     });
     let only = p.list("only");
     if only.is_empty() {
