@@ -106,6 +106,35 @@ impl Setup {
     async fn run(&self, args: &[&str]) -> Run {
         run(self.ari(args)).await
     }
+
+    /// Originates a call to 7002 into application `app` with `extra` arguments; its id.
+    async fn call(&self, app: &str, extra: &[&str]) -> String {
+        let mut args = vec!["channels", "originate", "Local/7002@default", "--app", app];
+        args.extend_from_slice(extra);
+        let created = self.run(&args).await.expect(OK);
+        created.json()["id"].as_str().expect("an id").to_owned()
+    }
+
+    /// Waits until an `ari events` started by the test registered application `app`.
+    async fn wait_for_app(&self, app: &str) {
+        let client = self.sim.client();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let quoted = format!("\"{app}\"");
+        while !client
+            .raw()
+            .get("applications")
+            .await
+            .expect("applications")
+            .to_string()
+            .contains(&quoted)
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "ari events never connected"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
 }
 
 /// A folder removed at the end of the test.
@@ -143,19 +172,7 @@ async fn a_call_from_originate_to_hangup_with_the_generated_commands() {
     assert_eq!(ping.stdout.lines().count(), 1);
 
     // The required parameter positional, an optional one as a flag, a map with --var.
-    let created = s
-        .run(&[
-            "channels",
-            "originate",
-            "Local/7002@default",
-            "--app",
-            "cli",
-            "--var",
-            "GREETING=hello there",
-        ])
-        .await
-        .expect(OK);
-    let id = created.json()["id"].as_str().expect("an id").to_owned();
+    let id = s.call("cli", &["--var", "GREETING=hello there"]).await;
 
     let var = s
         .run(&["channels", "get-channel-var", &id, "--variable", "GREETING"])
@@ -381,35 +398,8 @@ async fn events_prints_json_lines_of_the_application() {
     events.stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = events.spawn().expect("ari events starts");
     // Wait until the application is registered, then send it a call.
-    let client = s.sim.client();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let apps = client
-            .raw()
-            .get("applications")
-            .await
-            .expect("applications");
-        if apps
-            .as_array()
-            .is_some_and(|a| a.iter().any(|app| app["name"] == "cliapp"))
-        {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "ari events never connected"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    s.run(&[
-        "channels",
-        "originate",
-        "Local/7002@default",
-        "--app",
-        "cliapp",
-    ])
-    .await
-    .expect(OK);
+    s.wait_for_app("cliapp").await;
+    s.call("cliapp", &[]).await;
     let out = tokio::task::spawn_blocking(move || child.wait_with_output())
         .await
         .expect("the blocking task")
@@ -463,17 +453,7 @@ async fn help_shows_the_request_and_the_sdk_text() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recording_file_goes_to_standard_output_or_to_the_output_file() {
     let s = Setup::new().await;
-    let created = s
-        .run(&[
-            "channels",
-            "originate",
-            "Local/7002@default",
-            "--app",
-            "cli",
-        ])
-        .await
-        .expect(OK);
-    let id = created.json()["id"].as_str().expect("an id").to_owned();
+    let id = s.call("cli", &[]).await;
     // The channel enters the application once answered; recording needs that.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while s
@@ -520,19 +500,7 @@ async fn a_recording_file_goes_to_standard_output_or_to_the_output_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn top_draws_one_frame_with_once_and_needs_a_terminal_without() {
     let s = Setup::new().await;
-    let created = s
-        .run(&[
-            "channels",
-            "originate",
-            "Local/7002@default",
-            "--app",
-            "cli",
-            "--caller-id",
-            "Alice <200>",
-        ])
-        .await
-        .expect(OK);
-    let id = created.json()["id"].as_str().expect("an id").to_owned();
+    let id = s.call("cli", &["--caller-id", "Alice <200>"]).await;
     let frame = s.run(&["top", "--once"]).await.expect(OK);
     assert!(frame.stdout.starts_with("ari top"), "{}", frame.stdout);
     assert!(
@@ -579,22 +547,8 @@ async fn a_read_only_user_is_told_so_and_a_taken_over_event_stream_fails() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("ari events starts");
+    s.wait_for_app("taken").await;
     let client = s.sim.client();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !client
-        .raw()
-        .get("applications")
-        .await
-        .expect("applications")
-        .to_string()
-        .contains("\"taken\"")
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "ari events never connected"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
     // Another connection for the same application takes it over.
     let _other = client
         .events(["taken"])
