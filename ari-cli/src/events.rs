@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use ari_sdk::{Client, Item};
 
 use crate::exit::Exit;
+use crate::settings::Settings;
 
 /// The command's name, shared with the `events` resource of the api-docs.
 pub const COMMAND: &str = "events";
@@ -89,7 +90,7 @@ impl Filter {
 }
 
 /// Runs until the stream ends, `--count` events were printed or standard output closes.
-pub async fn run(client: &Client, matches: &ArgMatches) -> Exit {
+pub async fn run(client: &Client, settings: &Settings, matches: &ArgMatches) -> Exit {
     let apps: Vec<String> = matches
         .get_many::<String>("apps")
         .expect("required")
@@ -138,7 +139,7 @@ pub async fn run(client: &Client, matches: &ArgMatches) -> Exit {
         .await
     {
         Ok(stream) => stream,
-        Err(error) => return crate::report(&error, None),
+        Err(error) => return crate::report(&error, Some(settings)),
     };
     let mut out = anstream::stdout();
     // Ends `Ok` when --count is reached or the reader goes away; the stream ending by

@@ -69,7 +69,7 @@ async fn run(matches: ArgMatches) -> Exit {
         .get_one::<u64>("timeout")
         .map(|s| Duration::from_secs(*s));
     match name {
-        events::COMMAND if sub.subcommand().is_none() => events::run(&client, sub).await,
+        events::COMMAND if sub.subcommand().is_none() => events::run(&client, &settings, sub).await,
         top::COMMAND => top::run(&client, sub).await,
         "raw" => {
             let request = match raw::request(&client, sub) {

@@ -187,6 +187,12 @@ fn check_url(url: &str) -> Result<(), String> {
              password with {ENV_PASSWORD} or a profile, not in the URL"
         ));
     }
+    if rest.contains(['?', '#']) {
+        return Err(
+            "the URL is ARI's root, without a query or fragment (e.g. http://127.0.0.1:8088/ari)"
+                .to_owned(),
+        );
+    }
     Ok(())
 }
 
@@ -248,6 +254,11 @@ mod tests {
         assert!(error.contains("--user"), "{error}");
         assert!(check_url("http://127.0.0.1:8088/ari").is_ok());
         assert!(check_url("ftp://x").is_err());
+        assert!(
+            check_url("http://127.0.0.1:8088/ari?x=1")
+                .unwrap_err()
+                .contains("query")
+        );
     }
 
     #[test]

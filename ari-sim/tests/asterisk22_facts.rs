@@ -510,3 +510,62 @@ async fn the_startup_time_stays_put() {
     assert!(startup(&first).is_string(), "{first}");
     assert_eq!(startup(&first), startup(&second));
 }
+
+// ---------------------------------------------------------------- bridge subscriptions
+
+/// A bridge `b1` holding `channel` (in `hello`), created and filled over REST.
+async fn bridge_with(rig: &mut Rig, channel: &str) {
+    let raw = rig.client.raw();
+    raw.post("bridges")
+        .query("type", "holding")
+        .query("bridgeId", "b1")
+        .await
+        .expect("create");
+    raw.post("bridges/b1/addChannel")
+        .query("channel", channel)
+        .await
+        .expect("addChannel");
+    rig.expect_about("hello", "ChannelEnteredBridge", channel)
+        .await;
+}
+
+/// Seen on Asterisk 22.10.1 (the dogfooding of `ari`): the application of a channel hung
+/// up inside a bridge still hears the bridge's `BridgeDestroyed`.
+#[tokio::test]
+async fn a_channel_hung_up_in_a_bridge_leaves_its_application_subscribed_to_it() {
+    let mut rig = Rig::start().await;
+    let call = rig.call().await;
+    bridge_with(&mut rig, &call.two).await;
+    rig.client
+        .channel(&call.two)
+        .hangup()
+        .await
+        .expect("hangup");
+    rig.expect_about("hello", "StasisEnd", &call.two).await;
+    rig.client
+        .raw()
+        .delete("bridges/b1")
+        .await
+        .expect("destroy");
+    rig.expect_about("hello", "BridgeDestroyed", "b1").await;
+}
+
+/// A channel taken out of the bridge alive takes its application's subscription with it.
+#[tokio::test]
+async fn a_channel_removed_from_a_bridge_takes_the_subscription_with_it() {
+    let mut rig = Rig::start().await;
+    let call = rig.call().await;
+    bridge_with(&mut rig, &call.two).await;
+    let raw = rig.client.raw();
+    raw.post("bridges/b1/removeChannel")
+        .query("channel", &call.two)
+        .await
+        .expect("remove");
+    rig.expect_about("hello", "ChannelLeftBridge", &call.two)
+        .await;
+    raw.delete("bridges/b1").await.expect("destroy");
+    assert!(
+        !rig.arrives("BridgeDestroyed", "b1", Duration::from_millis(300))
+            .await
+    );
+}

@@ -496,6 +496,27 @@ impl World {
         self.tear_down(id, cause);
     }
 
+    /// A channel hung up inside a bridge leaves its application subscribed to the bridge:
+    /// Asterisk 22 subscribes it twice on entry (adding the channel, then the Stasis loop
+    /// seeing the new bridge) and, on a hang-up, takes back only one (the bridge's
+    /// after-callback; the loop ends without noticing the bridge went). The application
+    /// hears the bridge's later events, `BridgeDestroyed` included. A channel removed from
+    /// the bridge while alive takes back both.
+    fn keep_bridge_subscription(&mut self, id: &str) {
+        let Some((bridge_id, app)) = self
+            .channels
+            .get(id)
+            .and_then(|c| Some((c.bridge.clone()?, c.stasis.clone()?)))
+        else {
+            return;
+        };
+        if let Some(bridge) = self.bridges.get_mut(&bridge_id)
+            && !bridge.subscribers.contains(&app)
+        {
+            bridge.subscribers.push(app);
+        }
+    }
+
     /// The channel's dialplan ends (`Hangup()`, or no step left): no request comes
     /// before, the end of the dialplan makes its own (see [`World::tear_down`]).
     pub fn dialplan_ends(&mut self, id: &str) {
@@ -511,6 +532,7 @@ impl World {
     /// cause. Then the other half of a Local pair is told, this channel destroyed, and
     /// the other half goes the same way.
     fn tear_down(&mut self, id: &str, cause: i64) {
+        self.keep_bridge_subscription(id);
         self.leave_bridge(id);
         self.end_playbacks_of(&format!("channel:{id}"));
         self.leave_stasis(id);
