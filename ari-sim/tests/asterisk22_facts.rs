@@ -569,3 +569,39 @@ async fn a_channel_removed_from_a_bridge_takes_the_subscription_with_it() {
             .await
     );
 }
+
+// ---------------------------------------------------------------- caller ids of a Local pair
+
+/// As Asterisk 22.10.1 showed them (checked with `ari` after the answer of
+/// `Local/7002@default` sent to extension 7002): `callerId` is `;1`'s connected line and
+/// `;2`'s caller; a `CALLERID(name)` variable changes `;1`'s caller, `;2`'s connected line.
+#[tokio::test]
+async fn an_originate_sets_the_callers_of_both_halves() {
+    let sim = Simulator::start().await.expect("the simulator starts");
+    let client = sim.client();
+    let one = client
+        .channels()
+        .originate("Local/7002@default")
+        .extension("7002")
+        .context("default")
+        .caller_id("\"Bob\" <1000>")
+        .variables([("CALLERID(name)", "Alice")])
+        .await
+        .expect("originate");
+    let two_name = one.name.replace(";1", ";2");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let (one, two) = loop {
+        let all = client.channels().list().await.expect("list");
+        let find = |name: &str| all.iter().find(|c| c.name == name).cloned();
+        if let (Some(a), Some(b)) = (find(&one.name), find(&two_name)) {
+            break (a, b);
+        }
+        assert!(std::time::Instant::now() < deadline, "no Local pair");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let id = |c: &ari_sdk::CallerID| format!("{} <{}>", c.name, c.number);
+    assert_eq!(id(&one.caller), "Alice <1000>");
+    assert_eq!(id(&one.connected), "Bob <1000>");
+    assert_eq!(id(&two.caller), "Bob <1000>");
+    assert_eq!(id(&two.connected), "Alice <1000>");
+}

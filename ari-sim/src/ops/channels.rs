@@ -153,8 +153,14 @@ impl World {
             one.local_peer = Some(two_id.clone());
             two.local_peer = Some(one_id.clone());
             one.on_answer = on_answer.clone();
+            // As Asterisk 22.10.1 shows them once the call is up: `callerId` is the `;1`
+            // half's connected line and the `;2` half's caller; `CALLERID(...)` variables
+            // then change the `;1` caller, which the `;2` half sees as its connected line.
             apply_caller(&mut one, p);
+            one.model.connected = one.model.caller.clone();
+            apply_caller(&mut two, p);
             apply_variables(&mut one, p);
+            two.model.connected = one.model.caller.clone();
             self.insert_channel(one);
             self.insert_channel(two);
             self.outgoing_line(&one_id);
@@ -625,9 +631,17 @@ fn apply_caller(chan: &mut Chan, p: &Params) {
     }
 }
 
+/// The `variables` of an originate; `CALLERID(name)` and `CALLERID(num)` are dialplan
+/// functions that set the caller rather than variables.
 fn apply_variables(chan: &mut Chan, p: &Params) {
     for (k, v) in p.map("variables") {
-        chan.vars.insert(k, v);
+        match k.as_str() {
+            "CALLERID(name)" => chan.model.caller.name = v,
+            "CALLERID(num)" | "CALLERID(number)" => chan.model.caller.number = v,
+            _ => {
+                chan.vars.insert(k, v);
+            }
+        }
     }
 }
 
