@@ -49,9 +49,20 @@ fn transports() -> Vec<(&'static str, MediaTransport, AudioFormat)> {
 
 /// Reads audio until `enough` frames came or `LIMIT` passed; the samples at 16 bits.
 async fn listen(media: &mut MediaSession, enough: usize) -> Vec<i16> {
+    listen_within(media, enough, LIMIT)
+        .await
+        .unwrap_or_else(|silent| panic!("{silent}"))
+}
+
+/// Like [`listen`]; `Err` says how little came within `limit`.
+async fn listen_within(
+    media: &mut MediaSession,
+    enough: usize,
+    limit: Duration,
+) -> Result<Vec<i16>, String> {
     let mut samples = Vec::new();
     let mut frames = 0;
-    let deadline = tokio::time::Instant::now() + LIMIT;
+    let deadline = tokio::time::Instant::now() + limit;
     while frames < enough {
         match tokio::time::timeout_at(deadline, media.next()).await {
             Ok(Some(Ok(MediaEvent::Audio(frame)))) => {
@@ -63,15 +74,17 @@ async fn listen(media: &mut MediaSession, enough: usize) -> Vec<i16> {
                 "the stream ended after {frames} frames: {:?}",
                 media.end_reason()
             ),
-            Err(_) => panic!(
-                "only {frames} audio frames within {LIMIT:?} on media channel {} ({:?}; {:?})",
-                media.media_channel_id(),
-                media.stats(),
-                media.end_reason()
-            ),
+            Err(_) => {
+                return Err(format!(
+                    "only {frames} audio frames within {limit:?} on media channel {} ({:?}; {:?})",
+                    media.media_channel_id(),
+                    media.stats(),
+                    media.end_reason()
+                ));
+            }
         }
     }
-    samples
+    Ok(samples)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,14 +96,31 @@ async fn each_transport_hears_a_call_and_is_heard_by_it() {
     for (name, transport, format) in transports() {
         // Hears: 7005 says hello-world over and over.
         let talker = s.enter("7005", &format!("talker-{name}")).await;
-        let mut media = MediaSession::builder(&s.client, &s.app, &talker.id)
-            .transport(transport.clone())
-            .format(format)
-            .media_channel_id(s.id(&format!("media-{name}")))
-            .open()
+        let open = |attempt: usize| {
+            MediaSession::builder(&s.client, &s.app, &talker.id)
+                .transport(transport.clone())
+                .format(format)
+                .media_channel_id(s.id(&format!("media-{name}-{attempt}")))
+                .open()
+        };
+        let mut media = open(1)
             .await
             .unwrap_or_else(|e| panic!("{name}: open: {e}"));
-        let heard = listen(&mut media, 100).await;
+        // Asterisk 22.10.1 now and then sends no audio at all to a new AudioSocket media
+        // channel (about one run in ten here; the connection and its UUID arrive, then
+        // nothing, and its log is silent): not understood yet, so a second session is
+        // tried once, and said on stderr; two silent sessions fail the test.
+        let heard = match listen_within(&mut media, 100, LIMIT).await {
+            Ok(heard) => heard,
+            Err(silent) => {
+                eprintln!("{name}: {silent}; trying a second media session");
+                media.close().await;
+                media = open(2)
+                    .await
+                    .unwrap_or_else(|e| panic!("{name}: open: {e}"));
+                listen(&mut media, 100).await
+            }
+        };
         assert!(
             analysis::dbfs(&heard) > -45.0,
             "{name}: two seconds of hello-world at {:.1} dBFS",
