@@ -48,12 +48,16 @@ pub fn flag(param: &ParamInfo) -> String {
 /// `get-info` also answers to `info` when no other operation of the resource is named so
 /// (what people type first: `ari asterisk info`).
 pub fn short_name(op: &OperationInfo) -> Option<String> {
-    let full = operation_command(op);
-    let short = full.strip_prefix("get-")?.to_owned();
-    let taken = operations()
-        .filter(|other| other.resource == op.resource && other.name != op.name)
-        .any(|other| operation_command(other) == short);
-    (!taken).then_some(short)
+    // Compared as nicknames (`getInfo` -> `info`): the table is read at every start, and
+    // kebab-casing every other operation of the resource for each one cost more than the
+    // rest of building the commands of a resource.
+    let rest = op.nickname.strip_prefix("get")?;
+    let mut chars = rest.chars();
+    let first = chars.next().filter(char::is_ascii_uppercase)?;
+    let nickname = format!("{}{}", first.to_ascii_lowercase(), chars.as_str());
+    let taken =
+        operations().any(|other| other.resource == op.resource && other.nickname == nickname);
+    (!taken).then(|| nickname.to_kebab_case())
 }
 
 /// The id of a required parameter's positional slot (its flag's id is its name).

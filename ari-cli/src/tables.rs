@@ -173,9 +173,8 @@ fn read(item: &Value, cell: &Cell, now: i64) -> String {
         }
         Cell::Age(member) => item
             .get(member)
-            .and_then(Value::as_str)
-            .and_then(|t| ari_sdk::Timestamp::parse(t).ok())
-            .map(|t| age(now - t.as_datetime().timestamp_millis()))
+            .and_then(timestamp_millis)
+            .map(|t| age(now - t))
             .unwrap_or_default(),
         Cell::App => {
             let part = |k: &str| {
@@ -219,10 +218,22 @@ fn age(millis: i64) -> String {
     }
 }
 
-fn now_millis() -> i64 {
+/// Now, in milliseconds since the Unix epoch (what ages are counted against).
+pub fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// An Asterisk timestamp member (`creationtime`) in milliseconds since the Unix epoch.
+pub fn timestamp_millis(value: &Value) -> Option<i64> {
+    let text = value.as_str()?;
+    Some(
+        ari_sdk::Timestamp::parse(text)
+            .ok()?
+            .as_datetime()
+            .timestamp_millis(),
+    )
 }
 
 /// Left-aligned columns two spaces apart, headers first.

@@ -47,9 +47,7 @@ impl Channel {
             app_data: text(json, &["dialplan", "app_data"]),
             created_ms: json
                 .get("creationtime")
-                .and_then(Value::as_str)
-                .and_then(|t| ari_sdk::Timestamp::parse(t).ok())
-                .map(|t| t.as_datetime().timestamp_millis()),
+                .and_then(crate::tables::timestamp_millis),
         })
     }
 

@@ -26,13 +26,9 @@ pub struct Now {
 impl Now {
     /// The current time.
     pub fn current() -> Now {
-        let unix_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
         Now {
             instant: Instant::now(),
-            unix_ms,
+            unix_ms: crate::tables::now_millis(),
         }
     }
 }
