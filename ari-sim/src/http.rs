@@ -336,19 +336,43 @@ async fn events(State(state): State<AppState>, request: Request) -> Response {
             Ok(upgrade) => upgrade,
             Err(rejection) => return rejection.into_response(),
         };
-    upgrade.on_upgrade(move |socket| serve_socket(socket, state, user, apps, subscribe_all))
+    // Asterisk registers the applications before it answers the upgrade (events that
+    // come meanwhile wait in the queue): a call sent to `Stasis(app)` right after the
+    // client sees 101 must find the application.
+    let first_app = apps.first().cloned().unwrap_or_default();
+    let (id, outgoing) = state.hub.register(apps, subscribe_all);
+    let registration = Registration {
+        hub: state.hub.clone(),
+        id,
+    };
+    upgrade.on_upgrade(move |socket| {
+        serve_socket(socket, state, user, first_app, registration, outgoing)
+    })
+}
+
+/// An event connection's place in the hub, given back when the connection ends or its
+/// upgrade never completes.
+struct Registration {
+    hub: Hub,
+    id: u64,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.hub.unregister(self.id);
+    }
 }
 
 async fn serve_socket(
     socket: WebSocket,
     state: AppState,
     user: User,
-    apps: Vec<String>,
-    subscribe_all: bool,
+    first_app: String,
+    registration: Registration,
+    mut outgoing: tokio::sync::mpsc::UnboundedReceiver<Outgoing>,
 ) {
-    let first_app = apps.first().cloned().unwrap_or_default();
     let hub = state.hub.clone();
-    let (id, mut outgoing) = hub.register(apps, subscribe_all);
+    let id = registration.id;
     // Requests run one at a time, in order, beside the flow of events.
     let (requests, mut pending) = tokio::sync::mpsc::unbounded_channel::<String>();
     let rest = state.rest();
@@ -389,7 +413,7 @@ async fn serve_socket(
         }
     }
     worker.abort();
-    hub.unregister(id);
+    drop(registration);
 }
 
 /// A JSON error for the control endpoints.

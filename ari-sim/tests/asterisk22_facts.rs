@@ -605,3 +605,67 @@ async fn an_originate_sets_the_callers_of_both_halves() {
     assert_eq!(id(&two.caller), "Bob <1000>");
     assert_eq!(id(&two.connected), "Alice <1000>");
 }
+
+// ---------------------------------------------------------------- registration
+
+/// Asterisk registers an event connection's applications before it answers the upgrade
+/// (res/ari/ari_websockets.c, `websocket_attempted_cb`), so a call sent to the application
+/// right after the 101 arrives finds it. The simulator registered them in a task that ran
+/// after its answer, and a test that originated at once saw no StasisStart now and then.
+/// Here the simulator's workers are kept busy, so a task queued behind the answer runs
+/// late, and a plain blocking client checks the moment it has read the answer's head.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applications_exist_as_soon_as_the_connection_is_answered() {
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let sim = Arc::new(Simulator::start().await.expect("the simulator starts"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let busy: Vec<_> = (0..4)
+        .map(|_| {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(2));
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    let client = sim.clone();
+    let checked = tokio::task::spawn_blocking(move || {
+        let (user, password) = client.credentials();
+        let mut sockets = Vec::new();
+        for i in 0..20 {
+            let mut socket = std::net::TcpStream::connect(client.addr()).expect("tcp");
+            let request = format!(
+                "GET /ari/events?app=early{i}&api_key={user}:{password} HTTP/1.1\r\n\
+                 Host: {}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+                 Sec-WebSocket-Version: 13\r\n\
+                 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+                client.addr()
+            );
+            socket.write_all(request.as_bytes()).expect("send");
+            let mut head = Vec::new();
+            while !head.ends_with(b"\r\n\r\n") {
+                let mut byte = [0u8; 1];
+                socket.read_exact(&mut byte).expect("the answer");
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head).into_owned();
+            assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+            assert_eq!(
+                client.control().websocket_count(),
+                i + 1,
+                "early{i} is not registered when its 101 arrives"
+            );
+            sockets.push(socket);
+        }
+    })
+    .await;
+    stop.store(true, Ordering::Relaxed);
+    for task in busy {
+        task.await.expect("busy task");
+    }
+    checked.expect("every application registered before its answer");
+}

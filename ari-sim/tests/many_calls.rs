@@ -60,9 +60,6 @@ async fn a_thousand_calls_each_press_a_key_and_each_channel_hears_only_its_own()
         .connect()
         .await
         .expect("connect");
-    while sim.control().websocket_count() == 0 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
 
     // Every call dials 7000 (NoOp, Stasis(hello,world)) at once.
     let ids: Vec<String> = (0..count)

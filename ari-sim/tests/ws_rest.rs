@@ -54,12 +54,6 @@ async fn open(sim: &Simulator, user: &str, password: &str, apps: &str) -> Socket
         .headers_mut()
         .insert("Authorization", format!("Basic {auth}").parse().unwrap());
     let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    for _ in 0..200 {
-        if sim.control().websocket_count() > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
     socket
 }
 

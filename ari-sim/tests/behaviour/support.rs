@@ -42,13 +42,6 @@ impl Rig {
             .connect()
             .await
             .expect("event connection");
-        // The socket is open; the simulator registers the applications right after.
-        for _ in 0..200 {
-            if sim.control().websocket_count() > 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
         Rig {
             sim,
             client,

@@ -99,8 +99,8 @@ pub async fn run(scenario: Scenario, trace: &Trace) -> Outcome {
     }
 }
 
-/// Opens the event connection and collects every frame; returns once the simulator
-/// has registered the applications.
+/// Opens the event connection (the applications exist once it is answered) and collects
+/// every frame.
 async fn connect(
     sim: &ari_sim::Simulator,
     scenario: Scenario,
@@ -130,12 +130,6 @@ async fn connect(
             arrivals.send_replace(index + 1);
         }
     });
-    for _ in 0..200 {
-        if sim.control().websocket_count() > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
     task
 }
 
