@@ -117,7 +117,7 @@ async fn connect(
     let (mut socket, _) = tokio_tungstenite::connect_async(url)
         .await
         .expect("event connection opens");
-    let task = tokio::spawn(async move {
+    tokio::spawn(async move {
         while let Some(Ok(message)) = socket.next().await {
             let Ok(text) = message.into_text() else {
                 continue;
@@ -129,8 +129,7 @@ async fn connect(
             c.frames.push(text.to_string());
             arrivals.send_replace(index + 1);
         }
-    });
-    task
+    })
 }
 
 impl Replay {
