@@ -11,7 +11,8 @@
 //! - one request at a time: the SDK, plain reqwest (the HTTP stack under the SDK, by
 //!   hand), asterisk-rs-ari and `wrk -c1` (one keep-alive connection), each for a slice of
 //!   `SLICE`, alternating, `ROUNDS` rounds; the median requests/s of each;
-//! - 4 and 16 requests in flight: the SDK (as many tasks) against `wrk -c4`/`-c16`.
+//! - 4 and 16 requests in flight: the SDK (as many tasks) against `wrk -c4`/`-c16`;
+//! - one request at a time over the SDK's WebSocket transport against its HTTP, alternating.
 //!
 //! wrk runs in its own process and the clients in this one; Asterisk answers both on the
 //! same 2 cores, so every figure is a ratio against the others of the same round.
@@ -20,7 +21,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ari_bench::{env_or, quick_mode};
-use ari_sdk::Client;
+use ari_sdk::{Client, Transport};
 
 /// Channels up while `GET /channels` is measured (each `Local` originate makes two).
 const CHANNELS: usize = 20;
@@ -330,6 +331,31 @@ fn main() {
                     ratio(ours, &tool)
                 );
             }
+        }
+        // Issue 19, target 3: the same requests over the event WebSocket, one at a time,
+        // alternating with HTTP round by round.
+        let websocket = Client::builder(server.url.as_str())
+            .basic_auth(server.user.clone(), server.password.clone())
+            .transport(Transport::WebSocket)
+            .build()
+            .expect("client");
+        let _events = websocket
+            .events(["bench-rest-ws"])
+            .connect()
+            .await
+            .expect("event connection");
+        for target in [Target::Ping, Target::Channels] {
+            let (mut over_http, mut over_ws) = (Vec::new(), Vec::new());
+            for _ in 0..rounds {
+                over_http.push(sdk(&client, target, 1).await);
+                over_ws.push(sdk(&websocket, target, 1).await);
+            }
+            let (over_http, over_ws) = (median(over_http), median(over_ws));
+            println!(
+                "one at a time {:<16} SDK over the WebSocket {over_ws:.0} req/s, over HTTP {over_http:.0} req/s: {:.2}x",
+                target.path(),
+                over_ws / over_http
+            );
         }
         for id in ids {
             let _ = client.channels().hangup(&id).await;

@@ -20,7 +20,7 @@ use crate::hub::{Hub, Outgoing};
 use crate::reply::{Body as ReplyBody, Reply};
 use crate::spec::{API_DOCS, Resolved, resolve};
 use crate::world::Shared;
-use crate::wsrest::{Origin, Rest, answer_frame};
+use crate::wsrest::{Answerer, Connection, Rest};
 
 /// An `ari.conf` user.
 #[derive(Clone)]
@@ -373,21 +373,13 @@ async fn serve_socket(
 ) {
     let hub = state.hub.clone();
     let id = registration.id;
-    // Requests run one at a time, in order, beside the flow of events.
-    let (requests, mut pending) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let rest = state.rest();
-    let worker_hub = hub.clone();
-    let world = state.world.clone();
-    let worker = tokio::spawn(async move {
-        while let Some(text) = pending.recv().await {
-            let origin = Origin {
-                hub: &worker_hub,
-                connection: id,
-                user: &user,
-                app: &first_app,
-            };
-            answer_frame(&rest, &world, &origin, &text).await;
-        }
+    let answerer = Answerer::start(Connection {
+        rest: state.rest(),
+        world: state.world.clone(),
+        hub,
+        id,
+        user,
+        app: first_app,
     });
     let (mut sink, mut stream) = socket.split();
     loop {
@@ -405,14 +397,12 @@ async fn serve_socket(
             },
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(Message::Text(text))) => {
-                    let _ = requests.send(text.as_str().to_owned());
-                }
+                Some(Ok(Message::Text(text))) => answerer.answer(text.as_str()),
                 Some(Ok(_)) => {}
             },
         }
     }
-    worker.abort();
+    drop(answerer);
     drop(registration);
 }
 

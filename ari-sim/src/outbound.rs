@@ -33,7 +33,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use crate::http::User;
 use crate::hub::{Hub, Kind, Outgoing};
 use crate::world::{Shared, lock};
-use crate::wsrest::{Origin, Rest, answer_frame};
+use crate::wsrest::{Answerer, Connection, Rest};
 
 /// `connection_type` of a `websocket_client`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -471,26 +471,14 @@ impl Service<'_> {
                 return End::Lost;
             }
         }
-        let (requests, mut pending) = mpsc::unbounded_channel::<String>();
-        let worker = {
-            let rest = self.rest.clone();
-            let world = self.world.clone();
-            let hub = self.hub.clone();
-            let user = self.user.clone();
-            let app = self.app.to_owned();
-            let connection = self.connection;
-            tokio::spawn(async move {
-                while let Some(text) = pending.recv().await {
-                    let origin = Origin {
-                        hub: &hub,
-                        connection,
-                        user: &user,
-                        app: &app,
-                    };
-                    answer_frame(&rest, &world, &origin, &text).await;
-                }
-            })
-        };
+        let answerer = Answerer::start(Connection {
+            rest: self.rest.clone(),
+            world: self.world.clone(),
+            hub: self.hub.clone(),
+            id: self.connection,
+            user: self.user.clone(),
+            app: self.app.to_owned(),
+        });
         // Per call: a channel gone without a `StasisEnd` here (hung up before it entered,
         // a restart) still closes its socket, as Asterisk's fail-safe does.
         let mut check = tokio::time::interval(Duration::from_millis(500));
@@ -517,9 +505,7 @@ impl Service<'_> {
                     None => break End::Stopped,
                 },
                 incoming = stream.next() => match incoming {
-                    Some(Ok(Message::Text(text))) => {
-                        let _ = requests.send(text.as_str().to_owned());
-                    }
+                    Some(Ok(Message::Text(text))) => answerer.answer(text.as_str()),
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
                         let _ = sink.close().await;
                         break End::Lost;
@@ -547,7 +533,7 @@ impl Service<'_> {
                 }
             }
         };
-        worker.abort();
+        drop(answerer);
         end
     }
 

@@ -5,10 +5,13 @@
 //! the `uri` counts, a form body becomes parameters, a frame that is not JSON gets a bare
 //! `400`.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Map, Value};
+use tokio::sync::mpsc;
 
 use crate::http::{Faults, User, execute, form_pairs, take_faults};
 use crate::hub::Hub;
@@ -58,37 +61,167 @@ struct Parsed {
 
 /// Answers one text frame; the response goes out before the events the request caused.
 pub async fn answer_frame(rest: &Rest, world: &Shared, origin: &Origin<'_>, text: &str) {
+    if let Some((delayed, delay)) = begin(rest, world, origin, text) {
+        tokio::time::sleep(delay).await;
+        run(rest, world, origin, delayed);
+    }
+}
+
+/// A parsed request an injected delay holds back, its faults already taken.
+pub struct Delayed {
+    echo: Echo,
+    request: Parsed,
+    fail: Option<u16>,
+}
+
+/// Answers `text` at once, or gives back the request and how long it waits first.
+fn begin(
+    rest: &Rest,
+    world: &Shared,
+    origin: &Origin<'_>,
+    text: &str,
+) -> Option<(Delayed, Duration)> {
     let mut echo = Echo::default();
-    let reply = match parse(text, &mut echo) {
-        Err(early) => early,
+    match parse(text, &mut echo) {
+        Err(early) => {
+            origin
+                .hub
+                .send_to(origin.connection, response(origin, &echo, early));
+            None
+        }
         Ok(request) => {
             let (delay, fail) = take_faults(&rest.faults);
-            if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
-            }
-            origin.hub.hold(origin.connection);
-            let reply = match fail {
-                Some(status) => Early::Reply(Reply::error(status, "Injected failure")),
-                None => Early::Reply(execute(
-                    &rest.api,
-                    world,
-                    origin.user,
-                    &request.method,
-                    &request.path,
-                    request.query,
-                    request.content_type.as_deref(),
-                    &request.body,
-                    true,
-                )),
+            let delayed = Delayed {
+                echo,
+                request,
+                fail,
             };
-            let frame = response(origin, &echo, reply);
-            origin.hub.release(origin.connection, frame);
-            return;
+            if !delay.is_zero() {
+                return Some((delayed, delay));
+            }
+            run(rest, world, origin, delayed);
+            None
         }
+    }
+}
+
+/// Runs a parsed request and answers it.
+fn run(rest: &Rest, world: &Shared, origin: &Origin<'_>, delayed: Delayed) {
+    let Delayed {
+        echo,
+        request,
+        fail,
+    } = delayed;
+    origin.hub.hold(origin.connection);
+    let reply = match fail {
+        Some(status) => Early::Reply(Reply::error(status, "Injected failure")),
+        None => Early::Reply(execute(
+            &rest.api,
+            world,
+            origin.user,
+            &request.method,
+            &request.path,
+            request.query,
+            request.content_type.as_deref(),
+            &request.body,
+            true,
+        )),
     };
-    origin
-        .hub
-        .send_to(origin.connection, response(origin, &echo, reply));
+    let frame = response(origin, &echo, reply);
+    origin.hub.release(origin.connection, frame);
+}
+
+/// Answers one connection's requests in the order they came. Asterisk reads and runs each
+/// request on the socket's own thread, so a request is answered right where its frame is
+/// read, in the connection's task (no hand-off to another task); only when an injected
+/// delay holds a request back do it and the ones after it wait in a worker task, while
+/// events keep flowing.
+pub struct Answerer {
+    connection: Arc<Connection>,
+    /// Requests the worker has not finished: while any, new ones queue behind them.
+    queued: Arc<AtomicUsize>,
+    worker: mpsc::UnboundedSender<Work>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Everything a connection's requests run with.
+pub struct Connection {
+    pub rest: Rest,
+    pub world: Shared,
+    pub hub: Hub,
+    /// The hub connection the answers go to.
+    pub id: u64,
+    pub user: User,
+    pub app: String,
+}
+
+impl Connection {
+    fn origin(&self) -> Origin<'_> {
+        Origin {
+            hub: &self.hub,
+            connection: self.id,
+            user: &self.user,
+            app: &self.app,
+        }
+    }
+}
+
+/// What waits for the worker.
+enum Work {
+    Frame(String),
+    Delayed(Delayed, Duration),
+}
+
+impl Answerer {
+    pub fn start(connection: Connection) -> Answerer {
+        let connection = Arc::new(connection);
+        let (worker, mut work) = mpsc::unbounded_channel::<Work>();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let task = {
+            let (connection, queued) = (connection.clone(), queued.clone());
+            tokio::spawn(async move {
+                let (rest, world) = (&connection.rest, &connection.world);
+                while let Some(item) = work.recv().await {
+                    let origin = connection.origin();
+                    match item {
+                        Work::Frame(text) => answer_frame(rest, world, &origin, &text).await,
+                        Work::Delayed(delayed, delay) => {
+                            tokio::time::sleep(delay).await;
+                            run(rest, world, &origin, delayed);
+                        }
+                    }
+                    queued.fetch_sub(1, Ordering::AcqRel);
+                }
+            })
+        };
+        Answerer {
+            connection,
+            queued,
+            worker,
+            task,
+        }
+    }
+
+    /// Answers a request frame, now or after the ones ahead of it.
+    pub fn answer(&self, text: &str) {
+        let work = if self.queued.load(Ordering::Acquire) == 0 {
+            let c = &self.connection;
+            match begin(&c.rest, &c.world, &c.origin(), text) {
+                None => return,
+                Some((delayed, delay)) => Work::Delayed(delayed, delay),
+            }
+        } else {
+            Work::Frame(text.to_owned())
+        };
+        self.queued.fetch_add(1, Ordering::AcqRel);
+        let _ = self.worker.send(work);
+    }
+}
+
+impl Drop for Answerer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// A response decided before the request runs, or the request's reply.

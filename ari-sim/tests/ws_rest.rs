@@ -503,6 +503,53 @@ async fn pipelined_requests_are_answered_one_at_a_time_in_order() {
     }
 }
 
+/// A request is answered where its frame is read, except when an injected delay holds it
+/// back: then it and every request after it wait in turn (answers stay in order, a write
+/// after it is not seen early), while events keep flowing meanwhile.
+#[tokio::test]
+async fn a_delayed_request_holds_back_the_ones_after_it_but_not_the_events() {
+    let sim = Simulator::start().await.unwrap();
+    let mut ws = open(&sim, "hey", "peekaboo", "hello").await;
+    let set = |n: u32| {
+        json!({"type": "RESTRequest", "request_id": n.to_string(), "method": "POST",
+               "uri": "asterisk/variable",
+               "query_strings": [{"name": "variable", "value": "D"},
+                                 {"name": "value", "value": n.to_string()}]})
+    };
+    let get = |n: u32| {
+        json!({"type": "RESTRequest", "request_id": n.to_string(), "method": "GET",
+               "uri": "asterisk/variable", "query_strings": [{"name": "variable", "value": "D"}]})
+    };
+    let started = std::time::Instant::now();
+    sim.control().delay_responses(Duration::from_millis(300));
+    send(&mut ws, set(1)).await;
+    // Request 1 has taken its delay; the ones after it have none of their own.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    sim.control().delay_responses(Duration::ZERO);
+    send(&mut ws, get(2)).await;
+    send(&mut ws, set(3)).await;
+    send(&mut ws, get(4)).await;
+    // A call enters `hello` while request 1 waits: its events come before any answer.
+    sim.control().call("7000").expect("7000 exists");
+    let (first, events) = response(&mut ws).await;
+    assert_eq!(first["request_id"], "1");
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "request 1 was delayed"
+    );
+    assert!(
+        events.iter().any(|e| e["type"] == "StasisStart"),
+        "events flowed while the request waited: {events:?}"
+    );
+    let second = response(&mut ws).await.0;
+    assert_eq!(second["request_id"], "2");
+    assert_eq!(body(&second)["value"], "1", "request 2 ran after request 1");
+    assert_eq!(response(&mut ws).await.0["request_id"], "3");
+    let fourth = response(&mut ws).await.0;
+    assert_eq!(fourth["request_id"], "4");
+    assert_eq!(body(&fourth)["value"], "3");
+}
+
 #[tokio::test]
 async fn injected_failures_and_the_http_trailing_slash_match_the_socket() {
     let sim = Simulator::start().await.unwrap();

@@ -261,6 +261,77 @@ async fn a_dropped_socket_fails_the_request_in_flight_and_the_next_one_goes_out_
     assert!(saw_reconnect);
 }
 
+/// Callers write their requests to the socket themselves, and wait in the connection's
+/// queue while it reconnects: with 16 tasks requesting without pause while the socket is
+/// dropped five times, every request ends in time with its own answer or a connection
+/// error (never another request's answer, never the timeout), and once the drops stop
+/// every task's next request succeeds over the one new socket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_from_many_tasks_survive_repeated_socket_drops() {
+    let sim = simulator("02:fc:00:00:00:01").await;
+    let ws = client(&sim, sim.credentials(), Transport::WebSocket);
+    let _events = ws
+        .events(["hello"])
+        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(30))
+        .connect()
+        .await
+        .expect("connect");
+    let dropping = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let mut tasks = tokio::task::JoinSet::new();
+    for task in 0..16 {
+        let (ws, dropping) = (ws.clone(), dropping.clone());
+        tasks.spawn(async move {
+            let (mut answered, mut lost) = (0u32, 0u32);
+            let mut n = 0;
+            loop {
+                let still_dropping = dropping.load(std::sync::atomic::Ordering::SeqCst);
+                let id = format!("b-{task}-{n}");
+                n += 1;
+                let started = tokio::time::Instant::now();
+                match ws.bridges().create_with_id(&id).r#type("mixing").await {
+                    Ok(bridge) => {
+                        assert_eq!(bridge.id, id, "an answer to another request");
+                        answered += 1;
+                        if !still_dropping {
+                            return (answered, lost);
+                        }
+                    }
+                    Err(Error::ConnectionLost { .. } | Error::NoEventConnection { .. })
+                        if still_dropping =>
+                    {
+                        lost += 1
+                    }
+                    Err(other) => panic!("task {task}, {id}: {other:?}"),
+                }
+                assert!(started.elapsed() < LIMIT, "{id} waited for the timeout");
+            }
+        });
+    }
+    for _ in 0..5 {
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        sim.control().drop_websockets();
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    dropping.store(false, std::sync::atomic::Ordering::SeqCst);
+    let (mut answered, mut lost) = (0, 0);
+    while let Some(done) = tokio::time::timeout(LIMIT, tasks.join_next())
+        .await
+        .expect("every task finishes")
+    {
+        let (a, l) = done.expect("task");
+        (answered, lost) = (answered + a, lost + l);
+    }
+    assert!(answered >= 16, "{answered}");
+    assert!(
+        lost > 0,
+        "the drops caught no request in flight: the test tests nothing"
+    );
+    assert_eq!(sim.control().websocket_count(), 1);
+    // Every bridge a caller was told exists does exist.
+    let listed = ws.bridges().list().await.expect("list").len();
+    assert!(listed >= answered as usize, "{listed} < {answered}");
+}
+
 // ------------------------------------------------------------------------------------
 // Outbound WebSocket applications
 // ------------------------------------------------------------------------------------

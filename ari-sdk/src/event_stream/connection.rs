@@ -1,5 +1,9 @@
 //! Opening the event WebSocket: URL, authentication, and what a refusal means.
 
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use futures_util::stream::SplitStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{self, Error as WsError};
@@ -9,6 +13,7 @@ use crate::client::Auth;
 use crate::error::quote_body;
 use crate::runtime::encode_query;
 use crate::transport::relay::FeedItem;
+use crate::transport::websocket::{Live, Outgoing, Reply};
 use crate::{Client, Error, StatusError};
 
 /// Asterisk's event WebSocket, as opened or accepted.
@@ -16,7 +21,11 @@ pub(crate) type WebSocket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream
 
 /// Where a connection task reads frames from: a WebSocket, or a relay's feed.
 pub(crate) enum Socket {
-    WebSocket(Box<WebSocket>),
+    /// Read here by the connection task; written by it and by callers through `live`.
+    WebSocket {
+        reader: SplitStream<WebSocket>,
+        live: Arc<Live>,
+    },
     Relay {
         feed: crate::transport::relay::Feed,
         /// A ping was sent: a feed has no pings, so the next read answers it at once.
@@ -26,14 +35,25 @@ pub(crate) enum Socket {
 
 impl Socket {
     pub(crate) fn web_socket(socket: WebSocket) -> Socket {
-        Socket::WebSocket(Box::new(socket))
+        let (sink, reader) = socket.split();
+        Socket::WebSocket {
+            reader,
+            live: Arc::new(Live::new(sink)),
+        }
+    }
+
+    /// Where callers write their requests, for a WebSocket.
+    pub(crate) fn live(&self) -> Option<Arc<Live>> {
+        match self {
+            Socket::WebSocket { live, .. } => Some(live.clone()),
+            Socket::Relay { .. } => None,
+        }
     }
 
     /// The next frame; `None` when the peer is gone.
     pub(crate) async fn next(&mut self) -> Option<Result<Frame, WsError>> {
-        use futures_util::StreamExt;
         match self {
-            Socket::WebSocket(socket) => socket.next().await,
+            Socket::WebSocket { reader, .. } => reader.next().await,
             Socket::Relay { feed, pong_due } => {
                 if std::mem::take(pong_due) {
                     return Some(Ok(Frame::Pong(Vec::new().into())));
@@ -51,26 +71,65 @@ impl Socket {
         }
     }
 
-    /// Sends a frame (requests, pings); a feed takes only pings.
-    pub(crate) async fn send(&mut self, frame: Frame) -> Result<(), WsError> {
-        use futures_util::SinkExt;
+    /// Sends a ping (a feed answers it itself).
+    pub(crate) async fn ping(&mut self) -> Result<(), WsError> {
         match self {
-            Socket::WebSocket(socket) => socket.send(frame).await,
+            Socket::WebSocket { live, .. } => live.write(Frame::Ping(Vec::new().into())).await,
             Socket::Relay { pong_due, .. } => {
-                if matches!(frame, Frame::Ping(_)) {
-                    *pong_due = true;
-                }
+                *pong_due = true;
                 Ok(())
             }
+        }
+    }
+
+    /// Writes a request that waited for this socket. A feed carries no requests (a
+    /// relayed client sends them through its relay), so one is failed unsent.
+    pub(crate) async fn write_queued(&mut self, outgoing: Outgoing) -> Result<(), WsError> {
+        let Outgoing {
+            request_id,
+            frame,
+            reply,
+        } = outgoing;
+        match self {
+            Socket::WebSocket { live, .. } => match live.admit(request_id, reply) {
+                Ok(()) => live.write(Frame::Text(frame.into())).await,
+                Err(reply) => {
+                    let _ = reply.send(Reply::Lost {
+                        sent: false,
+                        reason: "the event connection closed".to_owned(),
+                    });
+                    Ok(())
+                }
+            },
+            Socket::Relay { .. } => {
+                let _ = reply.send(Reply::Lost {
+                    sent: false,
+                    reason: "a relay's event feed carries no requests".to_owned(),
+                });
+                Ok(())
+            }
+        }
+    }
+
+    /// Completes the request a `RESTResponse` frame answers (see [`Live::complete`]).
+    pub(crate) fn complete(&self, frame: &tungstenite::Utf8Bytes) -> bool {
+        match self {
+            Socket::WebSocket { live, .. } => live.complete(frame),
+            Socket::Relay { .. } => false,
+        }
+    }
+
+    /// The socket is gone: fails the requests written to it.
+    pub(crate) fn fail_in_flight(&self, reason: &str) {
+        if let Socket::WebSocket { live, .. } = self {
+            live.fail_all(reason);
         }
     }
 
     /// Closes it cleanly (a feed: stops reading it).
     pub(crate) async fn close(&mut self) {
         match self {
-            Socket::WebSocket(socket) => {
-                let _ = socket.close(None).await;
-            }
+            Socket::WebSocket { live, .. } => live.close().await,
             Socket::Relay { feed, .. } => feed.items.close(),
         }
     }

@@ -2,7 +2,7 @@
 //! per-resource streams fed from it.
 
 mod backoff;
-mod connection;
+pub(crate) mod connection;
 mod copies;
 mod queue;
 mod registry;

@@ -10,7 +10,7 @@ use super::connection::{self, Frame, Socket};
 use super::queue::Queue;
 use super::{Item, Output, Registry, ResourceEvents, Settings, backoff};
 use crate::runtime::LineEvent;
-use crate::transport::websocket::{InFlight, Requests, fail_unsent};
+use crate::transport::websocket::{Requests, fail_unsent};
 use crate::{Client, Result};
 
 /// Why a session ended.
@@ -37,7 +37,8 @@ pub(crate) async fn run<E: LineEvent>(
     let mut requests_open = true;
     // Why the connection ended for good, for the waits of the streams it ends.
     let closed_because = loop {
-        let mut in_flight = InFlight::default();
+        // Callers write to the socket themselves while it is open.
+        client.inner.link.set_live(&requests, socket.live());
         let ended = session(
             &client,
             &mut settings,
@@ -45,10 +46,10 @@ pub(crate) async fn run<E: LineEvent>(
             &out,
             &mut stop,
             (&mut requests, &mut requests_open),
-            &mut in_flight,
         )
         .await;
-        in_flight.fail_all(match &ended {
+        client.inner.link.set_live(&requests, None);
+        socket.fail_in_flight(match &ended {
             Ended::Stopped => "the event stream was closed",
             Ended::Replaced => "the application was replaced by another connection",
             Ended::Lost(reason) => reason,
@@ -141,7 +142,6 @@ async fn session<E: LineEvent>(
     out: &Queue<Result<Output<E>>>,
     stop: &mut watch::Receiver<bool>,
     (requests, requests_open): (&mut Requests, &mut bool),
-    in_flight: &mut InFlight,
 ) -> Ended {
     let registry = client.inner.registries.of::<E>();
     let mut next_ping = Instant::now() + settings.ping_interval;
@@ -157,7 +157,7 @@ async fn session<E: LineEvent>(
                 if awaiting_pong.is_some() {
                     return Ended::Lost(format!("no answer to a ping within {:?}", settings.pong_timeout));
                 }
-                if let Err(e) = socket.send(Frame::Ping(Vec::new().into())).await {
+                if let Err(e) = socket.ping().await {
                     return Ended::Lost(format!("sending a ping failed: {e}"));
                 }
                 awaiting_pong = Some(Instant::now());
@@ -167,8 +167,7 @@ async fn session<E: LineEvent>(
             outgoing = requests.receiver.recv(), if *requests_open => {
                 match outgoing {
                     Some(outgoing) if !outgoing.reply.is_closed() => {
-                        in_flight.insert(outgoing.request_id, outgoing.reply);
-                        if let Err(e) = socket.send(Frame::Text(outgoing.frame.into())).await {
+                        if let Err(e) = socket.write_queued(outgoing).await {
                             return Ended::Lost(format!("sending a request failed: {e}"));
                         }
                     }
@@ -190,7 +189,7 @@ async fn session<E: LineEvent>(
         };
         match frame {
             Frame::Text(text) => {
-                if in_flight.complete(&text) {
+                if socket.complete(&text) {
                     continue;
                 }
                 let item = crate::runtime::decode_event::<E>(text.as_str());

@@ -2,26 +2,30 @@
 //! `RESTRequest` frame on the event connection, completed by the `RESTResponse` event that
 //! carries the same `request_id`.
 //!
-//! The client side ([`Link`]) hands requests to whichever connection task currently owns
-//! the socket; the connection task keeps the requests it has written ([`InFlight`]) and
-//! completes them from the responses, or fails them when the socket goes away.
+//! A caller writes its request to the socket itself ([`Live`], the socket's writing half
+//! under a lock) and waits for the connection task, which reads every frame, to hand it
+//! the answer: one hand-off per request. While the connection task reconnects there is no
+//! socket to write to, and requests wait in its queue ([`Link`]) until the next one opens.
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use futures_util::SinkExt;
+use futures_util::stream::SplitSink;
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
-use tokio_tungstenite::tungstenite::Utf8Bytes;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as Frame, Utf8Bytes};
 
 use super::{Answer, Request};
+use crate::event_stream::connection::WebSocket;
 use crate::runtime::Body;
 use crate::runtime::json_scan::{find_member, member_value};
 use crate::{Error, Result};
 
-/// A request handed to the connection task.
+/// A request handed to the connection task (no socket was open when it was made).
 pub(crate) struct Outgoing {
     pub(crate) request_id: String,
     pub(crate) frame: String,
@@ -38,14 +42,84 @@ pub(crate) enum Reply {
     },
 }
 
+/// An open socket of a connection task: its writing half, which callers and the task
+/// (pings, close) share, and the requests written to it that wait for an answer.
+pub(crate) struct Live {
+    sink: tokio::sync::Mutex<SplitSink<WebSocket, Frame>>,
+    /// `None` once the socket is gone: nothing more can be answered on it.
+    in_flight: Mutex<Option<InFlight>>,
+}
+
+impl Live {
+    pub(crate) fn new(sink: SplitSink<WebSocket, Frame>) -> Live {
+        Live {
+            sink: tokio::sync::Mutex::new(sink),
+            in_flight: Mutex::new(Some(InFlight::default())),
+        }
+    }
+
+    fn in_flight(&self) -> std::sync::MutexGuard<'_, Option<InFlight>> {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits for the answer to `request_id`; gives `reply` back when the socket is gone.
+    pub(crate) fn admit(
+        &self,
+        request_id: String,
+        reply: oneshot::Sender<Reply>,
+    ) -> std::result::Result<(), oneshot::Sender<Reply>> {
+        match self.in_flight().as_mut() {
+            Some(in_flight) => {
+                in_flight.insert(request_id, reply);
+                Ok(())
+            }
+            None => Err(reply),
+        }
+    }
+
+    /// Writes one frame (a request, a ping). A caller cancelled mid-write leaves the whole
+    /// frame in the socket's buffer, which the next write sends first.
+    pub(crate) async fn write(&self, frame: Frame) -> std::result::Result<(), WsError> {
+        self.sink.lock().await.send(frame).await
+    }
+
+    pub(crate) async fn close(&self) {
+        let _ = self.sink.lock().await.close().await;
+    }
+
+    /// See [`InFlight::complete`].
+    pub(crate) fn complete(&self, frame: &Utf8Bytes) -> bool {
+        self.in_flight()
+            .as_mut()
+            .is_some_and(|in_flight| in_flight.complete(frame))
+    }
+
+    /// The socket is gone: fails what waits on it, and refuses what comes later.
+    pub(crate) fn fail_all(&self, reason: &str) {
+        if let Some(mut in_flight) = self.in_flight().take() {
+            in_flight.fail_all(reason);
+        }
+    }
+}
+
+/// One connection task, as requests see it.
+struct Attached {
+    /// The number of its `attach`.
+    generation: u64,
+    /// Where requests wait while it has no socket.
+    queue: mpsc::UnboundedSender<Outgoing>,
+    /// Its socket, while one is open.
+    live: Option<Arc<Live>>,
+}
+
 /// The client's end: where requests go while an event connection runs.
 #[derive(Default)]
 pub(crate) struct Link {
     next_id: AtomicU64,
-    /// The queues of the open connection tasks, oldest first, each with the number of its
-    /// `attach`: requests go to the newest, and to the one before when it closes.
-    queues: Mutex<Vec<(u64, mpsc::UnboundedSender<Outgoing>)>>,
-    attached: AtomicU64,
+    /// The open connection tasks, oldest first: requests go to the newest, and to the one
+    /// before when it closes.
+    attached: Mutex<Vec<Attached>>,
+    generations: AtomicU64,
 }
 
 /// A connection task's end of the [`Link`].
@@ -55,38 +129,51 @@ pub(crate) struct Requests {
 }
 
 impl Link {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(u64, mpsc::UnboundedSender<Outgoing>)>> {
-        self.queues.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Attached>> {
+        self.attached.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Called by a connection task when it starts: from now on requests go to it.
     pub(crate) fn attach(&self) -> Requests {
-        let (sender, receiver) = mpsc::unbounded_channel();
-        let generation = self.attached.fetch_add(1, Ordering::Relaxed);
-        self.lock().push((generation, sender));
+        let (queue, receiver) = mpsc::unbounded_channel();
+        let generation = self.generations.fetch_add(1, Ordering::Relaxed);
+        self.lock().push(Attached {
+            generation,
+            queue,
+            live: None,
+        });
         Requests {
             generation,
             receiver,
         }
     }
 
+    /// Called by a connection task when a socket opens (`Some`) or goes (`None`).
+    pub(crate) fn set_live(&self, requests: &Requests, live: Option<Arc<Live>>) {
+        if let Some(attached) = self
+            .lock()
+            .iter_mut()
+            .find(|a| a.generation == requests.generation)
+        {
+            attached.live = live;
+        }
+    }
+
     /// Called by a connection task when it ends for good: requests go to the newest of
     /// the others again.
     pub(crate) fn detach(&self, requests: &Requests) {
-        self.lock()
-            .retain(|(generation, _)| *generation != requests.generation);
+        self.lock().retain(|a| a.generation != requests.generation);
     }
 
     pub(crate) fn is_attached(&self) -> bool {
-        self.lock().iter().any(|(_, s)| !s.is_closed())
+        self.lock().iter().any(|a| !a.queue.is_closed())
     }
 
-    fn send(&self, outgoing: Outgoing) -> bool {
-        let queues = self.lock();
-        match queues.iter().rev().find(|(_, queue)| !queue.is_closed()) {
-            Some((_, queue)) => queue.send(outgoing).is_ok(),
-            None => false,
-        }
+    /// The newest connection task's queue, and its socket while one is open.
+    fn newest(&self) -> Option<(mpsc::UnboundedSender<Outgoing>, Option<Arc<Live>>)> {
+        let attached = self.lock();
+        let newest = attached.iter().rev().find(|a| !a.queue.is_closed())?;
+        Some((newest.queue.clone(), newest.live.clone()))
     }
 
     fn next_request_id(&self) -> String {
@@ -299,16 +386,37 @@ pub(crate) async fn send(link: &Link, request: &Request<'_>) -> Result<Answer> {
         argument: "request".to_owned(),
         reason: e.to_string(),
     })?;
+    let no_connection = || Error::NoEventConnection {
+        what: format!("{operation} over the WebSocket transport"),
+    };
+    let (queue, live) = link.newest().ok_or_else(no_connection)?;
     let (reply, answer) = oneshot::channel();
-    let queued = link.send(Outgoing {
-        request_id,
-        frame,
-        reply,
-    });
-    if !queued {
-        return Err(Error::NoEventConnection {
-            what: format!("{operation} over the WebSocket transport"),
-        });
+    let unsent = match live {
+        Some(live) => match live.admit(request_id.clone(), reply) {
+            Ok(()) => {
+                if let Err(e) = live.write(Frame::Text(frame.into())).await {
+                    return Err(Error::ConnectionLost {
+                        operation: operation.to_owned(),
+                        reason: format!("sending the request failed: {e}"),
+                        sent: true,
+                    });
+                }
+                None
+            }
+            // The socket went just now: the connection task writes the request when
+            // it has opened the next one.
+            Err(reply) => Some((frame, reply)),
+        },
+        None => Some((frame, reply)),
+    };
+    if let Some((frame, reply)) = unsent {
+        queue
+            .send(Outgoing {
+                request_id,
+                frame,
+                reply,
+            })
+            .map_err(|_| no_connection())?;
     }
     let timeout = request.timeout;
     match tokio::time::timeout(timeout, answer).await {
@@ -421,11 +529,17 @@ mod tests {
         let link = Link::default();
         let mut requests = link.attach();
         let (reply, mut queued) = oneshot::channel();
-        assert!(link.send(Outgoing {
-            request_id: "8".into(),
-            frame: String::new(),
-            reply,
-        }));
+        let (queue, live) = link.newest().expect("attached");
+        assert!(live.is_none(), "no socket is open yet");
+        assert!(
+            queue
+                .send(Outgoing {
+                    request_id: "8".into(),
+                    frame: String::new(),
+                    reply,
+                })
+                .is_ok()
+        );
         fail_unsent(&mut requests, "stream closed");
         link.detach(&requests);
         assert!(matches!(
