@@ -394,3 +394,49 @@ async fn a_per_request_timeout_overrides_the_clients() {
         other => panic!("expected a timeout, got {other:?}"),
     }
 }
+
+/// A server that stops reading: once the socket's buffers are full a request's write
+/// blocks, and the request still ends at its timeout (the caller writes its own request,
+/// so the write counts against the request's time).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_ends_at_its_timeout_even_when_the_server_stops_reading() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let _server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let socket = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        // Holds the socket open and never reads it.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(socket);
+    });
+    let client = Client::builder(format!("http://{addr}/ari"))
+        .basic_auth(USER, PASSWORD)
+        .transport(Transport::WebSocket)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("client builds");
+    let _events = client.events(["hello"]).connect().await.expect("connect");
+    // 16 requests of 1 MiB each: more than loopback's socket buffers hold.
+    let padding = Value::String("x".repeat(1 << 20));
+    let started = std::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..16 {
+        let (client, padding) = (client.clone(), padding.clone());
+        tasks.spawn(async move {
+            client
+                .raw()
+                .post(&format!("bridges/b{n}"))
+                .body_field("padding", padding)
+                .send()
+                .await
+        });
+    }
+    while let Some(done) = tokio::time::timeout(LIMIT * 2, tasks.join_next())
+        .await
+        .expect("every request ends near its timeout")
+    {
+        let error = done.expect("task").expect_err("nobody answers");
+        assert!(error.is_timeout(), "{error}");
+    }
+    assert!(started.elapsed() < LIMIT, "{:?}", started.elapsed());
+}

@@ -389,12 +389,24 @@ pub(crate) async fn send(link: &Link, request: &Request<'_>) -> Result<Answer> {
     let no_connection = || Error::NoEventConnection {
         what: format!("{operation} over the WebSocket transport"),
     };
+    let timeout = request.timeout;
+    let timed_out = || Error::Timeout {
+        operation: operation.to_owned(),
+        timeout,
+    };
+    // The request's time counts from here, writing included: a server that stops
+    // reading blocks the write, and the caller still gets its answer in time.
+    let deadline = tokio::time::Instant::now() + timeout;
     let (queue, live) = link.newest().ok_or_else(no_connection)?;
     let (reply, answer) = oneshot::channel();
     let unsent = match live {
         Some(live) => match live.admit(request_id.clone(), reply) {
             Ok(()) => {
-                if let Err(e) = live.write(Frame::Text(frame.into())).await {
+                let written =
+                    tokio::time::timeout_at(deadline, live.write(Frame::Text(frame.into())))
+                        .await
+                        .map_err(|_| timed_out())?;
+                if let Err(e) = written {
                     return Err(Error::ConnectionLost {
                         operation: operation.to_owned(),
                         reason: format!("sending the request failed: {e}"),
@@ -418,8 +430,7 @@ pub(crate) async fn send(link: &Link, request: &Request<'_>) -> Result<Answer> {
             })
             .map_err(|_| no_connection())?;
     }
-    let timeout = request.timeout;
-    match tokio::time::timeout(timeout, answer).await {
+    match tokio::time::timeout_at(deadline, answer).await {
         Ok(Ok(Reply::Answer(answer))) => Ok(answer),
         Ok(Ok(Reply::Lost { sent, reason })) => Err(Error::ConnectionLost {
             operation: operation.to_owned(),
@@ -432,10 +443,7 @@ pub(crate) async fn send(link: &Link, request: &Request<'_>) -> Result<Answer> {
             reason: "the event connection ended".to_owned(),
             sent: true,
         }),
-        Err(_) => Err(Error::Timeout {
-            operation: operation.to_owned(),
-            timeout,
-        }),
+        Err(_) => Err(timed_out()),
     }
 }
 
