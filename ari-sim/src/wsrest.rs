@@ -59,16 +59,8 @@ struct Parsed {
     body: Vec<u8>,
 }
 
-/// Answers one text frame; the response goes out before the events the request caused.
-pub async fn answer_frame(rest: &Rest, world: &Shared, origin: &Origin<'_>, text: &str) {
-    if let Some((delayed, delay)) = begin(rest, world, origin, text) {
-        tokio::time::sleep(delay).await;
-        run(rest, world, origin, delayed);
-    }
-}
-
 /// A parsed request an injected delay holds back, its faults already taken.
-pub struct Delayed {
+struct Delayed {
     echo: Echo,
     request: Parsed,
     fail: Option<u16>,
@@ -183,12 +175,13 @@ impl Answerer {
                 let (rest, world) = (&connection.rest, &connection.world);
                 while let Some(item) = work.recv().await {
                     let origin = connection.origin();
-                    match item {
-                        Work::Frame(text) => answer_frame(rest, world, &origin, &text).await,
-                        Work::Delayed(delayed, delay) => {
-                            tokio::time::sleep(delay).await;
-                            run(rest, world, &origin, delayed);
-                        }
+                    let held = match item {
+                        Work::Frame(text) => begin(rest, world, &origin, &text),
+                        Work::Delayed(delayed, delay) => Some((delayed, delay)),
+                    };
+                    if let Some((delayed, delay)) = held {
+                        tokio::time::sleep(delay).await;
+                        run(rest, world, &origin, delayed);
                     }
                     queued.fetch_sub(1, Ordering::AcqRel);
                 }

@@ -21,6 +21,7 @@ on_both_transports!(
     move_continue_and_redirect,
     snoop_on_a_talking_channel,
     hangup_with_a_reason_reaches_the_far_end_and_the_call,
+    twenty_calls_at_once_each_in_its_own_task,
 );
 
 /// The guide's 7000 (`Stasis(hello,world)`): the `;2` half arrives in `hello` with the
@@ -410,6 +411,69 @@ async fn hangup_with_a_reason_reaches_the_far_end_and_the_call(transport: Transp
     assert_eq!((cause, cause_txt.as_str()), (17, "User busy"));
     let gone = call.channel().get().await.expect_err("destroyed");
     assert!(gone.is_not_found() && gone.is_gone(), "{gone}");
+    s.finish().await;
+}
+
+/// The way an application runs: many calls at once, each in its own task with its own
+/// `Call`. Every task plays its own prompt, sets and reads back its own variable and hangs
+/// up; a playback event or a hangup delivered to the wrong call leaves a task waiting
+/// (and failing at its limit), a variable read from the wrong channel fails its check.
+async fn twenty_calls_at_once_each_in_its_own_task(transport: Transport) {
+    const CALLS: usize = 20;
+    let Some(s) = e2e::session("twenty calls at once", "twenty", transport).await else {
+        return;
+    };
+    let s = std::sync::Arc::new(s);
+    let tasks: Vec<_> = (0..CALLS)
+        .map(|n| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let originated = s.originate("7002", "caller").await.expect("originate");
+                let mut call = originated.into_call(LIMIT).await.expect("a call");
+                let id = call.id().to_owned();
+                let played = call
+                    .play(format!("sound:digits/{}", n % 10))
+                    .await
+                    .unwrap_or_else(|e| panic!("call {n} plays its digit: {e}"));
+                assert_eq!(played, Played::Finished, "call {n}");
+                let mark = format!("call-{n}");
+                call.channel()
+                    .set_channel_var("E2E_MARK")
+                    .value(&mark)
+                    .await
+                    .expect("set the mark");
+                let read = call
+                    .channel()
+                    .get_channel_var("E2E_MARK")
+                    .await
+                    .expect("read the mark");
+                assert_eq!(read.value, mark, "call {n} reads its own variable");
+                call.channel().hangup().await.expect("hang up");
+                let ended = call
+                    .events()
+                    .wait_for_hangup(LIMIT)
+                    .await
+                    .unwrap_or_else(|e| panic!("call {n} sees its hangup: {e}"));
+                assert!(
+                    matches!(ended.type_name(), "ChannelHangupRequest" | "StasisEnd"),
+                    "{ended:?}"
+                );
+                tokio::time::timeout(LIMIT, call.ended().wait())
+                    .await
+                    .unwrap_or_else(|_| panic!("call {n} ({id}) ends"));
+            })
+        })
+        .collect();
+    for (n, task) in tasks.into_iter().enumerate() {
+        if let Err(e) = task.await {
+            std::panic::resume_unwind(e.try_into_panic().unwrap_or_else(|_| {
+                panic!("call {n}'s task was cancelled");
+            }));
+        }
+    }
+    let Ok(s) = std::sync::Arc::try_unwrap(s) else {
+        panic!("every task has ended and let go of the session");
+    };
     s.finish().await;
 }
 
