@@ -24,9 +24,18 @@ Test control: POST /sim/call?exten=7000, /sim/dtmf?channel=ID&digits=1#, /sim/ha
 /sim/outbound?url=ws://HOST/PATH&apps=A,B[&type=per_call], /sim/outbound-stop?id=N.
 ";
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    match run().await {
+mod malloc_cache;
+
+fn main() -> ExitCode {
+    malloc_cache::restart_with_larger_cache();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");
