@@ -16,7 +16,7 @@ use futures_util::{SinkExt, StreamExt};
 use percent_encoding::percent_decode_str;
 use serde_json::json;
 
-use crate::hub::{Hub, Outgoing};
+use crate::hub::{Hub, Outgoing, Registration};
 use crate::reply::{Body as ReplyBody, Reply};
 use crate::spec::{API_DOCS, Resolved, resolve};
 use crate::world::Shared;
@@ -340,27 +340,10 @@ async fn events(State(state): State<AppState>, request: Request) -> Response {
     // come meanwhile wait in the queue): a call sent to `Stasis(app)` right after the
     // client sees 101 must find the application.
     let first_app = apps.first().cloned().unwrap_or_default();
-    let (id, outgoing) = state.hub.register(apps, subscribe_all);
-    let registration = Registration {
-        hub: state.hub.clone(),
-        id,
-    };
+    let (registration, outgoing) = state.hub.register(apps, subscribe_all);
     upgrade.on_upgrade(move |socket| {
         serve_socket(socket, state, user, first_app, registration, outgoing)
     })
-}
-
-/// An event connection's place in the hub, given back when the connection ends or its
-/// upgrade never completes.
-struct Registration {
-    hub: Hub,
-    id: u64,
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        self.hub.unregister(self.id);
-    }
 }
 
 async fn serve_socket(

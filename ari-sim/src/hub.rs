@@ -45,6 +45,19 @@ struct State {
     per_call: HashMap<String, Arc<crate::outbound::PerCallEntry>>,
 }
 
+/// A connection's place in the hub: its applications are given back when this drops,
+/// whether the connection ends, its task stops, or its upgrade never completes.
+pub struct Registration {
+    hub: Hub,
+    pub id: u64,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.hub.unregister(self.id);
+    }
+}
+
 /// Shared by the HTTP side and the world.
 #[derive(Clone, Default)]
 pub struct Hub {
@@ -70,7 +83,7 @@ impl Hub {
         &self,
         apps: Vec<String>,
         subscribe_all: bool,
-    ) -> (u64, mpsc::UnboundedReceiver<Outgoing>) {
+    ) -> (Registration, mpsc::UnboundedReceiver<Outgoing>) {
         self.register_as(Kind::Inbound, apps, subscribe_all)
     }
 
@@ -79,7 +92,7 @@ impl Hub {
         kind: Kind,
         apps: Vec<String>,
         subscribe_all: bool,
-    ) -> (u64, mpsc::UnboundedReceiver<Outgoing>) {
+    ) -> (Registration, mpsc::UnboundedReceiver<Outgoing>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut state = self.lock();
         state.next_id += 1;
@@ -104,10 +117,14 @@ impl Hub {
                 held: None,
             },
         );
-        (id, rx)
+        let registration = Registration {
+            hub: self.clone(),
+            id,
+        };
+        (registration, rx)
     }
 
-    pub fn unregister(&self, id: u64) {
+    fn unregister(&self, id: u64) {
         let mut state = self.lock();
         if let Some(conn) = state.connections.remove(&id) {
             for app in conn.apps {

@@ -596,7 +596,8 @@ async fn run_persistent(
 ) {
     let apps = config.apps.clone();
     let fresh: Vec<bool> = apps.iter().map(|a| !hub.is_registered(a)).collect();
-    let (connection, mut queue) = hub.register_as(Kind::Outbound, apps.clone(), false);
+    let (registration, mut queue) = hub.register_as(Kind::Outbound, apps.clone(), false);
+    let connection = registration.id;
     // Registered now; said on the socket once it opens (it queues like any event).
     for (app, fresh) in apps.iter().zip(fresh) {
         if fresh {
@@ -648,7 +649,7 @@ async fn run_persistent(
             }
         }
     }
-    hub.unregister(connection);
+    drop(registration);
 }
 
 /// A channel entered a per-call application: its own socket, then `StasisStart`.
@@ -658,7 +659,8 @@ pub(crate) async fn run_per_call(world: Shared, start: PerCallStart) {
     let mut stop = entry.stop.clone();
     let hub = lock(&world).hub.clone();
     let app = format!("{}:{}", start.app, start.channel_name);
-    let (connection, mut queue) = hub.register_as(Kind::Outbound, vec![app.clone()], false);
+    let (registration, mut queue) = hub.register_as(Kind::Outbound, vec![app.clone()], false);
+    let connection = registration.id;
     hub.send_to(connection, hub.app_event("ApplicationRegistered", &app));
     let service = Service {
         rest: &entry.rest,
@@ -719,5 +721,5 @@ pub(crate) async fn run_per_call(world: Shared, start: PerCallStart) {
             End::Lost | End::Stopped | End::Finished => break,
         }
     }
-    hub.unregister(connection);
+    drop(registration);
 }

@@ -90,25 +90,18 @@ impl Socket {
             frame,
             reply,
         } = outgoing;
-        match self {
+        let (reply, reason) = match self {
             Socket::WebSocket { live, .. } => match live.admit(request_id, reply) {
-                Ok(()) => live.write(Frame::Text(frame.into())).await,
-                Err(reply) => {
-                    let _ = reply.send(Reply::Lost {
-                        sent: false,
-                        reason: "the event connection closed".to_owned(),
-                    });
-                    Ok(())
-                }
+                Ok(()) => return live.write(Frame::Text(frame.into())).await,
+                Err(reply) => (reply, "the event connection closed"),
             },
-            Socket::Relay { .. } => {
-                let _ = reply.send(Reply::Lost {
-                    sent: false,
-                    reason: "a relay's event feed carries no requests".to_owned(),
-                });
-                Ok(())
-            }
-        }
+            Socket::Relay { .. } => (reply, "a relay's event feed carries no requests"),
+        };
+        let _ = reply.send(Reply::Lost {
+            sent: false,
+            reason: reason.to_owned(),
+        });
+        Ok(())
     }
 
     /// Completes the request a `RESTResponse` frame answers (see [`Live::complete`]).
