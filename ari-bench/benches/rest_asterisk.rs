@@ -12,7 +12,9 @@
 //!   hand), asterisk-rs-ari and `wrk -c1` (one keep-alive connection), each for a slice of
 //!   `SLICE`, alternating, `ROUNDS` rounds; the median requests/s of each;
 //! - 4 and 16 requests in flight: the SDK (as many tasks) against `wrk -c4`/`-c16`;
-//! - one request at a time over the SDK's WebSocket transport against its HTTP, alternating.
+//! - one request at a time over the SDK's WebSocket transport against its HTTP, and a bare
+//!   WebSocket client (answers recognised, not decoded) against `wrk -c1`, alternating: what
+//!   the server gives each transport, the ceiling of the SDK's.
 //!
 //! wrk runs in its own process and the clients in this one; Asterisk answers both on the
 //! same 2 cores, so every figure is a ratio against the others of the same round.
@@ -115,6 +117,66 @@ async fn sdk(client: &Client, target: Target, in_flight: usize) -> f64 {
     let mut done = 0;
     while let Some(n) = tasks.join_next().await {
         done += n.expect("task");
+    }
+    done as f64 / started.elapsed().as_secs_f64()
+}
+
+/// A WebSocket to the server's event endpoint, for [`bare_websocket`].
+type BareSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens an event connection for application `bench-rest-bare`, with the bench's credentials.
+async fn bare_socket(server: &Server) -> BareSocket {
+    use base64::Engine as _;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = format!(
+        "{}/events?app=bench-rest-bare",
+        server.url.replacen("http", "ws", 1)
+    );
+    let mut request = url.into_client_request().expect("the events URL");
+    let token = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{}", server.user, server.password));
+    request.headers_mut().insert(
+        "Authorization",
+        format!("Basic {token}").parse().expect("a header value"),
+    );
+    tokio_tungstenite::connect_async(request)
+        .await
+        .expect("a bare WebSocket to the server")
+        .0
+}
+
+/// Requests/s of a bare WebSocket client for one slice: a `RESTRequest` frame written, the
+/// next `RESTResponse` frame read and not decoded (as wrk does not decode): the server's
+/// side of REST over the WebSocket, the ceiling of the SDK's transport.
+async fn bare_websocket(socket: &mut BareSocket, target: Target) -> f64 {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let uri = target.path().trim_start_matches('/');
+    let started = Instant::now();
+    let deadline = started + SLICE;
+    let mut done = 0u64;
+    while Instant::now() < deadline {
+        let frame = format!(
+            r#"{{"type":"RESTRequest","transaction_id":"bare","request_id":"{done}","method":"GET","uri":"{uri}"}}"#
+        );
+        socket
+            .send(Message::text(frame))
+            .await
+            .expect("write a request");
+        loop {
+            let message = socket
+                .next()
+                .await
+                .expect("the socket stays open")
+                .expect("read a frame");
+            if let Message::Text(text) = message {
+                if text.contains("\"RESTResponse\"") {
+                    break;
+                }
+            }
+        }
+        done += 1;
     }
     done as f64 / started.elapsed().as_secs_f64()
 }
@@ -344,17 +406,28 @@ fn main() {
             .connect()
             .await
             .expect("event connection");
+        let mut bare = bare_socket(&server).await;
         for target in [Target::Ping, Target::Channels] {
-            let (mut over_http, mut over_ws) = (Vec::new(), Vec::new());
+            let (mut over_http, mut over_ws, mut bare_ws, mut tool) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             for _ in 0..rounds {
                 over_http.push(sdk(&client, target, 1).await);
                 over_ws.push(sdk(&websocket, target, 1).await);
+                bare_ws.push(bare_websocket(&mut bare, target).await);
+                tool.push(wrk(&server, target, 1));
             }
-            let (over_http, over_ws) = (median(over_http), median(over_ws));
+            let (over_http, over_ws, bare_ws) =
+                (median(over_http), median(over_ws), median(bare_ws));
+            let tool: Result<Vec<f64>, String> = tool.into_iter().collect();
+            let tool = tool.map(median);
             println!(
-                "one at a time {:<16} SDK over the WebSocket {over_ws:.0} req/s, over HTTP {over_http:.0} req/s: {:.2}x",
+                "one at a time {:<16} SDK over the WebSocket {over_ws:.0} req/s, over HTTP {over_http:.0} req/s: {:.2}x; \
+                 bare WebSocket client {bare_ws:.0} req/s (SDK {:.2}x of it), wrk -c1 {} req/s: bare WebSocket {}",
                 target.path(),
-                over_ws / over_http
+                over_ws / over_http,
+                over_ws / bare_ws,
+                describe(&tool),
+                ratio(bare_ws, &tool)
             );
         }
         for id in ids {
