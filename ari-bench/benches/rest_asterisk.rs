@@ -56,6 +56,14 @@ struct Server {
 }
 
 impl Server {
+    /// The `Authorization` header's value for the bench's credentials.
+    fn basic_auth(&self) -> String {
+        use base64::Engine as _;
+        let token = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", self.user, self.password));
+        format!("Basic {token}")
+    }
+
     /// `host:port` of the URL, for asterisk-rs-ari's builder.
     fn host_port(&self) -> (String, u16) {
         let rest = self
@@ -75,13 +83,10 @@ impl Server {
 
 /// Requests/s of `wrk` with `connections` keep-alive connections, or why there is none.
 fn wrk(server: &Server, target: Target, connections: usize) -> Result<f64, String> {
-    use base64::Engine as _;
-    let token = base64::engine::general_purpose::STANDARD
-        .encode(format!("{}:{}", server.user, server.password));
     let output = Command::new("wrk")
         .args(["-t1", &format!("-c{connections}")])
         .arg(format!("-d{}s", SLICE.as_secs()))
-        .args(["-H", &format!("Authorization: Basic {token}")])
+        .args(["-H", &format!("Authorization: {}", server.basic_auth())])
         .arg(format!("{}{}", server.url, target.path()))
         .output()
         .map_err(|e| format!("wrk not run ({e}); `apt-get install wrk`"))?;
@@ -127,18 +132,15 @@ type BareSocket =
 
 /// Opens an event connection for application `bench-rest-bare`, with the bench's credentials.
 async fn bare_socket(server: &Server) -> BareSocket {
-    use base64::Engine as _;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let url = format!(
         "{}/events?app=bench-rest-bare",
         server.url.replacen("http", "ws", 1)
     );
     let mut request = url.into_client_request().expect("the events URL");
-    let token = base64::engine::general_purpose::STANDARD
-        .encode(format!("{}:{}", server.user, server.password));
     request.headers_mut().insert(
         "Authorization",
-        format!("Basic {token}").parse().expect("a header value"),
+        server.basic_auth().parse().expect("a header value"),
     );
     tokio_tungstenite::connect_async(request)
         .await
@@ -222,6 +224,14 @@ async fn other_client(client: &asterisk_rs_ari::AriClient, target: Target) -> f6
     done as f64 / started.elapsed().as_secs_f64()
 }
 
+/// The median of wrk's rounds, or the first reason one of them has none.
+fn median_of_tool(rounds: Vec<Result<f64, String>>) -> Result<f64, String> {
+    rounds
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map(median)
+}
+
 fn median(mut rates: Vec<f64>) -> f64 {
     rates.sort_by(f64::total_cmp);
     rates[rates.len() / 2]
@@ -256,12 +266,11 @@ async fn sequential(
         theirs.push(other_client(&clients.other, target).await);
         tool.push(wrk(server, target, 1));
     }
-    let tool: Result<Vec<f64>, String> = tool.into_iter().collect();
     Sequential {
         sdk: median(ours),
         reqwest: median(plain),
         other_client: median(theirs),
-        wrk: tool.map(median),
+        wrk: median_of_tool(tool),
     }
 }
 
@@ -285,8 +294,7 @@ async fn concurrent(
         ours.push(sdk(client, target, in_flight).await);
         tool.push(wrk(server, target, in_flight));
     }
-    let tool: Result<Vec<f64>, String> = tool.into_iter().collect();
-    (median(ours), tool.map(median))
+    (median(ours), median_of_tool(tool))
 }
 
 /// Originates `CHANNELS` channels that wait in the dialplan; their ids.
@@ -418,8 +426,7 @@ fn main() {
             }
             let (over_http, over_ws, bare_ws) =
                 (median(over_http), median(over_ws), median(bare_ws));
-            let tool: Result<Vec<f64>, String> = tool.into_iter().collect();
-            let tool = tool.map(median);
+            let tool = median_of_tool(tool);
             println!(
                 "one at a time {:<16} SDK over the WebSocket {over_ws:.0} req/s, over HTTP {over_http:.0} req/s: {:.2}x; \
                  bare WebSocket client {bare_ws:.0} req/s (SDK {:.2}x of it), wrk -c1 {} req/s: bare WebSocket {}",

@@ -8,16 +8,15 @@
 //! that already names the tunable is left as it is (also the way to opt out:
 //! `GLIBC_TUNABLES=glibc.malloc.tcache_count=7`, glibc's default).
 
-/// The tunable and the value the simulator runs with.
-pub const TUNABLE: &str = "glibc.malloc.tcache_count";
-const CACHED_BLOCKS: u32 = 1000;
-
 /// Replaces this process with itself under the larger cache, unless it already runs with
 /// the tunable set; returns (and the simulator runs as it is) when that cannot be done.
 /// Call it before any thread starts.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 pub fn restart_with_larger_cache() {
     use std::os::unix::process::CommandExt;
+    /// The tunable and the value the simulator runs with.
+    const TUNABLE: &str = "glibc.malloc.tcache_count";
+    const CACHED_BLOCKS: u32 = 1000;
     let current = std::env::var_os("GLIBC_TUNABLES");
     if let Some(set) = &current {
         if set.to_string_lossy().contains(TUNABLE) {

@@ -465,11 +465,7 @@ async fn twenty_calls_at_once_each_in_its_own_task(transport: Transport) {
         })
         .collect();
     for (n, task) in tasks.into_iter().enumerate() {
-        if let Err(e) = task.await {
-            std::panic::resume_unwind(e.try_into_panic().unwrap_or_else(|_| {
-                panic!("call {n}'s task was cancelled");
-            }));
-        }
+        task.await.unwrap_or_else(|e| panic!("call {n}: {e}"));
     }
     let Ok(s) = std::sync::Arc::try_unwrap(s) else {
         panic!("every task has ended and let go of the session");
